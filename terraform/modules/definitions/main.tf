@@ -1,0 +1,287 @@
+locals {
+  repo_root          = "${path.module}/../../.."
+  definition_file    = var.definition_file != "" ? var.definition_file : "${local.repo_root}/statemachine/export.asl.json"
+  steps_file         = var.steps_file != "" ? var.steps_file : "${local.repo_root}/steps/steps.json"
+  event_pattern_file = var.event_pattern_file != "" ? var.event_pattern_file : "${local.repo_root}/statemachine/export.trigger.json"
+  trigger_input_file = "${local.repo_root}/statemachine/export.trigger-input.json"
+
+  settings = jsondecode(file(local.steps_file))
+  steps    = local.settings.steps
+
+  # Names and ARNs are computed from names, never read back from resources:
+  # the state machine's role must name the functions and the state machine
+  # itself (Distributed Map starts child executions of it) before either exists.
+  function_names = { for step, _ in local.steps : step => "${var.name_prefix}-${step}" }
+  function_arns  = { for step, name in local.function_names : step => "arn:${var.partition}:lambda:${var.region}:${var.account_id}:function:${name}" }
+
+  state_machine_name = "${var.name_prefix}-export"
+  state_machine_arn  = "arn:${var.partition}:states:${var.region}:${var.account_id}:stateMachine:${local.state_machine_name}"
+  # Distributed Map child executions and map runs are named <state machine>/<label>:<id>.
+  state_machine_child_executions = "arn:${var.partition}:states:${var.region}:${var.account_id}:execution:${local.state_machine_name}/*"
+  state_machine_map_runs         = "arn:${var.partition}:states:${var.region}:${var.account_id}:mapRun:${local.state_machine_name}/*"
+  state_machine_log_group        = "/aws/vendedlogs/states/${local.state_machine_name}"
+
+  rule_name = "${var.name_prefix}-export-requests"
+  rule_arn  = "arn:${var.partition}:events:${var.region}:${var.account_id}:rule/${local.rule_name}"
+
+  bucket_arn         = "arn:${var.partition}:s3:::${var.bucket_name}"
+  source_bucket_arns = [for b in var.source_bucket_names : "arn:${var.partition}:s3:::${b}"]
+
+  # The same placeholders the local stack fills (statemachine.Render).
+  template_vars = merge(
+    { for step, s in local.steps : s.arn_placeholder => local.function_arns[step] },
+    { BucketName = var.bucket_name },
+  )
+  definition = templatefile(local.definition_file, local.template_vars)
+
+  # Which prefixes each step may read, write, delete and list. This table is
+  # the whole S3 permission model; everything below is derived from it.
+  p = var.prefixes
+  step_s3_access = {
+    plan = {
+      read   = [local.p.requests, local.p.uploads]
+      write  = [local.p.work]
+      delete = []
+      list   = [local.p.uploads]
+    }
+    exportpart = {
+      read   = [local.p.uploads, local.p.work]
+      write  = [local.p.work]
+      delete = []
+      list   = []
+    }
+    merge = {
+      read   = [local.p.work]
+      write  = [local.p.work]
+      delete = []
+      list   = [local.p.work]
+    }
+    requestapproval = {
+      read   = [local.p.work]
+      write  = [local.p.approvals]
+      delete = []
+      list   = []
+    }
+    publish = {
+      read   = [local.p.work, local.p.approvals]
+      write  = [local.p.exports, local.p.approvals]
+      delete = [local.p.approvals]
+      list   = []
+    }
+    # cleanup may delete work files and pending approvals, and nothing under
+    # exports/: a published export is out of its reach by construction.
+    cleanup = {
+      read   = [local.p.work]
+      write  = []
+      delete = [local.p.work, local.p.approvals]
+      list   = [local.p.work, local.p.approvals]
+    }
+  }
+  # Steps that read export sources may also read the extra source buckets.
+  source_readers = ["plan", "exportpart"]
+
+  kms_statements = var.kms_key_arn == "" ? [] : [{
+    Sid      = "UseBucketKey"
+    Effect   = "Allow"
+    Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    Resource = [var.kms_key_arn]
+  }]
+
+  # Actions AWS documents as supporting no resource-level permissions: they
+  # must be granted on "*". Anything else granted on "*" is a bug (the tests
+  # check this list against every policy).
+  resourceless_actions = {
+    "xray:PutTraceSegments"         = "X-Ray has no resource types for trace submission"
+    "xray:PutTelemetryRecords"      = "X-Ray has no resource types for telemetry"
+    "xray:GetSamplingRules"         = "sampling rules are read account-wide"
+    "xray:GetSamplingTargets"       = "sampling targets are read account-wide"
+    "logs:CreateLogDelivery"        = "Step Functions log delivery: CloudWatch Logs vended-log APIs take no resource"
+    "logs:GetLogDelivery"           = "Step Functions log delivery"
+    "logs:UpdateLogDelivery"        = "Step Functions log delivery"
+    "logs:DeleteLogDelivery"        = "Step Functions log delivery"
+    "logs:ListLogDeliveries"        = "Step Functions log delivery"
+    "logs:PutResourcePolicy"        = "Step Functions log delivery sets the log group resource policy"
+    "logs:DescribeResourcePolicies" = "Step Functions log delivery"
+    "logs:DescribeLogGroups"        = "Step Functions log delivery"
+  }
+  xray_actions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
+  log_delivery_actions = [
+    "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+  ]
+}
+
+locals {
+  lambda_assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = var.account_id } }
+    }]
+  })
+
+  states_assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "states.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = {
+        StringEquals = { "aws:SourceAccount" = var.account_id }
+        ArnLike      = { "aws:SourceArn" = "arn:${var.partition}:states:${var.region}:${var.account_id}:stateMachine:${local.state_machine_name}" }
+      }
+    }]
+  })
+
+  events_assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = {
+        StringEquals = { "aws:SourceAccount" = var.account_id }
+        ArnEquals    = { "aws:SourceArn" = local.rule_arn }
+      }
+    }]
+  })
+
+  state_machine_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat([
+      {
+        Sid      = "InvokeStepFunctions"
+        Effect   = "Allow"
+        Action   = ["lambda:InvokeFunction"]
+        Resource = flatten([for arn in values(local.function_arns) : [arn, "${arn}:*"]])
+      },
+      {
+        Sid      = "StartDistributedMapChildren"
+        Effect   = "Allow"
+        Action   = ["states:StartExecution"]
+        Resource = [local.state_machine_arn]
+      },
+      {
+        Sid      = "ManageDistributedMapChildren"
+        Effect   = "Allow"
+        Action   = ["states:DescribeExecution", "states:StopExecution"]
+        Resource = [local.state_machine_child_executions]
+      },
+      {
+        Sid      = "ManageMapRuns"
+        Effect   = "Allow"
+        Action   = ["states:DescribeMapRun", "states:UpdateMapRun"]
+        Resource = [local.state_machine_map_runs]
+      },
+      {
+        Sid      = "ReadPartManifests"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["${local.bucket_arn}/${local.p.work}*"]
+      },
+      {
+        Sid      = "WriteMapResults"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject"]
+        Resource = ["${local.bucket_arn}/${local.p.work}*"]
+      },
+      {
+        Sid      = "DeliverLogs"
+        Effect   = "Allow"
+        Action   = local.log_delivery_actions
+        Resource = ["*"]
+      },
+      {
+        Sid      = "Tracing"
+        Effect   = "Allow"
+        Action   = local.xray_actions
+        Resource = ["*"]
+      },
+    ], local.kms_statements)
+  })
+
+  step_policies = {
+    for step, access in local.step_s3_access : step => jsonencode({
+      Version = "2012-10-17"
+      Statement = concat(
+        [{
+          Sid      = "WriteOwnLogs"
+          Effect   = "Allow"
+          Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+          Resource = ["arn:${var.partition}:logs:${var.region}:${var.account_id}:log-group:/aws/lambda/${local.function_names[step]}:*"]
+        }],
+        length(access.read) == 0 ? [] : [{
+          Sid      = "ReadOwnPrefixes"
+          Effect   = "Allow"
+          Action   = ["s3:GetObject", "s3:GetObjectVersion"]
+          Resource = [for p in access.read : "${local.bucket_arn}/${p}*"]
+        }],
+        length(access.write) == 0 ? [] : [{
+          Sid      = "WriteOwnPrefixes"
+          Effect   = "Allow"
+          Action   = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+          Resource = [for p in access.write : "${local.bucket_arn}/${p}*"]
+        }],
+        length(access.delete) == 0 ? [] : [{
+          Sid      = "DeleteOwnPrefixes"
+          Effect   = "Allow"
+          Action   = ["s3:DeleteObject"]
+          Resource = [for p in access.delete : "${local.bucket_arn}/${p}*"]
+        }],
+        length(access.list) == 0 ? [] : [{
+          Sid       = "ListOwnPrefixes"
+          Effect    = "Allow"
+          Action    = ["s3:ListBucket"]
+          Resource  = [local.bucket_arn]
+          Condition = { StringLike = { "s3:prefix" = [for p in access.list : "${p}*"] } }
+        }],
+        contains(local.source_readers, step) && length(local.source_bucket_arns) > 0 ? [{
+          Sid      = "ReadSourceBuckets"
+          Effect   = "Allow"
+          Action   = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"]
+          Resource = concat(local.source_bucket_arns, [for arn in local.source_bucket_arns : "${arn}/*"])
+        }] : [],
+        [{
+          Sid      = "Tracing"
+          Effect   = "Allow"
+          Action   = local.xray_actions
+          Resource = ["*"]
+        }],
+        local.kms_statements,
+      )
+    })
+  }
+
+  events_target_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "StartExports"
+      Effect   = "Allow"
+      Action   = ["states:StartExecution"]
+      Resource = [local.state_machine_arn]
+    }]
+  })
+
+  bucket_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "s3:*"
+      Resource  = [local.bucket_arn, "${local.bucket_arn}/*"]
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }]
+  })
+
+  # The trigger pattern file matches requests under any bucket; the deployed
+  # rule adds this bucket's name.
+  pattern_from_file = jsondecode(file(local.event_pattern_file))
+  event_pattern = jsonencode(merge(local.pattern_from_file, {
+    detail = merge(local.pattern_from_file.detail, { bucket = { name = [var.bucket_name] } })
+  }))
+
+  trigger_input = jsondecode(file(local.trigger_input_file))
+}
