@@ -1,0 +1,166 @@
+package lambdalocal
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildBootstrap compiles testdata/bootstrap with the real aws-lambda-go
+// runtime loop, as a deployed bootstrap is built.
+func buildBootstrap(t *testing.T) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, "./testdata/bootstrap")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build test bootstrap: %v\n%s", err, b)
+	}
+	return out
+}
+
+func errorType(t *testing.T, payload []byte) (typ, msg string) {
+	t.Helper()
+	var doc struct{ ErrorType, ErrorMessage string }
+	if err := json.Unmarshal(payload, &doc); err != nil {
+		t.Fatalf("error document %q: %v", payload, err)
+	}
+	return doc.ErrorType, doc.ErrorMessage
+}
+
+func TestProcessMode(t *testing.T) {
+	bootstrap := buildBootstrap(t)
+	fn := func(handler string, timeout time.Duration) Function {
+		return Function{Name: "stepwise-" + handler, Handler: handler, MemoryMB: 256, Timeout: timeout, Concurrency: 3}
+	}
+	r, err := New(Options{
+		Region:    "eu-central-1",
+		Bootstrap: bootstrap,
+		Env:       []string{"EXTRA=passed"},
+		Functions: []Function{
+			fn("echo", 10*time.Second), fn("barrier", 30*time.Second), fn("hang", 300*time.Millisecond),
+			fn("crash", 10*time.Second), fn("fail", 10*time.Second), fn("panic", 10*time.Second),
+			fn("initerror", 10*time.Second), fn("initexit", 10*time.Second),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+
+	t.Run("echo and warm reuse", func(t *testing.T) {
+		var pids []float64
+		for i := range 2 {
+			res, err := r.Invoke(ctx, "stepwise-echo", []byte(fmt.Sprintf(`{"n":%d}`, i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.FunctionError != "" {
+				t.Fatalf("function error %s", res.Payload)
+			}
+			var out map[string]any
+			json.Unmarshal(res.Payload, &out)
+			want := map[string]any{
+				"functionName": "stepwise-echo", "memory": 256.0, "region": "eu-central-1", "extra": "passed",
+				"functionArn": "arn:aws:lambda:eu-central-1:123456789012:function:stepwise-echo",
+				"requestId":   res.RequestID, "deadlineSet": true, "input": map[string]any{"n": float64(i)},
+			}
+			for k, v := range want {
+				if fmt.Sprint(out[k]) != fmt.Sprint(v) {
+					t.Errorf("%s = %v, want %v", k, out[k], v)
+				}
+			}
+			pids = append(pids, out["pid"].(float64))
+		}
+		if pids[0] != pids[1] {
+			t.Errorf("second invocation ran in a new process (%v), want the warm one", pids)
+		}
+	})
+
+	t.Run("3 concurrent invocations", func(t *testing.T) {
+		dir := t.TempDir()
+		var wg sync.WaitGroup
+		pids := make([]string, 3)
+		for i := range 3 {
+			wg.Go(func() {
+				res, err := r.Invoke(ctx, "stepwise-barrier", []byte(fmt.Sprintf(`{"dir":%q,"n":3}`, dir)))
+				if err != nil || res.FunctionError != "" {
+					t.Errorf("invoke: %v %s", err, res.Payload)
+					return
+				}
+				pids[i] = string(res.Payload)
+			})
+		}
+		wg.Wait()
+		if pids[0] == pids[1] || pids[1] == pids[2] || pids[0] == pids[2] {
+			t.Errorf("instances %v: want 3 distinct processes", pids)
+		}
+	})
+
+	errCases := []struct {
+		function, wantType, wantMsg string
+	}{
+		{"stepwise-hang", "Sandbox.Timedout", "Error: Task timed out after 0.30 seconds"},
+		{"stepwise-crash", "Runtime.ExitError", "Error: Runtime exited with error: exit status 3"},
+		{"stepwise-fail", "QuotaError", "quota of 5 exceeded"},
+		{"stepwise-panic", "errorString", "boom"},
+		{"stepwise-initerror", "ConfigError", "config missing"},
+		{"stepwise-initexit", "Runtime.ExitError", "Error: Runtime exited with error: exit status 2"},
+	}
+	for _, tt := range errCases {
+		t.Run(tt.function, func(t *testing.T) {
+			// Twice: the second invocation must get a fresh instance where
+			// the first one died, and fail the same way.
+			for range 2 {
+				res, err := r.Invoke(ctx, tt.function, []byte(`{}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.FunctionError != "Unhandled" {
+					t.Fatalf("FunctionError = %q (%s)", res.FunctionError, res.Payload)
+				}
+				typ, msg := errorType(t, res.Payload)
+				if typ != tt.wantType || !strings.Contains(msg, tt.wantMsg) {
+					t.Errorf("got %s %q, want %s %q", typ, msg, tt.wantType, tt.wantMsg)
+				}
+			}
+		})
+	}
+
+	// After all of that, echo still works.
+	if res, err := r.Invoke(ctx, "stepwise-echo", []byte(`{}`)); err != nil || res.FunctionError != "" {
+		t.Fatalf("echo after failures: %v %s", err, res.Payload)
+	}
+}
+
+func TestProcessCloseKillsInstances(t *testing.T) {
+	bootstrap := buildBootstrap(t)
+	r, err := New(Options{Bootstrap: bootstrap, Functions: []Function{{Name: "e", Handler: "echo"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Invoke(context.Background(), "e", []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct{ Pid int }
+	json.Unmarshal(res.Payload, &out)
+	r.Close()
+	// Signal 0 probes for the process: after Close it must be gone (reaped).
+	if p, err := os.FindProcess(out.Pid); err == nil {
+		if p.Signal(syscall.Signal(0)) == nil {
+			t.Errorf("bootstrap pid %d still alive after Close", out.Pid)
+		}
+	}
+	if _, err := r.Invoke(context.Background(), "e", []byte(`{}`)); err == nil {
+		t.Error("Invoke after Close succeeded")
+	}
+}
