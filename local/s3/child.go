@@ -1,0 +1,218 @@
+package s3
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+
+	"github.com/versity/versitygw/backend"
+	"github.com/versity/versitygw/backend/meta"
+	"github.com/versity/versitygw/backend/posix"
+	"github.com/versity/versitygw/embedgw"
+	"github.com/versity/versitygw/s3api"
+)
+
+// childEnv marks the re-executed binary as the S3 server child. Its value is
+// the JSON-encoded childConfig.
+const childEnv = "STEPWISE_INTERNAL_LOCAL_S3_CHILD"
+
+// childConfig is what the parent hands to the child process.
+type childConfig struct {
+	Root      string `json:"root"`    // absolute directory holding the buckets
+	MetaDir   string `json:"metaDir"` // sidecar metadata directory, used when xattrs are unsupported
+	Addr      string `json:"addr"`
+	AccessKey string `json:"accessKey"`
+	SecretKey string `json:"secretKey"`
+	Region    string `json:"region"`
+	Account   string `json:"account"`
+	CertFile  string `json:"certFile"`
+	KeyFile   string `json:"keyFile"`
+	Events    bool   `json:"events"`
+}
+
+// childMessage is one line the child writes to the parent on fd 3.
+type childMessage struct {
+	Ready string `json:"ready,omitempty"` // host:port the server listens on
+	Error string `json:"error,omitempty"` // fatal start-up error
+	Event *Event `json:"event,omitempty"` // an object-created event
+}
+
+func init() {
+	raw, ok := os.LookupEnv(childEnv)
+	if !ok {
+		return
+	}
+	os.Exit(runChild(raw))
+}
+
+// runChild serves S3 until the parent closes our stdin or signals us.
+func runChild(raw string) int {
+	os.Unsetenv(childEnv)
+	out := &messageWriter{w: os.NewFile(3, "stepwise-s3-messages")}
+	var cfg childConfig
+	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
+		out.send(childMessage{Error: "local s3: bad child configuration: " + err.Error()})
+		return 2
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The parent holds the write end of our stdin; EOF means it has gone
+	// (Close, crash or kill -9), so we never outlive it.
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		cancel()
+	}()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	go func() {
+		<-sig
+		cancel()
+	}()
+	if err := serveChild(ctx, cfg, out); err != nil {
+		out.send(childMessage{Error: err.Error()})
+		return 1
+	}
+	return 0
+}
+
+func serveChild(ctx context.Context, cfg childConfig, out *messageWriter) error {
+	var ms meta.MetadataStorer = meta.XattrMeta{}
+	opts := posix.PosixOpts{
+		// Zero would make every CopyObject and UploadPartCopy fail; 5 GiB
+		// is S3's own limit.
+		CopyObjectThreshold: 5 << 30,
+		Concurrency:         5000,
+	}
+	if err := (meta.XattrMeta{}).Test(cfg.Root); err != nil {
+		if err := os.MkdirAll(cfg.MetaDir, 0o700); err != nil {
+			return fmt.Errorf("local s3: %w", err)
+		}
+		sc, err := meta.NewSideCar(cfg.MetaDir)
+		if err != nil {
+			return fmt.Errorf("local s3: sidecar metadata in %s: %w", cfg.MetaDir, err)
+		}
+		ms = sc
+		opts.SideCarDir = cfg.MetaDir
+	}
+	// posix.New changes the working directory: harmless here, this process
+	// exists only to serve S3.
+	px, err := posix.New(cfg.Root, ms, opts)
+	if err != nil {
+		return fmt.Errorf("local s3: open %s: %w", cfg.Root, err)
+	}
+	defer px.Shutdown()
+	var be backend.Backend = px
+	if cfg.Events {
+		be = &notifyingBackend{Backend: px, notify: newNotifier(cfg.Region, cfg.Account, out.sendEvent)}
+	}
+
+	fixedPort := true
+	if _, port, err := net.SplitHostPort(cfg.Addr); err != nil {
+		return fmt.Errorf("local s3: address %q: %w", cfg.Addr, err)
+	} else if port == "0" {
+		fixedPort = false
+	}
+	// VersityGW cannot report the port it bound, so for ":0" we choose a
+	// free port ourselves and retry if another process grabs it first.
+	var lastErr error
+	for attempt := 0; attempt < 5; attempt++ {
+		addr := cfg.Addr
+		if !fixedPort {
+			addr, err = freeAddr(cfg.Addr)
+			if err != nil {
+				return err
+			}
+		}
+		ready := make(chan struct{})
+		var once sync.Once
+		gw := &embedgw.Config{
+			RootUserAccess:    cfg.AccessKey,
+			RootUserSecret:    cfg.SecretKey,
+			Region:            cfg.Region,
+			Ports:             []string{addr},
+			MaxConnections:    10000,
+			MaxRequests:       10000,
+			MultipartMaxParts: 10000,
+			CertFile:          cfg.CertFile,
+			KeyFile:           cfg.KeyFile,
+			Quiet:             true,
+			KeepAlive:         true,
+			S3Options: []s3api.Option{s3api.WithOnListen(func() {
+				once.Do(func() { close(ready) })
+			})},
+		}
+		runCtx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- embedgw.RunVersityGW(runCtx, be, gw) }()
+		select {
+		case <-ready:
+			out.send(childMessage{Ready: addr})
+			err := <-done
+			stop()
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("local s3: server stopped: %w", err)
+		case err := <-done:
+			stop()
+			if ctx.Err() != nil {
+				return nil
+			}
+			lastErr = err
+			if fixedPort {
+				return fmt.Errorf("local s3: listen on %s: %w", addr, err)
+			}
+		}
+	}
+	return fmt.Errorf("local s3: could not bind a free port: %w", lastErr)
+}
+
+// freeAddr returns host:port with a port that was free a moment ago.
+func freeAddr(addr string) (string, error) {
+	host, _, _ := net.SplitHostPort(addr)
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", fmt.Errorf("local s3: find a free port on %s: %w", host, err)
+	}
+	defer l.Close()
+	return net.JoinHostPort(host, strconv.Itoa(l.Addr().(*net.TCPAddr).Port)), nil
+}
+
+// messageWriter writes newline-delimited JSON messages, one at a time.
+type messageWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (m *messageWriter) send(msg childMessage) {
+	b, err := json.Marshal(msg)
+	if err != nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, _ = m.w.Write(append(b, '\n'))
+}
+
+func (m *messageWriter) sendEvent(ev Event) { m.send(childMessage{Event: &ev}) }
+
+// absDirs returns the absolute bucket root and metadata directory under dir.
+func absDirs(dir string) (root, metaDir, tlsDir string, err error) {
+	if dir == "" {
+		return "", "", "", errors.New("local s3: Options.Dir is required")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", "", "", fmt.Errorf("local s3: %w", err)
+	}
+	return filepath.Join(abs, "buckets"), filepath.Join(abs, "meta"), filepath.Join(abs, "tls"), nil
+}

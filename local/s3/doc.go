@@ -1,0 +1,25 @@
+// Package s3 runs a real S3-compatible server on 127.0.0.1 for the local
+// stack, with objects stored as files on disk, and reports object-created
+// notifications shaped like Amazon EventBridge's S3 "Object Created" events.
+//
+// The server is VersityGW's POSIX backend. Because that backend changes the
+// process's working directory and allows one instance per process, it never
+// runs in the caller's process: [Start] re-executes the current binary
+// (os.Executable) as a child process, which serves S3 until [Server.Close]
+// or until the parent dies. This works for `go test` binaries and for the
+// runner alike; nothing but the package's init hook needs to be linked in.
+//
+// Clients talk to it with aws-sdk-go-v2's service/s3 in path style;
+// [Server.NewClient] builds one the way the Lambda steps build theirs.
+//
+// Limitations of the POSIX layout (objects are files, prefixes are
+// directories): a key cannot also be a "directory" of other keys ("a" next
+// to "a/b"), and keys that would leave the data directory ("../x") are
+// rejected with 400. Object-created events are delivered at most once per
+// write and are not persisted: an event in flight when the process dies is
+// lost.
+//
+// This package is not an S3 emulator for AWS features beyond what the
+// Stepwise steps, the runner and Distributed Map use; bucket notifications
+// configuration, IAM and versioning are not supported.
+package s3
