@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+)
+
+// exportStateMachineName is the name Terraform and the local stack give the
+// export state machine (<name_prefix>-export with the default prefix).
+const exportStateMachineName = "stepwise-export"
+
+// target is what a command talks to: the same SDK clients whether the
+// endpoint is the embedded local stack, a running `runner up`, or AWS.
+type target struct {
+	kind     string // "local" (in-process), "local-server" (runner up), "aws", "endpoint"
+	cfg      aws.Config
+	sfn      *sfn.Client
+	s3       *s3.Client
+	bucket   string // export bucket, when known
+	smArn    string // export state machine ARN, when known
+	prefixes map[string]string
+	close    func() error
+}
+
+func (t *target) Close() error {
+	if t.close != nil {
+		return t.close()
+	}
+	return nil
+}
+
+// connect opens the command's target. Local targets start the embedded
+// stack in this process unless `runner up` serves the data directory.
+func (a *app) connect(ctx context.Context) (*target, error) {
+	if a.g.remote() {
+		return a.connectRemote(ctx)
+	}
+	return a.connectLocal(ctx)
+}
+
+func (a *app) connectRemote(ctx context.Context) (*target, error) {
+	var opts []func(*config.LoadOptions) error
+	if a.g.profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(a.g.profile))
+	}
+	if a.g.region != "" {
+		opts = append(opts, config.WithRegion(a.g.region))
+	}
+	endpoint := a.g.endpointURL
+	if endpoint != "" && !a.g.aws && a.g.profile == "" && os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" {
+		// A local or emulated endpoint: no real credentials are needed.
+		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("stepwise", "stepwise", "")))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		if endpoint == "" {
+			return nil, errors.New("no AWS region: pass --region or set AWS_REGION / a profile region")
+		}
+		cfg.Region = "us-east-1"
+	}
+	t := &target{kind: "aws", cfg: cfg}
+	t.sfn = sfn.NewFromConfig(cfg, func(o *sfn.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	})
+	t.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+			o.UsePathStyle = true
+		}
+	})
+	if endpoint != "" {
+		t.kind = "endpoint"
+	}
+	if outs := savedOutputs(a); outs != nil && endpoint == "" {
+		t.smArn = jsonString(outs["state_machine_arn"])
+		t.bucket = jsonString(outs["bucket"])
+		if p, ok := outs["prefixes"]; ok {
+			json.Unmarshal(p, &t.prefixes)
+		}
+	}
+	if a.g.bucket != "" {
+		t.bucket = a.g.bucket
+	}
+	return t, nil
+}
+
+func jsonString(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// stateMachineArn resolves --state-machine (an ARN or a name) or the
+// export state machine.
+func (a *app) stateMachineArn(ctx context.Context, t *target, ref string) (string, error) {
+	if ref == "" {
+		ref = a.g.stateMachine
+	}
+	if ref == "" && t.smArn != "" {
+		return t.smArn, nil
+	}
+	if ref == "" {
+		ref = exportStateMachineName
+	}
+	if strings.HasPrefix(ref, "arn:") {
+		return ref, nil
+	}
+	p := sfn.NewListStateMachinesPaginator(t.sfn, &sfn.ListStateMachinesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", fmt.Errorf("list state machines: %w", err)
+		}
+		for _, sm := range page.StateMachines {
+			if aws.ToString(sm.Name) == ref {
+				return aws.ToString(sm.StateMachineArn), nil
+			}
+		}
+	}
+	return "", fmt.Errorf("no state machine named %q (pass an ARN with --state-machine, or deploy first)", ref)
+}
+
+// executionArn resolves an execution ARN or a name of an execution of the
+// (default) state machine.
+func (a *app) executionArn(ctx context.Context, t *target, ref string) (string, error) {
+	if strings.HasPrefix(ref, "arn:") {
+		if !strings.Contains(ref, ":execution:") && !strings.Contains(ref, ":express:") {
+			return "", usagef("%q is not an execution ARN", ref)
+		}
+		return ref, nil
+	}
+	sm, err := a.stateMachineArn(ctx, t, "")
+	if err != nil {
+		return "", err
+	}
+	// arn:aws:states:<region>:<account>:stateMachine:<name> → ...:execution:<name>:<exec>
+	return strings.Replace(sm, ":stateMachine:", ":execution:", 1) + ":" + ref, nil
+}

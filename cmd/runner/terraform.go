@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/go-version"
+	"github.com/hashicorp/terraform-exec/tfexec"
+)
+
+// minTerraform is the oldest Terraform (or OpenTofu) the configuration
+// supports: terraform test and the validation features it uses need 1.6.
+const minTerraform = "1.6.0"
+
+// tfFlags are the flags shared by deploy, plan, destroy and outputs.
+type tfFlags struct {
+	dir      string
+	vars     multiFlag
+	varFiles multiFlag
+	yes      bool
+}
+
+func (f *tfFlags) register(fs *flag.FlagSet, withYes bool) {
+	fs.StringVar(&f.dir, "dir", "terraform", "Terraform root module directory")
+	fs.Var(&f.vars, "var", "a Terraform variable, NAME=VALUE (repeatable)")
+	fs.Var(&f.varFiles, "var-file", "a Terraform .tfvars file (repeatable)")
+	if withYes {
+		fs.BoolVar(&f.yes, "yes", false, "apply the plan without asking")
+	}
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func init() {
+	for _, c := range []struct {
+		name, summary string
+		destroy       bool
+		apply         bool
+		examples      []string
+	}{
+		{"deploy", "Deploy the workflow to AWS: terraform init, plan to a file, show it, apply that plan, save the outputs.", false, true,
+			[]string{"runner build && runner deploy --var region=eu-west-1", "runner deploy --var region=eu-west-1 --yes"}},
+		{"plan", "Show what 'runner deploy' would change (terraform plan), without applying.", false, false,
+			[]string{"runner plan --var region=eu-west-1"}},
+		{"destroy", "Remove the deployment: plan the destruction to a file, show it, apply it.", true, true,
+			[]string{"runner destroy --var region=eu-west-1"}},
+	} {
+		c := c
+		register(&command{
+			name: c.name, args: "[--dir DIR] [--var NAME=VALUE ...] [--var-file FILE ...]" + map[bool]string{true: " [--yes]"}[c.apply],
+			summary: c.summary, examples: c.examples,
+			setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
+				var f tfFlags
+				f.register(fs, c.apply)
+				return func(ctx context.Context, args []string) error {
+					if err := wantArgs(args, 0, 0, ""); err != nil {
+						return err
+					}
+					tf, err := newTerraform(ctx, f.dir, a.stderr)
+					if err != nil {
+						return err
+					}
+					return runTerraform(ctx, a, tf, f, c.destroy, c.apply)
+				}
+			},
+		})
+	}
+	register(&command{
+		name: "outputs", args: "[--dir DIR]",
+		summary:  "Print the deployment's Terraform outputs and save them for --aws commands.",
+		examples: []string{"runner outputs --output json"},
+		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
+			var f tfFlags
+			f.register(fs, false)
+			return func(ctx context.Context, args []string) error {
+				tf, err := newTerraform(ctx, f.dir, a.stderr)
+				if err != nil {
+					return err
+				}
+				outs, err := saveOutputs(ctx, a, tf)
+				if err != nil {
+					return err
+				}
+				return a.emit(outs, func(w io.Writer) {
+					keys := make([]string, 0, len(outs))
+					for k := range outs {
+						keys = append(keys, k)
+					}
+					sort.Strings(keys)
+					for _, k := range keys {
+						fmt.Fprintf(w, "%s = %s\n", k, outs[k])
+					}
+				})
+			}
+		},
+	})
+}
+
+// terraformBinary finds the Terraform CLI: $TERRAFORM_BIN, then terraform,
+// then tofu on PATH. It never downloads one.
+func terraformBinary() (string, error) {
+	if p := os.Getenv("TERRAFORM_BIN"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("TERRAFORM_BIN=%s: %w", p, err)
+		}
+		return p, nil
+	}
+	for _, name := range []string{"terraform", "tofu"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("no Terraform CLI found: install terraform (>= " + minTerraform + ") or OpenTofu and put it on PATH, or set TERRAFORM_BIN; runner never downloads one")
+}
+
+func newTerraform(ctx context.Context, dir string, stderr io.Writer) (*tfexec.Terraform, error) {
+	bin, err := terraformBinary()
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(abs, "versions.tf")); err != nil {
+		return nil, fmt.Errorf("%s does not look like the Stepwise Terraform module (no versions.tf); use --dir", dir)
+	}
+	tf, err := tfexec.NewTerraform(abs, bin)
+	if err != nil {
+		return nil, err
+	}
+	v, _, err := tf.Version(ctx, true)
+	if err != nil {
+		return nil, fmt.Errorf("%s version: %w", bin, err)
+	}
+	if v.LessThan(mustVersion(minTerraform)) {
+		return nil, fmt.Errorf("%s is version %s; Stepwise needs %s or newer", bin, v, minTerraform)
+	}
+	tf.SetStdout(stderr)
+	tf.SetStderr(stderr)
+	return tf, nil
+}
+
+func tfVarOptions(f tfFlags) (plan []tfexec.PlanOption, err error) {
+	for _, v := range f.vars {
+		if !strings.Contains(v, "=") {
+			return nil, usagef("--var %q: want NAME=VALUE", v)
+		}
+		plan = append(plan, tfexec.Var(v))
+	}
+	for _, vf := range f.varFiles {
+		plan = append(plan, tfexec.VarFile(vf))
+	}
+	return plan, nil
+}
+
+// runTerraform runs init, then plan to a file; shows the plan; and, for
+// deploy and destroy, applies exactly that plan once confirmed.
+func runTerraform(ctx context.Context, a *app, tf *tfexec.Terraform, f tfFlags, destroy, apply bool) error {
+	opts, err := tfVarOptions(f)
+	if err != nil {
+		return err
+	}
+	if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
+		return fmt.Errorf("terraform init in %s: %w", tf.WorkingDir(), err)
+	}
+	planFile := filepath.Join(tf.WorkingDir(), "stepwise.tfplan")
+	opts = append(opts, tfexec.Out(planFile), tfexec.Destroy(destroy))
+	changes, err := tf.Plan(ctx, opts...)
+	if err != nil {
+		return fmt.Errorf("terraform plan: %w", err)
+	}
+	defer os.Remove(planFile)
+	shown, err := tf.ShowPlanFileRaw(ctx, planFile)
+	if err != nil {
+		return fmt.Errorf("terraform show: %w", err)
+	}
+	fmt.Fprintln(a.stderr, shown)
+	if !changes {
+		fmt.Fprintln(a.stderr, "No changes.")
+		if apply && !destroy {
+			_, err := saveOutputs(ctx, a, tf)
+			return err
+		}
+		return nil
+	}
+	if !apply {
+		return nil
+	}
+	if !f.yes {
+		ok, err := confirm(a, "Apply this plan?")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &exitStatus{code: exitError, msg: "not applied"}
+		}
+	}
+	if err := tf.Apply(ctx, tfexec.DirOrPlan(planFile)); err != nil {
+		return fmt.Errorf("terraform apply: %w", err)
+	}
+	if destroy {
+		os.Remove(outputsFile(a))
+		return nil
+	}
+	_, err = saveOutputs(ctx, a, tf)
+	return err
+}
+
+// confirm asks a yes/no question on the terminal. Without a terminal it
+// refuses, so that nothing is applied unattended by accident.
+func confirm(a *app, question string) (bool, error) {
+	if !isTerminal(a.stdin) {
+		return false, &exitStatus{code: exitUsage, msg: "not a terminal: pass --yes to apply without asking"}
+	}
+	fmt.Fprintf(a.stderr, "%s [y/N] ", question)
+	line, err := bufio.NewReader(a.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
+}
+
+func outputsFile(a *app) string { return filepath.Join(a.g.dataDir, "terraform-outputs.json") }
+
+// saveOutputs reads terraform output and saves the values as JSON in the
+// data directory, where --aws commands find the state machine and bucket.
+func saveOutputs(ctx context.Context, a *app, tf *tfexec.Terraform) (map[string]json.RawMessage, error) {
+	metas, err := tf.Output(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("terraform output: %w", err)
+	}
+	outs := make(map[string]json.RawMessage, len(metas))
+	for k, m := range metas {
+		outs[k] = m.Value
+	}
+	data, err := json.MarshalIndent(outs, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(a.g.dataDir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(outputsFile(a), append(data, '\n')); err != nil {
+		return nil, err
+	}
+	return outs, nil
+}
+
+// savedOutputs loads the outputs saved by deploy/outputs, or nil.
+func savedOutputs(a *app) map[string]json.RawMessage {
+	data, err := os.ReadFile(outputsFile(a))
+	if err != nil {
+		return nil
+	}
+	var outs map[string]json.RawMessage
+	if json.Unmarshal(data, &outs) != nil {
+		return nil
+	}
+	return outs
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func mustVersion(s string) *version.Version { return version.Must(version.NewVersion(s)) }
