@@ -446,4 +446,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-

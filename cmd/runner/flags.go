@@ -98,4 +98,3 @@ func wantArgs(args []string, min, max int, what string) error {
 	}
 	return nil
 }
-
