@@ -226,7 +226,6 @@ func TestSchemaCheckCatchesMistakes(t *testing.T) {
 	}
 }
 
-
 func readRange(file string, start, end int) (string, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
