@@ -1,0 +1,351 @@
+package jsonpath
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Get evaluates the path against doc, the document of the path's root (the
+// caller picks it: the input for [RootInput], the context object for
+// [RootContext], the variable's value for [RootVariable]).
+//
+// A [Path.Definite] path returns the selected value itself, or an [*Error]
+// matching [ErrNotFound] when nothing is selected. An indefinite path returns
+// []any with every match in order (possibly empty) and fails only when the
+// path is malformed for the document in a way Jayway reports. A trailing
+// length() returns the length of the selected array or object as float64 (nil
+// for other values).
+func (p *Path) Get(doc any) (any, error) {
+	ev := evaluator{p: p, root: doc}
+	if len(p.segs) == 0 {
+		return p.applyFn(doc), nil
+	}
+	ev.walk(0, doc, true)
+	if ev.err != nil {
+		return nil, ev.err
+	}
+	if p.Definite() {
+		if len(ev.out) == 0 {
+			return nil, ev.notFound("No results for path: " + p.Canonical())
+		}
+		return p.applyFn(ev.out[0]), nil
+	}
+	if ev.out == nil {
+		ev.out = []any{}
+	}
+	return p.applyFn(ev.out), nil
+}
+
+func (p *Path) applyFn(v any) any {
+	if p.fn != "length" {
+		return v
+	}
+	switch x := v.(type) {
+	case []any:
+		return float64(len(x))
+	case map[string]any:
+		return float64(len(x))
+	}
+	return nil
+}
+
+type evaluator struct {
+	p    *Path
+	root any
+	out  []any
+	err  *Error
+}
+
+func (ev *evaluator) notFound(reason string) *Error {
+	return &Error{Path: ev.p.src, Offset: -1, Reason: reason, kind: kindNotFound}
+}
+
+// prefix renders the canonical form of the first n segments, which is what
+// Jayway prints as the "current path" in errors on definite paths.
+func (ev *evaluator) prefix(n int) string {
+	var b strings.Builder
+	b.WriteString("$")
+	for _, s := range ev.p.segs[:n] {
+		s.writeCanonical(&b)
+	}
+	return b.String()
+}
+
+// walk applies segment i to v. upDef reports whether every segment before i
+// is definite: only then do missing properties and type mismatches raise
+// errors instead of being skipped, as in Jayway.
+func (ev *evaluator) walk(i int, v any, upDef bool) {
+	if ev.err != nil {
+		return
+	}
+	if i == len(ev.p.segs) {
+		ev.out = append(ev.out, v)
+		return
+	}
+	s := &ev.p.segs[i]
+	last := i == len(ev.p.segs)-1
+	nextDef := upDef && s.definite(last)
+	switch s.kind {
+	case segName:
+		m, ok := v.(map[string]any)
+		if !ok {
+			if upDef {
+				ev.err = ev.notFound(fmt.Sprintf("Expected to find an object with property %s in path %s but found '%s'. This is not a json object according to the JsonProvider: 'com.jayway.jsonpath.spi.json.JsonSmartJsonProvider'.", fragment(s), ev.prefix(i), javaClass(v)))
+			}
+			return
+		}
+		if len(s.names) > 1 && last {
+			merged := make(map[string]any, len(s.names))
+			for _, n := range s.names {
+				if x, ok := m[n]; ok {
+					merged[n] = x
+				}
+			}
+			ev.out = append(ev.out, merged)
+			return
+		}
+		for _, n := range s.names {
+			x, ok := m[n]
+			if !ok {
+				if !last && upDef && s.definite(last) {
+					ev.err = ev.notFound("Missing property in path " + ev.prefix(i+1))
+					return
+				}
+				continue
+			}
+			ev.walk(i+1, x, nextDef)
+		}
+	case segWildcard:
+		switch x := v.(type) {
+		case map[string]any:
+			for _, k := range sortedKeys(x) {
+				ev.walk(i+1, x[k], false)
+			}
+		case []any:
+			for _, e := range x {
+				ev.walk(i+1, e, false)
+			}
+		}
+	case segIndex:
+		a, ok := ev.checkArray(i, v, upDef)
+		if !ok {
+			return
+		}
+		for _, n := range s.indexes {
+			if n < 0 {
+				n += len(a)
+			}
+			if n < 0 || n >= len(a) {
+				continue
+			}
+			ev.walk(i+1, a[n], nextDef)
+		}
+	case segSlice:
+		a, ok := ev.checkArray(i, v, upDef)
+		if !ok {
+			return
+		}
+		from, to := sliceBounds(s, len(a))
+		for n := from; n < to; n++ {
+			idx := n
+			if idx < 0 {
+				idx += len(a)
+			}
+			if idx < 0 || idx >= len(a) {
+				continue
+			}
+			ev.walk(i+1, a[idx], false)
+		}
+	case segFilter:
+		switch x := v.(type) {
+		case []any:
+			for _, e := range x {
+				if s.filter.test(e, ev.root) {
+					ev.walk(i+1, e, false)
+				}
+			}
+		case map[string]any:
+			if s.filter.test(x, ev.root) {
+				ev.walk(i+1, x, false)
+			}
+		default:
+			if upDef {
+				ev.err = ev.notFound(fmt.Sprintf("Filter: [?] can not be applied to primitives. Current context is: %s", preview(v)))
+			}
+		}
+	case segScan:
+		ev.scan(i, v)
+	}
+}
+
+// scan visits v and every value below it (pre-order) and applies the scanned
+// segment wherever it can apply, continuing with segment i+1 on each hit.
+func (ev *evaluator) scan(i int, v any) {
+	if ev.err != nil {
+		return
+	}
+	s := ev.p.segs[i].next
+	switch x := v.(type) {
+	case map[string]any:
+		switch s.kind {
+		case segName:
+			if len(s.names) > 1 && i == len(ev.p.segs)-1 {
+				merged := map[string]any{}
+				for _, n := range s.names {
+					if e, ok := x[n]; ok {
+						merged[n] = e
+					}
+				}
+				if len(merged) > 0 {
+					ev.out = append(ev.out, merged)
+				}
+			} else {
+				for _, n := range s.names {
+					if e, ok := x[n]; ok {
+						ev.walk(i+1, e, false)
+					}
+				}
+			}
+		case segWildcard:
+			for _, k := range sortedKeys(x) {
+				ev.walk(i+1, x[k], false)
+			}
+		case segFilter:
+			if s.filter.test(x, ev.root) {
+				ev.walk(i+1, x, false)
+			}
+		}
+		for _, k := range sortedKeys(x) {
+			switch x[k].(type) {
+			case map[string]any, []any:
+				ev.scan(i, x[k])
+			}
+		}
+	case []any:
+		switch s.kind {
+		case segWildcard:
+			for _, e := range x {
+				ev.walk(i+1, e, false)
+			}
+		case segIndex:
+			for _, n := range s.indexes {
+				if n < 0 {
+					n += len(x)
+				}
+				if n >= 0 && n < len(x) {
+					ev.walk(i+1, x[n], false)
+				}
+			}
+		case segSlice:
+			from, to := sliceBounds(s, len(x))
+			for n := from; n < to; n++ {
+				if n >= 0 && n < len(x) {
+					ev.walk(i+1, x[n], false)
+				}
+			}
+		case segFilter:
+			for _, e := range x {
+				if s.filter.test(e, ev.root) {
+					ev.walk(i+1, e, false)
+				}
+			}
+		}
+		for _, e := range x {
+			switch e.(type) {
+			case map[string]any, []any:
+				ev.scan(i, e)
+			}
+		}
+	}
+}
+
+func (ev *evaluator) checkArray(i int, v any, upDef bool) ([]any, bool) {
+	a, ok := v.([]any)
+	if ok {
+		return a, true
+	}
+	if upDef {
+		if v == nil {
+			ev.err = ev.notFound("The path " + ev.prefix(i) + " is null")
+		} else {
+			var b strings.Builder
+			ev.p.segs[i].writeCanonical(&b)
+			ev.err = ev.notFound(fmt.Sprintf("Filter: %s can only be applied to arrays. Current context is: %s", b.String(), preview(v)))
+		}
+	}
+	return nil, false
+}
+
+// sliceBounds follows Jayway's ArraySliceOperation: [from:] and [:to] accept
+// negative bounds relative to the length; [from:to] clamps to at the length.
+func sliceBounds(s *segment, n int) (from, to int) {
+	switch {
+	case s.hasFrom && !s.hasTo:
+		from = s.from
+		if from < 0 {
+			from += n
+		}
+		return max(0, from), n
+	case !s.hasFrom && s.hasTo:
+		to = s.to
+		if to < 0 {
+			to += n
+		}
+		return 0, min(n, to)
+	default:
+		return s.from, min(n, s.to)
+	}
+}
+
+func fragment(s *segment) string {
+	var b strings.Builder
+	s.writeCanonical(&b)
+	return b.String()
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// javaClass names the Java class Jayway (json-smart) would report for v.
+func javaClass(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "java.lang.String"
+	case bool:
+		return "java.lang.Boolean"
+	case []any:
+		return "net.minidev.json.JSONArray"
+	case float64:
+		if x == float64(int64(x)) && x >= -2147483648 && x <= 2147483647 {
+			return "java.lang.Integer"
+		}
+		return "java.lang.Double"
+	case json.Number:
+		if _, err := x.Int64(); err == nil {
+			return "java.lang.Integer"
+		}
+		return "java.lang.Double"
+	}
+	return "java.lang.Object"
+}
+
+func preview(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	if len(b) > 200 {
+		return string(b[:200]) + "..."
+	}
+	return string(b)
+}
