@@ -48,7 +48,7 @@ func (e *Error) Error() string {
 }
 
 type objectNode struct {
-	fields []fieldNode    // sorted by name
+	fields []fieldNode     // sorted by name
 	ors    [][]*objectNode // every $or group needs one matching alternative
 }
 
