@@ -1,0 +1,250 @@
+// Package trigger is the local stand-in for the EventBridge rule that
+// starts an export when an object lands in S3: it matches S3 "Object
+// Created" events against the rule's event pattern (the same file
+// Terraform reads, statemachine/export.trigger.json), shapes the execution
+// input with the rule's input transformer (statemachine/
+// export.trigger-input.json) and starts one execution per object version.
+//
+// Exactly-once starts come from execution-name idempotency, as on AWS
+// where EventBridge delivers at least once: the execution name is derived
+// from the event's bucket, key, version id and sequencer (see
+// [ExecutionName]), so a redelivered event asks for an execution that
+// already exists and Step Functions refuses to start a second one
+// (ExecutionAlreadyExists, or the running execution is returned). The
+// derivation survives restarts, unlike an in-memory set of seen events.
+//
+// It is not an EventBridge emulator: one rule, one target, no retries or
+// dead-letter queue.
+package trigger
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/stepwise-dev/stepwise/local/eventpattern"
+	locals3 "github.com/stepwise-dev/stepwise/local/s3"
+)
+
+// StartFunc starts an execution with the given name and input (JSON text).
+// The local stack wires it to StartExecution on the trigger's state
+// machine. When an execution with that name already exists it should
+// return an error that wraps [ErrDuplicate] or has an ErrorCode() method
+// returning "ExecutionAlreadyExists" (as aws-sdk-go-v2's sfn errors do).
+type StartFunc func(ctx context.Context, name, input string) error
+
+// ErrDuplicate marks a start refused because the execution already exists.
+var ErrDuplicate = errors.New("execution already exists")
+
+// Outcome is what [Trigger.Deliver] did with an event.
+type Outcome int
+
+const (
+	// NoMatch means the event did not match the pattern.
+	NoMatch Outcome = iota
+	// Started means the start function accepted the execution.
+	Started
+	// Duplicate means an execution for this object version exists already.
+	Duplicate
+)
+
+// String returns the outcome's name.
+func (o Outcome) String() string {
+	switch o {
+	case NoMatch:
+		return "NoMatch"
+	case Started:
+		return "Started"
+	case Duplicate:
+		return "Duplicate"
+	}
+	return fmt.Sprintf("Outcome(%d)", int(o))
+}
+
+// Options configures [New].
+type Options struct {
+	// Pattern is the EventBridge event pattern document. Required.
+	Pattern []byte
+	// Transformer shapes the execution input; nil passes the whole event.
+	Transformer *InputTransformer
+	// Start starts an execution. Required.
+	Start StartFunc
+	// Logger receives one line per event handled by [Trigger.Serve];
+	// slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// Trigger matches events and starts executions. It is safe for
+// concurrent use.
+type Trigger struct {
+	pattern     *eventpattern.Pattern
+	transformer *InputTransformer
+	start       StartFunc
+	log         *slog.Logger
+}
+
+// New compiles the pattern and returns a Trigger.
+func New(opts Options) (*Trigger, error) {
+	if opts.Start == nil {
+		return nil, errors.New("trigger: Options.Start is required")
+	}
+	p, err := eventpattern.Compile(opts.Pattern)
+	if err != nil {
+		return nil, fmt.Errorf("trigger: %w", err)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Trigger{pattern: p, transformer: opts.Transformer, start: opts.Start, log: log}, nil
+}
+
+// Load reads the pattern file and, if transformerFile is not empty, the
+// input transformer file, and returns a Trigger. Errors name the file.
+func Load(patternFile, transformerFile string, start StartFunc) (*Trigger, error) {
+	b, err := os.ReadFile(patternFile)
+	if err != nil {
+		return nil, fmt.Errorf("trigger: %w", err)
+	}
+	opts := Options{Pattern: b, Start: start}
+	if transformerFile != "" {
+		opts.Transformer, err = LoadInputTransformer(transformerFile)
+		if err != nil {
+			return nil, err
+		}
+	}
+	t, err := New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", patternFile, err)
+	}
+	return t, nil
+}
+
+// Deliver handles one event (an EventBridge event document): if it
+// matches, it starts the execution named [ExecutionName](event).
+func (t *Trigger) Deliver(ctx context.Context, event []byte) (Outcome, error) {
+	dec := json.NewDecoder(bytes.NewReader(event))
+	dec.UseNumber()
+	var ev any
+	if err := dec.Decode(&ev); err != nil {
+		return NoMatch, fmt.Errorf("trigger: event is not valid JSON: %w", err)
+	}
+	if !t.pattern.MatchValue(ev) {
+		return NoMatch, nil
+	}
+	name, err := executionName(ev)
+	if err != nil {
+		return NoMatch, err
+	}
+	input := string(event)
+	if t.transformer != nil {
+		input, err = t.transformer.apply(ev, event)
+		if err != nil {
+			return NoMatch, err
+		}
+	}
+	if err := t.start(ctx, name, input); err != nil {
+		if isDuplicate(err) {
+			return Duplicate, nil
+		}
+		return NoMatch, fmt.Errorf("trigger: start execution %s: %w", name, err)
+	}
+	return Started, nil
+}
+
+// Serve delivers every event from events until the channel closes or ctx
+// is done. Failures are logged and do not stop it.
+func (t *Trigger) Serve(ctx context.Context, events <-chan locals3.Event) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			b, err := json.Marshal(ev)
+			if err != nil {
+				t.log.Error("trigger: encode event", "err", err)
+				continue
+			}
+			out, err := t.Deliver(ctx, b)
+			key := ev.Detail.Bucket.Name + "/" + ev.Detail.Object.Key
+			if err != nil {
+				t.log.Error("trigger: event not delivered", "object", key, "err", err)
+				continue
+			}
+			if out != NoMatch {
+				t.log.Info("trigger: S3 object created", "object", key, "outcome", out.String())
+			}
+		}
+	}
+}
+
+// ExecutionName returns the execution name the trigger uses for an S3
+// "Object Created" event: "s3-" and 40 hex digits of SHA-256 over the
+// bucket, key, version id and sequencer. Those four identify one write of
+// one object: a redelivery of the event has them all equal, a later write
+// of the same key has a greater sequencer. The name is valid for Step
+// Functions (at most 80 characters of [0-9A-Za-z_-]).
+func ExecutionName(event []byte) (string, error) {
+	var ev any
+	if err := json.Unmarshal(event, &ev); err != nil {
+		return "", fmt.Errorf("trigger: event is not valid JSON: %w", err)
+	}
+	return executionName(ev)
+}
+
+func executionName(ev any) (string, error) {
+	detail, _ := lookup(ev, "detail")
+	bucket, _ := lookup(detail, "bucket", "name")
+	key, _ := lookup(detail, "object", "key")
+	version, _ := lookup(detail, "object", "version-id")
+	seq, _ := lookup(detail, "object", "sequencer")
+	b, _ := bucket.(string)
+	k, _ := key.(string)
+	if b == "" || k == "" {
+		return "", errors.New("trigger: event has no detail.bucket.name or detail.object.key: not an S3 object event")
+	}
+	v, _ := version.(string)
+	s, _ := seq.(string)
+	h := sha256.New()
+	for _, part := range []string{b, k, v, s} {
+		fmt.Fprintf(h, "%d:%s;", len(part), part)
+	}
+	return "s3-" + hex.EncodeToString(h.Sum(nil))[:40], nil
+}
+
+// isDuplicate recognises "execution already exists" from our sentinel, the
+// AWS SDK (smithy APIError) or any error exposing the AWS error code.
+func isDuplicate(err error) bool {
+	if errors.Is(err, ErrDuplicate) {
+		return true
+	}
+	var coded interface{ ErrorCode() string }
+	if errors.As(err, &coded) && coded.ErrorCode() == "ExecutionAlreadyExists" {
+		return true
+	}
+	return false
+}
+
+// lookup walks object members by name.
+func lookup(v any, names ...string) (any, bool) {
+	for _, n := range names {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		v, ok = obj[n]
+		if !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
