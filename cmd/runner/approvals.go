@@ -11,18 +11,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/stepwise-dev/stepwise/steps/export"
 )
 
-// The decision document an approval task receives on approve. The export
-// state machine reads it after its approval task; rejection fails the task
-// with ExportRejected so that the workflow's Catch cleans up.
-type decision struct {
-	Approved bool   `json:"approved"`
-	Approver string `json:"approver,omitempty"`
-	Comment  string `json:"comment,omitempty"`
-}
-
-const rejectedError = "ExportRejected"
 
 func init() {
 	for _, c := range []struct {
@@ -55,41 +46,28 @@ func init() {
 					if err != nil {
 						return err
 					}
-					d := decision{Approved: c.approve, Approver: currentUser(), Comment: *comment}
+					d := export.Decision{Decision: map[bool]string{true: "approve", false: "reject"}[c.approve], Approver: currentUser(), Comment: *comment}
 					if err := sendDecision(ctx, t, token, d); err != nil {
 						return err
 					}
 					verb := map[bool]string{true: "approved", false: "rejected"}[c.approve]
-					return a.emit(map[string]any{"decision": verb, "approver": d.Approver, "comment": d.Comment}, func(w io.Writer) {
-						fmt.Fprintln(w, verb)
-					})
+					return a.emit(d, func(w io.Writer) { fmt.Fprintln(w, verb) })
 				}
 			},
 		})
 	}
 }
 
-// sendDecision completes the approval task: success with the decision on
-// approve, failure named ExportRejected on reject.
-func sendDecision(ctx context.Context, t *target, token string, d decision) error {
-	if d.Approved {
-		out, _ := json.Marshal(d)
-		_, err := t.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(string(out))})
-		if err != nil {
-			return fmt.Errorf("approve: %w", err)
-		}
-		return nil
-	}
-	cause := "rejected"
-	if d.Approver != "" {
-		cause += " by " + d.Approver
-	}
-	if d.Comment != "" {
-		cause += ": " + d.Comment
-	}
-	_, err := t.sfn.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(token), Error: aws.String(rejectedError), Cause: aws.String(cause)})
+// sendDecision completes the approval task with the decision as its
+// output; the export state machine routes a rejection to ExportRejected
+// (after cleaning up) and records the approver either way.
+func sendDecision(ctx context.Context, t *target, token string, d export.Decision) error {
+	out, err := json.Marshal(d)
 	if err != nil {
-		return fmt.Errorf("reject: %w", err)
+		return err
+	}
+	if _, err := t.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(string(out))}); err != nil {
+		return fmt.Errorf("send the %s decision: %w", d.Decision, err)
 	}
 	return nil
 }
@@ -116,7 +94,7 @@ func (a *app) resolveToken(ctx context.Context, t *target, ref string) (string, 
 		}
 		return ref, nil
 	}
-	return p.Token, nil
+	return p.TaskToken, nil
 }
 
 func currentUser() string {
@@ -124,4 +102,61 @@ func currentUser() string {
 		return u.Username
 	}
 	return ""
+}
+
+func init() {
+	register(&command{
+		name: "approvals", args: "[--bucket BUCKET]",
+		summary:  "List exports waiting for approval, with their row counts, columns, filter and sample rows.",
+		examples: []string{"runner approvals", "runner approvals --output json"},
+		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
+			return func(ctx context.Context, args []string) error {
+				if err := wantArgs(args, 0, 0, ""); err != nil {
+					return err
+				}
+				t, err := a.connect(ctx)
+				if err != nil {
+					return err
+				}
+				defer t.Close()
+				all, err := pendingApprovals(ctx, t)
+				if err != nil {
+					return err
+				}
+				recs := make([]export.ApprovalRecord, len(all))
+				for i, p := range all {
+					recs[i] = p.ApprovalRecord
+					recs[i].TaskToken = "" // tokens stay out of listings; approve by execution name
+				}
+				return a.emit(map[string]any{"approvals": recs}, func(w io.Writer) {
+					if len(recs) == 0 {
+						fmt.Fprintln(w, "no pending approvals")
+						return
+					}
+					for _, r := range recs {
+						printApproval(w, r)
+					}
+				})
+			}
+		},
+	})
+}
+
+// printApproval shows what an approver needs to decide.
+func printApproval(w io.Writer, r export.ApprovalRecord) {
+	fmt.Fprintf(w, "%s  (%s)\n", r.Execution, r.Name)
+	fmt.Fprintf(w, "  rows %d, %d bytes, %d rejected rows; expires %s\n", r.Rows, r.Bytes, r.Rejected, r.ExpiresAt.Local().Format("2006-01-02 15:04"))
+	fmt.Fprintf(w, "  columns: %s\n", strings.Join(r.Columns, ", "))
+	if r.Where != "" {
+		fmt.Fprintf(w, "  where:   %s\n", r.Where)
+	}
+	fmt.Fprintf(w, "  output:  %s\n", r.Output)
+	if len(r.SampleRows) > 0 {
+		fmt.Fprintln(w, "  sample:")
+		rows := make([][]string, len(r.SampleRows))
+		for i, row := range r.SampleRows {
+			rows[i] = append([]string{"   "}, row...)
+		}
+		table(w, append([]string{"   "}, r.Columns...), rows)
+	}
 }

@@ -7,18 +7,18 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/stepwise-dev/stepwise/steps/export"
 )
 
 // pendingApproval is the record the requestapproval step writes to S3 for
-// each export waiting on a human.
+// each export waiting on a human, with the key it was read from.
 type pendingApproval struct {
-	Key          string          `json:"-"`
-	Token        string          `json:"taskToken"`
-	ExecutionArn string          `json:"executionArn"`
-	Raw          json.RawMessage `json:"-"`
+	Key string
+	export.ApprovalRecord
 }
 
 func (t *target) approvalsPrefix() string {
@@ -51,11 +51,10 @@ func pendingApprovals(ctx context.Context, t *target) ([]pendingApproval, error)
 			if err != nil {
 				return nil, fmt.Errorf("read s3://%s/%s: %w", t.bucket, key, err)
 			}
-			var rec pendingApproval
-			if err := json.Unmarshal(data, &rec); err != nil {
+			rec := pendingApproval{Key: key}
+			if err := json.Unmarshal(data, &rec.ApprovalRecord); err != nil {
 				return nil, fmt.Errorf("s3://%s/%s is not a pending approval record: %w", t.bucket, key, err)
 			}
-			rec.Key, rec.Raw = key, data
 			out = append(out, rec)
 		}
 	}
@@ -69,7 +68,7 @@ func pendingApprovalFor(ctx context.Context, t *target, executionArn string) (*p
 		return nil, err
 	}
 	for i := range all {
-		if all[i].ExecutionArn == executionArn {
+		if all[i].ExecutionID == executionArn || strings.HasSuffix(executionArn, ":"+all[i].Execution) {
 			return &all[i], nil
 		}
 	}
