@@ -14,7 +14,6 @@ import (
 	"github.com/stepwise-dev/stepwise/steps/export"
 )
 
-
 func init() {
 	for _, c := range []struct {
 		name, summary string
