@@ -113,11 +113,18 @@ func TestUnknownFunction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, fn := range []string{"g", "arn:aws:lambda:us-east-1:123456789012:function:g", "f:7", "arn:aws:states:::lambda:invoke"} {
-		_, err := r.Invoke(context.Background(), fn, nil)
+	tests := []struct{ function, arn string }{
+		{"g", "arn:aws:lambda:us-east-1:123456789012:function:g:$LATEST"},
+		{"arn:aws:lambda:eu-west-1:111122223333:function:g", "arn:aws:lambda:eu-west-1:111122223333:function:g:$LATEST"},
+		{"f:7", "arn:aws:lambda:us-east-1:123456789012:function:f:7"},
+		{"arn:aws:lambda:us-east-1:123456789012:function:f:7", "arn:aws:lambda:us-east-1:123456789012:function:f:7"},
+	}
+	for _, tt := range tests {
+		_, err := r.Invoke(context.Background(), tt.function, nil)
 		var te *statemachine.TaskError
-		if !errors.As(err, &te) || te.Name != "Lambda.ResourceNotFoundException" || !strings.Contains(te.Cause, "Function not found: arn:") {
-			t.Errorf("Invoke(%q) = %v, want Lambda.ResourceNotFoundException", fn, err)
+		want := "Function not found: " + tt.arn + " (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: "
+		if !errors.As(err, &te) || te.Name != "Lambda.ResourceNotFoundException" || !strings.HasPrefix(te.Cause, want) || !strings.HasSuffix(te.Cause, "; Proxy: null)") {
+			t.Errorf("Invoke(%q) = %v, want Lambda.ResourceNotFoundException %q...", tt.function, err, want)
 		}
 	}
 }

@@ -160,10 +160,15 @@ func (r *Runtime) Invoke(ctx context.Context, function string, payload []byte) (
 	name, qualifier := parseFunction(function)
 	f, ok := r.fns[name]
 	if !ok || (qualifier != "" && qualifier != "$LATEST") {
-		arn := function
-		if !strings.HasPrefix(arn, "arn:") {
-			arn = FunctionArn(r.region, r.account, function)
+		// Lambda names the version it looked for: unqualified means $LATEST.
+		arn := FunctionArn(r.region, r.account, name)
+		if strings.HasPrefix(function, "arn:") {
+			arn = strings.TrimSuffix(function, ":"+qualifier)
 		}
+		if qualifier == "" {
+			qualifier = "$LATEST"
+		}
+		arn += ":" + qualifier
 		return statemachine.LambdaResult{}, &statemachine.TaskError{
 			Name:  "Lambda.ResourceNotFoundException",
 			Cause: fmt.Sprintf("Function not found: %s (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: %s; Proxy: null)", arn, newRequestID()),
