@@ -33,6 +33,13 @@ func NewVirtualClock(start time.Time) *VirtualClock {
 	return c
 }
 
+// NewFrozenClock returns a clock reading start whose time never moves:
+// its timers never fire. Cases that stop a waiting execution use it so
+// that the execution is still waiting when it is stopped.
+func NewFrozenClock(start time.Time) *VirtualClock {
+	return &VirtualClock{now: start, wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
 // Now returns the virtual time.
 func (c *VirtualClock) Now() time.Time {
 	c.mu.Lock()

@@ -27,6 +27,8 @@ type Driver interface {
 	Wait(ctx context.Context, execArn string) (*Execution, error)
 	// History returns GetExecutionHistory's events as AWS JSON, ascending.
 	History(ctx context.Context, execArn string) ([]json.RawMessage, error)
+	// Stop runs StopExecution.
+	Stop(ctx context.Context, execArn, errorName, cause string) error
 	// Close releases the engine.
 	Close() error
 }
@@ -118,6 +120,9 @@ func run(ctx context.Context, c *Case, newDriver func(Env) (Driver, error)) *fai
 		}
 	}
 	clock := NewVirtualClock(Start)
+	if c.Expected.Status == "ABORTED" {
+		clock = NewFrozenClock(Start)
+	}
 	defer clock.Close()
 	var uuids uint64
 	env := Env{
@@ -287,6 +292,11 @@ func runExecution(ctx context.Context, c *Case, d Driver, names *Names) *failure
 	if err != nil {
 		return failf("start: "+errorCode(err), "StartExecution: %v", errText(err))
 	}
+	if c.Expected.Status == "ABORTED" {
+		if f := stopWhenWaiting(ctx, c, d, execArn); f != nil {
+			return f
+		}
+	}
 	exec, err := d.Wait(ctx, execArn)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -441,4 +451,49 @@ func firstEngineFrame(stack string) string {
 		}
 	}
 	return ""
+}
+
+// stopWhenWaiting reproduces a test that stopped a running execution: it
+// waits (the clock is frozen, so the execution blocks in its Wait state or
+// task) until the engine's history holds every event recorded before the
+// abort, then stops the execution.
+func stopWhenWaiting(ctx context.Context, c *Case, d Driver, execArn string) *failure {
+	var recorded []struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(c.Expected.History, &recorded); err != nil || len(recorded) == 0 {
+		return failf("ABORTED without history", "an ABORTED case needs its recorded history to know when to stop (%v)", err)
+	}
+	before := len(recorded)
+	for i, e := range recorded {
+		if strings.HasSuffix(e.Type, "Aborted") {
+			before = i
+			break
+		}
+	}
+	for delay := 50 * time.Microsecond; ; delay = min(2*delay, 20*time.Millisecond) {
+		events, err := d.History(ctx, execArn)
+		if err != nil {
+			return failf("history: "+errorCode(err), "GetExecutionHistory while running: %v", errText(err))
+		}
+		if len(events) >= before {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return failf("abort: execution never reached the stop point", "the execution's history never reached the %d events recorded before the abort (has %d)", before, len(events))
+		case <-time.After(delay):
+		}
+	}
+	errName, cause := "", ""
+	if c.Expected.Error != nil {
+		errName = *c.Expected.Error
+	}
+	if len(c.Expected.Cause) > 0 {
+		_ = json.Unmarshal(c.Expected.Cause, &cause)
+	}
+	if err := d.Stop(ctx, execArn, errName, cause); err != nil {
+		return failf("stop: "+errorCode(err), "StopExecution: %v", errText(err))
+	}
+	return nil
 }

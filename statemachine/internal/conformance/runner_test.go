@@ -19,6 +19,7 @@ type fakeDriver struct {
 	StartFunc    func(smArn, name string, input *string, sync bool) (string, error)
 	WaitFunc     func(execArn string) (*Execution, error)
 	HistoryFunc  func(execArn string) ([]json.RawMessage, error)
+	StopFunc     func(execArn, errorName, cause string) error
 }
 
 func (f *fakeDriver) CreateStateMachine(_ context.Context, name, def, typ string) (string, error) {
@@ -33,6 +34,9 @@ func (f *fakeDriver) Start(_ context.Context, sm, name string, in *string, sync 
 func (f *fakeDriver) Wait(_ context.Context, arn string) (*Execution, error) { return f.WaitFunc(arn) }
 func (f *fakeDriver) History(_ context.Context, arn string) ([]json.RawMessage, error) {
 	return f.HistoryFunc(arn)
+}
+func (f *fakeDriver) Stop(_ context.Context, arn, errorName, cause string) error {
+	return f.StopFunc(arn, errorName, cause)
 }
 func (f *fakeDriver) Close() error { return nil }
 
