@@ -1,0 +1,712 @@
+package jsonata
+
+import (
+	"math"
+	"time"
+)
+
+// frame is one scope of variable bindings.
+type frame struct {
+	vars   map[string]any
+	parent *frame
+}
+
+func newFrame(parent *frame) *frame { return &frame{parent: parent} }
+
+func (f *frame) bind(name string, v any) {
+	if f.vars == nil {
+		f.vars = make(map[string]any, 4)
+	}
+	f.vars[name] = v
+}
+
+func (f *frame) lookup(name string) any {
+	for ; f != nil; f = f.parent {
+		if v, ok := f.vars[name]; ok {
+			return v
+		}
+	}
+	return nil
+}
+
+// tuple is one binding set of a tuple stream (focus @, index #, parent
+// %). "@" holds the context value.
+type tuple struct {
+	vals map[string]any
+}
+
+func (t *tuple) clone() *tuple {
+	m := make(map[string]any, len(t.vals)+1)
+	for k, v := range t.vals {
+		m[k] = v
+	}
+	return &tuple{vals: m}
+}
+
+func frameFromTuple(env *frame, t *tuple) *frame {
+	f := newFrame(env)
+	for k, v := range t.vals {
+		if k != "@" {
+			f.bind(k, v)
+		}
+	}
+	return f
+}
+
+// evaluator holds the state of one Eval call.
+type evaluator struct {
+	cfg      *config
+	depth    int
+	deadline time.Time
+	steps    int
+	now      time.Time
+	nowSet   bool
+	base     *frame
+}
+
+func (e *Expr) eval(input any, vars map[string]any) (any, error) {
+	ev := &evaluator{cfg: &e.cfg}
+	if e.cfg.timeout > 0 {
+		ev.deadline = time.Now().Add(e.cfg.timeout)
+	}
+	ev.base = baseFrame(&e.cfg)
+	env := newFrame(ev.base)
+	for k, v := range vars {
+		env.bind(k, wrap(v))
+	}
+	in := wrap(input)
+	if input == nil {
+		in = null
+	}
+	env.bind("$", in)
+	if a, ok := in.(*array); ok {
+		in = &array{items: []any{a}, seq: true, outer: true}
+	}
+	res, err := ev.eval(e.root, in, env)
+	if err != nil {
+		return nil, err
+	}
+	if a, ok := res.(*array); ok && a.seq {
+		// A top-level sequence reads as a plain array.
+		if len(a.items) == 0 {
+			return nil, nil
+		}
+		if len(a.items) == 1 && !a.keep {
+			return a.items[0], nil
+		}
+	}
+	return res, nil
+}
+
+func (ev *evaluator) eval(n *node, input any, env *frame) (result any, err error) {
+	if ev.cfg.maxDepth > 0 || ev.cfg.timeout > 0 {
+		ev.depth++
+		defer func() { ev.depth-- }()
+		if ev.cfg.maxDepth > 0 && ev.depth > ev.cfg.maxDepth {
+			return nil, &Error{Code: "U1001", Position: n.pos, Message: "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive."}
+		}
+		ev.steps++
+		if ev.cfg.timeout > 0 && ev.steps%64 == 0 && time.Now().After(ev.deadline) {
+			return nil, &Error{Code: "U1001", Position: n.pos, Message: "Expression evaluation timeout: Check for infinite loop"}
+		}
+	}
+	switch n.typ {
+	case "path":
+		result, err = ev.evalPath(n, input, env)
+	case "binary":
+		result, err = ev.evalBinary(n, input, env)
+	case "unary":
+		result, err = ev.evalUnary(n, input, env)
+	case "name":
+		result = lookup(input, n.op)
+	case "string":
+		result = n.op
+	case "number":
+		result = n.num
+	case "value":
+		result = n.val
+	case "wildcard":
+		result = evalWildcard(input)
+	case "descendant":
+		result = evalDescendants(input)
+	case "parent":
+		result = env.lookup(n.slot.label)
+	case "condition":
+		var c any
+		c, err = ev.eval(n.cond, input, env)
+		if err != nil {
+			return nil, err
+		}
+		if toBool(c) {
+			result, err = ev.eval(n.then, input, env)
+		} else if n.els != nil {
+			result, err = ev.eval(n.els, input, env)
+		}
+	case "block":
+		f := newFrame(env)
+		for _, it := range n.items {
+			result, err = ev.eval(it, input, f)
+			if err != nil {
+				return nil, err
+			}
+		}
+	case "bind":
+		result, err = ev.eval(n.rhs, input, env)
+		if err != nil {
+			return nil, err
+		}
+		env.bind(n.lhs.op, result)
+	case "regex":
+		result = n.re
+	case "function":
+		result, err = ev.evalFunction(n, input, env, nil, false)
+	case "partial":
+		result, err = ev.evalPartial(n, input, env)
+	case "variable":
+		if n.op == "" {
+			if a, ok := input.(*array); ok && a.outer {
+				result = a.items[0]
+			} else {
+				result = input
+			}
+		} else {
+			result = env.lookup(n.op)
+		}
+	case "lambda":
+		result = &function{lambda: n, input: input, env: env, thunk: n.thunk, sig: n.sig}
+	case "apply":
+		result, err = ev.evalApply(n, input, env)
+	case "transform":
+		result = &function{transform: n, env: env, sig: transformSig}
+	case "sort":
+		result, err = ev.evalSort(n, input, env)
+	default:
+		return nil, &Error{Code: "S0206", Position: n.pos, Message: "Unknown expression type " + n.typ}
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range n.predicate {
+		result, err = ev.evalFilter(p.expr, result, env)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if n.typ != "path" && n.group != nil {
+		result, err = ev.evalGroup(n.group, result, env)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if a, ok := result.(*array); ok && a.seq && !a.tuples {
+		if n.keepArray {
+			a.keep = true
+		}
+		switch {
+		case len(a.items) == 0:
+			result = nil
+		case len(a.items) == 1 && !a.keep:
+			result = a.items[0]
+		}
+	}
+	return result, nil
+}
+
+func lookup(input any, key string) any {
+	switch x := input.(type) {
+	case *array:
+		res := newSeq()
+		for _, it := range x.items {
+			v := lookup(it, key)
+			if v == nil {
+				continue
+			}
+			if a, ok := v.(*array); ok {
+				res.items = append(res.items, a.items...)
+			} else {
+				res.items = append(res.items, v)
+			}
+		}
+		return res
+	case *object:
+		return x.vals[key]
+	case map[string]any:
+		v, ok := x[key]
+		if !ok {
+			return nil
+		}
+		return wrap(v)
+	}
+	return nil
+}
+
+func flattenInto(dst []any, v any) []any {
+	if a, ok := v.(*array); ok {
+		for _, it := range a.items {
+			dst = flattenInto(dst, it)
+		}
+		return dst
+	}
+	return append(dst, v)
+}
+
+func evalWildcard(input any) any {
+	res := newSeq()
+	if a, ok := input.(*array); ok && a.outer && len(a.items) > 0 {
+		input = a.items[0]
+	}
+	if isObject(input) {
+		for _, k := range objKeys(input) {
+			v, _ := objGet(input, k)
+			if a, ok := v.(*array); ok {
+				res.items = flattenInto(res.items, a)
+			} else if v != nil {
+				res.items = append(res.items, v)
+			}
+		}
+	}
+	return res
+}
+
+func evalDescendants(input any) any {
+	if input == nil {
+		return nil
+	}
+	res := newSeq()
+	var rec func(v any)
+	rec = func(v any) {
+		if a, ok := v.(*array); ok {
+			for _, it := range a.items {
+				rec(it)
+			}
+			return
+		}
+		if v == nil {
+			return
+		}
+		res.items = append(res.items, v)
+		if isObject(v) {
+			for _, k := range objKeys(v) {
+				c, _ := objGet(v, k)
+				rec(c)
+			}
+		}
+	}
+	rec(input)
+	if len(res.items) == 1 {
+		return res.items[0]
+	}
+	return res
+}
+
+func (ev *evaluator) evalPath(n *node, input any, env *frame) (any, error) {
+	var inputSeq *array
+	if a, ok := input.(*array); ok && n.items[0].typ != "variable" {
+		inputSeq = a
+	} else {
+		inputSeq = newSeq(input)
+	}
+	var result *array
+	isTuple := false
+	var tuples []*tuple
+	for i, step := range n.items {
+		if step.tuple {
+			isTuple = true
+		}
+		var err error
+		if i == 0 && step.consarray {
+			var v any
+			v, err = ev.eval(step, inputSeq, env)
+			if err != nil {
+				return nil, err
+			}
+			if a, ok := v.(*array); ok {
+				result = a
+			} else if v == nil {
+				result = nil
+			} else {
+				result = newSeq(v)
+			}
+		} else if isTuple {
+			tuples, err = ev.evalTupleStep(step, inputSeq, tuples, env)
+		} else {
+			result, err = ev.evalStep(step, inputSeq, env, i == len(n.items)-1)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !isTuple && (result == nil || len(result.items) == 0) {
+			break
+		}
+		if !step.hasFocus {
+			inputSeq = result
+		}
+	}
+	if isTuple {
+		if n.tuple {
+			result = tupleArray(tuples)
+		} else {
+			result = newSeq()
+			for _, t := range tuples {
+				result.items = append(result.items, t.vals["@"])
+			}
+		}
+	}
+	if n.keepSing && result != nil {
+		if result.cons && !result.seq {
+			result = newSeq(result)
+		}
+		result.keep = true
+	}
+	if n.group != nil {
+		var in any = result
+		if isTuple {
+			in = tupleArray(tuples)
+		}
+		return ev.evalGroup(n.group, in, env)
+	}
+	if result == nil {
+		return nil, nil
+	}
+	return result, nil
+}
+
+func tupleArray(ts []*tuple) *array {
+	a := &array{seq: true, tuples: true, items: make([]any, len(ts))}
+	for i, t := range ts {
+		a.items[i] = t
+	}
+	return a
+}
+
+func (ev *evaluator) evalStep(step *node, input *array, env *frame, last bool) (*array, error) {
+	if step.typ == "sort" {
+		v, err := ev.evalSort(step, input, env)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range step.stages {
+			if st.typ == "filter" {
+				v, err = ev.evalFilter(st.expr, v, env)
+				if err != nil {
+					return nil, err
+				}
+			}
+		}
+		if a, ok := v.(*array); ok {
+			return a, nil
+		}
+		if v == nil {
+			return newSeq(), nil
+		}
+		return newSeq(v), nil
+	}
+	results := make([]any, 0, len(input.items))
+	for _, item := range input.items {
+		res, err := ev.eval(step, item, env)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range step.stages {
+			res, err = ev.evalFilter(st.expr, res, env)
+			if err != nil {
+				return nil, err
+			}
+		}
+		if res != nil {
+			results = append(results, res)
+		}
+	}
+	if last && len(results) == 1 {
+		if a, ok := results[0].(*array); ok && !a.seq {
+			return a, nil
+		}
+	}
+	out := &array{seq: true, items: make([]any, 0, len(results))}
+	for _, res := range results {
+		if a, ok := res.(*array); ok && !a.cons {
+			out.items = append(out.items, a.items...)
+		} else {
+			out.items = append(out.items, res)
+		}
+	}
+	return out, nil
+}
+
+func (ev *evaluator) evalTupleStep(step *node, input *array, tuples []*tuple, env *frame) ([]*tuple, error) {
+	if step.typ == "sort" {
+		var res []*tuple
+		if tuples != nil {
+			v, err := ev.evalSort(step, tupleArray(tuples), env)
+			if err != nil {
+				return nil, err
+			}
+			for _, it := range toItems(v) {
+				res = append(res, it.(*tuple))
+			}
+		} else {
+			v, err := ev.evalSort(step, input, env)
+			if err != nil {
+				return nil, err
+			}
+			for i, it := range toItems(v) {
+				t := &tuple{vals: map[string]any{"@": it}}
+				if step.index != "" {
+					t.vals[step.index] = float64(i)
+				}
+				res = append(res, t)
+			}
+		}
+		return ev.evalStages(step.stages, res, env)
+	}
+	if tuples == nil {
+		tuples = make([]*tuple, 0, len(input.items))
+		for _, it := range input.items {
+			tuples = append(tuples, &tuple{vals: map[string]any{"@": it}})
+		}
+	}
+	var result []*tuple
+	for _, tb := range tuples {
+		stepEnv := frameFromTuple(env, tb)
+		res, err := ev.eval(step, tb.vals["@"], stepEnv)
+		if err != nil {
+			return nil, err
+		}
+		if res == nil {
+			continue
+		}
+		var items []any
+		isTS := false
+		if a, ok := res.(*array); ok {
+			items = a.items
+			isTS = a.tuples
+		} else {
+			items = []any{res}
+		}
+		for bb, it := range items {
+			t := tb.clone()
+			if isTS {
+				for k, v := range it.(*tuple).vals {
+					t.vals[k] = v
+				}
+			} else {
+				if step.hasFocus {
+					t.vals[step.focus] = it
+					t.vals["@"] = tb.vals["@"]
+				} else {
+					t.vals["@"] = it
+				}
+				if step.index != "" {
+					t.vals[step.index] = float64(bb)
+				}
+				if step.ancestor != nil {
+					t.vals[step.ancestor.label] = tb.vals["@"]
+				}
+			}
+			result = append(result, t)
+		}
+	}
+	return ev.evalStages(step.stages, result, env)
+}
+
+func (ev *evaluator) evalStages(stages []*stage, ts []*tuple, env *frame) ([]*tuple, error) {
+	for _, st := range stages {
+		switch st.typ {
+		case "filter":
+			v, err := ev.evalFilter(st.expr, tupleArray(ts), env)
+			if err != nil {
+				return nil, err
+			}
+			ts = ts[:0:0]
+			for _, it := range toItems(v) {
+				if t, ok := it.(*tuple); ok {
+					ts = append(ts, t)
+				}
+			}
+		case "index":
+			for i, t := range ts {
+				t.vals[st.index] = float64(i)
+			}
+		}
+	}
+	if ts == nil {
+		ts = []*tuple{}
+	}
+	return ts, nil
+}
+
+func (ev *evaluator) evalFilter(pred *node, input any, env *frame) (any, error) {
+	results := newSeq()
+	if input == nil {
+		return results, nil
+	}
+	var items []any
+	isTuples := false
+	if a, ok := input.(*array); ok {
+		items = a.items
+		isTuples = a.tuples
+		results.tuples = a.tuples
+	} else {
+		items = []any{input}
+	}
+	if pred.typ == "number" {
+		idx := int(math.Floor(pred.num))
+		if idx < 0 {
+			idx += len(items)
+		}
+		if idx >= 0 && idx < len(items) {
+			item := items[idx]
+			if a, ok := item.(*array); ok {
+				return a, nil
+			}
+			results.items = append(results.items, item)
+		}
+		return results, nil
+	}
+	for index, item := range items {
+		context, fenv := item, env
+		if isTuples {
+			t := item.(*tuple)
+			context = t.vals["@"]
+			fenv = frameFromTuple(env, t)
+		}
+		res, err := ev.eval(pred, context, fenv)
+		if err != nil {
+			return nil, err
+		}
+		if isNumber(res) {
+			res = &array{items: []any{res}}
+		}
+		if a, ok := res.(*array); ok && allNumbers(a.items) {
+			for _, x := range a.items {
+				ii := int(math.Floor(x.(float64)))
+				if ii < 0 {
+					ii += len(items)
+				}
+				if ii == index {
+					results.items = append(results.items, item)
+				}
+			}
+		} else if toBool(res) {
+			results.items = append(results.items, item)
+		}
+	}
+	return results, nil
+}
+
+func allNumbers(items []any) bool {
+	for _, it := range items {
+		if _, ok := it.(float64); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// evalGroup evaluates an object constructor (or grouping clause) over input.
+func (ev *evaluator) evalGroup(g *node, input any, env *frame) (any, error) {
+	type entry struct {
+		data  any
+		index int
+	}
+	var items []any
+	reduce := false
+	if a, ok := input.(*array); ok {
+		items = a.items
+		reduce = a.tuples
+	} else {
+		items = []any{input}
+	}
+	if len(items) == 0 {
+		items = []any{nil}
+	}
+	groups := map[string]*entry{}
+	var order []string
+	for _, item := range items {
+		ctx, ienv := item, env
+		if reduce {
+			t := item.(*tuple)
+			ctx = t.vals["@"]
+			ienv = frameFromTuple(env, t)
+		}
+		for pi, pr := range g.pairs {
+			k, err := ev.eval(pr[0], ctx, ienv)
+			if err != nil {
+				return nil, err
+			}
+			if k == nil {
+				continue
+			}
+			ks, ok := k.(string)
+			if !ok {
+				return nil, &Error{Code: "T1003", Position: g.pos, Value: k, Message: "Key in object structure must evaluate to a string; got: " + previewValue(k)}
+			}
+			if e, ok := groups[ks]; ok {
+				if e.index != pi {
+					return nil, &Error{Code: "D1009", Position: g.pos, Value: ks, Message: "Multiple key definitions evaluate to same key: " + ks}
+				}
+				e.data = appendValues(e.data, item)
+			} else {
+				groups[ks] = &entry{data: item, index: pi}
+				order = append(order, ks)
+			}
+		}
+	}
+	out := newObject(len(order))
+	for _, k := range order {
+		e := groups[k]
+		ctx, genv := e.data, env
+		if reduce {
+			t := reduceTuples(e.data)
+			ctx = t.vals["@"]
+			delete(t.vals, "@")
+			genv = frameFromTuple(env, t)
+		}
+		v, err := ev.eval(g.pairs[e.index][1], ctx, genv)
+		if err != nil {
+			return nil, err
+		}
+		if v != nil {
+			out.set(k, v)
+		}
+	}
+	return out, nil
+}
+
+// reduceTuples merges a group of tuples into one whose values are
+// sequences of the members' values.
+func reduceTuples(data any) *tuple {
+	a, ok := data.(*array)
+	if !ok {
+		return data.(*tuple).clone()
+	}
+	res := &tuple{vals: map[string]any{}}
+	for _, it := range a.items {
+		for k, v := range it.(*tuple).vals {
+			res.vals[k] = appendValues(res.vals[k], v)
+		}
+	}
+	return res
+}
+
+// appendValues is $append: it joins two values into a sequence.
+func appendValues(a, b any) any {
+	if a == nil {
+		return b
+	}
+	if b == nil {
+		return a
+	}
+	out := &array{}
+	if x, ok := a.(*array); ok {
+		out.items = append(out.items, x.items...)
+	} else {
+		out.items = append(out.items, a)
+	}
+	if y, ok := b.(*array); ok {
+		out.items = append(out.items, y.items...)
+	} else {
+		out.items = append(out.items, b)
+	}
+	return out
+}

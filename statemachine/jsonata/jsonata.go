@@ -1,0 +1,130 @@
+// Package jsonata is a JSONata 2.0.6 evaluator written for Stepwise's
+// Amazon States Language engine, with the AWS Step Functions dialect
+// ([StepFunctions]: $partition, $range, $hash, $random, $uuid, $parse, no
+// $eval).
+//
+// Compile parses an expression once; the resulting [Expr] is immutable and
+// safe to reuse from many goroutines. Eval takes and returns plain
+// encoding/json values (map[string]any, []any, float64, string, bool, nil);
+// internally objects keep insertion order, and undefined (no result,
+// reported as [ErrUndefined]) is distinct from JSON null.
+//
+// The package is not the engine integration ($states, Assign, the
+// States.QueryEvaluationError mapping live in package statemachine), and it
+// does not format picture strings itself: that is package
+// [github.com/stepwise-dev/stepwise/statemachine/jsonata/picture].
+package jsonata
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrUndefined is returned by [Expr.Eval] when the expression produces no
+// value (JSONata's undefined), which differs from a JSON null result.
+var ErrUndefined = errors.New("jsonata: result is undefined")
+
+// Error is a JSONata syntax or evaluation error. Code is JSONata's error
+// code (S0xxx syntax, T0xxx/T1xxx/T2xxx type, D1xxx-D3xxx dynamic, U1001
+// limits); Position is the character offset in the expression where it was
+// detected; Token and Value name the offending token and value when known.
+type Error struct {
+	Code     string
+	Position int
+	Token    string
+	Value    any
+	Message  string
+	// FunctionName names the built-in function that raised the error, for
+	// the few errors where JSONata reports it ($encodeUrl...).
+	FunctionName string
+}
+
+// Error returns Code + ": " + Message.
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Option configures [Compile].
+type Option func(*config)
+
+type config struct {
+	sfn      bool
+	funcs    map[string]*function
+	maxDepth int
+	timeout  time.Duration
+}
+
+// StepFunctions selects the AWS Step Functions dialect: it adds
+// $partition, $range (inclusive end), $hash, $random([seed]), $uuid and
+// $parse, and removes $eval.
+func StepFunctions() Option { return func(c *config) { c.sfn = true } }
+
+// WithLimits aborts evaluation with error U1001 when expression evaluation
+// nests deeper than depth (0: no limit) or runs longer than timeout (0: no
+// limit), as the upstream test runner's guard does.
+func WithLimits(depth int, timeout time.Duration) Option {
+	return func(c *config) { c.maxDepth = depth; c.timeout = timeout }
+}
+
+// WithFunction binds a Go function as $name. fn receives the evaluated
+// arguments as plain JSON values (undefined arguments are nil) and returns
+// a plain JSON value; returning [ErrUndefined] as the error yields
+// undefined.
+func WithFunction(name string, fn func(args []any) (any, error)) Option {
+	return func(c *config) {
+		if c.funcs == nil {
+			c.funcs = map[string]*function{}
+		}
+		c.funcs[name] = goFunction(name, fn)
+	}
+}
+
+// Expr is a compiled JSONata expression. It is immutable and safe to
+// reuse from goroutines.
+type Expr struct {
+	src  string
+	root *node
+	cfg  config
+}
+
+// Compile parses expr. Syntax errors are returned as *[Error] with an
+// S0xxx code.
+func Compile(expr string, opts ...Option) (*Expr, error) {
+	e := &Expr{src: expr}
+	for _, o := range opts {
+		o(&e.cfg)
+	}
+	root, err := parse(expr)
+	if err != nil {
+		return nil, err
+	}
+	e.root = root
+	return e, nil
+}
+
+// String returns the source text of the expression.
+func (e *Expr) String() string { return e.src }
+
+// Eval evaluates the expression against input (nil means JSON null; use
+// [Undefined] for no input) with vars bound as $name. It returns
+// [ErrUndefined] when the result is undefined and *[Error] on evaluation
+// errors.
+func (e *Expr) Eval(input any, vars map[string]any) (any, error) {
+	v, err := e.eval(input, vars)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, ErrUndefined
+	}
+	return export(v), nil
+}
+
+// Undefined is an input value meaning "no input document": paths evaluate
+// to undefined, unlike with a JSON null input.
+var Undefined any = undefinedInput{}
+
+type undefinedInput struct{}
+
+func errorf(code string, pos int, format string, args ...any) *Error {
+	return &Error{Code: code, Position: pos, Message: fmt.Sprintf(format, args...)}
+}

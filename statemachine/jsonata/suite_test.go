@@ -1,0 +1,375 @@
+package jsonata
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// suitePassThreshold is the pass rate below which TestSuite fails. Raise it
+// as conformance improves; it guards against regressions.
+const suitePassThreshold = 0.50
+
+type suiteCase struct {
+	ID        string          `json:"id"`
+	Group     string          `json:"group"`
+	Expr      string          `json:"expr"`
+	ExprFile  string          `json:"expr-file"`
+	Data      json.RawMessage `json:"data"`
+	Dataset   *string         `json:"dataset"`
+	Bindings  map[string]any  `json:"bindings"`
+	TimeLimit int             `json:"timelimit"`
+	Depth     int             `json:"depth"`
+	Unordered bool            `json:"unordered"`
+
+	Result          json.RawMessage `json:"result"`
+	UndefinedResult bool            `json:"undefinedResult"`
+	Code            string          `json:"code"`
+	Token           string          `json:"token"`
+	ErrorObj        map[string]any  `json:"error"`
+	Expect          *struct {
+		Result          json.RawMessage `json:"result"`
+		UndefinedResult bool            `json:"undefinedResult"`
+		Code            string          `json:"code"`
+		Token           string          `json:"token"`
+		Error           map[string]any  `json:"error"`
+	} `json:"expect"`
+
+	input any // resolved input; Undefined when none
+}
+
+func repoRoot(t testing.TB) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// loadSuite reads the upstream directory layout (groups/<group>/<case>.json
+// with datasets/ and expr-file), or a flattened .jsonl file.
+func loadSuite(t testing.TB, dir string) []*suiteCase {
+	st, err := os.Stat(dir)
+	if err != nil {
+		t.Skipf("JSONata test suite not found at %s (set STEPWISE_JSONATA_SUITE): %v", dir, err)
+	}
+	var cases []*suiteCase
+	datasets := map[string]any{}
+	if !st.IsDir() {
+		data, err := os.ReadFile(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range bytes.Split(data, []byte("\n")) {
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			c := &suiteCase{}
+			if err := json.Unmarshal(line, c); err != nil {
+				t.Fatalf("%s:%d: %v", dir, i+1, err)
+			}
+			cases = append(cases, c)
+		}
+		dsDir := filepath.Join(filepath.Dir(dir), "test-suite", "datasets")
+		for _, c := range cases {
+			resolveInput(t, c, dsDir, datasets)
+		}
+		return cases
+	}
+	groups, err := os.ReadDir(filepath.Join(dir, "groups"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range groups {
+		gdir := filepath.Join(dir, "groups", g.Name())
+		files, err := os.ReadDir(gdir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if !strings.HasSuffix(f.Name(), ".json") {
+				continue
+			}
+			path := filepath.Join(gdir, f.Name())
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			base := strings.TrimSuffix(f.Name(), ".json")
+			var list []*suiteCase
+			if bytes.HasPrefix(bytes.TrimSpace(data), []byte("[")) {
+				if err := json.Unmarshal(data, &list); err != nil {
+					t.Fatalf("%s: %v", path, err)
+				}
+				for i, c := range list {
+					c.ID = fmt.Sprintf("%s/%s#%d", g.Name(), base, i)
+				}
+			} else {
+				c := &suiteCase{}
+				if err := json.Unmarshal(data, c); err != nil {
+					t.Fatalf("%s: %v", path, err)
+				}
+				c.ID = g.Name() + "/" + base
+				list = []*suiteCase{c}
+			}
+			for _, c := range list {
+				c.Group = g.Name()
+				if c.ExprFile != "" {
+					src, err := os.ReadFile(filepath.Join(gdir, c.ExprFile))
+					if err != nil {
+						t.Fatalf("%s: %v", path, err)
+					}
+					c.Expr = string(src)
+				}
+				resolveInput(t, c, filepath.Join(dir, "datasets"), datasets)
+				cases = append(cases, c)
+			}
+		}
+	}
+	sort.Slice(cases, func(i, j int) bool { return cases[i].ID < cases[j].ID })
+	return cases
+}
+
+func resolveInput(t testing.TB, c *suiteCase, dsDir string, cache map[string]any) {
+	if c.Expect != nil {
+		c.Result = c.Expect.Result
+		c.UndefinedResult = c.Expect.UndefinedResult
+		c.Code = c.Expect.Code
+		c.Token = c.Expect.Token
+		c.ErrorObj = c.Expect.Error
+	}
+	switch {
+	case c.Data != nil:
+		var v any
+		if err := json.Unmarshal(c.Data, &v); err != nil {
+			t.Fatalf("%s: data: %v", c.ID, err)
+		}
+		c.input = v
+	case c.Dataset != nil && *c.Dataset != "":
+		v, ok := cache[*c.Dataset]
+		if !ok {
+			data, err := os.ReadFile(filepath.Join(dsDir, *c.Dataset+".json"))
+			if err != nil {
+				t.Fatalf("%s: dataset: %v", c.ID, err)
+			}
+			if err := json.Unmarshal(data, &v); err != nil {
+				t.Fatalf("%s: dataset: %v", c.ID, err)
+			}
+			cache[*c.Dataset] = v
+		}
+		c.input = v
+	default:
+		c.input = Undefined
+	}
+}
+
+// runCase evaluates one case and returns "" when it passes, otherwise why
+// not. Panics are reported as failures, not crashes.
+func runCase(c *suiteCase) (why string) {
+	defer func() {
+		if r := recover(); r != nil {
+			why = fmt.Sprintf("panic: %v", r)
+		}
+	}()
+	var opts []Option
+	if c.Depth > 0 || c.TimeLimit > 0 {
+		opts = append(opts, WithLimits(c.Depth, time.Duration(c.TimeLimit)*time.Millisecond))
+	}
+	e, err := Compile(c.Expr, opts...)
+	var res any
+	if err == nil {
+		res, err = e.Eval(c.input, c.Bindings)
+	}
+	wantCode := c.Code
+	if c.ErrorObj != nil {
+		wantCode, _ = c.ErrorObj["code"].(string)
+	}
+	if wantCode != "" {
+		var je *Error
+		if err == nil || errors.Is(err, ErrUndefined) {
+			return fmt.Sprintf("want error %s, got %s", wantCode, show(res, err))
+		}
+		if !errors.As(err, &je) {
+			return fmt.Sprintf("want error %s, got non-JSONata error %v", wantCode, err)
+		}
+		if je.Code != wantCode {
+			return fmt.Sprintf("want error %s, got %s", wantCode, err)
+		}
+		if c.Token != "" && je.Token != c.Token {
+			return fmt.Sprintf("want token %q, got %q", c.Token, je.Token)
+		}
+		for k, v := range c.ErrorObj {
+			var got any
+			switch k {
+			case "code":
+				continue
+			case "message":
+				got = je.Message
+			case "token":
+				got = je.Token
+			case "value":
+				got = export(je.Value)
+			case "functionName":
+				got = je.FunctionName
+			default:
+				continue
+			}
+			if !jsonEqual(got, v, false) {
+				return fmt.Sprintf("error %s: want %s %v, got %v", wantCode, k, v, got)
+			}
+		}
+		return ""
+	}
+	if c.UndefinedResult {
+		if errors.Is(err, ErrUndefined) {
+			return ""
+		}
+		return "want undefined, got " + show(res, err)
+	}
+	if err != nil {
+		return "unexpected error: " + err.Error()
+	}
+	var want any
+	if err := json.Unmarshal(c.Result, &want); err != nil {
+		return "bad expected result: " + err.Error()
+	}
+	if !jsonEqual(res, want, c.Unordered) {
+		b, _ := json.Marshal(want)
+		return fmt.Sprintf("want %s, got %s", b, show(res, nil))
+	}
+	return ""
+}
+
+func show(v any, err error) string {
+	if errors.Is(err, ErrUndefined) {
+		return "undefined"
+	}
+	if err != nil {
+		return "error " + err.Error()
+	}
+	b, jerr := json.Marshal(v)
+	if jerr != nil {
+		return fmt.Sprintf("%#v", v)
+	}
+	return string(b)
+}
+
+func jsonEqual(a, b any, unordered bool) bool {
+	switch x := a.(type) {
+	case float64:
+		y, ok := b.(float64)
+		return ok && (x == y || math.Abs(x-y) <= 1e-13*math.Max(math.Abs(x), math.Abs(y)))
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		if unordered {
+			used := make([]bool, len(y))
+		outer:
+			for _, xi := range x {
+				for j, yj := range y {
+					if !used[j] && jsonEqual(xi, yj, true) {
+						used[j] = true
+						continue outer
+					}
+				}
+				return false
+			}
+			return true
+		}
+		for i := range x {
+			if !jsonEqual(x[i], y[i], false) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !jsonEqual(v, w, unordered) {
+				return false
+			}
+		}
+		return true
+	}
+	return a == b
+}
+
+type groupStat struct {
+	Total  int `json:"total"`
+	Passed int `json:"passed"`
+}
+
+type suiteFailure struct {
+	ID    string `json:"id"`
+	Expr  string `json:"expr"`
+	Error string `json:"error"`
+}
+
+// TestSuite runs the JSONata reference test suite. Individual failures are
+// reported (and written to STEPWISE_JSONATA_REPORT), not fatal; the test
+// fails when the pass rate drops below suitePassThreshold.
+func TestSuite(t *testing.T) {
+	dir := os.Getenv("STEPWISE_JSONATA_SUITE")
+	if dir == "" {
+		dir = filepath.Join(repoRoot(t), "..", "shared", "jsonata", "test-suite")
+	}
+	cases := loadSuite(t, dir)
+	groups := map[string]*groupStat{}
+	var failures []suiteFailure
+	passed := 0
+	for _, c := range cases {
+		g := groups[c.Group]
+		if g == nil {
+			g = &groupStat{}
+			groups[c.Group] = g
+		}
+		g.Total++
+		if why := runCase(c); why != "" {
+			failures = append(failures, suiteFailure{ID: c.ID, Expr: c.Expr, Error: why})
+			if os.Getenv("STEPWISE_JSONATA_VERBOSE") != "" {
+				t.Logf("FAIL %s: %s\n    %s", c.ID, c.Expr, why)
+			}
+			continue
+		}
+		g.Passed++
+		passed++
+	}
+	names := make([]string, 0, len(groups))
+	for n := range groups {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var tbl strings.Builder
+	for _, n := range names {
+		g := groups[n]
+		mark := ""
+		if g.Passed < g.Total {
+			mark = " *"
+		}
+		fmt.Fprintf(&tbl, "%-32s %4d/%4d%s\n", n, g.Passed, g.Total, mark)
+	}
+	fmt.Fprintf(&tbl, "%-32s %4d/%4d (%.1f%%)\n", "TOTAL", passed, len(cases), 100*float64(passed)/float64(len(cases)))
+	t.Log("\n" + tbl.String())
+	if out := os.Getenv("STEPWISE_JSONATA_REPORT"); out != "" {
+		rep := map[string]any{"total": len(cases), "passed": passed, "groups": groups, "failures": failures}
+		b, _ := json.MarshalIndent(rep, "", " ")
+		if err := os.WriteFile(out, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rate := float64(passed) / float64(len(cases)); rate < suitePassThreshold {
+		t.Fatalf("pass rate %.3f below threshold %.3f", rate, suitePassThreshold)
+	}
+}
