@@ -83,8 +83,8 @@ type parser struct {
 	ancestorIndex int
 	ancestry      []*node
 	lex           *lexer
-	tok token // current lookahead
-	src string
+	tok           token // current lookahead
+	src           string
 }
 
 func parse(src string) (*node, error) {
