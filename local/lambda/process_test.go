@@ -78,6 +78,9 @@ func TestProcessMode(t *testing.T) {
 					t.Errorf("%s = %v, want %v", k, out[k], v)
 				}
 			}
+			if tr, _ := out["traceId"].(string); !strings.HasPrefix(tr, "Root=1-") {
+				t.Errorf("traceId = %q, want an X-Ray trace header", tr)
+			}
 			pids = append(pids, out["pid"].(float64))
 		}
 		if pids[0] != pids[1] {

@@ -178,6 +178,7 @@ func (r *Runtime) Invoke(ctx context.Context, function string, payload []byte) (
 		requestID: newRequestID(),
 		arn:       f.arn,
 		payload:   payload,
+		traceID:   newTraceID(),
 	}
 	if qualifier != "" {
 		inv.arn += ":" + qualifier
@@ -253,6 +254,14 @@ func newRequestID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// newTraceID returns an X-Ray trace header value in the format Lambda passes
+// in Lambda-Runtime-Trace-Id (not sampled: nothing collects traces here).
+func newTraceID() string {
+	var b [20]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("Root=1-%08x-%x;Parent=%x;Sampled=0", time.Now().Unix(), b[:12], b[12:])
 }
 
 // errorDocument encodes a function error the way Lambda returns it.

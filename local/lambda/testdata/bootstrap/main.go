@@ -45,6 +45,7 @@ func main() {
 				"extra":        os.Getenv("EXTRA"),
 				"pid":          os.Getpid(),
 				"deadlineSet":  !dl.IsZero(),
+				"traceId":      ctx.Value("x-amzn-trace-id"),
 			}, nil
 		})
 	case "barrier":
