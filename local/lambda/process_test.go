@@ -16,7 +16,7 @@ import (
 
 // buildBootstrap compiles testdata/bootstrap with the real aws-lambda-go
 // runtime loop, as a deployed bootstrap is built.
-func buildBootstrap(t *testing.T) string {
+func buildBootstrap(t testing.TB) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "bootstrap")
 	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, "./testdata/bootstrap")
