@@ -234,7 +234,7 @@ func (p *parser) process(expr *node) *node {
 		p.ancestorLabel++
 		p.ancestorIndex++
 		p.ancestry = append(p.ancestry, result)
-	case "string", "number", "value", "wildcard", "descendant", "variable", "regex":
+	case "string", "number", "value", "wildcard", "descendant", "variable", "regex", "operator":
 		result = expr
 	default:
 		panic(parseError{&Error{Code: "S0206", Position: expr.pos, Message: "Unknown expression type: " + expr.typ}})

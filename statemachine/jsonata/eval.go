@@ -255,6 +255,10 @@ func evalWildcard(input any) any {
 	if a, ok := input.(*array); ok && a.outer && len(a.items) > 0 {
 		input = a.items[0]
 	}
+	if a, ok := input.(*array); ok {
+		res.items = flattenInto(res.items, a)
+		return res
+	}
 	if isObject(input) {
 		for _, k := range objKeys(input) {
 			v, _ := objGet(input, k)

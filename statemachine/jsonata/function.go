@@ -150,7 +150,11 @@ func (ev *evaluator) applyInner(proc any, args []any, input any, env *frame) (an
 	case *function:
 		if f.sig != nil {
 			var err error
-			args, err = f.sig.validate(args, input)
+			ctx := input
+			if a, ok := ctx.(*array); ok && a.outer && len(a.items) == 1 {
+				ctx = a.items[0]
+			}
+			args, err = f.sig.validate(args, ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -164,12 +168,6 @@ func (ev *evaluator) applyInner(proc any, args []any, input any, env *frame) (an
 					v = args[i]
 				}
 				fenv.bind(p, v)
-			}
-			if ev.cfg.maxDepth > 0 {
-				// Count lambda invocations as nesting too, as deep
-				// non-tail recursion is what the depth guard catches.
-				ev.depth++
-				defer func() { ev.depth-- }()
 			}
 			return ev.eval(f.lambda.body, f.input, fenv)
 		case f.native != nil:

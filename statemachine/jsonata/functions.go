@@ -108,7 +108,7 @@ func standardBuiltins() []builtin {
 			s, _ := fnSum(ev, a, nil, nil)
 			return s.(float64) / float64(len(a[0].(*array).items)), nil
 		}},
-		{"string", "<x-b?:s>", 2, func(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
+		{"string", "<x-b?:s>", 1, func(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 			if a[0] == nil {
 				return nil, nil
 			}
@@ -466,7 +466,7 @@ func fnPad(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 	s := a[0].(string)
 	width := num(a[1])
 	char := " "
-	if c, ok := arg(a, 2).(string); ok {
+	if c, ok := arg(a, 2).(string); ok && c != "" {
 		char = c
 	}
 	padLen := int(math.Abs(width)) - utf8.RuneCountInString(s)

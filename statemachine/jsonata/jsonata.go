@@ -18,6 +18,7 @@ package jsonata
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -115,6 +116,9 @@ func (e *Expr) Eval(input any, vars map[string]any) (any, error) {
 	}
 	if v == nil {
 		return nil, ErrUndefined
+	}
+	if f, ok := v.(float64); ok && (math.IsInf(f, 0) || math.IsNaN(f)) {
+		return nil, &Error{Code: "D1001", Value: f, Message: "Number out of range: " + jsNumber(f)}
 	}
 	return export(v), nil
 }

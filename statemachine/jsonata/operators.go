@@ -36,6 +36,12 @@ func (ev *evaluator) evalBinary(n *node, input any, env *frame) (any, error) {
 	}
 	switch n.op {
 	case "+", "-", "*", "/", "%":
+		if f, ok := lhs.(float64); ok && (math.IsInf(f, 0) || math.IsNaN(f)) {
+			return nil, &Error{Code: "D1001", Position: n.pos, Token: n.op, Value: f, Message: "Number out of range: " + jsNumber(f)}
+		}
+		if f, ok := rhs.(float64); ok && (math.IsInf(f, 0) || math.IsNaN(f)) {
+			return nil, &Error{Code: "D1001", Position: n.pos, Token: n.op, Value: f, Message: "Number out of range: " + jsNumber(f)}
+		}
 		if lhs != nil && !isNumber(lhs) {
 			return nil, &Error{Code: "T2001", Position: n.pos, Token: n.op, Value: lhs, Message: "The left side of the " + n.op + " operator must evaluate to a number"}
 		}
@@ -58,9 +64,6 @@ func (ev *evaluator) evalBinary(n *node, input any, env *frame) (any, error) {
 			r = a / b
 		case "%":
 			r = math.Mod(a, b)
-		}
-		if math.IsNaN(r) || math.IsInf(r, 0) {
-			return nil, &Error{Code: "D1001", Position: n.pos, Value: r, Message: "Number out of range: " + jsNumber(r)}
 		}
 		return r, nil
 	case "=", "!=":
