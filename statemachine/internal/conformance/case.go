@@ -103,6 +103,17 @@ func (c *Case) HasNote(s string) bool {
 	return false
 }
 
+// expectedContains reports whether any recorded value's text contains s.
+func (c *Case) expectedContains(s string) bool {
+	e := c.Expected
+	for _, raw := range []json.RawMessage{e.Output, e.Cause, e.History, e.DescribeExecution, e.StartSync, e.EndEvent} {
+		if bytes.Contains(raw, []byte(s)) {
+			return true
+		}
+	}
+	return false
+}
+
 // DefinitionText returns the definition as the text to send to the engine.
 func (c *Case) DefinitionText() (string, error) {
 	if c.DefinitionIsString {

@@ -24,9 +24,6 @@ type Diff struct {
 // String renders the difference on one line with values truncated.
 func (d *Diff) String() string {
 	path := d.Path
-	if path == "" {
-		path = "."
-	}
 	if d.Msg != "" {
 		return path + ": " + d.Msg
 	}

@@ -79,9 +79,14 @@ func NewNames(c *Case) *Names {
 		n.Timestamp = ts
 		n.forward = append(n.forward, Replacement{Old: "<timestamp>", New: ts})
 	}
+	// Tests that named their execution masked it as <execution-name>.
+	execToken := "<ExecArnPart_0idx>"
+	if c.expectedContains("<execution-name>") {
+		execToken = "<execution-name>"
+	}
 	n.reverse = append(n.reverse,
 		Replacement{Old: RoleArn, New: "snf_role_arn"},
-		Replacement{Old: StdExecName, New: "<ExecArnPart_0idx>"},
+		Replacement{Old: StdExecName, New: execToken},
 		Replacement{Old: SyncExecName, New: "<SyncExecArn_Part1_0idx>"},
 		Replacement{Old: AsyncExecName, New: "<ExpressExecArn_Part1_0idx>"},
 		Replacement{Re: mapRunArnRe, New: ":mapRun:$1/<MapRunArnPart0_0idx>:<MapRunArnPart1_0idx>"},
