@@ -194,7 +194,7 @@ func replayDriver(c *Case) func(Env) (Driver, error) {
 						out = append(out, json.RawMessage(fmt.Sprintf(`{"id":%d,"previousEventId":%d,"type":"Filler","timestamp":1}`, i, i-1)))
 					}
 					last := map[string]any{"id": json.Number(fmt.Sprint(id)), "previousEventId": json.Number(fmt.Sprint(ev["previous_event_id"])), "type": typ,
-						"timestamp":                                  json.Number("1"),
+						"timestamp": json.Number("1"),
 						strings.ToLower(typ[:1]) + typ[1:] + "EventDetails": raw(ev["details"], "details", true)}
 					out = append(out, mustJSON(last))
 					return out, nil
