@@ -81,6 +81,9 @@ func stringify(v any, pretty bool) (string, error) {
 			return "", &Error{Code: "D3001", Value: x, Message: "Attempting to invoke string function on Infinity or NaN"}
 		}
 	}
+	if f, ok := firstNonFinite(v); ok {
+		return "", &Error{Code: "D1001", Value: f, Message: "Number out of range: " + jsNumber(f)}
+	}
 	var b strings.Builder
 	writeJSON(&b, v, pretty, "")
 	return b.String(), nil
@@ -272,4 +275,24 @@ func utf16Of(s string) []uint16 {
 		i += size
 	}
 	return out
+}
+
+func firstNonFinite(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, math.IsInf(x, 0) || math.IsNaN(x)
+	case *array:
+		for _, it := range x.items {
+			if f, ok := firstNonFinite(it); ok {
+				return f, true
+			}
+		}
+	case *object:
+		for _, k := range x.keys {
+			if f, ok := firstNonFinite(x.vals[k]); ok {
+				return f, true
+			}
+		}
+	}
+	return 0, false
 }

@@ -1,0 +1,42 @@
+package jsonata
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzCompile feeds arbitrary text to the parser (and evaluates what
+// parses, with a depth guard). It must never panic. Seeds are the suite's
+// expressions. Run: go test -fuzz FuzzCompile -fuzztime 60s ./statemachine/jsonata/
+func FuzzCompile(f *testing.F) {
+	path := filepath.Join(repoRoot(f), "..", "shared", "jsonata", "cases-v2.0.6.jsonl")
+	if data, err := os.ReadFile(path); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			var c struct {
+				Expr string `json:"expr"`
+			}
+			if json.Unmarshal([]byte(line), &c) == nil && c.Expr != "" {
+				f.Add(c.Expr)
+			}
+		}
+	}
+	f.Add(`$states.input.a.b[0]`)
+	f.Add(`function($x)<n:n>{$x+1}(2)`)
+	input := map[string]any{"a": map[string]any{"b": []any{1.0, "x", nil, true}}}
+	f.Fuzz(func(t *testing.T, expr string) {
+		e, err := Compile(expr, StepFunctions(), WithLimits(200, 0))
+		if err != nil {
+			if _, ok := err.(*Error); !ok {
+				t.Fatalf("Compile(%q) returned %T, want *Error", expr, err)
+			}
+			return
+		}
+		if strings.Contains(expr, "..") || strings.Contains(expr, "$pad") || strings.Contains(expr, "$range") {
+			return // large allocations are legal, not bugs
+		}
+		_, _ = e.Eval(input, nil)
+	})
+}
