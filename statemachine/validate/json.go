@@ -1,0 +1,179 @@
+package validate
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+)
+
+// object is a JSON object that remembers its key order, so diagnostics come
+// out in document order as AWS reports them.
+type object struct {
+	keys []string
+	m    map[string]any
+}
+
+func (o *object) get(k string) (any, bool) {
+	v, ok := o.m[k]
+	return v, ok
+}
+
+func (o *object) has(k string) bool {
+	_, ok := o.m[k]
+	return ok
+}
+
+// syntaxError is a JSON syntax error with a byte offset.
+type syntaxError struct {
+	offset int64
+	eof    bool
+	msg    string
+}
+
+func (e *syntaxError) Error() string { return e.msg }
+
+// decode parses JSON text into *object, []any, string, json.Number, bool
+// and nil values.
+func decode(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	v, err := decodeValue(dec)
+	if err != nil {
+		return nil, toSyntaxError(dec, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &syntaxError{offset: dec.InputOffset(), msg: "trailing data after the JSON value"}
+	}
+	return v, nil
+}
+
+func toSyntaxError(dec *json.Decoder, err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return &syntaxError{offset: se.Offset, msg: se.Error()}
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &syntaxError{offset: dec.InputOffset(), eof: true, msg: "unexpected end of JSON input"}
+	}
+	return &syntaxError{offset: dec.InputOffset(), msg: err.Error()}
+}
+
+func decodeValue(dec *json.Decoder) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			o := &object{m: map[string]any{}}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				k, ok := kt.(string)
+				if !ok {
+					return nil, fmt.Errorf("object key is not a string")
+				}
+				v, err := decodeValue(dec)
+				if err != nil {
+					return nil, err
+				}
+				if _, dup := o.m[k]; !dup {
+					o.keys = append(o.keys, k)
+				}
+				o.m[k] = v
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, err
+			}
+			return o, nil
+		case '[':
+			a := []any{}
+			for dec.More() {
+				v, err := decodeValue(dec)
+				if err != nil {
+					return nil, err
+				}
+				a = append(a, v)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, err
+			}
+			return a, nil
+		}
+		return nil, fmt.Errorf("unexpected delimiter %v", t)
+	}
+	return tok, nil
+}
+
+// jacksonSyntax renders a syntax error the way AWS's JSON parser (Jackson)
+// reports it: a message and a "[Source: ...; line: L, column: C]" location.
+func jacksonSyntax(data []byte, se *syntaxError) Diagnostic {
+	off := int(se.offset)
+	if off > len(data) {
+		off = len(data)
+	}
+	var msg string
+	col := off
+	switch {
+	case se.eof || off >= len(data):
+		msg = "Unexpected end-of-input"
+		col = len(data)
+	default:
+		// Go reports the offset just past the offending byte; step back to it.
+		i := off - 1
+		if i < 0 {
+			i = 0
+		}
+		if isWordByte(data[i]) {
+			start, end := i, i
+			for start > 0 && isWordByte(data[start-1]) {
+				start--
+			}
+			for end < len(data) && isWordByte(data[end]) {
+				end++
+			}
+			msg = fmt.Sprintf("Unrecognized token '%s': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')", data[start:end])
+			col = end
+		} else {
+			r, _ := utf8.DecodeRune(data[i:])
+			msg = fmt.Sprintf("Unexpected character ('%c' (code %d))", r, r)
+			col = i + 1
+		}
+	}
+	line, c := lineCol(data, col)
+	src := string(data)
+	trunc := ""
+	if utf8.RuneCountInString(src) > 500 {
+		runes := []rune(src)
+		trunc = fmt.Sprintf("[truncated %d chars]", len(runes)-500)
+		src = string(runes[:500])
+	}
+	loc := fmt.Sprintf("[Source: (String)\"%s\"%s; line: %d, column: %d]", src, trunc, line, c)
+	return Diagnostic{Severity: SeverityError, Code: CodeInvalidJSON, Message: msg + "\n at " + loc, Location: loc}
+}
+
+func isWordByte(b byte) bool {
+	return b == '_' || b == '-' || b == '+' || b == '.' || (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z')
+}
+
+// lineCol converts a byte offset into a 1-based line and a column counted
+// as Jackson does (the column of the character just after the offset).
+func lineCol(data []byte, off int) (int, int) {
+	line, col := 1, 1
+	for i := 0; i < off && i < len(data); i++ {
+		if data[i] == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
