@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -38,6 +39,16 @@ func (e *syntaxError) Error() string { return e.msg }
 // decode parses JSON text into *object, []any, string, json.Number, bool
 // and nil values.
 func decode(data []byte) (any, error) {
+	// encoding/json's Unmarshal reports the most precise offset: the
+	// offending byte is the one just before it.
+	var probe any
+	if err := json.Unmarshal(data, &probe); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, &syntaxError{offset: se.Offset, eof: se.Error() == "unexpected end of JSON input", msg: se.Error()}
+		}
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	v, err := decodeValue(dec)
@@ -121,31 +132,34 @@ func jacksonSyntax(data []byte, se *syntaxError) Diagnostic {
 	}
 	var msg string
 	col := off
+	i := off - 1
+	if i < 0 {
+		i = 0
+	}
+	literal := strings.Contains(se.msg, "in literal") || strings.Contains(se.msg, "looking for beginning of value")
 	switch {
-	case se.eof || off >= len(data):
+	case se.eof || i >= len(data):
 		msg = "Unexpected end-of-input"
 		col = len(data)
+	case literal && (isWordByte(data[i]) || (i > 0 && isWordByte(data[i-1]))):
+		// Go stops inside or just after a bad literal; Jackson names the
+		// whole token and points just past it.
+		if !isWordByte(data[i]) {
+			i--
+		}
+		start, end := i, i
+		for start > 0 && isWordByte(data[start-1]) {
+			start--
+		}
+		for end < len(data) && isWordByte(data[end]) {
+			end++
+		}
+		msg = fmt.Sprintf("Unrecognized token '%s': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')", data[start:end])
+		col = end
 	default:
-		// Go reports the offset just past the offending byte; step back to it.
-		i := off - 1
-		if i < 0 {
-			i = 0
-		}
-		if isWordByte(data[i]) {
-			start, end := i, i
-			for start > 0 && isWordByte(data[start-1]) {
-				start--
-			}
-			for end < len(data) && isWordByte(data[end]) {
-				end++
-			}
-			msg = fmt.Sprintf("Unrecognized token '%s': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')", data[start:end])
-			col = end
-		} else {
-			r, _ := utf8.DecodeRune(data[i:])
-			msg = fmt.Sprintf("Unexpected character ('%c' (code %d))", r, r)
-			col = i + 1
-		}
+		r, _ := utf8.DecodeRune(data[i:])
+		msg = fmt.Sprintf("Unexpected character ('%c' (code %d))", r, r)
+		col = i + 1
 	}
 	line, c := lineCol(data, col)
 	src := string(data)
