@@ -226,6 +226,21 @@ func TestKeysCannotLeaveDir(t *testing.T) {
 			t.Errorf("PutObject %q succeeded, want an error", key)
 		}
 	}
+	// Nor can a key read a file outside the bucket.
+	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte("s3cret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "data", "buckets", "other", "o"), []byte("other bucket"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"../../../secret", "../../secret", "../other/o", "a/../../other/o", "%2e%2e/other/o"} {
+		out, err := c.GetObject(context.Background(), &awss3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String(key)})
+		if err == nil {
+			b, _ := io.ReadAll(out.Body)
+			out.Body.Close()
+			t.Errorf("GetObject %q read %q, want an error", key, b)
+		}
+	}
 	// Nothing may appear outside the bucket directory.
 	err := filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
 		if err != nil {
