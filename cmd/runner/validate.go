@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/stepwise-dev/stepwise/statemachine"
+	"github.com/stepwise-dev/stepwise/statemachine/jsonata"
+	"github.com/stepwise-dev/stepwise/statemachine/validate"
+)
+
+func init() {
+	register(&command{
+		name: "validate", args: "<asl-file>... [--type STANDARD|EXPRESS]",
+		summary: "Check ASL definitions and print diagnostics with JSON-pointer locations; exit 1 if any has errors.",
+		examples: []string{
+			"runner validate statemachine/export.asl.json",
+			"runner validate my.asl.json --type EXPRESS --output json",
+			"runner validate my.asl.json --aws   # ask AWS's ValidateStateMachineDefinition instead",
+		},
+		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
+			smType := fs.String("type", "STANDARD", "state machine type: STANDARD or EXPRESS")
+			return func(ctx context.Context, args []string) error {
+				if err := wantArgs(args, 1, -1, "ASL file"); err != nil {
+					return err
+				}
+				*smType = strings.ToUpper(*smType)
+				if *smType != "STANDARD" && *smType != "EXPRESS" {
+					return usagef("--type must be STANDARD or EXPRESS, not %q", *smType)
+				}
+				var remote *target
+				if a.g.remote() {
+					t, err := a.connect(ctx)
+					if err != nil {
+						return err
+					}
+					defer t.Close()
+					remote = t
+				}
+				type fileResult struct {
+					File        string                `json:"file"`
+					Result      string                `json:"result"`
+					Diagnostics []validate.Diagnostic `json:"diagnostics"`
+				}
+				var results []fileResult
+				failed := false
+				for _, file := range args {
+					data, err := os.ReadFile(file)
+					if err != nil {
+						return err
+					}
+					rendered := renderForValidation(data)
+					var ds []validate.Diagnostic
+					if remote != nil {
+						ds, err = validateRemote(ctx, remote, string(rendered), *smType)
+						if err != nil {
+							return err
+						}
+					} else {
+						ds = validate.Definition(rendered, validate.Options{Type: *smType, CheckJSONata: checkJSONata})
+					}
+					r := fileResult{File: file, Result: "OK", Diagnostics: ds}
+					if r.Diagnostics == nil {
+						r.Diagnostics = []validate.Diagnostic{}
+					}
+					if validate.HasErrors(ds) {
+						r.Result, failed = "FAIL", true
+					}
+					results = append(results, r)
+				}
+				err := a.emit(results, func(w io.Writer) {
+					for _, r := range results {
+						if len(r.Diagnostics) == 0 {
+							fmt.Fprintf(w, "%s: OK\n", r.File)
+							continue
+						}
+						for _, d := range r.Diagnostics {
+							fmt.Fprintf(w, "%s: %s %s\n", r.File, d.Severity, d.String())
+						}
+					}
+				})
+				if err != nil {
+					return err
+				}
+				if failed {
+					return &exitStatus{code: exitError}
+				}
+				return nil
+			}
+		},
+	})
+}
+
+func checkJSONata(expr string) error {
+	_, err := jsonata.Compile(expr, jsonata.StepFunctions())
+	return err
+}
+
+// renderForValidation fills ${...} placeholders (as Terraform and the local
+// stack do) with values of the right shape, so that a workflow file can be
+// validated as it will be deployed. Locations in the diagnostics stay
+// valid: only string values change.
+func renderForValidation(def []byte) []byte {
+	names := statemachine.Placeholders(def)
+	if len(names) == 0 {
+		return def
+	}
+	vars := make(map[string]string, len(names))
+	for _, n := range names {
+		switch {
+		case strings.HasSuffix(n, "FunctionArn"):
+			vars[n] = "arn:aws:lambda:us-east-1:123456789012:function:stepwise-" + strings.ToLower(strings.TrimSuffix(n, "FunctionArn"))
+		case strings.HasSuffix(n, "Arn"):
+			vars[n] = "arn:aws:states:us-east-1:123456789012:stateMachine:" + n
+		default:
+			vars[n] = strings.ToLower(n)
+		}
+	}
+	out, err := statemachine.Render(def, vars)
+	if err != nil {
+		return def // validation then reports the placeholder text where it is wrong
+	}
+	return out
+}
+
+func validateRemote(ctx context.Context, t *target, def, smType string) ([]validate.Diagnostic, error) {
+	out, err := t.sfn.ValidateStateMachineDefinition(ctx, &sfn.ValidateStateMachineDefinitionInput{
+		Definition: aws.String(def),
+		Type:       types.StateMachineType(smType),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ValidateStateMachineDefinition: %w", err)
+	}
+	ds := make([]validate.Diagnostic, len(out.Diagnostics))
+	for i, d := range out.Diagnostics {
+		ds[i] = validate.Diagnostic{Severity: string(d.Severity), Code: aws.ToString(d.Code), Message: aws.ToString(d.Message), Location: aws.ToString(d.Location)}
+	}
+	return ds, nil
+}
