@@ -22,8 +22,8 @@ import (
 var suiteGroups = map[string]int{
 	"function-formatNumber":  37,
 	"function-formatBase":    8,
-	"function-formatInteger": 1,
-	"function-parseInteger":  1,
+	"function-formatInteger": 65,
+	"function-parseInteger":  61,
 	"function-fromMillis":    2,
 	"function-tomillis":      5,
 }
