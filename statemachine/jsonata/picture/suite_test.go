@@ -24,8 +24,8 @@ var suiteGroups = map[string]int{
 	"function-formatBase":    8,
 	"function-formatInteger": 65,
 	"function-parseInteger":  61,
-	"function-fromMillis":    2,
-	"function-tomillis":      5,
+	"function-fromMillis":    92,
+	"function-tomillis":      56,
 }
 
 type suiteCase struct {
