@@ -1,0 +1,516 @@
+package statemachine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/stepwise-dev/stepwise/statemachine/validate"
+)
+
+// Options configures an [Engine]. Every field is optional.
+type Options struct {
+	// Clock is the source of time; nil uses the wall clock.
+	Clock Clock
+	// Lambda runs Lambda function ARN tasks and arn:aws:states:::lambda:invoke.
+	Lambda LambdaInvoker
+	// Services runs other service integrations; nil fails such tasks.
+	Services ServiceInvoker
+	// Objects backs Distributed Map ItemReader/ResultWriter.
+	Objects ObjectStore
+	// Store persists state machines and executions; nil keeps them in memory.
+	Store Store
+	// Region defaults to "us-east-1".
+	Region string
+	// AccountID defaults to "123456789012".
+	AccountID string
+	// Rand returns numbers in [0,1) for retry jitter; nil uses math/rand/v2.
+	Rand func() float64
+	// NewUUID generates execution names and other ids; nil uses random v4 UUIDs.
+	NewUUID func() string
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+}
+
+// Engine runs state machines and their executions, with the control-plane
+// semantics of the AWS Step Functions API. It is safe for concurrent use.
+type Engine struct {
+	opts   Options
+	clock  Clock
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.RWMutex
+	machines map[string]*smRecord
+	smOrder  []string
+	execs    map[string]*execution
+	execList []*execution
+	tokens   map[string]*taskWait
+	mapRuns  map[string]*mapRun
+	wg       sync.WaitGroup
+}
+
+// smRecord is a registered state machine.
+type smRecord struct {
+	info    StateMachine
+	machine *Machine
+}
+
+// New returns an engine. With a Store it loads the persisted state machines
+// and executions and resumes every RUNNING Standard execution.
+func New(opts Options) (*Engine, error) {
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = "123456789012"
+	}
+	if opts.Rand == nil {
+		opts.Rand = mrand.Float64
+	}
+	if opts.NewUUID == nil {
+		opts.NewUUID = randomUUID
+	}
+	e := &Engine{
+		opts:     opts,
+		clock:    opts.Clock,
+		log:      opts.Logger,
+		machines: map[string]*smRecord{},
+		execs:    map[string]*execution{},
+		tokens:   map[string]*taskWait{},
+		mapRuns:  map[string]*mapRun{},
+	}
+	if e.clock == nil {
+		e.clock = realClock{}
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	e.ctx, e.cancel = context.WithCancel(context.Background())
+	if opts.Store != nil {
+		if err := e.load(); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// Close stops every running execution's goroutines without marking the
+// executions failed (a Store lets a later [New] resume them).
+func (e *Engine) Close() error {
+	e.cancel()
+	e.wg.Wait()
+	return nil
+}
+
+func randomUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func (e *Engine) arn(kind, rest string) string {
+	return "arn:aws:states:" + e.opts.Region + ":" + e.opts.AccountID + ":" + kind + ":" + rest
+}
+
+var nameRE = regexp.MustCompile("^[0-9A-Za-z_-]{1,80}$")
+
+func validName(n string) bool { return nameRE.MatchString(n) }
+
+// CreateStateMachine registers a state machine after validating its
+// definition. Creating one with the same name and definition again returns
+// the existing machine, as AWS does.
+func (e *Engine) CreateStateMachine(ctx context.Context, in CreateStateMachineInput) (*StateMachine, error) {
+	typ := in.Type
+	if typ == "" {
+		typ = TypeStandard
+	}
+	if typ != TypeStandard && typ != TypeExpress {
+		return nil, apiErr("ValidationException", "Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]", typ)
+	}
+	if !validName(in.Name) {
+		return nil, apiErr("InvalidName", "Invalid Name: '%s'", in.Name)
+	}
+	m, err := parse([]byte(in.Definition), typ)
+	if err != nil {
+		return nil, err
+	}
+	arn := e.arn("stateMachine", in.Name)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if old, ok := e.machines[arn]; ok {
+		if old.info.Definition == in.Definition && old.info.Type == typ && old.info.RoleArn == in.RoleArn {
+			info := old.info
+			return &info, nil
+		}
+		return nil, apiErr("StateMachineAlreadyExists", "State Machine Already Exists: '%s'", arn)
+	}
+	now := e.clock.Now()
+	rec := &smRecord{info: StateMachine{Arn: arn, Name: in.Name, Definition: in.Definition, Type: typ, RoleArn: in.RoleArn,
+		Status: "ACTIVE", CreationDate: now, UpdateDate: now, RevisionID: e.opts.NewUUID()}, machine: m}
+	if err := e.persistMachine(ctx, rec); err != nil {
+		return nil, err
+	}
+	e.machines[arn] = rec
+	e.smOrder = append(e.smOrder, arn)
+	info := rec.info
+	return &info, nil
+}
+
+// UpdateStateMachine replaces a machine's definition and/or role. Running
+// executions keep the definition they started with.
+func (e *Engine) UpdateStateMachine(ctx context.Context, in UpdateStateMachineInput) (*StateMachine, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	rec, ok := e.machines[in.StateMachineArn]
+	if !ok {
+		return nil, e.noMachine(in.StateMachineArn)
+	}
+	nrec := &smRecord{info: rec.info, machine: rec.machine}
+	if in.Definition != nil {
+		m, err := parse([]byte(*in.Definition), rec.info.Type)
+		if err != nil {
+			return nil, err
+		}
+		nrec.machine = m
+		nrec.info.Definition = *in.Definition
+	}
+	if in.RoleArn != nil {
+		nrec.info.RoleArn = *in.RoleArn
+	}
+	nrec.info.UpdateDate = e.clock.Now()
+	nrec.info.RevisionID = e.opts.NewUUID()
+	if err := e.persistMachine(ctx, nrec); err != nil {
+		return nil, err
+	}
+	e.machines[in.StateMachineArn] = nrec
+	info := nrec.info
+	return &info, nil
+}
+
+func (e *Engine) noMachine(arn string) error {
+	if !strings.HasPrefix(arn, "arn:") {
+		return apiErr("InvalidArn", "Invalid Arn: '%s'", arn)
+	}
+	return apiErr("StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn)
+}
+
+// DescribeStateMachine returns a registered machine.
+func (e *Engine) DescribeStateMachine(ctx context.Context, arn string) (*StateMachine, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	rec, ok := e.machines[arn]
+	if !ok {
+		return nil, e.noMachine(arn)
+	}
+	info := rec.info
+	return &info, nil
+}
+
+// ListStateMachines returns every machine in creation order.
+func (e *Engine) ListStateMachines(ctx context.Context) ([]*StateMachine, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]*StateMachine, 0, len(e.smOrder))
+	for _, arn := range e.smOrder {
+		info := e.machines[arn].info
+		out = append(out, &info)
+	}
+	return out, nil
+}
+
+// DeleteStateMachine removes a machine. Running executions continue.
+func (e *Engine) DeleteStateMachine(ctx context.Context, arn string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.machines[arn]; !ok {
+		if !strings.HasPrefix(arn, "arn:") {
+			return apiErr("InvalidArn", "Invalid Arn: '%s'", arn)
+		}
+		return nil // AWS: deleting a missing machine succeeds
+	}
+	delete(e.machines, arn)
+	for i, a := range e.smOrder {
+		if a == arn {
+			e.smOrder = append(e.smOrder[:i:i], e.smOrder[i+1:]...)
+			break
+		}
+	}
+	return e.deleteMachine(arn)
+}
+
+// ValidateDefinition runs ValidateStateMachineDefinition's checks.
+func (e *Engine) ValidateDefinition(definition string, smType string) []Diagnostic {
+	return validate.Definition([]byte(definition), validate.Options{Type: smType, CheckJSONata: checkJSONata})
+}
+
+// StartExecution starts an execution of a machine. Starting again with the
+// name of a RUNNING Standard execution and the same input returns that
+// execution; any other reuse of a name fails with ExecutionAlreadyExists.
+func (e *Engine) StartExecution(ctx context.Context, in StartExecutionInput) (*Execution, error) {
+	x, err := e.start(ctx, in, false)
+	if err != nil {
+		return nil, err
+	}
+	return x.describe(), nil
+}
+
+// StartSyncExecution runs an Express execution and returns when it is done.
+func (e *Engine) StartSyncExecution(ctx context.Context, in StartExecutionInput) (*Execution, error) {
+	x, err := e.start(ctx, in, true)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-x.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return x.describe(), nil
+}
+
+func (e *Engine) start(ctx context.Context, in StartExecutionInput, sync bool) (*execution, error) {
+	e.mu.RLock()
+	rec, ok := e.machines[in.StateMachineArn]
+	e.mu.RUnlock()
+	if !ok {
+		return nil, e.noMachine(in.StateMachineArn)
+	}
+	if sync && rec.info.Type != TypeExpress {
+		return nil, apiErr("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
+	}
+	input := "{}"
+	if in.InputSet {
+		input = in.Input
+	}
+	if len(input) > maxPayload {
+		return nil, apiErr("InvalidExecutionInput", "Input size exceeds the maximum allowed size of 262144 bytes")
+	}
+	var inVal any
+	if err := json.Unmarshal([]byte(input), &inVal); err != nil {
+		return nil, apiErr("InvalidExecutionInput", "Invalid State Machine Execution Input: '%s'", err.Error())
+	}
+	name := in.Name
+	if name == "" {
+		name = e.opts.NewUUID()
+	} else if !validName(name) {
+		return nil, apiErr("InvalidName", "Invalid Name: '%s'", name)
+	}
+	var arn string
+	if rec.info.Type == TypeExpress {
+		arn = e.arn("express", rec.info.Name+":"+name+":"+e.opts.NewUUID())
+	} else {
+		arn = e.arn("execution", rec.info.Name+":"+name)
+	}
+	e.mu.Lock()
+	if old, ok := e.execs[arn]; ok {
+		e.mu.Unlock()
+		st := old.status()
+		if st == StatusRunning && old.input == input {
+			return old, nil
+		}
+		return nil, apiErr("ExecutionAlreadyExists", "Execution Already Exists: '%s'", arn)
+	}
+	x := newExecution(e, rec, arn, name, input, inVal)
+	x.traceHeader = in.TraceHeader
+	e.execs[arn] = x
+	e.execList = append(e.execList, x)
+	e.mu.Unlock()
+	x.begin(ctx)
+	return x, nil
+}
+
+func (e *Engine) exec(arn string) (*execution, error) {
+	e.mu.RLock()
+	x, ok := e.execs[arn]
+	e.mu.RUnlock()
+	if !ok {
+		if !strings.HasPrefix(arn, "arn:") {
+			return nil, apiErr("InvalidArn", "Invalid Arn: '%s'", arn)
+		}
+		return nil, apiErr("ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", arn)
+	}
+	return x, nil
+}
+
+// DescribeExecution describes an execution.
+func (e *Engine) DescribeExecution(ctx context.Context, arn string) (*Execution, error) {
+	x, err := e.exec(arn)
+	if err != nil {
+		return nil, err
+	}
+	return x.describe(), nil
+}
+
+// ListExecutions lists a machine's executions (or a Map Run's child
+// executions), newest first.
+func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) ([]*Execution, error) {
+	e.mu.RLock()
+	list := append([]*execution(nil), e.execList...)
+	_, smOK := e.machines[in.StateMachineArn]
+	e.mu.RUnlock()
+	if in.MapRunArn == "" && !smOK {
+		return nil, e.noMachine(in.StateMachineArn)
+	}
+	var out []*Execution
+	for _, x := range list {
+		d := x.describe()
+		if in.MapRunArn != "" {
+			if d.MapRunArn != in.MapRunArn {
+				continue
+			}
+		} else if d.StateMachineArn != in.StateMachineArn || d.MapRunArn != "" {
+			continue
+		}
+		if in.StatusFilter != "" && d.Status != in.StatusFilter {
+			continue
+		}
+		out = append(out, d)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].StartDate.After(out[j].StartDate) })
+	// equal start dates: newest created first
+	for i, j := 0, len(out)-1; i < j && !sorted(out); i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+func sorted(xs []*Execution) bool {
+	for i := 1; i < len(xs); i++ {
+		if xs[i].StartDate.After(xs[i-1].StartDate) {
+			return false
+		}
+	}
+	return true
+}
+
+// GetExecutionHistory returns an execution's events in ascending order.
+func (e *Engine) GetExecutionHistory(ctx context.Context, arn string) ([]HistoryEvent, error) {
+	x, err := e.exec(arn)
+	if err != nil {
+		return nil, err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return append([]HistoryEvent(nil), x.events...), nil
+}
+
+// StopExecution aborts a running execution.
+func (e *Engine) StopExecution(ctx context.Context, arn, errorName, cause string) (*Execution, error) {
+	x, err := e.exec(arn)
+	if err != nil {
+		return nil, err
+	}
+	if err := x.stop(errorName, cause); err != nil {
+		return nil, err
+	}
+	return x.describe(), nil
+}
+
+// RedriveExecution restarts a FAILED, ABORTED or TIMED_OUT Standard
+// execution from the state that did not succeed.
+func (e *Engine) RedriveExecution(ctx context.Context, arn string) (*Execution, error) {
+	x, err := e.exec(arn)
+	if err != nil {
+		return nil, err
+	}
+	if err := x.redrive(ctx); err != nil {
+		return nil, err
+	}
+	return x.describe(), nil
+}
+
+// WaitExecution blocks until the execution is terminal or ctx is done.
+func (e *Engine) WaitExecution(ctx context.Context, arn string) (*Execution, error) {
+	x, err := e.exec(arn)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		x.mu.Lock()
+		done := x.done
+		x.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		x.mu.Lock()
+		same := x.done == done
+		x.mu.Unlock()
+		if same {
+			return x.describe(), nil
+		}
+	}
+}
+
+// DescribeMapRun describes a Distributed Map run.
+func (e *Engine) DescribeMapRun(ctx context.Context, arn string) (*MapRun, error) {
+	e.mu.RLock()
+	mr, ok := e.mapRuns[arn]
+	e.mu.RUnlock()
+	if !ok {
+		return nil, apiErr("ResourceNotFound", "Resource not found: '%s'", arn)
+	}
+	return mr.describe(), nil
+}
+
+// ListMapRuns lists the Map Runs an execution started.
+func (e *Engine) ListMapRuns(ctx context.Context, executionArn string) ([]*MapRun, error) {
+	if _, err := e.exec(executionArn); err != nil {
+		return nil, err
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var out []*MapRun
+	for _, mr := range e.mapRuns {
+		if mr.execArn == executionArn {
+			out = append(out, mr.describe())
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].StartDate.After(out[j].StartDate) })
+	return out, nil
+}
+
+// TestState runs one state of a definition in isolation (the AWS TestState
+// API).
+func (e *Engine) TestState(ctx context.Context, in TestStateInput) (*TestStateOutput, error) {
+	return nil, &APIError{Code: "NotImplemented", Message: "TestState is not implemented yet"}
+}
+
+func (e *Engine) persistMachine(ctx context.Context, rec *smRecord) error {
+	if e.opts.Store == nil {
+		return nil
+	}
+	b, err := json.Marshal(rec.info)
+	if err != nil {
+		return err
+	}
+	var batch Batch
+	batch.Put("sm/"+rec.info.Arn, b)
+	if err := e.opts.Store.Commit(ctx, &batch); err != nil {
+		return fmt.Errorf("statemachine: persist %s: %w", rec.info.Arn, err)
+	}
+	return nil
+}
+
+func (e *Engine) deleteMachine(arn string) error {
+	if e.opts.Store == nil {
+		return nil
+	}
+	var batch Batch
+	batch.Delete("sm/" + arn)
+	return e.opts.Store.Commit(context.Background(), &batch)
+}

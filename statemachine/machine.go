@@ -1,0 +1,606 @@
+package statemachine
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/stepwise-dev/stepwise/statemachine/intrinsic"
+	"github.com/stepwise-dev/stepwise/statemachine/jsonpath"
+	"github.com/stepwise-dev/stepwise/statemachine/validate"
+)
+
+// Query languages.
+const (
+	langJSONPath = "JSONPath"
+	langJSONata  = "JSONata"
+)
+
+// Machine is a parsed, validated state machine definition. It is immutable
+// and safe for concurrent use.
+type Machine struct {
+	startAt   string
+	states    map[string]*state
+	order     []string
+	timeout   int64 // global TimeoutSeconds, 0 = none
+	lang      string
+	hasTimout bool
+}
+
+// Parse validates definition (see [validate.Definition]) and compiles it.
+// The error is an *APIError with Code "InvalidDefinition" whose message lists
+// every diagnostic with its location.
+func Parse(definition []byte) (*Machine, error) {
+	return parse(definition, TypeStandard)
+}
+
+func parse(definition []byte, typ string) (*Machine, error) {
+	ds := validate.Definition(definition, validate.Options{Type: typ, CheckJSONata: checkJSONata})
+	if validate.HasErrors(ds) {
+		return nil, &APIError{Code: "InvalidDefinition", Message: validate.InvalidDefinitionMessage(ds)}
+	}
+	var raw map[string]any
+	dec := json.NewDecoder(bytes.NewReader(definition))
+	if err := dec.Decode(&raw); err != nil {
+		return nil, &APIError{Code: "InvalidDefinition", Message: "Invalid State Machine Definition: '" + err.Error() + "'"}
+	}
+	lang, _ := raw["QueryLanguage"].(string)
+	if lang == "" {
+		lang = langJSONPath
+	}
+	m, err := compileMachine(raw, lang, "")
+	if err != nil {
+		return nil, &APIError{Code: "InvalidDefinition", Message: "Invalid State Machine Definition: '" + err.Error() + "'"}
+	}
+	if t, ok := raw["TimeoutSeconds"].(float64); ok {
+		m.timeout = int64(t)
+		m.hasTimout = true
+	}
+	return m, nil
+}
+
+// StartAt returns the name of the first state.
+func (m *Machine) StartAt() string { return m.startAt }
+
+// States returns the names of the top-level states in definition order.
+func (m *Machine) States() []string { return append([]string(nil), m.order...) }
+
+// StateInfo describes one state for tools that draw or walk a machine.
+type StateInfo struct {
+	Name string
+	Type string
+	// Next is the state's Next ("" for terminal states and Choice).
+	Next string
+	// End reports whether the state ends its machine or branch.
+	End bool
+	// Choices are the Next of each Choice rule, then Default.
+	Choices []string
+	// Catches are the Next of each Catch clause.
+	Catches []string
+	// Branches holds a Parallel's branches or a Map's item processor.
+	Branches []*Machine
+}
+
+// State describes the state called name, or returns ok == false.
+func (m *Machine) State(name string) (StateInfo, bool) {
+	s, ok := m.states[name]
+	if !ok {
+		return StateInfo{}, false
+	}
+	info := StateInfo{Name: name, Type: s.typ, Next: s.next, End: s.end, Branches: s.branches}
+	for _, c := range s.choices {
+		info.Choices = append(info.Choices, c.next)
+	}
+	if s.defaultNext != "" {
+		info.Choices = append(info.Choices, s.defaultNext)
+	}
+	for _, c := range s.catch {
+		info.Catches = append(info.Catches, c.next)
+	}
+	if s.processor != nil {
+		info.Branches = []*Machine{s.processor}
+	}
+	return info, true
+}
+
+// optPath is an InputPath/OutputPath/ResultPath/ItemsPath field: absent
+// (default "$"), null, or a compiled path.
+type optPath struct {
+	null bool
+	p    *jsonpath.Path // nil with !null: "$"
+}
+
+type state struct {
+	name, typ   string
+	next        string
+	end         bool
+	lang        string
+	raw         map[string]any
+	inputPath   optPath
+	outputPath  optPath
+	resultPath  optPath
+	parameters  *tmpl
+	resultSel   *tmpl
+	result      any
+	hasResult   bool
+	assign      any // JSONata/JSONPath Assign block, raw
+	jsonataArgs any
+	output      any
+	hasOutput   bool
+
+	// Task
+	resource      string
+	timeout       *int64
+	timeoutPath   *jsonpath.Path
+	heartbeat     *int64
+	heartbeatPath *jsonpath.Path
+	timeoutExpr   any
+	heartbeatExpr any
+	credentials   any
+	retry         []*retrier
+	catch         []*catcher
+
+	// Choice
+	choices     []*choiceRule
+	defaultNext string
+
+	// Wait
+	seconds       any
+	secondsPath   *jsonpath.Path
+	timestamp     any
+	timestampPath *jsonpath.Path
+	hasSeconds    bool
+	hasTimestamp  bool
+
+	// Fail
+	errorLit, causeLit   *string
+	errorPath, causePath *tmpl
+	errorExpr, causeExpr any
+
+	// Parallel / Map
+	branches     []*Machine
+	processor    *Machine
+	itemsPath    optPath
+	itemSelector *tmpl
+	items        any
+	hasItems     bool
+	maxConc      int64
+	maxConcPath  *jsonpath.Path
+	maxConcExpr  any
+	tolCount     *int64
+	tolCountPath *jsonpath.Path
+	tolPct       *float64
+	tolPctPath   *jsonpath.Path
+	tolCountExpr any
+	tolPctExpr   any
+	label        string
+	distributed  bool
+	childType    string
+	itemReader   map[string]any
+	itemBatcher  map[string]any
+	resultWriter map[string]any
+}
+
+type retrier struct {
+	errors      []string
+	interval    float64
+	maxAttempts int
+	backoff     float64
+	maxDelay    float64
+	hasMaxDelay bool
+	jitter      bool
+}
+
+type catcher struct {
+	errors     []string
+	resultPath optPath
+	next       string
+	assign     any
+	output     any
+	hasOutput  bool
+}
+
+func compileMachine(raw map[string]any, lang, ptr string) (*Machine, error) {
+	m := &Machine{states: map[string]*state{}, lang: lang}
+	m.startAt, _ = raw["StartAt"].(string)
+	states, _ := raw["States"].(map[string]any)
+	for name, v := range states {
+		sraw, _ := v.(map[string]any)
+		s, err := compileState(name, sraw, lang, ptr+"/States/"+name)
+		if err != nil {
+			return nil, err
+		}
+		m.states[name] = s
+		m.order = append(m.order, name)
+	}
+	return m, nil
+}
+
+func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+
+func compileOptPath(m map[string]any, k string) (optPath, error) {
+	v, ok := m[k]
+	if !ok {
+		return optPath{}, nil
+	}
+	if v == nil {
+		return optPath{null: true}, nil
+	}
+	s, _ := v.(string)
+	p, err := jsonpath.Compile(s)
+	if err != nil {
+		return optPath{}, fmt.Errorf("%s: %w", k, err)
+	}
+	return optPath{p: p}, nil
+}
+
+func compilePath(m map[string]any, k string) (*jsonpath.Path, error) {
+	s, ok := m[k].(string)
+	if !ok {
+		return nil, nil
+	}
+	p, err := jsonpath.Compile(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", k, err)
+	}
+	return p, nil
+}
+
+func intPtr(m map[string]any, k string) *int64 {
+	if f, ok := m[k].(float64); ok {
+		n := int64(f)
+		return &n
+	}
+	return nil
+}
+
+func compileState(name string, raw map[string]any, lang, ptr string) (*state, error) {
+	s := &state{name: name, typ: str(raw, "Type"), next: str(raw, "Next"), raw: raw, lang: lang}
+	if ql := str(raw, "QueryLanguage"); ql != "" {
+		s.lang = ql
+	}
+	s.end, _ = raw["End"].(bool)
+	var err error
+	fail := func(e error) (*state, error) { return nil, fmt.Errorf("%s: %w", ptr, e) }
+	if s.inputPath, err = compileOptPath(raw, "InputPath"); err != nil {
+		return fail(err)
+	}
+	if s.outputPath, err = compileOptPath(raw, "OutputPath"); err != nil {
+		return fail(err)
+	}
+	if s.resultPath, err = compileOptPath(raw, "ResultPath"); err != nil {
+		return fail(err)
+	}
+	if v, ok := raw["Parameters"]; ok {
+		if s.parameters, err = compileTmpl(v); err != nil {
+			return fail(err)
+		}
+	}
+	if v, ok := raw["ResultSelector"]; ok {
+		if s.resultSel, err = compileTmpl(v); err != nil {
+			return fail(err)
+		}
+	}
+	s.result, s.hasResult = raw["Result"]
+	s.assign = raw["Assign"]
+	s.jsonataArgs = raw["Arguments"]
+	s.output, s.hasOutput = raw["Output"]
+	s.resource = str(raw, "Resource")
+	s.credentials = raw["Credentials"]
+	if v, ok := raw["TimeoutSeconds"]; ok {
+		s.timeoutExpr = v
+		s.timeout = intPtr(raw, "TimeoutSeconds")
+	}
+	if v, ok := raw["HeartbeatSeconds"]; ok {
+		s.heartbeatExpr = v
+		s.heartbeat = intPtr(raw, "HeartbeatSeconds")
+	}
+	if s.timeoutPath, err = compilePath(raw, "TimeoutSecondsPath"); err != nil {
+		return fail(err)
+	}
+	if s.heartbeatPath, err = compilePath(raw, "HeartbeatSecondsPath"); err != nil {
+		return fail(err)
+	}
+	for _, r := range asList(raw["Retry"]) {
+		rm, _ := r.(map[string]any)
+		rt := &retrier{interval: 1, maxAttempts: 3, backoff: 2}
+		for _, e := range asList(rm["ErrorEquals"]) {
+			es, _ := e.(string)
+			rt.errors = append(rt.errors, es)
+		}
+		if f, ok := rm["IntervalSeconds"].(float64); ok {
+			rt.interval = f
+		}
+		if f, ok := rm["MaxAttempts"].(float64); ok {
+			rt.maxAttempts = int(f)
+		}
+		if f, ok := rm["BackoffRate"].(float64); ok {
+			rt.backoff = f
+		}
+		if f, ok := rm["MaxDelaySeconds"].(float64); ok {
+			rt.maxDelay, rt.hasMaxDelay = f, true
+		}
+		rt.jitter = str(rm, "JitterStrategy") == "FULL"
+		s.retry = append(s.retry, rt)
+	}
+	for _, c := range asList(raw["Catch"]) {
+		cm, _ := c.(map[string]any)
+		ct := &catcher{next: str(cm, "Next"), assign: cm["Assign"]}
+		ct.output, ct.hasOutput = cm["Output"]
+		for _, e := range asList(cm["ErrorEquals"]) {
+			es, _ := e.(string)
+			ct.errors = append(ct.errors, es)
+		}
+		if ct.resultPath, err = compileOptPath(cm, "ResultPath"); err != nil {
+			return fail(err)
+		}
+		s.catch = append(s.catch, ct)
+	}
+	// Choice
+	for _, c := range asList(raw["Choices"]) {
+		cm, _ := c.(map[string]any)
+		r, err := compileRule(cm)
+		if err != nil {
+			return fail(err)
+		}
+		r.next = str(cm, "Next")
+		r.assign = cm["Assign"]
+		r.output, r.hasOutput = cm["Output"]
+		s.choices = append(s.choices, r)
+	}
+	s.defaultNext = str(raw, "Default")
+	// Wait
+	s.seconds, s.hasSeconds = raw["Seconds"]
+	s.timestamp, s.hasTimestamp = raw["Timestamp"]
+	if s.secondsPath, err = compilePath(raw, "SecondsPath"); err != nil {
+		return fail(err)
+	}
+	if s.timestampPath, err = compilePath(raw, "TimestampPath"); err != nil {
+		return fail(err)
+	}
+	// Fail
+	if s.typ == "Fail" {
+		if v, ok := raw["Error"].(string); ok {
+			s.errorLit = &v
+		}
+		if v, ok := raw["Cause"].(string); ok {
+			s.causeLit = &v
+		}
+		s.errorExpr, s.causeExpr = raw["Error"], raw["Cause"]
+		if v, ok := raw["ErrorPath"].(string); ok {
+			if s.errorPath, err = compileTmpl(map[string]any{"v.$": v}); err != nil {
+				return fail(err)
+			}
+		}
+		if v, ok := raw["CausePath"].(string); ok {
+			if s.causePath, err = compileTmpl(map[string]any{"v.$": v}); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	// Parallel
+	for i, b := range asList(raw["Branches"]) {
+		bm, _ := b.(map[string]any)
+		sub, err := compileMachine(bm, s.lang, fmt.Sprintf("%s/Branches/%d", ptr, i))
+		if err != nil {
+			return nil, err
+		}
+		s.branches = append(s.branches, sub)
+	}
+	// Map
+	if s.typ == "Map" {
+		proc, _ := raw["ItemProcessor"].(map[string]any)
+		if proc == nil {
+			proc, _ = raw["Iterator"].(map[string]any)
+		}
+		if proc != nil {
+			if s.processor, err = compileMachine(proc, s.lang, ptr+"/ItemProcessor"); err != nil {
+				return nil, err
+			}
+			if pc, ok := proc["ProcessorConfig"].(map[string]any); ok {
+				s.distributed = str(pc, "Mode") == "DISTRIBUTED"
+				s.childType = str(pc, "ExecutionType")
+			}
+		}
+		if s.itemsPath, err = compileOptPath(raw, "ItemsPath"); err != nil {
+			return fail(err)
+		}
+		sel, ok := raw["ItemSelector"]
+		if !ok && s.lang == langJSONPath {
+			sel, ok = raw["Parameters"]
+			s.parameters = nil
+		}
+		if ok && s.lang == langJSONPath {
+			if s.itemSelector, err = compileTmpl(sel); err != nil {
+				return fail(err)
+			}
+		}
+		s.items, s.hasItems = raw["Items"]
+		if f, ok := raw["MaxConcurrency"].(float64); ok {
+			s.maxConc = int64(f)
+		}
+		s.maxConcExpr = raw["MaxConcurrency"]
+		if s.maxConcPath, err = compilePath(raw, "MaxConcurrencyPath"); err != nil {
+			return fail(err)
+		}
+		s.tolCount = intPtr(raw, "ToleratedFailureCount")
+		if f, ok := raw["ToleratedFailurePercentage"].(float64); ok {
+			s.tolPct = &f
+		}
+		s.tolCountExpr = raw["ToleratedFailureCount"]
+		s.tolPctExpr = raw["ToleratedFailurePercentage"]
+		if s.tolCountPath, err = compilePath(raw, "ToleratedFailureCountPath"); err != nil {
+			return fail(err)
+		}
+		if s.tolPctPath, err = compilePath(raw, "ToleratedFailurePercentagePath"); err != nil {
+			return fail(err)
+		}
+		s.label = str(raw, "Label")
+		s.itemReader, _ = raw["ItemReader"].(map[string]any)
+		s.itemBatcher, _ = raw["ItemBatcher"].(map[string]any)
+		s.resultWriter, _ = raw["ResultWriter"].(map[string]any)
+		if s.itemReader != nil || s.resultWriter != nil {
+			s.distributed = true
+		}
+	}
+	return s, nil
+}
+
+func asList(v any) []any { l, _ := v.([]any); return l }
+
+// tmpl is a compiled JSONPath payload template (Parameters, ResultSelector,
+// ItemSelector): literal values, ".$" fields with paths or intrinsic
+// functions, nested objects and arrays.
+type tmpl struct {
+	lit    any
+	isLit  bool
+	fields []tmplField
+	items  []*tmpl
+	isArr  bool
+}
+
+type tmplField struct {
+	key  string // output key
+	src  string // key as written
+	expr string // path or intrinsic text for ".$" fields
+	path *jsonpath.Path
+	fn   *intrinsic.Expr
+	sub  *tmpl
+}
+
+func compileTmpl(v any) (*tmpl, error) {
+	switch v := v.(type) {
+	case map[string]any:
+		t := &tmpl{}
+		static := true
+		for k, fv := range v {
+			f := tmplField{key: k, src: k}
+			if strings.HasSuffix(k, ".$") {
+				static = false
+				f.key = strings.TrimSuffix(k, ".$")
+				s, _ := fv.(string)
+				f.expr = s
+				if intrinsic.IsIntrinsic(s) {
+					fn, err := intrinsic.Parse(s)
+					if err != nil {
+						return nil, fmt.Errorf("%s: %w", k, err)
+					}
+					f.fn = fn
+				} else {
+					p, err := jsonpath.Compile(s)
+					if err != nil {
+						return nil, fmt.Errorf("%s: %w", k, err)
+					}
+					f.path = p
+				}
+			} else {
+				sub, err := compileTmpl(fv)
+				if err != nil {
+					return nil, err
+				}
+				if !sub.isLit {
+					static = false
+				}
+				f.sub = sub
+			}
+			t.fields = append(t.fields, f)
+		}
+		if static {
+			return &tmpl{lit: v, isLit: true}, nil
+		}
+		return t, nil
+	case []any:
+		t := &tmpl{isArr: true}
+		static := true
+		for _, iv := range v {
+			sub, err := compileTmpl(iv)
+			if err != nil {
+				return nil, err
+			}
+			if !sub.isLit {
+				static = false
+			}
+			t.items = append(t.items, sub)
+		}
+		if static {
+			return &tmpl{lit: v, isLit: true}, nil
+		}
+		return t, nil
+	}
+	return &tmpl{lit: v, isLit: true}, nil
+}
+
+// choiceRule is a compiled Choice rule.
+type choiceRule struct {
+	variable  *jsonpath.Path
+	op        string // e.g. "StringEquals", "NumericLessThanPath", "IsNull"
+	val       any
+	valPath   *jsonpath.Path
+	and, or   []*choiceRule
+	not       *choiceRule
+	condition any // JSONata Condition
+	next      string
+	assign    any
+	output    any
+	hasOutput bool
+	pattern   string
+}
+
+func compileRule(m map[string]any) (*choiceRule, error) {
+	r := &choiceRule{}
+	if v, ok := m["Condition"]; ok {
+		r.condition = v
+		return r, nil
+	}
+	for _, k := range []string{"And", "Or"} {
+		for _, sub := range asList(m[k]) {
+			sm, _ := sub.(map[string]any)
+			c, err := compileRule(sm)
+			if err != nil {
+				return nil, err
+			}
+			if k == "And" {
+				r.and = append(r.and, c)
+			} else {
+				r.or = append(r.or, c)
+			}
+		}
+		if _, ok := m[k]; ok {
+			r.op = k
+			return r, nil
+		}
+	}
+	if sub, ok := m["Not"].(map[string]any); ok {
+		c, err := compileRule(sub)
+		if err != nil {
+			return nil, err
+		}
+		r.not, r.op = c, "Not"
+		return r, nil
+	}
+	var err error
+	if v, ok := m["Variable"].(string); ok {
+		if r.variable, err = jsonpath.Compile(v); err != nil {
+			return nil, fmt.Errorf("Variable: %w", err)
+		}
+	}
+	for k, v := range m {
+		switch k {
+		case "Variable", "Next", "Comment", "Assign", "Output":
+			continue
+		}
+		r.op = k
+		r.val = v
+		if strings.HasSuffix(k, "Path") {
+			s, _ := v.(string)
+			if r.valPath, err = jsonpath.Compile(s); err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+		}
+		if k == "StringMatches" {
+			r.pattern, _ = v.(string)
+		}
+	}
+	return r, nil
+}

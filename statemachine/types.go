@@ -1,0 +1,148 @@
+package statemachine
+
+import (
+	"time"
+
+	"github.com/stepwise-dev/stepwise/statemachine/validate"
+)
+
+// Execution statuses.
+const (
+	StatusRunning        = "RUNNING"
+	StatusSucceeded      = "SUCCEEDED"
+	StatusFailed         = "FAILED"
+	StatusTimedOut       = "TIMED_OUT"
+	StatusAborted        = "ABORTED"
+	StatusPendingRedrive = "PENDING_REDRIVE"
+)
+
+// State machine types.
+const (
+	TypeStandard = "STANDARD"
+	TypeExpress  = "EXPRESS"
+)
+
+// Diagnostic is one problem found in a definition by [Engine.ValidateDefinition].
+type Diagnostic = validate.Diagnostic
+
+// CreateStateMachineInput is the request of [Engine.CreateStateMachine].
+type CreateStateMachineInput struct {
+	Name       string
+	Definition string
+	Type       string // STANDARD (default) or EXPRESS
+	RoleArn    string
+}
+
+// UpdateStateMachineInput is the request of [Engine.UpdateStateMachine]; nil
+// fields are left unchanged.
+type UpdateStateMachineInput struct {
+	StateMachineArn string
+	Definition      *string
+	RoleArn         *string
+}
+
+// StateMachine describes a registered state machine.
+type StateMachine struct {
+	Arn          string
+	Name         string
+	Definition   string
+	Type         string
+	RoleArn      string
+	Status       string // ACTIVE
+	CreationDate time.Time
+	UpdateDate   time.Time
+	RevisionID   string
+}
+
+// StartExecutionInput is the request of [Engine.StartExecution] and
+// [Engine.StartSyncExecution].
+type StartExecutionInput struct {
+	StateMachineArn string
+	Name            string // empty: a generated UUID
+	Input           string
+	InputSet        bool // false: the input is "{}"
+	TraceHeader     string
+}
+
+// ListExecutionsInput filters [Engine.ListExecutions].
+type ListExecutionsInput struct {
+	StateMachineArn string
+	StatusFilter    string
+	MapRunArn       string
+}
+
+// Execution describes one execution, as DescribeExecution does.
+type Execution struct {
+	ExecutionArn        string
+	StateMachineArn     string
+	Name                string
+	Status              string // RUNNING SUCCEEDED FAILED TIMED_OUT ABORTED PENDING_REDRIVE
+	Input               *string
+	Output              *string // nil unless SUCCEEDED
+	Error               *string
+	Cause               *string
+	StartDate           time.Time
+	StopDate            *time.Time
+	RedriveCount        int
+	RedriveDate         *time.Time
+	RedriveStatus       string // REDRIVABLE, NOT_REDRIVABLE, REDRIVABLE_BY_MAP_RUN
+	RedriveStatusReason string
+	MapRunArn           string
+	TraceHeader         string
+}
+
+// MapRunCounts holds the item or execution counters of a Map Run.
+type MapRunCounts struct {
+	Pending, Running, Succeeded, Failed, TimedOut, Aborted, Total int64
+	ResultsWritten, FailuresNotRedrivable, PendingRedrive         int64
+}
+
+// MapRun describes a Distributed Map run, as DescribeMapRun does.
+type MapRun struct {
+	MapRunArn                  string
+	ExecutionArn               string
+	Status                     string // RUNNING SUCCEEDED FAILED ABORTED
+	StartDate                  time.Time
+	StopDate                   *time.Time
+	MaxConcurrency             int
+	ToleratedFailurePercentage float64
+	ToleratedFailureCount      int64
+	ItemCounts                 MapRunCounts
+	ExecutionCounts            MapRunCounts
+	RedriveCount               int
+	RedriveDate                *time.Time
+}
+
+// TestStateInput is the request of [Engine.TestState] (the AWS TestState
+// API); JSON documents are JSON text as on the wire.
+type TestStateInput struct {
+	Definition      string
+	RoleArn         string
+	Input           string
+	InspectionLevel string
+	RevealSecrets   bool
+	Variables       string
+	StateName       string
+	Mock            *TestStateMock
+}
+
+// TestStateMock replaces a Task's invocation in [Engine.TestState].
+type TestStateMock struct {
+	Result      string
+	ErrorOutput *TestStateMockError
+}
+
+// TestStateMockError is a mocked task failure.
+type TestStateMockError struct {
+	Error, Cause string
+}
+
+// TestStateOutput is the answer of [Engine.TestState].
+type TestStateOutput struct {
+	Output         string
+	Error          string
+	Cause          string
+	NextState      string
+	Status         string // SUCCEEDED FAILED RETRIABLE CAUGHT_ERROR
+	InspectionData any
+}
