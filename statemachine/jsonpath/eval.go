@@ -18,15 +18,18 @@ import (
 // length() returns the length of the selected array or object as float64 (nil
 // for other values).
 func (p *Path) Get(doc any) (any, error) {
-	ev := evaluator{p: p, root: doc}
-	if len(p.segs) == 0 {
-		return p.applyFn(doc), nil
+	if p.simple {
+		if v, ok := p.fastGet(doc); ok {
+			return p.applyFn(v), nil
+		}
+		// Fall through: the full evaluator produces Jayway's error message.
 	}
+	ev := evaluator{p: p, root: doc}
 	ev.walk(0, doc, true)
 	if ev.err != nil {
 		return nil, ev.err
 	}
-	if p.Definite() {
+	if p.definite {
 		if len(ev.out) == 0 {
 			return nil, ev.notFound("No results for path: " + p.Canonical())
 		}
@@ -36,6 +39,36 @@ func (p *Path) Get(doc any) (any, error) {
 		ev.out = []any{}
 	}
 	return p.applyFn(ev.out), nil
+}
+
+// fastGet follows a path of single names and indexes without allocating.
+func (p *Path) fastGet(v any) (any, bool) {
+	for i := range p.segs {
+		s := &p.segs[i]
+		if s.kind == segName {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil, false
+			}
+			if v, ok = m[s.names[0]]; !ok {
+				return nil, false
+			}
+			continue
+		}
+		a, ok := v.([]any)
+		if !ok {
+			return nil, false
+		}
+		n := s.indexes[0]
+		if n < 0 {
+			n += len(a)
+		}
+		if n < 0 || n >= len(a) {
+			return nil, false
+		}
+		v = a[n]
+	}
+	return v, true
 }
 
 func (p *Path) applyFn(v any) any {

@@ -387,7 +387,9 @@ func (p *parser) parseOperand() (operand, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &pathOperand{fromRoot: c == '$', path: &Path{src: p.src[start:p.pos], segs: segs, fn: fn}}, nil
+		sub := &Path{src: p.src[start:p.pos], segs: segs, fn: fn}
+		sub.init()
+		return &pathOperand{fromRoot: c == '$', path: sub}, nil
 	case c == '\'' || c == '"':
 		s, err := p.parseString()
 		if err != nil {

@@ -51,6 +51,8 @@ type Path struct {
 	variable string
 	segs     []segment
 	fn       string // trailing function name ("length"), or ""
+	definite bool   // cached Definite()
+	simple   bool   // only single names and single indexes: fast path in Get
 }
 
 // Compile parses path. The path must start with "$" (input), "$$" (context
@@ -58,7 +60,26 @@ type Path struct {
 // byte offset of the problem.
 func Compile(path string) (*Path, error) {
 	p := &parser{src: path}
-	return p.parsePath()
+	c, err := p.parsePath()
+	if err != nil {
+		return nil, err
+	}
+	c.init()
+	return c, nil
+}
+
+// init caches properties derived from the segments.
+func (p *Path) init() {
+	p.definite = true
+	p.simple = true
+	for i, s := range p.segs {
+		if !s.definite(i == len(p.segs)-1) {
+			p.definite = false
+		}
+		if !(s.kind == segName && len(s.names) == 1) && !(s.kind == segIndex && len(s.indexes) == 1) {
+			p.simple = false
+		}
+	}
 }
 
 // MustCompile is like [Compile] but panics on error. It is for paths written
@@ -89,14 +110,7 @@ func (p *Path) IsRoot() bool { return len(p.segs) == 0 && p.fn == "" }
 // "definite" path): [Path.Get] then returns that node itself rather than a
 // list of matches. Wildcards, deep scans, filters, slices, index lists and
 // name lists that are not the last step make a path indefinite.
-func (p *Path) Definite() bool {
-	for i, s := range p.segs {
-		if !s.definite(i == len(p.segs)-1) {
-			return false
-		}
-	}
-	return true
-}
+func (p *Path) Definite() bool { return p.definite }
 
 // Reference reports whether the path is an AWS "reference path": only single
 // names and single non-negative indexes, no functions. ResultPath, ItemsPath
