@@ -264,7 +264,7 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
-func corpusDir(t testing.TB) string {
+func corpusDir(testing.TB) string {
 	if d := os.Getenv("STEPWISE_CONFORMANCE_DIR"); d != "" {
 		return d
 	}
