@@ -325,6 +325,7 @@ func (e *Engine) start(ctx context.Context, in StartExecutionInput, sync bool) (
 	}
 	x := newExecution(e, rec, arn, name, input, inVal)
 	x.traceHeader = in.TraceHeader
+	x.sync = sync
 	e.execs[arn] = x
 	e.execList = append(e.execList, x)
 	e.mu.Unlock()

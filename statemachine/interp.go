@@ -26,6 +26,10 @@ type failure struct {
 	// where the top-level run stopped, for RedriveExecution
 	state      string
 	stateInput any
+	// failEvent (e.g. "MapStateFailed") is recorded with previousEventId
+	// prev once no retrier takes the failure.
+	failEvent string
+	prev      int64
 }
 
 func (f *failure) Error() string { return f.name + ": " + f.cause }
@@ -130,7 +134,9 @@ func (r *runner) context(st *step) map[string]any {
 		"Name":         x.name,
 		"RoleArn":      x.sm.info.RoleArn,
 		"StartTime":    x.start.UTC().Format(isoMillis),
-		"RedriveCount": float64(x.redrives),
+	}
+	if !x.sync {
+		exe["RedriveCount"] = float64(x.redrives)
 	}
 	if x.redriveDate != nil {
 		exe["RedriveTime"] = x.redriveDate.UTC().Format(isoMillis)
@@ -138,8 +144,11 @@ func (r *runner) context(st *step) map[string]any {
 	x.mu.Unlock()
 	c := map[string]any{
 		"Execution":    exe,
-		"State":        map[string]any{"Name": st.s.name, "EnteredTime": st.entered.UTC().Format(isoMillis), "RetryCount": float64(st.retries)},
+		"State":        map[string]any{"Name": st.s.name, "EnteredTime": st.entered.UTC().Format(isoMillis)},
 		"StateMachine": map[string]any{"Id": x.sm.info.Arn, "Name": x.sm.info.Name},
+	}
+	if st.s.typ == "Task" {
+		c["State"].(map[string]any)["RetryCount"] = float64(st.retries)
 	}
 	if st.token != "" {
 		c["Task"] = map[string]any{"Token": st.token}
@@ -188,9 +197,6 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 				return nil, f
 			}
 			errOut := map[string]any{"Error": f.name, "Cause": f.cause}
-			if f.cause == "" && f.name != "" {
-				errOut = map[string]any{"Error": f.name}
-			}
 			res, ff := r.applyResultPath(st, c.resultPath, input, errOut)
 			if ff != nil {
 				return nil, ff
@@ -200,7 +206,12 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 			continue
 		}
 		if s.typ != "Fail" {
-			th.add(s.typ+"StateExited", &StateExitedEventDetails{Name: s.name, Output: marshal(out)})
+			text := marshal(out)
+			if len(text) > maxPayload {
+				return nil, &failure{name: ErrorDataLimitExceeded, runtime: true, state: cur, stateInput: input,
+					cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", s.name)}
+			}
+			th.add(s.typ+"StateExited", &StateExitedEventDetails{Name: s.name, Output: text})
 		}
 		if next == "" {
 			return out, nil
@@ -333,7 +344,7 @@ func (r *runner) withRetry(ctx context.Context, st *step, attempt func() (any, *
 	for {
 		res, f := attempt()
 		if f == nil || f.runtime || ctx.Err() != nil {
-			return res, f
+			return res, r.giveUp(st, f)
 		}
 		idx := -1
 		for i, rt := range st.s.retry {
@@ -343,11 +354,14 @@ func (r *runner) withRetry(ctx context.Context, st *step, attempt func() (any, *
 			}
 		}
 		if idx < 0 {
-			return nil, f
+			return nil, r.giveUp(st, f)
 		}
 		rt := st.s.retry[idx]
 		if counts[idx] >= rt.maxAttempts {
-			return nil, f
+			return nil, r.giveUp(st, f)
+		}
+		if f.failEvent != "" {
+			st.th.prev = f.prev
 		}
 		delay := rt.interval * math.Pow(rt.backoff, float64(counts[idx]))
 		if rt.hasMaxDelay && delay > rt.maxDelay {
@@ -365,6 +379,17 @@ func (r *runner) withRetry(ctx context.Context, st *step, attempt func() (any, *
 			return nil, f
 		}
 	}
+}
+
+// giveUp records a Map/Parallel failure event once the failure is final.
+func (r *runner) giveUp(st *step, f *failure) *failure {
+	if f == nil || f.failEvent == "" {
+		return f
+	}
+	st.th.prev = f.prev
+	st.th.add(f.failEvent, nil)
+	f.failEvent = ""
+	return f
 }
 
 func (r *runner) applyInputPath(st *step, input any) (any, *failure) {
@@ -421,7 +446,17 @@ func (r *runner) finishOutput(st *step, res any) (any, *failure) {
 }
 
 // resolve evaluates a path against input, the context object or variables.
+// An indefinite path (wildcard, slice, filter) that selects nothing yields
+// an empty array, as Jayway does.
 func (r *runner) resolve(st *step, p *jsonpath.Path, input any) (any, error) {
+	v, err := r.resolve1(st, p, input)
+	if err != nil && !p.Definite() && errors.Is(err, jsonpath.ErrNotFound) {
+		return []any{}, nil
+	}
+	return v, err
+}
+
+func (r *runner) resolve1(st *step, p *jsonpath.Path, input any) (any, error) {
 	switch p.Root() {
 	case jsonpath.RootContext:
 		return p.Get(r.context(st))
@@ -584,6 +619,9 @@ func (r *runner) execWait(ctx context.Context, st *step, eff any) *failure {
 	}
 	if d <= 0 {
 		return nil
+	}
+	if d > math.MaxInt32*time.Second {
+		return r.runtimeErr(st, "Wait state delay is too long.")
 	}
 	select {
 	case <-r.e.clock.After(d):
@@ -903,14 +941,9 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 	}
 	tctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	if timeout != nil || heartbeat != nil {
-		// timers run on the engine clock
-	}
-	var timer <-chan time.Time
+	var timer <-chan time.Time // nil (never fires) without TimeoutSeconds
 	if timeout != nil {
 		timer = r.e.clock.After(time.Duration(*timeout) * time.Second)
-	} else {
-		timer = r.e.clock.After(99999999 * time.Second)
 	}
 	if kind == resLambdaARN {
 		return r.lambdaARN(tctx, cancel, st, params, timeout, timer)
@@ -968,7 +1001,9 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 		case resLambdaInvoke:
 			v, f = r.lambdaInvoke(tctx, params)
 		case resStartExecution, resSDKSfn:
-			v, f = r.nestedSfn(tctx, kind, pattern, action, params)
+			v, f = r.nestedSfn(tctx, kind, pattern, action, params, func(sub any) {
+				st.th.add("TaskSubmitted", &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: marshal(sub)})
+			})
 		default:
 			v, f = r.service(tctx, s.resource, service, action, pattern, params, st.token, timeout, heartbeat)
 		}
@@ -978,8 +1013,12 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 	select {
 	case res = <-done:
 	case <-timer:
-		cancel(errTimedOut)
-		return fail(&failure{name: ErrorTimeout})
+		select {
+		case res = <-done:
+		default:
+			cancel(errTimedOut)
+			return fail(&failure{name: ErrorTimeout})
+		}
 	case <-ctx.Done():
 		return nil, &failure{name: "States.Aborted", runtime: true}
 	}
@@ -1049,9 +1088,13 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 	select {
 	case res = <-done:
 	case <-timer:
-		cancel(errTimedOut)
-		st.th.add("LambdaFunctionTimedOut", &FailureEventDetails{Error: ErrorTimeout})
-		return nil, &failure{name: ErrorTimeout}
+		select {
+		case res = <-done:
+		default:
+			cancel(errTimedOut)
+			st.th.add("LambdaFunctionTimedOut", &FailureEventDetails{Error: ErrorTimeout})
+			return nil, &failure{name: ErrorTimeout}
+		}
 	case <-ctx.Done():
 		return nil, &failure{name: "States.Aborted", runtime: true}
 	}
@@ -1141,14 +1184,13 @@ func (r *runner) lambdaInvoke(ctx context.Context, params any) (any, *failure) {
 	pm, _ := params.(map[string]any)
 	fn, _ := pm["FunctionName"].(string)
 	var payload []byte
-	if p, ok := pm["Payload"]; ok {
+	payload = []byte("{}")
+	if p, ok := pm["Payload"]; ok && p != nil {
 		if s, isStr := p.(string); isStr {
 			payload = []byte(s)
 		} else {
 			payload = []byte(marshal(p))
 		}
-	} else {
-		payload = []byte("{}")
 	}
 	if r.e.opts.Lambda == nil {
 		return nil, &failure{name: "Lambda.ServiceException", cause: "no Lambda invoker configured"}
@@ -1271,12 +1313,12 @@ func (r *runner) execParallel(ctx context.Context, st *step, eff any) (any, *fai
 	}
 	wg.Wait()
 	if first != nil {
-		st.th.prev = firstPrev
-		st.th.add("ParallelStateFailed", nil)
 		if first.runtime {
+			st.th.prev = firstPrev
+			st.th.add("ParallelStateFailed", nil)
 			return nil, first
 		}
-		return nil, &failure{name: first.name, cause: first.cause}
+		return nil, &failure{name: first.name, cause: first.cause, failEvent: "ParallelStateFailed", prev: firstPrev}
 	}
 	if ctx.Err() != nil {
 		return nil, &failure{name: "States.Aborted", runtime: true}
@@ -1298,7 +1340,7 @@ func (r *runner) intField(st *step, eff any, lit *int64, p *jsonpath.Path, name 
 		}
 		n, ok := v.(float64)
 		if !ok || n != math.Trunc(n) {
-			return 0, false, r.runtimeErr(st, "The %s field refers to value %q which is not a valid integer: %s", name, marshal(v), p)
+			return 0, false, r.runtimeErr(st, "The %s field refers to value \"%s\" which is not a valid integer: %s", name, rawString(v), p)
 		}
 		return int64(n), true, nil
 	}
@@ -1330,6 +1372,23 @@ func (r *runner) execMap(ctx context.Context, st *step, eff any) (any, *failure)
 		}
 		maxConc = n
 	}
+	// Per-item inputs (ItemSelector / legacy Parameters).
+	inputs := make([]any, len(items))
+	for i, it := range items {
+		if s.itemSelector != nil {
+			ist := *st
+			ist.item = &mapItem{index: i, value: it}
+			ist.ctxObj = nil
+			v, f := r.evalTmpl(&ist, s.itemSelector, eff, "ItemSelector")
+			if f != nil {
+				return nil, f
+			}
+			inputs[i] = v
+		} else {
+			inputs[i] = it
+		}
+	}
+	st.th.add("MapStateStarted", &MapStateStartedEventDetails{Length: len(items)})
 	tolCount, hasCount, f := r.intField(st, eff, s.tolCount, s.tolCountPath, "ToleratedFailureCountPath")
 	if f != nil {
 		return nil, f
@@ -1348,34 +1407,25 @@ func (r *runner) execMap(ctx context.Context, st *step, eff any) (any, *failure)
 		}
 		n, ok := v.(float64)
 		if !ok {
-			return nil, r.runtimeErr(st, "The ToleratedFailurePercentagePath field refers to value %q which is not a valid float: %s", marshal(v), s.tolPctPath)
+			return nil, r.runtimeErr(st, "The ToleratedFailurePercentagePath field refers to value \"%s\" which is not a valid float: %s", rawString(v), s.tolPctPath)
 		}
 		tolPct, hasPct = n, true
 	}
 	if hasPct && (tolPct < 0 || tolPct > 100) {
 		return nil, r.runtimeErr(st, "ToleratedFailurePercentage must be between 0 and 100.")
 	}
-	// Per-item inputs (ItemSelector / legacy Parameters).
-	inputs := make([]any, len(items))
-	for i, it := range items {
-		if s.itemSelector != nil {
-			ist := *st
-			ist.item = &mapItem{index: i, value: it}
-			ist.ctxObj = nil
-			v, f := r.evalTmpl(&ist, s.itemSelector, eff, "ItemSelector")
-			if f != nil {
-				return nil, f
-			}
-			inputs[i] = v
-		} else {
-			inputs[i] = it
-		}
-	}
-	st.th.add("MapStateStarted", &MapStateStartedEventDetails{Length: len(items)})
 	if s.distributed {
 		return r.mapRun(ctx, st, inputs, maxConc, tolCount, hasCount, tolPct, hasPct)
 	}
 	return r.inlineMap(ctx, st, inputs, maxConc, tolCount, hasCount, tolPct, hasPct)
+}
+
+// rawString renders a value as text: strings bare, anything else as JSON.
+func rawString(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return marshal(v)
 }
 
 func tolerated(failed, total int, tolCount int64, hasCount bool, tolPct float64, hasPct bool) bool {
@@ -1455,15 +1505,15 @@ func (r *runner) inlineMap(ctx context.Context, st *step, inputs []any, maxConc,
 	}
 	wg.Wait()
 	if firstFail != nil {
-		st.th.prev = failPrev
-		st.th.add("MapStateFailed", nil)
 		if firstFail.runtime {
+			st.th.prev = failPrev
+			st.th.add("MapStateFailed", nil)
 			return nil, firstFail
 		}
 		if hasCount || hasPct {
-			return nil, &failure{name: ErrorExceedToleratedFailure, cause: "The specified tolerated failure threshold was exceeded"}
+			return nil, &failure{name: ErrorExceedToleratedFailure, cause: "The specified tolerated failure threshold was exceeded", failEvent: "MapStateFailed", prev: failPrev}
 		}
-		return nil, &failure{name: firstFail.name, cause: firstFail.cause}
+		return nil, &failure{name: firstFail.name, cause: firstFail.cause, failEvent: "MapStateFailed", prev: failPrev}
 	}
 	if ctx.Err() != nil {
 		return nil, &failure{name: "States.Aborted", runtime: true}
@@ -1491,7 +1541,7 @@ func (r *runner) mapRun(ctx context.Context, st *step, inputs []any, maxConc, to
 	r.e.mu.Lock()
 	r.e.mapRuns[arn] = mr
 	r.e.mu.Unlock()
-	st.th.add("MapRunStarted", &MapRunStartedEventDetails{MapRunArn: arn})
+	runStarted := st.th.add("MapRunStarted", &MapRunStartedEventDetails{MapRunArn: arn})
 	childType := s.childType
 	if childType == "" {
 		childType = TypeStandard
@@ -1573,8 +1623,8 @@ func (r *runner) mapRun(ctx context.Context, st *step, inputs []any, maxConc, to
 		st.th.add("MapStateFailed", nil)
 		return nil, f
 	}
-	st.th.add("MapRunSucceeded", nil)
-	last := st.th.prev
+	_ = runStarted // AWS sometimes links MapStateExited to MapRunStarted; mostly to MapRunSucceeded
+	last := st.th.add("MapRunSucceeded", nil)
 	st.th.add("MapStateSucceeded", nil)
 	st.th.prev = last
 	return outs, nil
@@ -1582,7 +1632,7 @@ func (r *runner) mapRun(ctx context.Context, st *step, inputs []any, maxConc, to
 
 // ---- nested Step Functions ----
 
-func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern IntegrationPattern, action string, params any) (any, *failure) {
+func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern IntegrationPattern, action string, params any, submit func(any)) (any, *failure) {
 	pm, _ := params.(map[string]any)
 	if kind == resSDKSfn && action != "startExecution" && action != "startExecution.sync" {
 		return r.sdkSfn(ctx, action, pm)
@@ -1592,7 +1642,7 @@ func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern Integ
 	if name, ok := pm["Name"].(string); ok {
 		in.Name = name
 	}
-	if v, ok := pm["Input"]; ok {
+	if v, ok := pm["Input"]; ok && v != nil {
 		in.InputSet = true
 		if s, isStr := v.(string); isStr {
 			in.Input = s
@@ -1609,9 +1659,28 @@ func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern Integ
 		return nil, &failure{name: ErrorTaskFailed, cause: err.Error()}
 	}
 	d := x.describe()
-	if pattern != RunJob {
+	body := `{"executionArn":"` + d.ExecutionArn + `","startDate":` + strconv.FormatFloat(float64(d.StartDate.UnixMilli())/1000, 'f', -1, 64) + `}`
+	reqID := r.e.opts.NewUUID()
+	date := strings.Replace(r.e.clock.Now().UTC().Format(time.RFC1123), "UTC", "GMT", 1)
+	started := map[string]any{
+		"ExecutionArn": d.ExecutionArn,
+		"StartDate":    d.StartDate.UTC().Format(isoMillis),
+		"SdkHttpMetadata": map[string]any{
+			"AllHttpHeaders": map[string]any{"x-amzn-RequestId": []any{reqID}, "connection": []any{"keep-alive"}, "Content-Length": []any{strconv.Itoa(len(body))},
+				"Date": []any{date}, "Content-Type": []any{"application/x-amz-json-1.0"}},
+			"HttpHeaders": map[string]any{"x-amzn-RequestId": reqID, "connection": "keep-alive", "Content-Length": strconv.Itoa(len(body)),
+				"Date": date, "Content-Type": "application/x-amz-json-1.0"},
+			"HttpStatusCode": float64(200),
+		},
+		"SdkResponseMetadata": map[string]any{"RequestId": reqID},
+	}
+	if kind == resSDKSfn {
 		return map[string]any{"ExecutionArn": d.ExecutionArn, "StartDate": d.StartDate.UTC().Format(isoMillis)}, nil
 	}
+	if pattern != RunJob {
+		return started, nil
+	}
+	submit(started)
 	select {
 	case <-x.done:
 	case <-ctx.Done():
