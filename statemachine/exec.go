@@ -38,7 +38,7 @@ type execution struct {
 	traceHeader string
 	mapRunArn   string
 	overflow    bool
-	sync        bool // started by StartSyncExecution
+	sync        bool       // started by StartSyncExecution
 	parent      *execution // nested or map-run parent, if any
 
 	// redrive bookkeeping: how far the last run got.

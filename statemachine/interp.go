@@ -129,11 +129,11 @@ func (r *runner) context(st *step) map[string]any {
 	x := r.x
 	x.mu.Lock()
 	exe := map[string]any{
-		"Id":           x.arn,
-		"Input":        x.inVal,
-		"Name":         x.name,
-		"RoleArn":      x.sm.info.RoleArn,
-		"StartTime":    x.start.UTC().Format(isoMillis),
+		"Id":        x.arn,
+		"Input":     x.inVal,
+		"Name":      x.name,
+		"RoleArn":   x.sm.info.RoleArn,
+		"StartTime": x.start.UTC().Format(isoMillis),
 	}
 	if !x.sync {
 		exe["RedriveCount"] = float64(x.redrives)
