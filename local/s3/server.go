@@ -307,6 +307,21 @@ func (s *Server) NewClient(ctx context.Context) (*awss3.Client, error) {
 	}), nil
 }
 
+// Done is closed when the server process has exited, after [Server.Close]
+// or because it crashed; [Server.Err] then tells why.
+func (s *Server) Done() <-chan struct{} { return s.exited }
+
+// Err returns the server process's exit error once [Server.Done] is
+// closed (nil for a clean exit, and nil before that).
+func (s *Server) Err() error {
+	select {
+	case <-s.exited:
+		return s.waitErr
+	default:
+		return nil
+	}
+}
+
 // Close stops the server process and waits for it to exit. Data stays in
 // Dir. Close is idempotent.
 func (s *Server) Close() error {

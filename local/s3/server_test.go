@@ -294,6 +294,14 @@ func TestRestartKeepsData(t *testing.T) {
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
+	select {
+	case <-srv.Done():
+	default:
+		t.Error("Done not closed after Close")
+	}
+	if err := srv.Err(); err != nil {
+		t.Errorf("server exit: %v", err)
+	}
 	_, c2 := start(t, locals3.Options{Dir: dir, DisableEvents: true})
 	if got := get(t, c2, "bkt", "keep/me", ""); got != "still here" {
 		t.Errorf("after restart: %q", got)

@@ -1,0 +1,79 @@
+package s3_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+
+	locals3 "github.com/stepwise-dev/stepwise/local/s3"
+)
+
+func benchPut(b *testing.B, opts locals3.Options, size int) {
+	opts.Dir = b.TempDir()
+	srv, err := locals3.Start(context.Background(), opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := srv.NewClient(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.CreateBucket(context.Background(), &awss3.CreateBucketInput{Bucket: aws.String("bkt")}); err != nil {
+		b.Fatal(err)
+	}
+	body := bytes.Repeat([]byte("x"), size)
+	b.SetBytes(int64(size))
+	i := 0
+	for b.Loop() {
+		_, err := c.PutObject(context.Background(), &awss3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String(fmt.Sprintf("k/%d", i%100)), Body: bytes.NewReader(body)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !opts.DisableEvents {
+			<-srv.Events()
+		}
+		i++
+	}
+}
+
+// BenchmarkPutObject1KiB measures small PUTs; with events it includes the
+// delivery of the object-created event to the parent process.
+func BenchmarkPutObject1KiB(b *testing.B) { benchPut(b, locals3.Options{DisableEvents: true}, 1<<10) }
+
+func BenchmarkPutObject1KiBWithEvent(b *testing.B) { benchPut(b, locals3.Options{}, 1<<10) }
+
+func BenchmarkPutObject16MiB(b *testing.B) { benchPut(b, locals3.Options{DisableEvents: true}, 16<<20) }
+
+func BenchmarkPutObject16MiBHTTPS(b *testing.B) {
+	benchPut(b, locals3.Options{DisableEvents: true, TLS: true}, 16<<20)
+}
+
+func BenchmarkGetObject16MiB(b *testing.B) {
+	srv, err := locals3.Start(context.Background(), locals3.Options{Dir: b.TempDir(), DisableEvents: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	c, _ := srv.NewClient(context.Background())
+	ctx := context.Background()
+	c.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String("bkt")})
+	body := bytes.Repeat([]byte("x"), 16<<20)
+	if _, err := c.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), Body: bytes.NewReader(body)}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		out, err := c.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, out.Body)
+		out.Body.Close()
+	}
+}
