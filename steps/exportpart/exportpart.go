@@ -1,0 +1,293 @@
+// Package exportpart is the step the Distributed Map runs once per part:
+// a ranged GET of the part's bytes, parse, filter, project, encode, write
+// the part object and its result document. Malformed rows are counted and
+// written, with their row and line numbers, to a rejected-rows object.
+//
+// It does not decide the export's fate on rejected rows beyond its own
+// part (merge checks the total) and never writes outside the execution's
+// work directory.
+package exportpart
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/stepwise-dev/stepwise/steps/export"
+	"github.com/stepwise-dev/stepwise/steps/stepkit"
+)
+
+// Input is one Map item: the job and the part from the manifest.
+type Input struct {
+	Job  export.Job      `json:"job"`
+	Part export.PartSpec `json:"part"`
+}
+
+// New returns the exportpart handler over env.
+func New(env *stepkit.Env) func(context.Context, Input) (export.PartResult, error) {
+	c := &planCache{}
+	return func(ctx context.Context, in Input) (export.PartResult, error) { return Run(ctx, env, c, in) }
+}
+
+// planCache keeps decoded plans: a warm Lambda exports many parts of the
+// same execution. Safe for concurrent use.
+type planCache struct {
+	mu    sync.Mutex
+	plans map[string]*export.Plan
+}
+
+func (c *planCache) get(ctx context.Context, env *stepkit.Env, bucket, key string) (*export.Plan, error) {
+	if c != nil {
+		c.mu.Lock()
+		p := c.plans[bucket+"/"+key]
+		c.mu.Unlock()
+		if p != nil {
+			return p, nil
+		}
+	}
+	var p export.Plan
+	if err := stepkit.ReadJSON(ctx, env.Store, bucket, key, &p); err != nil {
+		return nil, fmt.Errorf("exportpart: read plan: %w", err)
+	}
+	if c != nil {
+		c.mu.Lock()
+		if c.plans == nil || len(c.plans) > 16 {
+			c.plans = map[string]*export.Plan{}
+		}
+		c.plans[bucket+"/"+key] = &p
+		c.mu.Unlock()
+	}
+	return &p, nil
+}
+
+var errStopped = errors.New("exportpart: stopped before the deadline")
+
+// Run exports one part. cache may be nil.
+func Run(ctx context.Context, env *stepkit.Env, cache *planCache, in Input) (export.PartResult, error) {
+	start := time.Now()
+	job, part := in.Job, in.Part
+	bucket := env.BucketOr(job.Bucket)
+	lay := env.Layout(job.Execution)
+	log := env.Logger(ctx, "exportpart", job.Execution).With("part", part.Part)
+	p, err := cache.get(ctx, env, bucket, lay.PlanKey())
+	if err != nil {
+		return export.PartResult{}, err
+	}
+	req := &p.Request
+	filter, err := export.CompileFilter(req.Where, p.Header, req.Types)
+	if err != nil {
+		return export.PartResult{}, err
+	}
+	idx := make([]int, len(p.Columns))
+	outTypes := make([]string, len(p.Columns))
+	for i, c := range p.Columns {
+		idx[i] = indexOf(p.Header, c.Name)
+		outTypes[i] = req.Types[c.Name]
+	}
+	var typed []int // header indices of typed columns, checked when there is no filter
+	for i, h := range p.Header {
+		if t := req.Types[h]; t != "" && t != export.TypeString {
+			typed = append(typed, i)
+		}
+	}
+
+	body, info, err := env.Store.Get(ctx, part.Bucket, part.Key, part.Start, part.End)
+	if err != nil {
+		return export.PartResult{}, fmt.Errorf("exportpart: part %d: %w", part.Part, err)
+	}
+	defer body.Close()
+	if info.ETag != "" && part.ETag != "" && info.ETag != part.ETag {
+		return export.PartResult{}, &export.SourceChanged{Bucket: part.Bucket, Key: part.Key, PlannedETag: part.ETag, NowETag: info.ETag}
+	}
+
+	// The encoder writes into a pipe that the store uploads from, so the
+	// part is never held in memory whole.
+	pr, pw := io.Pipe()
+	sum := sha256.New()
+	counter := &countWriter{w: io.MultiWriter(pw, sum)}
+	partKey := lay.PartKey(part.Part, req.OutputExt())
+	putDone := make(chan error, 1)
+	go func() {
+		_, err := env.Store.Put(ctx, bucket, partKey, pr, contentType(req))
+		pr.CloseWithError(err)
+		putDone <- err
+	}()
+	fail := func(err error) (export.PartResult, error) {
+		pw.CloseWithError(err)
+		<-putDone
+		return export.PartResult{}, err
+	}
+	header := part.Part == 0 && req.Output.Format == export.FormatCSV && (req.Output.Header == nil || *req.Output.Header)
+	w, err := export.NewRowWriter(counter, req, p.Columns, outTypes, header)
+	if err != nil {
+		return fail(err)
+	}
+	rows := export.NewRowReader(body, req, p.Header, part.FirstRow, part.FirstLine)
+	rej := &rejects{}
+	res := export.PartResult{Part: part.Part, Key: partKey}
+	out := make([]string, len(idx))
+	for {
+		if res.RowsRead&1023 == 0 && env.Deadline(ctx) {
+			log.Warn("stopping before the deadline", "rowsRead", res.RowsRead)
+			_, _ = fail(errStopped)
+			return export.PartResult{}, &export.PartDeadlineExceeded{Part: part.Part, Processed: res.RowsRead}
+		}
+		values, rowNum, err := rows.Next()
+		if err == io.EOF {
+			break
+		}
+		var rowErr *export.RowError
+		if errors.As(err, &rowErr) {
+			res.RowsRead++
+			rej.add(rowErr)
+			if rej.n > req.MaxRejectedRows {
+				return fail(tooMany(ctx, env, bucket, lay, part.Part, rej, req.MaxRejectedRows))
+			}
+			continue
+		}
+		if err != nil {
+			return fail(fmt.Errorf("exportpart: part %d: read s3://%s/%s: %w", part.Part, part.Bucket, part.Key, err))
+		}
+		res.RowsRead++
+		keep, ferr := filter.Keep(values)
+		if ferr == nil && filter == nil {
+			for _, i := range typed {
+				if _, ferr = export.ParseValue(values[i], req.Types[p.Header[i]]); ferr != nil {
+					ferr = fmt.Errorf("column %q: %w", p.Header[i], ferr)
+					break
+				}
+			}
+		}
+		if ferr != nil {
+			rej.add(&export.RowError{Row: rowNum, Line: -1, Reason: ferr.Error(), Fields: values})
+			if rej.n > req.MaxRejectedRows {
+				return fail(tooMany(ctx, env, bucket, lay, part.Part, rej, req.MaxRejectedRows))
+			}
+			continue
+		}
+		if !keep {
+			continue
+		}
+		for i, j := range idx {
+			out[i] = values[j]
+		}
+		if err := w.Write(out); err != nil {
+			return fail(fmt.Errorf("exportpart: part %d: row %d: %w", part.Part, rowNum, err))
+		}
+		res.RowsWritten++
+	}
+	if err := w.Close(); err != nil {
+		return fail(err)
+	}
+	pw.Close()
+	if err := <-putDone; err != nil {
+		return export.PartResult{}, fmt.Errorf("exportpart: part %d: write s3://%s/%s: %w", part.Part, bucket, partKey, err)
+	}
+	res.Bytes = counter.n
+	res.SHA256 = hex.EncodeToString(sum.Sum(nil))
+	res.Rejected = rej.n
+	if rej.n > 0 {
+		res.RejectedKey = lay.RejectedKey(part.Part)
+		if _, err := env.Store.Put(ctx, bucket, res.RejectedKey, bytes.NewReader(rej.bytes()), "text/csv"); err != nil {
+			return export.PartResult{}, fmt.Errorf("exportpart: part %d: write rejected rows: %w", part.Part, err)
+		}
+	} else {
+		// A retry after a run that rejected rows must not leave them behind.
+		_ = env.Store.Delete(ctx, bucket, lay.RejectedKey(part.Part))
+	}
+	d := time.Since(start)
+	res.DurationMS = d.Milliseconds()
+	if _, err := stepkit.WriteJSON(ctx, env.Store, bucket, lay.PartResultKey(part.Part), resultDoc(res)); err != nil {
+		return export.PartResult{}, fmt.Errorf("exportpart: part %d: write result: %w", part.Part, err)
+	}
+	log.Info("exported part", "rowsRead", res.RowsRead, "rowsWritten", res.RowsWritten, "rejected", res.Rejected, "bytes", res.Bytes, "durationMs", d.Milliseconds())
+	env.EmitMetrics(map[string]string{"Step": "exportpart"},
+		stepkit.Metric{Name: "RowsRead", Unit: "Count", Value: float64(res.RowsRead)},
+		stepkit.Metric{Name: "RowsWritten", Unit: "Count", Value: float64(res.RowsWritten)},
+		stepkit.Metric{Name: "RowsRejected", Unit: "Count", Value: float64(res.Rejected)},
+		stepkit.Metric{Name: "SourceBytes", Unit: "Bytes", Value: float64(part.End - part.Start)},
+		stepkit.Metric{Name: "OutputBytes", Unit: "Bytes", Value: float64(res.Bytes)},
+		stepkit.Metric{Name: "Duration", Unit: "Milliseconds", Value: float64(d.Milliseconds())})
+	return res, nil
+}
+
+// resultDoc is the stored result: the same as the returned one except the
+// duration, so that a retried part writes identical bytes.
+func resultDoc(r export.PartResult) export.PartResult {
+	r.DurationMS = 0
+	return r
+}
+
+func tooMany(ctx context.Context, env *stepkit.Env, bucket string, lay export.Layout, part int, rej *rejects, limit int64) error {
+	key := lay.RejectedKey(part)
+	_, _ = env.Store.Put(ctx, bucket, key, bytes.NewReader(rej.bytes()), "text/csv")
+	return &export.TooManyRejectedRows{Rejected: rej.n, Limit: limit, RejectedKey: key}
+}
+
+// rejects collects malformed rows as CSV: row, line, error, then the
+// fields that could be read.
+type rejects struct {
+	n   int64
+	buf bytes.Buffer
+	w   *csv.Writer
+}
+
+func (r *rejects) add(e *export.RowError) {
+	if r.w == nil {
+		r.w = csv.NewWriter(&r.buf)
+		_ = r.w.Write([]string{"row", "line", "error", "fields"})
+	}
+	r.n++
+	line := ""
+	if e.Line > 0 {
+		line = strconv.FormatInt(e.Line, 10)
+	}
+	_ = r.w.Write(append([]string{strconv.FormatInt(e.Row, 10), line, e.Reason}, e.Fields...))
+}
+
+func (r *rejects) bytes() []byte {
+	if r.w != nil {
+		r.w.Flush()
+	}
+	return r.buf.Bytes()
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func indexOf(s []string, v string) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}
+
+func contentType(req *export.Request) string {
+	switch {
+	case req.Output.Gzip:
+		return "application/gzip"
+	case req.Output.Format == export.FormatJSONL:
+		return "application/x-ndjson"
+	case req.Output.Format == export.FormatParquet:
+		return "application/vnd.apache.parquet"
+	}
+	return "text/csv"
+}
