@@ -91,7 +91,9 @@ func TestMatch(t *testing.T) {
 		{"exists false missing", `{"detail":{"nope":[{"exists":false}]}}`, ec2Event, true},
 		{"exists false present", `{"detail":{"state":[{"exists":false}]}}`, ec2Event, false},
 		{"exists true on object", `{"detail":[{"exists":true}]}`, ec2Event, false},
-		{"exists false missing parent", `{"nope":{"x":[{"exists":false}]}}`, ec2Event, false},
+		{"exists false missing parent", `{"nope":{"x":[{"exists":false}]}}`, ec2Event, true},
+		{"exists false under a scalar", `{"source":{"x":[{"exists":false}]}}`, ec2Event, true},
+		{"exists true missing parent", `{"nope":{"x":[{"exists":true}]}}`, ec2Event, false},
 		{"cidr", `{"detail":{"sourceIPAddress":[{"cidr":"10.0.0.0/24"}]}}`, ec2Event, true},
 		{"cidr miss", `{"detail":{"sourceIPAddress":[{"cidr":"10.0.1.0/24"}]}}`, ec2Event, false},
 		{"wildcard", `{"resources":[{"wildcard":"arn:aws:ec2:*:instance/*"}]}`, ec2Event, true},
@@ -183,5 +185,15 @@ func TestMatchInvalidEvent(t *testing.T) {
 	}
 	if p.MatchValue([]any{"a"}) {
 		t.Error("an array event matched")
+	}
+}
+
+func BenchmarkMatch(b *testing.B) {
+	p := eventpattern.MustCompile(`{"source":["aws.s3"],"detail-type":["Object Created"],"detail":{"object":{"key":[{"prefix":"requests/"}],"size":[{"numeric":[">",0]}]}}}`)
+	ev := []byte(s3Event)
+	for b.Loop() {
+		if ok, _ := p.Match(ev); !ok {
+			b.Fatal("no match")
+		}
 	}
 }

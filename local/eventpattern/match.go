@@ -34,7 +34,7 @@ func (n *objectNode) match(obj map[string]any) bool {
 	for _, f := range n.fields {
 		v, present := obj[f.name]
 		if f.obj != nil {
-			if !present || !f.obj.matchValue(v) {
+			if !f.obj.matchValue(v, present) {
 				return false
 			}
 			continue
@@ -59,20 +59,26 @@ func (n *objectNode) match(obj map[string]any) bool {
 }
 
 // matchValue matches a nested pattern object against an event value; an
-// array of objects matches when any element does.
-func (n *objectNode) matchValue(v any) bool {
-	switch v := v.(type) {
-	case map[string]any:
-		return n.match(v)
-	case []any:
-		for _, el := range v {
-			if o, ok := el.(map[string]any); ok && n.match(o) {
-				return true
+// array of objects matches when any element does. Like EventBridge, which
+// matches flattened field paths, a missing or non-object value has none of
+// the nested fields, so only {"exists": false} leaves can match it.
+func (n *objectNode) matchValue(v any, present bool) bool {
+	if present {
+		switch v := v.(type) {
+		case map[string]any:
+			return n.match(v)
+		case []any:
+			for _, el := range v {
+				if o, ok := el.(map[string]any); ok && n.match(o) {
+					return true
+				}
 			}
 		}
 	}
-	return false
+	return n.match(emptyObject)
 }
+
+var emptyObject = map[string]any{}
 
 // matchLeaf reports whether any matcher accepts the event's value.
 func matchLeaf(ms []matcher, v any, present bool) bool {
