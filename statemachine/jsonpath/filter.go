@@ -303,6 +303,10 @@ func (p *parser) parseAnd() (expr, error) {
 var wordOps = []string{"subsetof", "contains", "noneof", "anyof", "empty", "size", "nin", "in"}
 
 func (p *parser) parseUnary() (expr, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
 	p.skipSpace()
 	switch p.peek() {
 	case '!':

@@ -83,8 +83,21 @@ func (s segment) writeCanonical(b *strings.Builder) {
 }
 
 type parser struct {
-	src string
-	pos int
+	src   string
+	pos   int
+	depth int // nesting of filters and parentheses, bounded by maxDepth
+}
+
+// maxDepth bounds the nesting of filters and parentheses so that a hostile
+// path cannot exhaust the stack.
+const maxDepth = 100
+
+func (p *parser) enter() *Error {
+	p.depth++
+	if p.depth > maxDepth {
+		return p.fail(p.pos, "filters are nested too deeply")
+	}
+	return nil
 }
 
 func (p *parser) fail(off int, msg string) *Error {
@@ -260,6 +273,10 @@ func (p *parser) parseBracket() (segment, error) {
 		p.pos++
 		return segment{kind: segWildcard}, nil
 	case c == '?':
+		if err := p.enter(); err != nil {
+			return segment{}, err
+		}
+		defer func() { p.depth-- }()
 		p.pos++
 		p.skipSpace()
 		if p.peek() != '(' {

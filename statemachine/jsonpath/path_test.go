@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -182,6 +183,7 @@ func TestCompileErrors(t *testing.T) {
 		{`$[?(@.a ==)]`, 10},
 		{`$[?(@.a == 1]`, 12},
 		{`$-`, 1},
+		{`$[?(` + strings.Repeat("!", 200) + `@.a)]`, 103},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
