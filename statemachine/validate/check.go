@@ -320,6 +320,12 @@ func (c *checker) pathField(v any, loc, field string, reference bool) {
 	}
 	if reference && !p.Reference() {
 		c.schema(loc, "The value for the field '%s' must be a valid ReferencePath", field)
+		return
+	}
+	if field == "ResultPath" && p.Root() != jsonpath.RootInput {
+		// ResultPath writes into the state's input; it cannot name the
+		// context object or a variable.
+		c.schema(loc, "The value for the field 'ResultPath' must be a valid ReferencePath")
 	}
 }
 
