@@ -71,6 +71,31 @@ type step struct {
 	th        *thread
 	vars      *scope
 	ctxObj    map[string]any
+	// result is what JSONPath Assign sees as "$"; assigned holds the
+	// variables the visit assigns.
+	result   any
+	assigned map[string]any
+	assignB  *assignBlock
+}
+
+type (
+	contextT  = context.Context
+	durationT = time.Duration
+)
+
+func secondsDur(n float64) time.Duration { return time.Duration(n * float64(time.Second)) }
+
+// sleep waits d on the engine clock.
+func (r *runner) sleep(ctx context.Context, d time.Duration) *failure {
+	if d <= 0 {
+		return nil
+	}
+	select {
+	case <-r.e.clock.After(d):
+		return nil
+	case <-ctx.Done():
+		return &failure{name: "States.Aborted", runtime: true}
+	}
 }
 
 // scope holds workflow variables; children see their parents' variables.
@@ -107,12 +132,6 @@ func (sc *scope) all() map[string]any {
 }
 
 func (sc *scope) set(name string, v any) {
-	for s := sc; s != nil; s = s.parent {
-		if _, ok := s.vars[name]; ok {
-			s.vars[name] = v
-			return
-		}
-	}
 	if sc.vars == nil {
 		sc.vars = map[string]any{}
 	}
@@ -168,6 +187,9 @@ func (r *runner) runtimeErr(st *step, format string, a ...any) *failure {
 // runMachine runs m from startAt until an End, Succeed or failure.
 func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, input any, th *thread, vars *scope, item *mapItem) (any, *failure) {
 	cur := startAt
+	if vars == nil {
+		vars = &scope{}
+	}
 	for {
 		s := m.states[cur]
 		if s == nil {
@@ -178,7 +200,23 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 		}
 		st := &step{s: s, input: input, entered: r.e.clock.Now(), th: th, vars: vars, item: item}
 		st.enteredID = th.add(s.typ+"StateEntered", &StateEnteredEventDetails{Name: s.name, Input: marshal(input)})
-		out, next, f := r.execState(ctx, st)
+		var out any
+		var next string
+		var f *failure
+		if s.lang == langJSONata {
+			out, next, f = r.execJSONata(ctx, st)
+		} else {
+			out, next, f = r.execState(ctx, st)
+			if f == nil {
+				ab := s.assignB
+				if st.assignB != nil {
+					ab = st.assignB
+				}
+				if ab != nil && s.typ != "Fail" {
+					st.assigned, f = r.runAssign(st, ab, nil, st.result)
+				}
+			}
+		}
 		if r.x.overflow {
 			return nil, &failure{name: ErrorRuntime, runtime: true, cause: "The execution reached the maximum number of events in its history (25000)."}
 		}
@@ -197,11 +235,29 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 				return nil, f
 			}
 			errOut := map[string]any{"Error": f.name, "Cause": f.cause}
-			res, ff := r.applyResultPath(st, c.resultPath, input, errOut)
-			if ff != nil {
-				return nil, ff
+			var res any
+			var assigned map[string]any
+			var ff *failure
+			if s.lang == langJSONata {
+				jv := r.jvars(st, map[string]any{"errorOutput": errOut})
+				if assigned, ff = r.runAssign(st, c.assignB, jv, nil); ff != nil {
+					return nil, ff
+				}
+				res = errOut
+				if c.outputJ != nil {
+					if res, ff = r.jeval(st, c.outputJ, "Output", jv); ff != nil {
+						return nil, ff
+					}
+				}
+			} else {
+				if assigned, ff = r.runAssign(st, c.assignB, nil, errOut); ff != nil {
+					return nil, ff
+				}
+				if res, ff = r.applyResultPath(st, c.resultPath, input, errOut); ff != nil {
+					return nil, ff
+				}
 			}
-			th.add(s.typ+"StateExited", &StateExitedEventDetails{Name: s.name, Output: marshal(res)})
+			th.add(s.typ+"StateExited", r.exited(s.name, marshal(res), assigned, vars))
 			cur, input = c.next, res
 			continue
 		}
@@ -211,13 +267,27 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 				return nil, &failure{name: ErrorDataLimitExceeded, runtime: true, state: cur, stateInput: input,
 					cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", s.name)}
 			}
-			th.add(s.typ+"StateExited", &StateExitedEventDetails{Name: s.name, Output: text})
+			th.add(s.typ+"StateExited", r.exited(s.name, text, st.assigned, vars))
 		}
 		if next == "" {
 			return out, nil
 		}
 		cur, input = next, out
 	}
+}
+
+// exited builds a StateExited event and applies the assigned variables.
+func (r *runner) exited(name, output string, assigned map[string]any, vars *scope) *StateExitedEventDetails {
+	d := &StateExitedEventDetails{Name: name, Output: output}
+	if assigned != nil {
+		d.AssignedVariables = make(map[string]string, len(assigned))
+		for k, v := range assigned {
+			d.AssignedVariables[k] = marshal(v)
+			vars.set(k, v)
+		}
+		d.AssignedVariablesDetails = &HistoryEventDetails{}
+	}
+	return d
 }
 
 func matchErr(list []string, name string) bool {
@@ -265,6 +335,7 @@ func (r *runner) execState(ctx context.Context, st *step) (any, string, *failure
 				return nil, "", f
 			}
 		}
+		st.result = res
 		out, f := r.finishOutput(st, res)
 		return out, next, f
 	case "Succeed":
@@ -272,6 +343,7 @@ func (r *runner) execState(ctx context.Context, st *step) (any, string, *failure
 		if f != nil {
 			return nil, "", f
 		}
+		st.result = eff
 		out, f := r.applyOutputPath(st, eff)
 		return out, "", f
 	case "Fail":
@@ -289,6 +361,7 @@ func (r *runner) execState(ctx context.Context, st *step) (any, string, *failure
 			}
 			if ok {
 				target = c.next
+				st.assignB = c.assignB
 				break
 			}
 		}
@@ -298,6 +371,7 @@ func (r *runner) execState(ctx context.Context, st *step) (any, string, *failure
 		if target == "" {
 			return nil, "", &failure{name: ErrorNoChoiceMatched, cause: "No Matches!"}
 		}
+		st.result = eff
 		out, f := r.applyOutputPath(st, eff)
 		return out, target, f
 	case "Wait":
@@ -308,6 +382,7 @@ func (r *runner) execState(ctx context.Context, st *step) (any, string, *failure
 		if f := r.execWait(ctx, st, eff); f != nil {
 			return nil, "", f
 		}
+		st.result = eff
 		out, f := r.applyOutputPath(st, eff)
 		return out, next, f
 	case "Task", "Parallel", "Map":
@@ -332,6 +407,7 @@ func (r *runner) execState(ctx context.Context, st *step) (any, string, *failure
 				return nil, "", f
 			}
 		}
+		st.result = res
 		out, f := r.finishOutput(st, res)
 		return out, next, f
 	}
@@ -900,6 +976,28 @@ func classify(resource string) (kind resourceKind, pattern IntegrationPattern, s
 func (r *runner) timeouts(st *step, eff any) (timeout, heartbeat *int64, f *failure) {
 	s := st.s
 	timeout, heartbeat = s.timeout, s.heartbeat
+	if s.j != nil {
+		for _, fld := range []struct {
+			n   *jnode
+			loc string
+			dst **int64
+		}{{s.j.timeout, "TimeoutSeconds", &timeout}, {s.j.heartbeat, "HeartbeatSeconds", &heartbeat}} {
+			if fld.n == nil || fld.n.isLit {
+				continue
+			}
+			v, f := r.jeval(st, fld.n, fld.loc, r.jvars(st, nil))
+			if f != nil {
+				return nil, nil, f
+			}
+			n, ok := v.(float64)
+			if !ok || n < 1 || n != math.Trunc(n) {
+				return nil, nil, r.evalFailed(st, fld.loc, fmt.Sprintf("The %s field must be a positive integer, but was: %s", fld.loc, marshal(v)))
+			}
+			t := int64(n)
+			*fld.dst = &t
+		}
+		return timeout, heartbeat, nil
+	}
 	if s.timeoutPath != nil {
 		v, err := r.resolve(st, s.timeoutPath, eff)
 		n, ok := v.(float64)
@@ -1352,6 +1450,9 @@ func (r *runner) intField(st *step, eff any, lit *int64, p *jsonpath.Path, name 
 
 func (r *runner) execMap(ctx context.Context, st *step, eff any) (any, *failure) {
 	s := st.s
+	if s.lang == langJSONata {
+		return r.execMapJSONata(ctx, st, eff)
+	}
 	itemsVal := eff
 	if s.itemsPath.p != nil {
 		v, err := r.resolve(st, s.itemsPath.p, eff)

@@ -1,9 +1,480 @@
 package statemachine
 
-import "github.com/stepwise-dev/stepwise/statemachine/jsonata"
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/stepwise-dev/stepwise/statemachine/jsonata"
+)
 
 // checkJSONata compiles a JSONata expression for validation.
 func checkJSONata(expr string) error {
 	_, err := jsonata.Compile(expr, jsonata.StepFunctions())
 	return err
+}
+
+// jnode is a compiled JSONata-mode field value: a literal, a "{% expr %}"
+// string, or an object/array whose members may hold expressions.
+type jnode struct {
+	lit    any
+	isLit  bool
+	expr   *jsonata.Expr
+	src    string
+	keys   []string
+	fields []*jnode
+	items  []*jnode
+	isArr  bool
+}
+
+// isExprString reports whether s is a "{% ... %}" JSONata expression.
+func isExprString(s string) (string, bool) {
+	t := strings.TrimSpace(s)
+	if strings.HasPrefix(t, "{%") && strings.HasSuffix(t, "%}") && len(t) >= 4 {
+		return strings.TrimSpace(t[2 : len(t)-2]), true
+	}
+	return "", false
+}
+
+func compileJ(v any) (*jnode, error) {
+	switch v := v.(type) {
+	case string:
+		if src, ok := isExprString(v); ok {
+			e, err := jsonata.Compile(src, jsonata.StepFunctions())
+			if err != nil {
+				return nil, err
+			}
+			return &jnode{expr: e, src: src}, nil
+		}
+	case map[string]any:
+		n := &jnode{}
+		static := true
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			sub, err := compileJ(v[k])
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			if !sub.isLit {
+				static = false
+			}
+			n.keys = append(n.keys, k)
+			n.fields = append(n.fields, sub)
+		}
+		if static {
+			return &jnode{lit: v, isLit: true}, nil
+		}
+		return n, nil
+	case []any:
+		n := &jnode{isArr: true}
+		static := true
+		for i, it := range v {
+			sub, err := compileJ(it)
+			if err != nil {
+				return nil, fmt.Errorf("%d: %w", i, err)
+			}
+			if !sub.isLit {
+				static = false
+			}
+			n.items = append(n.items, sub)
+		}
+		if static {
+			return &jnode{lit: v, isLit: true}, nil
+		}
+		return n, nil
+	}
+	return &jnode{lit: v, isLit: true}, nil
+}
+
+// compileJField compiles raw[key] when present.
+func compileJField(raw map[string]any, key string) (*jnode, error) {
+	v, ok := raw[key]
+	if !ok {
+		return nil, nil
+	}
+	n, err := compileJ(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	return n, nil
+}
+
+// jfields are a state's JSONata-mode fields.
+type jfields struct {
+	args, output, items, itemSelector         *jnode
+	seconds, timestamp, timeout, heartbeat    *jnode
+	maxConc, tolCount, tolPct, errorF, causeF *jnode
+}
+
+func compileJFields(raw map[string]any) (*jfields, error) {
+	j := &jfields{}
+	var err error
+	for _, f := range []struct {
+		key string
+		dst **jnode
+	}{{"Arguments", &j.args}, {"Output", &j.output}, {"Items", &j.items}, {"ItemSelector", &j.itemSelector},
+		{"Seconds", &j.seconds}, {"Timestamp", &j.timestamp}, {"TimeoutSeconds", &j.timeout}, {"HeartbeatSeconds", &j.heartbeat},
+		{"MaxConcurrency", &j.maxConc}, {"ToleratedFailureCount", &j.tolCount}, {"ToleratedFailurePercentage", &j.tolPct},
+		{"Error", &j.errorF}, {"Cause", &j.causeF}} {
+		if *f.dst, err = compileJField(raw, f.key); err != nil {
+			return nil, err
+		}
+	}
+	return j, nil
+}
+
+// assignBlock is a compiled Assign: JSONata nodes or JSONPath templates.
+type assignBlock struct {
+	names []string
+	j     []*jnode
+	p     []*tmpl
+}
+
+func compileAssign(v any, lang string) (*assignBlock, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, nil
+	}
+	a := &assignBlock{}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if lang == langJSONata {
+			n, err := compileJ(m[k])
+			if err != nil {
+				return nil, fmt.Errorf("Assign/%s: %w", k, err)
+			}
+			a.names = append(a.names, k)
+			a.j = append(a.j, n)
+			continue
+		}
+		t, err := compileTmpl(map[string]any{k: m[k]})
+		if err != nil {
+			return nil, fmt.Errorf("Assign/%s: %w", k, err)
+		}
+		a.names = append(a.names, strings.TrimSuffix(k, ".$"))
+		a.p = append(a.p, t)
+	}
+	return a, nil
+}
+
+// jvars builds the variable bindings of a JSONata evaluation.
+func (r *runner) jvars(st *step, extra map[string]any) map[string]any {
+	vars := map[string]any{}
+	for k, v := range st.vars.all() {
+		vars[k] = v
+	}
+	states := map[string]any{"input": st.input, "context": r.context(st)}
+	for k, v := range extra {
+		states[k] = v
+	}
+	vars["states"] = states
+	return vars
+}
+
+// jeval evaluates a JSONata-mode field; loc is the field's location for
+// messages ("Arguments/FunctionName").
+func (r *runner) jeval(st *step, n *jnode, loc string, vars map[string]any) (any, *failure) {
+	switch {
+	case n.isLit:
+		return n.lit, nil
+	case n.expr != nil:
+		v, err := n.expr.Eval(st.input, vars)
+		if err != nil {
+			if errors.Is(err, jsonata.ErrUndefined) {
+				return nil, r.evalFailed(st, loc, fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", n.src, loc))
+			}
+			return nil, r.evalFailed(st, loc, fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' threw an error during evaluation. %s", n.src, loc, err.Error()))
+		}
+		return v, nil
+	case n.isArr:
+		out := make([]any, 0, len(n.items))
+		for i, it := range n.items {
+			v, f := r.jeval(st, it, fmt.Sprintf("%s/%d", loc, i), vars)
+			if f != nil {
+				return nil, f
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	}
+	out := make(map[string]any, len(n.keys))
+	for i, k := range n.keys {
+		v, f := r.jeval(st, n.fields[i], loc+"/"+k, vars)
+		if f != nil {
+			return nil, f
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// evalFailed records an EvaluationFailed event (previousEventId 0, as AWS)
+// and returns the States.QueryEvaluationError failure.
+func (r *runner) evalFailed(st *step, loc, msg string) *failure {
+	cause := fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). ", st.s.name, st.enteredID) + msg
+	id := r.x.addEvent("EvaluationFailed", 0, &EvaluationFailedEventDetails{Error: ErrorQueryEvaluationError, Cause: cause, Location: loc, State: st.s.name})
+	st.th.prev = id
+	return &failure{name: ErrorQueryEvaluationError, cause: cause, runtime: true}
+}
+
+// runAssign evaluates an Assign block against the old variable values and
+// returns the new bindings.
+func (r *runner) runAssign(st *step, a *assignBlock, vars map[string]any, pathInput any) (map[string]any, *failure) {
+	if a == nil {
+		return nil, nil
+	}
+	out := make(map[string]any, len(a.names))
+	for i, name := range a.names {
+		if a.j != nil {
+			v, f := r.jeval(st, a.j[i], "Assign/"+name, vars)
+			if f != nil {
+				return nil, f
+			}
+			out[name] = v
+			continue
+		}
+		v, f := r.evalTmpl(st, a.p[i], pathInput, "Assign")
+		if f != nil {
+			return nil, f
+		}
+		for _, vv := range v.(map[string]any) {
+			out[name] = vv
+		}
+	}
+	return out, nil
+}
+
+// typeName names a JSON value's type as AWS's messages do.
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case float64:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	}
+	return "object"
+}
+
+// execJSONata runs one JSONata-mode state visit.
+func (r *runner) execJSONata(ctx contextT, st *step) (any, string, *failure) {
+	s := st.s
+	j := s.j
+	next := s.next
+	if s.end {
+		next = ""
+	}
+	vars := r.jvars(st, nil)
+	finish := func(result any, hasResult bool, assign *assignBlock, output *jnode) (any, *failure) {
+		v := vars
+		if hasResult {
+			v = r.jvars(st, map[string]any{"result": result})
+		}
+		assigned, f := r.runAssign(st, assign, v, nil)
+		if f != nil {
+			return nil, f
+		}
+		out := result
+		if !hasResult {
+			out = st.input
+		}
+		if output != nil {
+			if out, f = r.jeval(st, output, "Output", v); f != nil {
+				return nil, f
+			}
+		}
+		st.assigned = assigned
+		return out, nil
+	}
+	switch s.typ {
+	case "Pass", "Succeed":
+		if s.typ == "Succeed" {
+			next = ""
+		}
+		out, f := finish(nil, false, s.assignB, j.output)
+		return out, next, f
+	case "Fail":
+		f := &failure{}
+		if s.errorLit != nil {
+			f.name = *s.errorLit
+		}
+		if s.causeLit != nil {
+			f.cause = *s.causeLit
+		}
+		if j.errorF != nil && !j.errorF.isLit {
+			v, ff := r.jeval(st, j.errorF, "Error", vars)
+			if ff != nil {
+				return nil, "", ff
+			}
+			f.name = rawString(v)
+		}
+		if j.causeF != nil && !j.causeF.isLit {
+			v, ff := r.jeval(st, j.causeF, "Cause", vars)
+			if ff != nil {
+				return nil, "", ff
+			}
+			f.cause = rawString(v)
+		}
+		return nil, "", f
+	case "Choice":
+		for i, c := range s.choices {
+			if c.condJ == nil {
+				continue
+			}
+			v, f := r.jeval(st, c.condJ, fmt.Sprintf("Choices/%d/Condition", i), vars)
+			if f != nil {
+				return nil, "", f
+			}
+			if b, _ := v.(bool); b {
+				out, f := finish(nil, false, c.assignB, c.outputJ)
+				return out, c.next, f
+			}
+		}
+		if s.defaultNext == "" {
+			return nil, "", &failure{name: ErrorNoChoiceMatched, cause: "No Matches!"}
+		}
+		out, f := finish(nil, false, s.assignB, j.output)
+		return out, s.defaultNext, f
+	case "Wait":
+		var d durationT
+		switch {
+		case j.seconds != nil:
+			v, f := r.jeval(st, j.seconds, "Seconds", vars)
+			if f != nil {
+				return nil, "", f
+			}
+			n, _ := v.(float64)
+			d = secondsDur(n)
+		case j.timestamp != nil:
+			v, f := r.jeval(st, j.timestamp, "Timestamp", vars)
+			if f != nil {
+				return nil, "", f
+			}
+			ts, _ := v.(string)
+			t, err := parseTimestamp(ts)
+			if err != nil {
+				return nil, "", r.evalFailed(st, "Timestamp", "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "+ts)
+			}
+			d = t.Sub(r.e.clock.Now())
+		}
+		if f := r.sleep(ctx, d); f != nil {
+			return nil, "", f
+		}
+		out, f := finish(nil, false, s.assignB, j.output)
+		return out, next, f
+	case "Task", "Parallel", "Map":
+		args := st.input
+		if j.args != nil {
+			var f *failure
+			if args, f = r.jeval(st, j.args, "Arguments", vars); f != nil {
+				return nil, "", f
+			}
+		}
+		res, f := r.withRetry(ctx, st, func() (any, *failure) {
+			switch s.typ {
+			case "Task":
+				return r.execTask(ctx, st, args)
+			case "Parallel":
+				return r.execParallel(ctx, st, args)
+			}
+			return r.execMap(ctx, st, args)
+		})
+		if f != nil {
+			return nil, "", f
+		}
+		out, f := finish(res, true, s.assignB, j.output)
+		return out, next, f
+	}
+	return nil, "", r.runtimeErr(st, "unsupported state type %q", s.typ)
+}
+
+// mapItemsJSONata evaluates a JSONata Map's Items (default: the input).
+func (r *runner) mapItemsJSONata(st *step, input any) ([]any, *failure) {
+	j := st.s.j
+	if j.items == nil {
+		items, ok := input.([]any)
+		if !ok {
+			return nil, r.evalFailed(st, "", fmt.Sprintf("Map state input must be an array but was: %s", marshal(input)))
+		}
+		return items, nil
+	}
+	v, f := r.jeval(st, j.items, "Items", r.jvars(st, nil))
+	if f != nil {
+		return nil, f
+	}
+	items, ok := v.([]any)
+	if !ok {
+		return nil, r.evalFailed(st, "Items", fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", j.items.src, typeName(v), marshal(v)))
+	}
+	return items, nil
+}
+
+// execMapJSONata evaluates a JSONata Map's fields and runs its iterations.
+func (r *runner) execMapJSONata(ctx contextT, st *step, input any) (any, *failure) {
+	s := st.s
+	j := s.j
+	items, f := r.mapItemsJSONata(st, input)
+	if f != nil {
+		return nil, f
+	}
+	vars := r.jvars(st, nil)
+	num := func(n *jnode, loc string) (float64, bool, *failure) {
+		if n == nil {
+			return 0, false, nil
+		}
+		v, f := r.jeval(st, n, loc, vars)
+		if f != nil {
+			return 0, false, f
+		}
+		x, ok := v.(float64)
+		if !ok {
+			return 0, false, r.evalFailed(st, loc, fmt.Sprintf("The %s field must be a number, but was: %s", loc, marshal(v)))
+		}
+		return x, true, nil
+	}
+	mc, _, f := num(j.maxConc, "MaxConcurrency")
+	if f != nil {
+		return nil, f
+	}
+	tc, hasCount, f := num(j.tolCount, "ToleratedFailureCount")
+	if f != nil {
+		return nil, f
+	}
+	tp, hasPct, f := num(j.tolPct, "ToleratedFailurePercentage")
+	if f != nil {
+		return nil, f
+	}
+	inputs := make([]any, len(items))
+	for i, it := range items {
+		inputs[i] = it
+		if j.itemSelector != nil {
+			ist := *st
+			ist.item = &mapItem{index: i, value: it}
+			ist.ctxObj = nil
+			v, f := r.jeval(&ist, j.itemSelector, "ItemSelector", r.jvars(&ist, nil))
+			if f != nil {
+				return nil, f
+			}
+			inputs[i] = v
+		}
+	}
+	st.th.add("MapStateStarted", &MapStateStartedEventDetails{Length: len(items)})
+	if s.distributed {
+		return r.mapRun(ctx, st, inputs, int64(mc), int64(tc), hasCount, tp, hasPct)
+	}
+	return r.inlineMap(ctx, st, inputs, int64(mc), int64(tc), hasCount, tp, hasPct)
 }

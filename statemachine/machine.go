@@ -125,6 +125,8 @@ type state struct {
 	result      any
 	hasResult   bool
 	assign      any // JSONata/JSONPath Assign block, raw
+	assignB     *assignBlock
+	j           *jfields // JSONata-mode fields
 	jsonataArgs any
 	output      any
 	hasOutput   bool
@@ -199,6 +201,8 @@ type catcher struct {
 	assign     any
 	output     any
 	hasOutput  bool
+	assignB    *assignBlock
+	outputJ    *jnode
 }
 
 func compileMachine(raw map[string]any, lang, ptr string) (*Machine, error) {
@@ -284,6 +288,14 @@ func compileState(name string, raw map[string]any, lang, ptr string) (*state, er
 	}
 	s.result, s.hasResult = raw["Result"]
 	s.assign = raw["Assign"]
+	if s.assignB, err = compileAssign(raw["Assign"], s.lang); err != nil {
+		return fail(err)
+	}
+	if s.lang == langJSONata {
+		if s.j, err = compileJFields(raw); err != nil {
+			return fail(err)
+		}
+	}
 	s.jsonataArgs = raw["Arguments"]
 	s.output, s.hasOutput = raw["Output"]
 	s.resource = str(raw, "Resource")
@@ -335,6 +347,14 @@ func compileState(name string, raw map[string]any, lang, ptr string) (*state, er
 		if ct.resultPath, err = compileOptPath(cm, "ResultPath"); err != nil {
 			return fail(err)
 		}
+		if ct.assignB, err = compileAssign(cm["Assign"], s.lang); err != nil {
+			return fail(err)
+		}
+		if s.lang == langJSONata {
+			if ct.outputJ, err = compileJField(cm, "Output"); err != nil {
+				return fail(err)
+			}
+		}
 		s.catch = append(s.catch, ct)
 	}
 	// Choice
@@ -346,6 +366,17 @@ func compileState(name string, raw map[string]any, lang, ptr string) (*state, er
 		}
 		r.next = str(cm, "Next")
 		r.assign = cm["Assign"]
+		if r.assignB, err = compileAssign(cm["Assign"], s.lang); err != nil {
+			return fail(err)
+		}
+		if s.lang == langJSONata {
+			if r.condJ, err = compileJField(cm, "Condition"); err != nil {
+				return fail(err)
+			}
+			if r.outputJ, err = compileJField(cm, "Output"); err != nil {
+				return fail(err)
+			}
+		}
 		r.output, r.hasOutput = cm["Output"]
 		s.choices = append(s.choices, r)
 	}
@@ -545,6 +576,9 @@ type choiceRule struct {
 	output    any
 	hasOutput bool
 	pattern   string
+	condJ     *jnode
+	outputJ   *jnode
+	assignB   *assignBlock
 }
 
 func compileRule(m map[string]any) (*choiceRule, error) {
