@@ -629,7 +629,10 @@ func (ev *evaluator) evalGroup(g *node, input any, env *frame) (any, error) {
 	for _, item := range items {
 		ctx, ienv := item, env
 		if reduce {
-			t := item.(*tuple)
+			t, ok := item.(*tuple)
+			if !ok {
+				continue
+			}
 			ctx = t.vals["@"]
 			ienv = frameFromTuple(env, t)
 		}

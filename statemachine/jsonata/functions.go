@@ -487,7 +487,7 @@ func limitArg(v any) int {
 	return int(num(v))
 }
 
-func fnMatch(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
+func fnMatch(ev *evaluator, a []any, input any, env *frame) (any, error) {
 	if a[0] == nil {
 		return nil, nil
 	}
@@ -495,11 +495,7 @@ func fnMatch(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 		return nil, &Error{Code: "D3040", Value: a[2], Message: "Third argument of match function must evaluate to a positive number"}
 	}
 	s := a[0].(string)
-	re, ok := a[1].(*regex)
-	if !ok {
-		return nil, &Error{Code: "T0410", Value: a[1], Message: "Argument 2 of function $match does not match function signature"}
-	}
-	ms, err := re.matches(s, limitArg(a[2]))
+	ms, err := ev.findMatches(a[1], s, limitArg(a[2]), input, env)
 	if err != nil {
 		return nil, err
 	}
@@ -510,7 +506,7 @@ func fnMatch(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 	return out, nil
 }
 
-func fnContains(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
+func fnContains(ev *evaluator, a []any, input any, env *frame) (any, error) {
 	if a[0] == nil {
 		return nil, nil
 	}
@@ -521,7 +517,11 @@ func fnContains(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 	case *regex:
 		return p.re.MatchString(s), nil
 	}
-	return nil, &Error{Code: "T0410", Value: a[1], Message: "Argument 2 of function $contains does not match function signature"}
+	ms, err := ev.findMatches(a[1], s, 1, input, env)
+	if err != nil {
+		return nil, err
+	}
+	return len(ms) > 0, nil
 }
 
 func fnReplace(ev *evaluator, a []any, input any, env *frame) (any, error) {
@@ -548,9 +548,9 @@ func fnReplace(ev *evaluator, a []any, input any, env *frame) (any, error) {
 			ms = append(ms, reMatch{start: from + i, end: from + i + len(p), match: p})
 			from += i + len(p)
 		}
-	case *regex:
+	default:
 		var err error
-		ms, err = p.matches(s, limit)
+		ms, err = ev.findMatches(p, s, limit, input, env)
 		if err != nil {
 			return nil, err
 		}
@@ -624,7 +624,7 @@ func expandReplacement(r string, m reMatch) string {
 	return b.String()
 }
 
-func fnSplit(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
+func fnSplit(ev *evaluator, a []any, input any, env *frame) (any, error) {
 	if a[0] == nil {
 		return nil, nil
 	}
@@ -643,8 +643,8 @@ func fnSplit(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 		} else {
 			parts = strings.Split(s, p)
 		}
-	case *regex:
-		ms, err := p.matches(s, -1)
+	default:
+		ms, err := ev.findMatches(p, s, -1, input, env)
 		if err != nil {
 			return nil, err
 		}

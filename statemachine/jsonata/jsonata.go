@@ -109,7 +109,13 @@ func (e *Expr) String() string { return e.src }
 // [Undefined] for no input) with vars bound as $name. It returns
 // [ErrUndefined] when the result is undefined and *[Error] on evaluation
 // errors.
-func (e *Expr) Eval(input any, vars map[string]any) (any, error) {
+func (e *Expr) Eval(input any, vars map[string]any) (result any, err error) {
+	defer func() {
+		// An evaluator bug must fail the one evaluation, not the process.
+		if r := recover(); r != nil {
+			result, err = nil, &Error{Code: "U1002", Message: fmt.Sprintf("internal error evaluating %q: %v", e.src, r)}
+		}
+	}()
 	v, err := e.eval(input, vars)
 	if err != nil {
 		return nil, err

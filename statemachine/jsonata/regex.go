@@ -3,6 +3,7 @@ package jsonata
 import (
 	"regexp"
 	"strings"
+	"unicode/utf16"
 )
 
 // regex is a compiled regular-expression literal. JavaScript RegExp syntax
@@ -152,4 +153,47 @@ func (r *regex) matchObject(s string, from int) any {
 		return r.matchObject(s, next), nil
 	}})
 	return o
+}
+
+// findMatches runs a regex, or a custom matcher function (one returning
+// {match, start, end, groups, next}), over s.
+func (ev *evaluator) findMatches(m any, s string, limit int, input any, env *frame) ([]reMatch, error) {
+	if re, ok := m.(*regex); ok {
+		return re.matches(s, limit)
+	}
+	bad := &Error{Code: "T1010", Message: "The matcher function argument passed to function does not return the correct object structure"}
+	res, err := ev.apply(m, []any{s}, input, env)
+	if err != nil {
+		return nil, err
+	}
+	u16 := utf16Of(s)
+	var out []reMatch
+	for res != nil && (limit < 0 || len(out) < limit) {
+		match, _ := objGet(res, "match")
+		start, _ := objGet(res, "start")
+		end, _ := objGet(res, "end")
+		groups, _ := objGet(res, "groups")
+		ms, ok1 := match.(string)
+		st, ok2 := start.(float64)
+		en, ok3 := end.(float64)
+		ga, ok4 := groups.(*array)
+		if !isObject(res) || !ok1 || !ok2 || !ok3 || !ok4 || st < 0 || en < st || int(en) > len(u16) {
+			return nil, bad
+		}
+		out = append(out, reMatch{start: byteOffset(u16, int(st)), end: byteOffset(u16, int(en)), match: ms, groups: ga.items})
+		next, _ := objGet(res, "next")
+		if next == nil {
+			break
+		}
+		res, err = ev.apply(next, nil, input, env)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// byteOffset converts a UTF-16 index into a byte offset in the UTF-8 text.
+func byteOffset(u16 []uint16, i int) int {
+	return len(string(utf16.Decode(u16[:i])))
 }
