@@ -63,6 +63,7 @@ func Definition(raw []byte, opts Options) []Diagnostic {
 
 type checker struct {
 	opts     Options
+	names    map[string]bool // state names seen so far, machine-wide
 	topQL    string
 	diags    []Diagnostic
 	machines []machine
@@ -133,8 +134,20 @@ func (c *checker) checkMachine(o *object, ptr, loc string) {
 	if len(states.keys) == 0 {
 		c.schema(ptr+"/States", "The field 'States' must contain at least one state")
 	}
+	if c.names == nil {
+		c.names = map[string]bool{}
+	}
+	for _, name := range states.dups {
+		c.add(CodeDuplicateStateName, ptr+"/States/"+name, "Duplicate State name: %s", name)
+	}
 	for _, name := range states.keys {
 		sp := ptr + "/States/" + name
+		// State names are unique across the whole machine, nested ones
+		// included.
+		if c.names[name] {
+			c.add(CodeDuplicateStateName, sp, "Duplicate State name: %s", name)
+		}
+		c.names[name] = true
 		if utf8.RuneCountInString(name) > 80 {
 			c.schema(sp, "State names must be at most 80 characters long")
 		}

@@ -15,6 +15,7 @@ import (
 type object struct {
 	keys []string
 	m    map[string]any
+	dups []string // keys that appeared more than once (the last value wins)
 }
 
 func (o *object) get(k string) (any, bool) {
@@ -95,7 +96,9 @@ func decodeValue(dec *json.Decoder) (any, error) {
 				if err != nil {
 					return nil, err
 				}
-				if _, dup := o.m[k]; !dup {
+				if _, dup := o.m[k]; dup {
+					o.dups = append(o.dups, k)
+				} else {
 					o.keys = append(o.keys, k)
 				}
 				o.m[k] = v
