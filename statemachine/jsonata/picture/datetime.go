@@ -135,7 +135,7 @@ func parseMarker(marker string) (dtPart, error) {
 		return p, nil
 	}
 	ordinal := false
-	if n := len(pres); n > 0 && strings.IndexByte("oct", pres[n-1]) >= 0 {
+	if n := len(pres); n > 1 && strings.IndexByte("oct", pres[n-1]) >= 0 {
 		ordinal = pres[n-1] == 'o'
 		pres = pres[:n-1]
 	}

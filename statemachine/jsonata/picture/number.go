@@ -433,6 +433,16 @@ func FormatNumber(v float64, picture string, f *DecimalFormat) (string, error) {
 		fracDigits += "0"
 	}
 
+	if intDigits == "" && fracDigits == "" {
+		// Zero with no mandatory digits still shows one digit, after the
+		// decimal separator when the picture has fractional digits (as
+		// jsonata-js 2.0.6 does: $formatNumber(0, "#.#") is ".0").
+		if sp.maxFrac > 0 {
+			fracDigits = "0"
+		} else {
+			intDigits = "0"
+		}
+	}
 	zero, _ := utf8.DecodeRuneInString(f.ZeroDigit)
 	var b strings.Builder
 	b.WriteString(prefix)
