@@ -65,12 +65,14 @@ type step struct {
 	input     any
 	entered   time.Time
 	enteredID int64
-	retries   int
-	token     string
-	item      *mapItem
-	th        *thread
-	vars      *scope
-	ctxObj    map[string]any
+	// enteredPrev is the previousEventId of the StateEntered event.
+	enteredPrev int64
+	retries     int
+	token       string
+	item        *mapItem
+	th          *thread
+	vars        *scope
+	ctxObj      map[string]any
 	// result is what JSONPath Assign sees as "$"; assigned holds the
 	// variables the visit assigns.
 	result   any
@@ -199,6 +201,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 			return nil, &failure{name: "States.Aborted", runtime: true}
 		}
 		st := &step{s: s, input: input, entered: r.e.clock.Now(), th: th, vars: vars, item: item}
+		st.enteredPrev = th.prev
 		st.enteredID = th.add(s.typ+"StateEntered", &StateEnteredEventDetails{Name: s.name, Input: marshal(input)})
 		var out any
 		var next string

@@ -30,9 +30,8 @@ type jnode struct {
 
 // isExprString reports whether s is a "{% ... %}" JSONata expression.
 func isExprString(s string) (string, bool) {
-	t := strings.TrimSpace(s)
-	if strings.HasPrefix(t, "{%") && strings.HasSuffix(t, "%}") && len(t) >= 4 {
-		return strings.TrimSpace(t[2 : len(t)-2]), true
+	if strings.HasPrefix(s, "{%") && strings.HasSuffix(s, "%}") && len(s) >= 4 {
+		return strings.TrimSpace(s[2 : len(s)-2]), true
 	}
 	return "", false
 }
@@ -220,8 +219,13 @@ func (r *runner) jeval(st *step, n *jnode, loc string, vars map[string]any) (any
 // evalFailed records an EvaluationFailed event (previousEventId 0, as AWS)
 // and returns the States.QueryEvaluationError failure.
 func (r *runner) evalFailed(st *step, loc, msg string) *failure {
+	return r.evalFailedAt(st, loc, msg, st.enteredPrev)
+}
+
+// evalFailedAt is evalFailed with an explicit previousEventId.
+func (r *runner) evalFailedAt(st *step, loc, msg string, prev int64) *failure {
 	cause := fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). ", st.s.name, st.enteredID) + msg
-	id := r.x.addEvent("EvaluationFailed", 0, &EvaluationFailedEventDetails{Error: ErrorQueryEvaluationError, Cause: cause, Location: loc, State: st.s.name})
+	id := r.x.addEvent("EvaluationFailed", prev, &EvaluationFailedEventDetails{Error: ErrorQueryEvaluationError, Cause: cause, Location: loc, State: st.s.name})
 	st.th.prev = id
 	return &failure{name: ErrorQueryEvaluationError, cause: cause, runtime: true}
 }
@@ -367,7 +371,7 @@ func (r *runner) execJSONata(ctx contextT, st *step) (any, string, *failure) {
 			ts, _ := v.(string)
 			t, err := parseTimestamp(ts)
 			if err != nil {
-				return nil, "", r.evalFailed(st, "Timestamp", "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "+ts)
+				return nil, "", r.evalFailedAt(st, "Timestamp", "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "+ts, st.th.prev)
 			}
 			d = t.Sub(r.e.clock.Now())
 		}
@@ -429,6 +433,7 @@ func (r *runner) execMapJSONata(ctx contextT, st *step, input any) (any, *failur
 	j := s.j
 	items, f := r.mapItemsJSONata(st, input)
 	if f != nil {
+		st.th.add("MapStateFailed", nil)
 		return nil, f
 	}
 	vars := r.jvars(st, nil)
