@@ -159,7 +159,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	go s.deliver(raw2)
 
 	select {
-	case m := <-ready:
+	case m, ok := <-ready:
+		if !ok {
+			<-s.exited
+			return nil, fmt.Errorf("local s3: server process exited during start-up: %v", s.waitErr)
+		}
 		if m.Error != "" {
 			s.Close()
 			return nil, errors.New(m.Error)
@@ -170,8 +174,6 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 		s.endpoint = scheme + "://" + m.Ready
 		return s, nil
-	case <-s.exited:
-		return nil, fmt.Errorf("local s3: server process exited during start-up: %v", s.waitErr)
 	case <-ctx.Done():
 		s.Close()
 		return nil, fmt.Errorf("local s3: start: %w", ctx.Err())
@@ -179,13 +181,19 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 }
 
 // readMessages reads the child's message stream: the first ready or error
-// line goes to ready, events go to events.
+// line goes to ready (which is closed unsent if the stream ends first),
+// events go to events.
 func (s *Server) readMessages(r *os.File, ready chan<- childMessage, events chan<- Event) {
 	defer r.Close()
 	defer close(events)
+	first := true
+	defer func() {
+		if first {
+			close(ready)
+		}
+	}()
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 16<<20)
-	first := true
 	for sc.Scan() {
 		var m childMessage
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {

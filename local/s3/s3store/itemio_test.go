@@ -1,11 +1,13 @@
-package s3_test
+package s3store_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -153,4 +155,51 @@ func TestListObjectsItemReaderPaginates(t *testing.T) {
 	if len(keys) != n || keys[0] != "parts/00000" || keys[n-1] != fmt.Sprintf("parts/%05d", n-1) {
 		t.Errorf("listed %d keys (%v ... %v), want %d", len(keys), keys[0], keys[len(keys)-1], n)
 	}
+}
+
+// start runs a local S3 server on a fresh directory and returns it with a
+// client.
+func start(t *testing.T, opts locals3.Options) (*locals3.Server, *awss3.Client) {
+	t.Helper()
+	opts.Dir = t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := locals3.Start(ctx, opts)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	c, err := srv.NewClient(ctx)
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	return srv, c
+}
+
+func createBucket(t *testing.T, c *awss3.Client, name string) {
+	t.Helper()
+	if _, err := c.CreateBucket(context.Background(), &awss3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+		t.Fatalf("CreateBucket %s: %v", name, err)
+	}
+}
+
+func put(t *testing.T, c *awss3.Client, bucket, key, body string) {
+	t.Helper()
+	if _, err := c.PutObject(context.Background(), &awss3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader(body)}); err != nil {
+		t.Fatalf("PutObject %s/%s: %v", bucket, key, err)
+	}
+}
+
+func get(t *testing.T, c *awss3.Client, bucket, key, _ string) string {
+	t.Helper()
+	out, err := c.GetObject(context.Background(), &awss3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("GetObject %s/%s: %v", bucket, key, err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
