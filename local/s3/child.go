@@ -71,8 +71,11 @@ func runChild(raw string) int {
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		cancel()
 	}()
+	// Ctrl-C in a terminal reaches the whole process group; the parent
+	// decides when we stop (it may still need S3 while it shuts down).
+	signal.Ignore(os.Interrupt)
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	signal.Notify(sig, syscall.SIGTERM)
 	go func() {
 		<-sig
 		cancel()
