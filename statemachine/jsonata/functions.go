@@ -1238,7 +1238,7 @@ func fnToMillis(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 	}
 	s := a[0].(string)
 	if p, ok := arg(a, 1).(string); ok {
-		ms, ok, err := picture.ParseDateTime(s, p)
+		ms, ok, err := picture.ParseDateTimeAt(s, p, ev.millis())
 		if err != nil {
 			return nil, pictureErr(err)
 		}

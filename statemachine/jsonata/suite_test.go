@@ -17,7 +17,7 @@ import (
 
 // suitePassThreshold is the pass rate below which TestSuite fails. Raise it
 // as conformance improves; it guards against regressions.
-const suitePassThreshold = 0.80
+const suitePassThreshold = 0.99
 
 type suiteCase struct {
 	ID        string          `json:"id"`
@@ -322,6 +322,10 @@ type suiteFailure struct {
 // fails when the pass rate drops below suitePassThreshold.
 func TestSuite(t *testing.T) {
 	dir := os.Getenv("STEPWISE_JSONATA_SUITE")
+	// By default the few cases that allocate ten million items or spin
+	// until a time limit are skipped to keep `go test` fast; setting
+	// STEPWISE_JSONATA_SUITE (or STEPWISE_JSONATA_SLOW=1) runs every case.
+	full := dir != "" || os.Getenv("STEPWISE_JSONATA_SLOW") != ""
 	if dir == "" {
 		dir = filepath.Join(repoRoot(t), "..", "shared", "jsonata", "test-suite")
 	}
@@ -329,14 +333,27 @@ func TestSuite(t *testing.T) {
 	groups := map[string]*groupStat{}
 	var failures []suiteFailure
 	passed := 0
+	type timing struct {
+		id string
+		d  time.Duration
+	}
+	var slow []timing
+	skipped := 0
 	for _, c := range cases {
+		if !full && (c.TimeLimit >= 1000 || strings.HasPrefix(c.ID, "flattening/large")) {
+			skipped++
+			continue
+		}
 		g := groups[c.Group]
 		if g == nil {
 			g = &groupStat{}
 			groups[c.Group] = g
 		}
 		g.Total++
-		if why := runCase(c); why != "" {
+		start := time.Now()
+		why := runCase(c)
+		slow = append(slow, timing{c.ID, time.Since(start)})
+		if why != "" {
 			failures = append(failures, suiteFailure{ID: c.ID, Expr: c.Expr, Error: why})
 			if os.Getenv("STEPWISE_JSONATA_VERBOSE") != "" {
 				t.Logf("FAIL %s: %s\n    %s", c.ID, c.Expr, why)
@@ -360,16 +377,21 @@ func TestSuite(t *testing.T) {
 		}
 		fmt.Fprintf(&tbl, "%-32s %4d/%4d%s\n", n, g.Passed, g.Total, mark)
 	}
-	fmt.Fprintf(&tbl, "%-32s %4d/%4d (%.1f%%)\n", "TOTAL", passed, len(cases), 100*float64(passed)/float64(len(cases)))
+	total := len(cases) - skipped
+	fmt.Fprintf(&tbl, "%-32s %4d/%4d (%.1f%%), %d slow cases skipped\n", "TOTAL", passed, total, 100*float64(passed)/float64(total), skipped)
 	t.Log("\n" + tbl.String())
+	sort.Slice(slow, func(i, j int) bool { return slow[i].d > slow[j].d })
+	for _, s := range slow[:min(5, len(slow))] {
+		t.Logf("slowest: %s %v", s.id, s.d)
+	}
 	if out := os.Getenv("STEPWISE_JSONATA_REPORT"); out != "" {
-		rep := map[string]any{"total": len(cases), "passed": passed, "groups": groups, "failures": failures}
+		rep := map[string]any{"total": total, "passed": passed, "groups": groups, "failures": failures}
 		b, _ := json.MarshalIndent(rep, "", " ")
 		if err := os.WriteFile(out, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if rate := float64(passed) / float64(len(cases)); rate < suitePassThreshold {
+	if rate := float64(passed) / float64(total); rate < suitePassThreshold {
 		t.Fatalf("pass rate %.3f below threshold %.3f", rate, suitePassThreshold)
 	}
 }
