@@ -38,6 +38,8 @@ type execution struct {
 	traceHeader string
 	mapRunArn   string
 	overflow    bool
+	persisted   int        // events already in the Store
+	prog        *progress  // top-level position, for the Store
 	sync        bool       // started by StartSyncExecution
 	parent      *execution // nested or map-run parent, if any
 
@@ -121,10 +123,11 @@ func (x *execution) begin(ctx context.Context) {
 	x.start = x.e.clock.Now()
 	x.mu.Unlock()
 	x.addEvent("ExecutionStarted", 0, &ExecutionStartedEventDetails{Input: x.input, RoleArn: x.sm.info.RoleArn})
-	x.launch(x.sm.machine.startAt, x.inVal, 0)
+	x.checkpoint(nil)
+	x.launch(x.sm.machine.startAt, x.inVal, 0, nil)
 }
 
-func (x *execution) launch(startAt string, input any, prev int64) {
+func (x *execution) launch(startAt string, input any, prev int64, resume *progress) {
 	rctx, cancel := context.WithCancelCause(x.e.ctx)
 	x.mu.Lock()
 	x.cancel = cancel
@@ -132,11 +135,11 @@ func (x *execution) launch(startAt string, input any, prev int64) {
 	x.e.wg.Add(1)
 	go func() {
 		defer x.e.wg.Done()
-		x.run(rctx, startAt, input, prev)
+		x.run(rctx, startAt, input, prev, resume)
 	}()
 }
 
-func (x *execution) run(ctx context.Context, startAt string, input any, prev int64) {
+func (x *execution) run(ctx context.Context, startAt string, input any, prev int64, resume *progress) {
 	m := x.sm.machine
 	if m.hasTimout {
 		tctx, cancel := context.WithCancelCause(ctx)
@@ -155,9 +158,13 @@ func (x *execution) run(ctx context.Context, startAt string, input any, prev int
 			}
 		}()
 	}
-	r := &runner{x: x, e: x.e}
-	th := &thread{x: x, prev: prev}
-	out, err := r.runMachine(ctx, m, startAt, input, th, nil, nil)
+	r := &runner{x: x, e: x.e, resume: resume}
+	th := &thread{x: x, prev: prev, top: true}
+	var vars *scope
+	if resume != nil && resume.Vars != nil {
+		vars = &scope{vars: resume.Vars}
+	}
+	out, err := r.runMachine(ctx, m, startAt, input, th, vars, nil)
 	if cerr := context.Cause(ctx); cerr != nil && err != nil {
 		switch {
 		case errors.Is(cerr, errClosed) || x.e.ctx.Err() != nil:
@@ -224,6 +231,9 @@ func (x *execution) finish(status string, out any, f *failure, prev int64) {
 			x.cause = &c
 		}
 	}
+	x.mu.Unlock()
+	x.checkpoint(nil)
+	x.mu.Lock()
 	close(x.done)
 }
 
@@ -269,7 +279,8 @@ func (x *execution) redrive(ctx context.Context) error {
 	if point != nil && point.state != "" {
 		startAt, input = point.state, point.input
 	}
-	x.launch(startAt, input, id)
+	x.checkpoint(nil)
+	x.launch(startAt, input, id, nil)
 	x.mu.Lock()
 	return nil
 }

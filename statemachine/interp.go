@@ -39,6 +39,7 @@ func (f *failure) Error() string { return f.name + ": " + f.cause }
 type thread struct {
 	x    *execution
 	prev int64
+	top  bool // the execution's own thread (checkpointed)
 }
 
 func (t *thread) add(typ string, d any) int64 {
@@ -48,8 +49,9 @@ func (t *thread) add(typ string, d any) int64 {
 }
 
 type runner struct {
-	x *execution
-	e *Engine
+	x      *execution
+	e      *Engine
+	resume *progress // where a resumed execution picks up, until used
 }
 
 // mapItem is the $$.Map.Item of an iteration.
@@ -78,6 +80,37 @@ type step struct {
 	result   any
 	assigned map[string]any
 	assignB  *assignBlock
+	// resume is the persisted progress this visit continues, if any.
+	resume *progress
+}
+
+// progress returns the checkpoint of a top-level step.
+func (r *runner) progress(st *step) *progress {
+	p := &progress{State: st.s.name, Input: json.RawMessage(marshal(st.input)), EnteredID: st.enteredID, EnteredPrev: st.enteredPrev,
+		Entered: st.entered, Prev: st.th.prev, Token: st.token}
+	if st.vars != nil && len(st.vars.vars) > 0 {
+		p.Vars = st.vars.vars
+	}
+	return p
+}
+
+// durable reports whether the step's position is checkpointed.
+func (r *runner) durable(st *step) bool { return st.th.top && r.e.opts.Store != nil }
+
+// waitFor sleeps d on the engine clock; a checkpointed Wait records its
+// deadline so that a resumed execution keeps the remaining time.
+func (r *runner) waitFor(ctx context.Context, st *step, d time.Duration) *failure {
+	if r.durable(st) {
+		until := r.e.clock.Now().Add(d)
+		if st.resume != nil && st.resume.WaitUntil != nil {
+			until = *st.resume.WaitUntil
+			d = until.Sub(r.e.clock.Now())
+		}
+		p := r.progress(st)
+		p.WaitUntil = &until
+		r.x.checkpoint(p)
+	}
+	return r.sleep(ctx, d)
 }
 
 type (
@@ -201,8 +234,18 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 			return nil, &failure{name: "States.Aborted", runtime: true}
 		}
 		st := &step{s: s, input: input, entered: r.e.clock.Now(), th: th, vars: vars, item: item}
-		st.enteredPrev = th.prev
-		st.enteredID = th.add(s.typ+"StateEntered", &StateEnteredEventDetails{Name: s.name, Input: marshal(input)})
+		if p := r.resume; p != nil && th.top && p.State == cur {
+			r.resume = nil
+			st.resume = p
+			st.entered, st.enteredID, st.enteredPrev = p.Entered, p.EnteredID, p.EnteredPrev
+			th.prev = p.Prev
+		} else {
+			st.enteredPrev = th.prev
+			st.enteredID = th.add(s.typ+"StateEntered", &StateEnteredEventDetails{Name: s.name, Input: marshal(input)})
+			if r.durable(st) {
+				r.x.checkpoint(r.progress(st))
+			}
+		}
 		var out any
 		var next string
 		var f *failure
@@ -702,12 +745,7 @@ func (r *runner) execWait(ctx context.Context, st *step, eff any) *failure {
 	if d > math.MaxInt32*time.Second {
 		return r.runtimeErr(st, "Wait state delay is too long.")
 	}
-	select {
-	case <-r.e.clock.After(d):
-		return nil
-	case <-ctx.Done():
-		return &failure{name: "States.Aborted", runtime: true}
-	}
+	return r.waitFor(ctx, st, d)
 }
 
 func parseTimestamp(s string) (time.Time, error) {
@@ -1025,8 +1063,13 @@ func (r *runner) timeouts(st *step, eff any) (timeout, heartbeat *int64, f *fail
 func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure) {
 	s := st.s
 	kind, pattern, service, action := classify(s.resource)
+	resumed := false
 	if pattern == WaitForTaskToken {
 		st.token = newToken()
+		if st.resume != nil && st.resume.Token != "" {
+			st.token = st.resume.Token
+			resumed = st.resume.Submitted
+		}
 		st.ctxObj = nil
 	}
 	params := eff
@@ -1067,9 +1110,11 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 	} else if pattern == RunJob && kind != resStartExecution {
 		resName += ".sync"
 	}
-	sched := &TaskScheduledEventDetails{ResourceType: resType, Resource: resName, Region: r.e.opts.Region, Parameters: marshal(params), TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat}
-	st.th.add("TaskScheduled", sched)
-	st.th.add("TaskStarted", &TaskEventDetails{ResourceType: resType, Resource: resName})
+	if !resumed {
+		sched := &TaskScheduledEventDetails{ResourceType: resType, Resource: resName, Region: r.e.opts.Region, Parameters: marshal(params), TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat}
+		st.th.add("TaskScheduled", sched)
+		st.th.add("TaskStarted", &TaskEventDetails{ResourceType: resType, Resource: resName})
+	}
 	fail := func(f *failure) (any, *failure) {
 		typ := "TaskFailed"
 		if f.name == ErrorTimeout || f.name == ErrorHeartbeatTimeout {
@@ -1089,6 +1134,12 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 			delete(r.e.tokens, st.token)
 			r.e.mu.Unlock()
 		}()
+		if r.durable(st) && !resumed {
+			r.x.checkpoint(r.progress(st))
+		}
+	}
+	if resumed {
+		return r.awaitToken(ctx, st, wait, resType, resName, heartbeat, timer)
 	}
 	type result struct {
 		v any
@@ -1135,6 +1186,24 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 		return res.v, nil
 	}
 	st.th.add("TaskSubmitted", &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: out})
+	if r.durable(st) {
+		p := r.progress(st)
+		p.Submitted = true
+		r.x.checkpoint(p)
+	}
+	return r.awaitToken(ctx, st, wait, resType, resName, heartbeat, timer)
+}
+
+// awaitToken waits for SendTaskSuccess/Failure/Heartbeat on the step's token.
+func (r *runner) awaitToken(ctx context.Context, st *step, wait *taskWait, resType, resName string, heartbeat *int64, timer <-chan time.Time) (any, *failure) {
+	fail := func(f *failure) (any, *failure) {
+		typ := "TaskFailed"
+		if f.name == ErrorTimeout || f.name == ErrorHeartbeatTimeout {
+			typ = "TaskTimedOut"
+		}
+		st.th.add(typ, &TaskFailureEventDetails{ResourceType: resType, Resource: resName, Error: f.name, Cause: f.cause})
+		return nil, f
+	}
 	var hb <-chan time.Time
 	if heartbeat != nil {
 		hb = r.e.clock.After(time.Duration(*heartbeat) * time.Second)

@@ -375,7 +375,7 @@ func (r *runner) execJSONata(ctx contextT, st *step) (any, string, *failure) {
 			}
 			d = t.Sub(r.e.clock.Now())
 		}
-		if f := r.sleep(ctx, d); f != nil {
+		if f := r.waitFor(ctx, st, d); f != nil {
 			return nil, "", f
 		}
 		out, f := finish(nil, false, s.assignB, j.output)

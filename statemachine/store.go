@@ -1,6 +1,212 @@
 package statemachine
 
-// load reads persisted state machines from the Store.
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Durable layout in the Store (all values JSON):
+//
+//	sm/<stateMachineArn>          StateMachine
+//	ex/<executionArn>             execRecord: metadata, status and progress
+//	ev/<executionArn>/<%010d id>  one history event
+//
+// A Standard execution is checkpointed at every transition of its
+// top-level thread: the new history events and the execution record go in
+// one Commit. On New, every RUNNING Standard execution resumes at the
+// top-level state it was in: a Wait keeps its deadline, a waitForTaskToken
+// task keeps its token, any other task is invoked again (at-least-once), and
+// a Parallel or Map state runs again from its start.
+
+// progress is where a top-level thread stands.
+type progress struct {
+	State       string          `json:"state"`
+	Input       json.RawMessage `json:"input"`
+	EnteredID   int64           `json:"enteredId"`
+	EnteredPrev int64           `json:"enteredPrev"`
+	Entered     time.Time       `json:"entered"`
+	Prev        int64           `json:"prev"`
+	Vars        map[string]any  `json:"vars,omitempty"`
+	WaitUntil   *time.Time      `json:"waitUntil,omitempty"`
+	Token       string          `json:"token,omitempty"`
+	Submitted   bool            `json:"submitted,omitempty"`
+}
+
+// execRecord is the persisted form of an execution.
+type execRecord struct {
+	Arn          string       `json:"arn"`
+	Name         string       `json:"name"`
+	Machine      StateMachine `json:"machine"`
+	Input        string       `json:"input"`
+	Status       string       `json:"status"`
+	Output       *string      `json:"output,omitempty"`
+	Error        *string      `json:"error,omitempty"`
+	Cause        *string      `json:"cause,omitempty"`
+	Start        time.Time    `json:"start"`
+	Stop         *time.Time   `json:"stop,omitempty"`
+	Redrives     int          `json:"redrives"`
+	RedriveDate  *time.Time   `json:"redriveDate,omitempty"`
+	TraceHeader  string       `json:"traceHeader,omitempty"`
+	MapRunArn    string       `json:"mapRunArn,omitempty"`
+	Sync         bool         `json:"sync,omitempty"`
+	Progress     *progress    `json:"progress,omitempty"`
+	RedriveState string       `json:"redriveState,omitempty"`
+	RedriveInput any          `json:"redriveInput,omitempty"`
+}
+
+type storedEvent struct {
+	ID      int64           `json:"id"`
+	Prev    int64           `json:"prev"`
+	Time    time.Time       `json:"ts"`
+	Type    string          `json:"type"`
+	Details json.RawMessage `json:"details,omitempty"`
+}
+
+func eventKey(arn string, id int64) string { return fmt.Sprintf("ev/%s/%010d", arn, id) }
+
+// checkpoint writes the events recorded since the last checkpoint and the
+// execution record (with p as its progress) in one Commit. Without a Store
+// it does nothing.
+func (x *execution) checkpoint(p *progress) {
+	st := x.e.opts.Store
+	if st == nil || x.sm.info.Type == TypeExpress {
+		return
+	}
+	var b Batch
+	x.mu.Lock()
+	if p != nil {
+		x.prog = p
+	}
+	for _, ev := range x.events[x.persisted:] {
+		var det json.RawMessage
+		if ev.Details != nil {
+			det, _ = json.Marshal(ev.Details)
+		}
+		v, _ := json.Marshal(storedEvent{ID: ev.ID, Prev: ev.PreviousEventID, Time: ev.Timestamp, Type: ev.Type, Details: det})
+		b.Put(eventKey(x.arn, ev.ID), v)
+	}
+	n := len(x.events)
+	rec := execRecord{Arn: x.arn, Name: x.name, Machine: x.sm.info, Input: x.input, Status: x.st, Output: x.output, Error: x.errName,
+		Cause: x.cause, Start: x.start, Stop: x.stopDate, Redrives: x.redrives, RedriveDate: x.redriveDate, TraceHeader: x.traceHeader,
+		MapRunArn: x.mapRunArn, Sync: x.sync}
+	if x.st == StatusRunning {
+		rec.Progress = x.prog
+	}
+	if x.lastFailure != nil {
+		rec.RedriveState, rec.RedriveInput = x.lastFailure.state, x.lastFailure.input
+	}
+	x.mu.Unlock()
+	v, err := json.Marshal(rec)
+	if err != nil {
+		x.e.log.Error("statemachine: encode execution", "arn", x.arn, "err", err)
+		return
+	}
+	b.Put("ex/"+x.arn, v)
+	if err := st.Commit(context.Background(), &b); err != nil {
+		x.e.log.Error("statemachine: checkpoint", "arn", x.arn, "err", err)
+		return
+	}
+	x.mu.Lock()
+	if n > x.persisted {
+		x.persisted = n
+	}
+	x.mu.Unlock()
+}
+
+// load reads persisted state machines and executions from the Store and
+// resumes RUNNING Standard executions.
 func (e *Engine) load() error {
+	ctx := context.Background()
+	st := e.opts.Store
+	err := st.Scan(ctx, "sm/", func(key string, value []byte) error {
+		var info StateMachine
+		if err := json.Unmarshal(value, &info); err != nil {
+			return fmt.Errorf("statemachine: load %s: %w", key, err)
+		}
+		m, err := parse([]byte(info.Definition), info.Type)
+		if err != nil {
+			return fmt.Errorf("statemachine: load %s: %w", key, err)
+		}
+		e.machines[info.Arn] = &smRecord{info: info, machine: m}
+		e.smOrder = append(e.smOrder, info.Arn)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var resume []*execution
+	err = st.Scan(ctx, "ex/", func(key string, value []byte) error {
+		var rec execRecord
+		if err := json.Unmarshal(value, &rec); err != nil {
+			return fmt.Errorf("statemachine: load %s: %w", key, err)
+		}
+		smr, ok := e.machines[rec.Machine.Arn]
+		if !ok || smr.info.Definition != rec.Machine.Definition {
+			m, err := parse([]byte(rec.Machine.Definition), rec.Machine.Type)
+			if err != nil {
+				return fmt.Errorf("statemachine: load %s: %w", key, err)
+			}
+			smr = &smRecord{info: rec.Machine, machine: m}
+		}
+		var inVal any
+		_ = json.Unmarshal([]byte(rec.Input), &inVal)
+		x := newExecution(e, smr, rec.Arn, rec.Name, rec.Input, inVal)
+		x.st, x.output, x.errName, x.cause = rec.Status, rec.Output, rec.Error, rec.Cause
+		x.start, x.stopDate, x.redrives, x.redriveDate = rec.Start, rec.Stop, rec.Redrives, rec.RedriveDate
+		x.traceHeader, x.mapRunArn, x.sync, x.prog = rec.TraceHeader, rec.MapRunArn, rec.Sync, rec.Progress
+		if rec.RedriveState != "" {
+			x.lastFailure = &redrivePoint{state: rec.RedriveState, input: rec.RedriveInput}
+		}
+		if x.st != StatusRunning {
+			close(x.done)
+		}
+		if err := st.Scan(ctx, "ev/"+rec.Arn+"/", func(k string, v []byte) error {
+			var se storedEvent
+			if err := json.Unmarshal(v, &se); err != nil {
+				return fmt.Errorf("statemachine: load %s: %w", k, err)
+			}
+			ev := HistoryEvent{ID: se.ID, PreviousEventID: se.Prev, Timestamp: se.Time, Type: se.Type}
+			if len(se.Details) > 0 {
+				ev.Details = se.Details
+			}
+			x.events = append(x.events, ev)
+			return nil
+		}); err != nil {
+			return err
+		}
+		x.persisted = len(x.events)
+		e.execs[x.arn] = x
+		e.execList = append(e.execList, x)
+		if x.st == StatusRunning && x.mapRunArn == "" && smr.info.Type == TypeStandard {
+			resume = append(resume, x)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Oldest first, so that list order matches creation order.
+	sortExecs(e.execList)
+	for _, x := range resume {
+		p := x.prog
+		if p == nil {
+			x.launch(x.sm.machine.startAt, x.inVal, 0, nil)
+			continue
+		}
+		var in any
+		_ = json.Unmarshal(p.Input, &in)
+		x.launch(p.State, in, p.Prev, p)
+	}
 	return nil
+}
+
+func sortExecs(xs []*execution) {
+	for i := 1; i < len(xs); i++ {
+		for j := i; j > 0 && (xs[j].start.Before(xs[j-1].start) || xs[j].start.Equal(xs[j-1].start) && strings.Compare(xs[j].arn, xs[j-1].arn) < 0); j-- {
+			xs[j], xs[j-1] = xs[j-1], xs[j]
+		}
+	}
 }
