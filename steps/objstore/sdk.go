@@ -38,8 +38,14 @@ const (
 	UploadConcurrency = 4
 )
 
-// NewSDK wraps an S3 client.
+// NewSDK wraps an S3 client. The store uses a copy of the client with the
+// steps' retryer ([NewRetryer]) and without the SDK's log line for every
+// ranged GET whose checksum it cannot validate.
 func NewSDK(client *s3.Client) *SDK {
+	client = s3.New(client.Options(), func(o *s3.Options) {
+		o.Retryer = NewRetryer()
+		o.DisableLogOutputChecksumValidationSkipped = true
+	})
 	return &SDK{
 		client: client,
 		uploader: manager.NewUploader(client, func(u *manager.Uploader) {
@@ -54,14 +60,16 @@ func NewSDK(client *s3.Client) *SDK {
 // (config.LoadDefaultConfig: region, credentials, AWS_ENDPOINT_URL_S3,
 // AWS_CA_BUNDLE) with a retryer tuned for S3 slow-downs, and returns a
 // store over it. STEPWISE_S3_PATH_STYLE=true selects path-style addressing
-// (the local S3 needs it).
+// (the local S3 needs it); it is the default when AWS_ENDPOINT_URL_S3 is set,
+// unless STEPWISE_S3_PATH_STYLE=false.
 func NewSDKFromEnv(ctx context.Context) (*SDK, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryer(NewRetryer))
 	if err != nil {
 		return nil, fmt.Errorf("objstore: load AWS config: %w", err)
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		o.UsePathStyle = os.Getenv("STEPWISE_S3_PATH_STYLE") == "true"
+		ps := os.Getenv("STEPWISE_S3_PATH_STYLE")
+		o.UsePathStyle = ps == "true" || (ps == "" && os.Getenv("AWS_ENDPOINT_URL_S3") != "")
 	})
 	return NewSDK(client), nil
 }
