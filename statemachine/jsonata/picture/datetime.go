@@ -591,11 +591,11 @@ func (p *dtPart) parseRegexp(adjacent bool) string {
 	case adjacent:
 		rx = digit + "{" + strconv.Itoa(max(f.mandatory, 1)) + "}"
 	case len(f.groups) > 0:
-		var seps strings.Builder
+		alts := []string{digit}
 		for _, g := range f.groups {
-			seps.WriteString(regexp.QuoteMeta(g.sep))
+			alts = append(alts, regexp.QuoteMeta(g.sep))
 		}
-		rx = digit + "(?:" + digit + "|[" + seps.String() + "])*"
+		rx = digit + "(?:" + strings.Join(alts, "|") + ")*"
 	default:
 		rx = digit + "+"
 	}
