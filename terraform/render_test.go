@@ -1,0 +1,155 @@
+package terraform
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
+	"github.com/stepwise-dev/stepwise/statemachine"
+)
+
+// terraformBinary finds terraform or OpenTofu, or skips loudly.
+func terraformBinary(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("TERRAFORM_BIN"); p != "" {
+		return p
+	}
+	for _, name := range []string{"terraform", "tofu"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("SKIPPED: no terraform or tofu binary (set TERRAFORM_BIN; .ci/terraform-tools.sh builds OpenTofu from source): the Terraform rendering is not checked")
+	return ""
+}
+
+func newTF(t *testing.T, dir string) *tfexec.Terraform {
+	t.Helper()
+	tf, err := tfexec.NewTerraform(dir, terraformBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A missing CLI config file (TF_CLI_CONFIG_FILE pointing nowhere) only
+	// produces warnings; point it at an empty file.
+	empty := filepath.Join(t.TempDir(), "empty.tfrc")
+	os.WriteFile(empty, nil, 0o644)
+	if err := tf.SetEnv(map[string]string{"TF_CLI_CONFIG_FILE": empty}); err != nil {
+		t.Fatal(err)
+	}
+	return tf
+}
+
+// TestRenderedDefinitionMatchesLocalStack applies the provider-free
+// definitions module to a local state file through terraform-exec and
+// checks that the definition Terraform deploys is byte-identical to the one
+// the local stack renders from the same files with statemachine.Render.
+func TestRenderedDefinitionMatchesLocalStack(t *testing.T) {
+	dir := t.TempDir()
+	abs, err := filepath.Abs(filepath.Join("modules", "definitions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A relative source ("../...") makes Terraform use the module in place,
+	// so its file() paths resolve inside this repository; an absolute one
+	// would be copied into .terraform/modules first.
+	module, err := filepath.Rel(dir, abs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := `
+module "d" {
+  source      = "` + filepath.ToSlash(module) + `"
+  region      = "eu-west-1"
+  account_id  = "123456789012"
+  bucket_name = "stepwise-render-check"
+}
+output "definition" { value = module.d.definition }
+output "function_arns" { value = module.d.function_arns }
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(root), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tf := newTF(t, dir)
+	ctx := context.Background()
+	if err := tf.Init(ctx, tfexec.Backend(false)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tf.Apply(ctx, tfexec.State(filepath.Join(dir, "terraform.tfstate"))); err != nil {
+		t.Fatal(err)
+	}
+	outs, err := tf.Output(ctx, tfexec.State(filepath.Join(dir, "terraform.tfstate")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tfDefinition string
+	if err := json.Unmarshal(outs["definition"].Value, &tfDefinition); err != nil {
+		t.Fatal(err)
+	}
+	var arns map[string]string
+	if err := json.Unmarshal(outs["function_arns"].Value, &arns); err != nil {
+		t.Fatal(err)
+	}
+
+	// The local stack's way: the same placeholders from steps/steps.json.
+	var settings struct {
+		Steps map[string]struct {
+			ArnPlaceholder string `json:"arn_placeholder"`
+		} `json:"steps"`
+	}
+	data, err := os.ReadFile(filepath.Join("..", "steps", "steps.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &settings); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"BucketName": "stepwise-render-check"}
+	for step, s := range settings.Steps {
+		vars[s.ArnPlaceholder] = arns[step]
+	}
+	asl, err := os.ReadFile(filepath.Join("..", "statemachine", "export.asl.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := statemachine.Render(asl, vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(local) != tfDefinition {
+		t.Fatalf("Terraform and the local stack render statemachine/export.asl.json differently\nterraform:\n%s\nlocal:\n%s", tfDefinition, local)
+	}
+}
+
+// TestDefinitionsModuleTests runs `terraform test` in the provider-free
+// module (its assertions live in modules/definitions/tests).
+func TestDefinitionsModuleTests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED in -short mode: terraform test takes a few seconds")
+	}
+	tf := newTF(t, filepath.Join("modules", "definitions"))
+	ctx := context.Background()
+	if err := tf.Init(ctx, tfexec.Backend(false)); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	err := tf.Test(ctx, &out)
+	// terraform-exec asks for the JSON view; keep the human messages.
+	var msgs []string
+	for _, line := range strings.Split(out.String(), "\n") {
+		var ev struct {
+			Message string `json:"@message"`
+		}
+		if json.Unmarshal([]byte(line), &ev) == nil && ev.Message != "" {
+			msgs = append(msgs, ev.Message)
+		}
+	}
+	if err != nil {
+		t.Fatalf("terraform test failed: %v\n%s", err, strings.Join(msgs, "\n"))
+	}
+	t.Log(strings.Join(msgs, "\n"))
+}
