@@ -10,7 +10,11 @@
 // runner alike; nothing but the package's init hook needs to be linked in.
 //
 // Clients talk to it with aws-sdk-go-v2's service/s3 in path style;
-// [Server.NewClient] builds one the way the Lambda steps build theirs.
+// [Server.NewClient] builds one the way the Lambda steps build theirs, and
+// [Server.Env] gives other processes (Lambda steps, the AWS CLI) the
+// endpoint, credentials and, with TLS, AWS_CA_BUNDLE. The child reports
+// readiness and events over an extra file descriptor, so the package works
+// on Unix-like systems (Linux, macOS), not on Windows.
 //
 // Limitations of the POSIX layout (objects are files, prefixes are
 // directories): a key cannot also be a "directory" of other keys ("a" next

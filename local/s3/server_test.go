@@ -226,6 +226,12 @@ func TestKeysCannotLeaveDir(t *testing.T) {
 			t.Errorf("PutObject %q succeeded, want an error", key)
 		}
 	}
+	// Bucket names cannot climb out of the data directory either.
+	for _, bucket := range []string{"..", "...", "../x"} {
+		if _, err := c.CreateBucket(context.Background(), &awss3.CreateBucketInput{Bucket: aws.String(bucket)}); err == nil {
+			t.Errorf("CreateBucket %q succeeded, want an error", bucket)
+		}
+	}
 	// Nor can a key read a file outside the bucket.
 	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte("s3cret"), 0o600); err != nil {
 		t.Fatal(err)
