@@ -328,7 +328,8 @@ func readJSONL(r io.Reader, where string, emit func(any) error) error {
 }
 
 // readCSV emits one object per data row; values stay strings. With
-// headers nil the first row is the header.
+// headers nil the first row is the header. Duplicate headers fail with
+// the cause Step Functions gives.
 func readCSV(r io.Reader, where string, delim rune, headers []string, emit func(any) error) error {
 	cr := csv.NewReader(bufio.NewReaderSize(r, 64<<10))
 	cr.Comma = delim
@@ -344,6 +345,13 @@ func readCSV(r io.Reader, where string, delim rune, headers []string, emit func(
 		}
 		headers = append([]string(nil), rec...)
 	}
+	seen := make(map[string]bool, len(headers))
+	for _, h := range headers {
+		if seen[h] {
+			return readerErr("CSV headers cannot contain duplicates.")
+		}
+		seen[h] = true
+	}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -352,13 +360,15 @@ func readCSV(r io.Reader, where string, delim rune, headers []string, emit func(
 		if err != nil {
 			return readerErr("%s: %v", where, csvErr(err))
 		}
-		if len(rec) != len(headers) {
-			row, _ := cr.FieldPos(0)
-			return readerErr("%s: row %d has %d fields but the header has %d", where, row, len(rec), len(headers))
-		}
+		// As Step Functions does: missing trailing fields are empty
+		// strings, fields beyond the header are dropped.
 		item := make(map[string]any, len(headers))
 		for i, h := range headers {
-			item[h] = rec[i]
+			v := ""
+			if i < len(rec) {
+				v = rec[i]
+			}
+			item[h] = v
 		}
 		if err := emit(item); err != nil {
 			return err
