@@ -8,7 +8,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"strconv"
@@ -266,7 +265,8 @@ func readJSON(r io.Reader, where string, emit func(any) error) error {
 		return readerErr("%s is not valid JSON: %v", where, err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return readerErr("%s must hold a JSON array of items, found %s", where, tokenKind(tok))
+		// Step Functions' own cause, word for word.
+		return readerErr("Attempting to map over non-iterable node.")
 	}
 	for i := 0; dec.More(); i++ {
 		var item any
@@ -284,25 +284,6 @@ func readJSON(r io.Reader, where string, emit func(any) error) error {
 		return readerErr("%s: unexpected data after the JSON array (offset %d)", where, dec.InputOffset())
 	}
 	return nil
-}
-
-func tokenKind(tok json.Token) string {
-	switch t := tok.(type) {
-	case json.Delim:
-		if t == '{' {
-			return "an object"
-		}
-		return "'" + t.String() + "'"
-	case string:
-		return "a string"
-	case float64:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case nil:
-		return "null"
-	}
-	return fmt.Sprintf("%T", tok)
 }
 
 func readJSONL(r io.Reader, where string, emit func(any) error) error {

@@ -59,7 +59,7 @@ func TestReadItems(t *testing.T) {
 	}{
 		{"json", get, `{"Bucket":"b","Key":"items.json"}`, `{"InputType":"JSON"}`, `[{"a":1},{"a":2},"three",[4]]`, false},
 		{"json MaxItems", get, `{"Bucket":"b","Key":"items.json"}`, `{"InputType":"JSON","MaxItems":2}`, `[{"a":1},{"a":2}]`, false},
-		{"json not array", get, `{"Bucket":"b","Key":"obj.json"}`, `{"InputType":"JSON"}`, `s3://b/obj.json must hold a JSON array of items, found an object`, true},
+		{"json not array", get, `{"Bucket":"b","Key":"obj.json"}`, `{"InputType":"JSON"}`, `Attempting to map over non-iterable node.`, true},
 		{"json bad item", get, `{"Bucket":"b","Key":"bad.json"}`, `{"InputType":"JSON"}`, `s3://b/bad.json: item 1 is not valid JSON (offset 9): invalid character '}' looking for beginning of value`, true},
 		{"json trailing data", get, `{"Bucket":"b","Key":"trail.json"}`, `{"InputType":"JSON"}`, `s3://b/trail.json: unexpected data after the JSON array (offset 5)`, true},
 		{"jsonl", get, `{"Bucket":"b","Key":"items.jsonl"}`, `{"InputType":"JSONL"}`, `[{"a":1},{"a":2},3]`, false},
