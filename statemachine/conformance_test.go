@@ -25,28 +25,28 @@ import (
 // cases, 2026-11-23).
 var conformanceThresholds = map[string]float64{
 	"api":            0.833, // 5/6
-	"assign":         0.0,   // 0/29
+	"assign":         0.896, // 26/29
 	"base":           1.0,   // 19/19
-	"choice":         0.985, // 395/401
+	"choice":         1.0,   // 401/401
 	"comments":       1.0,   // 2/2
 	"context_object": 1.0,   // 6/6
 	"error_handling": 1.0,   // 15/15
-	"error_output":   0.0,   // 0/10
+	"error_output":   0.8,   // 8/10
 	"express":        1.0,   // 8/8
 	"intrinsic":      1.0,   // 105/105
-	"jsonata":        0.017, // 1/57
-	"jsonpath":       0.875, // 7/8
+	"jsonata":        1.0,   // 57/57
+	"jsonpath":       1.0,   // 8/8
 	"lambda":         1.0,   // 19/19
 	"logs_history":   1.0,   // 20/20
-	"map":            0.59,  // 39/66
+	"map":            0.924, // 61/66
 	"parallel":       1.0,   // 6/6
-	"query_language": 0.3,   // 3/10
+	"query_language": 1.0,   // 10/10
 	"retry_catch":    0.857, // 6/7
-	"scenarios":      0.0,   // 0/1
+	"scenarios":      1.0,   // 1/1
 	"sfn_nested":     0.75,  // 6/8
 	"timeouts":       1.0,   // 4/4
 	"validation":     1.0,   // 21/21
-	"wait":           0.772, // 17/22
+	"wait":           1.0,   // 22/22
 }
 
 // TestConformance replays the Step Functions conformance corpus (recorded

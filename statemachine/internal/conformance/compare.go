@@ -27,6 +27,21 @@ func (d *Diff) String() string {
 	if d.Msg != "" {
 		return path + ": " + d.Msg
 	}
+	ws, wok := d.Want.(string)
+	gs, gok := d.Got.(string)
+	if wok && gok && (len(ws) > 100 || len(gs) > 100) {
+		// Long strings: show where they start to differ.
+		i := 0
+		for i < len(ws) && i < len(gs) && ws[i] == gs[i] {
+			i++
+		}
+		from := max(0, i-30)
+		for from > 0 && from < len(ws) && ws[from]&0xC0 == 0x80 {
+			from--
+		}
+		return fmt.Sprintf("%s: strings differ at byte %d: want …%s got …%s", path, i,
+			Preview(ws[from:min(len(ws), i+60)]), Preview(gs[from:min(len(gs), i+60)]))
+	}
 	return fmt.Sprintf("%s: want %s got %s", path, Preview(d.Want), Preview(d.Got))
 }
 

@@ -208,40 +208,35 @@ func diffKind(d *Diff) string {
 }
 
 // parallelHistory compares a history the recording normalised with
-// SfnNoneRecursiveParallelTransformer: events with integer ids must match
-// the engine's event of the same id; events with id [0] (branch events,
-// sorted by the transformer) must each match a distinct other engine
-// event; the engine's history must end at the last recorded id.
+// SfnNoneRecursiveParallelTransformer: events with id [0] (branch events,
+// sorted by the transformer) must each match a distinct engine event
+// outside the kept ids; events with integer ids must match the engine's
+// event of the same id; the engine's history must end at the last
+// recorded id.
 func (cm *comparer) parallelHistory(want, got []any) *failure {
-	byID := map[string]any{}
-	for _, g := range got {
-		gm, _ := g.(map[string]any)
-		byID[fmt.Sprint(gm["id"])] = g
-	}
-	used := map[string]bool{}
-	var unordered []any
-	var lastID string
+	// Events with integer ids keep their place; the others (id [0]) are the
+	// branch events the recording sorted, matched as a multiset against the
+	// engine's events whose ids the recording did not keep.
+	var ordered, unordered []any
+	kept := map[string]bool{}
+	lastID := ""
 	for _, w := range want {
 		wm := w.(map[string]any)
 		if _, isList := wm["id"].([]any); isList {
 			unordered = append(unordered, w)
 			continue
 		}
-		id := fmt.Sprint(wm["id"])
-		lastID = id
-		g, ok := byID[id]
-		if !ok {
-			return failf(fmt.Sprintf("history: missing %v", wm["type"]), "history: no event with id %s (%v)", id, wm["type"])
-		}
-		used[id] = true
-		if f := cm.event(w, g); f != nil {
-			return f
-		}
+		ordered = append(ordered, w)
+		lastID = fmt.Sprint(wm["id"])
+		kept[lastID] = true
 	}
+	byID := map[string]any{}
 	var pool []map[string]any
 	for _, g := range got {
 		gm := g.(map[string]any)
-		if used[fmt.Sprint(gm["id"])] {
+		id := fmt.Sprint(gm["id"])
+		byID[id] = g
+		if kept[id] {
 			continue
 		}
 		c := map[string]any{}
@@ -264,7 +259,7 @@ func (cm *comparer) parallelHistory(want, got []any) *failure {
 		if !found {
 			wm := w.(map[string]any)
 			// Say what the closest candidate of the same type differs in.
-			hint := ""
+			hint := "; the engine has no unmatched event of that type"
 			for i, p := range pool {
 				if !taken[i] && p["type"] == wm["type"] {
 					hint = "; nearest: " + Compare(w, p, cm.opts).String()
@@ -272,7 +267,17 @@ func (cm *comparer) parallelHistory(want, got []any) *failure {
 				}
 			}
 			return failf(fmt.Sprintf("history(parallel): unmatched %v", wm["type"]),
-				"history (Parallel region, unordered): no engine event matches %v %s%s", wm["type"], Truncate(Preview(w), 160), hint)
+				"history (Parallel branch events, compared unordered): no engine event matches %v %s%s", wm["type"], Truncate(Preview(w), 160), hint)
+		}
+	}
+	for _, w := range ordered {
+		wm := w.(map[string]any)
+		g, ok := byID[fmt.Sprint(wm["id"])]
+		if !ok {
+			return failf(fmt.Sprintf("history: missing %v", wm["type"]), "history: no event with id %v (%v)", wm["id"], wm["type"])
+		}
+		if f := cm.event(w, g); f != nil {
+			return f
 		}
 	}
 	if n := fmt.Sprint(len(got)); n != lastID {

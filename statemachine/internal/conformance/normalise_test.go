@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -100,6 +101,8 @@ func TestCompare(t *testing.T) {
 		{`{"StartDate": "start-date"}`, `{"StartDate": "date"}`, loose, ""},
 		{`{"output": {"x": 1}}`, `{"output": "{\"x\": 1}"}`, &Options{DecodeStrings: true}, ""},
 		{`{"output": {"x": 1}}`, `{"output": "{\"x\": 1}"}`, nil, `.output: want {"x":1} got "{\"x\": 1}"`},
+		{`{"c": "` + strings.Repeat("a", 120) + `; Proxy: null)"}`, `{"c": "` + strings.Repeat("a", 120) + `"}`, nil,
+			`.c: strings differ at byte 120: want …"` + strings.Repeat("a", 30) + `; Proxy: null)" got …"` + strings.Repeat("a", 30) + `"`},
 	}
 	for _, tt := range tests {
 		d := Compare(mustDecode(t, tt.want), mustDecode(t, tt.got), tt.opts)
