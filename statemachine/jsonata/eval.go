@@ -82,20 +82,10 @@ func (e *Expr) eval(input any, vars map[string]any) (any, error) {
 	if a, ok := in.(*array); ok {
 		in = &array{items: []any{a}, seq: true, outer: true}
 	}
-	res, err := ev.eval(e.root, in, env)
-	if err != nil {
-		return nil, err
-	}
-	if a, ok := res.(*array); ok && a.seq {
-		// A top-level sequence reads as a plain array.
-		if len(a.items) == 0 {
-			return nil, nil
-		}
-		if len(a.items) == 1 && !a.keep {
-			return a.items[0], nil
-		}
-	}
-	return res, nil
+	// The root node's own sequence has collapsed already; sequences that
+	// reach here nested (a native function's result returned through a
+	// tail call) stay arrays, as in jsonata-js.
+	return ev.eval(e.root, in, env)
 }
 
 func (ev *evaluator) eval(n *node, input any, env *frame) (result any, err error) {

@@ -1014,9 +1014,15 @@ func fnSpread(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 	case nil:
 		return nil, nil
 	case *array:
+		// Appending to the initial empty sequence yields a plain array,
+		// as $append does.
 		out := seqOf(nil)
 		for _, it := range x.items {
 			r, _ := fnSpread(ev, []any{it}, nil, nil)
+			if r == nil {
+				continue
+			}
+			out.seq = false
 			out.items = flattenInto(out.items, r)
 		}
 		return out, nil

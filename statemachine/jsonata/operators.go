@@ -76,8 +76,10 @@ func (ev *evaluator) evalBinary(n *node, input any, env *frame) (any, error) {
 		}
 		return eq, nil
 	case "<", "<=", ">", ">=":
-		lok := lhs == nil || isString(lhs) || isNumber(lhs)
-		rok := rhs == nil || isString(rhs) || isNumber(rhs)
+		_, lnum := lhs.(float64)
+		_, rnum := rhs.(float64)
+		lok := lhs == nil || isString(lhs) || lnum
+		rok := rhs == nil || isString(rhs) || rnum
 		if !lok || !rok {
 			v := lhs
 			if lok {
