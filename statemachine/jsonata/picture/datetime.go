@@ -205,7 +205,7 @@ func FormatDateTime(millis int64, picture, timezone string) (string, error) {
 	if picture == "" {
 		picture = isoPicture
 	}
-	parts, err := parseDateTimePicture(picture)
+	parts, err := formatCache.get(picture, parseDateTimePicture)
 	if err != nil {
 		return "", err
 	}
@@ -402,63 +402,18 @@ func ParseDateTime(s, picture string) (millis int64, ok bool, err error) {
 // an undefined result; err is set for bad pictures and for pictures whose
 // components do not determine an instant (D3136).
 func ParseDateTimeAt(s, picture string, now int64) (millis int64, ok bool, err error) {
-	parts, err := parseDateTimePicture(picture)
+	dp, err := parserCache.get(picture, compileParser)
 	if err != nil {
 		return 0, false, err
 	}
-	present := map[byte]bool{}
-	for _, p := range parts {
-		if p.comp != 0 {
-			present[p.comp] = true
-		}
-	}
-	if present['W'] || present['w'] || present['X'] || present['x'] {
-		return 0, false, errorf("D3136", picture, "The date/time picture string is missing specifiers required to parse the timestamp")
-	}
-	if present['h'] {
-		present['H'] = true
-	}
-	order := []byte{'Y', 'M', 'D', 'H', 'm', 's', 'f'}
-	if present['d'] && !present['M'] && !present['D'] {
-		order = []byte{'Y', 'd', 'H', 'm', 's', 'f'}
-	}
-	first, last := -1, -1
-	for i, c := range order {
-		if present[c] {
-			if first < 0 {
-				first = i
-			}
-			last = i
-		}
-	}
-	if first < 0 {
+	if dp.rx == nil { // no date or time component at all
 		return 0, false, nil
 	}
-	for _, c := range order[first:last] {
-		if !present[c] {
-			return 0, false, errorf("D3136", picture, "The date/time picture string is missing specifiers required to parse the timestamp")
-		}
-	}
-
-	var re strings.Builder
-	re.WriteString("^")
-	for i, p := range parts {
-		if p.comp == 0 {
-			re.WriteString(regexp.QuoteMeta(p.literal))
-			continue
-		}
-		adjacent := i+1 < len(parts) && parts[i+1].comp != 0
-		re.WriteString("(" + p.parseRegexp(adjacent) + ")")
-	}
-	re.WriteString("$")
-	rx, err := regexp.Compile(re.String())
-	if err != nil {
-		return 0, false, errorf("D3136", picture, "The date/time picture string cannot be used for parsing: %v", err)
-	}
-	m := rx.FindStringSubmatch(s)
+	m := dp.rx.FindStringSubmatch(s)
 	if m == nil {
 		return 0, false, nil
 	}
+	parts, order, last := dp.parts, dp.order, dp.last
 
 	nowT := time.UnixMilli(now).UTC()
 	val := map[byte]int{
@@ -528,6 +483,76 @@ func ParseDateTimeAt(s, picture string, now int64) (millis int64, ok bool, err e
 		t = time.Date(val['Y'], time.Month(val['M']), val['D'], val['H'], val['m'], val['s'], val['f']*1e6, time.UTC)
 	}
 	return t.UnixMilli() - int64(offset)*60000, true, nil
+}
+
+var (
+	formatCache cache[[]dtPart]
+	parserCache cache[*dtParser]
+)
+
+// dtParser is a date/time picture prepared for parsing.
+type dtParser struct {
+	parts []dtPart
+	order []byte // components from the most significant down
+	last  int    // index in order of the least significant component given
+	rx    *regexp.Regexp
+}
+
+func compileParser(picture string) (*dtParser, error) {
+	parts, err := parseDateTimePicture(picture)
+	if err != nil {
+		return nil, err
+	}
+	present := map[byte]bool{}
+	for _, p := range parts {
+		if p.comp != 0 {
+			present[p.comp] = true
+		}
+	}
+	if present['W'] || present['w'] || present['X'] || present['x'] {
+		return nil, errorf("D3136", picture, "The date/time picture string is missing specifiers required to parse the timestamp")
+	}
+	if present['h'] {
+		present['H'] = true
+	}
+	order := []byte{'Y', 'M', 'D', 'H', 'm', 's', 'f'}
+	if present['d'] && !present['M'] && !present['D'] {
+		order = []byte{'Y', 'd', 'H', 'm', 's', 'f'}
+	}
+	first, last := -1, -1
+	for i, c := range order {
+		if present[c] {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	dp := &dtParser{parts: parts, order: order, last: last}
+	if first < 0 {
+		return dp, nil
+	}
+	for _, c := range order[first:last] {
+		if !present[c] {
+			return nil, errorf("D3136", picture, "The date/time picture string is missing specifiers required to parse the timestamp")
+		}
+	}
+	var re strings.Builder
+	re.WriteString("^")
+	for i, p := range parts {
+		if p.comp == 0 {
+			re.WriteString(regexp.QuoteMeta(p.literal))
+			continue
+		}
+		adjacent := i+1 < len(parts) && parts[i+1].comp != 0
+		re.WriteString("(" + p.parseRegexp(adjacent) + ")")
+	}
+	re.WriteString("$")
+	dp.rx, err = regexp.Compile(re.String())
+	if err != nil {
+		return nil, errorf("D3136", picture, "The date/time picture string cannot be used for parsing: %v", err)
+	}
+	return dp, nil
 }
 
 // lookupName returns the 1-based index of the name s matches in full or by

@@ -51,6 +51,8 @@ func digitZero(r rune) rune {
 	return start + (r-start)/10*10
 }
 
+var intCache cache[intFormat]
+
 // parseIntPicture parses a whole fn:format-integer picture: the primary
 // format token, optionally followed by ";" and a format modifier.
 func parseIntPicture(picture string) (intFormat, error) {
@@ -194,7 +196,7 @@ func (f *intFormat) render(n float64, pad int) string {
 // separators, roman numerals (I, i), alphabetic sequences (A, a) and
 // English words (W, w, Ww), with the ";o" ordinal modifier.
 func FormatInteger(v float64, picture string) (string, error) {
-	f, err := parseIntPicture(picture)
+	f, err := intCache.get(picture, parseIntPicture)
 	if err != nil {
 		return "", err
 	}
@@ -440,7 +442,7 @@ func parseWords(s string) float64 {
 // Like JSONata 2.0.6, text that does not match the picture gives NaN
 // (which JSONata shows as null), not an error; a bad picture is an error.
 func ParseInteger(s, picture string) (float64, error) {
-	f, err := parseIntPicture(picture)
+	f, err := intCache.get(picture, parseIntPicture)
 	if err != nil {
 		return 0, err
 	}

@@ -369,27 +369,47 @@ func gcd(a, b int) int {
 // $formatNumber does. A nil f means [DefaultDecimalFormat]. Rounding is
 // half to even on the shortest decimal form of v, as XPath 3.1 specifies.
 func FormatNumber(v float64, picture string, f *DecimalFormat) (string, error) {
-	if f == nil {
+	if f == nil || *f == DefaultDecimalFormat() {
 		d := DefaultDecimalFormat()
-		f = &d
+		pics, err := numberCache.get(picture, func(p string) ([]*subPicture, error) { return d.analysePicture(p) })
+		if err != nil {
+			return "", err
+		}
+		return d.format(v, pics), nil
 	}
+	pics, err := f.analysePicture(picture)
+	if err != nil {
+		return "", err
+	}
+	return f.format(v, pics), nil
+}
+
+var numberCache cache[[]*subPicture]
+
+// analysePicture splits a picture into its one or two sub-pictures and
+// analyses them.
+func (f *DecimalFormat) analysePicture(picture string) ([]*subPicture, error) {
 	subs := []string{picture}
 	if f.PatternSeparator != "" {
 		subs = strings.Split(picture, f.PatternSeparator)
 	}
 	if len(subs) > 2 {
-		return "", errorf("D3080", picture, "The picture string %q must contain at most two sub-pictures", picture)
+		return nil, errorf("D3080", picture, "The picture string %q must contain at most two sub-pictures", picture)
 	}
 	pics := make([]*subPicture, len(subs))
 	for i, s := range subs {
 		sp, err := f.analyse(s)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		pics[i] = sp
 	}
+	return pics, nil
+}
+
+func (f *DecimalFormat) format(v float64, pics []*subPicture) string {
 	if math.IsNaN(v) {
-		return f.NaN, nil
+		return f.NaN
 	}
 	sp := pics[0]
 	prefix := sp.prefix
@@ -402,7 +422,7 @@ func FormatNumber(v float64, picture string, f *DecimalFormat) (string, error) {
 		}
 	}
 	if math.IsInf(v, 0) {
-		return prefix + f.Infinity + sp.suffix, nil
+		return prefix + f.Infinity + sp.suffix
 	}
 	a := math.Abs(v)
 	if sp.percent {
@@ -478,7 +498,7 @@ func FormatNumber(v float64, picture string, f *DecimalFormat) (string, error) {
 		}
 	}
 	b.WriteString(sp.suffix)
-	return b.String(), nil
+	return b.String()
 }
 
 func isGroupPos(pos int, explicit []int, regular int) bool {
