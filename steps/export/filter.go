@@ -20,6 +20,7 @@ type Filter struct {
 	env     map[string]any
 	names   []string
 	types   []string
+	used    []int // header indices the expression can reference
 }
 
 // CompileFilter compiles where against the columns in header, typed by
@@ -48,6 +49,13 @@ func CompileFilter(where string, header []string, types map[string]string) (*Fil
 		return nil, invalid("/where", "%v", err)
 	}
 	f.program = prog
+	for i, h := range header {
+		// A column the expression text never mentions cannot be read by it
+		// (not even as $env["name"]), so it need not be parsed per row.
+		if strings.Contains(where, h) {
+			f.used = append(f.used, i)
+		}
+	}
 	return f, nil
 }
 
@@ -58,7 +66,8 @@ func (f *Filter) Keep(values []string) (bool, error) {
 	if f == nil {
 		return true, nil
 	}
-	for i, name := range f.names {
+	for _, i := range f.used {
+		name := f.names[i]
 		var raw string
 		if i < len(values) {
 			raw = values[i]

@@ -92,7 +92,7 @@ func Run(ctx context.Context, env *stepkit.Env, cache *planCache, in Input) (exp
 		idx[i] = indexOf(p.Header, c.Name)
 		outTypes[i] = req.Types[c.Name]
 	}
-	var typed []int // header indices of typed columns, checked when there is no filter
+	var typed []int // header indices of typed columns: a row whose typed field does not parse is rejected
 	for i, h := range p.Header {
 		if t := req.Types[h]; t != "" && t != export.TypeString {
 			typed = append(typed, i)
@@ -158,7 +158,7 @@ func Run(ctx context.Context, env *stepkit.Env, cache *planCache, in Input) (exp
 		}
 		res.RowsRead++
 		keep, ferr := filter.Keep(values)
-		if ferr == nil && filter == nil {
+		if ferr == nil {
 			for _, i := range typed {
 				if _, ferr = export.ParseValue(values[i], req.Types[p.Header[i]]); ferr != nil {
 					ferr = fmt.Errorf("column %q: %w", p.Header[i], ferr)
