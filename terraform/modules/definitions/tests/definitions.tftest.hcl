@@ -41,12 +41,13 @@ run "every_task_resource_is_allowed" {
   }
   assert {
     # lambda:invoke integrations name their function in Parameters/Arguments:
-    # each must be one of our functions.
+    # each must be one of our functions, and the role must allow invoking it.
     condition = alltrue([
       for f in flatten(regexall("\"FunctionName\"\\s*:\\s*\"([^\"]+)\"", output.definition)) :
       contains(values(output.function_arns), f)
+      && contains(flatten([for s in jsondecode(output.state_machine_policy).Statement : s.Resource if contains(flatten([s.Action]), "lambda:InvokeFunction")]), f)
     ])
-    error_message = "a lambda:invoke FunctionName is not one of the deployed step functions"
+    error_message = "a lambda:invoke FunctionName is not a deployed step function the state machine role may invoke"
   }
   assert {
     condition     = length(regexall("\"FunctionName\\.\\$\"", output.definition)) == 0
