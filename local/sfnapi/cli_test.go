@@ -1,0 +1,87 @@
+package sfnapi
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestAWSCLI drives the API with the real AWS CLI: list-state-machines,
+// start-execution, describe-execution, get-execution-history,
+// send-task-success.
+func TestAWSCLI(t *testing.T) {
+	awsPath, err := exec.LookPath("aws")
+	if err != nil {
+		t.Skip("SKIPPED: the AWS CLI (`aws`) is not on PATH; install it (pip install awscli) to run the CLI compatibility test")
+	}
+	e := newEnv(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "config"), []byte("[default]\nregion = eu-west-3\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "credentials"), []byte("[default]\naws_access_key_id = AKIDLOCAL\naws_secret_access_key = secret\n"), 0o600)
+	env := []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
+		"AWS_CONFIG_FILE=" + filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=",
+	}
+	for _, k := range []string{"PYENV_ROOT", "PYENV_VERSION", "PYTHONPATH", "VIRTUAL_ENV"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	aws := func(args ...string) map[string]any {
+		t.Helper()
+		cmd := exec.Command(awsPath, append([]string{"stepfunctions", "--endpoint-url", e.url, "--output", "json"}, args...)...)
+		cmd.Env = env // AWS_CA_BUNDLE and real credentials deliberately absent
+		out, err := cmd.Output()
+		if err != nil {
+			stderr := ""
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = string(ee.Stderr)
+			}
+			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stderr)
+		}
+		var m map[string]any
+		if len(strings.TrimSpace(string(out))) > 0 {
+			if err := json.Unmarshal(out, &m); err != nil {
+				t.Fatalf("aws %s: output %q: %v", args[0], out, err)
+			}
+		}
+		return m
+	}
+
+	sm, err := e.eng.CreateStateMachine(ctx, statemachineInput("cli", approvalMachine))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := aws("list-state-machines")
+	if sms, _ := list["stateMachines"].([]any); len(sms) != 1 || sms[0].(map[string]any)["name"] != "cli" {
+		t.Fatalf("list-state-machines = %v", list)
+	}
+	start := aws("start-execution", "--state-machine-arn", sm.Arn, "--name", "cli-run", "--input", `{"N":1}`)
+	arn, _ := start["executionArn"].(string)
+	if !strings.HasSuffix(arn, ":execution:cli:cli-run") {
+		t.Fatalf("start-execution = %v", start)
+	}
+	token := <-e.tokens
+	if d := aws("describe-execution", "--execution-arn", arn); d["status"] != "RUNNING" {
+		t.Errorf("describe-execution = %v", d)
+	}
+	h := aws("get-execution-history", "--execution-arn", arn)
+	if evs, _ := h["events"].([]any); len(evs) < 3 || evs[0].(map[string]any)["type"] != "ExecutionStarted" {
+		t.Errorf("get-execution-history = %v", h)
+	}
+	aws("send-task-success", "--task-token", token, "--task-output", `{"ok":true}`)
+	if _, err := e.eng.WaitExecution(ctx, arn); err != nil {
+		t.Fatal(err)
+	}
+	d := aws("describe-execution", "--execution-arn", arn)
+	if d["status"] != "SUCCEEDED" || !strings.Contains(d["output"].(string), `"approval":{"ok":true}`) {
+		t.Errorf("describe-execution after success = %v", d)
+	}
+}

@@ -1,0 +1,160 @@
+package sfnapi
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/stepwise-dev/stepwise/statemachine"
+)
+
+func updateDate(sm *statemachine.StateMachine) time.Time {
+	if sm.UpdateDate.IsZero() {
+		return sm.CreationDate
+	}
+	return sm.UpdateDate
+}
+
+type countsOut struct {
+	Pending               int64 `json:"pending"`
+	Running               int64 `json:"running"`
+	Succeeded             int64 `json:"succeeded"`
+	Failed                int64 `json:"failed"`
+	TimedOut              int64 `json:"timedOut"`
+	Aborted               int64 `json:"aborted"`
+	Total                 int64 `json:"total"`
+	ResultsWritten        int64 `json:"resultsWritten"`
+	FailuresNotRedrivable int64 `json:"failuresNotRedrivable"`
+	PendingRedrive        int64 `json:"pendingRedrive"`
+}
+
+func counts(c statemachine.MapRunCounts) countsOut {
+	return countsOut{c.Pending, c.Running, c.Succeeded, c.Failed, c.TimedOut, c.Aborted, c.Total,
+		c.ResultsWritten, c.FailuresNotRedrivable, c.PendingRedrive}
+}
+
+type mapRunDescription struct {
+	MapRunArn                  string    `json:"mapRunArn"`
+	ExecutionArn               string    `json:"executionArn"`
+	Status                     string    `json:"status"`
+	StartDate                  epoch     `json:"startDate"`
+	StopDate                   *epoch    `json:"stopDate,omitempty"`
+	MaxConcurrency             int       `json:"maxConcurrency"`
+	ToleratedFailurePercentage float64   `json:"toleratedFailurePercentage"`
+	ToleratedFailureCount      int64     `json:"toleratedFailureCount"`
+	ItemCounts                 countsOut `json:"itemCounts"`
+	ExecutionCounts            countsOut `json:"executionCounts"`
+	RedriveCount               int       `json:"redriveCount"`
+	RedriveDate                *epoch    `json:"redriveDate,omitempty"`
+}
+
+func mapRunOut(mr *statemachine.MapRun) mapRunDescription {
+	return mapRunDescription{
+		MapRunArn: mr.MapRunArn, ExecutionArn: mr.ExecutionArn, Status: mr.Status,
+		StartDate: epoch(mr.StartDate), StopDate: epochPtr(mr.StopDate), MaxConcurrency: mr.MaxConcurrency,
+		ToleratedFailurePercentage: mr.ToleratedFailurePercentage, ToleratedFailureCount: mr.ToleratedFailureCount,
+		ItemCounts: counts(mr.ItemCounts), ExecutionCounts: counts(mr.ExecutionCounts),
+		RedriveCount: mr.RedriveCount, RedriveDate: epochPtr(mr.RedriveDate),
+	}
+}
+
+type mapRunItem struct {
+	ExecutionArn    string `json:"executionArn"`
+	MapRunArn       string `json:"mapRunArn"`
+	StateMachineArn string `json:"stateMachineArn"`
+	StartDate       epoch  `json:"startDate"`
+	StopDate        *epoch `json:"stopDate,omitempty"`
+}
+
+// mapRunListItem: the stateMachineArn of a map run is that of its child
+// executions, <machine>/<label>, derived from the map run ARN as AWS does.
+func mapRunListItem(mr *statemachine.MapRun) mapRunItem {
+	return mapRunItem{ExecutionArn: mr.ExecutionArn, MapRunArn: mr.MapRunArn, StateMachineArn: mapRunStateMachine(mr.MapRunArn),
+		StartDate: epoch(mr.StartDate), StopDate: epochPtr(mr.StopDate)}
+}
+
+// mapRunStateMachine turns arn:...:mapRun:<sm>/<label>:<uuid> into
+// arn:...:stateMachine:<sm>/<label>.
+func mapRunStateMachine(mapRunArn string) string {
+	const marker = ":mapRun:"
+	i := strings.Index(mapRunArn, marker)
+	if i < 0 {
+		return ""
+	}
+	rest := mapRunArn[i+len(marker):]
+	if j := strings.LastIndex(rest, ":"); j >= 0 {
+		rest = rest[:j]
+	}
+	return mapRunArn[:i] + ":stateMachine:" + rest
+}
+
+// TestState.
+
+type testStateIn struct {
+	Definition      *string `json:"definition"`
+	RoleArn         *string `json:"roleArn"`
+	Input           *string `json:"input"`
+	InspectionLevel *string `json:"inspectionLevel"`
+	RevealSecrets   bool    `json:"revealSecrets"`
+	Variables       *string `json:"variables"`
+	StateName       *string `json:"stateName"`
+	Mock            *struct {
+		Result      *string `json:"result"`
+		ErrorOutput *struct {
+			Error *string `json:"error"`
+			Cause *string `json:"cause"`
+		} `json:"errorOutput"`
+		FieldValidationMode *string `json:"fieldValidationMode"`
+	} `json:"mock"`
+}
+
+func (h *Handler) testState(ctx context.Context, in *testStateIn) (any, error) {
+	var v validator
+	v.required("definition", in.Definition != nil)
+	v.length("definition", in.Definition, 1, 1048576)
+	v.length("roleArn", in.RoleArn, 1, 256)
+	v.length("input", in.Input, 0, 262144)
+	v.length("variables", in.Variables, 0, 262144)
+	v.length("stateName", in.StateName, 1, 80)
+	v.enum("inspectionLevel", in.InspectionLevel, "INFO", "DEBUG", "TRACE")
+	if in.Mock != nil {
+		v.length("mock.result", in.Mock.Result, 0, 262144)
+		v.enum("mock.fieldValidationMode", in.Mock.FieldValidationMode, "STRICT", "PRESENT", "NONE")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	ti := statemachine.TestStateInput{
+		Definition: *in.Definition, RoleArn: deref(in.RoleArn, ""), Input: deref(in.Input, "{}"),
+		InspectionLevel: deref(in.InspectionLevel, "INFO"), RevealSecrets: in.RevealSecrets,
+		Variables: deref(in.Variables, ""), StateName: deref(in.StateName, ""),
+	}
+	if m := in.Mock; m != nil {
+		ti.Mock = &statemachine.TestStateMock{Result: deref(m.Result, "")}
+		if m.ErrorOutput != nil {
+			ti.Mock.ErrorOutput = &statemachine.TestStateMockError{Error: deref(m.ErrorOutput.Error, ""), Cause: deref(m.ErrorOutput.Cause, "")}
+		}
+	}
+	out, err := h.eng.TestState(ctx, ti)
+	if err != nil {
+		return nil, err
+	}
+	res := struct {
+		Output         *string `json:"output,omitempty"`
+		Error          *string `json:"error,omitempty"`
+		Cause          *string `json:"cause,omitempty"`
+		NextState      *string `json:"nextState,omitempty"`
+		Status         string  `json:"status"`
+		InspectionData any     `json:"inspectionData,omitempty"`
+	}{Status: out.Status, InspectionData: out.InspectionData}
+	for _, f := range []struct {
+		dst **string
+		v   string
+	}{{&res.Output, out.Output}, {&res.Error, out.Error}, {&res.Cause, out.Cause}, {&res.NextState, out.NextState}} {
+		if f.v != "" {
+			s := f.v
+			*f.dst = &s
+		}
+	}
+	return res, nil
+}

@@ -1,0 +1,200 @@
+// Package sfnapi serves the AWS Step Functions API over a
+// [statemachine.Engine], so that aws-sdk-go-v2's service/sfn client, the AWS
+// CLI and boto3 work against the local stack unchanged: AWS JSON 1.0
+// (POST /, X-Amz-Target: AWSStepFunctions.<Operation>,
+// Content-Type: application/x-amz-json-1.0), AWS's field names, epoch-second
+// timestamps and AWS's error shapes ({"__type":"...#Code","message":...},
+// HTTP 400).
+//
+// SigV4 Authorization headers are accepted and not verified; any region and
+// account id work. Malformed requests get SerializationException or
+// ValidationException, never a crash.
+//
+// It is not a Step Functions implementation: all semantics live in the
+// engine; this package only translates the wire protocol. Activities,
+// versions, aliases, tags and logging configuration are not served (their
+// operations answer UnknownOperationException or accept and ignore the
+// settings, as noted on each).
+//
+// AWS SDKs send StartSyncExecution and TestState to a "sync-" host prefix;
+// against a local endpoint that prefix must be disabled, see [ClientOptions].
+package sfnapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/stepwise-dev/stepwise/statemachine"
+)
+
+// maxBody bounds a request body. Definitions are at most 1 MiB and inputs
+// 256 KiB; this leaves room for JSON escaping.
+const maxBody = 4 << 20
+
+// targetPrefix is the service prefix of X-Amz-Target.
+const targetPrefix = "AWSStepFunctions."
+
+// Options configures [NewHandler].
+type Options struct {
+	// Logger receives one line per failed request; nil discards.
+	Logger *slog.Logger
+}
+
+// Handler is the HTTP handler of the Step Functions API. It is safe for
+// concurrent use.
+type Handler struct {
+	eng *statemachine.Engine
+	log *slog.Logger
+	ops map[string]func(ctx context.Context, body []byte) (any, error)
+}
+
+// NewHandler returns the API handler over eng.
+func NewHandler(eng *statemachine.Engine, opts Options) *Handler {
+	h := &Handler{eng: eng, log: opts.Logger}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.ops = h.operations()
+	return h
+}
+
+// ServeHTTP implements [http.Handler].
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	requestID := newRequestID()
+	w.Header().Set("x-amzn-RequestId", requestID)
+	out, err := h.serve(r)
+	if err != nil {
+		h.writeError(w, r, requestID, err)
+		return
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		h.writeError(w, r, requestID, fmt.Errorf("encode response: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+}
+
+func (h *Handler) serve(r *http.Request) (out any, err error) {
+	defer func() {
+		// A bug in one operation must not take the server down.
+		if v := recover(); v != nil {
+			out, err = nil, &internalError{fmt.Sprintf("panic: %v", v)}
+		}
+	}()
+	if r.Method != http.MethodPost {
+		return nil, &apiError{Code: "UnknownOperationException", Status: http.StatusNotFound, Message: "the Step Functions API accepts only POST requests"}
+	}
+	target := r.Header.Get("X-Amz-Target")
+	op, ok := strings.CutPrefix(target, targetPrefix)
+	fn := h.ops[op]
+	if !ok || fn == nil {
+		return nil, &apiError{Code: "UnknownOperationException", Message: fmt.Sprintf("unknown operation %q", target)}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, &apiError{Code: "ValidationException", Message: fmt.Sprintf("request body exceeds %d bytes", maxBody)}
+		}
+		return nil, &apiError{Code: "SerializationException", Message: "read request body: " + err.Error()}
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	return fn(r.Context(), body)
+}
+
+// apiError is an error answered with AWS's error shape.
+type apiError struct {
+	Code    string
+	Message string
+	Status  int // 0: 400
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+// internalError is an unexpected failure: HTTP 500, which SDKs retry.
+type internalError struct{ msg string }
+
+func (e *internalError) Error() string { return e.msg }
+
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, requestID string, err error) {
+	code, msg, status := "InternalFailure", err.Error(), http.StatusInternalServerError
+	var ae *apiError
+	var ee *statemachine.APIError
+	switch {
+	case errors.As(err, &ae):
+		code, msg, status = ae.Code, ae.Message, ae.Status
+		if status == 0 {
+			status = http.StatusBadRequest
+		}
+	case errors.As(err, &ee):
+		code, msg, status = ee.Code, ee.Message, http.StatusBadRequest
+	}
+	h.log.Info("sfnapi: request failed", "target", r.Header.Get("X-Amz-Target"), "code", code, "message", msg, "requestId", requestID)
+	b, _ := json.Marshal(struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}{"com.amazonaws.states#" + code, msg})
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("X-Amzn-ErrorType", code)
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// decode unmarshals a request body into v. JSON syntax and type errors are
+// SerializationExceptions naming the member, as AWS answers them.
+func decode(body []byte, v any) error {
+	err := json.Unmarshal(body, v)
+	if err == nil {
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			return &apiError{Code: "SerializationException", Message: fmt.Sprintf("the request body must be a JSON object, not %s", te.Value)}
+		}
+		return &apiError{Code: "SerializationException", Message: fmt.Sprintf("member %q must be %s, not %s", field, jsonKind(te.Type.Kind().String()), te.Value)}
+	case errors.As(err, &se):
+		return &apiError{Code: "SerializationException", Message: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, err)}
+	}
+	return &apiError{Code: "SerializationException", Message: err.Error()}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string", "ptr":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "int", "int32", "int64":
+		return "an integer"
+	case "slice":
+		return "a list"
+	case "struct", "map":
+		return "an object"
+	}
+	return goKind
+}
+
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}

@@ -1,0 +1,333 @@
+// Package stack assembles the local Stepwise stack in one process: the
+// durable store, the ASL engine, the local Lambda runtime, the embedded S3
+// server, the Step Functions API on 127.0.0.1 and the S3 trigger, with the
+// export workflow deployed exactly as Terraform deploys it (same ASL file,
+// same placeholder values, same names).
+//
+// A running stack announces its endpoints in <DataDir>/endpoints.json; a
+// second process that tries to [Open] the same data directory gets an
+// [*AlreadyRunningError] carrying them, so it can use the running server
+// instead (see also [ReadEndpoints]).
+//
+// It is for `runner up`, tests and benchmarks. It is not a general AWS
+// emulator: only the services and operations Stepwise uses are there.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	lambdalocal "github.com/stepwise-dev/stepwise/local/lambda"
+	locals3 "github.com/stepwise-dev/stepwise/local/s3"
+	"github.com/stepwise-dev/stepwise/local/s3/s3store"
+	"github.com/stepwise-dev/stepwise/local/sfnapi"
+	"github.com/stepwise-dev/stepwise/local/store"
+	"github.com/stepwise-dev/stepwise/statemachine"
+)
+
+// Files inside [Options].Repo that the stack reads: the same files
+// Terraform reads.
+const (
+	StepsFile       = "steps/steps.json"
+	DefinitionFile  = "statemachine/export.asl.json"
+	TriggerFile     = "statemachine/export.trigger.json"
+	TriggerInput    = "statemachine/export.trigger-input.json"
+	DefaultDataDir  = ".stepwise"
+	DefaultPrefix   = "stepwise"
+	DefaultBucket   = "stepwise"
+	DefaultRegion   = "us-east-1"
+	DefaultAccount  = "123456789012"
+	stateDirName    = "state"
+	s3DirName       = "s3"
+	defaultAPIAddr  = "127.0.0.1:0"
+	shutdownTimeout = 5 * time.Second
+)
+
+// Options configures [Open]. The zero value runs everything in-memory-free
+// defaults: data in .stepwise, free ports on 127.0.0.1, files read from the
+// current directory (the repository root).
+type Options struct {
+	// DataDir holds the store, the S3 data and endpoints.json; default
+	// ".stepwise".
+	DataDir string
+	// Addr is the Step Functions API listen address; default a free port on
+	// 127.0.0.1.
+	Addr string
+	// S3Addr is the S3 listen address; default a free port on 127.0.0.1.
+	S3Addr string
+	// S3TLS serves S3 over HTTPS with a self-signed certificate.
+	S3TLS bool
+	// NoS3 runs without the S3 server (and so without the trigger and
+	// Distributed Map ItemReader/ResultWriter).
+	NoS3 bool
+	// Region and AccountID appear in every ARN; defaults us-east-1 and
+	// 123456789012.
+	Region, AccountID string
+	// Prefix is Terraform's name_prefix: functions are <Prefix>-<step>, the
+	// workflow <Prefix>-export; default "stepwise".
+	Prefix string
+	// Bucket fills ${BucketName} in the workflow and is created in the
+	// local S3; default "stepwise".
+	Bucket string
+	// Repo is where steps/steps.json and statemachine/*.json are read from;
+	// default os.DirFS(".").
+	Repo fs.FS
+	// Steps maps step (handler) names to in-process aws-lambda-go handler
+	// funcs. Steps not in it run in process mode with BootstrapPath.
+	Steps map[string]any
+	// BootstrapPath is the Lambda bootstrap binary for process mode.
+	BootstrapPath string
+	// ExtraFunctions are served in addition to the steps of steps.json
+	// (tests and benchmarks); their handlers go in Steps.
+	ExtraFunctions []lambdalocal.Function
+	// NoDeploy skips deploying the export workflow (for tests that bring
+	// their own machines, or before export.asl.json exists).
+	NoDeploy bool
+	// NoTrigger skips the S3 trigger.
+	NoTrigger bool
+	// Clock is the engine's clock; nil means real time.
+	Clock statemachine.Clock
+	// NoSync turns off fsync in the store: faster, not crash-safe. For
+	// benchmarks that measure something else.
+	NoSync bool
+	// Logger receives the stack's logs; nil discards them.
+	Logger *slog.Logger
+	// LambdaOutput receives bootstrap processes' output; nil discards it.
+	LambdaOutput io.Writer
+}
+
+// Stack is a running local stack.
+type Stack struct {
+	// Engine is the running engine, for in-process callers.
+	Engine *statemachine.Engine
+	// Endpoints are the stack's addresses, as written to endpoints.json.
+	Endpoints Endpoints
+
+	dataDir string
+	log     *slog.Logger
+	store   *store.Store
+	lambda  *lambdalocal.Runtime
+	s3      *locals3.Server
+	srv     *http.Server
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closers []func() error
+	once    sync.Once
+	err     error
+
+	wroteEndpoints bool
+}
+
+// AlreadyRunningError is returned by [Open] when another process serves the
+// data directory.
+type AlreadyRunningError struct {
+	DataDir   string
+	Endpoints *Endpoints // nil if the other process has not announced them
+}
+
+// Error implements error.
+func (e *AlreadyRunningError) Error() string {
+	if e.Endpoints == nil {
+		return fmt.Sprintf("stack: %s is in use by another Stepwise process", e.DataDir)
+	}
+	return fmt.Sprintf("stack: %s is in use by Stepwise process %d; use its Step Functions API at %s",
+		e.DataDir, e.Endpoints.PID, e.Endpoints.StepFunctions)
+}
+
+// Open starts the stack. ctx bounds the start-up only. On error everything
+// already started is stopped again.
+func Open(ctx context.Context, opts Options) (st *Stack, err error) {
+	opts.defaults()
+	dataDir, err := filepath.Abs(opts.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("stack: %w", err)
+	}
+	st = &Stack{dataDir: dataDir, log: opts.Logger}
+	started := st
+	defer func() {
+		if err != nil {
+			started.Close()
+			st = nil
+		}
+	}()
+
+	// 1. The store: it also takes the data directory's lock.
+	db, err := store.Open(filepath.Join(dataDir, stateDirName), store.Options{NoSync: opts.NoSync})
+	if errors.Is(err, store.ErrLocked) {
+		ep, _ := ReadEndpoints(dataDir)
+		return nil, &AlreadyRunningError{DataDir: dataDir, Endpoints: ep}
+	}
+	if err != nil {
+		return nil, err
+	}
+	st.store = db
+	st.closers = append(st.closers, db.Close)
+	os.Remove(filepath.Join(dataDir, EndpointsFile)) // stale, from a killed run
+
+	steps, err := readSteps(opts.Repo)
+	if err != nil {
+		return nil, err
+	}
+
+	// 2. S3.
+	var objects statemachine.ObjectStore
+	var lambdaEnv []string
+	st.Endpoints = Endpoints{Region: opts.Region, AccountID: opts.AccountID, PID: os.Getpid()}
+	if !opts.NoS3 {
+		srv, err := locals3.Start(ctx, locals3.Options{
+			Dir: filepath.Join(dataDir, s3DirName), Addr: opts.S3Addr, TLS: opts.S3TLS,
+			Region: opts.Region, Account: opts.AccountID, DisableEvents: opts.NoTrigger,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("stack: start S3: %w", err)
+		}
+		st.s3 = srv
+		st.closers = append(st.closers, srv.Close)
+		client, err := srv.NewClient(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := ensureBucket(ctx, client, opts.Bucket); err != nil {
+			return nil, err
+		}
+		objects = s3store.New(client)
+		lambdaEnv = srv.Env()
+		ak, sk := srv.Credentials()
+		st.Endpoints.S3, st.Endpoints.S3AccessKey, st.Endpoints.S3SecretKey = srv.Endpoint(), ak, sk
+		st.Endpoints.S3CACert = srv.CACertFile()
+		st.Endpoints.Bucket = opts.Bucket
+	}
+
+	// 3. Lambda. Without a bootstrap, only steps with an in-process
+	// handler exist; invoking another is Lambda.ResourceNotFoundException.
+	var fns []lambdalocal.Function
+	for _, f := range steps.Functions(opts.Prefix) {
+		if _, ok := opts.Steps[f.Handler]; ok || opts.BootstrapPath != "" {
+			fns = append(fns, f)
+		} else {
+			opts.Logger.Warn("stack: step has no in-process handler and no bootstrap was given; it is not served", "step", f.Handler)
+		}
+	}
+	rt, err := lambdalocal.New(lambdalocal.Options{
+		Region: opts.Region, AccountID: opts.AccountID,
+		Functions: append(fns, opts.ExtraFunctions...), Handlers: opts.Steps, Bootstrap: opts.BootstrapPath,
+		Env: append(lambdaEnv, "STEPWISE_BUCKET="+opts.Bucket), Output: opts.LambdaOutput,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stack: %w", err)
+	}
+	st.lambda = rt
+	st.closers = append(st.closers, rt.Close)
+
+	// 4. The engine: resumes RUNNING executions from the store.
+	eng, err := statemachine.New(statemachine.Options{
+		Clock: opts.Clock, Lambda: rt, Objects: objects, Store: db,
+		Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stack: start engine: %w", err)
+	}
+	st.Engine = eng
+	st.closers = append(st.closers, eng.Close)
+
+	// 5. The export workflow, rendered as Terraform renders it.
+	if !opts.NoDeploy {
+		arn, err := deploy(ctx, eng, opts, steps)
+		if err != nil {
+			return nil, err
+		}
+		st.Endpoints.StateMachineArn = arn
+	}
+
+	// 6. The Step Functions API.
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("stack: Step Functions API: %w", err)
+	}
+	st.srv = &http.Server{Handler: sfnapi.NewHandler(eng, sfnapi.Options{Logger: opts.Logger}), ReadHeaderTimeout: 10 * time.Second}
+	st.wg.Go(func() { st.srv.Serve(ln) })
+	st.Endpoints.StepFunctions = "http://" + ln.Addr().String()
+
+	// 7. The trigger.
+	runCtx, cancel := context.WithCancel(context.Background())
+	st.cancel = cancel
+	if st.s3 != nil && !opts.NoTrigger && st.Endpoints.StateMachineArn != "" {
+		tr, err := newTrigger(opts, eng, st.Endpoints.StateMachineArn)
+		if err != nil {
+			return nil, err
+		}
+		st.wg.Go(func() { tr.Serve(runCtx, st.s3.Events()) })
+	}
+
+	if err := writeEndpoints(dataDir, &st.Endpoints); err != nil {
+		return nil, err
+	}
+	st.wroteEndpoints = true
+	return st, nil
+}
+
+func (o *Options) defaults() {
+	if o.DataDir == "" {
+		o.DataDir = DefaultDataDir
+	}
+	if o.Addr == "" {
+		o.Addr = defaultAPIAddr
+	}
+	if o.Region == "" {
+		o.Region = DefaultRegion
+	}
+	if o.AccountID == "" {
+		o.AccountID = DefaultAccount
+	}
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix
+	}
+	if o.Bucket == "" {
+		o.Bucket = DefaultBucket
+	}
+	if o.Repo == nil {
+		o.Repo = os.DirFS(".")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// DataDir returns the stack's absolute data directory.
+func (s *Stack) DataDir() string { return s.dataDir }
+
+// Close stops the API server, the trigger, the engine (running executions
+// stay RUNNING in the store and resume on the next Open), Lambda instances
+// and S3, then releases the data directory.
+func (s *Stack) Close() error {
+	s.once.Do(func() {
+		if s.wroteEndpoints {
+			os.Remove(filepath.Join(s.dataDir, EndpointsFile))
+		}
+		if s.srv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			s.srv.Shutdown(ctx)
+			cancel()
+		}
+		if s.cancel != nil {
+			s.cancel()
+		}
+		s.wg.Wait()
+		for i := len(s.closers) - 1; i >= 0; i-- {
+			if err := s.closers[i](); err != nil && s.err == nil {
+				s.err = err
+			}
+		}
+	})
+	return s.err
+}
