@@ -305,7 +305,7 @@ func (cm *comparer) describe(what string, raw json.RawMessage, got map[string]an
 	keys := sortedKeys(want)
 	for _, k := range keys {
 		switch k {
-		case "ResponseMetadata", "billingDetails", "redriveStatusReason":
+		case "ResponseMetadata", "billingDetails":
 			continue
 		}
 		gv, ok := g[k]

@@ -180,6 +180,7 @@ func replayDriver(c *Case) func(Env) (Driver, error) {
 					e.Name, _ = m["name"].(string)
 					e.Input = text(mustJSON(m["input"]))
 					e.RedriveStatus, _ = m["redriveStatus"].(string)
+					e.RedriveStatusReason, _ = m["redriveStatusReason"].(string)
 				}
 				return e, nil
 			},
