@@ -2,6 +2,7 @@ package statemachine
 
 import (
 	"container/heap"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -26,6 +27,9 @@ type VirtualClock struct {
 	timers  timerHeap
 	seq     int64
 	auto    bool
+	wake    chan struct{}
+	stop    chan struct{}
+	changes uint64
 	changed chan struct{} // closed and replaced whenever the timer set changes
 }
 
@@ -78,31 +82,18 @@ func (c *VirtualClock) After(d time.Duration) <-chan time.Time {
 	heap.Push(&c.timers, &vtimer{at: c.now.Add(d), seq: c.seq, ch: ch})
 	c.notify()
 	if c.auto {
-		c.fireEarliest()
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
 	}
 	return ch
 }
 
 func (c *VirtualClock) notify() {
+	c.changes++
 	close(c.changed)
 	c.changed = make(chan struct{})
-}
-
-// fireEarliest moves the clock to the earliest timer and fires every timer
-// due at that instant. The caller holds c.mu.
-func (c *VirtualClock) fireEarliest() {
-	if len(c.timers) == 0 {
-		return
-	}
-	at := c.timers[0].at
-	if at.After(c.now) {
-		c.now = at
-	}
-	for len(c.timers) > 0 && !c.timers[0].at.After(c.now) {
-		t := heap.Pop(&c.timers).(*vtimer)
-		t.ch <- c.now
-	}
-	c.notify()
 }
 
 // Advance moves the clock forward by d and fires every timer that falls due.
@@ -117,15 +108,66 @@ func (c *VirtualClock) Advance(d time.Duration) {
 	c.notify()
 }
 
-// SetAuto switches auto-advance mode: while on, every new timer makes the
-// clock jump to the earliest pending deadline at once, so a 60-second Wait
-// costs nothing. Turning it on fires pending timers the same way.
+// SetAuto switches auto-advance mode: while on, a background goroutine
+// waits until no new timer has been registered for a few scheduler rounds
+// and then jumps the clock to the earliest pending deadline, so a 60-second
+// Wait costs nothing while timers still fire in deadline order.
 func (c *VirtualClock) SetAuto(on bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if on == c.auto {
+		return
+	}
 	c.auto = on
-	for on && len(c.timers) > 0 {
-		c.fireEarliest()
+	if !on {
+		close(c.stop)
+		return
+	}
+	c.wake = make(chan struct{}, 1)
+	c.stop = make(chan struct{})
+	go c.autoLoop(c.wake, c.stop)
+	c.wake <- struct{}{}
+}
+
+func (c *VirtualClock) autoLoop(wake, stop chan struct{}) {
+	for {
+		select {
+		case <-stop:
+			return
+		case <-wake:
+		}
+		for {
+			for settled := 0; settled < 50; {
+				c.mu.Lock()
+				before := c.changes
+				c.mu.Unlock()
+				runtime.Gosched()
+				c.mu.Lock()
+				if c.changes == before {
+					settled++
+				} else {
+					settled = 0
+				}
+				c.mu.Unlock()
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+			c.mu.Lock()
+			if len(c.timers) == 0 {
+				c.mu.Unlock()
+				break
+			}
+			t := heap.Pop(&c.timers).(*vtimer)
+			if t.at.After(c.now) {
+				c.now = t.at
+			}
+			t.ch <- c.now
+			c.notify()
+			c.mu.Unlock()
+		}
 	}
 }
 

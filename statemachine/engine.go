@@ -76,10 +76,18 @@ func New(opts Options) (*Engine, error) {
 	}
 	if opts.Rand == nil {
 		opts.Rand = mrand.Float64
+	} else {
+		opts.Rand = lockedRand(opts.Rand)
 	}
 	if opts.NewUUID == nil {
 		opts.NewUUID = randomUUID
+	} else {
+		// Callers' generators need not be safe for concurrent use.
+		var mu sync.Mutex
+		gen := opts.NewUUID
+		opts.NewUUID = func() string { mu.Lock(); defer mu.Unlock(); return gen() }
 	}
+
 	e := &Engine{
 		opts:     opts,
 		clock:    opts.Clock,
@@ -110,6 +118,11 @@ func (e *Engine) Close() error {
 	e.cancel()
 	e.wg.Wait()
 	return nil
+}
+
+func lockedRand(rnd func() float64) func() float64 {
+	var mu sync.Mutex
+	return func() float64 { mu.Lock(); defer mu.Unlock(); return rnd() }
 }
 
 func randomUUID() string {

@@ -1,6 +1,7 @@
 package statemachine
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -32,10 +33,13 @@ func (ev HistoryEvent) MarshalJSON() ([]byte, error) {
 	b = append(b, `,"previousEventId":`...)
 	b = strconv.AppendInt(b, ev.PreviousEventID, 10)
 	if ev.Details != nil {
-		d, err := json.Marshal(ev.Details)
-		if err != nil {
+		var buf jsonBuf
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(ev.Details); err != nil {
 			return nil, err
 		}
+		d := bytes.TrimRight(buf.b, "\n")
 		b = append(b, ',', '"')
 		b = append(b, detailsKey(ev.Type)...)
 		b = append(b, '"', ':')

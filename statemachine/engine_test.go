@@ -1,0 +1,386 @@
+package statemachine
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// memStore is an in-memory Store. Building a new Engine on the same
+// memStore after Close simulates a crash and restart.
+type memStore struct {
+	mu      sync.Mutex
+	data    map[string][]byte
+	commits int
+}
+
+func newMemStore() *memStore { return &memStore{data: map[string][]byte{}} }
+
+func (s *memStore) Commit(ctx context.Context, b *Batch) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, kv := range b.Puts {
+		s.data[kv.Key] = append([]byte(nil), kv.Value...)
+	}
+	for _, k := range b.Deletes {
+		delete(s.data, k)
+	}
+	s.commits++
+	return nil
+}
+
+func (s *memStore) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.data[key]
+	return v, ok, nil
+}
+
+func (s *memStore) Scan(ctx context.Context, prefix string, fn func(string, []byte) error) error {
+	s.mu.Lock()
+	var keys []string
+	for k := range s.data {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	vals := make([][]byte, len(keys))
+	for i, k := range keys {
+		vals[i] = s.data[k]
+	}
+	s.mu.Unlock()
+	for i, k := range keys {
+		if err := fn(k, vals[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *memStore) Close() error { return nil }
+
+// lambdaFunc is a LambdaInvoker fake.
+type lambdaFunc struct {
+	InvokeFunc func(ctx context.Context, function string, payload []byte) (LambdaResult, error)
+}
+
+func (l lambdaFunc) Invoke(ctx context.Context, function string, payload []byte) (LambdaResult, error) {
+	return l.InvokeFunc(ctx, function, payload)
+}
+
+// serviceFunc is a ServiceInvoker fake.
+type serviceFunc struct {
+	InvokeServiceFunc func(ctx context.Context, req ServiceRequest) (any, error)
+}
+
+func (s serviceFunc) InvokeService(ctx context.Context, req ServiceRequest) (any, error) {
+	return s.InvokeServiceFunc(ctx, req)
+}
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+type harness struct {
+	t     *testing.T
+	e     *Engine
+	clock *VirtualClock
+	sm    string
+}
+
+func newHarness(t *testing.T, def string, opts Options) *harness {
+	t.Helper()
+	if opts.Clock == nil {
+		opts.Clock = NewVirtualClock(t0)
+	}
+	e, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	h := &harness{t: t, e: e, clock: opts.Clock.(*VirtualClock)}
+	if def != "" {
+		sm, err := e.CreateStateMachine(context.Background(), CreateStateMachineInput{Name: "m", Definition: def, RoleArn: "arn:aws:iam::123456789012:role/r"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.sm = sm.Arn
+	}
+	return h
+}
+
+func (h *harness) start(name, input string) *Execution {
+	h.t.Helper()
+	x, err := h.e.StartExecution(context.Background(), StartExecutionInput{StateMachineArn: h.sm, Name: name, Input: input, InputSet: true})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return x
+}
+
+func (h *harness) wait(arn string) *Execution {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	x, err := h.e.WaitExecution(ctx, arn)
+	if err != nil {
+		h.t.Fatalf("wait %s: %v", arn, err)
+	}
+	return x
+}
+
+func (h *harness) types(arn string) []string {
+	h.t.Helper()
+	evs, err := h.e.GetExecutionHistory(context.Background(), arn)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []string
+	for _, ev := range evs {
+		out = append(out, ev.Type)
+	}
+	return out
+}
+
+func str2(p *string) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return *p
+}
+
+const waitDef = `{"StartAt":"A","States":{
+ "A":{"Type":"Pass","Result":{"n":1},"Next":"W"},
+ "W":{"Type":"Wait","Seconds":60,"Next":"B"},
+ "B":{"Type":"Pass","End":true}}}`
+
+func TestDurableWaitKeepsRemainingTime(t *testing.T) {
+	store := newMemStore()
+	clock := NewVirtualClock(t0)
+	h := newHarness(t, waitDef, Options{Clock: clock, Store: store})
+	x := h.start("run1", `{}`)
+	if !clock.WaitPending(1, nil) {
+		t.Fatal("no timer")
+	}
+	clock.Advance(30 * time.Second)
+	h.e.Close() // crash: the execution stays RUNNING in the store
+
+	clock2 := NewVirtualClock(clock.Now())
+	h2 := newHarness(t, "", Options{Clock: clock2, Store: store})
+	d, err := h2.e.DescribeExecution(context.Background(), x.ExecutionArn)
+	if err != nil || d.Status != StatusRunning {
+		t.Fatalf("after restart: %v %v", d, err)
+	}
+	clock2.WaitPending(1, nil)
+	clock2.Advance(29 * time.Second)
+	if s := mustDescribe(t, h2.e, x.ExecutionArn).Status; s != StatusRunning {
+		t.Fatalf("finished %s before the remaining 30 s elapsed", s)
+	}
+	clock2.Advance(time.Second)
+	got := h2.wait(x.ExecutionArn)
+	if got.Status != StatusSucceeded || str2(got.Output) != `{"n":1}` {
+		t.Fatalf("got %s %s", got.Status, str2(got.Output))
+	}
+	want := "ExecutionStarted PassStateEntered PassStateExited WaitStateEntered WaitStateExited PassStateEntered PassStateExited ExecutionSucceeded"
+	if g := strings.Join(h2.types(x.ExecutionArn), " "); g != want {
+		t.Fatalf("history\n got %s\nwant %s", g, want)
+	}
+}
+
+func mustDescribe(t *testing.T, e *Engine, arn string) *Execution {
+	t.Helper()
+	d, err := e.DescribeExecution(context.Background(), arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+const tokenDef = `{"StartAt":"T","States":{
+ "T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","HeartbeatSeconds":100,
+      "Parameters":{"Token.$":"$$.Task.Token"},"End":true}}}`
+
+func tokenServices(tokens chan<- string) serviceFunc {
+	return serviceFunc{InvokeServiceFunc: func(ctx context.Context, req ServiceRequest) (any, error) {
+		tokens <- req.Input.(map[string]any)["Token"].(string)
+		return map[string]any{"MessageId": "m-1"}, nil
+	}}
+}
+
+func TestDurableTaskTokenSurvivesRestart(t *testing.T) {
+	store := newMemStore()
+	tokens := make(chan string, 4)
+	h := newHarness(t, tokenDef, Options{Store: store, Services: tokenServices(tokens)})
+	x := h.start("cb", `{}`)
+	tok := <-tokens
+	if len(tok) < 22 {
+		t.Fatalf("token %q too short", tok)
+	}
+	h.clock.WaitPending(1, nil) // heartbeat timer armed: the task is waiting
+	h.e.Close()
+
+	h2 := newHarness(t, "", Options{Clock: NewVirtualClock(h.clock.Now()), Store: store, Services: tokenServices(tokens)})
+	h2.clock.WaitPending(1, nil)
+	if err := h2.e.SendTaskSuccess(context.Background(), tok, `{"ok":true}`); err != nil {
+		t.Fatalf("SendTaskSuccess with the pre-crash token: %v", err)
+	}
+	got := h2.wait(x.ExecutionArn)
+	if got.Status != StatusSucceeded || str2(got.Output) != `{"ok":true}` {
+		t.Fatalf("got %s %s", got.Status, str2(got.Output))
+	}
+	select {
+	case tk := <-tokens:
+		t.Fatalf("task was invoked again after restart with token %q", tk)
+	default:
+	}
+	if err := h2.e.SendTaskSuccess(context.Background(), tok, `{}`); !errors.Is(err, ErrTaskDoesNotExist) {
+		t.Fatalf("token reuse after the task ended: got %v, want TaskDoesNotExist", err)
+	}
+}
+
+func TestTaskTokenHeartbeatTimeout(t *testing.T) {
+	tokens := make(chan string, 1)
+	h := newHarness(t, tokenDef, Options{Services: tokenServices(tokens)})
+	x := h.start("hb", `{}`)
+	tok := <-tokens
+	h.clock.WaitPending(1, nil)
+	h.clock.Advance(50 * time.Second)
+	if err := h.e.SendTaskHeartbeat(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.WaitPending(2, nil) // the re-armed heartbeat timer (the first one is abandoned)
+	h.clock.Advance(100 * time.Second)
+	got := h.wait(x.ExecutionArn)
+	if got.Status != StatusFailed || str2(got.Error) != ErrorHeartbeatTimeout {
+		t.Fatalf("got %s %s", got.Status, str2(got.Error))
+	}
+	if err := h.e.SendTaskFailure(context.Background(), "not a token!", "E", "c"); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("bad token: %v", err)
+	}
+}
+
+func TestStartExecutionIdempotency(t *testing.T) {
+	h := newHarness(t, waitDef, Options{})
+	a := h.start("same", `{"a":1}`)
+	b := h.start("same", `{"a":1}`)
+	if a.ExecutionArn != b.ExecutionArn {
+		t.Fatalf("same name and input while RUNNING: %s vs %s", a.ExecutionArn, b.ExecutionArn)
+	}
+	_, err := h.e.StartExecution(context.Background(), StartExecutionInput{StateMachineArn: h.sm, Name: "same", Input: `{"a":2}`, InputSet: true})
+	if !errors.Is(err, ErrExecutionAlreadyExists) {
+		t.Fatalf("different input: %v", err)
+	}
+	h.clock.SetAuto(true)
+	h.wait(a.ExecutionArn)
+	_, err = h.e.StartExecution(context.Background(), StartExecutionInput{StateMachineArn: h.sm, Name: "same", Input: `{"a":1}`, InputSet: true})
+	if !errors.Is(err, ErrExecutionAlreadyExists) {
+		t.Fatalf("finished execution: %v", err)
+	}
+}
+
+func TestStopExecution(t *testing.T) {
+	h := newHarness(t, waitDef, Options{})
+	x := h.start("s", `{}`)
+	h.clock.WaitPending(1, nil)
+	if _, err := h.e.StopExecution(context.Background(), x.ExecutionArn, "Bye", "stopped by test"); err != nil {
+		t.Fatal(err)
+	}
+	got := h.wait(x.ExecutionArn)
+	if got.Status != StatusAborted || str2(got.Error) != "Bye" {
+		t.Fatalf("got %s %s", got.Status, str2(got.Error))
+	}
+	ty := h.types(x.ExecutionArn)
+	if ty[len(ty)-1] != "ExecutionAborted" {
+		t.Fatalf("last event %s", ty[len(ty)-1])
+	}
+}
+
+func TestRedriveRerunsFailedState(t *testing.T) {
+	var mu sync.Mutex
+	calls := 0
+	lam := lambdaFunc{InvokeFunc: func(ctx context.Context, fn string, p []byte) (LambdaResult, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls == 1 {
+			return LambdaResult{FunctionError: "Unhandled", Payload: []byte(`{"errorType":"Flaky","errorMessage":"x"}`)}, nil
+		}
+		return LambdaResult{Payload: []byte(`{"done":true}`)}, nil
+	}}
+	def := `{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"a":1},"Next":"L"},
+	 "L":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:f","End":true}}}`
+	h := newHarness(t, def, Options{Lambda: lam})
+	x := h.start("r", `{}`)
+	if got := h.wait(x.ExecutionArn); got.Status != StatusFailed || str2(got.Error) != "Flaky" {
+		t.Fatalf("first run: %s %s", got.Status, str2(got.Error))
+	}
+	if _, err := h.e.RedriveExecution(context.Background(), x.ExecutionArn); err != nil {
+		t.Fatal(err)
+	}
+	got := h.wait(x.ExecutionArn)
+	if got.Status != StatusSucceeded || got.RedriveCount != 1 || str2(got.Output) != `{"done":true}` {
+		t.Fatalf("after redrive: %s redrives=%d %s", got.Status, got.RedriveCount, str2(got.Output))
+	}
+	ty := strings.Join(h.types(x.ExecutionArn), " ")
+	if !strings.Contains(ty, "ExecutionFailed ExecutionRedriven TaskStateEntered") || strings.Count(ty, "PassStateEntered") != 1 {
+		t.Fatalf("history %s", ty)
+	}
+	if _, err := h.e.RedriveExecution(context.Background(), x.ExecutionArn); !errors.Is(err, ErrExecutionNotRedrivable) {
+		t.Fatalf("redrive of a SUCCEEDED execution: %v", err)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	t.Run("input", func(t *testing.T) {
+		h := newHarness(t, waitDef, Options{})
+		big := `{"s":"` + strings.Repeat("a", maxPayload) + `"}`
+		_, err := h.e.StartExecution(context.Background(), StartExecutionInput{StateMachineArn: h.sm, Input: big, InputSet: true})
+		if !errors.Is(err, ErrInvalidExecutionInput) {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("events", func(t *testing.T) {
+		def := `{"StartAt":"Inc","States":{
+		 "Inc":{"Type":"Pass","Parameters":{"n.$":"States.MathAdd($.n, 1)"},"Next":"Loop"},
+		 "Loop":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericLessThan":100000,"Next":"Inc"}],"Default":"Done"},
+		 "Done":{"Type":"Succeed"}}}`
+		h := newHarness(t, def, Options{})
+		x := h.start("", `{"n":0}`)
+		got := h.wait(x.ExecutionArn)
+		if got.Status != StatusFailed || str2(got.Error) != ErrorRuntime {
+			t.Fatalf("got %s %s", got.Status, str2(got.Error))
+		}
+		evs, _ := h.e.GetExecutionHistory(context.Background(), x.ExecutionArn)
+		if len(evs) > maxEvents {
+			t.Fatalf("%d events, limit %d", len(evs), maxEvents)
+		}
+	})
+	t.Run("global timeout", func(t *testing.T) {
+		def := `{"TimeoutSeconds":5,"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"End":true}}}`
+		h := newHarness(t, def, Options{})
+		h.clock.SetAuto(true)
+		x := h.start("", `{}`)
+		got := h.wait(x.ExecutionArn)
+		if got.Status != StatusTimedOut {
+			t.Fatalf("got %s", got.Status)
+		}
+	})
+}
+
+func TestHistoryJSONShape(t *testing.T) {
+	h := newHarness(t, `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`, Options{})
+	x := h.start("j", `{"a":"<&>"}`)
+	h.wait(x.ExecutionArn)
+	evs, _ := h.e.GetExecutionHistory(context.Background(), x.ExecutionArn)
+	b, err := evs[1].MarshalJSON() // json.Marshal would re-escape <, & and >
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"timestamp":1767323045,"type":"PassStateEntered","id":2,"previousEventId":0,"stateEnteredEventDetails":{"name":"P","input":"{\"a\":\"<&>\"}","inputDetails":{"truncated":false}}}`
+	if string(b) != want {
+		t.Fatalf("\n got %s\nwant %s", b, want)
+	}
+}
