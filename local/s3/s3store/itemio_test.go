@@ -111,13 +111,13 @@ func TestDistributedMapOnLocalS3(t *testing.T) {
 	}
 }
 
-// TestListObjectsItemReaderPaginates lists more objects than one
-// ListObjectsV2 page (1,000) holds.
+// TestListObjectsItemReaderPaginates lists objects over many
+// ListObjectsV2 pages.
 func TestListObjectsItemReaderPaginates(t *testing.T) {
 	ctx := context.Background()
 	_, c := start(t, locals3.Options{DisableEvents: true})
 	createBucket(t, c, "data")
-	const n = 1100
+	const n = 100
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	sem := make(chan struct{}, 8)
@@ -139,7 +139,9 @@ func TestListObjectsItemReaderPaginates(t *testing.T) {
 		}
 	}
 	put(t, c, "data", "other", "y")
-	store := itemio.Adapt(s3store.New(c))
+	st := s3store.New(c)
+	st.MaxKeys = 7
+	store := itemio.Adapt(st)
 	var keys []string
 	spec := itemio.ReaderSpec{Resource: itemio.ResourceListObjectsV2, Bucket: "data", Prefix: "parts/"}
 	if err := itemio.ReadItems(ctx, store, spec, func(it any) error {

@@ -23,6 +23,9 @@ import (
 // for concurrent use, as the client is.
 type Store struct {
 	client *s3.Client
+	// MaxKeys is the page size of ListObjectsV2 calls; 0 means S3's
+	// default (1,000). Set it before first use.
+	MaxKeys int32
 }
 
 var _ statemachine.ObjectStore = (*Store)(nil)
@@ -46,6 +49,9 @@ func (s *Store) ListObjects(ctx context.Context, bucket, prefix string, fn func(
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket)}
 	if prefix != "" {
 		in.Prefix = aws.String(prefix)
+	}
+	if s.MaxKeys > 0 {
+		in.MaxKeys = aws.Int32(s.MaxKeys)
 	}
 	p := s3.NewListObjectsV2Paginator(s.client, in)
 	for p.HasMorePages() {
