@@ -20,8 +20,10 @@ func benchEval(b *testing.B, expr string) {
 	}
 }
 
-func BenchmarkMathAdd(b *testing.B)     { benchEval(b, `States.MathAdd($.i, 1)`) }
-func BenchmarkFormat(b *testing.B)      { benchEval(b, `States.Format('Hello {}, you are {}', $.name, $.i)`) }
+func BenchmarkMathAdd(b *testing.B) { benchEval(b, `States.MathAdd($.i, 1)`) }
+func BenchmarkFormat(b *testing.B) {
+	benchEval(b, `States.Format('Hello {}, you are {}', $.name, $.i)`)
+}
 func BenchmarkStringSplit(b *testing.B) { benchEval(b, `States.StringSplit($.csv, ',')`) }
 
 func BenchmarkParse(b *testing.B) {
