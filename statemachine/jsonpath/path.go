@@ -59,11 +59,20 @@ type Path struct {
 // object) or "$name" (a variable). Syntax errors are [*Error] values with the
 // byte offset of the problem.
 func Compile(path string) (*Path, error) {
-	p := &parser{src: path}
+	// Jayway trims blanks around a path before compiling it.
+	trimmed := strings.TrimLeft(path, " \t\n\r")
+	lead := len(path) - len(trimmed)
+	trimmed = strings.TrimRight(trimmed, " \t\n\r")
+	p := &parser{src: trimmed}
 	c, err := p.parsePath()
 	if err != nil {
+		if pe, ok := err.(*Error); ok {
+			pe.Path = path
+			pe.Offset += lead
+		}
 		return nil, err
 	}
+	c.src = path
 	c.init()
 	return c, nil
 }

@@ -71,6 +71,7 @@ func TestGet(t *testing.T) {
 		{`$.store.bicycle['color','price']`, `{"color":"red","price":19.95}`},
 		{`$.store.book[0]['title','nope']`, `{"title":"Sayings"}`},
 		{`$.flag`, `true`},
+		{" $.flag ", `true`},
 		{`$.nothing`, `null`},
 	}
 	for _, tt := range tests {
@@ -183,6 +184,7 @@ func TestCompileErrors(t *testing.T) {
 		{`$[?(@.a ==)]`, 10},
 		{`$[?(@.a == 1]`, 12},
 		{`$-`, 1},
+		{` $.a b`, 4},
 		{`$[?(` + strings.Repeat("!", 200) + `@.a)]`, 103},
 	}
 	for _, tt := range tests {
