@@ -6,13 +6,19 @@
 //
 // The S3 client and the rest of the environment are created here, at init,
 // once per execution environment.
+//
+// For debugging and measurement outside Lambda, `steps invoke HANDLER`
+// runs one invocation with the event read from stdin and prints the
+// response, through the same aws-lambda-go JSON path.
 package main
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -22,6 +28,10 @@ import (
 
 func main() {
 	name := os.Getenv("_HANDLER")
+	invoke := len(os.Args) > 1 && os.Args[1] == "invoke"
+	if invoke && len(os.Args) > 2 {
+		name = os.Args[2]
+	}
 	env, err := stepkit.FromOS(context.Background())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "steps: init: %v\n", err)
@@ -35,8 +45,32 @@ func main() {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		fmt.Fprintf(os.Stderr, "steps: _HANDLER=%q is not a step (have: %v)\n", name, names)
+		fmt.Fprintf(os.Stderr, "steps: handler %q is not a step (have: %v); set _HANDLER or run: steps invoke HANDLER < event.json\n", name, names)
 		os.Exit(2)
 	}
-	lambda.Start(h)
+	if !invoke {
+		lambda.Start(h)
+		return
+	}
+	env.Log = os.Stderr
+	event, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "steps: read event: %v\n", err)
+		os.Exit(1)
+	}
+	out, err := lambda.NewHandler(h).Invoke(context.Background(), event)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "steps: %s: %v\n", name, err)
+		os.Exit(1)
+	}
+	os.Stdout.Write(append(out, '\n'))
+	// The peak resident set of this process (Linux), for measurements:
+	// a child's rusage would include its parent's high-water mark.
+	if status, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(line, "VmHWM:") {
+				fmt.Fprintf(os.Stderr, "steps: peak RSS %s\n", strings.Join(strings.Fields(line)[1:], " "))
+			}
+		}
+	}
 }
