@@ -18,7 +18,8 @@
 //
 // Limitations of the POSIX layout (objects are files, prefixes are
 // directories): a key cannot also be a "directory" of other keys ("a" next
-// to "a/b"), and keys that would leave the data directory ("../x") are
+// to "a/b"; the second write fails with 409 ObjectParentIsFile or
+// ExistingObjectIsDirectory), and keys that would leave the data directory ("../x") are
 // rejected with 400. Object-created events are delivered at most once per
 // write and are not persisted: an event in flight when the process dies is
 // lost.
