@@ -89,11 +89,16 @@ func TestCrash(t *testing.T) {
 		child.Process.Signal(syscall.SIGKILL)
 		child.Wait()
 	}
+	// A fresh client (and connection pool) per stack process: pooled
+	// keep-alive connections to a killed process are dead.
+	var client *sfn.Client
+	newClient := func() {
+		client = sfn.New(sfn.Options{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")},
+			sfnapi.ClientOptions("http://"+addr))
+	}
 	start()
+	newClient()
 	defer func() { kill() }()
-
-	client := sfn.New(sfn.Options{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""),
-		RetryMaxAttempts: 1}, sfnapi.ClientOptions("http://"+addr))
 	ctx := context.Background()
 	created, err := client.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
 		Name: aws.String("crash"), Definition: aws.String(crashMachine), RoleArn: aws.String("arn:aws:iam::123456789012:role/r"),
@@ -155,6 +160,7 @@ func TestCrash(t *testing.T) {
 		t.Logf("kill %d", k+1)
 		kill()
 		start()
+		newClient()
 	}
 	startAll()
 	if len(started) != executions {
