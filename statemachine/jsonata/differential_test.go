@@ -43,7 +43,8 @@ func TestDifferential(t *testing.T) {
 	var reqs []req
 	var in bytes.Buffer
 	for i := 0; i < n; i++ {
-		r := req{Expr: g.expr(3), Bindings: map[string]any{"states": map[string]any{"input": g.doc()}, "v": g.r.IntN(5)}}
+		r := req{Expr: g.expr(3), Bindings: map[string]any{"states": map[string]any{"input": g.doc(),
+			"context": map[string]any{"Execution": map[string]any{"Id": "arn:aws:states:x:1:execution:m:e1", "Name": "e1", "StartTime": "2024-01-02T03:04:05.678Z"}}}, "v": g.r.IntN(5)}}
 		reqs = append(reqs, r)
 		b, _ := json.Marshal(r)
 		in.Write(b)
@@ -140,7 +141,10 @@ type exprGen struct{ r *rand.Rand }
 func (g *exprGen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
 
 func (g *exprGen) doc() map[string]any {
-	items := make([]any, g.r.IntN(4))
+	// At least one item: jsonata-js 2.0.6 mutates an empty input array
+	// when grouping over it (it pushes undefined), which later
+	// expressions then see; that bug is not worth copying.
+	items := make([]any, 1+g.r.IntN(3))
 	for i := range items {
 		items[i] = map[string]any{"id": float64(i + 1), "price": float64(g.r.IntN(2000)) / 100, "qty": float64(g.r.IntN(5)), "sku": g.pick("a-1", "b-2", "c 3", "Ä")}
 	}
@@ -183,7 +187,9 @@ func (g *exprGen) expr(depth int) string {
 		return g.leaf()
 	}
 	d := depth - 1
-	switch g.r.IntN(9) {
+	switch g.r.IntN(11) {
+	case 9, 10:
+		return g.template(d)
 	case 0, 1:
 		return "(" + g.expr(d) + " " + g.pick("+", "-", "*", "/", "%", "=", "!=", "<", "<=", ">", ">=", "and", "or", "&", "in") + " " + g.expr(d) + ")"
 	case 2:
@@ -239,4 +245,73 @@ func (g *exprGen) expr(depth int) string {
 		return a + " ~> " + f + "()"
 	}
 	return f + "(" + a + ")"
+}
+
+// template returns one of the shapes seen in real state machines, with
+// random sub-expressions.
+func (g *exprGen) template(d int) string {
+	e := func() string { return g.expr(d) }
+	ts := []func() string{
+		func() string {
+			return "$states.input.items^(" + g.pick(">price", "<qty", "sku", ">id, price") + ")." + g.pick("sku", "id", "price")
+		},
+		func() string { return "$states.input.items{sku: $sum(price)}" },
+		func() string { return "$states.input.items{sku: " + g.pick("qty", "$count($)", "price[]") + "}" },
+		func() string { return "$states.input.**." + g.pick("x", "price", "flag") },
+		func() string { return "$states.input." + g.pick("items[]", "items.price[]", "tags[]", "items[0][]") },
+		func() string { return "$sort($states.input.items, function($l, $r){$l.price > $r.price}).id" },
+		func() string { return "$states.context.Execution." + g.pick("Name", "Id", "StartTime") },
+		func() string {
+			return "$string(" + g.pick("0.1 + 0.2", "1/3", "100000000000000000000000", "123456789.123456789", "-0.0000001234", "1e21", "2/3*3") + ")"
+		},
+		func() string { return "$states.input.items#$i[$i < " + g.pick("1", "2") + "]." + g.pick("sku", "id") },
+		func() string { return "$states.input.items@$it.$it." + g.pick("sku", "price") },
+		func() string { return "function($x){$x * 2}(" + e() + ")" },
+		// Partially applied built-ins skip signature checks in jsonata-js
+		// and coerce like JavaScript; only well-typed calls compare.
+		func() string {
+			return "($f := $substring(?, 1); $f($states.input." + g.pick("name", "nested.x", "missing") + "))"
+		},
+		func() string { return e() + " ~> $map(function($v){$v})" },
+		func() string { return `"id-" & ` + e() + ` & "-" & ` + e() },
+		func() string {
+			return "$formatNumber($states.input.b, " + g.pick(`"#,##0.000"`, `"0.00"`, `"#.#e0"`, `"000"`) + ")"
+		},
+		func() string { return "$round($states.input.b, " + g.pick("2", "-1", "0") + ")" },
+		func() string {
+			return "$fromMillis(" + g.pick("0", "1700000000000", "$states.input.a * 86400000") + g.pick("", `, "[Y0001]-[M01]-[D01]"`, `, "[H01]:[m01]", "+0530"`) + ")"
+		},
+		func() string {
+			return `$toMillis("` + g.pick("2024-02-29T12:00:00Z", "2024-02-29", "2024-02-29T12:00:00.123+01:00") + `")`
+		},
+		func() string {
+			return "$replace($states.input.name, /(\\w+)/, " + g.pick(`"<$1>"`, `"$$"`, `"$0$0"`) + ")"
+		},
+		func() string { return "$split($states.input.name, /,\\s*/)" },
+		func() string { return "$match($states.input.name, /[a-z]+/)" + g.pick("", ".match", ".index") },
+		func() string { return "$number($states.input.nested.x)" },
+		func() string { return "[1.." + g.pick("$states.input.a", "3", "0") + "]" },
+		func() string { return e() + " in $states.input.tags" },
+		func() string { return "$distinct($states.input.items.sku)" },
+		func() string {
+			return "$count($states.input.items[price > " + g.pick("5", "10", "$states.input.a") + "])"
+		},
+		func() string { return "$states.input.missing ? " + e() },
+		func() string { return "$keys($states.input" + g.pick("", ".nested", ".items") + ")" },
+		func() string { return "$lookup($states.input, " + g.pick(`"a"`, `"name"`, `"nope"`) + ")" },
+		func() string { return "$each($states.input.nested, function($v, $k){$k & '=' & $string($v)})" },
+		func() string { return "$zip($states.input.tags, $states.input.items.id)" },
+		func() string {
+			return "$reduce($states.input.items, function($acc, $it){$acc + $it.price * $it.qty}, 0)"
+		},
+		func() string {
+			return "$states.input.items[" + g.pick("-1", "[0,1]", "sku ~> $contains('a')", "$exists(qty)") + "]"
+		},
+		func() string { return "$merge($states.input.items)" },
+		func() string { return "$sift($states.input.nested, function($v){$exists($v)})" },
+		func() string { return "$states.input ~> |items|{'total': price * qty}|" },
+		func() string { return "$type(" + e() + ")" },
+		func() string { return "$append($states.input.tags, " + e() + ")" },
+	}
+	return ts[g.r.IntN(len(ts))]()
 }

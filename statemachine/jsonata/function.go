@@ -286,7 +286,7 @@ func (ev *evaluator) runTransform(f *function, obj any) (any, error) {
 	if obj == nil {
 		return nil, nil
 	}
-	result := deepClone(obj)
+	result := cloneJSON(obj)
 	matches, err := ev.eval(n.pattern, result, f.env)
 	if err != nil {
 		return nil, err
@@ -345,6 +345,33 @@ func deepClone(v any) any {
 		for _, k := range keys {
 			it, _ := objGet(x, k)
 			out.set(k, deepClone(it))
+		}
+		return out
+	}
+	return v
+}
+
+// cloneJSON copies v the way $clone does in jsonata-js (through $string
+// and JSON.parse): numbers keep 15 significant digits.
+func cloneJSON(v any) any {
+	switch x := v.(type) {
+	case float64:
+		return precision15(x)
+	case *array:
+		out := &array{items: make([]any, len(x.items))}
+		for i, it := range x.items {
+			out.items[i] = cloneJSON(it)
+		}
+		return out
+	case *object, map[string]any:
+		keys := objKeys(x)
+		out := newObject(len(keys))
+		for _, k := range keys {
+			it, _ := objGet(x, k)
+			if it == nil || isFunc(it) {
+				continue
+			}
+			out.set(k, cloneJSON(it))
 		}
 		return out
 	}

@@ -260,6 +260,9 @@ func standardBuiltins() []builtin {
 				return nil, nil
 			}
 			items := a[0].(*array).items
+			if len(items) <= 1 {
+				return a[0], nil
+			}
 			out := make([]any, len(items))
 			for i, it := range items {
 				out[len(items)-1-i] = it
@@ -313,7 +316,7 @@ func standardBuiltins() []builtin {
 		{"eval", "<sx?:x>", 2, fnEval},
 		{"toMillis", "<s-s?:n>", 2, fnToMillis},
 		{"fromMillis", "<n-s?s?:s>", 3, fnFromMillis},
-		{"clone", "<(oa)-:o>", 1, func(ev *evaluator, a []any, _ any, _ *frame) (any, error) { return deepClone(a[0]), nil }},
+		{"clone", "<(oa)-:o>", 1, func(ev *evaluator, a []any, _ any, _ *frame) (any, error) { return cloneJSON(a[0]), nil }},
 		{"now", "<s?s?:s>", 2, func(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 			return formatMillis(ev.millis(), arg(a, 0), arg(a, 1))
 		}},
@@ -923,10 +926,10 @@ func fnSift(ev *evaluator, a []any, input any, env *frame) (any, error) {
 }
 
 func fnEach(ev *evaluator, a []any, input any, env *frame) (any, error) {
-	if a[0] == nil {
-		return nil, nil
-	}
 	out := seqOf(nil)
+	if a[0] == nil {
+		return out, nil
+	}
 	for _, k := range objKeys(a[0]) {
 		v, _ := objGet(a[0], k)
 		r, err := ev.apply(a[1], objArgs(a[1], v, k, a[0]), input, env)
@@ -981,9 +984,6 @@ func fnKeys(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 		for _, k := range objKeys(x) {
 			out.items = append(out.items, k)
 		}
-	}
-	if len(out.items) == 0 {
-		return nil, nil
 	}
 	return out, nil
 }

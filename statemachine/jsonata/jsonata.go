@@ -18,7 +18,6 @@ package jsonata
 import (
 	"errors"
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -126,9 +125,6 @@ func (e *Expr) Eval(input any, vars map[string]any) (result any, err error) {
 	}
 	if v == nil {
 		return nil, ErrUndefined
-	}
-	if f, ok := v.(float64); ok && (math.IsInf(f, 0) || math.IsNaN(f)) {
-		return nil, &Error{Code: "D1001", Value: f, Message: "Number out of range: " + jsNumber(f)}
 	}
 	return export(v), nil
 }

@@ -88,7 +88,8 @@ func TestEvalBoundary(t *testing.T) {
 		{`{"z": 1, "a": [1, null]}`, nil, `{"a":[1,null],"z":1}`},
 		{`[a]`, map[string]any{"a": []any{1, 2}}, `[1,2]`},
 		{`a[0].b`, map[string]any{"a": []any{map[string]any{"b": "x"}}}, `"x"`},
-		{`1/0`, nil, `error D1001: Number out of range: Infinity`},
+		{`1/0`, nil, `null`},
+		{`1/0 + 1`, nil, `error D1001: Number out of range: Infinity`},
 		{`$x + 1`, nil, `error T2001: The left side of the + operator must evaluate to a number`},
 		{`(1`, nil, `error S0203: Expected ")" before end of expression`},
 	}

@@ -2,6 +2,7 @@ package jsonata
 
 import (
 	"math"
+	"reflect"
 	"strings"
 )
 
@@ -159,7 +160,7 @@ func (ev *evaluator) evalBinary(n *node, input any, env *frame) (any, error) {
 			return false, nil
 		}
 		for _, it := range toItems(rhs) {
-			if deepEqual(it, lhs) {
+			if strictEqual(it, lhs) {
 				return true, nil
 			}
 		}
@@ -360,4 +361,20 @@ func mergeSort(items []any, greater func(a, b any) bool) []any {
 	}
 	out = append(out, left[i:]...)
 	return append(out, right[j:]...)
+}
+
+// strictEqual is JavaScript's ===: values for primitives, identity for
+// objects and arrays.
+func strictEqual(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		return ok && reflect.ValueOf(x).UnsafePointer() == reflect.ValueOf(y).UnsafePointer()
+	case *object, *array, *function, *regex:
+		return a == b
+	}
+	if isObject(b) || isArray(b) {
+		return false
+	}
+	return deepEqual(a, b)
 }

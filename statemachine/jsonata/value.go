@@ -118,6 +118,12 @@ func wrap(v any) any {
 // export converts an internal value to plain JSON values.
 func export(v any) any {
 	switch x := v.(type) {
+	case float64:
+		// JSON has no Infinity or NaN; JSON.stringify writes null.
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return nil
+		}
+		return x
 	case nullType:
 		return nil
 	case *array:
