@@ -89,6 +89,7 @@ func (x *execution) describe() *Execution {
 
 // addEvent appends an event and returns its id.
 func (x *execution) addEvent(typ string, prev int64, details any) int64 {
+	now := x.e.clock.Now()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	id := int64(len(x.events) + 1)
@@ -99,7 +100,7 @@ func (x *execution) addEvent(typ string, prev int64, details any) int64 {
 	if id == maxEvents && typ != "ExecutionFailed" && typ != "ExecutionSucceeded" && typ != "ExecutionAborted" && typ != "ExecutionTimedOut" {
 		x.overflow = true
 	}
-	x.events = append(x.events, HistoryEvent{ID: id, PreviousEventID: prev, Timestamp: x.e.clock.Now(), Type: typ, Details: details})
+	x.events = append(x.events, HistoryEvent{ID: id, PreviousEventID: prev, Timestamp: now, Type: typ, Details: details})
 	return id
 }
 
@@ -122,7 +123,7 @@ func (x *execution) begin(ctx context.Context) {
 	x.mu.Lock()
 	x.start = x.e.clock.Now()
 	x.mu.Unlock()
-	x.addEvent("ExecutionStarted", 0, &ExecutionStartedEventDetails{Input: x.input, RoleArn: x.sm.info.RoleArn})
+	x.addEvent("ExecutionStarted", 0, &ExecutionStartedEventDetails{Input: textJSON(x.input), RoleArn: x.sm.info.RoleArn})
 	x.checkpoint(nil)
 	x.launch(x.sm.machine.startAt, x.inVal, 0, nil)
 }
@@ -206,7 +207,7 @@ func (x *execution) finish(status string, out any, f *failure, prev int64) {
 			status = StatusFailed
 			f = &failure{name: ErrorDataLimitExceeded, cause: "The state/task 'ExecutionSucceeded' returned a result with a size exceeding the maximum number of bytes service limit."}
 		} else {
-			x.addEvent("ExecutionSucceeded", prev, &OutputEventDetails{Output: outText})
+			x.addEvent("ExecutionSucceeded", prev, &OutputEventDetails{Output: textJSON(outText)})
 		}
 	case StatusFailed:
 		x.addEvent("ExecutionFailed", prev, &FailureEventDetails{Error: f.name, Cause: f.cause})

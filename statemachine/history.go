@@ -68,7 +68,7 @@ type HistoryEventDetails struct {
 
 // ExecutionStartedEventDetails are the details of ExecutionStarted.
 type ExecutionStartedEventDetails struct {
-	Input        string              `json:"input"`
+	Input        JSONText            `json:"input"`
 	InputDetails HistoryEventDetails `json:"inputDetails"`
 	RoleArn      string              `json:"roleArn"`
 }
@@ -81,7 +81,7 @@ type ExecutionRedrivenEventDetails struct {
 // OutputEventDetails carry an output document (ExecutionSucceeded,
 // LambdaFunctionSucceeded).
 type OutputEventDetails struct {
-	Output        string              `json:"output"`
+	Output        JSONText            `json:"output"`
 	OutputDetails HistoryEventDetails `json:"outputDetails"`
 }
 
@@ -96,14 +96,14 @@ type FailureEventDetails struct {
 // StateEnteredEventDetails are the details of *StateEntered events.
 type StateEnteredEventDetails struct {
 	Name         string              `json:"name"`
-	Input        string              `json:"input"`
+	Input        JSONText            `json:"input"`
 	InputDetails HistoryEventDetails `json:"inputDetails"`
 }
 
 // StateExitedEventDetails are the details of *StateExited events.
 type StateExitedEventDetails struct {
 	Name                     string               `json:"name"`
-	Output                   string               `json:"output"`
+	Output                   JSONText             `json:"output"`
 	OutputDetails            HistoryEventDetails  `json:"outputDetails"`
 	AssignedVariables        map[string]string    `json:"assignedVariables,omitempty"`
 	AssignedVariablesDetails *HistoryEventDetails `json:"assignedVariablesDetails,omitempty"`
@@ -127,12 +127,12 @@ type MapRunStartedEventDetails struct {
 
 // TaskScheduledEventDetails are the details of TaskScheduled.
 type TaskScheduledEventDetails struct {
-	ResourceType       string `json:"resourceType"`
-	Resource           string `json:"resource"`
-	Region             string `json:"region"`
-	Parameters         string `json:"parameters"`
-	TimeoutInSeconds   *int64 `json:"timeoutInSeconds,omitempty"`
-	HeartbeatInSeconds *int64 `json:"heartbeatInSeconds,omitempty"`
+	ResourceType       string   `json:"resourceType"`
+	Resource           string   `json:"resource"`
+	Region             string   `json:"region"`
+	Parameters         JSONText `json:"parameters"`
+	TimeoutInSeconds   *int64   `json:"timeoutInSeconds,omitempty"`
+	HeartbeatInSeconds *int64   `json:"heartbeatInSeconds,omitempty"`
 }
 
 // TaskEventDetails are the details of TaskStarted.
@@ -145,7 +145,7 @@ type TaskEventDetails struct {
 type TaskOutputEventDetails struct {
 	ResourceType  string              `json:"resourceType"`
 	Resource      string              `json:"resource"`
-	Output        string              `json:"output"`
+	Output        JSONText            `json:"output"`
 	OutputDetails HistoryEventDetails `json:"outputDetails"`
 }
 
@@ -162,7 +162,7 @@ type TaskFailureEventDetails struct {
 // LambdaFunctionScheduled.
 type LambdaFunctionScheduledEventDetails struct {
 	Resource         string              `json:"resource"`
-	Input            string              `json:"input"`
+	Input            JSONText            `json:"input"`
 	InputDetails     HistoryEventDetails `json:"inputDetails"`
 	TimeoutInSeconds *int64              `json:"timeoutInSeconds,omitempty"`
 }

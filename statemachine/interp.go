@@ -241,7 +241,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 			th.prev = p.Prev
 		} else {
 			st.enteredPrev = th.prev
-			st.enteredID = th.add(s.typ+"StateEntered", &StateEnteredEventDetails{Name: s.name, Input: marshal(input)})
+			st.enteredID = th.add(s.enteredType, &StateEnteredEventDetails{Name: s.name, Input: lazyJSON(input)})
 			if r.durable(st) {
 				r.x.checkpoint(r.progress(st))
 			}
@@ -303,17 +303,16 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 					return nil, ff
 				}
 			}
-			th.add(s.typ+"StateExited", r.exited(s.name, marshal(res), assigned, vars))
+			th.add(s.exitedType, r.exited(s.name, lazyJSON(res), assigned, vars))
 			cur, input = c.next, res
 			continue
 		}
 		if s.typ != "Fail" {
-			text := marshal(out)
-			if len(text) > maxPayload {
+			if jsonSize(out, maxPayload) > maxPayload {
 				return nil, &failure{name: ErrorDataLimitExceeded, runtime: true, state: cur, stateInput: input,
 					cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", s.name)}
 			}
-			th.add(s.typ+"StateExited", r.exited(s.name, text, st.assigned, vars))
+			th.add(s.exitedType, r.exited(s.name, lazyJSON(out), st.assigned, vars))
 		}
 		if next == "" {
 			return out, nil
@@ -323,7 +322,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 }
 
 // exited builds a StateExited event and applies the assigned variables.
-func (r *runner) exited(name, output string, assigned map[string]any, vars *scope) *StateExitedEventDetails {
+func (r *runner) exited(name string, output JSONText, assigned map[string]any, vars *scope) *StateExitedEventDetails {
 	d := &StateExitedEventDetails{Name: name, Output: output}
 	if assigned != nil {
 		d.AssignedVariables = make(map[string]string, len(assigned))
@@ -1111,7 +1110,7 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 		resName += ".sync"
 	}
 	if !resumed {
-		sched := &TaskScheduledEventDetails{ResourceType: resType, Resource: resName, Region: r.e.opts.Region, Parameters: marshal(params), TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat}
+		sched := &TaskScheduledEventDetails{ResourceType: resType, Resource: resName, Region: r.e.opts.Region, Parameters: lazyJSON(params), TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat}
 		st.th.add("TaskScheduled", sched)
 		st.th.add("TaskStarted", &TaskEventDetails{ResourceType: resType, Resource: resName})
 	}
@@ -1154,7 +1153,7 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 			v, f = r.lambdaInvoke(tctx, params)
 		case resStartExecution, resSDKSfn:
 			v, f = r.nestedSfn(tctx, kind, pattern, action, params, func(sub any) {
-				st.th.add("TaskSubmitted", &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: marshal(sub)})
+				st.th.add("TaskSubmitted", &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: lazyJSON(sub)})
 			})
 		default:
 			v, f = r.service(tctx, s.resource, service, action, pattern, params, st.token, timeout, heartbeat)
@@ -1177,8 +1176,8 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 	if res.f != nil {
 		return fail(res.f)
 	}
-	out := marshal(res.v)
-	if len(out) > maxPayload {
+	out := lazyJSON(res.v)
+	if jsonSize(res.v, maxPayload) > maxPayload {
 		return fail(&failure{name: ErrorDataLimitExceeded, cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", resName)})
 	}
 	if pattern != WaitForTaskToken {
@@ -1220,8 +1219,7 @@ func (r *runner) awaitToken(ctx context.Context, st *step, wait *taskWait, resTy
 			if tr.fail != nil {
 				return fail(tr.fail)
 			}
-			o := marshal(tr.output)
-			st.th.add("TaskSucceeded", &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: o})
+			st.th.add("TaskSucceeded", &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: lazyJSON(tr.output)})
 			return tr.output, nil
 		case <-hb:
 			return fail(&failure{name: ErrorHeartbeatTimeout})
@@ -1236,7 +1234,7 @@ func (r *runner) awaitToken(ctx context.Context, st *step, wait *taskWait, resTy
 func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, st *step, params any, timeout *int64, timer <-chan time.Time) (any, *failure) {
 	s := st.s
 	in := marshal(params)
-	st.th.add("LambdaFunctionScheduled", &LambdaFunctionScheduledEventDetails{Resource: s.resource, Input: in, TimeoutInSeconds: timeout})
+	st.th.add("LambdaFunctionScheduled", &LambdaFunctionScheduledEventDetails{Resource: s.resource, Input: textJSON(in), TimeoutInSeconds: timeout})
 	st.th.add("LambdaFunctionStarted", nil)
 	fail := func(f *failure) (any, *failure) {
 		st.th.add("LambdaFunctionFailed", &FailureEventDetails{Error: f.name, Cause: f.cause})
@@ -1283,7 +1281,7 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 			v = string(res.res.Payload)
 		}
 	}
-	st.th.add("LambdaFunctionSucceeded", &OutputEventDetails{Output: marshal(v)})
+	st.th.add("LambdaFunctionSucceeded", &OutputEventDetails{Output: lazyJSON(v)})
 	return v, nil
 }
 
@@ -1621,6 +1619,9 @@ func (r *runner) inlineMap(ctx context.Context, st *step, inputs []any, maxConc,
 	if maxConc <= 0 || maxConc > 40 {
 		maxConc = 40
 	}
+	if s.processor.pure {
+		maxConc = 1
+	}
 	mctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var mu sync.Mutex
@@ -1645,7 +1646,7 @@ func (r *runner) inlineMap(ctx context.Context, st *step, inputs []any, maxConc,
 		th := &thread{x: r.x, prev: prev}
 		th.add("MapIterationStarted", &MapIterationEventDetails{Name: s.name, Index: i})
 		wg.Add(1)
-		go func(i int) {
+		iter := func(i int) {
 			defer wg.Done()
 			out, f := r.runMachine(mctx, s.processor, s.processor.startAt, inputs[i], th, &scope{parent: st.vars}, &mapItem{index: i, value: inputs[i]})
 			if f != nil {
@@ -1674,7 +1675,12 @@ func (r *runner) inlineMap(ctx context.Context, st *step, inputs []any, maxConc,
 			}
 			mu.Unlock()
 			sem <- th.prev
-		}(i)
+		}
+		if s.processor.pure {
+			iter(i) // never blocks: no goroutine needed
+		} else {
+			go iter(i)
+		}
 	}
 	wg.Wait()
 	if firstFail != nil {
@@ -1750,7 +1756,7 @@ func (r *runner) mapRun(ctx context.Context, st *step, inputs []any, maxConc, to
 			x.mu.Lock()
 			x.start = r.e.clock.Now()
 			x.mu.Unlock()
-			x.addEvent("ExecutionStarted", 0, &ExecutionStartedEventDetails{Input: in, RoleArn: childRec.info.RoleArn})
+			x.addEvent("ExecutionStarted", 0, &ExecutionStartedEventDetails{Input: textJSON(in), RoleArn: childRec.info.RoleArn})
 			cr := &runner{x: x, e: r.e}
 			th := &thread{x: x}
 			out, f := cr.runMachine(ctx, s.processor, s.processor.startAt, inputs[i], th, nil, &mapItem{index: i, value: inputs[i]})

@@ -26,6 +26,9 @@ type Machine struct {
 	timeout   int64 // global TimeoutSeconds, 0 = none
 	lang      string
 	hasTimout bool
+	// pure machines only hold Pass, Choice, Succeed and Fail states: they
+	// never block, so Map iterations over them run one after another.
+	pure bool
 }
 
 // Parse validates definition (see [validate.Definition]) and compiles it.
@@ -113,6 +116,8 @@ type optPath struct {
 
 type state struct {
 	name, typ   string
+	enteredType string // e.g. "PassStateEntered"
+	exitedType  string
 	next        string
 	end         bool
 	lang        string
@@ -218,6 +223,14 @@ func compileMachine(raw map[string]any, lang, ptr string) (*Machine, error) {
 		m.states[name] = s
 		m.order = append(m.order, name)
 	}
+	m.pure = true
+	for _, s := range m.states {
+		switch s.typ {
+		case "Pass", "Choice", "Succeed", "Fail":
+		default:
+			m.pure = false
+		}
+	}
 	return m, nil
 }
 
@@ -261,6 +274,7 @@ func intPtr(m map[string]any, k string) *int64 {
 
 func compileState(name string, raw map[string]any, lang, ptr string) (*state, error) {
 	s := &state{name: name, typ: str(raw, "Type"), next: str(raw, "Next"), raw: raw, lang: lang}
+	s.enteredType, s.exitedType = s.typ+"StateEntered", s.typ+"StateExited"
 	if ql := str(raw, "QueryLanguage"); ql != "" {
 		s.lang = ql
 	}
