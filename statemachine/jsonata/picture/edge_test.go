@@ -200,3 +200,27 @@ func fixedZone(t *testing.T, tz string) *time.Location {
 	}
 	return time.FixedZone("", off*60)
 }
+
+// The picture caches are shared; concurrent use must be safe (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 200; i++ {
+				pic := []string{"#,##0.00", "0.0e0", "[D1o] [MNn] [Y]", "w"}[i%4]
+				_, _ = FormatNumber(float64(i), pic, nil)
+				_, _ = FormatInteger(float64(i), pic)
+				_, _ = FormatDateTime(int64(i)*86400000, pic, "+0530")
+				_, _, _ = ParseDateTimeAt("1st May 2020", pic, 0)
+			}
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+	got, err := FormatDateTime(0, "[D1o] [MNn] [Y]", "")
+	if err != nil || got != "1st January 1970" {
+		t.Fatalf("after concurrent use: %q, %v", got, err)
+	}
+}
