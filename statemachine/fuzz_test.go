@@ -1,0 +1,44 @@
+package statemachine
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzParse feeds definitions to Parse (validation and compilation). It is
+// seeded with every definition of the conformance corpus when present:
+//
+//	go test -run '^$' -fuzz FuzzParse -fuzztime 60s ./statemachine/
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`))
+	f.Add([]byte(`{"StartAt":"A","States":{"A":{"Type":"Map","ItemProcessor":{"StartAt":"B","States":{"B":{"Type":"Succeed"}}},"End":true}}}`))
+	files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "conformance", "cases", "*", "*.json"))
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			continue
+		}
+		var c struct {
+			Definition json.RawMessage `json:"definition"`
+		}
+		if json.Unmarshal(data, &c) == nil && len(c.Definition) > 0 {
+			f.Add([]byte(c.Definition))
+		}
+	}
+	f.Fuzz(func(t *testing.T, def []byte) {
+		m, err := Parse(def)
+		if err != nil {
+			if _, ok := err.(*APIError); !ok {
+				t.Fatalf("error is %T, want *APIError: %v", err, err)
+			}
+			return
+		}
+		for _, name := range m.States() {
+			if _, ok := m.State(name); !ok {
+				t.Fatalf("State(%q) missing", name)
+			}
+		}
+	})
+}
