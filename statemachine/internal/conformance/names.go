@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"encoding/json"
 	"regexp"
 	"sort"
 	"strconv"
@@ -70,7 +71,7 @@ func NewNames(c *Case) *Names {
 		smToken = TargetName
 	}
 	n.forward = append(n.forward,
-		Replacement{Old: "<ArnPart_0idx>", New: smToken},
+		Replacement{Re: regexp.MustCompile(`<ArnPart_\d+idx>`), New: smToken},
 		Replacement{Old: "<random_arn_part>", New: randomPart},
 		Replacement{Old: "arn:<partition>:", New: "arn:aws:"},
 		Replacement{Old: "<region>", New: Region},
@@ -80,18 +81,18 @@ func NewNames(c *Case) *Names {
 		n.forward = append(n.forward, Replacement{Old: "<timestamp>", New: ts})
 	}
 	// Tests that named their execution masked it as <execution-name>.
-	execToken := "<ExecArnPart_0idx>"
+	execToken := c.token("ExecArnPart_", "idx")
 	if c.expectedContains("<execution-name>") {
 		execToken = "<execution-name>"
 	}
 	n.reverse = append(n.reverse,
 		Replacement{Old: RoleArn, New: "snf_role_arn"},
 		Replacement{Old: StdExecName, New: execToken},
-		Replacement{Old: SyncExecName, New: "<SyncExecArn_Part1_0idx>"},
-		Replacement{Old: AsyncExecName, New: "<ExpressExecArn_Part1_0idx>"},
-		Replacement{Re: mapRunArnRe, New: ":mapRun:$1/<MapRunArnPart0_0idx>:<MapRunArnPart1_0idx>"},
-		Replacement{Old: TargetName, New: "<ArnPart_0idx>"},
-		Replacement{Old: MachineName, New: "<ArnPart_0idx>"},
+		Replacement{Old: SyncExecName, New: c.token("SyncExecArn_Part1_", "idx")},
+		Replacement{Old: AsyncExecName, New: c.token("ExpressExecArn_Part1_", "idx")},
+		Replacement{Re: mapRunArnRe, New: ":mapRun:$1/" + c.token("MapRunArnPart0_", "idx") + ":" + c.token("MapRunArnPart1_", "idx")},
+		Replacement{Old: TargetName, New: c.token("ArnPart_", "idx")},
+		Replacement{Old: MachineName, New: c.token("ArnPart_", "idx")},
 		Replacement{Old: randomPart, New: "<random_arn_part>"},
 		Replacement{Old: "arn:aws:", New: "arn:<partition>:"},
 		Replacement{Old: Region, New: "<region>"},
@@ -103,6 +104,24 @@ func NewNames(c *Case) *Names {
 		n.reverse = append(n.reverse, Replacement{Old: n.Timestamp, New: "<timestamp>"})
 	}
 	return n
+}
+
+// tokenRe finds an indexed name token such as <ExecArnPart_1idx>.
+var tokenRe = regexp.MustCompile(`<([A-Za-z0-9]+_(?:Part[12]_)?)(\d+)idx>`)
+
+// token returns the indexed token with the given prefix that the case's
+// recorded values use (the recording numbered names per test, so a later
+// execution of a test may read <ExecArnPart_1idx>), or the index-0 token.
+func (c *Case) token(prefix, suffix string) string {
+	e := c.Expected
+	for _, raw := range []json.RawMessage{e.History, e.Output, e.Cause, e.DescribeExecution, e.StartSync, e.EndEvent} {
+		for _, m := range tokenRe.FindAllStringSubmatch(string(raw), -1) {
+			if m[1] == prefix {
+				return m[0]
+			}
+		}
+	}
+	return "<" + prefix + "0" + suffix + ">"
 }
 
 // Forward substitutes real names into definition or input text.
