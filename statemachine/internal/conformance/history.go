@@ -32,6 +32,7 @@ func newComparer(c *Case, repl []Replacement) *comparer {
 	// A Lambda requestId is numbered only when the recording saw it under
 	// an "…Id" key somewhere else; nested in JSON text it may be raw.
 	opts := &Options{Loose: append([]Loose{}, defaultLoose...)}
+	var extra []Replacement
 	for _, t := range c.SnapshotTransformers {
 		kind, _ := t["kind"].(string)
 		args, _ := t["args"].([]any)
@@ -39,6 +40,27 @@ func newComparer(c *Case, repl []Replacement) *comparer {
 		switch kind {
 		case "generic":
 			opts.DecodeStrings = true
+		case "key_value":
+			// A key's value was replaced (optionally as a numbered reference).
+			key, _ := arg(args, kwargs, 0, "key")
+			repl, _ := arg(args, kwargs, 1, "value_replacement")
+			ref, _ := kwargs["reference_replacement"].(bool)
+			if key == "" || repl == "" {
+				continue
+			}
+			value := "^" + regexp.QuoteMeta(repl) + "$"
+			if ref {
+				value = "^<" + regexp.QuoteMeta(repl) + `:\d+>$`
+			}
+			opts.Loose = append(opts.Loose, Loose{Key: key, Value: regexp.MustCompile(value)})
+		case "regex":
+			// Text matching a pattern was replaced in the serialised snapshot;
+			// do the same to the engine's output.
+			pattern, _ := arg(args, kwargs, 0, "regex")
+			repl, _ := arg(args, kwargs, 1, "replacement")
+			if re, err := regexp.Compile(pattern); err == nil && pattern != "" {
+				extra = append(extra, Replacement{Re: re, New: strings.ReplaceAll(repl, "$", "$$")})
+			}
 		case "jsonpath":
 			path, repl := "", ""
 			if len(args) >= 2 {
@@ -63,7 +85,17 @@ func newComparer(c *Case, repl []Replacement) *comparer {
 			opts.Loose = append(opts.Loose, Loose{Key: key, Value: regexp.MustCompile(value)})
 		}
 	}
-	return &comparer{c: c, repl: repl, opts: opts}
+	return &comparer{c: c, repl: append(append([]Replacement{}, repl...), extra...), opts: opts}
+}
+
+// arg returns a transformer argument by position or keyword.
+func arg(args []any, kwargs map[string]any, i int, name string) (string, bool) {
+	if i < len(args) {
+		s, ok := args[i].(string)
+		return s, ok
+	}
+	s, ok := kwargs[name].(string)
+	return s, ok
 }
 
 // requestIDInText matches a Lambda requestId inside JSON text, raw or in
