@@ -1531,6 +1531,15 @@ func (r *runner) execMap(ctx context.Context, st *step, eff any) (any, *failure)
 		}
 		itemsVal = v
 	}
+	if s.itemReader != nil {
+		var f *failure
+		if itemsVal, f = r.readItems(ctx, st, eff); f != nil {
+			return nil, f
+		}
+		if itemsVal == nil {
+			itemsVal = []any{}
+		}
+	}
 	items, ok := itemsVal.([]any)
 	if !ok {
 		return nil, r.runtimeErr(st, "Item selector path does not reference an array: %s", marshal(itemsVal))
@@ -1559,7 +1568,13 @@ func (r *runner) execMap(ctx context.Context, st *step, eff any) (any, *failure)
 			inputs[i] = it
 		}
 	}
-	st.th.add("MapStateStarted", &MapStateStartedEventDetails{Length: len(items)})
+	if s.itemBatcher != nil {
+		var f *failure
+		if inputs, f = r.batchItems(st, inputs, eff); f != nil {
+			return nil, f
+		}
+	}
+	st.th.add("MapStateStarted", &MapStateStartedEventDetails{Length: len(inputs)})
 	tolCount, hasCount, f := r.intField(st, eff, s.tolCount, s.tolCountPath, "ToleratedFailureCountPath")
 	if f != nil {
 		return nil, f
@@ -1586,7 +1601,7 @@ func (r *runner) execMap(ctx context.Context, st *step, eff any) (any, *failure)
 		return nil, r.runtimeErr(st, "ToleratedFailurePercentage must be between 0 and 100.")
 	}
 	if s.distributed {
-		return r.mapRun(ctx, st, inputs, maxConc, tolCount, hasCount, tolPct, hasPct)
+		return r.mapRun(ctx, st, eff, inputs, maxConc, tolCount, hasCount, tolPct, hasPct)
 	}
 	return r.inlineMap(ctx, st, inputs, maxConc, tolCount, hasCount, tolPct, hasPct)
 }
@@ -1705,7 +1720,7 @@ func (r *runner) inlineMap(ctx context.Context, st *step, inputs []any, maxConc,
 }
 
 // mapRun runs a Distributed Map: each item becomes a child execution.
-func (r *runner) mapRun(ctx context.Context, st *step, inputs []any, maxConc, tolCount int64, hasCount bool, tolPct float64, hasPct bool) (any, *failure) {
+func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, maxConc, tolCount int64, hasCount bool, tolPct float64, hasPct bool) (any, *failure) {
 	s := st.s
 	label := s.label
 	if label == "" {
@@ -1728,6 +1743,7 @@ func (r *runner) mapRun(ctx context.Context, st *step, inputs []any, maxConc, to
 	childRec := &smRecord{info: StateMachine{Arn: r.x.sm.info.Arn + "/" + label, Name: r.x.sm.info.Name + "/" + label, Type: childType, RoleArn: r.x.sm.info.RoleArn}, machine: s.processor}
 	n := len(inputs)
 	outs := make([]any, n)
+	children := make([]*execution, n)
 	limit := maxConc
 	if limit <= 0 || limit > 40 {
 		limit = 40
@@ -1749,6 +1765,7 @@ func (r *runner) mapRun(ctx context.Context, st *step, inputs []any, maxConc, to
 			x := newExecution(r.e, childRec, carn, name, in, inputs[i])
 			x.mapRunArn = arn
 			x.parent = r.x
+			children[i] = x
 			r.e.mu.Lock()
 			r.e.execs[carn] = x
 			r.e.execList = append(r.e.execList, x)
@@ -1803,6 +1820,18 @@ func (r *runner) mapRun(ctx context.Context, st *step, inputs []any, maxConc, to
 		return nil, f
 	}
 	_ = runStarted // AWS sometimes links MapStateExited to MapRunStarted; mostly to MapRunSucceeded
+	if s.resultWriter != nil {
+		res, f := r.writeResults(ctx, st, eff, arn, children)
+		if f != nil {
+			st.th.add("MapRunFailed", &FailureEventDetails{Error: f.name, Cause: f.cause})
+			st.th.add("MapStateFailed", nil)
+			return nil, f
+		}
+		last := st.th.add("MapRunSucceeded", nil)
+		st.th.add("MapStateSucceeded", nil)
+		st.th.prev = last
+		return res, nil
+	}
 	last := st.th.add("MapRunSucceeded", nil)
 	st.th.add("MapStateSucceeded", nil)
 	st.th.prev = last

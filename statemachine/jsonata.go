@@ -431,8 +431,13 @@ func (r *runner) mapItemsJSONata(st *step, input any) ([]any, *failure) {
 func (r *runner) execMapJSONata(ctx contextT, st *step, input any) (any, *failure) {
 	s := st.s
 	j := s.j
-	items, f := r.mapItemsJSONata(st, input)
-	if f != nil {
+	var items []any
+	var f *failure
+	if s.itemReader != nil {
+		if items, f = r.readItems(ctx, st, input); f != nil {
+			return nil, f
+		}
+	} else if items, f = r.mapItemsJSONata(st, input); f != nil {
 		st.th.add("MapStateFailed", nil)
 		return nil, f
 	}
@@ -477,9 +482,14 @@ func (r *runner) execMapJSONata(ctx contextT, st *step, input any) (any, *failur
 			inputs[i] = v
 		}
 	}
-	st.th.add("MapStateStarted", &MapStateStartedEventDetails{Length: len(items)})
+	if s.itemBatcher != nil {
+		if inputs, f = r.batchItems(st, inputs, input); f != nil {
+			return nil, f
+		}
+	}
+	st.th.add("MapStateStarted", &MapStateStartedEventDetails{Length: len(inputs)})
 	if s.distributed {
-		return r.mapRun(ctx, st, inputs, int64(mc), int64(tc), hasCount, tp, hasPct)
+		return r.mapRun(ctx, st, input, inputs, int64(mc), int64(tc), hasCount, tp, hasPct)
 	}
 	return r.inlineMap(ctx, st, inputs, int64(mc), int64(tc), hasCount, tp, hasPct)
 }

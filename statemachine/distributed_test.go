@@ -1,0 +1,96 @@
+package statemachine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// memObjects is an in-memory ObjectStore.
+type memObjects struct {
+	mu   sync.Mutex
+	objs map[string][]byte
+}
+
+func (m *memObjects) GetObject(ctx context.Context, bucket, key string) (io.ReadCloser, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.objs[bucket+"/"+key]
+	if !ok {
+		return nil, fmt.Errorf("no such key: s3://%s/%s", bucket, key)
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+func (m *memObjects) ListObjects(ctx context.Context, bucket, prefix string, fn func(ObjectInfo) error) error {
+	return nil
+}
+
+func (m *memObjects) PutObject(ctx context.Context, bucket, key string, body []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.objs[bucket+"/"+key] = append([]byte(nil), body...)
+	return nil
+}
+
+func TestDistributedMapReaderBatcherWriter(t *testing.T) {
+	objs := &memObjects{objs: map[string][]byte{"b/items.json": []byte(`[{"n":1},{"n":2},{"n":3}]`)}}
+	def := `{"StartAt":"M","States":{"M":{"Type":"Map",
+	  "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON"},
+	                "Parameters":{"Bucket.$":"$.bucket","Key":"items.json"}},
+	  "ItemBatcher":{"MaxItemsPerBatch":2},
+	  "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+	     "StartAt":"Count","States":{"Count":{"Type":"Pass","Parameters":{"count.$":"States.ArrayLength($.Items)"},"End":true}}},
+	  "ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"b","Prefix":"out"}},
+	  "Label":"Counter","End":true}}}`
+	h := newHarness(t, def, Options{Objects: objs})
+	x := h.start("dm", `{"bucket":"b"}`)
+	got := h.wait(x.ExecutionArn)
+	if got.Status != StatusSucceeded {
+		t.Fatalf("status %s %s %s", got.Status, str2(got.Error), str2(got.Cause))
+	}
+	var out map[string]any
+	if err := json.Unmarshal([]byte(*got.Output), &out); err != nil {
+		t.Fatal(err)
+	}
+	runArn, _ := out["MapRunArn"].(string)
+	if !strings.Contains(runArn, ":mapRun:m/Counter:") {
+		t.Fatalf("MapRunArn %q", runArn)
+	}
+	mr, err := h.e.DescribeMapRun(context.Background(), runArn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mr.Status != StatusSucceeded || mr.ExecutionCounts.Succeeded != 2 || mr.ExecutionCounts.Total != 2 {
+		t.Fatalf("map run %+v", mr)
+	}
+	children, err := h.e.ListExecutions(context.Background(), ListExecutionsInput{MapRunArn: runArn})
+	if err != nil || len(children) != 2 {
+		t.Fatalf("children %d %v", len(children), err)
+	}
+	var outputs []string
+	for k, v := range objs.objs {
+		if strings.HasPrefix(k, "b/out/") && strings.HasSuffix(k, "SUCCEEDED_0.json") {
+			var rs []map[string]any
+			if err := json.Unmarshal(v, &rs); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				outputs = append(outputs, r["Output"].(string))
+			}
+		}
+	}
+	if want := []string{`{"count":2}`, `{"count":1}`}; !reflect.DeepEqual(outputs, want) {
+		t.Fatalf("written outputs %v, want %v", outputs, want)
+	}
+	ty := strings.Join(h.types(x.ExecutionArn), " ")
+	if !strings.Contains(ty, "MapStateStarted MapRunStarted MapRunSucceeded MapStateSucceeded MapStateExited") {
+		t.Fatalf("history %s", ty)
+	}
+}
