@@ -243,3 +243,32 @@ func TestSet(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentUse evaluates one compiled path from many goroutines; run
+// with -race it checks the "safe for concurrent use" promise.
+func TestConcurrentUse(t *testing.T) {
+	doc := mustJSON(t, storeDoc)
+	p := MustCompile(`$.store.book[?(@.price < 10 && @.author =~ /.*e.*/)].title`)
+	want, err := p.Get(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for range 200 {
+				got, err := p.Get(doc)
+				if err != nil || !reflect.DeepEqual(got, want) {
+					done <- errors.New("concurrent Get returned a different result")
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
