@@ -53,6 +53,11 @@ func frameFromTuple(env *frame, t *tuple) *frame {
 	return f
 }
 
+// defaultMaxDepth bounds expression nesting during evaluation even without
+// [WithLimits], so that runaway non-tail recursion fails with U1001 instead
+// of exhausting the goroutine stack (which would kill the process).
+const defaultMaxDepth = 20000
+
 // evaluator holds the state of one Eval call.
 type evaluator struct {
 	cfg      *config
@@ -89,9 +94,12 @@ func (e *Expr) eval(input any, vars map[string]any) (any, error) {
 }
 
 func (ev *evaluator) eval(n *node, input any, env *frame) (result any, err error) {
+	ev.depth++
+	defer func() { ev.depth-- }()
+	if ev.depth > defaultMaxDepth && (ev.cfg.maxDepth == 0 || ev.cfg.maxDepth > defaultMaxDepth) {
+		return nil, &Error{Code: "U1001", Position: n.pos, Message: "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive."}
+	}
 	if ev.cfg.maxDepth > 0 || ev.cfg.timeout > 0 {
-		ev.depth++
-		defer func() { ev.depth-- }()
 		if ev.cfg.maxDepth > 0 && ev.depth > ev.cfg.maxDepth {
 			return nil, &Error{Code: "U1001", Position: n.pos, Message: "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive."}
 		}

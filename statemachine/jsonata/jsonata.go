@@ -59,8 +59,9 @@ type config struct {
 func StepFunctions() Option { return func(c *config) { c.sfn = true } }
 
 // WithLimits aborts evaluation with error U1001 when expression evaluation
-// nests deeper than depth (0: no limit) or runs longer than timeout (0: no
-// limit), as the upstream test runner's guard does.
+// nests deeper than depth or runs longer than timeout (0: no limit), as the
+// upstream test runner's guard does. Without it nesting is still capped at
+// 20000 levels; infinite tail recursion is only stopped by a timeout.
 func WithLimits(depth int, timeout time.Duration) Option {
 	return func(c *config) { c.maxDepth = depth; c.timeout = timeout }
 }

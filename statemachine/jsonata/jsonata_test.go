@@ -3,6 +3,7 @@ package jsonata
 import (
 	"errors"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -140,4 +141,45 @@ func TestConcurrentEval(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
+}
+
+// TestRegressions pins behaviour that differed from jsonata-js 2.0.6 at
+// some point (found by TestDifferential); expected values come from the
+// reference implementation.
+func TestRegressions(t *testing.T) {
+	input := map[string]any{"items": []any{map[string]any{"p": 1.0}}, "n": map[string]any{"a": 1.0}, "s": "abc"}
+	tests := []struct{ expr, want string }{
+		// Native results returned through a tail call keep their sequence.
+		{`$map("x", function($e){$filter([1], function($v){false})})`, `[]`},
+		{`$map(null, function($e){$map(1, function($v){{"k": $v}})})`, `[{"k":1}]`},
+		{`$reverse($map("x", function($e){$map(null, function($v){"a"})}))`, `"a"`},
+		// $spread of an array gives an array; $each of nothing an empty sequence.
+		{`$spread([false])`, `[false]`},
+		{`$map("x", function($e){$each($nothing, function($v){$v})})`, `[]`},
+		// in compares objects by identity.
+		{`{"a": 1} in [{"a": 1}]`, `false`},
+		{`$.n in [$.n]`, `true`},
+		// Infinity compares; a non-finite result reads as null.
+		{`1/0 < 2`, `false`},
+		{`1 % 0`, `null`},
+		// Transforms clone through JSON text: 15 significant digits.
+		{`{"b": 1/7} ~> |$|{}|`, `{"b":0.142857142857143}`},
+		// Deep non-tail recursion fails with U1001, not a stack overflow.
+		{`($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(100000))`, `error U1001`},
+		{`$substring(?, 1)($.s)`, `"bc"`},
+	}
+	for _, tt := range tests {
+		got, err := evalString(t, tt.expr, input, nil)
+		s := show(got, err)
+		var je *Error
+		if errors.As(err, &je) {
+			s = "error " + je.Code
+		}
+		if s != tt.want {
+			t.Errorf("%s = %s, want %s", tt.expr, s, tt.want)
+		}
+	}
+	if _, err := Compile(strings.Repeat("(", 100000)); err == nil {
+		t.Error("deeply nested expression compiled")
+	}
 }

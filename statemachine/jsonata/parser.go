@@ -78,7 +78,11 @@ var bindingPowers = map[string]int{
 	":=": 10, "!=": 40, "<=": 40, ">=": 40, "~>": 40, "and": 30, "or": 25, "in": 40, "&": 50,
 }
 
+// maxParseDepth bounds the parser's recursion on pathological input.
+const maxParseDepth = 2000
+
 type parser struct {
+	depth         int
 	ancestorLabel int
 	ancestorIndex int
 	ancestry      []*node
@@ -178,6 +182,11 @@ func (p *parser) lbp(t token) int {
 }
 
 func (p *parser) expression(rbp int) *node {
+	p.depth++
+	defer func() { p.depth-- }()
+	if p.depth > maxParseDepth {
+		p.fail("S0201", p.tok, "Syntax error: expression nested more than %d levels deep", maxParseDepth)
+	}
 	t := p.advance()
 	left := p.nud(t)
 	for rbp < p.lbp(p.tok) {
