@@ -122,22 +122,23 @@ func raw(v any, key string, inDetails bool) any {
 	return v
 }
 
-func decodeUnmasked(t testing.TB, c *Case, data json.RawMessage) any {
+// decodeUnmasked decodes an unmasked recorded value; a failure panics,
+// which Run reports as the case's failure.
+func decodeUnmasked(c *Case, data json.RawMessage) any {
 	v, err := decode([]byte(unmask(c, string(data))))
 	if err != nil {
-		t.Fatalf("%s: %v", c.ID(), err)
+		panic(fmt.Sprintf("%s: unmasked value is not JSON: %v", c.ID(), err))
 	}
 	return v
 }
 
 func replayDriver(c *Case) func(Env) (Driver, error) {
 	return func(env Env) (Driver, error) {
-		t := &testing.T{}
 		text := func(data json.RawMessage) *string {
 			if len(data) == 0 {
 				return nil
 			}
-			v := raw(decodeUnmasked(t, c, data), "", false)
+			v := raw(decodeUnmasked(c, data), "", false)
 			if s, ok := v.(string); ok {
 				return &s
 			}
@@ -176,7 +177,7 @@ func replayDriver(c *Case) func(Env) (Driver, error) {
 					if len(d) == 0 {
 						continue
 					}
-					m := decodeUnmasked(t, c, d).(map[string]any)
+					m := decodeUnmasked(c, d).(map[string]any)
 					e.Name, _ = m["name"].(string)
 					e.Input = text(mustJSON(m["input"]))
 					e.RedriveStatus, _ = m["redriveStatus"].(string)
@@ -186,7 +187,7 @@ func replayDriver(c *Case) func(Env) (Driver, error) {
 			},
 			HistoryFunc: func(arn string) ([]json.RawMessage, error) {
 				if len(c.Expected.EndEvent) > 0 {
-					ev := decodeUnmasked(t, c, c.Expected.EndEvent).(map[string]any)
+					ev := decodeUnmasked(c, c.Expected.EndEvent).(map[string]any)
 					var id int
 					fmt.Sscan(fmt.Sprint(ev["id"]), &id)
 					typ := fmt.Sprint(ev["type"])
@@ -200,7 +201,7 @@ func replayDriver(c *Case) func(Env) (Driver, error) {
 					out = append(out, mustJSON(last))
 					return out, nil
 				}
-				events := raw(decodeUnmasked(t, c, c.Expected.History), "", false).([]any)
+				events := raw(decodeUnmasked(c, c.Expected.History), "", false).([]any)
 				// Give the Parallel region's [0] ids real ones, and put back
 				// the events the recording's transformer dropped.
 				used := map[string]bool{}
