@@ -2,6 +2,8 @@ package statemachine
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"errors"
 	"sort"
 	"strings"
@@ -382,5 +384,76 @@ func TestHistoryJSONShape(t *testing.T) {
 	want := `{"timestamp":1767323045,"type":"PassStateEntered","id":2,"previousEventId":0,"stateEnteredEventDetails":{"name":"P","input":"{\"a\":\"<&>\"}","inputDetails":{"truncated":false}}}`
 	if string(b) != want {
 		t.Fatalf("\n got %s\nwant %s", b, want)
+	}
+}
+
+// crashStore applies the first limit commits and silently drops the rest,
+// as if the process died right after commit number limit.
+type crashStore struct {
+	*memStore
+	mu    sync.Mutex
+	limit int
+	n     int
+}
+
+func (c *crashStore) Commit(ctx context.Context, b *Batch) error {
+	c.mu.Lock()
+	c.n++
+	drop := c.n > c.limit
+	c.mu.Unlock()
+	if drop {
+		return nil
+	}
+	return c.memStore.Commit(ctx, b)
+}
+
+func TestDurableResumeAtEveryCommit(t *testing.T) {
+	def := `{"StartAt":"P","States":{
+	 "P":{"Type":"Pass","Parameters":{"v.$":"$.v"},"Next":"T"},
+	 "T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:inc","ResultPath":"$.t","Next":"W"},
+	 "W":{"Type":"Wait","Seconds":10,"Next":"C"},
+	 "C":{"Type":"Choice","Choices":[{"Variable":"$.t.v","NumericEquals":2,"Next":"S"}],"Default":"F"},
+	 "F":{"Type":"Fail","Error":"Wrong"},
+	 "S":{"Type":"Succeed"}}}`
+	lam := lambdaFunc{InvokeFunc: func(ctx context.Context, fn string, p []byte) (LambdaResult, error) {
+		var in struct{ V float64 }
+		if err := json.Unmarshal(p, &in); err != nil {
+			return LambdaResult{}, err
+		}
+		return LambdaResult{Payload: []byte(fmt.Sprintf(`{"v":%g}`, in.V+1))}, nil
+	}}
+	const want = `{"t":{"v":2},"v":1}`
+	for limit := 2; ; limit++ { // commit 1 is CreateStateMachine, 2 is StartExecution
+		inner := newMemStore()
+		cs := &crashStore{memStore: inner, limit: limit}
+		clock := NewVirtualClock(t0)
+		clock.SetAuto(true)
+		h := newHarness(t, def, Options{Clock: clock, Store: cs, Lambda: lam})
+		x := h.start("c", `{"v":1}`)
+		h.wait(x.ExecutionArn)
+		h.e.Close()
+		clock.SetAuto(false)
+		total := cs.n
+
+		clock2 := NewVirtualClock(t0)
+		clock2.SetAuto(true)
+		h2 := newHarness(t, "", Options{Clock: clock2, Store: inner, Lambda: lam})
+		got := h2.wait(x.ExecutionArn)
+		clock2.SetAuto(false)
+		if got.Status != StatusSucceeded || str2(got.Output) != want {
+			t.Fatalf("crash after commit %d/%d: %s %s %s", limit, total, got.Status, str2(got.Output), str2(got.Cause))
+		}
+		evs, _ := h2.e.GetExecutionHistory(context.Background(), x.ExecutionArn)
+		for i, ev := range evs {
+			if ev.ID != int64(i+1) || ev.PreviousEventID >= ev.ID {
+				t.Fatalf("crash after commit %d: event %d has id %d prev %d", limit, i, ev.ID, ev.PreviousEventID)
+			}
+		}
+		if evs[len(evs)-1].Type != "ExecutionSucceeded" {
+			t.Fatalf("crash after commit %d: last event %s", limit, evs[len(evs)-1].Type)
+		}
+		if limit >= total {
+			break
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // FuzzParse feeds definitions to Parse (validation and compilation). It is
@@ -28,7 +29,22 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, def []byte) {
-		m, err := Parse(def)
+		type result struct {
+			m   *Machine
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			m, err := Parse(def)
+			done <- result{m, err}
+		}()
+		var res result
+		select {
+		case res = <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Parse did not return within 5s for %q", def)
+		}
+		m, err := res.m, res.err
 		if err != nil {
 			if _, ok := err.(*APIError); !ok {
 				t.Fatalf("error is %T, want *APIError: %v", err, err)
