@@ -3,8 +3,8 @@ package statemachine
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
