@@ -319,8 +319,17 @@ func runExecution(ctx context.Context, c *Case, d Driver, names *Names) *failure
 	cmp := newComparer(c, repl)
 
 	if exec.Status != c.Expected.Status {
-		return failf("status: want "+c.Expected.Status+" got "+exec.Status+errorSuffix(exec.Error),
+		f := failf("status: want "+c.Expected.Status+" got "+exec.Status+errorSuffix(exec.Error),
 			"status: want %s got %s%s%s", c.Expected.Status, exec.Status, errorSuffix(exec.Error), causeSuffix(exec.Cause, repl))
+		// Where the run went another way is the most useful hint.
+		if len(c.Expected.History) > 0 {
+			if events, err := d.History(ctx, execArn); err == nil {
+				if hf := cmp.history(events); hf != nil {
+					f.reason += "; first history difference: " + hf.reason
+				}
+			}
+		}
+		return f
 	}
 	if len(c.Expected.History) > 0 {
 		events, err := d.History(ctx, execArn)
@@ -387,7 +396,7 @@ func causeSuffix(c *string, repl []Replacement) string {
 	for _, r := range repl {
 		s = r.apply(s)
 	}
-	return " cause " + Truncate(s, 160)
+	return " cause " + Truncate(s, 300)
 }
 
 func errorCode(err error) string {
