@@ -301,17 +301,70 @@ func evalDescendants(input any) any {
 	return res
 }
 
+// plainStep reports whether a path step is a bare name or variable, which
+// the fast path in evalPath can follow without sequences.
+func plainStep(s *node) bool {
+	return (s.typ == "name" || s.typ == "variable") && s.stages == nil && s.predicate == nil && s.group == nil &&
+		!s.keepArray && !s.tuple && !s.hasFocus && s.index == "" && s.ancestor == nil && !s.consarray
+}
+
 func (ev *evaluator) evalPath(n *node, input any, env *frame) (any, error) {
+	start := 0
 	var inputSeq *array
 	if a, ok := input.(*array); ok && n.items[0].typ != "variable" {
 		inputSeq = a
+	} else if !n.keepSing && n.group == nil && !n.tuple {
+		// Fast path: follow leading plain steps while each gives a single
+		// non-array value, the common $states.input.a.b shape. It has
+		// the same result as the general loop below, without allocating
+		// a sequence per step.
+		cur := input
+		for start < len(n.items) && plainStep(n.items[start]) {
+			step := n.items[start]
+			var v any
+			if step.typ == "name" {
+				v = lookup(cur, step.op)
+			} else {
+				var err error
+				if v, err = ev.eval(step, cur, env); err != nil {
+					return nil, err
+				}
+			}
+			if v == nil {
+				return nil, nil
+			}
+			if a, ok := v.(*array); ok {
+				if start == len(n.items)-1 && !a.seq {
+					return a, nil
+				}
+				if a.cons {
+					inputSeq = newSeq(a)
+				} else {
+					inputSeq = &array{seq: true, items: a.items}
+				}
+				start++
+				if start == len(n.items) || len(inputSeq.items) == 0 {
+					return inputSeq, nil
+				}
+				break
+			}
+			cur = v
+			start++
+		}
+		if start == len(n.items) {
+			return cur, nil
+		}
+		if inputSeq == nil {
+			inputSeq = newSeq(cur)
+		}
 	} else {
 		inputSeq = newSeq(input)
 	}
 	var result *array
 	isTuple := false
 	var tuples []*tuple
-	for i, step := range n.items {
+	for i := start; i < len(n.items); i++ {
+		step := n.items[i]
 		if step.tuple {
 			isTuple = true
 		}
