@@ -93,6 +93,18 @@ func (r *Report) Table() string {
 	return b.String()
 }
 
+// Subtotal adds up the categories for which keep returns true.
+func (r *Report) Subtotal(keep func(category string) bool) CategoryCount {
+	var sum CategoryCount
+	for c, cc := range r.Categories {
+		if keep(c) {
+			sum.Total += cc.Total
+			sum.Passed += cc.Passed
+		}
+	}
+	return sum
+}
+
 // Group is a set of failures that share a reason pattern.
 type Group struct {
 	Pattern  string
