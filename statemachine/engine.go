@@ -379,7 +379,8 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) ([]
 		return nil, e.noMachine(in.StateMachineArn)
 	}
 	var out []*Execution
-	for _, x := range list {
+	for i := len(list) - 1; i >= 0; i-- { // newest first
+		x := list[i]
 		d := x.describe()
 		if in.MapRunArn != "" {
 			if d.MapRunArn != in.MapRunArn {
@@ -393,21 +394,7 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) ([]
 		}
 		out = append(out, d)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].StartDate.After(out[j].StartDate) })
-	// equal start dates: newest created first
-	for i, j := 0, len(out)-1; i < j && !sorted(out); i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
 	return out, nil
-}
-
-func sorted(xs []*Execution) bool {
-	for i := 1; i < len(xs); i++ {
-		if xs[i].StartDate.After(xs[i-1].StartDate) {
-			return false
-		}
-	}
-	return true
 }
 
 // GetExecutionHistory returns an execution's events in ascending order.

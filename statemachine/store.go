@@ -12,6 +12,7 @@ import (
 //
 //	sm/<stateMachineArn>          StateMachine
 //	ex/<executionArn>             execRecord: metadata, status and progress
+//	xd/<executionArn>             the definition the execution runs (written once)
 //	ev/<executionArn>/<%010d id>  one history event
 //
 // A Standard execution is checkpointed at every transition of its
@@ -89,7 +90,12 @@ func (x *execution) checkpoint(p *progress) {
 		b.Put(eventKey(x.arn, ev.ID), v)
 	}
 	n := len(x.events)
-	rec := execRecord{Arn: x.arn, Name: x.name, Machine: x.sm.info, Input: x.input, Status: x.st, Output: x.output, Error: x.errName,
+	if x.persisted == 0 {
+		b.Put("xd/"+x.arn, []byte(x.sm.info.Definition))
+	}
+	info := x.sm.info
+	info.Definition = ""
+	rec := execRecord{Arn: x.arn, Name: x.name, Machine: info, Input: x.input, Status: x.st, Output: x.output, Error: x.errName,
 		Cause: x.cause, Start: x.start, Stop: x.stopDate, Redrives: x.redrives, RedriveDate: x.redriveDate, TraceHeader: x.traceHeader,
 		MapRunArn: x.mapRunArn, Sync: x.sync}
 	if x.st == StatusRunning {
@@ -137,12 +143,17 @@ func (e *Engine) load() error {
 	if err != nil {
 		return err
 	}
-	var resume []*execution
+	var resume, aborted []*execution
 	err = st.Scan(ctx, "ex/", func(key string, value []byte) error {
 		var rec execRecord
 		if err := json.Unmarshal(value, &rec); err != nil {
 			return fmt.Errorf("statemachine: load %s: %w", key, err)
 		}
+		def, ok, err := st.Get(ctx, "xd/"+rec.Arn)
+		if err != nil || !ok {
+			return fmt.Errorf("statemachine: load %s: definition missing (%v)", key, err)
+		}
+		rec.Machine.Definition = string(def)
 		smr, ok := e.machines[rec.Machine.Arn]
 		if !ok || smr.info.Definition != rec.Machine.Definition {
 			m, err := parse([]byte(rec.Machine.Definition), rec.Machine.Type)
@@ -180,7 +191,12 @@ func (e *Engine) load() error {
 		x.persisted = len(x.events)
 		e.execs[x.arn] = x
 		e.execList = append(e.execList, x)
-		if x.st == StatusRunning && x.mapRunArn == "" && smr.info.Type == TypeStandard {
+		switch {
+		case x.st != StatusRunning:
+		case x.mapRunArn != "":
+			// A Map Run child: its parent runs the Map state again.
+			aborted = append(aborted, x)
+		case smr.info.Type == TypeStandard:
 			resume = append(resume, x)
 		}
 		return nil
@@ -190,6 +206,9 @@ func (e *Engine) load() error {
 	}
 	// Oldest first, so that list order matches creation order.
 	sortExecs(e.execList)
+	for _, x := range aborted {
+		x.finish(StatusAborted, nil, &failure{name: "States.Runtime", cause: "The parent execution restarted its Map Run after a crash."}, x.lastEventID())
+	}
 	for _, x := range resume {
 		p := x.prog
 		if p == nil {
