@@ -600,7 +600,9 @@ func (c *checker) checkParallel(st *object, ptr string) {
 	}
 }
 
-var labelForbidden = regexp.MustCompile("[\\s?*<>{}\\[\\]:;,\\\\|^~$#%&`'\"\\x00-\\x1f\\x7f-\\x9f]")
+// labelForbidden holds the characters AWS forbids in names and Map labels:
+// blanks, ? * < > { } [ ] " # % \ ^ | ~ ` $ & , ; : / and control characters.
+var labelForbidden = regexp.MustCompile("[\\s?*<>{}\\[\\]\"#%\\\\^|~`$&,;:/\\x00-\\x1f\\x7f-\\x9f]")
 
 func (c *checker) checkMap(st *object, ptr, ql string) {
 	c.exclusive(st, ptr, "ItemProcessor", "Iterator")
@@ -633,7 +635,7 @@ func (c *checker) checkMap(st *object, ptr, ql string) {
 	if v, ok := st.get("Label"); ok {
 		s, isStr := v.(string)
 		if !isStr || s == "" || utf8.RuneCountInString(s) > 40 || labelForbidden.MatchString(s) {
-			c.schema(ptr+"/Label", "The value for the field 'Label' must be 1 to 40 characters without whitespace, control characters or any of ? * < > { } [ ] : ; , \\ | ^ ~ $ # %% & ` ' \"")
+			c.schema(ptr+"/Label", "The value for the field 'Label' must be 1 to 40 characters without whitespace, control characters or any of ? * < > { } [ ] \" # %% \\ ^ | ~ ` $ & , ; : /")
 		}
 	}
 	c.exclusive(st, ptr, "MaxConcurrency", "MaxConcurrencyPath")

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -100,7 +101,7 @@ func TestDefinition(t *testing.T) {
 				"SCHEMA_VALIDATION_FAILED: Field 'ExecutionType' is not supported at /States/M/ItemProcessor/ProcessorConfig",
 				"SCHEMA_VALIDATION_FAILED: Field 'ItemReader' is only supported when the processor mode is 'DISTRIBUTED' at /States/M",
 				"SCHEMA_VALIDATION_FAILED: Field 'Label' is only supported when the processor mode is 'DISTRIBUTED' at /States/M",
-				"SCHEMA_VALIDATION_FAILED: The value for the field 'Label' must be 1 to 40 characters without whitespace, control characters or any of ? * < > { } [ ] : ; , \\ | ^ ~ $ # % & ` ' \" at /States/M/Label"}},
+				"SCHEMA_VALIDATION_FAILED: The value for the field 'Label' must be 1 to 40 characters without whitespace, control characters or any of ? * < > { } [ ] \" # % \\ ^ | ~ ` $ & , ; : / at /States/M/Label"}},
 		{"distributed map", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"CSV","CSVHeaderLocation":"FIRST_ROW"},"Parameters":{"Bucket.$":"$.bucket","Key.$":"$.key"}},"ItemBatcher":{"MaxItemsPerBatch":10},"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"b","Prefix":"p"}},"Label":"parts","MaxConcurrency":10,"ToleratedFailurePercentage":5,"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}},"End":true}}}`, "", nil},
 		{"credentials", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Credentials":{"RoleArn.$":"$.role"},"End":true}}}`, "", nil},
 		{"too deep intrinsic is still fine", `{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"x.$":"States.Format('{}', States.Array(States.Array(1)))"},"End":true}}}`, "", nil},
@@ -168,4 +169,21 @@ func TestInvalidDefinitionMessage(t *testing.T) {
 	if got := InvalidDefinitionMessage(nil); got != "" {
 		t.Errorf("no diagnostics: got %q, want empty", got)
 	}
+}
+
+func TestMapLabel(t *testing.T) {
+	for label, ok := range map[string]bool{
+		"parts": true, "part's_1-x": true, "ünïcode": true, strings.Repeat("x", 40): true,
+		strings.Repeat("x", 41): false, "a/b": false, "a b": false, "a:b": false, "": false, "a\u0085b": false,
+	} {
+		def := `{"StartAt":"M","States":{"M":{"Type":"Map","Label":` + strconvQuote(label) + `,"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}},"End":true}}}`
+		if got := !HasErrors(Definition([]byte(def), Options{})); got != ok {
+			t.Errorf("Label %q accepted = %v, want %v", label, got, ok)
+		}
+	}
+}
+
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
