@@ -3,6 +3,7 @@ package jsonpath
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 )
@@ -15,12 +16,12 @@ import (
 // matching [ErrNotFound] when nothing is selected. An indefinite path returns
 // []any with every match in order (possibly empty) and fails only when the
 // path is malformed for the document in a way Jayway reports. A trailing
-// length() returns the length of the selected array or object as float64 (nil
-// for other values).
+// function (length(), sum(), ...) is applied to the selected value or list;
+// numbers it returns are float64.
 func (p *Path) Get(doc any) (any, error) {
 	if p.simple {
 		if v, ok := p.fastGet(doc); ok {
-			return p.applyFn(v), nil
+			return p.applyFn(v)
 		}
 		// Fall through: the full evaluator produces Jayway's error message.
 	}
@@ -33,12 +34,12 @@ func (p *Path) Get(doc any) (any, error) {
 		if len(ev.out) == 0 {
 			return nil, ev.notFound("No results for path: " + p.Canonical())
 		}
-		return p.applyFn(ev.out[0]), nil
+		return p.applyFn(ev.out[0])
 	}
 	if ev.out == nil {
 		ev.out = []any{}
 	}
-	return p.applyFn(ev.out), nil
+	return p.applyFn(ev.out)
 }
 
 // fastGet follows a path of single names and indexes without allocating.
@@ -71,17 +72,74 @@ func (p *Path) fastGet(v any) (any, bool) {
 	return v, true
 }
 
-func (p *Path) applyFn(v any) any {
-	if p.fn != "length" {
-		return v
+// applyFn applies the trailing function, as Jayway's path functions do:
+// length() and size() count array items or object members (nil for other
+// values); min(), max(), avg(), sum() and stddev() aggregate the numbers of an
+// array (or of the list of matches); keys() lists an object's member names
+// (sorted); first() and last() pick an array's end items.
+func (p *Path) applyFn(v any) (any, error) {
+	switch p.fn {
+	case "":
+		return v, nil
+	case "length", "size":
+		switch x := v.(type) {
+		case []any:
+			return float64(len(x)), nil
+		case map[string]any:
+			return float64(len(x)), nil
+		}
+		return nil, nil
+	case "keys":
+		if m, ok := v.(map[string]any); ok {
+			keys := sortedKeys(m)
+			out := make([]any, len(keys))
+			for i, k := range keys {
+				out[i] = k
+			}
+			return out, nil
+		}
+		return nil, nil
+	case "first", "last":
+		a, ok := v.([]any)
+		if !ok || len(a) == 0 {
+			return nil, &Error{Path: p.src, Offset: -1, Reason: "Function " + p.fn + "() needs a non-empty array", kind: kindNotFound}
+		}
+		if p.fn == "first" {
+			return a[0], nil
+		}
+		return a[len(a)-1], nil
 	}
-	switch x := v.(type) {
-	case []any:
-		return float64(len(x))
-	case map[string]any:
-		return float64(len(x))
+	a, _ := v.([]any)
+	var nums []float64
+	for _, e := range a {
+		if f, ok := toFloat(e); ok {
+			nums = append(nums, f)
+		}
 	}
-	return nil
+	if len(nums) == 0 {
+		return nil, &Error{Path: p.src, Offset: -1, Reason: "Aggregation function attempted to calculate value using empty array", kind: kindNotFound}
+	}
+	sum, lo, hi := 0.0, math.Inf(1), math.Inf(-1)
+	for _, f := range nums {
+		sum += f
+		lo, hi = math.Min(lo, f), math.Max(hi, f)
+	}
+	mean := sum / float64(len(nums))
+	switch p.fn {
+	case "min":
+		return lo, nil
+	case "max":
+		return hi, nil
+	case "sum":
+		return sum, nil
+	case "avg":
+		return mean, nil
+	}
+	var sq float64
+	for _, f := range nums {
+		sq += (f - mean) * (f - mean)
+	}
+	return math.Sqrt(sq / float64(len(nums))), nil // stddev
 }
 
 type evaluator struct {

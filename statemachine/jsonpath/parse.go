@@ -224,6 +224,13 @@ func (p *parser) parseSegments(inFilter bool) ([]segment, string, error) {
 
 // parseDotName reads the name after a '.': a property, '*', or a function
 // call "name()".
+// functions are the argument-free Jayway path functions; a function must be
+// the last step of a path.
+var functions = map[string]bool{
+	"length": true, "size": true, "min": true, "max": true, "avg": true,
+	"stddev": true, "sum": true, "keys": true, "first": true, "last": true,
+}
+
 func (p *parser) parseDotName() (segment, string, error) {
 	start := p.pos
 	if p.peek() == '*' {
@@ -245,7 +252,7 @@ func (p *parser) parseDotName() (segment, string, error) {
 		if !strings.HasPrefix(p.src[p.pos:], "()") {
 			return segment{}, "", p.fail(p.pos, "functions take no arguments")
 		}
-		if name != "length" {
+		if !functions[name] {
 			return segment{}, "", p.fail(start, "unknown function '"+name+"'")
 		}
 		p.pos += 2

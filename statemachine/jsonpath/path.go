@@ -1,6 +1,7 @@
 // Package jsonpath compiles and evaluates the JSONPath dialect of AWS Step
 // Functions: Jayway JsonPath syntax (dot and bracket names, indexes, slices,
-// wildcards, deep scan, filters and the length() function) with three roots —
+// wildcards, deep scan, filters and the argument-free path functions such as
+// length()) with three roots —
 // the state input "$", the context object "$$" and workflow variables
 // "$name".
 //
@@ -50,7 +51,7 @@ type Path struct {
 	root     Root
 	variable string
 	segs     []segment
-	fn       string // trailing function name ("length"), or ""
+	fn       string // trailing function name ("length", "sum", ...), or ""
 	definite bool   // cached Definite()
 	simple   bool   // only single names and single indexes: fast path in Get
 }
