@@ -1,6 +1,10 @@
 package jsonata
 
-import "errors"
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
 
 // function is a JSONata function value: a lambda, a built-in, a partial
 // application, a composition (f ~> g), a transform, or a Go function.
@@ -97,6 +101,7 @@ func (ev *evaluator) evalFunction(n *node, input any, env *frame, applyTo any, h
 			if je.Token == "" {
 				je.Token = procName
 			}
+			je.fillToken()
 		}
 		return nil, err
 	}
@@ -139,6 +144,7 @@ func (ev *evaluator) apply(proc any, args []any, input any, env *frame) (any, er
 				if je.Token == "" {
 					je.Token = procName
 				}
+				je.fillToken()
 			}
 		}
 	}
@@ -376,4 +382,14 @@ func cloneJSON(v any) any {
 		return out
 	}
 	return v
+}
+
+// fillToken puts the function name into messages written before it was
+// known ("Argument 1 of function {{token}} ...").
+func (e *Error) fillToken() {
+	if e.Token == "" {
+		e.Message = strings.ReplaceAll(e.Message, " {{token}}", "")
+		return
+	}
+	e.Message = strings.ReplaceAll(e.Message, "{{token}}", strconv.Quote(e.Token))
 }

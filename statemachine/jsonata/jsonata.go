@@ -119,8 +119,11 @@ func (e *Expr) Eval(input any, vars map[string]any) (result any, err error) {
 	v, err := e.eval(input, vars)
 	if err != nil {
 		var je *Error
-		if errors.As(err, &je) && je.Value != nil {
-			je.Value = export(je.Value)
+		if errors.As(err, &je) {
+			je.fillToken()
+			if je.Value != nil {
+				je.Value = export(je.Value)
+			}
 		}
 		return nil, err
 	}

@@ -91,7 +91,7 @@ func TestEvalBoundary(t *testing.T) {
 		{`a[0].b`, map[string]any{"a": []any{map[string]any{"b": "x"}}}, `"x"`},
 		{`1/0`, nil, `null`},
 		{`1/0 + 1`, nil, `error D1001: Number out of range: Infinity`},
-		{`$x + 1`, nil, `error T2001: The left side of the + operator must evaluate to a number`},
+		{`$x + 1`, nil, `error T2001: The left side of the "+" operator must evaluate to a number`},
 		{`(1`, nil, `error S0203: Expected ")" before end of expression`},
 	}
 	for _, tt := range tests {

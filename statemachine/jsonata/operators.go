@@ -44,10 +44,10 @@ func (ev *evaluator) evalBinary(n *node, input any, env *frame) (any, error) {
 			return nil, &Error{Code: "D1001", Position: n.pos, Token: n.op, Value: f, Message: "Number out of range: " + jsNumber(f)}
 		}
 		if lhs != nil && !isNumber(lhs) {
-			return nil, &Error{Code: "T2001", Position: n.pos, Token: n.op, Value: lhs, Message: "The left side of the " + n.op + " operator must evaluate to a number"}
+			return nil, &Error{Code: "T2001", Position: n.pos, Token: n.op, Value: lhs, Message: "The left side of the \"" + n.op + "\" operator must evaluate to a number"}
 		}
 		if rhs != nil && !isNumber(rhs) {
-			return nil, &Error{Code: "T2002", Position: n.pos, Token: n.op, Value: rhs, Message: "The right side of the " + n.op + " operator must evaluate to a number"}
+			return nil, &Error{Code: "T2002", Position: n.pos, Token: n.op, Value: rhs, Message: "The right side of the \"" + n.op + "\" operator must evaluate to a number"}
 		}
 		if lhs == nil || rhs == nil {
 			return nil, nil

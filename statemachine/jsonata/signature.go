@@ -160,7 +160,7 @@ func (sig *signature) validate(args []any, context any) ([]any, error) {
 				if p.ctxRe.MatchString(cs) {
 					out = append(out, context)
 				} else {
-					return nil, &Error{Code: "T0411", Value: context, Message: "Context value is not a compatible type with argument " + itoa(ai+1) + " of function"}
+					return nil, &Error{Code: "T0411", Value: context, Message: "Context value is not a compatible type with argument " + itoa(ai+1) + " of function {{token}}"}
 				}
 			} else {
 				if ai < len(args) {
@@ -200,7 +200,7 @@ func (sig *signature) validate(args []any, context any) ([]any, error) {
 						}
 					}
 					if !ok {
-						return nil, &Error{Code: "T0412", Value: arg, Message: "Argument " + itoa(ai+1) + " of function must be an array of " + arrayTypeNames[p.subtype]}
+						return nil, &Error{Code: "T0412", Value: arg, Message: "Argument " + itoa(ai+1) + " of function {{token}} must be an array of \"" + arrayTypeNames[p.subtype] + "\""}
 					}
 					if single != 'a' {
 						arg = &array{items: []any{arg}}
@@ -230,5 +230,5 @@ func (sig *signature) failure(args []any, syms string) error {
 	if goodTo < len(args) {
 		v = args[goodTo]
 	}
-	return &Error{Code: "T0410", Value: v, Message: "Argument " + itoa(goodTo+1) + " of function does not match function signature"}
+	return &Error{Code: "T0410", Value: v, Message: "Argument " + itoa(goodTo+1) + " of function {{token}} does not match function signature"}
 }
