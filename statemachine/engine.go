@@ -485,12 +485,6 @@ func (e *Engine) ListMapRuns(ctx context.Context, executionArn string) ([]*MapRu
 	return out, nil
 }
 
-// TestState runs one state of a definition in isolation (the AWS TestState
-// API).
-func (e *Engine) TestState(ctx context.Context, in TestStateInput) (*TestStateOutput, error) {
-	return nil, &APIError{Code: "NotImplemented", Message: "TestState is not implemented yet"}
-}
-
 func (e *Engine) persistMachine(ctx context.Context, rec *smRecord) error {
 	if e.opts.Store == nil {
 		return nil

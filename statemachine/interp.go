@@ -30,6 +30,7 @@ type failure struct {
 	// prev once no retrier takes the failure.
 	failEvent string
 	prev      int64
+	retriable bool // TestState: a retrier would have retried
 }
 
 func (f *failure) Error() string { return f.name + ": " + f.cause }
@@ -52,6 +53,10 @@ type runner struct {
 	x      *execution
 	e      *Engine
 	resume *progress // where a resumed execution picks up, until used
+	// TestState: tasks answered by mock; failures a retrier would retry
+	// are reported instead of retried.
+	mock    *TestStateMock
+	noRetry bool
 }
 
 // mapItem is the $$.Map.Item of an iteration.
@@ -480,6 +485,10 @@ func (r *runner) withRetry(ctx context.Context, st *step, attempt func() (any, *
 		rt := st.s.retry[idx]
 		if counts[idx] >= rt.maxAttempts {
 			return nil, r.giveUp(st, f)
+		}
+		if r.noRetry {
+			f.retriable = true
+			return nil, f
 		}
 		if f.failEvent != "" {
 			st.th.prev = f.prev
@@ -1087,6 +1096,9 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 	var timer <-chan time.Time // nil (never fires) without TimeoutSeconds
 	if timeout != nil {
 		timer = r.e.clock.After(time.Duration(*timeout) * time.Second)
+	}
+	if r.mock != nil {
+		return mockResult(r.mock)
 	}
 	if kind == resLambdaARN {
 		return r.lambdaARN(tctx, cancel, st, params, timeout, timer)
