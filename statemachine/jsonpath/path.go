@@ -1,9 +1,8 @@
 // Package jsonpath compiles and evaluates the JSONPath dialect of AWS Step
 // Functions: Jayway JsonPath syntax (dot and bracket names, indexes, slices,
 // wildcards, deep scan, filters and the argument-free path functions such as
-// length()) with three roots —
-// the state input "$", the context object "$$" and workflow variables
-// "$name".
+// length()) with three roots — the state input "$", the context object "$$"
+// and workflow variables "$name".
 //
 // A [Path] is compiled once and is safe to reuse from many goroutines. [Path.Get]
 // reads a value, [Path.Set] applies ResultPath semantics (copy-on-write).
