@@ -41,6 +41,9 @@ type thread struct {
 	x    *execution
 	prev int64
 	top  bool // the execution's own thread (checkpointed)
+	// branch marks a Parallel branch: a state a failure leaves is
+	// recorded as <Type>StateAborted, as AWS does.
+	branch bool
 }
 
 func (t *thread) add(typ string, d any) int64 {
@@ -276,6 +279,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 				if f.state == "" {
 					f.state, f.stateInput = cur, input
 				}
+				r.aborted(th, s)
 				return nil, f
 			}
 			c := matchCatch(s.catch, f.name)
@@ -283,6 +287,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 				if f.state == "" {
 					f.state, f.stateInput = cur, input
 				}
+				r.aborted(th, s)
 				return nil, f
 			}
 			errOut := map[string]any{"Error": f.name, "Cause": f.cause}
@@ -323,6 +328,14 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 			return out, nil
 		}
 		cur, input = next, out
+	}
+}
+
+// aborted records <Type>StateAborted when a failure leaves a state of a
+// Parallel branch.
+func (r *runner) aborted(th *thread, s *state) {
+	if th.branch && s.typ != "Fail" && !r.x.overflow {
+		th.add(s.typ+"StateAborted", nil)
 	}
 }
 
@@ -1473,7 +1486,7 @@ func (r *runner) execParallel(ctx context.Context, st *step, eff any) (any, *fai
 	var firstPrev int64
 	var wg sync.WaitGroup
 	for i, b := range s.branches {
-		th := &thread{x: r.x, prev: st.th.prev}
+		th := &thread{x: r.x, prev: st.th.prev, branch: true}
 		threads[i] = th
 		wg.Add(1)
 		go func(i int, b *Machine) {
