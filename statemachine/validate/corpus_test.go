@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stepwise-dev/stepwise/statemachine/jsonata"
 )
 
 func corpusDir() string {
@@ -124,6 +126,24 @@ func TestValidationCorpus(t *testing.T) {
 // non-validation corpus case and its nested machines, and every benchmark
 // workload — and expects no ERROR diagnostics.
 func TestNoFalsePositives(t *testing.T) {
+	t.Run("without JSONata checks", func(t *testing.T) { noFalsePositives(t, Options{}) })
+	// As the engine runs it: every {% %} expression compiled by the
+	// statemachine/jsonata package.
+	t.Run("with JSONata checks", func(t *testing.T) {
+		calls := 0
+		noFalsePositives(t, Options{CheckJSONata: func(expr string) error {
+			calls++
+			_, err := jsonata.Compile(expr, jsonata.StepFunctions())
+			return err
+		}})
+		if calls < 250 {
+			t.Errorf("the JSONata hook ran %d times; the corpus and workloads hold about 300", calls)
+		}
+		t.Logf("compiled %d JSONata expressions", calls)
+	})
+}
+
+func noFalsePositives(t *testing.T, opts Options) {
 	cases := loadCases(t, "*/*.json")
 	n := 0
 	for _, c := range cases {
@@ -141,7 +161,9 @@ func TestNoFalsePositives(t *testing.T) {
 			types = append(types, sm.Type)
 		}
 		for i, d := range defs {
-			if ds := Definition(d, Options{Type: types[i]}); HasErrors(ds) {
+			o := opts
+			o.Type = types[i]
+			if ds := Definition(d, o); HasErrors(ds) {
 				t.Errorf("%s (machine %d): AWS accepted it, we report %v", c.Name, i, ds)
 			}
 			n++
@@ -153,7 +175,7 @@ func TestNoFalsePositives(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ds := Definition(raw, Options{}); HasErrors(ds) {
+		if ds := Definition(raw, opts); HasErrors(ds) {
 			t.Errorf("%s: %v", filepath.Base(f), ds)
 		}
 		n++
