@@ -547,9 +547,28 @@ func javaString(v any) string {
 		return x.String()
 	}
 	if f, ok := toFloat(v); ok {
-		return strconv.FormatFloat(f, 'f', -1, 64)
+		return javaNumber(f)
 	}
 	return fmt.Sprint(v)
+}
+
+// javaNumber prints a JSON number as AWS (Java) does: integers plainly,
+// other values as Double.toString would (1.5, 1.0E-4, 1.2345E8).
+func javaNumber(f float64) string {
+	a := math.Abs(f)
+	switch {
+	case f == math.Trunc(f) && a < 1e15:
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	case a >= 1e-3 && a < 1e7:
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	s := strconv.FormatFloat(f, 'e', -1, 64) // e.g. 1.2345e+08, 1e-05
+	mant, exp, _ := strings.Cut(s, "e")
+	if !strings.Contains(mant, ".") {
+		mant += ".0"
+	}
+	e, _ := strconv.Atoi(exp)
+	return mant + "E" + strconv.Itoa(e)
 }
 
 // normalizeZero turns -0 into 0 (AWS prints "-0" parsed as JSON as 0).

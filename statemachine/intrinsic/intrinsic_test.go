@@ -35,6 +35,7 @@ func TestEval(t *testing.T) {
 		{`States.Format($.tmpl, $$.Execution.Name)`, `"Hi e-1!"`},
 		{`States.Format('{} {} {}', $.o1, $.a, null)`, `"{a=1, b=2} [1, 2, 2, {x=1}, {x=1}] null"`},
 		{`States.Format('{}', $.num)`, `"1.5"`},
+		{`States.Format('{} {} {} {}', 0.0001, 123456789.5, -2.5e-7, 1e300)`, `"1.0E-4 1.234567895E8 -2.5E-7 1.0E300"`},
 		{`States.StringToJson('{"k": [1, -0]}')`, `{"k": [1, 0]}`},
 		{`States.StringToJson('')`, `null`},
 		{`States.JsonToString($.o1)`, `"{\"a\":1,\"b\":2}"`},
