@@ -69,7 +69,20 @@ type evaluator struct {
 	base     *frame
 }
 
-func (e *Expr) eval(input any, vars map[string]any) (any, error) {
+// evalPanic carries an evaluation error out of code that has no error
+// result; Expr.eval turns it back into an error.
+type evalPanic struct{ err *Error }
+
+func (e *Expr) eval(input any, vars map[string]any) (result any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ep, ok := r.(evalPanic)
+			if !ok {
+				panic(r)
+			}
+			result, err = nil, ep.err
+		}
+	}()
 	ev := &evaluator{cfg: &e.cfg}
 	if e.cfg.timeout > 0 {
 		ev.deadline = time.Now().Add(e.cfg.timeout)

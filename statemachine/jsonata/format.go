@@ -235,7 +235,12 @@ func toBool(v any) bool {
 	case bool:
 		return x
 	case float64:
-		return x != 0
+		if math.IsInf(x, 0) {
+			// jsonata-js rejects Infinity here (D1001); toBool has no
+			// error result, so it unwinds to Expr.eval.
+			panic(evalPanic{&Error{Code: "D1001", Value: null, Message: "Number out of range: null"}})
+		}
+		return x != 0 && !math.IsNaN(x)
 	case string:
 		return x != ""
 	case *array:
