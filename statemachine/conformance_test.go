@@ -31,7 +31,7 @@ var conformanceThresholds = map[string]float64{
 	"comments":       1.0,   // 2/2
 	"context_object": 1.0,   // 6/6
 	"error_handling": 1.0,   // 15/15
-	"error_output":   0.8,   // 8/10
+	"error_output":   0.9,   // 9/10
 	"express":        1.0,   // 8/8
 	"intrinsic":      1.0,   // 105/105
 	"jsonata":        1.0,   // 57/57
