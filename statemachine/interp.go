@@ -31,6 +31,9 @@ type failure struct {
 	failEvent string
 	prev      int64
 	retriable bool // TestState: a retrier would have retried
+	// branchPrev is the branch thread's last event before its
+	// StateAborted event (what a retried Parallel links to).
+	branchPrev int64
 }
 
 func (f *failure) Error() string { return f.name + ": " + f.cause }
@@ -279,6 +282,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 				if f.state == "" {
 					f.state, f.stateInput = cur, input
 				}
+				f.branchPrev = th.prev
 				r.aborted(th, s)
 				return nil, f
 			}
@@ -287,6 +291,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 				if f.state == "" {
 					f.state, f.stateInput = cur, input
 				}
+				f.branchPrev = th.prev
 				r.aborted(th, s)
 				return nil, f
 			}
@@ -1496,6 +1501,9 @@ func (r *runner) execParallel(ctx context.Context, st *step, eff any) (any, *fai
 				mu.Lock()
 				if first == nil && bctx.Err() == nil {
 					first, firstPrev = f, th.prev
+					if f.branchPrev != 0 {
+						firstPrev = f.branchPrev
+					}
 					cancel()
 				}
 				mu.Unlock()
@@ -1532,6 +1540,12 @@ func (r *runner) intField(st *step, eff any, lit *int64, p *jsonpath.Path, name 
 			return 0, false, r.runtimeErr(st, "%s", err.Error())
 		}
 		n, ok := v.(float64)
+		if sv, isStr := v.(string); isStr {
+			// AWS parses numeric text too ("1").
+			if i, err := strconv.ParseInt(sv, 10, 64); err == nil {
+				n, ok = float64(i), true
+			}
+		}
 		if !ok || n != math.Trunc(n) {
 			return 0, false, r.runtimeErr(st, "The %s field refers to value \"%s\" which is not a valid integer: %s", name, rawString(v), p)
 		}
@@ -1617,6 +1631,11 @@ func (r *runner) execMap(ctx context.Context, st *step, eff any) (any, *failure)
 			return nil, r.runtimeErr(st, "%s", err.Error())
 		}
 		n, ok := v.(float64)
+		if sv, isStr := v.(string); isStr {
+			if x, err := strconv.ParseFloat(sv, 64); err == nil {
+				n, ok = x, true
+			}
+		}
 		if !ok {
 			return nil, r.runtimeErr(st, "The ToleratedFailurePercentagePath field refers to value \"%s\" which is not a valid float: %s", rawString(v), s.tolPctPath)
 		}
