@@ -40,13 +40,18 @@ func (e *syntaxError) Error() string { return e.msg }
 // decode parses JSON text into *object, []any, string, json.Number, bool
 // and nil values.
 func decode(data []byte) (any, error) {
-	// encoding/json's Unmarshal reports the most precise offset: the
-	// offending byte is the one just before it.
-	var probe any
-	if err := json.Unmarshal(data, &probe); err != nil {
+	// encoding/json's scanner (json.Valid, Unmarshal) reports the most
+	// precise offset of a syntax error: the offending byte is the one just
+	// before it. Only pay for it when the text is not valid.
+	if !json.Valid(data) {
+		var probe any
+		err := json.Unmarshal(data, &probe)
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			return nil, &syntaxError{offset: se.Offset, eof: se.Error() == "unexpected end of JSON input", msg: se.Error()}
+		}
+		if err == nil {
+			err = errors.New("invalid JSON")
 		}
 		return nil, err
 	}
