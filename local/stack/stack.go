@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,6 +96,11 @@ type Options struct {
 	NoDeploy bool
 	// NoTrigger skips the S3 trigger.
 	NoTrigger bool
+	// NoProcessEnv keeps Open from setting the S3 endpoint, credentials,
+	// region and STEPWISE_BUCKET in this process's environment. By default
+	// they are set when Steps run in-process with the local S3, because
+	// steps build their S3 clients from the environment as on Lambda.
+	NoProcessEnv bool
 	// Clock is the engine's clock; nil means real time.
 	Clock statemachine.Clock
 	// NoSync turns off fsync in the store: faster, not crash-safe. For
@@ -112,6 +118,10 @@ type Stack struct {
 	Engine *statemachine.Engine
 	// Endpoints are the stack's addresses, as written to endpoints.json.
 	Endpoints Endpoints
+	// StepEnv is the environment a step needs to reach the local S3
+	// (endpoint, credentials, region, STEPWISE_BUCKET); bootstrap processes
+	// get it.
+	StepEnv []string
 
 	dataDir string
 	log     *slog.Logger
@@ -208,6 +218,17 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 		st.Endpoints.Bucket = opts.Bucket
 	}
 
+	// In-process steps build their S3 clients from the process environment,
+	// as they do on Lambda: point it at the local S3.
+	stepEnv := append(lambdaEnv, "STEPWISE_BUCKET="+opts.Bucket, "STEPWISE_S3_PATH_STYLE=true")
+	st.StepEnv = stepEnv
+	if len(opts.Steps) > 0 && st.s3 != nil && !opts.NoProcessEnv {
+		for _, kv := range stepEnv {
+			k, v, _ := strings.Cut(kv, "=")
+			os.Setenv(k, v)
+		}
+	}
+
 	// 3. Lambda. Without a bootstrap, only steps with an in-process
 	// handler exist; invoking another is Lambda.ResourceNotFoundException.
 	var fns []lambdalocal.Function
@@ -221,7 +242,7 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 	rt, err := lambdalocal.New(lambdalocal.Options{
 		Region: opts.Region, AccountID: opts.AccountID,
 		Functions: append(fns, opts.ExtraFunctions...), Handlers: opts.Steps, Bootstrap: opts.BootstrapPath,
-		Env: append(lambdaEnv, "STEPWISE_BUCKET="+opts.Bucket), Output: opts.LambdaOutput,
+		Env: stepEnv, Output: opts.LambdaOutput,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("stack: %w", err)
