@@ -3,9 +3,185 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"net"
+	"path/filepath"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	locals3 "github.com/stepwise-dev/stepwise/local/s3"
+	"github.com/stepwise-dev/stepwise/local/stack"
+	"github.com/stepwise-dev/stepwise/steps"
+	"github.com/stepwise-dev/stepwise/steps/stepkit"
 )
 
-// connectLocal is wired to the embedded local stack in local_stack.go.
+// connectLocal uses the stack that `runner up` serves on the data
+// directory, or else starts the embedded stack in this process for the
+// length of the command. Either way the command talks to it through the
+// same SDK clients it would use against AWS.
 func (a *app) connectLocal(ctx context.Context) (*target, error) {
-	return nil, errors.New("the embedded local stack is not available in this build yet: use --endpoint-url or --aws")
+	if ep, err := stack.ReadEndpoints(a.g.dataDir); err == nil {
+		t, err := localTarget(ctx, ep)
+		if err != nil {
+			return nil, err
+		}
+		t.kind = "local-server"
+		return t, nil
+	}
+	st, err := openStack(ctx, a.g.dataDir, "")
+	var running *stack.AlreadyRunningError
+	if errors.As(err, &running) && running.Endpoints != nil {
+		t, err := localTarget(ctx, running.Endpoints)
+		if err != nil {
+			return nil, err
+		}
+		t.kind = "local-server"
+		return t, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	t, err := localTarget(ctx, &st.Endpoints)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	t.kind = "local"
+	t.close = st.Close
+	return t, nil
+}
+
+// openStack starts the embedded stack with the steps running in-process.
+func openStack(ctx context.Context, dataDir, addr string) (*stack.Stack, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return nil, err
+	}
+	s3Addr, err := inProcessStepEnv()
+	if err != nil {
+		return nil, err
+	}
+	env, err := stepkit.FromOS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The steps' JSON logs and metrics go to a file, not into the runner's
+	// output: on Lambda they would go to CloudWatch Logs.
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, err
+	}
+	logFile, err := os.OpenFile(filepath.Join(dataDir, "steps.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	env.Log = logFile
+	st, err := stack.Open(ctx, stack.Options{
+		DataDir: dataDir,
+		Addr:    addr,
+		S3Addr:  s3Addr,
+		Repo:    os.DirFS(root),
+		Steps:   steps.New(env),
+	})
+	if err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// inProcessStepEnv gives the in-process steps the environment a deployed
+// function gets from Terraform, pointed at the local S3: they build their
+// SDK clients from the process environment on first use, exactly as on
+// Lambda. It picks the S3 port up front so the endpoint is known before any
+// step (for example one resumed from a previous run) can start. Real
+// credentials, profiles and the EC2 metadata service are never consulted.
+func inProcessStepEnv() (s3Addr string, err error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	s3Addr = l.Addr().String()
+	l.Close()
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL_S3":       "http://" + s3Addr,
+		"AWS_ACCESS_KEY_ID":         locals3.DefaultAccessKey,
+		"AWS_SECRET_ACCESS_KEY":     locals3.DefaultSecretKey,
+		"AWS_SESSION_TOKEN":         "",
+		"AWS_PROFILE":               "",
+		"AWS_REGION":                stack.DefaultRegion,
+		"AWS_EC2_METADATA_DISABLED": "true",
+		"STEPWISE_S3_PATH_STYLE":    "true",
+		"STEPWISE_BUCKET":           stack.DefaultBucket,
+	} {
+		if err := os.Setenv(k, v); err != nil {
+			return "", err
+		}
+	}
+	return s3Addr, nil
+}
+
+// repoRoot finds the Stepwise checkout the runner is used in: the local
+// stack runs the workflow files from it (statemachine/export.asl.json,
+// steps/steps.json), exactly as Terraform deploys them.
+func repoRoot() (string, error) {
+	if r := os.Getenv("STEPWISE_REPO"); r != "" {
+		if _, err := os.Stat(filepath.Join(r, stack.DefinitionFile)); err != nil {
+			return "", fmt.Errorf("STEPWISE_REPO=%s: %w", r, err)
+		}
+		return r, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, stack.StepsFile)); err == nil {
+			if _, err := os.Stat(filepath.Join(d, stack.DefinitionFile)); err == nil {
+				return d, nil
+			}
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("the local stack runs the workflow files of a Stepwise checkout, and none contains %s: run the runner inside the repository (or set STEPWISE_REPO to it), or pass --endpoint-url / --aws", dir)
+		}
+	}
+}
+
+// localTarget builds SDK clients for a local stack's endpoints.
+func localTarget(ctx context.Context, ep *stack.Endpoints) (*target, error) {
+	region := ep.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	opts := []func(*config.LoadOptions) error{
+		config.WithRegion(region),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(ep.S3AccessKey, ep.S3SecretKey, "")),
+	}
+	if ep.S3AccessKey == "" {
+		opts[1] = config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("stepwise", "stepwise", ""))
+	}
+	if ep.S3CACert != "" {
+		f, err := os.Open(ep.S3CACert)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		opts = append(opts, config.WithCustomCABundle(f))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	t := &target{cfg: cfg, bucket: ep.Bucket, smArn: ep.StateMachineArn}
+	t.sfn = sfn.NewFromConfig(cfg, func(o *sfn.Options) { o.BaseEndpoint = aws.String(ep.StepFunctions) })
+	if ep.S3 != "" {
+		t.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
+			o.BaseEndpoint = aws.String(ep.S3)
+			o.UsePathStyle = true
+		})
+	}
+	return t, nil
 }

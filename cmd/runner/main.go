@@ -27,11 +27,14 @@ const (
 	exitRejected   = 4 // the export was rejected by an approver
 )
 
-func main() {
+func main() { os.Exit(mainCode()) }
+
+// mainCode runs the command line of this process; SIGINT and SIGTERM
+// cancel the command's context so that it can stop cleanly.
+func mainCode() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	defer stop()
+	return run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }
 
 // command is one runner subcommand.

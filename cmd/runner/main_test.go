@@ -1,8 +1,9 @@
 package main
 
 import (
-	"context"
 	"os"
+	"path/filepath"
+	"time"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -12,20 +13,36 @@ import (
 // command: scripts exercise the same code path as the built binary.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"runner": func() {
-			os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-		},
+		"runner": func() { os.Exit(mainCode()) },
 	})
 }
 
 // TestScripts runs the CLI scripts that need nothing but the runner.
 func TestScripts(t *testing.T) {
+	repo, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("STEPWISE_DATA_DIR", env.WorkDir+"/.stepwise")
+			env.Setenv("STEPWISE_REPO", repo)
+			env.Setenv("AWS_CA_BUNDLE", "")
 			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// waitfile FILE: wait (up to a minute) until FILE exists.
+			"waitfile": func(ts *testscript.TestScript, neg bool, args []string) {
+				for i := 0; i < 600; i++ {
+					if _, err := os.Stat(ts.MkAbs(args[0])); err == nil {
+						return
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+				ts.Fatalf("%s did not appear", args[0])
+			},
 		},
 	})
 }

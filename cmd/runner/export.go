@@ -1,0 +1,345 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/stepwise-dev/stepwise/steps/export"
+)
+
+func init() {
+	register(&command{
+		name: "export", args: "<file|s3://bucket/key> [--where EXPR] [--columns a,b:renamed,...] [--format csv|jsonl|parquet] [--out FILE] [--yes]",
+		summary: "Export a CSV or JSON Lines file through the export workflow: upload, plan, export parts in parallel, merge, approve, publish, download.",
+		examples: []string{
+			"runner export testdata/orders.csv --where 'total > 100' --yes",
+			"runner export testdata/orders.csv --columns order_id,country:land,total --format jsonl --out big.jsonl",
+			"runner export s3://my-bucket/uploads/orders.csv --aws --where 'country == \"DE\"'",
+		},
+		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
+			o := exportOpts{}
+			fs.StringVar(&o.where, "where", "", "keep rows for which this expression is true, e.g. 'total > 100 && country == \"DE\"'")
+			fs.StringVar(&o.columns, "columns", "", "output columns in order, NAME or NAME:RENAMED, comma-separated (default: all)")
+			fs.StringVar(&o.format, "format", "csv", "output format: csv, jsonl or parquet")
+			fs.BoolVar(&o.gzip, "gzip", false, "gzip the output")
+			fs.StringVar(&o.out, "out", "", "where to download the result (default: its name in the current directory; - for standard output)")
+			fs.BoolVar(&o.yes, "yes", false, "approve the export without asking")
+			fs.BoolVar(&o.noApproval, "no-approval", false, "request no human approval at all")
+			fs.DurationVar(&o.approvalTimeout, "approval-timeout", 0, "how long an approver has (default 24h)")
+			fs.StringVar(&o.name, "name", "", "execution name (default export-<time>-<random>); starting the same name twice is idempotent")
+			fs.StringVar(&o.partSize, "part-size", "", "source bytes per part, e.g. 64MiB (default 64MiB)")
+			fs.IntVar(&o.maxConcurrency, "max-concurrency", 0, "parts exported at once (default 10)")
+			fs.StringVar(&o.types, "types", "", "column types for the filter and typed outputs, NAME:integer|number|boolean|string, comma-separated (default: total:number)")
+			return func(ctx context.Context, args []string) error {
+				if err := wantArgs(args, 1, 1, "the file or s3:// URI to export"); err != nil {
+					return err
+				}
+				o.source = args[0]
+				return runExport(ctx, a, o)
+			}
+		},
+	})
+}
+
+type exportOpts struct {
+	source, where, columns, format, out, name, partSize, types string
+	gzip, yes, noApproval                                      bool
+	approvalTimeout                                            time.Duration
+	maxConcurrency                                             int
+}
+
+// buildRequest turns the command line into an export request, validated
+// here so that mistakes are reported before anything is uploaded.
+func buildRequest(o exportOpts, src export.Source) (*export.Request, error) {
+	req := &export.Request{
+		Source:         src,
+		Where:          o.where,
+		Output:         export.Output{Format: o.format, Gzip: o.gzip},
+		MaxConcurrency: o.maxConcurrency,
+	}
+	for _, c := range splitList(o.columns) {
+		name, as, _ := strings.Cut(c, ":")
+		req.Columns = append(req.Columns, export.Column{Name: name, As: as})
+	}
+	types := o.types
+	if types == "" && src.Format != export.FormatJSONL {
+		types = "total:number"
+	}
+	for _, t := range splitList(types) {
+		name, typ, ok := strings.Cut(t, ":")
+		if !ok {
+			return nil, usagef("--types %q: want NAME:TYPE", t)
+		}
+		if req.Types == nil {
+			req.Types = map[string]string{}
+		}
+		req.Types[name] = typ
+	}
+	required := !o.noApproval
+	req.Approval.Required = &required
+	if o.approvalTimeout > 0 {
+		req.Approval.TimeoutSeconds = int(o.approvalTimeout / time.Second)
+	}
+	if o.partSize != "" {
+		n, err := parseSize(o.partSize)
+		if err != nil {
+			return nil, usagef("--part-size: %v", err)
+		}
+		req.PartSize = n
+	}
+	data, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	checked, err := export.ParseRequest(data)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return checked, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func sourceFormat(key string) string {
+	k := strings.TrimSuffix(strings.ToLower(key), ".gz")
+	if strings.HasSuffix(k, ".jsonl") || strings.HasSuffix(k, ".ndjson") {
+		return export.FormatJSONL
+	}
+	return export.FormatCSV
+}
+
+func runExport(ctx context.Context, a *app, o exportOpts) error {
+	var src export.Source
+	var localFile string
+	if strings.HasPrefix(o.source, "s3://") {
+		bucket, key, _ := strings.Cut(strings.TrimPrefix(o.source, "s3://"), "/")
+		if bucket == "" || key == "" {
+			return usagef("%q: want s3://bucket/key", o.source)
+		}
+		src = export.Source{Bucket: bucket, Key: key, Format: sourceFormat(key)}
+	} else {
+		st, err := os.Stat(o.source)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		if st.IsDir() {
+			return usagef("%s is a directory; export one file (or upload a prefix and use s3://)", o.source)
+		}
+		localFile = o.source
+		src = export.Source{Bucket: "placeholder", Key: "uploads/" + filepath.Base(o.source), Format: sourceFormat(o.source)}
+	}
+	early, err := buildRequest(o, src) // fail fast, before connecting
+	if err != nil {
+		return err
+	}
+	if localFile != "" && src.Format == export.FormatCSV {
+		if err := checkAgainstHeader(localFile, early); err != nil {
+			return err
+		}
+	}
+
+	t, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	if t.bucket == "" && a.g.bucket != "" {
+		t.bucket = a.g.bucket
+	}
+	if localFile != "" {
+		if t.bucket == "" {
+			return errors.New("no export bucket known to upload to: pass --bucket (or deploy first)")
+		}
+		key, err := upload(ctx, a, t, localFile)
+		if err != nil {
+			return err
+		}
+		src.Bucket, src.Key = t.bucket, key
+	}
+	req, err := buildRequest(o, src)
+	if err != nil {
+		return err
+	}
+	smArn, err := a.stateMachineArn(ctx, t, "")
+	if err != nil {
+		return err
+	}
+	name := o.name
+	if name == "" {
+		name = newExecutionName()
+	}
+	input, _ := json.Marshal(map[string]any{"request": req})
+	start, err := t.sfn.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(smArn), Name: aws.String(name), Input: aws.String(string(input)),
+	})
+	if err != nil {
+		return fmt.Errorf("start the export: %w", err)
+	}
+	arn := aws.ToString(start.ExecutionArn)
+	fmt.Fprintf(a.stderr, "export %s started (%s)\n", name, arn)
+
+	final, err := followExport(ctx, a, t, arn, name, o)
+	if err != nil {
+		return err
+	}
+	if final.Status != types.ExecutionStatusSucceeded {
+		if a.g.output == "json" {
+			_ = a.emit(awsJSON(final), nil)
+		}
+		code := exitExecFailed
+		if aws.ToString(final.Error) == "ExportRejected" {
+			code = exitRejected
+		}
+		return &exitStatus{code: code, msg: fmt.Sprintf("export %s %s: %s: %s", name, strings.ToLower(string(final.Status)), aws.ToString(final.Error), aws.ToString(final.Cause))}
+	}
+	var published struct {
+		Bucket, Key, ManifestKey, URL string
+		Rows, Bytes                   int64
+		SHA256                        string
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(final.Output)), &published); err != nil || published.Key == "" {
+		return fmt.Errorf("export %s succeeded but its output names no published object: %s", name, aws.ToString(final.Output))
+	}
+	out := o.out
+	if out == "" {
+		out = path.Base(published.Key)
+	}
+	if err := download(ctx, t, published.Bucket, published.Key, out, a.stdout); err != nil {
+		return err
+	}
+	result := map[string]any{
+		"execution": arn, "rows": published.Rows, "bytes": published.Bytes, "sha256": published.SHA256,
+		"s3": "s3://" + published.Bucket + "/" + published.Key, "manifest": "s3://" + published.Bucket + "/" + published.ManifestKey,
+		"file": out, "url": published.URL,
+	}
+	if out == "-" {
+		return nil
+	}
+	return a.emit(result, func(w io.Writer) {
+		fmt.Fprintf(w, "exported %d rows (%d bytes) to %s\n", published.Rows, published.Bytes, out)
+		fmt.Fprintf(w, "published at s3://%s/%s (manifest s3://%s/%s)\n", published.Bucket, published.Key, published.Bucket, published.ManifestKey)
+	})
+}
+
+// checkAgainstHeader compiles the filter and checks the columns against
+// the local file's header, as the plan step will, so that a typo is
+// reported before anything is uploaded.
+func checkAgainstHeader(file string, req *export.Request) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	if d := req.Source.CSV; d != nil && d.Delimiter != "" {
+		r.Comma = []rune(d.Delimiter)[0]
+	}
+	header, err := r.Read()
+	if err != nil {
+		return usagef("%s: cannot read a CSV header: %v", file, err)
+	}
+	known := map[string]bool{}
+	for _, h := range header {
+		known[h] = true
+	}
+	for i, c := range req.Columns {
+		if !known[c.Name] {
+			return usagef("invalid export request: /columns/%d: %q is not a column of %s (columns: %s)", i, c.Name, file, strings.Join(header, ", "))
+		}
+	}
+	if _, err := export.CompileFilter(req.Where, header, req.Types); err != nil {
+		return usagef("%v", err)
+	}
+	return nil
+}
+
+// newExecutionName is unique enough for humans and sorts by time.
+func newExecutionName() string {
+	var b [3]byte
+	rand.Read(b[:])
+	return "export-" + time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// upload puts a local file under uploads/<content hash>/<name>, so the same
+// file is uploaded once and an export always reads exactly those bytes.
+func upload(ctx context.Context, a *app, t *target, file string) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	prefix := "uploads/"
+	if p := t.prefixes["uploads"]; p != "" {
+		prefix = p
+	}
+	key := prefix + hex.EncodeToString(h.Sum(nil))[:16] + "/" + filepath.Base(file)
+	if _, err := t.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(key)}); err == nil {
+		fmt.Fprintf(a.stderr, "source already uploaded: s3://%s/%s\n", t.bucket, key)
+		return key, nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	up := manager.NewUploader(t.s3, func(u *manager.Uploader) { u.PartSize = 16 << 20 })
+	if _, err := up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(key), Body: f}); err != nil {
+		return "", fmt.Errorf("upload %s to s3://%s/%s: %w", file, t.bucket, key, err)
+	}
+	fmt.Fprintf(a.stderr, "uploaded %s to s3://%s/%s\n", file, t.bucket, key)
+	return key, nil
+}
+
+func download(ctx context.Context, t *target, bucket, key, out string, stdout io.Writer) error {
+	obj, err := t.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return fmt.Errorf("download s3://%s/%s: %w", bucket, key, err)
+	}
+	defer obj.Body.Close()
+	if out == "-" {
+		_, err := io.Copy(stdout, obj.Body)
+		return err
+	}
+	tmp := out + ".part"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, obj.Body); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("download s3://%s/%s: %w", bucket, key, err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, out)
+}
