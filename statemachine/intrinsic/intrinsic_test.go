@@ -98,6 +98,13 @@ func roundTrip(t testing.TB, v any) any {
 	return decode(t, string(b))
 }
 
+func TestFunctions(t *testing.T) {
+	fs := Functions()
+	if len(fs) != 18 || fs[0] != "States.Array" || fs[17] != "States.UUID" {
+		t.Errorf("Functions() = %v, want the 18 intrinsics sorted", fs)
+	}
+}
+
 func TestMathRandomSeeded(t *testing.T) {
 	e, _ := Parse(`States.MathRandom(0, 999, 3)`)
 	a, err := e.Eval(nil, nil)

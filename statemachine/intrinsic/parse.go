@@ -16,6 +16,7 @@
 package intrinsic
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 
@@ -121,12 +122,13 @@ var arity = map[string][2]int{
 	"States.UUID":           {0, 0},
 }
 
-// Functions returns the names of all supported intrinsic functions.
+// Functions returns the names of all supported intrinsic functions, sorted.
 func Functions() []string {
 	out := make([]string, 0, len(arity))
 	for n := range arity {
 		out = append(out, n)
 	}
+	sort.Strings(out)
 	return out
 }
 

@@ -410,8 +410,9 @@ func (c *checker) jsonataString(s, loc string) bool {
 	return true
 }
 
-// numberField checks a field that holds a literal integer in JSONPath
-// states, or an integer or JSONata expression in JSONata states.
+// intField checks a field that holds a literal integer in [min, max] in
+// JSONPath states, or such an integer or a JSONata expression in JSONata
+// states.
 func (c *checker) intField(o *object, field, ptr, ql string, min, max int64) {
 	v, ok := o.get(field)
 	if !ok {
