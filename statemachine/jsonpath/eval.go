@@ -283,13 +283,14 @@ func (ev *evaluator) scan(i int, v any) {
 		switch s.kind {
 		case segName:
 			if len(s.names) > 1 && i == len(ev.p.segs)-1 {
+				// Jayway's scan merges only objects that have every name.
 				merged := map[string]any{}
 				for _, n := range s.names {
 					if e, ok := x[n]; ok {
 						merged[n] = e
 					}
 				}
-				if len(merged) > 0 {
+				if len(merged) == len(s.names) {
 					ev.out = append(ev.out, merged)
 				}
 			} else {

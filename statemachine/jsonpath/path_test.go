@@ -78,6 +78,8 @@ func TestGet(t *testing.T) {
 		{`$.store.book[*].price.max()`, `22.99`},
 		{`$.store.bicycle['color','price']`, `{"color":"red","price":19.95}`},
 		{`$.store.book[0]['title','nope']`, `{"title":"Sayings"}`},
+		{`$..['color','price']`, `[{"color":"red","price":19.95}]`},
+		{`$..book[2].title`, `["Moby Dick"]`},
 		{`$.flag`, `true`},
 		{" $.flag ", `true`},
 		{`$.nothing`, `null`},
