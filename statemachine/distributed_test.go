@@ -49,7 +49,8 @@ func TestDistributedMapReaderBatcherWriter(t *testing.T) {
 	     "StartAt":"Count","States":{"Count":{"Type":"Pass","Parameters":{"count.$":"States.ArrayLength($.Items)"},"End":true}}},
 	  "ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"b","Prefix":"out"}},
 	  "Label":"Counter","End":true}}}`
-	h := newHarness(t, def, Options{Objects: objs})
+	store := newMemStore()
+	h := newHarness(t, def, Options{Objects: objs, Store: store})
 	x := h.start("dm", `{"bucket":"b"}`)
 	got := h.wait(x.ExecutionArn)
 	if got.Status != StatusSucceeded {
@@ -92,5 +93,14 @@ func TestDistributedMapReaderBatcherWriter(t *testing.T) {
 	ty := strings.Join(h.types(x.ExecutionArn), " ")
 	if !strings.Contains(ty, "MapStateStarted MapRunStarted MapRunSucceeded MapStateSucceeded MapStateExited") {
 		t.Fatalf("history %s", ty)
+	}
+	// The stored executions, children included, load again.
+	h.e.Close()
+	h2 := newHarness(t, "", Options{Objects: objs, Store: store})
+	if d := mustDescribe(t, h2.e, x.ExecutionArn); d.Status != StatusSucceeded {
+		t.Fatalf("after reload: %s", d.Status)
+	}
+	if d := mustDescribe(t, h2.e, children[0].ExecutionArn); d.Status != StatusSucceeded || d.MapRunArn != runArn {
+		t.Fatalf("child after reload: %s %s", d.Status, d.MapRunArn)
 	}
 }

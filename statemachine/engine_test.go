@@ -457,3 +457,27 @@ func TestDurableResumeAtEveryCommit(t *testing.T) {
 		}
 	}
 }
+
+func TestManyConcurrentExecutions(t *testing.T) {
+	def := `{"StartAt":"W","States":{
+	 "W":{"Type":"Wait","SecondsPath":"$.s","Next":"P"},
+	 "P":{"Type":"Pass","Parameters":{"i.$":"$.i","sq.$":"States.MathAdd($.i, $.i)"},"End":true}}}`
+	h := newHarness(t, def, Options{Store: newMemStore()})
+	const n = 200
+	arns := make([]string, n)
+	for i := range arns {
+		arns[i] = h.start(fmt.Sprintf("x%d", i), fmt.Sprintf(`{"i":%d,"s":%d}`, i, i%7)).ExecutionArn
+	}
+	h.clock.SetAuto(true)
+	defer h.clock.SetAuto(false)
+	for i, arn := range arns {
+		got := h.wait(arn)
+		if want := fmt.Sprintf(`{"i":%d,"sq":%d}`, i, 2*i); got.Status != StatusSucceeded || str2(got.Output) != want {
+			t.Fatalf("execution %d: %s %s, want %s", i, got.Status, str2(got.Output), want)
+		}
+	}
+	list, err := h.e.ListExecutions(context.Background(), ListExecutionsInput{StateMachineArn: h.sm})
+	if err != nil || len(list) != n || list[0].Name != fmt.Sprintf("x%d", n-1) {
+		t.Fatalf("ListExecutions: %d executions, first %v, err %v", len(list), list[0].Name, err)
+	}
+}

@@ -150,14 +150,16 @@ func (e *Engine) load() error {
 			return fmt.Errorf("statemachine: load %s: %w", key, err)
 		}
 		def, ok, err := st.Get(ctx, "xd/"+rec.Arn)
-		if err != nil || !ok {
-			return fmt.Errorf("statemachine: load %s: definition missing (%v)", key, err)
+		if err != nil {
+			return fmt.Errorf("statemachine: load %s: %w", key, err)
 		}
 		rec.Machine.Definition = string(def)
 		smr, ok := e.machines[rec.Machine.Arn]
 		if !ok || smr.info.Definition != rec.Machine.Definition {
+			// Map Run children run a processor, not a registered machine;
+			// their records stay describable without a parsed machine.
 			m, err := parse([]byte(rec.Machine.Definition), rec.Machine.Type)
-			if err != nil {
+			if err != nil && rec.Status == StatusRunning && rec.MapRunArn == "" {
 				return fmt.Errorf("statemachine: load %s: %w", key, err)
 			}
 			smr = &smRecord{info: rec.Machine, machine: m}
