@@ -356,8 +356,8 @@ func TestLimits(t *testing.T) {
 			t.Fatalf("got %s %s", got.Status, str2(got.Error))
 		}
 		evs, _ := h.e.GetExecutionHistory(context.Background(), x.ExecutionArn)
-		if len(evs) > maxEvents {
-			t.Fatalf("%d events, limit %d", len(evs), maxEvents)
+		if len(evs) != maxEvents || evs[len(evs)-1].Type != "ExecutionFailed" {
+			t.Fatalf("%d events ending with %s, want %d ending with ExecutionFailed", len(evs), evs[len(evs)-1].Type, maxEvents)
 		}
 	})
 	t.Run("global timeout", func(t *testing.T) {

@@ -93,12 +93,11 @@ func (x *execution) addEvent(typ string, prev int64, details any) int64 {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	id := int64(len(x.events) + 1)
-	if id > maxEvents {
+	terminal := typ == "ExecutionFailed" || typ == "ExecutionSucceeded" || typ == "ExecutionAborted" || typ == "ExecutionTimedOut"
+	if id >= maxEvents && !terminal {
+		// Keep the last slot for the terminal event.
 		x.overflow = true
 		return id - 1
-	}
-	if id == maxEvents && typ != "ExecutionFailed" && typ != "ExecutionSucceeded" && typ != "ExecutionAborted" && typ != "ExecutionTimedOut" {
-		x.overflow = true
 	}
 	x.events = append(x.events, HistoryEvent{ID: id, PreviousEventID: prev, Timestamp: now, Type: typ, Details: details})
 	return id
