@@ -971,9 +971,12 @@ func fnKeys(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 	out := seqOf(nil)
 	switch x := a[0].(type) {
 	case *array:
+		// Keys of the members, recursively for nested arrays.
 		seen := map[string]bool{}
 		for _, it := range x.items {
-			for _, k := range objKeys(it) {
+			sub, _ := fnKeys(ev, []any{it}, nil, nil)
+			for _, kv := range toItems(sub) {
+				k := kv.(string)
 				if !seen[k] {
 					seen[k] = true
 					out.items = append(out.items, k)

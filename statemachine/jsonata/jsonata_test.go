@@ -167,6 +167,11 @@ func TestRegressions(t *testing.T) {
 		// Deep non-tail recursion fails with U1001, not a stack overflow.
 		{`($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(100000))`, `error U1001`},
 		{`$substring(?, 1)($.s)`, `"bc"`},
+		// $keys of an array recurses into nested arrays.
+		{`$keys([[{"a":1}], {"b":2}, null, 1])`, `["a","b"]`},
+		// $boolean: NaN is false, Infinity is out of range.
+		{`$boolean(0/0)`, `false`},
+		{`(1/0) ? 1 : 2`, `error D1001`},
 	}
 	for _, tt := range tests {
 		got, err := evalString(t, tt.expr, input, nil)

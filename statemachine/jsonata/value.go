@@ -74,6 +74,11 @@ func wrap(v any) any {
 	case nil:
 		return null
 	case []any:
+		if sharable(x) {
+			// The evaluator never writes into an array's items, so a
+			// caller's slice that needs no conversion is used in place.
+			return &array{items: x}
+		}
 		items := make([]any, len(x))
 		for i, it := range x {
 			items[i] = wrap(it)
@@ -299,4 +304,17 @@ func deepEqual(a, b any) bool {
 		return a == b
 	}
 	return a == nil && b == nil
+}
+
+// sharable reports whether every element of a caller's slice is already in
+// internal form (numbers, strings, booleans, objects).
+func sharable(x []any) bool {
+	for _, it := range x {
+		switch it.(type) {
+		case float64, string, bool, map[string]any:
+		default:
+			return false
+		}
+	}
+	return true
 }
