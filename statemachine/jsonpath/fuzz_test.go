@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -52,9 +54,21 @@ func FuzzCompile(f *testing.F) {
 		if p.String() != s {
 			t.Fatalf("String() = %q, want %q", p.String(), s)
 		}
-		_ = p.Canonical()
-		if _, err := p.Get(doc); err != nil && !errors.Is(err, ErrNotFound) {
+		got, err := p.Get(doc)
+		if err != nil && !errors.Is(err, ErrNotFound) {
 			t.Fatalf("Get(%q) = %v: evaluation errors must match ErrNotFound", s, err)
+		}
+		// The canonical form names the same nodes (when it can be parsed
+		// back: filters print as [?], and names may hold quotes).
+		c := p.Canonical()
+		if p.Root() == RootInput && !strings.Contains(c, "?") && plainNames(p.segs) {
+			q, cerr := Compile(c)
+			if cerr == nil {
+				got2, err2 := q.Get(doc)
+				if (err == nil) != (err2 == nil) || !reflect.DeepEqual(got, got2) {
+					t.Fatalf("%q and its canonical form %q disagree: %v, %v vs %v, %v", s, c, got, err, got2, err2)
+				}
+			}
 		}
 		if p.Reference() {
 			if _, err := p.Set(doc, 1.0); err != nil && !errors.Is(err, ErrSet) {
@@ -62,4 +76,20 @@ func FuzzCompile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// plainNames reports whether no name in segs holds a quote or a backslash
+// (which the canonical form would print unescaped, as Jayway does).
+func plainNames(segs []segment) bool {
+	for _, s := range segs {
+		if s.next != nil && !plainNames([]segment{*s.next}) {
+			return false
+		}
+		for _, n := range s.names {
+			if strings.ContainsAny(n, "'\\\"") {
+				return false
+			}
+		}
+	}
+	return true
 }
