@@ -9,6 +9,13 @@
 // internally objects keep insertion order, and undefined (no result,
 // reported as [ErrUndefined]) is distinct from JSON null.
 //
+// Conformance is measured by TestSuite over the JSONata 2.0.6 test suite
+// (../shared/jsonata/test-suite; STEPWISE_JSONATA_SUITE and
+// STEPWISE_JSONATA_REPORT select the suite and a JSON report), by
+// TestDifferential against jsonata-js through ../shared/jsonata/oracle
+// (STEPWISE_JSONATA_ORACLE), and by FuzzCompile. BenchmarkEval and
+// BenchmarkVersusJSONataJS measure compile-once/evaluate-many speed.
+//
 // The package is not the engine integration ($states, Assign, the
 // States.QueryEvaluationError mapping live in package statemachine), and it
 // does not format picture strings itself: that is package
