@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -11,13 +12,17 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/stepwise-dev/stepwise/statemachine"
 )
 
 // benchStack opens a durable stack (fsync on) with the 3-state machine.
 func benchStack(b *testing.B) (*Stack, *sfn.Client, string) {
 	b.Helper()
 	ctx := context.Background()
-	st, err := Open(ctx, testOptions(b.TempDir()))
+	opts := testOptions(b.TempDir())
+	opts.NoSync = os.Getenv("STEPWISE_BENCH_NOSYNC") != ""
+	st, err := Open(ctx, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -75,6 +80,37 @@ func BenchmarkExecutionsPerSecond(b *testing.B) {
 					return
 				}
 				if done, err := st.Engine.WaitExecution(ctx, *ex.ExecutionArn); err != nil || done.Status != "SUCCEEDED" {
+					b.Error(fmt.Sprint(err, done))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	secs := b.Elapsed().Seconds()
+	b.ReportMetric(float64(b.N)/secs, "executions/s")
+	b.ReportMetric(float64(3*b.N)/secs, "transitions/s")
+}
+
+// BenchmarkDurableTransitions starts executions of the 3-state machine
+// directly on the engine (no HTTP) from 64 goroutines, with the durable
+// store, and reports executions/s and state transitions/s: the engine and
+// store cost without the API in front.
+func BenchmarkDurableTransitions(b *testing.B) {
+	st, _, smArn := benchStack(b)
+	ctx := context.Background()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for range 64 {
+		wg.Go(func() {
+			for next.Add(1) <= int64(b.N) {
+				ex, err := st.Engine.StartExecution(ctx, statemachine.StartExecutionInput{StateMachineArn: smArn, Input: `{"A":1,"B":2}`, InputSet: true})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if done, err := st.Engine.WaitExecution(ctx, ex.ExecutionArn); err != nil || done.Status != "SUCCEEDED" {
 					b.Error(fmt.Sprint(err, done))
 					return
 				}
