@@ -38,7 +38,10 @@ type Output struct {
 
 // New returns the cleanup handler over env.
 func New(env *stepkit.Env) func(context.Context, Input) (Output, error) {
-	return func(ctx context.Context, in Input) (Output, error) { return Run(ctx, env, in) }
+	return func(ctx context.Context, in Input) (Output, error) {
+		out, err := Run(ctx, env, in)
+		return out, stepkit.Named(err)
+	}
 }
 
 // Run removes the execution's work files and pending approval.

@@ -34,7 +34,14 @@ type Input struct {
 // New returns the exportpart handler over env.
 func New(env *stepkit.Env) func(context.Context, Input) (export.PartResult, error) {
 	c := &planCache{}
-	return func(ctx context.Context, in Input) (export.PartResult, error) { return Run(ctx, env, c, in) }
+	return func(ctx context.Context, in Input) (export.PartResult, error) {
+		out, err := Run(ctx, env, c, in)
+		var pd *export.PartDeadlineExceeded
+		if err = stepkit.Named(err); errors.As(err, &pd) && pd.Part < 0 {
+			pd.Part = in.Part.Part
+		}
+		return out, err
+	}
 }
 
 // planCache keeps decoded plans: a warm Lambda exports many parts of the

@@ -37,7 +37,10 @@ type Input struct {
 
 // New returns the merge handler over env.
 func New(env *stepkit.Env) func(context.Context, Input) (export.MergeResult, error) {
-	return func(ctx context.Context, in Input) (export.MergeResult, error) { return Run(ctx, env, in) }
+	return func(ctx context.Context, in Input) (export.MergeResult, error) {
+		out, err := Run(ctx, env, in)
+		return out, stepkit.Named(err)
+	}
 }
 
 // Run merges the parts of one execution.

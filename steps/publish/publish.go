@@ -45,7 +45,10 @@ type Output struct {
 
 // New returns the publish handler over env.
 func New(env *stepkit.Env) func(context.Context, Input) (Output, error) {
-	return func(ctx context.Context, in Input) (Output, error) { return Run(ctx, env, in) }
+	return func(ctx context.Context, in Input) (Output, error) {
+		out, err := Run(ctx, env, in)
+		return out, stepkit.Named(err)
+	}
 }
 
 // Run publishes one export.
