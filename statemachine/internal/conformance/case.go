@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Case is one conformance case: a definition, an input and the result AWS
@@ -20,6 +21,7 @@ type Case struct {
 	Source struct {
 		Test           string `json:"test"`
 		ExecutionIndex int    `json:"execution_index"`
+		RecordedDate   string `json:"recorded_date"` // "24-10-2023, 17:18:16"
 	} `json:"source"`
 	// Kind is set for validation cases: "create_state_machine" or
 	// "validate_state_machine_definition".
@@ -78,6 +80,13 @@ type NestedMachine struct {
 	Arn        string          `json:"arn"`
 	Type       string          `json:"type"`
 	Definition json.RawMessage `json:"definition"`
+}
+
+// RecordedBefore reports whether the case was recorded before day (UTC);
+// false when the recording date is unknown.
+func (c *Case) RecordedBefore(day time.Time) bool {
+	t, err := time.Parse("02-01-2006, 15:04:05", c.Source.RecordedDate)
+	return err == nil && t.Before(day)
 }
 
 // ID is the case's subtest name, category/name.

@@ -60,6 +60,9 @@ type Options struct {
 	// DecodeStrings accepts a JSON-text string on one side for the decoded
 	// value on the other (a generic transformer in the recording did that).
 	DecodeStrings bool
+	// AllowExtra names keys the actual value may have although the
+	// recorded one does not (fields AWS added after the recording).
+	AllowExtra map[string]bool
 }
 
 // Compare reports the first difference between want and got, or nil. Both
@@ -107,6 +110,9 @@ func compareAt(path, key string, want, got any, opts *Options) *Diff {
 			case !inG:
 				return &Diff{Path: p, Msg: "missing, want " + Preview(wv)}
 			case !inW:
+				if opts.AllowExtra[k] {
+					continue
+				}
 				return &Diff{Path: p, Msg: "unexpected, got " + Preview(gv)}
 			}
 			if d := compareAt(p, k, wv, gv, opts); d != nil {

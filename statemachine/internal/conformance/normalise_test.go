@@ -100,6 +100,7 @@ func TestCompare(t *testing.T) {
 		{`{"a": 1}`, `{"a": 1, "c": null}`, nil, ".c: unexpected, got null"},
 		{`{"StartDate": "start-date"}`, `{"StartDate": "date"}`, loose, ""},
 		{`{"output": {"x": 1}}`, `{"output": "{\"x\": 1}"}`, &Options{DecodeStrings: true}, ""},
+		{`{"Execution": {"Id": "a"}}`, `{"Execution": {"Id": "a", "RedriveCount": 0}}`, &Options{AllowExtra: map[string]bool{"RedriveCount": true}}, ""},
 		{`{"output": {"x": 1}}`, `{"output": "{\"x\": 1}"}`, nil, `.output: want {"x":1} got "{\"x\": 1}"`},
 		{`{"c": "` + strings.Repeat("a", 120) + `; Proxy: null)"}`, `{"c": "` + strings.Repeat("a", 120) + `"}`, nil,
 			`.c: strings differ at byte 120: want …"` + strings.Repeat("a", 30) + `; Proxy: null)" got …"` + strings.Repeat("a", 30) + `"`},
