@@ -39,24 +39,32 @@ import (
 // Files inside [Options].Repo that the stack reads: the same files
 // Terraform reads.
 const (
-	StepsFile       = "steps/steps.json"
-	DefinitionFile  = "statemachine/export.asl.json"
-	TriggerFile     = "statemachine/export.trigger.json"
-	TriggerInput    = "statemachine/export.trigger-input.json"
-	DefaultDataDir  = ".stepwise"
-	DefaultPrefix   = "stepwise"
-	DefaultBucket   = "stepwise"
-	DefaultRegion   = "us-east-1"
-	DefaultAccount  = "123456789012"
+	StepsFile      = "steps/steps.json"                       // step names, memory, timeouts
+	DefinitionFile = "statemachine/export.asl.json"           // the export workflow
+	TriggerFile    = "statemachine/export.trigger.json"       // the S3 trigger's event pattern
+	TriggerInput   = "statemachine/export.trigger-input.json" // the trigger's input transformer
+)
+
+// Defaults for [Options] fields left empty; the names match Terraform's
+// defaults (name_prefix "stepwise").
+const (
+	DefaultDataDir = ".stepwise"
+	DefaultPrefix  = "stepwise"
+	DefaultBucket  = "stepwise"
+	DefaultRegion  = "us-east-1"
+	DefaultAccount = "123456789012"
+)
+
+const (
 	stateDirName    = "state"
 	s3DirName       = "s3"
 	defaultAPIAddr  = "127.0.0.1:0"
 	shutdownTimeout = 5 * time.Second
 )
 
-// Options configures [Open]. The zero value runs everything in-memory-free
-// defaults: data in .stepwise, free ports on 127.0.0.1, files read from the
-// current directory (the repository root).
+// Options configures [Open]. The zero value means: data in .stepwise, free
+// ports on 127.0.0.1, files read from the current directory (the repository
+// root), steps in process mode only if BootstrapPath is set.
 type Options struct {
 	// DataDir holds the store, the S3 data and endpoints.json; default
 	// ".stepwise".
