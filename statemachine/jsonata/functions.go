@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/stepwise-dev/stepwise/statemachine/jsonata/picture"
@@ -136,8 +137,8 @@ func standardBuiltins() []builtin {
 			}
 			return s, nil
 		}},
-		{"lowercase", "<s-:s>", 1, strFn(strings.ToLower)},
-		{"uppercase", "<s-:s>", 1, strFn(strings.ToUpper)},
+		{"lowercase", "<s-:s>", 1, strFn(jsLower)},
+		{"uppercase", "<s-:s>", 1, strFn(jsUpper)},
 		{"length", "<s-:n>", 1, func(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 			if a[0] == nil {
 				return nil, nil
@@ -297,7 +298,16 @@ func standardBuiltins() []builtin {
 			return &array{items: items}, nil
 		}},
 		{"distinct", "<x:x>", 1, fnDistinct},
-		{"base64encode", "<s-:s>", 1, strFn(func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) })},
+		// jsonata-js 2.0.6 encodes the low byte of each UTF-16 unit and
+		// decodes bytes as Latin-1 (btoa/atob); kept for fidelity.
+		{"base64encode", "<s-:s>", 1, strFn(func(s string) string {
+			u := utf16Of(s)
+			b := make([]byte, len(u))
+			for i, c := range u {
+				b[i] = byte(c)
+			}
+			return base64.StdEncoding.EncodeToString(b)
+		})},
 		{"base64decode", "<s-:s>", 1, func(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 			if a[0] == nil {
 				return nil, nil
@@ -307,7 +317,11 @@ func standardBuiltins() []builtin {
 			if err != nil {
 				return nil, &Error{Code: "D3137", Value: a[0], Message: "Invalid base64 string"}
 			}
-			return string(b), nil
+			r := make([]rune, len(b))
+			for i, c := range b {
+				r[i] = rune(c)
+			}
+			return string(r), nil
 		}},
 		{"encodeUrlComponent", "<s-:s>", 1, urlEncoder("encodeUrlComponent", "-_.!~*'()")},
 		{"encodeUrl", "<s-:s>", 1, urlEncoder("encodeUrl", "-_.!~*'();/?:@&=+$,#")},
@@ -1261,4 +1275,60 @@ func fnToMillis(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 		return nil, pictureErr(err)
 	}
 	return float64(ms), nil
+}
+
+// jsUpper is String.prototype.toUpperCase: Go's simple case mapping plus
+// the unconditional multi-character mappings of Unicode SpecialCasing
+// that occur in practice.
+func jsUpper(s string) string {
+	if isASCII(s) {
+		return strings.ToUpper(s)
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case 'ß':
+			b.WriteString("SS")
+		case 'ﬀ':
+			b.WriteString("FF")
+		case 'ﬁ':
+			b.WriteString("FI")
+		case 'ﬂ':
+			b.WriteString("FL")
+		case 'ﬃ':
+			b.WriteString("FFI")
+		case 'ﬄ':
+			b.WriteString("FFL")
+		case 'ﬅ', 'ﬆ':
+			b.WriteString("ST")
+		case 'ŉ':
+			b.WriteString("ʼN")
+		case 'և':
+			b.WriteString("ԵՒ")
+		default:
+			b.WriteString(strings.ToUpper(string(r)))
+		}
+	}
+	return b.String()
+}
+
+// jsLower is String.prototype.toLowerCase, including İ and the final
+// sigma rule.
+func jsLower(s string) string {
+	if isASCII(s) {
+		return strings.ToLower(s)
+	}
+	rs := []rune(s)
+	var b strings.Builder
+	for i, r := range rs {
+		switch {
+		case r == 'İ':
+			b.WriteString("i\u0307")
+		case r == 'Σ' && i > 0 && unicode.IsLetter(rs[i-1]) && (i+1 == len(rs) || !unicode.IsLetter(rs[i+1])):
+			b.WriteRune('ς')
+		default:
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
 }
