@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -86,41 +87,38 @@ func init() {
 			var f tfFlags
 			f.register(fs, false)
 			return func(ctx context.Context, args []string) error {
+				if err := wantArgs(args, 0, 0, ""); err != nil {
+					return err
+				}
 				tf, err := newTerraform(ctx, f.dir, a.stderr)
 				if err != nil {
 					return err
 				}
-				outs, err := saveOutputs(ctx, a, tf)
+				metas, err := saveOutputs(ctx, a, tf)
 				if err != nil {
 					return err
 				}
-				return a.emit(outs, func(w io.Writer) {
-					keys := make([]string, 0, len(outs))
-					for k := range outs {
-						keys = append(keys, k)
-					}
-					sort.Strings(keys)
-					for _, k := range keys {
-						fmt.Fprintf(w, "%s = %s\n", k, outs[k])
-					}
-				})
+				return a.emit(outputValues(metas), func(w io.Writer) { printOutputs(w, metas) })
 			}
 		},
 	})
 }
 
-// terraformBinary finds the Terraform CLI: $TERRAFORM_BIN, then terraform,
-// then tofu on PATH. It never downloads one.
+// terraformBinary finds the Terraform CLI: $TERRAFORM_BIN (a path, or a
+// name looked up on PATH), then terraform, then tofu on PATH. The result is
+// absolute, because Terraform runs in the module directory, where a relative
+// path would name another file. It never downloads one.
 func terraformBinary() (string, error) {
 	if p := os.Getenv("TERRAFORM_BIN"); p != "" {
-		if _, err := os.Stat(p); err != nil {
+		found, err := exec.LookPath(p)
+		if err != nil {
 			return "", fmt.Errorf("TERRAFORM_BIN=%s: %w", p, err)
 		}
-		return p, nil
+		return filepath.Abs(found)
 	}
 	for _, name := range []string{"terraform", "tofu"} {
 		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
+			return filepath.Abs(p)
 		}
 	}
 	return "", errors.New("no Terraform CLI found: install terraform (>= " + minTerraform + ") or OpenTofu and put it on PATH, or set TERRAFORM_BIN; runner never downloads one")
@@ -149,7 +147,11 @@ func newTerraform(ctx context.Context, dir string, stderr io.Writer) (*tfexec.Te
 	if v.LessThan(mustVersion(minTerraform)) {
 		return nil, fmt.Errorf("%s is version %s; Stepwise needs %s or newer", bin, v, minTerraform)
 	}
-	tf.SetStdout(stderr)
+	// Terraform's diagnostics go to the user as they come. Its standard
+	// output is streamed only by streamed(), for commands whose progress
+	// the user wants to follow (init, apply); the runner prints the results
+	// of show and output itself, so they are not echoed (output -json would
+	// echo sensitive values).
 	tf.SetStderr(stderr)
 	return tf, nil
 }
@@ -174,11 +176,14 @@ func runTerraform(ctx context.Context, a *app, tf *tfexec.Terraform, f tfFlags, 
 	if err != nil {
 		return err
 	}
-	if err := tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
+	if err := streamed(tf, a.stderr, func() error { return tf.Init(ctx, tfexec.Upgrade(false)) }); err != nil {
 		return fmt.Errorf("terraform init in %s: %w", tf.WorkingDir(), err)
 	}
 	planFile := filepath.Join(tf.WorkingDir(), "stepwise.tfplan")
 	opts = append(opts, tfexec.Out(planFile), tfexec.Destroy(destroy))
+	// The plan's own report is not streamed: the saved plan is shown
+	// below, once, and that is exactly what apply will do.
+	fmt.Fprintf(a.stderr, "Planning in %s ...\n", tf.WorkingDir())
 	changes, err := tf.Plan(ctx, opts...)
 	if err != nil {
 		return fmt.Errorf("terraform plan: %w", err)
@@ -209,7 +214,7 @@ func runTerraform(ctx context.Context, a *app, tf *tfexec.Terraform, f tfFlags, 
 			return &exitStatus{code: exitError, msg: "not applied"}
 		}
 	}
-	if err := tf.Apply(ctx, tfexec.DirOrPlan(planFile)); err != nil {
+	if err := streamed(tf, a.stderr, func() error { return tf.Apply(ctx, tfexec.DirOrPlan(planFile)) }); err != nil {
 		return fmt.Errorf("terraform apply: %w", err)
 	}
 	if destroy {
@@ -238,20 +243,24 @@ func confirm(a *app, question string) (bool, error) {
 	return false, nil
 }
 
+// streamed runs one Terraform command with its standard output copied to
+// w as it comes.
+func streamed(tf *tfexec.Terraform, w io.Writer, fn func() error) error {
+	tf.SetStdout(w)
+	defer tf.SetStdout(nil)
+	return fn()
+}
+
 func outputsFile(a *app) string { return filepath.Join(a.g.dataDir, "terraform-outputs.json") }
 
 // saveOutputs reads terraform output and saves the values as JSON in the
 // data directory, where --aws commands find the state machine and bucket.
-func saveOutputs(ctx context.Context, a *app, tf *tfexec.Terraform) (map[string]json.RawMessage, error) {
+func saveOutputs(ctx context.Context, a *app, tf *tfexec.Terraform) (map[string]tfexec.OutputMeta, error) {
 	metas, err := tf.Output(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("terraform output: %w", err)
 	}
-	outs := make(map[string]json.RawMessage, len(metas))
-	for k, m := range metas {
-		outs[k] = m.Value
-	}
-	data, err := json.MarshalIndent(outs, "", "  ")
+	data, err := json.MarshalIndent(outputValues(metas), "", "  ")
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +270,40 @@ func saveOutputs(ctx context.Context, a *app, tf *tfexec.Terraform) (map[string]
 	if err := writeFileAtomic(outputsFile(a), append(data, '\n')); err != nil {
 		return nil, err
 	}
-	return outs, nil
+	return metas, nil
+}
+
+// outputValues keeps the values of Terraform outputs.
+func outputValues(metas map[string]tfexec.OutputMeta) map[string]json.RawMessage {
+	outs := make(map[string]json.RawMessage, len(metas))
+	for k, m := range metas {
+		outs[k] = m.Value
+	}
+	return outs
+}
+
+// printOutputs writes one "name = value" line per output, sorted by name,
+// with the value as compact JSON, and sensitive values hidden as terraform
+// output hides them.
+func printOutputs(w io.Writer, metas map[string]tfexec.OutputMeta) {
+	keys := make([]string, 0, len(metas))
+	for k := range metas {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		m := metas[k]
+		value := "<sensitive>"
+		if !m.Sensitive {
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, m.Value); err != nil {
+				buf.Reset()
+				buf.Write(m.Value)
+			}
+			value = buf.String()
+		}
+		fmt.Fprintf(w, "%s = %s\n", k, value)
+	}
 }
 
 // savedOutputs loads the outputs saved by deploy/outputs, or nil.
