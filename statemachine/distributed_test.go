@@ -104,3 +104,48 @@ func TestDistributedMapReaderBatcherWriter(t *testing.T) {
 		t.Fatalf("child after reload: %s %s", d.Status, d.MapRunArn)
 	}
 }
+
+func TestDistributedMapResumeKeepsSucceededChildren(t *testing.T) {
+	def := `{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":1,
+	  "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+	     "StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage","End":true}}},
+	  "End":true}}}`
+	var mu sync.Mutex
+	calls := map[float64]int{}
+	blocked := make(chan struct{}, 1)
+	block := true
+	svc := serviceFunc{InvokeServiceFunc: func(ctx context.Context, req ServiceRequest) (any, error) {
+		n := req.Input.(float64)
+		mu.Lock()
+		calls[n]++
+		b := block && n == 2
+		mu.Unlock()
+		if b {
+			blocked <- struct{}{}
+			<-ctx.Done() // the process "dies" while item 2 is in flight
+			return nil, ctx.Err()
+		}
+		return map[string]any{"n": n}, nil
+	}}
+	store := newMemStore()
+	h := newHarness(t, def, Options{Store: store, Services: svc})
+	x := h.start("dm", `[0,1,2,3]`)
+	<-blocked
+	h.e.Close()
+	mu.Lock()
+	block = false
+	mu.Unlock()
+
+	h2 := newHarness(t, "", Options{Store: store, Services: svc})
+	got := h2.wait(x.ExecutionArn)
+	if got.Status != StatusSucceeded || str2(got.Output) != `[{"n":0},{"n":1},{"n":2},{"n":3}]` {
+		t.Fatalf("got %s %s %s", got.Status, str2(got.Output), str2(got.Cause))
+	}
+	if want := map[float64]int{0: 1, 1: 1, 2: 2, 3: 1}; !reflect.DeepEqual(calls, want) {
+		t.Fatalf("invocations per item %v, want %v", calls, want)
+	}
+	ty := strings.Join(h2.types(x.ExecutionArn), " ")
+	if strings.Count(ty, "MapRunStarted") != 1 || strings.Count(ty, "MapStateStarted") != 1 {
+		t.Fatalf("history %s", ty)
+	}
+}

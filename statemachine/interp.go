@@ -1613,7 +1613,9 @@ func (r *runner) execMap(ctx context.Context, st *step, eff any) (any, *failure)
 			return nil, f
 		}
 	}
-	st.th.add("MapStateStarted", &MapStateStartedEventDetails{Length: len(inputs)})
+	if st.resume == nil || st.resume.MapRunID == "" {
+		st.th.add("MapStateStarted", &MapStateStartedEventDetails{Length: len(inputs)})
+	}
 	tolCount, hasCount, f := r.intField(st, eff, s.tolCount, s.tolCountPath, "ToleratedFailureCountPath")
 	if f != nil {
 		return nil, f
@@ -1770,7 +1772,11 @@ func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, ma
 	if label == "" {
 		label = s.name
 	}
+	resumed := st.resume != nil && st.resume.MapRunID != ""
 	runID := r.e.opts.NewUUID()
+	if resumed {
+		runID = st.resume.MapRunID
+	}
 	arn := r.e.arn("mapRun", r.x.sm.info.Name+"/"+label+":"+runID)
 	mr := &mapRun{execArn: r.x.arn, info: MapRun{MapRunArn: arn, ExecutionArn: r.x.arn, Status: StatusRunning, StartDate: r.e.clock.Now(),
 		MaxConcurrency: int(maxConc), ToleratedFailureCount: tolCount, ToleratedFailurePercentage: tolPct}}
@@ -1779,7 +1785,15 @@ func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, ma
 	r.e.mu.Lock()
 	r.e.mapRuns[arn] = mr
 	r.e.mu.Unlock()
-	runStarted := st.th.add("MapRunStarted", &MapRunStartedEventDetails{MapRunArn: arn})
+	runStarted := st.th.prev
+	if !resumed {
+		runStarted = st.th.add("MapRunStarted", &MapRunStartedEventDetails{MapRunArn: arn})
+		if r.durable(st) {
+			p := r.progress(st)
+			p.MapRunID = runID
+			r.x.checkpoint(p)
+		}
+	}
 	childType := s.childType
 	if childType == "" {
 		childType = TypeStandard
@@ -1803,14 +1817,41 @@ func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, ma
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			name := r.e.opts.NewUUID()
+			name := childName(runID, i)
 			carn := r.e.arn("execution", r.x.sm.info.Name+"/"+label+":"+name)
+			if resumed {
+				// A child that succeeded before the crash keeps its result.
+				r.e.mu.RLock()
+				old := r.e.execs[carn]
+				r.e.mu.RUnlock()
+				if old != nil && old.status() == StatusSucceeded {
+					var out any
+					_ = json.Unmarshal([]byte(deref(old.describe().Output)), &out)
+					children[i] = old
+					mr.mu.Lock()
+					mr.info.ItemCounts.Succeeded++
+					mr.info.ExecutionCounts.Succeeded++
+					mr.mu.Unlock()
+					mu.Lock()
+					outs[i] = out
+					mu.Unlock()
+					return
+				}
+			}
 			in := marshal(inputs[i])
 			x := newExecution(r.e, childRec, carn, name, in, inputs[i])
 			x.mapRunArn = arn
 			x.parent = r.x
 			children[i] = x
 			r.e.mu.Lock()
+			if old, ok := r.e.execs[carn]; ok {
+				for j, y := range r.e.execList {
+					if y == old {
+						r.e.execList = append(r.e.execList[:j:j], r.e.execList[j+1:]...)
+						break
+					}
+				}
+			}
 			r.e.execs[carn] = x
 			r.e.execList = append(r.e.execList, x)
 			r.e.mu.Unlock()
@@ -1821,6 +1862,9 @@ func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, ma
 			cr := &runner{x: x, e: r.e}
 			th := &thread{x: x}
 			out, f := cr.runMachine(ctx, s.processor, s.processor.startAt, inputs[i], th, nil, &mapItem{index: i, value: inputs[i]})
+			if r.e.ctx.Err() != nil {
+				return // engine closing: the child stays RUNNING for a resumed run
+			}
 			mr.mu.Lock()
 			if f != nil {
 				x.finish(StatusFailed, nil, f, th.prev)
@@ -1845,6 +1889,9 @@ func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, ma
 		}(i)
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, &failure{name: "States.Aborted", runtime: true}
+	}
 	now := r.e.clock.Now()
 	mr.mu.Lock()
 	mr.info.StopDate = &now
@@ -1880,6 +1927,15 @@ func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, ma
 	st.th.add("MapStateSucceeded", nil)
 	st.th.prev = last
 	return outs, nil
+}
+
+// childName names the i-th child execution of a Map Run. Names derive
+// from the run id so that a resumed run finds the children it started.
+func childName(runID string, i int) string {
+	if len(runID) == 36 {
+		return runID[:24] + fmt.Sprintf("%012x", i)
+	}
+	return fmt.Sprintf("%s-%d", runID, i)
 }
 
 // ---- nested Step Functions ----

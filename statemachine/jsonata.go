@@ -487,7 +487,9 @@ func (r *runner) execMapJSONata(ctx contextT, st *step, input any) (any, *failur
 			return nil, f
 		}
 	}
-	st.th.add("MapStateStarted", &MapStateStartedEventDetails{Length: len(inputs)})
+	if st.resume == nil || st.resume.MapRunID == "" {
+		st.th.add("MapStateStarted", &MapStateStartedEventDetails{Length: len(inputs)})
+	}
 	if s.distributed {
 		return r.mapRun(ctx, st, input, inputs, int64(mc), int64(tc), hasCount, tp, hasPct)
 	}

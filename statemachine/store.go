@@ -34,6 +34,9 @@ type progress struct {
 	WaitUntil   *time.Time      `json:"waitUntil,omitempty"`
 	Token       string          `json:"token,omitempty"`
 	Submitted   bool            `json:"submitted,omitempty"`
+	// MapRunID is the id of a Distributed Map's run in progress: on resume
+	// the run continues and children that already succeeded are kept.
+	MapRunID string `json:"mapRunId,omitempty"`
 }
 
 // execRecord is the persisted form of an execution.
