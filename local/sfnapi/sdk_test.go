@@ -265,3 +265,56 @@ func TestStartSyncExecution(t *testing.T) {
 func statemachineInput(name, def string) statemachine.CreateStateMachineInput {
 	return statemachine.CreateStateMachineInput{Name: name, Definition: def, Type: "STANDARD", RoleArn: "arn:aws:iam::123456789012:role/r"}
 }
+
+func TestSDKMapRunsAndTestState(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.client
+	created, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String("fanout"), RoleArn: aws.String("arn:aws:iam::123456789012:role/r"),
+		Definition: aws.String(`{"StartAt":"M","States":{"M":{"Type":"Map","Label":"Fan","ItemsPath":"$.items","MaxConcurrency":2,
+			"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+			"StartAt":"D","States":{"D":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:stepwise-double","End":true}}},"End":true}}}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: created.StateMachineArn, Input: aws.String(`{"items":[{"N":1},{"N":2},{"N":3}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err := e.eng.WaitExecution(ctx, *ex.ExecutionArn)
+	if err != nil || done.Status != "SUCCEEDED" {
+		t.Fatalf("execution %v %v %v", err, done.Status, aws.ToString(done.Cause))
+	}
+	runs, err := c.ListMapRuns(ctx, &sfn.ListMapRunsInput{ExecutionArn: ex.ExecutionArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs.MapRuns) != 1 || !strings.Contains(*runs.MapRuns[0].MapRunArn, ":mapRun:fanout/Fan:") ||
+		!strings.HasSuffix(*runs.MapRuns[0].StateMachineArn, ":stateMachine:fanout/Fan") {
+		t.Fatalf("ListMapRuns = %+v", runs.MapRuns)
+	}
+	mr, err := c.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: runs.MapRuns[0].MapRunArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mr.Status != types.MapRunStatusSucceeded || mr.ItemCounts.Succeeded != 3 || mr.ItemCounts.Total != 3 || mr.MaxConcurrency != 2 || mr.StopDate == nil {
+		t.Errorf("DescribeMapRun = %s items %+v maxConcurrency %d", mr.Status, mr.ItemCounts, mr.MaxConcurrency)
+	}
+	children, err := c.ListExecutions(ctx, &sfn.ListExecutionsInput{MapRunArn: runs.MapRuns[0].MapRunArn})
+	if err != nil || len(children.Executions) != 3 {
+		t.Errorf("ListExecutions(mapRunArn) = %d executions, %v", len(children.Executions), err)
+	}
+
+	ts, err := c.TestState(ctx, &sfn.TestStateInput{
+		Definition: aws.String(`{"Type":"Pass","Parameters":{"sum.$":"States.MathAdd($.a, $.b)"},"Next":"X"}`),
+		RoleArn:    aws.String("arn:aws:iam::123456789012:role/r"), Input: aws.String(`{"a":1,"b":2}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts.Status != types.TestExecutionStatusSucceeded || aws.ToString(ts.Output) != `{"sum":3}` || aws.ToString(ts.NextState) != "X" {
+		t.Errorf("TestState = %s %s next %s", ts.Status, aws.ToString(ts.Output), aws.ToString(ts.NextState))
+	}
+}
