@@ -258,6 +258,16 @@ func checkShape(v any, t reflect.Type, ptr string) error {
 
 // Normalize fills in defaults. It is idempotent.
 func (r *Request) Normalize() {
+	// Empty lists and maps mean the same as absent ones.
+	if len(r.Columns) == 0 {
+		r.Columns = nil
+	}
+	if len(r.Types) == 0 {
+		r.Types = nil
+	}
+	if r.Source.CSV != nil && len(r.Source.CSV.Columns) == 0 {
+		r.Source.CSV.Columns = nil
+	}
 	if r.Source.Format == "" {
 		r.Source.Format = FormatCSV
 	}
