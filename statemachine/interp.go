@@ -1962,7 +1962,8 @@ func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern Integ
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			return nil, &failure{name: "StepFunctions." + ae.Code + "Exception", cause: ae.Message}
+			return nil, &failure{name: "StepFunctions." + ae.Code + "Exception",
+				cause: fmt.Sprintf("%s (Service: AWSStepFunctions; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)", ae.Message, ae.Code, r.e.opts.NewUUID())}
 		}
 		return nil, &failure{name: ErrorTaskFailed, cause: err.Error()}
 	}
@@ -2062,7 +2063,13 @@ func (r *runner) sdkSfn(ctx context.Context, action string, pm map[string]any) (
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			return nil, &failure{name: "Sfn.Sfn" + ae.Code + "Exception", cause: ae.Message}
+			msg := ae.Message
+			if ae.Code == "InvalidToken" {
+				// AWS words a malformed token this way in the SDK integration.
+				msg = "Invalid Token: 'Invalid token'"
+			}
+			return nil, &failure{name: "Sfn." + ae.Code + "Exception",
+				cause: fmt.Sprintf("%s (Service: Sfn, Status Code: 400, Request ID: %s) (SDK Attempt Count: 1)", msg, r.e.opts.NewUUID())}
 		}
 		return nil, &failure{name: ErrorTaskFailed, cause: err.Error()}
 	}
