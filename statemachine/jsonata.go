@@ -421,6 +421,11 @@ func (r *runner) mapItemsJSONata(st *step, input any) ([]any, *failure) {
 		return nil, f
 	}
 	items, ok := v.([]any)
+	switch v.(type) {
+	case nil, bool, float64, string, []any, map[string]any:
+	default:
+		return nil, r.evalFailed(st, "Items", fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unsupported result type.", j.items.src))
+	}
 	if !ok {
 		return nil, r.evalFailed(st, "Items", fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", j.items.src, typeName(v), marshal(v)))
 	}
