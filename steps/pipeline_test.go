@@ -232,7 +232,7 @@ func TestPipelineJSONLAndParquet(t *testing.T) {
 				"types":{"total":"number","order_id":"integer"},"where":"country in [\"DE\",\"FR\"] && total != nil && total > 100",
 				"output":{"format":%q},"partSize":3000}`, bucket, format)
 			_, mo := runPipeline(t, env, "exec-"+format, req)
-			sample, err := requestapproval.Sample(context.Background(), st, bucket, mo.Key, &export.Request{Output: export.Output{Format: format}}, 1000)
+			sample, err := requestapproval.Sample(context.Background(), st, bucket, mo.Key, &export.Request{Output: export.Output{Format: format}}, mo.Columns, 1000)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -240,19 +240,8 @@ func TestPipelineJSONLAndParquet(t *testing.T) {
 				t.Fatalf("%d rows, want %d", len(sample), len(want))
 			}
 			for i, row := range sample {
-				if format == "jsonl" {
-					var obj map[string]any
-					if err := json.Unmarshal([]byte(row[0]), &obj); err != nil {
-						t.Fatal(err)
-					}
-					total, _ := strconv.ParseFloat(want[i][2], 64)
-					if fmt.Sprint(obj["order_id"]) != want[i][0] || obj["country"] != want[i][1] || obj["total"] != total {
-						t.Fatalf("row %d = %s, want %q", i, row[0], want[i])
-					}
-					continue
-				}
 				total, _ := strconv.ParseFloat(want[i][2], 64)
-				if row[0] != want[i][0] || row[1] != want[i][1] || row[2] != strconv.FormatFloat(total, 'g', -1, 64) {
+				if row[0] != want[i][0] || row[1] != want[i][1] || row[2] != strconv.FormatFloat(total, 'g', -1, 64) && row[2] != want[i][2] {
 					t.Fatalf("row %d = %q, want %q", i, row, want[i])
 				}
 			}

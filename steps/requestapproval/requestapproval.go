@@ -10,6 +10,7 @@ package requestapproval
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/csv"
@@ -72,7 +73,7 @@ func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
 	if t, err := time.Parse(time.RFC3339Nano, in.RequestedAt); err == nil {
 		requested = t.UTC()
 	}
-	sample, err := Sample(ctx, env.Store, bucket, m.Key, &p.Request, SampleRows)
+	sample, err := Sample(ctx, env.Store, bucket, m.Key, &p.Request, m.Columns, SampleRows)
 	if err != nil {
 		return Output{}, fmt.Errorf("requestapproval: sample rows of s3://%s/%s: %w", bucket, m.Key, err)
 	}
@@ -96,8 +97,9 @@ func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
 	return Output{Bucket: bucket, Key: key, ExpiresAt: rec.ExpiresAt}, nil
 }
 
-// Sample returns up to n rows from the start of an export object.
-func Sample(ctx context.Context, st objstore.Store, bucket, key string, req *export.Request, n int) ([][]string, error) {
+// Sample returns up to n rows from the start of an export object, as
+// field texts in the order of columns (the output column names).
+func Sample(ctx context.Context, st objstore.Store, bucket, key string, req *export.Request, columns []string, n int) ([][]string, error) {
 	rows := [][]string{}
 	if req.Output.Format == export.FormatParquet {
 		info, err := st.Head(ctx, bucket, key)
@@ -145,11 +147,24 @@ func Sample(ctx context.Context, st objstore.Store, bucket, key string, req *exp
 		sc := bufio.NewScanner(r)
 		sc.Buffer(make([]byte, 1<<16), 16<<20)
 		for len(rows) < n && sc.Scan() {
-			var obj map[string]json.RawMessage
-			if err := json.Unmarshal(sc.Bytes(), &obj); err != nil {
+			var obj map[string]any
+			dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+			dec.UseNumber()
+			if err := dec.Decode(&obj); err != nil {
 				return nil, err
 			}
-			rows = append(rows, []string{sc.Text()})
+			vals := make([]string, len(columns))
+			for i, c := range columns {
+				switch v := obj[c].(type) {
+				case nil:
+				case string:
+					vals[i] = v
+				default:
+					b, _ := json.Marshal(v)
+					vals[i] = string(b)
+				}
+			}
+			rows = append(rows, vals)
 		}
 		return rows, sc.Err()
 	}
