@@ -104,6 +104,9 @@ func TestDifferential(t *testing.T) {
 				// siblings fail, which error surfaces depends on
 				// microtask timing. Both failing is agreement enough.
 				bothErr++
+				if os.Getenv("STEPWISE_JSONATA_DIFF_VERBOSE") != "" {
+					t.Logf("case %d: %s: oracle %s, got %s", i, r.Expr, resp.Error.Code, je.Code)
+				}
 				continue
 			}
 		case resp.Undefined:

@@ -134,7 +134,8 @@ func (e *Expr) Eval(input any, vars map[string]any) (result any, err error) {
 		}
 		return nil, err
 	}
-	if v == nil {
+	if v == nil || isFunc(v) {
+		// A function has no JSON form (JSON.stringify drops it).
 		return nil, ErrUndefined
 	}
 	return export(v), nil

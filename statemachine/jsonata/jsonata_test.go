@@ -93,6 +93,9 @@ func TestEvalBoundary(t *testing.T) {
 		{`1/0 + 1`, nil, `error D1001: Number out of range: Infinity`},
 		{`$x + 1`, nil, `error T2001: The left side of the "+" operator must evaluate to a number`},
 		{`(1`, nil, `error S0203: Expected ")" before end of expression`},
+		{`function($x){$x}`, nil, `undefined`},
+		{`[$uppercase, 1]`, nil, `[null,1]`},
+		{`{"f": $uppercase, "n": 1}`, nil, `{"n":1}`},
 	}
 	for _, tt := range tests {
 		got, err := evalString(t, tt.expr, tt.input, map[string]any{"x": "s"})
