@@ -23,8 +23,11 @@
 package jsonata
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -149,4 +152,27 @@ type undefinedInput struct{}
 
 func errorf(code string, pos int, format string, args ...any) *Error {
 	return &Error{Code: code, Position: pos, Message: fmt.Sprintf(format, args...)}
+}
+
+// DecodeJSON parses one JSON document into a value for [Expr.Eval]'s input
+// or vars in which objects keep the document's key order, so that $keys,
+// $string, $each and wildcards see keys as jsonata-js does. (Plain
+// map[string]any inputs are iterated in sorted key order instead.) Object
+// values it returns are opaque; use them only as Eval inputs.
+func DecodeJSON(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	v, err := decodeOrdered(dec)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = fmt.Errorf("unexpected data after the JSON value at offset %d", dec.InputOffset())
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("jsonata: decode JSON: %w", err)
+	}
+	if v == null {
+		return nil, nil
+	}
+	return v, nil
 }

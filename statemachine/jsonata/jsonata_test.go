@@ -191,3 +191,22 @@ func TestRegressions(t *testing.T) {
 		t.Error("deeply nested expression compiled")
 	}
 }
+
+func TestDecodeJSON(t *testing.T) {
+	in, err := DecodeJSON([]byte(`{"b": 1, "a": {"d": [1, null], "c": true}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := evalString(t, `[$keys($), $keys(a), $string($)]`, in, nil)
+	if s := show(got, err); s != `["b","a","d","c","{\"b\":1,\"a\":{\"d\":[1,null],\"c\":true}}"]` {
+		t.Errorf("got %s", s)
+	}
+	for _, bad := range []string{`{"a":`, `[1] 2`, ``} {
+		if _, err := DecodeJSON([]byte(bad)); err == nil {
+			t.Errorf("DecodeJSON(%q) succeeded", bad)
+		}
+	}
+	if v, err := DecodeJSON([]byte(`null`)); v != nil || err != nil {
+		t.Errorf("DecodeJSON(null) = %v, %v", v, err)
+	}
+}

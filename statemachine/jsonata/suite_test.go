@@ -44,7 +44,8 @@ type suiteCase struct {
 		Error           map[string]any  `json:"error"`
 	} `json:"expect"`
 
-	input any // resolved input; Undefined when none
+	input  any // resolved input (DecodeJSON, key order kept); Undefined when none
+	mapped any // the same input as plain encoding/json values
 }
 
 func repoRoot(t testing.TB) string {
@@ -144,34 +145,37 @@ func resolveInput(t testing.TB, c *suiteCase, dsDir string, cache map[string]any
 		c.Token = c.Expect.Token
 		c.ErrorObj = c.Expect.Error
 	}
+	var data []byte
 	switch {
 	case c.Data != nil:
-		var v any
-		if err := json.Unmarshal(c.Data, &v); err != nil {
-			t.Fatalf("%s: data: %v", c.ID, err)
-		}
-		c.input = v
+		data = c.Data
 	case c.Dataset != nil && *c.Dataset != "":
-		v, ok := cache[*c.Dataset]
-		if !ok {
-			data, err := os.ReadFile(filepath.Join(dsDir, *c.Dataset+".json"))
-			if err != nil {
-				t.Fatalf("%s: dataset: %v", c.ID, err)
-			}
-			if err := json.Unmarshal(data, &v); err != nil {
-				t.Fatalf("%s: dataset: %v", c.ID, err)
-			}
-			cache[*c.Dataset] = v
+		if v, ok := cache[*c.Dataset]; ok {
+			data = v.([]byte)
+			break
 		}
-		c.input = v
+		var err error
+		data, err = os.ReadFile(filepath.Join(dsDir, *c.Dataset+".json"))
+		if err != nil {
+			t.Fatalf("%s: dataset: %v", c.ID, err)
+		}
+		cache[*c.Dataset] = data
 	default:
-		c.input = Undefined
+		c.input, c.mapped = Undefined, Undefined
+		return
+	}
+	var err error
+	if c.input, err = DecodeJSON(data); err != nil {
+		t.Fatalf("%s: input: %v", c.ID, err)
+	}
+	if err := json.Unmarshal(data, &c.mapped); err != nil {
+		t.Fatalf("%s: input: %v", c.ID, err)
 	}
 }
 
 // runCase evaluates one case and returns "" when it passes, otherwise why
 // not. Panics are reported as failures, not crashes.
-func runCase(c *suiteCase) (why string) {
+func runCase(c *suiteCase, input any) (why string) {
 	defer func() {
 		if r := recover(); r != nil {
 			why = fmt.Sprintf("panic: %v", r)
@@ -187,7 +191,7 @@ func runCase(c *suiteCase) (why string) {
 	e, err := Compile(c.Expr, opts...)
 	var res any
 	if err == nil {
-		res, err = e.Eval(c.input, c.Bindings)
+		res, err = e.Eval(input, c.Bindings)
 	}
 	wantCode := c.Code
 	if c.ErrorObj != nil {
@@ -320,10 +324,12 @@ type suiteFailure struct {
 	Error string `json:"error"`
 }
 
-// TestSuite runs the JSONata reference test suite (STEPWISE_JSONATA_SFN=1
-// runs it in the Step Functions dialect, where the $eval cases fail). Individual failures are
-// reported (and written to STEPWISE_JSONATA_REPORT), not fatal; the test
-// fails when the pass rate drops below suitePassThreshold.
+// TestSuite runs the JSONata reference test suite with inputs decoded by
+// DecodeJSON (key order kept, as jsonata-js reads them), and counts a
+// second pass with plain map[string]any inputs. STEPWISE_JSONATA_SFN=1 runs
+// it in the Step Functions dialect, where the $eval cases fail. Individual
+// failures are reported (and written to STEPWISE_JSONATA_REPORT), not
+// fatal; the test fails when the pass rate drops below suitePassThreshold.
 func TestSuite(t *testing.T) {
 	dir := os.Getenv("STEPWISE_JSONATA_SUITE")
 	// By default the few cases that allocate ten million items or spin
@@ -342,7 +348,7 @@ func TestSuite(t *testing.T) {
 		d  time.Duration
 	}
 	var slow []timing
-	skipped := 0
+	skipped, mapPassed := 0, 0
 	for _, c := range cases {
 		if !full && (c.TimeLimit >= 1000 || strings.HasPrefix(c.ID, "flattening/large")) {
 			skipped++
@@ -355,7 +361,10 @@ func TestSuite(t *testing.T) {
 		}
 		g.Total++
 		start := time.Now()
-		why := runCase(c)
+		why := runCase(c, c.input)
+		if runCase(c, c.mapped) == "" {
+			mapPassed++
+		}
 		slow = append(slow, timing{c.ID, time.Since(start)})
 		if why != "" {
 			failures = append(failures, suiteFailure{ID: c.ID, Expr: c.Expr, Error: why})
@@ -383,13 +392,14 @@ func TestSuite(t *testing.T) {
 	}
 	total := len(cases) - skipped
 	fmt.Fprintf(&tbl, "%-32s %4d/%4d (%.1f%%), %d slow cases skipped\n", "TOTAL", passed, total, 100*float64(passed)/float64(total), skipped)
+	fmt.Fprintf(&tbl, "%-32s %4d/%4d (inputs as map[string]any: sorted keys)\n", "TOTAL, map inputs", mapPassed, total)
 	t.Log("\n" + tbl.String())
 	sort.Slice(slow, func(i, j int) bool { return slow[i].d > slow[j].d })
 	for _, s := range slow[:min(5, len(slow))] {
 		t.Logf("slowest: %s %v", s.id, s.d)
 	}
 	if out := os.Getenv("STEPWISE_JSONATA_REPORT"); out != "" {
-		rep := map[string]any{"total": total, "passed": passed, "groups": groups, "failures": failures}
+		rep := map[string]any{"total": total, "passed": passed, "map_input_passed": mapPassed, "groups": groups, "failures": failures}
 		b, _ := json.MarshalIndent(rep, "", " ")
 		if err := os.WriteFile(out, b, 0o644); err != nil {
 			t.Fatal(err)
