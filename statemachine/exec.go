@@ -38,10 +38,13 @@ type execution struct {
 	traceHeader string
 	mapRunArn   string
 	overflow    bool
-	persisted   int        // events already in the Store
-	prog        *progress  // top-level position, for the Store
-	sync        bool       // started by StartSyncExecution
-	parent      *execution // nested or map-run parent, if any
+	persisted   int       // events already in the Store
+	prog        *progress // top-level position, for the Store
+	sync        bool      // started by StartSyncExecution
+	// ctxExec and ctxSM are the immutable parts of the context object,
+	// built once per run.
+	ctxExec, ctxSM map[string]any
+	parent         *execution // nested or map-run parent, if any
 
 	// redrive bookkeeping: how far the last run got.
 	lastFailure *redrivePoint
@@ -269,6 +272,7 @@ func (x *execution) redrive(ctx context.Context) error {
 	}
 	x.redrives++
 	x.redriveDate = &now
+	x.ctxExec, x.ctxSM = nil, nil
 	x.st = StatusRunning
 	x.output, x.errName, x.cause, x.stopDate = nil, nil, nil, nil
 	x.done = make(chan struct{})

@@ -193,24 +193,29 @@ func (r *runner) context(st *step) map[string]any {
 	}
 	x := r.x
 	x.mu.Lock()
-	exe := map[string]any{
-		"Id":        x.arn,
-		"Input":     x.inVal,
-		"Name":      x.name,
-		"RoleArn":   x.sm.info.RoleArn,
-		"StartTime": x.start.UTC().Format(isoMillis),
+	if x.ctxExec == nil {
+		exe := map[string]any{
+			"Id":        x.arn,
+			"Input":     x.inVal,
+			"Name":      x.name,
+			"RoleArn":   x.sm.info.RoleArn,
+			"StartTime": x.start.UTC().Format(isoMillis),
+		}
+		if !x.sync {
+			exe["RedriveCount"] = float64(x.redrives)
+		}
+		if x.redriveDate != nil {
+			exe["RedriveTime"] = x.redriveDate.UTC().Format(isoMillis)
+		}
+		x.ctxExec = exe
+		x.ctxSM = map[string]any{"Id": x.sm.info.Arn, "Name": x.sm.info.Name}
 	}
-	if !x.sync {
-		exe["RedriveCount"] = float64(x.redrives)
-	}
-	if x.redriveDate != nil {
-		exe["RedriveTime"] = x.redriveDate.UTC().Format(isoMillis)
-	}
+	exe, sm := x.ctxExec, x.ctxSM
 	x.mu.Unlock()
 	c := map[string]any{
 		"Execution":    exe,
 		"State":        map[string]any{"Name": st.s.name, "EnteredTime": st.entered.UTC().Format(isoMillis)},
-		"StateMachine": map[string]any{"Id": x.sm.info.Arn, "Name": x.sm.info.Name},
+		"StateMachine": sm,
 	}
 	if st.s.typ == "Task" {
 		c["State"].(map[string]any)["RetryCount"] = float64(st.retries)

@@ -179,6 +179,26 @@ func (r *runner) jvars(st *step, extra map[string]any) map[string]any {
 	return vars
 }
 
+// lazyVars returns a function that builds the evaluation variables on
+// first use, so that states whose fields are all literals build nothing.
+func (r *runner) lazyVars(st *step, extra map[string]any) func() map[string]any {
+	var m map[string]any
+	return func() map[string]any {
+		if m == nil {
+			m = r.jvars(st, extra)
+		}
+		return m
+	}
+}
+
+// jevalL is jeval with lazily built variables.
+func (r *runner) jevalL(st *step, n *jnode, loc string, vars func() map[string]any) (any, *failure) {
+	if n.isLit {
+		return n.lit, nil
+	}
+	return r.jeval(st, n, loc, vars())
+}
+
 // jeval evaluates a JSONata-mode field; loc is the field's location for
 // messages ("Arguments/FunctionName").
 func (r *runner) jeval(st *step, n *jnode, loc string, vars map[string]any) (any, *failure) {
@@ -282,22 +302,25 @@ func (r *runner) execJSONata(ctx contextT, st *step) (any, string, *failure) {
 	if s.end {
 		next = ""
 	}
-	vars := r.jvars(st, nil)
+	vars := r.lazyVars(st, nil)
 	finish := func(result any, hasResult bool, assign *assignBlock, output *jnode) (any, *failure) {
 		v := vars
 		if hasResult {
-			v = r.jvars(st, map[string]any{"result": result})
+			v = r.lazyVars(st, map[string]any{"result": result})
 		}
-		assigned, f := r.runAssign(st, assign, v, nil)
-		if f != nil {
-			return nil, f
+		var assigned map[string]any
+		var f *failure
+		if assign != nil {
+			if assigned, f = r.runAssign(st, assign, v(), nil); f != nil {
+				return nil, f
+			}
 		}
 		out := result
 		if !hasResult {
 			out = st.input
 		}
 		if output != nil {
-			if out, f = r.jeval(st, output, "Output", v); f != nil {
+			if out, f = r.jevalL(st, output, "Output", v); f != nil {
 				return nil, f
 			}
 		}
@@ -320,14 +343,14 @@ func (r *runner) execJSONata(ctx contextT, st *step) (any, string, *failure) {
 			f.cause = *s.causeLit
 		}
 		if j.errorF != nil && !j.errorF.isLit {
-			v, ff := r.jeval(st, j.errorF, "Error", vars)
+			v, ff := r.jevalL(st, j.errorF, "Error", vars)
 			if ff != nil {
 				return nil, "", ff
 			}
 			f.name = rawString(v)
 		}
 		if j.causeF != nil && !j.causeF.isLit {
-			v, ff := r.jeval(st, j.causeF, "Cause", vars)
+			v, ff := r.jevalL(st, j.causeF, "Cause", vars)
 			if ff != nil {
 				return nil, "", ff
 			}
@@ -339,7 +362,7 @@ func (r *runner) execJSONata(ctx contextT, st *step) (any, string, *failure) {
 			if c.condJ == nil {
 				continue
 			}
-			v, f := r.jeval(st, c.condJ, fmt.Sprintf("Choices/%d/Condition", i), vars)
+			v, f := r.jevalL(st, c.condJ, fmt.Sprintf("Choices/%d/Condition", i), vars)
 			if f != nil {
 				return nil, "", f
 			}
@@ -357,14 +380,14 @@ func (r *runner) execJSONata(ctx contextT, st *step) (any, string, *failure) {
 		var d durationT
 		switch {
 		case j.seconds != nil:
-			v, f := r.jeval(st, j.seconds, "Seconds", vars)
+			v, f := r.jevalL(st, j.seconds, "Seconds", vars)
 			if f != nil {
 				return nil, "", f
 			}
 			n, _ := v.(float64)
 			d = secondsDur(n)
 		case j.timestamp != nil:
-			v, f := r.jeval(st, j.timestamp, "Timestamp", vars)
+			v, f := r.jevalL(st, j.timestamp, "Timestamp", vars)
 			if f != nil {
 				return nil, "", f
 			}
@@ -384,7 +407,7 @@ func (r *runner) execJSONata(ctx contextT, st *step) (any, string, *failure) {
 		args := st.input
 		if j.args != nil {
 			var f *failure
-			if args, f = r.jeval(st, j.args, "Arguments", vars); f != nil {
+			if args, f = r.jevalL(st, j.args, "Arguments", vars); f != nil {
 				return nil, "", f
 			}
 		}
