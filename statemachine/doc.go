@@ -3,7 +3,25 @@
 // handling and execution history of AWS Step Functions, and holds the
 // workflow definitions themselves (*.asl.json).
 //
+// [Engine] is the whole service in one value: the control plane of the Step
+// Functions API (CreateStateMachine, StartExecution, DescribeExecution,
+// GetExecutionHistory, StopExecution, RedriveExecution, SendTask*, TestState,
+// DescribeMapRun, ...) with AWS's error codes ([APIError]) and history events
+// in AWS's shapes ([HistoryEvent]). Both query languages run: JSONPath
+// (InputPath, Parameters, intrinsic functions, ResultSelector, ResultPath,
+// OutputPath) and JSONata (Arguments, Output, Assign, $states), with workflow
+// variables in either. Time comes from [Options.Clock] ([NewVirtualClock] in
+// tests), chance from [Options.Rand].
+//
+// With [Options.Store], Standard executions are durable: every transition of
+// an execution's top-level thread is one Commit, and [New] resumes RUNNING
+// executions where they were (a Wait keeps its deadline, a waitForTaskToken
+// task its token, other tasks run again, a Distributed Map keeps the children
+// that already succeeded; a Parallel or inline Map state runs again from its
+// start).
+//
 // The engine imports only the standard library and its own subpackages. It
 // reaches Lambda, S3, time and durable storage through the interfaces in
-// interfaces.go; the local stack (local/...) and tests implement them.
+// interfaces.go; the local stack (local/...) and tests implement them. It is
+// not an HTTP server and not an AWS client.
 package statemachine
