@@ -520,7 +520,7 @@ func (h *Handler) getExecutionHistory(ctx context.Context, in *historyIn) (any, 
 		if in.ReverseOrder {
 			ev = events[len(events)-1-i]
 		}
-		b, err := json.Marshal(ev)
+		b, err := ev.MarshalJSON()
 		if err != nil {
 			return nil, err
 		}
@@ -553,9 +553,9 @@ func stripExecutionData(event []byte) []byte {
 		for _, f := range []string{"input", "output", "inputDetails", "outputDetails"} {
 			delete(d, f)
 		}
-		m[k], _ = json.Marshal(d)
+		m[k], _ = marshal(d)
 	}
-	b, _ := json.Marshal(m)
+	b, _ := marshal(m)
 	return b
 }
 

@@ -159,3 +159,28 @@ func FuzzHandler(f *testing.F) {
 		}
 	})
 }
+
+// TestNoHTMLEscaping: AWS returns "<", ">" and "&" in outputs and history
+// as they are; encoding/json would write \u003c.
+func TestNoHTMLEscaping(t *testing.T) {
+	h := newHandler(t)
+	rec := call(h, "AWSStepFunctions.CreateStateMachine", `{"name":"esc","roleArn":"arn:aws:iam::123456789012:role/r",
+		"definition":"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"Result\":\"a<b&c>\",\"End\":true}}}"}`)
+	var sm struct{ StateMachineArn string }
+	json.Unmarshal(rec.Body.Bytes(), &sm)
+	rec = call(h, "AWSStepFunctions.StartExecution", `{"stateMachineArn":"`+sm.StateMachineArn+`","input":"{\"x\":\"<&>\"}"}`)
+	var ex struct{ ExecutionArn string }
+	json.Unmarshal(rec.Body.Bytes(), &ex)
+	if ex.ExecutionArn == "" {
+		t.Fatalf("StartExecution: %s", rec.Body)
+	}
+	if _, err := h.eng.WaitExecution(t.Context(), ex.ExecutionArn); err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"DescribeExecution", "GetExecutionHistory"} {
+		body := call(h, "AWSStepFunctions."+target, `{"executionArn":"`+ex.ExecutionArn+`"}`).Body.String()
+		if strings.Contains(body, `\u003c`) || strings.Contains(body, `\u0026`) || !strings.Contains(body, `a<b&c>`) {
+			t.Errorf("%s escapes HTML characters: %.400s", target, body)
+		}
+	}
+}

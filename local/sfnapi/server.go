@@ -75,7 +75,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, requestID, err)
 		return
 	}
-	b, err := json.Marshal(out)
+	b, err := marshal(out)
 	if err != nil {
 		h.writeError(w, r, requestID, fmt.Errorf("encode response: %w", err))
 		return
@@ -83,6 +83,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
+}
+
+// marshal encodes v as AWS does: without encoding/json's HTML escaping of
+// <, > and & (an execution output "a<b" must come back as "a<b", not
+// "a\u003cb").
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 func (h *Handler) serve(r *http.Request) (out any, err error) {
@@ -143,7 +156,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, requestID s
 		code, msg, status = ee.Code, ee.Message, http.StatusBadRequest
 	}
 	h.log.Info("sfnapi: request failed", "target", r.Header.Get("X-Amz-Target"), "code", code, "message", msg, "requestId", requestID)
-	b, _ := json.Marshal(struct {
+	b, _ := marshal(struct {
 		Type    string `json:"__type"`
 		Message string `json:"message"`
 	}{"com.amazonaws.states#" + code, msg})
