@@ -1871,7 +1871,12 @@ func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, ma
 				return // engine closing: the child stays RUNNING for a resumed run
 			}
 			mr.mu.Lock()
-			if f != nil {
+			if f != nil && ctx.Err() != nil {
+				// The parent was stopped (or timed out): the child is aborted.
+				x.finish(StatusAborted, nil, &failure{}, th.prev)
+				mr.info.ItemCounts.Aborted++
+				mr.info.ExecutionCounts.Aborted++
+			} else if f != nil {
 				x.finish(StatusFailed, nil, f, th.prev)
 				mr.info.ItemCounts.Failed++
 				mr.info.ExecutionCounts.Failed++
