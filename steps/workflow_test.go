@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -228,10 +229,9 @@ func TestWorkflowInvalidRequest(t *testing.T) {
 // the Map's Retry re-runs the part and the export is still exact.
 func TestWorkflowPartRetried(t *testing.T) {
 	w := newWorkflow(t)
-	failed := 0
+	var failed atomic.Int32
 	w.st.Fail = func(op, b, key string) error {
-		if op == "Put" && strings.HasSuffix(key, "/parts/00003.csv") && failed == 0 {
-			failed++
+		if op == "Put" && strings.HasSuffix(key, "/parts/00003.csv") && failed.CompareAndSwap(0, 1) {
 			return &export.S3Unavailable{Op: "PutObject " + key, Err: fmt.Errorf("503 SlowDown")}
 		}
 		return nil
@@ -240,8 +240,8 @@ func TestWorkflowPartRetried(t *testing.T) {
 	req := strings.Replace(workflowRequest, `"timeoutSeconds":600}`, `"required":false}`, 1)
 	arn := w.start(t, "eu-retry", req)
 	ex := w.wait(t, arn)
-	if ex.Status != "SUCCEEDED" || failed != 1 {
-		t.Fatalf("status %s (%s: %s), injected failures %d", ex.Status, deref(ex.Error), deref(ex.Cause), failed)
+	if ex.Status != "SUCCEEDED" || failed.Load() != 1 {
+		t.Fatalf("status %s (%s: %s), injected failures %d", ex.Status, deref(ex.Error), deref(ex.Cause), failed.Load())
 	}
 	got, _ := w.st.Object(bucket, "exports/eu-retry/eu.csv")
 	want := reference(t, sampleData(t), []string{"order_id", "customer", "total", "notes"}, keepDE100)
