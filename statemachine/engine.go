@@ -55,6 +55,7 @@ type Engine struct {
 	execs    map[string]*execution
 	execList []*execution
 	tokens   map[string]*taskWait
+	timedOut map[string]bool // tokens whose task timed out (bounded)
 	mapRuns  map[string]*mapRun
 	wg       sync.WaitGroup
 }
@@ -95,6 +96,7 @@ func New(opts Options) (*Engine, error) {
 		machines: map[string]*smRecord{},
 		execs:    map[string]*execution{},
 		tokens:   map[string]*taskWait{},
+		timedOut: map[string]bool{},
 		mapRuns:  map[string]*mapRun{},
 	}
 	if e.clock == nil {

@@ -259,6 +259,9 @@ func TestTaskTokenHeartbeatTimeout(t *testing.T) {
 	if got.Status != StatusFailed || str2(got.Error) != ErrorHeartbeatTimeout {
 		t.Fatalf("got %s %s", got.Status, str2(got.Error))
 	}
+	if err := h.e.SendTaskSuccess(context.Background(), tok, `{}`); !errors.Is(err, ErrTaskTimedOut) {
+		t.Fatalf("token of a timed-out task: got %v, want TaskTimedOut", err)
+	}
 	if err := h.e.SendTaskFailure(context.Background(), "not a token!", "E", "c"); !errors.Is(err, ErrInvalidToken) {
 		t.Fatalf("bad token: %v", err)
 	}

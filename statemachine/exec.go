@@ -351,7 +351,8 @@ func (e *Engine) SendTaskHeartbeat(ctx context.Context, token string) error {
 
 // taskWait is a task waiting for SendTask* with its token.
 type taskWait struct {
-	ch chan tokenResult
+	ch       chan tokenResult
+	timedOut bool // set by the waiting task before it deregisters
 }
 
 type tokenResult struct {
@@ -367,6 +368,12 @@ func (e *Engine) completeToken(token string, res tokenResult) error {
 	if !ok {
 		if !validToken(token) {
 			return apiErr("InvalidToken", "Invalid Token: '%s'", token)
+		}
+		e.mu.RLock()
+		late := e.timedOut[token]
+		e.mu.RUnlock()
+		if late {
+			return apiErr("TaskTimedOut", "Task Timed Out: '%s'", token)
 		}
 		return apiErr("TaskDoesNotExist", "Task Does Not Exist: '%s'", token)
 	}

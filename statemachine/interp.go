@@ -1166,6 +1166,12 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 		defer func() {
 			r.e.mu.Lock()
 			delete(r.e.tokens, st.token)
+			if wait.timedOut {
+				if len(r.e.timedOut) > 10000 {
+					r.e.timedOut = map[string]bool{}
+				}
+				r.e.timedOut[st.token] = true
+			}
 			r.e.mu.Unlock()
 		}()
 		if r.durable(st) && !resumed {
@@ -1257,8 +1263,10 @@ func (r *runner) awaitToken(ctx context.Context, st *step, wait *taskWait, resTy
 			st.th.add("TaskSucceeded", &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: lazyJSON(tr.output)})
 			return tr.output, nil
 		case <-hb:
+			wait.timedOut = true
 			return fail(&failure{name: ErrorHeartbeatTimeout})
 		case <-timer:
+			wait.timedOut = true
 			return fail(&failure{name: ErrorTimeout})
 		case <-ctx.Done():
 			return nil, &failure{name: "States.Aborted", runtime: true}
