@@ -344,7 +344,18 @@ func (e *Engine) start(ctx context.Context, in StartExecutionInput, sync bool) (
 	e.execs[arn] = x
 	e.execList = append(e.execList, x)
 	e.mu.Unlock()
-	x.begin(ctx)
+	if err := x.begin(ctx); err != nil {
+		e.mu.Lock()
+		delete(e.execs, arn)
+		for i, y := range e.execList {
+			if y == x {
+				e.execList = append(e.execList[:i:i], e.execList[i+1:]...)
+				break
+			}
+		}
+		e.mu.Unlock()
+		return nil, err
+	}
 	return x, nil
 }
 

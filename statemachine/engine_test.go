@@ -484,3 +484,29 @@ func TestManyConcurrentExecutions(t *testing.T) {
 		t.Fatalf("ListExecutions: %d executions, first %v, err %v", len(list), list[0].Name, err)
 	}
 }
+
+// failStore fails every Commit after the first n.
+type failStore struct {
+	*memStore
+	n int
+}
+
+func (f *failStore) Commit(ctx context.Context, b *Batch) error {
+	if f.n <= 0 {
+		return errors.New("disk full")
+	}
+	f.n--
+	return f.memStore.Commit(ctx, b)
+}
+
+func TestStartExecutionFailsWhenNotDurable(t *testing.T) {
+	h := newHarness(t, waitDef, Options{Store: &failStore{memStore: newMemStore(), n: 1}}) // CreateStateMachine only
+	_, err := h.e.StartExecution(context.Background(), StartExecutionInput{StateMachineArn: h.sm, Name: "x"})
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("StartExecution: %v, want the store's error", err)
+	}
+	arn := strings.Replace(h.sm, ":stateMachine:", ":execution:", 1) + ":x"
+	if _, err := h.e.DescribeExecution(context.Background(), arn); !errors.Is(err, ErrExecutionDoesNotExist) {
+		t.Fatalf("DescribeExecution after a failed start: %v", err)
+	}
+}

@@ -120,14 +120,17 @@ var (
 	errClosed   = errors.New("engine closed")
 )
 
-// begin records ExecutionStarted and runs the execution in a goroutine.
-func (x *execution) begin(ctx context.Context) {
+// begin records ExecutionStarted, makes it durable and starts running.
+func (x *execution) begin(ctx context.Context) error {
 	x.mu.Lock()
 	x.start = x.e.clock.Now()
 	x.mu.Unlock()
 	x.addEvent("ExecutionStarted", 0, &ExecutionStartedEventDetails{Input: textJSON(x.input), RoleArn: x.sm.info.RoleArn})
-	x.checkpoint(nil)
+	if err := x.commit(nil); err != nil {
+		return err
+	}
 	x.launch(x.sm.machine.startAt, x.inVal, 0, nil)
+	return nil
 }
 
 func (x *execution) launch(startAt string, input any, prev int64, resume *progress) {

@@ -75,9 +75,16 @@ func eventKey(arn string, id int64) string { return fmt.Sprintf("ev/%s/%010d", a
 // execution record (with p as its progress) in one Commit. Without a Store
 // it does nothing.
 func (x *execution) checkpoint(p *progress) {
+	if err := x.commit(p); err != nil {
+		x.e.log.Error("statemachine: checkpoint", "arn", x.arn, "err", err)
+	}
+}
+
+// commit is checkpoint that reports a failed write.
+func (x *execution) commit(p *progress) error {
 	st := x.e.opts.Store
 	if st == nil || x.sm.info.Type == TypeExpress {
-		return
+		return nil
 	}
 	var b Batch
 	x.mu.Lock()
@@ -110,19 +117,18 @@ func (x *execution) checkpoint(p *progress) {
 	x.mu.Unlock()
 	v, err := json.Marshal(rec)
 	if err != nil {
-		x.e.log.Error("statemachine: encode execution", "arn", x.arn, "err", err)
-		return
+		return fmt.Errorf("statemachine: encode execution %s: %w", x.arn, err)
 	}
 	b.Put("ex/"+x.arn, v)
 	if err := st.Commit(context.Background(), &b); err != nil {
-		x.e.log.Error("statemachine: checkpoint", "arn", x.arn, "err", err)
-		return
+		return fmt.Errorf("statemachine: persist execution %s: %w", x.arn, err)
 	}
 	x.mu.Lock()
 	if n > x.persisted {
 		x.persisted = n
 	}
 	x.mu.Unlock()
+	return nil
 }
 
 // load reads persisted state machines and executions from the Store and
