@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -738,36 +739,30 @@ func fnNumber(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 	return nil, &Error{Code: "D3030", Value: a[0], Message: "Unable to cast value to a number: " + previewValue(a[0])}
 }
 
+// decimalNumber is the text $number accepts as decimal: JSON's number
+// syntax, except that leading zeros are allowed.
+var decimalNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?$`)
+
+// radixNumber mirrors jsonata-js's check for 0x/0o/0b literals, whose
+// alternation is not anchored at both ends; JavaScript's Number() then
+// gives NaN for text that only partly matches.
+var radixNumber = regexp.MustCompile(`^(0[xX][0-9A-Fa-f]+)|(0[oO][0-7]+)|(0[bB][0-1]+)$`)
+
 func parseJSNumber(s string) (float64, bool) {
-	t := strings.TrimSpace(s)
-	if t == "" {
-		return 0, false
+	if decimalNumber.MatchString(s) {
+		f, err := strconv.ParseFloat(s, 64)
+		return f, err == nil && !math.IsInf(f, 0)
 	}
-	if len(t) > 2 && t[0] == '0' {
-		base := 0
-		switch t[1] {
-		case 'x', 'X':
-			base = 16
-		case 'o', 'O':
-			base = 8
-		case 'b', 'B':
-			base = 2
+	if radixNumber.MatchString(s) {
+		if len(s) > 2 && s[0] == '0' {
+			base := map[byte]int{'x': 16, 'X': 16, 'o': 8, 'O': 8, 'b': 2, 'B': 2}[s[1]]
+			if v, err := strconv.ParseUint(s[2:], base, 64); base != 0 && err == nil {
+				return float64(v), true
+			}
 		}
-		if base != 0 {
-			v, err := strconv.ParseUint(t[2:], base, 64)
-			return float64(v), err == nil
-		}
+		return math.NaN(), true
 	}
-	for _, c := range t {
-		if !(c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
-			return 0, false
-		}
-	}
-	f, err := strconv.ParseFloat(t, 64)
-	if err != nil || math.IsInf(f, 0) {
-		return 0, false
-	}
-	return f, true
+	return 0, false
 }
 
 // roundHalfEven rounds to p decimal places, ties to even, working on the
@@ -1168,11 +1163,7 @@ func urlDecoder(name, reserved string) nativeFn {
 				continue
 			}
 			var bytes []byte
-			start := i
 			for i < len(s) && s[i] == '%' {
-				if i+2 >= len(s)+0 && i+2 > len(s)-1+1 {
-					return nil, bad
-				}
 				if i+3 > len(s) {
 					return nil, bad
 				}
@@ -1197,7 +1188,6 @@ func urlDecoder(name, reserved string) nativeFn {
 			}
 			if len(bytes) > 0 {
 				if !utf8.Valid(bytes) {
-					_ = start
 					return nil, bad
 				}
 				b.Write(bytes)
