@@ -40,9 +40,15 @@ func main() {
 		},
 		Steps: map[string]any{
 			// Deterministic: same input, same output (steps are idempotent).
+			// Slow enough (300 ms) that kills land while tasks are in flight.
 			"work": func(ctx context.Context, in workIn) (map[string]any, error) {
 				lc, _ := lambdacontext.FromContext(ctx)
 				fmt.Fprintf(invocations, "%s %d %s\n", in.ID, in.Step, lc.AwsRequestID)
+				select {
+				case <-time.After(300 * time.Millisecond):
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
 				return map[string]any{"id": in.ID, "step": in.Step, "result": len(in.ID) * (in.Step + 1)}, nil
 			},
 			// Records the task token where the test picks it up.
