@@ -76,7 +76,7 @@ type Result struct {
 
 // RunTimeout bounds one case in real time; an engine that has not finished
 // by then is reported as hanging.
-var RunTimeout = 20 * time.Second
+var RunTimeout = 60 * time.Second
 
 // Run replays c on a fresh engine from newDriver and compares the results.
 // Engine failures and panics in the calling goroutine become failed
