@@ -103,6 +103,9 @@ func TestDistributedMapReaderBatcherWriter(t *testing.T) {
 	if d := mustDescribe(t, h2.e, children[0].ExecutionArn); d.Status != StatusSucceeded || d.MapRunArn != runArn {
 		t.Fatalf("child after reload: %s %s", d.Status, d.MapRunArn)
 	}
+	if mr2, err := h2.e.DescribeMapRun(context.Background(), runArn); err != nil || mr2.ExecutionCounts.Succeeded != 2 {
+		t.Fatalf("DescribeMapRun after reload: %+v %v", mr2, err)
+	}
 }
 
 func TestDistributedMapResumeKeepsSucceededChildren(t *testing.T) {

@@ -1798,6 +1798,7 @@ func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, ma
 	r.e.mu.Lock()
 	r.e.mapRuns[arn] = mr
 	r.e.mu.Unlock()
+	r.e.persistMapRun(mr)
 	runStarted := st.th.prev
 	if !resumed {
 		runStarted = st.th.add("MapRunStarted", &MapRunStartedEventDetails{MapRunArn: arn})
@@ -1919,6 +1920,7 @@ func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, ma
 		mr.info.Status = StatusSucceeded
 	}
 	mr.mu.Unlock()
+	r.e.persistMapRun(mr)
 	if firstFail != nil {
 		f := &failure{name: ErrorExceedToleratedFailure, cause: "The specified tolerated failure threshold was exceeded"}
 		if !hasCount && !hasPct {

@@ -13,6 +13,7 @@ import (
 //	sm/<stateMachineArn>          StateMachine
 //	ex/<executionArn>             execRecord: metadata, status and progress
 //	xd/<executionArn>             the definition the execution runs (written once)
+//	mr/<mapRunArn>                MapRun (at start and end of the run)
 //	ev/<executionArn>/<%010d id>  one history event
 //
 // A Standard execution is checkpointed at every transition of its
@@ -131,6 +132,22 @@ func (x *execution) commit(p *progress) error {
 	return nil
 }
 
+// persistMapRun writes a Map Run's description.
+func (e *Engine) persistMapRun(mr *mapRun) {
+	if e.opts.Store == nil {
+		return
+	}
+	v, err := json.Marshal(mr.describe())
+	if err != nil {
+		return
+	}
+	var b Batch
+	b.Put("mr/"+mr.info.MapRunArn, v)
+	if err := e.opts.Store.Commit(context.Background(), &b); err != nil {
+		e.log.Error("statemachine: persist map run", "arn", mr.info.MapRunArn, "err", err)
+	}
+}
+
 // load reads persisted state machines and executions from the Store and
 // resumes RUNNING Standard executions.
 func (e *Engine) load() error {
@@ -147,6 +164,17 @@ func (e *Engine) load() error {
 		}
 		e.machines[info.Arn] = &smRecord{info: info, machine: m}
 		e.smOrder = append(e.smOrder, info.Arn)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = st.Scan(ctx, "mr/", func(key string, value []byte) error {
+		var info MapRun
+		if err := json.Unmarshal(value, &info); err != nil {
+			return fmt.Errorf("statemachine: load %s: %w", key, err)
+		}
+		e.mapRuns[info.MapRunArn] = &mapRun{info: info, execArn: info.ExecutionArn}
 		return nil
 	})
 	if err != nil {
