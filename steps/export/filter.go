@@ -80,6 +80,14 @@ func (f *Filter) Keep(values []string) (bool, error) {
 	}
 	out, err := f.machine.Run(f.program, f.env)
 	if err != nil {
+		// An empty typed value is null. Like NULL in SQL, a null never
+		// satisfies a comparison: `total > 100` drops a row with no total
+		// instead of rejecting it as malformed.
+		for _, i := range f.used {
+			if f.env[f.names[i]] == nil {
+				return false, nil
+			}
+		}
 		return false, fmt.Errorf("where: %v", firstLine(err.Error()))
 	}
 	b, _ := out.(bool)
