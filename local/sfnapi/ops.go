@@ -3,6 +3,7 @@ package sfnapi
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/stepwise-dev/stepwise/statemachine"
@@ -184,7 +185,7 @@ func (h *Handler) listStateMachines(ctx context.Context, in *listIn) (any, error
 	if err != nil {
 		return nil, err
 	}
-	lo, hi, next, err := page(len(sms), in.MaxResults, in.NextToken, "ListStateMachines")
+	lo, hi, next, err := page(len(sms), func(i int) string { return sms[i].Arn }, in.MaxResults, in.NextToken, "ListStateMachines")
 	if err != nil {
 		return nil, err
 	}
@@ -468,7 +469,7 @@ func (h *Handler) listExecutions(ctx context.Context, in *listExecutionsIn) (any
 		exs = kept
 	}
 	scope := "ListExecutions/" + deref(in.StateMachineArn, "") + "/" + deref(in.MapRunArn, "") + "/" + deref(in.StatusFilter, "") + "/" + deref(in.RedriveFilter, "")
-	lo, hi, next, err := page(len(exs), in.MaxResults, in.NextToken, scope)
+	lo, hi, next, err := page(len(exs), func(i int) string { return exs[i].ExecutionArn }, in.MaxResults, in.NextToken, scope)
 	if err != nil {
 		return nil, err
 	}
@@ -509,18 +510,20 @@ func (h *Handler) getExecutionHistory(ctx context.Context, in *historyIn) (any, 
 	if in.ReverseOrder {
 		scope += "/reverse"
 	}
-	lo, hi, next, err := page(len(events), in.MaxResults, in.NextToken, scope)
+	at := func(i int) statemachine.HistoryEvent {
+		if in.ReverseOrder {
+			return events[len(events)-1-i]
+		}
+		return events[i]
+	}
+	lo, hi, next, err := page(len(events), func(i int) string { return strconv.FormatInt(at(i).ID, 10) }, in.MaxResults, in.NextToken, scope)
 	if err != nil {
 		return nil, err
 	}
 	withData := in.IncludeExecutionData == nil || *in.IncludeExecutionData
 	out := make([]json.RawMessage, 0, hi-lo)
 	for i := lo; i < hi; i++ {
-		ev := events[i]
-		if in.ReverseOrder {
-			ev = events[len(events)-1-i]
-		}
-		b, err := ev.MarshalJSON()
+		b, err := at(i).MarshalJSON()
 		if err != nil {
 			return nil, err
 		}
@@ -694,7 +697,7 @@ func (h *Handler) listMapRuns(ctx context.Context, in *mapRunIn) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	lo, hi, next, err := page(len(runs), in.MaxResults, in.NextToken, "ListMapRuns/"+*in.ExecutionArn)
+	lo, hi, next, err := page(len(runs), func(i int) string { return runs[i].MapRunArn }, in.MaxResults, in.NextToken, "ListMapRuns/"+*in.ExecutionArn)
 	if err != nil {
 		return nil, err
 	}

@@ -105,31 +105,35 @@ func TestEpochEncoding(t *testing.T) {
 }
 
 func TestPagination(t *testing.T) {
-	var items []int
-	for i := range 7 {
-		items = append(items, i)
-	}
-	var got []int
+	keys := []string{"g", "f", "e", "d", "c", "b", "a"} // newest first
+	key := func(i int) string { return keys[i] }
+	three := 3
+	var got []string
 	var token *string
-	pages := 0
-	for {
-		three := 3
-		lo, hi, next, err := page(len(items), &three, token, "scope")
+	for pages := 1; ; pages++ {
+		lo, hi, next, err := page(len(keys), key, &three, token, "scope")
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, items[lo:hi]...)
-		pages++
+		got = append(got, keys[lo:hi]...)
+		if pages == 1 {
+			// Two items arrive at the front between calls: the next page
+			// must still continue after "e".
+			keys = append([]string{"i", "h"}, keys...)
+		}
 		if next == nil {
 			break
 		}
 		token = next
 	}
-	if pages != 3 || len(got) != 7 {
-		t.Errorf("%d pages, %d items", pages, len(got))
+	if want := "g f e d c b a"; strings.Join(got, " ") != want {
+		t.Errorf("pages gave %v, want %s", got, want)
 	}
-	if _, _, _, err := page(7, nil, token, "other scope"); err == nil {
+	if _, _, _, err := page(len(keys), key, nil, token, "other scope"); err == nil {
 		t.Error("a token from another listing was accepted")
+	}
+	if _, _, _, err := page(len(keys), key, nil, &keys[0], "scope"); err == nil {
+		t.Error("a malformed token was accepted")
 	}
 }
 

@@ -85,52 +85,64 @@ func preview(s string) string {
 	return s
 }
 
-// pageToken is the opaque nextToken: the offset of the next item and the
-// request it belongs to, so a token cannot be replayed against another
-// listing.
+// pageToken is the opaque nextToken: the request it belongs to (so a token
+// cannot be replayed against another listing), the key of the last item
+// returned and its offset. The next page starts after that key, so items
+// added to the front of a newest-first listing (or events appended to a
+// reversed history) between calls neither repeat nor get skipped; the
+// offset is the fallback when the key has gone.
 type pageToken struct {
 	Scope  string `json:"s"`
 	Offset int    `json:"o"`
+	Last   string `json:"k,omitempty"`
 }
 
-func encodeToken(scope string, offset int) *string {
-	b, _ := json.Marshal(pageToken{scope, offset})
+func encodeToken(scope string, offset int, last string) *string {
+	b, _ := json.Marshal(pageToken{scope, offset, last})
 	s := base64.RawURLEncoding.EncodeToString(b)
 	return &s
 }
 
-func decodeToken(token *string, scope string) (int, error) {
+func decodeToken(token *string, scope string) (pageToken, error) {
 	if token == nil || *token == "" {
-		return 0, nil
+		return pageToken{}, nil
 	}
 	bad := &apiError{Code: "InvalidToken", Message: fmt.Sprintf("Invalid Token: '%s'", preview(*token))}
 	b, err := base64.RawURLEncoding.DecodeString(*token)
 	if err != nil {
-		return 0, bad
+		return pageToken{}, bad
 	}
 	var t pageToken
 	if json.Unmarshal(b, &t) != nil || t.Scope != scope || t.Offset < 0 {
-		return 0, bad
+		return pageToken{}, bad
 	}
-	return t.Offset, nil
+	return t, nil
 }
 
-// page returns the bounds of one page of n items and the next token.
-func page(n int, maxResults *int, token *string, scope string) (lo, hi int, next *string, err error) {
-	lo, err = decodeToken(token, scope)
+// page returns the bounds of one page of the n items whose keys key(i)
+// gives, in listing order, and the next token.
+func page(n int, key func(int) string, maxResults *int, token *string, scope string) (lo, hi int, next *string, err error) {
+	t, err := decodeToken(token, scope)
 	if err != nil {
 		return 0, 0, nil, err
+	}
+	lo = t.Offset
+	if t.Last != "" {
+		for i := range n {
+			if key(i) == t.Last {
+				lo = i + 1
+				break
+			}
+		}
 	}
 	size := 100
 	if maxResults != nil && *maxResults > 0 {
 		size = *maxResults
 	}
-	if lo > n {
-		lo = n
-	}
+	lo = min(lo, n)
 	hi = min(lo+size, n)
 	if hi < n {
-		next = encodeToken(scope, hi)
+		next = encodeToken(scope, hi, key(hi-1))
 	}
 	return lo, hi, next, nil
 }
