@@ -310,7 +310,7 @@ func (l *lexer) scanRegex() (token, error) {
 			}
 			i++
 			j := i
-			for j < len(src) && src[j] >= 'a' && src[j] <= 'z' {
+			for j < len(src) && strings.IndexByte("gimsuy", src[j]) >= 0 {
 				j++
 			}
 			flags := src[i:j]

@@ -74,7 +74,7 @@ type slot struct {
 
 var bindingPowers = map[string]int{
 	".": 75, "[": 80, "]": 0, "{": 70, "}": 0, "(": 80, ")": 0, ",": 0, "@": 80, "#": 80, ";": 0, ":": 0, "?": 20,
-	"+": 50, "-": 50, "*": 60, "/": 60, "%": 60, "|": 0, "=": 40, "<": 40, ">": 40, "^": 40, "**": 0, "..": 20,
+	"+": 50, "-": 50, "*": 60, "/": 60, "%": 60, "|": 0, "=": 40, "<": 40, ">": 40, "^": 40, "**": 0, "..": 0,
 	":=": 10, "!=": 40, "<=": 40, ">=": 40, "~>": 40, "and": 30, "or": 25, "in": 40, "&": 50,
 }
 
@@ -303,7 +303,7 @@ func (p *parser) led(t token, left *node) *node {
 	switch op {
 	case "(":
 		n := &node{typ: "function", procedure: left, pos: t.pos}
-		if !p.isOp(")") {
+		if !p.isOp(")") && p.tok.kind != tokEnd {
 			for {
 				if p.isOp("?") {
 					q := p.advance()
@@ -356,6 +356,9 @@ func (p *parser) led(t token, left *node) *node {
 		}
 		return n
 	case "[":
+		if p.tok.kind == tokEnd {
+			p.expect("]")
+		}
 		if p.isOp("]") {
 			p.advance()
 			step := left
