@@ -303,6 +303,23 @@ func TestStopExecution(t *testing.T) {
 	}
 }
 
+func TestStopExecutionInsideMap(t *testing.T) {
+	def := `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"W","States":{
+	  "W":{"Type":"Wait","Seconds":100,"End":true}}},"End":true}}}`
+	h := newHarness(t, def, Options{})
+	x := h.start("s", `[1,2,3]`)
+	h.clock.WaitPending(3, nil)
+	if _, err := h.e.StopExecution(context.Background(), x.ExecutionArn, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	got := h.wait(x.ExecutionArn)
+	h.e.Close() // let the iterations unwind
+	ty := h.types(x.ExecutionArn)
+	if got.Status != StatusAborted || ty[len(ty)-1] != "ExecutionAborted" {
+		t.Fatalf("status %s, history %v", got.Status, ty)
+	}
+}
+
 func TestRedriveRerunsFailedState(t *testing.T) {
 	var mu sync.Mutex
 	calls := 0

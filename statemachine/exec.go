@@ -96,6 +96,10 @@ func (x *execution) addEvent(typ string, prev int64, details any) int64 {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	id := int64(len(x.events) + 1)
+	if x.st != StatusRunning {
+		// Stopped or timed out: goroutines still unwinding record nothing.
+		return id - 1
+	}
 	terminal := typ == "ExecutionFailed" || typ == "ExecutionSucceeded" || typ == "ExecutionAborted" || typ == "ExecutionTimedOut"
 	if id >= maxEvents && !terminal {
 		// Keep the last slot for the terminal event.
