@@ -57,14 +57,17 @@ type buildResult struct {
 
 // buildCmd returns the go build command for the bootstrap. Every input
 // that could make two builds differ is pinned: no cgo, trimmed paths, no
-// build id, no VCS stamping.
+// build id, no VCS stamping, and the baseline instruction set of each
+// architecture (a GOARM64 or GOAMD64 in the caller's environment would
+// change the binary, and could make it unrunnable on Lambda's CPUs).
 func buildCmd(ctx context.Context, pkg, arch, out string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, "go", "build",
 		"-trimpath", "-buildvcs=false",
 		"-tags", "lambda.norpc",
 		"-ldflags", "-s -w -buildid=",
 		"-o", out, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOFLAGS=-mod=readonly")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOFLAGS=-mod=readonly",
+		"GOARM64=v8.0", "GOAMD64=v1")
 	return cmd
 }
 
@@ -110,8 +113,9 @@ func buildBootstrapZip(ctx context.Context, pkg, arch, out string) (*buildResult
 // file's bytes.
 var zipEpoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// reproducibleZip stores one executable file with a fixed time and mode and
-// no extra fields.
+// reproducibleZip stores one executable file with a fixed time and mode.
+// The only extra field is the extended timestamp archive/zip writes, which
+// holds the same fixed time.
 func reproducibleZip(name string, content []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
