@@ -156,6 +156,9 @@ func newTerraform(ctx context.Context, dir string, stderr io.Writer) (*tfexec.Te
 	return tf, nil
 }
 
+// tfVarOptions turns --var and --var-file into plan options. A --var-file
+// is relative to the current directory, as on any command line, so it is
+// made absolute: Terraform itself runs in the module directory.
 func tfVarOptions(f tfFlags) (plan []tfexec.PlanOption, err error) {
 	for _, v := range f.vars {
 		if !strings.Contains(v, "=") {
@@ -164,7 +167,14 @@ func tfVarOptions(f tfFlags) (plan []tfexec.PlanOption, err error) {
 		plan = append(plan, tfexec.Var(v))
 	}
 	for _, vf := range f.varFiles {
-		plan = append(plan, tfexec.VarFile(vf))
+		abs, err := filepath.Abs(vf)
+		if err != nil {
+			return nil, fmt.Errorf("--var-file %s: %w", vf, err)
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return nil, fmt.Errorf("--var-file %s: %w", vf, err)
+		}
+		plan = append(plan, tfexec.VarFile(abs))
 	}
 	return plan, nil
 }
@@ -196,9 +206,13 @@ func runTerraform(ctx context.Context, a *app, tf *tfexec.Terraform, f tfFlags, 
 	fmt.Fprintln(a.stderr, shown)
 	if !changes {
 		fmt.Fprintln(a.stderr, "No changes.")
-		if apply && !destroy {
+		switch {
+		case apply && !destroy:
 			_, err := saveOutputs(ctx, a, tf)
 			return err
+		case apply && destroy:
+			// Nothing left to destroy: the saved outputs name nothing.
+			os.Remove(outputsFile(a))
 		}
 		return nil
 	}

@@ -257,6 +257,10 @@ func TestTerraformCommandLines(t *testing.T) {
 			wantSubs: []string{"version", "init", "plan", "show", "apply"},
 		},
 		{
+			name: "destroy with nothing to destroy", args: []string{"destroy", "--yes"}, destroy: true, planExit: "0",
+			wantSubs: []string{"version", "init", "plan", "show"}, wantErr: "No changes.",
+		},
+		{
 			name: "destroy without --yes on a non-terminal", args: []string{"destroy"}, destroy: true,
 			wantCode: exitUsage,
 			wantSubs: []string{"version", "init", "plan", "show"},
@@ -270,6 +274,17 @@ func TestTerraformCommandLines(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := newFakeTF(t)
 			t.Setenv("FAKETF_PLAN_EXIT", tc.planExit)
+			// --var-file names are relative to the user's directory.
+			t.Chdir(t.TempDir())
+			wd, err := os.Getwd()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"prod.tfvars", "secrets.tfvars"} {
+				if err := os.WriteFile(name, []byte("# "+name+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 			t.Setenv("TF_VAR_owner", "platform-team") // the user's own TF_VAR_ passes through
 			mod := tfModule(t)
 			dataDir := filepath.Join(t.TempDir(), "data")
@@ -339,7 +354,7 @@ func TestTerraformCommandLines(t *testing.T) {
 					}
 					var wantV, wantVF []string
 					if slices.Contains(tc.args, "--var") {
-						wantV, wantVF = wantVars, []string{"prod.tfvars", "secrets.tfvars"}
+						wantV, wantVF = wantVars, []string{filepath.Join(wd, "prod.tfvars"), filepath.Join(wd, "secrets.tfvars")}
 					}
 					if got := c.vars(); !reflect.DeepEqual(got, wantV) {
 						t.Errorf("plan -var values %q, want %q", got, wantV)
@@ -385,7 +400,7 @@ func TestTerraformCommandLines(t *testing.T) {
 				t.Errorf("the plan file %s is left behind (stat: %v)", planFile(mod), err)
 			}
 
-			_, err := os.Stat(saved)
+			_, err = os.Stat(saved)
 			switch {
 			case tc.wantSaved && err != nil:
 				t.Errorf("outputs not saved: %v", err)
@@ -553,6 +568,13 @@ func TestTerraformErrors(t *testing.T) {
 			wantSubs: []string{"version"},
 		},
 		{
+			name:  "missing var file",
+			setup: func(t *testing.T, _ *fakeTF) string { return tfModule(t) },
+			args:  []string{"plan", "--var-file", "no-such.tfvars"}, wantCode: exitError,
+			wantErr:  []string{"--var-file no-such.tfvars: ", "no such file"},
+			wantSubs: []string{"version"},
+		},
+		{
 			name: "init fails",
 			setup: func(t *testing.T, _ *fakeTF) string {
 				t.Setenv("FAKETF_FAIL", "init")
@@ -613,8 +635,9 @@ func TestTerraformErrors(t *testing.T) {
 	}
 }
 
-// --dir and TERRAFORM_BIN may be relative to the current directory;
-// Terraform still runs in the module directory, given as an absolute path.
+// --dir, --var-file and TERRAFORM_BIN may be relative to the current
+// directory; Terraform still runs in the module directory, and gets absolute
+// paths.
 func TestTerraformRelativePaths(t *testing.T) {
 	fake := newFakeTF(t)
 	mod := tfModule(t)
@@ -624,7 +647,10 @@ func TestTerraformRelativePaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("TERRAFORM_BIN", rel)
-	code, _, stderr := runCLI(t, "", "deploy", "--yes", "--dir", filepath.Base(mod), "--data-dir", "data")
+	if err := os.WriteFile("dev.tfvars", []byte("region = \"eu-west-1\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "", "deploy", "--yes", "--dir", filepath.Base(mod), "--data-dir", "data", "--var-file", "dev.tfvars")
 	if code != exitOK {
 		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
 	}
@@ -639,6 +665,9 @@ func TestTerraformRelativePaths(t *testing.T) {
 		if c.sub() == "plan" {
 			if out, _ := c.flag("out"); !filepath.IsAbs(out) {
 				t.Errorf("plan -out=%s is not absolute", out)
+			}
+			if vf, _ := c.flag("var-file"); vf != filepath.Join(filepath.Dir(mod), "dev.tfvars") {
+				t.Errorf("plan -var-file=%s, want %s", vf, filepath.Join(filepath.Dir(mod), "dev.tfvars"))
 			}
 		}
 	}
