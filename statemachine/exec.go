@@ -41,6 +41,7 @@ type execution struct {
 	persisted   int       // events already in the Store
 	prog        *progress // top-level position, for the Store
 	sync        bool      // started by StartSyncExecution
+	finishing   bool      // finish has begun; a second caller backs off
 	// ctxExec and ctxSM are the immutable parts of the context object,
 	// built once per run.
 	ctxExec, ctxSM map[string]any
@@ -202,10 +203,12 @@ func (x *execution) run(ctx context.Context, startAt string, input any, prev int
 // finish records the terminal event and status.
 func (x *execution) finish(status string, out any, f *failure, prev int64) {
 	x.mu.Lock()
-	if x.st != StatusRunning {
+	if x.st != StatusRunning || x.finishing {
+		// Already ending (StopExecution racing the last state, say).
 		x.mu.Unlock()
 		return
 	}
+	x.finishing = true
 	x.mu.Unlock()
 	now := x.e.clock.Now()
 	var outText string
@@ -281,6 +284,7 @@ func (x *execution) redrive(ctx context.Context) error {
 	x.redriveDate = &now
 	x.ctxExec, x.ctxSM = nil, nil
 	x.st = StatusRunning
+	x.finishing = false
 	x.output, x.errName, x.cause, x.stopDate = nil, nil, nil, nil
 	x.done = make(chan struct{})
 	point := x.lastFailure
