@@ -16,15 +16,21 @@ import (
 // version fails the read.
 func ReadAhead(ctx context.Context, st Store, bucket, key, etag string, size, chunk int64, n int) io.ReadCloser {
 	ctx, cancel := context.WithCancel(ctx)
-	r := &readAhead{cancel: cancel, results: make(chan chan chunkResult, n)}
+	// n buffers, reused: a slot is taken before a fetch starts and given
+	// back only when the reader has consumed that chunk, so at most n
+	// chunks exist at any time, fetched or in flight.
+	r := &readAhead{cancel: cancel, results: make(chan chan chunkResult, n), free: make(chan []byte, n)}
+	for range n {
+		r.free <- nil
+	}
 	go func() {
 		defer close(r.results)
-		sem := make(chan struct{}, n)
 		var wg sync.WaitGroup
 		defer wg.Wait()
 		for off := int64(0); off < size; off += chunk {
+			var buf []byte
 			select {
-			case sem <- struct{}{}:
+			case buf = <-r.free:
 			case <-ctx.Done():
 				return
 			}
@@ -37,8 +43,7 @@ func ReadAhead(ctx context.Context, st Store, bucket, key, etag string, size, ch
 			wg.Add(1)
 			go func(start, end int64) {
 				defer wg.Done()
-				defer func() { <-sem }()
-				ch <- fetch(ctx, st, bucket, key, etag, start, end)
+				ch <- fetch(ctx, st, bucket, key, etag, start, end, buf)
 			}(off, min(off+chunk, size))
 		}
 	}()
@@ -50,7 +55,7 @@ type chunkResult struct {
 	err  error
 }
 
-func fetch(ctx context.Context, st Store, bucket, key, etag string, start, end int64) chunkResult {
+func fetch(ctx context.Context, st Store, bucket, key, etag string, start, end int64, buf []byte) chunkResult {
 	rc, info, err := st.Get(ctx, bucket, key, start, end)
 	if err != nil {
 		return chunkResult{err: err}
@@ -59,7 +64,10 @@ func fetch(ctx context.Context, st Store, bucket, key, etag string, start, end i
 	if etag != "" && info.ETag != "" && info.ETag != etag {
 		return chunkResult{err: fmt.Errorf("s3://%s/%s changed while being read (etag %s, was %s)", bucket, key, info.ETag, etag)}
 	}
-	buf := make([]byte, end-start)
+	if int64(cap(buf)) < end-start {
+		buf = make([]byte, end-start)
+	}
+	buf = buf[:end-start]
 	if _, err := io.ReadFull(rc, buf); err != nil {
 		return chunkResult{err: fmt.Errorf("read s3://%s/%s bytes %d-%d: %w", bucket, key, start, end, err)}
 	}
@@ -69,12 +77,18 @@ func fetch(ctx context.Context, st Store, bucket, key, etag string, start, end i
 type readAhead struct {
 	cancel  context.CancelFunc
 	results chan chan chunkResult
+	free    chan []byte
+	whole   []byte // the chunk cur is a tail of, returned to free when used up
 	cur     []byte
 	err     error
 }
 
 func (r *readAhead) Read(p []byte) (int, error) {
 	for len(r.cur) == 0 {
+		if r.whole != nil {
+			r.free <- r.whole
+			r.whole = nil
+		}
 		if r.err != nil {
 			return 0, r.err
 		}
@@ -88,7 +102,7 @@ func (r *readAhead) Read(p []byte) (int, error) {
 			r.err = res.err
 			return 0, res.err
 		}
-		r.cur = res.data
+		r.cur, r.whole = res.data, res.data
 	}
 	n := copy(p, r.cur)
 	r.cur = r.cur[n:]

@@ -56,9 +56,10 @@ type Output struct {
 }
 
 // ReadAheadChunk and ReadAheadConcurrency size the plan step's read of a
-// source: this many ranged GETs of this many bytes in flight (32 MiB).
+// source: this many ranged GETs of this many bytes in flight or buffered
+// (16 MiB).
 const (
-	ReadAheadChunk       = 8 << 20
+	ReadAheadChunk       = 4 << 20
 	ReadAheadConcurrency = 4
 )
 
