@@ -271,6 +271,9 @@ func (x *execution) redrive(ctx context.Context) error {
 	if x.sm.info.Type == TypeExpress {
 		return apiErr("ExecutionNotRedrivable", "Execution is of type EXPRESS and cannot be redriven")
 	}
+	if x.mapRunArn != "" || x.sm.machine == nil {
+		return apiErr("ExecutionNotRedrivable", "Execution is a Map Run child execution and can only be redriven through its parent")
+	}
 	switch x.st {
 	case StatusFailed, StatusAborted, StatusTimedOut:
 	default:
