@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -803,5 +804,64 @@ output "marker" {
 	_, stderr = step(exitOK, append([]string{"plan"}, common...)...)
 	if !strings.Contains(stderr, "will be created") {
 		t.Errorf("after destroy, plan does not recreate the resource:\n%s", stderr)
+	}
+}
+
+// TestTerraformConfirmHelper is not a test: TestTerraformConfirmOnTerminal
+// runs the test binary as a runner whose stdin is a pseudo-terminal.
+func TestTerraformConfirmHelper(t *testing.T) {
+	args := os.Getenv("STEPWISE_TEST_RUNNER_ARGS")
+	if args == "" {
+		return
+	}
+	os.Exit(run(context.Background(), strings.Split(args, "\x1f"), os.Stdin, os.Stdout, os.Stderr))
+}
+
+// On a terminal, deploy asks before applying: "y" applies the saved plan,
+// anything else (or just Enter) applies nothing. script(1) gives the runner
+// a pseudo-terminal as stdin and types the answer into it.
+func TestTerraformConfirmOnTerminal(t *testing.T) {
+	scriptBin, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("SKIPPED: script(1) from util-linux is not installed; the interactive confirmation of deploy is untested")
+	}
+	for _, tc := range []struct {
+		answer    string
+		wantCode  int
+		wantApply bool
+	}{
+		{"y\n", exitOK, true},
+		{"yes\n", exitOK, true},
+		{"n\n", exitError, false},
+		{"\n", exitError, false},
+	} {
+		t.Run(fmt.Sprintf("answer %q", tc.answer), func(t *testing.T) {
+			fake := newFakeTF(t)
+			mod := tfModule(t)
+			t.Setenv("STEPWISE_TEST_RUNNER_ARGS", strings.Join([]string{"deploy", "--dir", mod, "--data-dir", t.TempDir()}, "\x1f"))
+			self := "'" + strings.ReplaceAll(os.Args[0], "'", `'\''`) + "'"
+			cmd := exec.Command(scriptBin, "-q", "-e", "-c", self+" -test.run=^TestTerraformConfirmHelper$", "/dev/null")
+			cmd.Stdin = strings.NewReader(tc.answer)
+			out, err := cmd.CombinedOutput()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.wantCode {
+				t.Errorf("answer %q: exit %d, want %d; terminal:\n%s", tc.answer, code, tc.wantCode, out)
+			}
+			if !strings.Contains(string(out), "Apply this plan? [y/N]") {
+				t.Errorf("answer %q: no question on the terminal:\n%s", tc.answer, out)
+			}
+			applied := slices.Contains(subs(fake.calls(t)), "apply")
+			if applied != tc.wantApply {
+				t.Errorf("answer %q: applied = %v, want %v; terminal:\n%s", tc.answer, applied, tc.wantApply, out)
+			}
+			if !tc.wantApply && !strings.Contains(string(out), "not applied") {
+				t.Errorf("answer %q: the refusal is not reported:\n%s", tc.answer, out)
+			}
+		})
 	}
 }
