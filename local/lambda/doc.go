@@ -12,7 +12,8 @@
 //     as child processes against this package's implementation of the Lambda
 //     Runtime API (2018-06-01) on 127.0.0.1. Warm instances are reused; new
 //     ones start on demand for concurrent invocations, up to the function's
-//     concurrency limit. A timeout kills the instance.
+//     concurrency limit. A timeout kills the instance; instances idle for
+//     [Options].IdleTimeout are stopped.
 //
 // Failures are reported as the Lambda Invoke API reports them: a handler
 // error or panic is a function error (FunctionError "Unhandled", payload

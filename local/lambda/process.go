@@ -38,6 +38,9 @@ type pool struct {
 	bootstrap string
 	env       []string
 	output    io.Writer
+	// idleTimeout: an instance idle this long is stopped (checked whenever
+	// an instance goes idle).
+	idleTimeout time.Duration
 
 	mu     sync.Mutex
 	idle   []*instance
@@ -48,7 +51,7 @@ type pool struct {
 
 func newPool(f *function, r *Runtime, opts Options) *pool {
 	return &pool{
-		f: f, region: r.region, bootstrap: opts.Bootstrap, env: opts.Env, output: opts.Output,
+		f: f, region: r.region, bootstrap: opts.Bootstrap, env: opts.Env, output: opts.Output, idleTimeout: opts.IdleTimeout,
 		live: map[*instance]bool{}, wake: make(chan struct{}),
 	}
 }
@@ -62,6 +65,7 @@ type instance struct {
 	exited  chan struct{} // closed after the process has exited
 	exitErr error         // set before exited is closed
 	served  int           // invocations completed; owned by the invoking goroutine
+	idleAt  time.Time     // when it last went idle; guarded by pool.mu
 
 	mu      sync.Mutex
 	current *call
@@ -136,8 +140,20 @@ func (p *pool) release(inst *instance) {
 		inst.kill()
 		return
 	}
+	inst.idleAt = time.Now()
 	p.idle = append(p.idle, inst)
 	p.signal()
+	p.reapLocked(inst.idleAt)
+}
+
+// reapLocked stops instances idle for longer than idleTimeout, as Lambda
+// recycles execution environments nobody uses. The idle list is ordered by
+// idleAt (oldest first), so only its front is looked at. p.mu is held.
+func (p *pool) reapLocked(now time.Time) {
+	for len(p.idle) > 0 && now.Sub(p.idle[0].idleAt) > p.idleTimeout {
+		p.idle[0].kill()
+		p.idle = p.idle[1:]
+	}
 }
 
 // signal wakes every waiter; p.mu must be held.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -165,5 +166,63 @@ func TestProcessCloseKillsInstances(t *testing.T) {
 	}
 	if _, err := r.Invoke(context.Background(), "e", []byte(`{}`)); err == nil {
 		t.Error("Invoke after Close succeeded")
+	}
+}
+
+// TestIdleInstancesReaped: an instance idle longer than IdleTimeout is
+// stopped when another instance goes idle.
+func TestIdleInstancesReaped(t *testing.T) {
+	bootstrap := buildBootstrap(t)
+	r, err := New(Options{Bootstrap: bootstrap, IdleTimeout: time.Nanosecond,
+		Functions: []Function{{Name: "b", Handler: "barrier", Timeout: 30 * time.Second, Concurrency: 2}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			if res, err := r.Invoke(context.Background(), "b", []byte(fmt.Sprintf(`{"dir":%q,"n":2}`, dir))); err != nil || res.FunctionError != "" {
+				t.Errorf("invoke: %v %s", err, res.Payload)
+			}
+		})
+	}
+	wg.Wait()
+	p := r.fns["b"].pool
+	p.mu.Lock()
+	var reaped []*instance
+	for inst := range p.live {
+		if !slices.Contains(p.idle, inst) {
+			reaped = append(reaped, inst)
+		}
+	}
+	idle := len(p.idle)
+	p.mu.Unlock()
+	// The reaped instance may already have exited and left the live set.
+	if idle != 1 || len(reaped) > 1 {
+		t.Fatalf("%d idle, %d stopping; want 1 idle", idle, len(reaped))
+	}
+	for _, inst := range reaped {
+		select {
+		case <-inst.exited:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the reaped instance is still running")
+		}
+	}
+	// remove() runs right after exited is closed, and wakes pool waiters.
+	deadline := time.After(10 * time.Second)
+	for {
+		p.mu.Lock()
+		n, wake := len(p.live), p.wake
+		p.mu.Unlock()
+		if n == 1 {
+			return
+		}
+		select {
+		case <-wake:
+		case <-deadline:
+			t.Fatalf("%d live instances, want 1", n)
+		}
 	}
 }

@@ -62,7 +62,15 @@ type Options struct {
 	// Output receives the bootstrap processes' stdout and stderr (their
 	// logs); nil discards them.
 	Output io.Writer
+	// IdleTimeout stops a bootstrap instance that has served nothing for
+	// this long (checked when another instance of the function goes idle);
+	// 0 means DefaultIdleTimeout.
+	IdleTimeout time.Duration
 }
+
+// DefaultIdleTimeout is how long an idle bootstrap instance is kept warm
+// when [Options].IdleTimeout is 0.
+const DefaultIdleTimeout = 10 * time.Minute
 
 // Runtime serves Lambda functions locally and implements
 // [statemachine.LambdaInvoker]. It is safe for concurrent use.
@@ -91,6 +99,9 @@ func New(opts Options) (*Runtime, error) {
 	}
 	if r.account == "" {
 		r.account = "123456789012"
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
 	}
 	for _, f := range opts.Functions {
 		if f.Name == "" {
