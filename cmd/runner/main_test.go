@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +36,21 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// waitapproval NAME: wait (up to a minute) until execution NAME
+			// has a pending approval record, using the runner itself.
+			"waitapproval": func(ts *testscript.TestScript, neg bool, args []string) {
+				for i := 0; i < 600; i++ {
+					var out strings.Builder
+					// This runs in the test process, not the script's: pass the
+					// script's data directory explicitly.
+					code := run(context.Background(), []string{"approvals", "--output", "json", "--data-dir", ts.Getenv("STEPWISE_DATA_DIR")}, strings.NewReader(""), &out, io.Discard)
+					if code == 0 && strings.Contains(out.String(), `"execution": "`+args[0]+`"`) {
+						return
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+				ts.Fatalf("no pending approval for %s appeared", args[0])
+			},
 			// waitfile FILE: wait (up to a minute) until FILE exists.
 			"waitfile": func(ts *testscript.TestScript, neg bool, args []string) {
 				for i := 0; i < 600; i++ {
