@@ -163,7 +163,9 @@ func NewRowWriter(w io.Writer, req *Request, cols []Column, types []string, head
 	var gz *gzip.Writer
 	out := w
 	if req.Output.Gzip {
-		gz = gzip.NewWriter(w)
+		// BestSpeed: about three times the throughput of the default level
+		// for a slightly larger file; parts compress in parallel anyway.
+		gz, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
 		out = gz
 	}
 	bw := bufio.NewWriterSize(out, 1<<16)
