@@ -93,32 +93,37 @@ func BenchmarkExecutionsPerSecond(b *testing.B) {
 }
 
 // BenchmarkDurableTransitions starts executions of the 3-state machine
-// directly on the engine (no HTTP) from 64 goroutines, with the durable
-// store, and reports executions/s and state transitions/s: the engine and
-// store cost without the API in front.
+// directly on the engine (no HTTP) from 64 and 512 goroutines, with the
+// durable store, and reports executions/s and state transitions/s: the
+// engine and store cost without the API in front. More executions in flight
+// means bigger commit groups per fsync.
 func BenchmarkDurableTransitions(b *testing.B) {
-	st, _, smArn := benchStack(b)
-	ctx := context.Background()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	for range 64 {
-		wg.Go(func() {
-			for next.Add(1) <= int64(b.N) {
-				ex, err := st.Engine.StartExecution(ctx, statemachine.StartExecutionInput{StateMachineArn: smArn, Input: `{"A":1,"B":2}`, InputSet: true})
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				if done, err := st.Engine.WaitExecution(ctx, ex.ExecutionArn); err != nil || done.Status != "SUCCEEDED" {
-					b.Error(fmt.Sprint(err, done))
-					return
-				}
+	for _, workers := range []int{64, 512} {
+		b.Run(fmt.Sprintf("inflight/%d", workers), func(b *testing.B) {
+			st, _, smArn := benchStack(b)
+			ctx := context.Background()
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for range workers {
+				wg.Go(func() {
+					for next.Add(1) <= int64(b.N) {
+						ex, err := st.Engine.StartExecution(ctx, statemachine.StartExecutionInput{StateMachineArn: smArn, Input: `{"A":1,"B":2}`, InputSet: true})
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						if done, err := st.Engine.WaitExecution(ctx, ex.ExecutionArn); err != nil || done.Status != "SUCCEEDED" {
+							b.Error(fmt.Sprint(err, done))
+							return
+						}
+					}
+				})
 			}
+			wg.Wait()
+			secs := b.Elapsed().Seconds()
+			b.ReportMetric(float64(b.N)/secs, "executions/s")
+			b.ReportMetric(float64(3*b.N)/secs, "transitions/s")
 		})
 	}
-	wg.Wait()
-	secs := b.Elapsed().Seconds()
-	b.ReportMetric(float64(b.N)/secs, "executions/s")
-	b.ReportMetric(float64(3*b.N)/secs, "transitions/s")
 }
