@@ -333,13 +333,22 @@ func savedOutputs(a *app) map[string]json.RawMessage {
 	return outs
 }
 
+// isTerminal reports whether r is a terminal: a character device other
+// than the null device (cron, CI and nohup give commands /dev/null, which
+// is a character device too, and nobody can answer a question there).
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	if !ok {
 		return false
 	}
 	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	if null, err := os.Stat(os.DevNull); err == nil && os.SameFile(st, null) {
+		return false
+	}
+	return true
 }
 
 func mustVersion(s string) *version.Version { return version.Must(version.NewVersion(s)) }

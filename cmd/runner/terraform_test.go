@@ -416,6 +416,28 @@ func TestTerraformCommandLines(t *testing.T) {
 	}
 }
 
+// Stdin from the null device (cron, CI, nohup) is no terminal: nobody can
+// answer, so deploy refuses to apply and says to pass --yes.
+func TestTerraformConfirmDevNull(t *testing.T) {
+	fake := newFakeTF(t)
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	var stdout, stderr strings.Builder
+	code := run(context.Background(), []string{"deploy", "--dir", tfModule(t), "--data-dir", t.TempDir()}, null, &stdout, &stderr)
+	if code != exitUsage || !strings.Contains(stderr.String(), "pass --yes") {
+		t.Errorf("exit %d, want %d with 'pass --yes'; stderr:\n%s", code, exitUsage, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "[y/N]") {
+		t.Errorf("asked a question nobody can answer:\n%s", stderr.String())
+	}
+	if slices.Contains(subs(fake.calls(t)), "apply") {
+		t.Error("applied without --yes")
+	}
+}
+
 // The plan is shown to the user once, on stderr, and stdout stays free for
 // --output json results.
 func TestTerraformPlanShownOnce(t *testing.T) {
