@@ -189,7 +189,15 @@ func runTerraform(ctx context.Context, a *app, tf *tfexec.Terraform, f tfFlags, 
 	if err := streamed(tf, a.stderr, func() error { return tf.Init(ctx, tfexec.Upgrade(false)) }); err != nil {
 		return fmt.Errorf("terraform init in %s: %w", tf.WorkingDir(), err)
 	}
-	planFile := filepath.Join(tf.WorkingDir(), "stepwise.tfplan")
+	// The plan file lives in a private directory of its own: it holds
+	// variable values (maybe secrets), and two runners planning at the same
+	// time must each apply their own plan.
+	planDir, err := os.MkdirTemp("", "stepwise-plan-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(planDir)
+	planFile := filepath.Join(planDir, "stepwise.tfplan")
 	opts = append(opts, tfexec.Out(planFile), tfexec.Destroy(destroy))
 	// The plan's own report is not streamed: the saved plan is shown
 	// below, once, and that is exactly what apply will do.
@@ -198,7 +206,6 @@ func runTerraform(ctx context.Context, a *app, tf *tfexec.Terraform, f tfFlags, 
 	if err != nil {
 		return fmt.Errorf("terraform plan: %w", err)
 	}
-	defer os.Remove(planFile)
 	shown, err := tf.ShowPlanFileRaw(ctx, planFile)
 	if err != nil {
 		return fmt.Errorf("terraform show: %w", err)

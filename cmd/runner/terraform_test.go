@@ -212,7 +212,6 @@ func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 }
 
 func TestTerraformCommandLines(t *testing.T) {
-	planFile := func(dir string) string { return filepath.Join(dir, "stepwise.tfplan") }
 	wantVars := []string{"region=eu-west-1", "alarm_email=ops@example.com", "tags={team=\"data\", env=\"prod\"}"}
 	varArgs := []string{
 		"--var", wantVars[0], "--var-file", "prod.tfvars", "--var", wantVars[1],
@@ -342,9 +341,11 @@ func TestTerraformCommandLines(t *testing.T) {
 						}
 					}
 				case "plan":
+					// The plan goes to a file in a private directory of
+					// its own, outside the module.
 					out, ok := c.flag("out")
-					if !ok || out != planFile(mod) {
-						t.Errorf("plan %q: -out=%q, want -out=%s", c.Args, out, planFile(mod))
+					if !ok || !filepath.IsAbs(out) || filepath.Base(out) != "stepwise.tfplan" || strings.HasPrefix(out, mod+string(filepath.Separator)) {
+						t.Errorf("plan %q: -out=%q, want an absolute .../stepwise.tfplan outside %s", c.Args, out, mod)
 					}
 					plannedTo = out
 					if !c.has("-input=false") || !c.has("-detailed-exitcode") {
@@ -397,8 +398,13 @@ func TestTerraformCommandLines(t *testing.T) {
 					}
 				}
 			}
-			if _, err := os.Stat(planFile(mod)); !errors.Is(err, os.ErrNotExist) {
-				t.Errorf("the plan file %s is left behind (stat: %v)", planFile(mod), err)
+			if plannedTo != "" {
+				if _, err := os.Stat(filepath.Dir(plannedTo)); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("the plan directory %s is left behind (stat: %v)", filepath.Dir(plannedTo), err)
+				}
+			}
+			if entries, err := os.ReadDir(mod); err != nil || len(entries) != 1 {
+				t.Errorf("the module directory holds %q (%v), want only versions.tf", dirNames(entries), err)
 			}
 
 			_, err = os.Stat(saved)
