@@ -125,6 +125,11 @@ func terraformBinary() (string, error) {
 }
 
 func newTerraform(ctx context.Context, dir string, stderr io.Writer) (*tfexec.Terraform, error) {
+	// terraform-exec drops TF_WORKSPACE from Terraform's environment, so
+	// the runner would silently use the selected workspace instead.
+	if ws := os.Getenv("TF_WORKSPACE"); ws != "" {
+		return nil, fmt.Errorf("TF_WORKSPACE=%s is set, but the runner cannot pass it to Terraform: select the workspace with 'terraform -chdir=%s workspace select %s' and unset TF_WORKSPACE", ws, dir, ws)
+	}
 	bin, err := terraformBinary()
 	if err != nil {
 		return nil, err

@@ -597,6 +597,15 @@ func TestTerraformErrors(t *testing.T) {
 			wantSubs: []string{"version"},
 		},
 		{
+			name: "TF_WORKSPACE set",
+			setup: func(t *testing.T, _ *fakeTF) string {
+				t.Setenv("TF_WORKSPACE", "prod")
+				return tfModule(t)
+			},
+			args: []string{"deploy", "--yes"}, wantCode: exitError,
+			wantErr: []string{"TF_WORKSPACE=prod is set", "workspace select prod"},
+		},
+		{
 			name:  "missing var file",
 			setup: func(t *testing.T, _ *fakeTF) string { return tfModule(t) },
 			args:  []string{"plan", "--var-file", "no-such.tfvars"}, wantCode: exitError,
