@@ -194,7 +194,10 @@ func runExport(ctx context.Context, a *app, o exportOpts) error {
 	if name == "" {
 		name = newExecutionName()
 	}
-	input, _ := json.Marshal(map[string]any{"request": req})
+	input, err := marshalNoEscape(map[string]any{"request": req})
+	if err != nil {
+		return err
+	}
 	start, err := t.sfn.StartExecution(ctx, &sfn.StartExecutionInput{
 		StateMachineArn: aws.String(smArn), Name: aws.String(name), Input: aws.String(string(input)),
 	})
@@ -216,7 +219,11 @@ func runExport(ctx context.Context, a *app, o exportOpts) error {
 		if aws.ToString(final.Error) == "ExportRejected" {
 			code = exitRejected
 		}
-		return &exitStatus{code: code, msg: fmt.Sprintf("export %s %s: %s: %s", name, strings.ToLower(string(final.Status)), aws.ToString(final.Error), aws.ToString(final.Cause))}
+		msg := fmt.Sprintf("export %s %s: %s: %s", name, strings.ToLower(string(final.Status)), aws.ToString(final.Error), aws.ToString(final.Cause))
+		if part := failedPart(ctx, t, arn); part != "" {
+			msg += "\n" + part
+		}
+		return &exitStatus{code: code, msg: msg}
 	}
 	var published struct {
 		Bucket, Key, ManifestKey, URL string
@@ -277,6 +284,37 @@ func checkAgainstHeader(file string, req *export.Request) error {
 		return usagef("%v", err)
 	}
 	return nil
+}
+
+// failedPart explains a Distributed Map failure: the Map reports only
+// States.ExceedToleratedFailureThreshold (as on AWS), while the reason is
+// the error of the first failed part's child execution.
+func failedPart(ctx context.Context, t *target, arn string) string {
+	runs, err := t.sfn.ListMapRuns(ctx, &sfn.ListMapRunsInput{ExecutionArn: aws.String(arn)})
+	if err != nil || len(runs.MapRuns) == 0 {
+		return ""
+	}
+	children, err := t.sfn.ListExecutions(ctx, &sfn.ListExecutionsInput{MapRunArn: runs.MapRuns[0].MapRunArn, StatusFilter: types.ExecutionStatusFailed})
+	if err != nil || len(children.Executions) == 0 {
+		return ""
+	}
+	d, err := t.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: children.Executions[0].ExecutionArn})
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("first failed part (%d failed): %s: %s", len(children.Executions), aws.ToString(d.Error), aws.ToString(d.Cause))
+}
+
+// marshalNoEscape encodes v as compact JSON without HTML escaping, so an
+// execution input shows `total > 100`, as typed.
+func marshalNoEscape(v any) ([]byte, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return []byte(strings.TrimSuffix(b.String(), "\n")), nil
 }
 
 // newExecutionName is unique enough for humans and sorts by time.

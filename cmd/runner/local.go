@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	locals3 "github.com/stepwise-dev/stepwise/local/s3"
+	"github.com/stepwise-dev/stepwise/local/sfnapi"
 	"github.com/stepwise-dev/stepwise/local/stack"
 	"github.com/stepwise-dev/stepwise/steps"
 	"github.com/stepwise-dev/stepwise/steps/stepkit"
@@ -176,7 +177,7 @@ func localTarget(ctx context.Context, ep *stack.Endpoints) (*target, error) {
 		return nil, err
 	}
 	t := &target{cfg: cfg, bucket: ep.Bucket, smArn: ep.StateMachineArn}
-	t.sfn = sfn.NewFromConfig(cfg, func(o *sfn.Options) { o.BaseEndpoint = aws.String(ep.StepFunctions) })
+	t.sfn = sfn.NewFromConfig(cfg, sfnapi.ClientOptions(ep.StepFunctions))
 	if ep.S3 != "" {
 		t.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
 			o.BaseEndpoint = aws.String(ep.S3)

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/stepwise-dev/stepwise/local/sfnapi"
 )
 
 // exportStateMachineName is the name Terraform and the local stack give the
@@ -72,11 +73,13 @@ func (a *app) connectRemote(ctx context.Context) (*target, error) {
 		cfg.Region = "us-east-1"
 	}
 	t := &target{kind: "aws", cfg: cfg}
-	t.sfn = sfn.NewFromConfig(cfg, func(o *sfn.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-	})
+	if endpoint != "" {
+		// Emulators serve every operation on one host: no "sync-" prefix
+		// for StartSyncExecution.
+		t.sfn = sfn.NewFromConfig(cfg, sfnapi.ClientOptions(endpoint))
+	} else {
+		t.sfn = sfn.NewFromConfig(cfg)
+	}
 	t.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
