@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
+	lambdalocal "github.com/stepwise-dev/stepwise/local/lambda"
+	"github.com/stepwise-dev/stepwise/local/stack"
 	"github.com/stepwise-dev/stepwise/statemachine"
 )
 
@@ -95,22 +97,18 @@ output "function_arns" { value = module.d.function_arns }
 		t.Fatal(err)
 	}
 
-	// The local stack's way: the same placeholders from steps/steps.json.
-	var settings struct {
-		Steps map[string]struct {
-			ArnPlaceholder string `json:"arn_placeholder"`
-		} `json:"steps"`
-	}
-	data, err := os.ReadFile(filepath.Join("..", "steps", "steps.json"))
+	// The local stack's way, computed independently of Terraform: its own
+	// names and ARNs for the steps of steps/steps.json (stack.TemplateVars),
+	// with the same prefix, region, account and bucket.
+	steps, err := lambdalocal.LoadSteps(filepath.Join("..", "steps", "steps.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(data, &settings); err != nil {
-		t.Fatal(err)
-	}
-	vars := map[string]string{"BucketName": "stepwise-render-check"}
-	for step, s := range settings.Steps {
-		vars[s.ArnPlaceholder] = arns[step]
+	vars := stack.TemplateVars(steps, "stepwise", "eu-west-1", "123456789012", "stepwise-render-check")
+	for step, arn := range arns {
+		if local := vars[stepPlaceholder(t, step)]; local != arn {
+			t.Errorf("step %s: Terraform names its function %s, the local stack %s", step, arn, local)
+		}
 	}
 	asl, err := os.ReadFile(filepath.Join("..", "statemachine", "export.asl.json"))
 	if err != nil {
@@ -123,6 +121,24 @@ output "function_arns" { value = module.d.function_arns }
 	if string(local) != tfDefinition {
 		t.Fatalf("Terraform and the local stack render statemachine/export.asl.json differently\nterraform:\n%s\nlocal:\n%s", tfDefinition, local)
 	}
+}
+
+// stepPlaceholder returns the ${...} name steps.json gives a step's ARN.
+func stepPlaceholder(t *testing.T, step string) string {
+	t.Helper()
+	var settings struct {
+		Steps map[string]struct {
+			ArnPlaceholder string `json:"arn_placeholder"`
+		} `json:"steps"`
+	}
+	data, err := os.ReadFile(filepath.Join("..", "steps", "steps.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &settings); err != nil {
+		t.Fatal(err)
+	}
+	return settings.Steps[step].ArnPlaceholder
 }
 
 // TestDefinitionsModuleTests runs `terraform test` in the provider-free
