@@ -422,6 +422,66 @@ func TestTerraformCommandLines(t *testing.T) {
 	}
 }
 
+// Ctrl-C during apply interrupts Terraform (SIGINT, so it can release
+// the state lock), reports "interrupted", and saves no outputs.
+func TestTerraformInterruptedApply(t *testing.T) {
+	fake := newFakeTF(t)
+	ready := filepath.Join(t.TempDir(), "ready")
+	if out, err := exec.Command("mkfifo", ready).CombinedOutput(); err != nil {
+		t.Skipf("SKIPPED: cannot make a FIFO to synchronise with the fake terraform: %v %s", err, out)
+	}
+	t.Setenv("FAKETF_BLOCK", "apply")
+	t.Setenv("FAKETF_READY", ready)
+	dataDir := t.TempDir()
+	mod := tfModule(t)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type result struct {
+		code   int
+		stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		var stdout, stderr strings.Builder
+		code := run(ctx, []string{"deploy", "--yes", "--dir", mod, "--data-dir", dataDir}, strings.NewReader(""), &stdout, &stderr)
+		done <- result{code, stderr.String()}
+		// Unblock the reader below if terraform never reached apply.
+		if f, err := os.OpenFile(ready, os.O_WRONLY, 0); err == nil {
+			f.WriteString("runner returned\n")
+			f.Close()
+		}
+	}()
+	f, err := os.Open(ready) // blocks until a writer opens the FIFO
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(f).ReadString('\n')
+	f.Close()
+	if line != "apply\n" {
+		r := <-done
+		t.Fatalf("the fake terraform never reached apply (got %q); exit %d, stderr:\n%s", line, r.code, r.stderr)
+	}
+	cancel()
+	r := <-done
+	if r.code != exitError || !strings.Contains(r.stderr, "runner deploy: interrupted") {
+		t.Errorf("exit %d, want %d with 'interrupted'; stderr:\n%s", r.code, exitError, r.stderr)
+	}
+	log, err := os.ReadFile(fake.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(log), "\nsignal INT\n") {
+		t.Error("terraform apply did not get SIGINT")
+	}
+	if got := subs(fake.calls(t)); !reflect.DeepEqual(got, []string{"version", "init", "plan", "show", "apply"}) {
+		t.Errorf("terraform subcommands %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "terraform-outputs.json")); err == nil {
+		t.Error("an interrupted deploy saved outputs")
+	}
+}
+
 // Stdin from the null device (cron, CI, nohup) is no terminal: nobody can
 // answer, so deploy refuses to apply and says to pass --yes.
 func TestTerraformConfirmDevNull(t *testing.T) {
