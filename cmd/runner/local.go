@@ -86,6 +86,9 @@ func openStack(ctx context.Context, dataDir, addr string) (*stack.Stack, error) 
 		S3Addr:  s3Addr,
 		Repo:    os.DirFS(root),
 		Steps:   steps.New(env),
+		// inProcessStepEnv has set the environment already, before the
+		// steps' S3 client was built.
+		NoProcessEnv: true,
 	})
 	if err != nil {
 		logFile.Close()
