@@ -110,12 +110,13 @@ func inProcessStepEnv() (s3Addr string, err error) {
 	}
 	s3Addr = l.Addr().String()
 	l.Close()
+	for _, k := range []string{"AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"} {
+		os.Unsetenv(k)
+	}
 	for k, v := range map[string]string{
 		"AWS_ENDPOINT_URL_S3":       "http://" + s3Addr,
 		"AWS_ACCESS_KEY_ID":         locals3.DefaultAccessKey,
 		"AWS_SECRET_ACCESS_KEY":     locals3.DefaultSecretKey,
-		"AWS_SESSION_TOKEN":         "",
-		"AWS_PROFILE":               "",
 		"AWS_REGION":                stack.DefaultRegion,
 		"AWS_EC2_METADATA_DISABLED": "true",
 		"STEPWISE_S3_PATH_STYLE":    "true",
