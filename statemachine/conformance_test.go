@@ -25,13 +25,13 @@ import (
 // cases, 2026-11-23).
 var conformanceThresholds = map[string]float64{
 	"api":            0.833, // 5/6
-	"assign":         0.896, // 26/29
+	"assign":         0.931, // 27/29
 	"base":           1.0,   // 19/19
 	"choice":         1.0,   // 401/401
 	"comments":       1.0,   // 2/2
 	"context_object": 1.0,   // 6/6
 	"error_handling": 1.0,   // 15/15
-	"error_output":   0.9,   // 9/10
+	"error_output":   1.0,   // 10/10
 	"express":        1.0,   // 8/8
 	"intrinsic":      1.0,   // 105/105
 	"jsonata":        1.0,   // 57/57
@@ -41,9 +41,9 @@ var conformanceThresholds = map[string]float64{
 	"map":            0.924, // 61/66
 	"parallel":       1.0,   // 6/6
 	"query_language": 1.0,   // 10/10
-	"retry_catch":    0.857, // 6/7
+	"retry_catch":    1.0,   // 7/7
 	"scenarios":      1.0,   // 1/1
-	"sfn_nested":     0.75,  // 6/8
+	"sfn_nested":     1.0,   // 8/8
 	"timeouts":       1.0,   // 4/4
 	"validation":     1.0,   // 21/21
 	"wait":           1.0,   // 22/22
