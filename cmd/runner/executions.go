@@ -124,18 +124,11 @@ func init() {
 		examples: []string{"runner describe nightly-2026-11-23", "runner describe arn:aws:states:...:execution:stepwise-export:abc --output json"},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			return func(ctx context.Context, args []string) error {
-				if err := wantArgs(args, 1, 1, "execution ARN or name"); err != nil {
-					return err
-				}
-				t, err := a.connect(ctx)
+				t, arn, err := a.openExecution(ctx, args)
 				if err != nil {
 					return err
 				}
 				defer t.Close()
-				arn, err := a.executionArn(ctx, t, args[0])
-				if err != nil {
-					return err
-				}
 				d, err := t.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
 				if err != nil {
 					return fmt.Errorf("describe %s: %w", arn, err)
@@ -151,18 +144,11 @@ func init() {
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			reverse := fs.Bool("reverse", false, "newest event first")
 			return func(ctx context.Context, args []string) error {
-				if err := wantArgs(args, 1, 1, "execution ARN or name"); err != nil {
-					return err
-				}
-				t, err := a.connect(ctx)
+				t, arn, err := a.openExecution(ctx, args)
 				if err != nil {
 					return err
 				}
 				defer t.Close()
-				arn, err := a.executionArn(ctx, t, args[0])
-				if err != nil {
-					return err
-				}
 				var events []types.HistoryEvent
 				p := sfn.NewGetExecutionHistoryPaginator(t.sfn, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), ReverseOrder: *reverse})
 				for p.HasMorePages() {
@@ -188,18 +174,11 @@ func init() {
 		examples: []string{"runner watch nightly-2026-11-23"},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			return func(ctx context.Context, args []string) error {
-				if err := wantArgs(args, 1, 1, "execution ARN or name"); err != nil {
-					return err
-				}
-				t, err := a.connect(ctx)
+				t, arn, err := a.openExecution(ctx, args)
 				if err != nil {
 					return err
 				}
 				defer t.Close()
-				arn, err := a.executionArn(ctx, t, args[0])
-				if err != nil {
-					return err
-				}
 				d, err := waitExecution(ctx, t, arn, func(e types.HistoryEvent) {
 					if a.g.output == "json" {
 						json.NewEncoder(a.stdout).Encode(awsJSON(e))
@@ -225,18 +204,11 @@ func init() {
 			errName := fs.String("error", "", "error name recorded on the execution")
 			cause := fs.String("cause", "", "cause recorded on the execution")
 			return func(ctx context.Context, args []string) error {
-				if err := wantArgs(args, 1, 1, "execution ARN or name"); err != nil {
-					return err
-				}
-				t, err := a.connect(ctx)
+				t, arn, err := a.openExecution(ctx, args)
 				if err != nil {
 					return err
 				}
 				defer t.Close()
-				arn, err := a.executionArn(ctx, t, args[0])
-				if err != nil {
-					return err
-				}
 				req := &sfn.StopExecutionInput{ExecutionArn: aws.String(arn)}
 				if *errName != "" {
 					req.Error = errName
@@ -258,18 +230,11 @@ func init() {
 		examples: []string{"runner redrive nightly-2026-11-23 && runner watch nightly-2026-11-23"},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			return func(ctx context.Context, args []string) error {
-				if err := wantArgs(args, 1, 1, "execution ARN or name"); err != nil {
-					return err
-				}
-				t, err := a.connect(ctx)
+				t, arn, err := a.openExecution(ctx, args)
 				if err != nil {
 					return err
 				}
 				defer t.Close()
-				arn, err := a.executionArn(ctx, t, args[0])
-				if err != nil {
-					return err
-				}
 				out, err := t.sfn.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: aws.String(arn)})
 				if err != nil {
 					return fmt.Errorf("redrive %s: %w", arn, err)
@@ -278,6 +243,25 @@ func init() {
 			}
 		},
 	})
+}
+
+// openExecution connects to the target and resolves the one positional
+// argument of an execution command (an ARN or a name). The caller closes
+// the target.
+func (a *app) openExecution(ctx context.Context, args []string) (*target, string, error) {
+	if err := wantArgs(args, 1, 1, "execution ARN or name"); err != nil {
+		return nil, "", err
+	}
+	t, err := a.connect(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	arn, err := a.executionArn(ctx, t, args[0])
+	if err != nil {
+		t.Close()
+		return nil, "", err
+	}
+	return t, arn, nil
 }
 
 // readInput returns JSON text from --input (literal or @file), checked.
