@@ -2,8 +2,9 @@ package statemachine
 
 import (
 	"context"
-	"io"
 	"time"
+
+	"github.com/stepwise-dev/stepwise/statemachine/itemio"
 )
 
 // This file holds the narrow interfaces through which the engine reaches the
@@ -100,26 +101,16 @@ const (
 )
 
 // ObjectStore is the slice of S3 that a Distributed Map's ItemReader and
-// ResultWriter need. Implementations must be safe for concurrent use.
-type ObjectStore interface {
-	// GetObject opens bucket/key for reading. A missing object returns an
-	// error whose message names the bucket and key.
-	GetObject(ctx context.Context, bucket, key string) (io.ReadCloser, error)
-	// ListObjects calls fn for each object under prefix in key order.
-	ListObjects(ctx context.Context, bucket, prefix string, fn func(ObjectInfo) error) error
-	// PutObject writes body to bucket/key, replacing any existing object.
-	PutObject(ctx context.Context, bucket, key string, body []byte) error
-}
+// ResultWriter need: GetObject (a missing object returns an error naming
+// the bucket and key), ListObjects (objects under a prefix, in key order)
+// and PutObject (replacing any existing object). Implementations must be
+// safe for concurrent use. It is defined in package itemio, which reads and
+// writes the item formats, so that the two packages share one type.
+type ObjectStore = itemio.ObjectStore
 
 // ObjectInfo describes one object returned by ListObjects, with the fields
 // of an S3 ListObjectsV2 entry that ItemReader passes to Map iterations.
-type ObjectInfo struct {
-	Key          string
-	ETag         string
-	Size         int64
-	LastModified time.Time
-	StorageClass string
-}
+type ObjectInfo = itemio.ObjectInfo
 
 // Store persists engine state so that Standard executions survive a crash
 // of the process. The engine owns the key layout and value encoding; a

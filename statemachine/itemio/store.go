@@ -52,6 +52,9 @@ func Adapt[O ObjectInfoLike](s StoreOf[O]) ObjectStore {
 	if s == nil {
 		return nil
 	}
+	if st, ok := any(s).(ObjectStore); ok {
+		return st // statemachine.ObjectStore is an alias of ObjectStore
+	}
 	return adapted[O]{s}
 }
 
