@@ -10,26 +10,16 @@ resource "aws_sns_topic_subscription" "alarm_email" {
   endpoint  = var.alarm_email
 }
 
-resource "aws_cloudwatch_metric_alarm" "executions_failed" {
-  alarm_name          = "${module.definitions.state_machine_name}-executions-failed"
-  alarm_description   = "An export execution failed."
-  namespace           = "AWS/States"
-  metric_name         = "ExecutionsFailed"
-  dimensions          = { StateMachineArn = aws_sfn_state_machine.export.arn }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-}
+resource "aws_cloudwatch_metric_alarm" "executions" {
+  for_each = {
+    failed    = { metric = "ExecutionsFailed", what = "failed" }
+    timed-out = { metric = "ExecutionsTimedOut", what = "timed out" }
+  }
 
-resource "aws_cloudwatch_metric_alarm" "executions_timed_out" {
-  alarm_name          = "${module.definitions.state_machine_name}-executions-timed-out"
-  alarm_description   = "An export execution timed out."
+  alarm_name          = "${module.definitions.state_machine_name}-executions-${each.key}"
+  alarm_description   = "An export execution ${each.value.what}."
   namespace           = "AWS/States"
-  metric_name         = "ExecutionsTimedOut"
+  metric_name         = each.value.metric
   dimensions          = { StateMachineArn = aws_sfn_state_machine.export.arn }
   statistic           = "Sum"
   period              = 300
