@@ -1930,7 +1930,7 @@ func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, ma
 		st.th.add("MapStateFailed", nil)
 		return nil, f
 	}
-	_ = runStarted // AWS sometimes links MapStateExited to MapRunStarted; mostly to MapRunSucceeded
+	var result any = outs
 	if s.resultWriter != nil {
 		res, f := r.writeResults(ctx, st, eff, arn, children)
 		if f != nil {
@@ -1938,15 +1938,14 @@ func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, ma
 			st.th.add("MapStateFailed", nil)
 			return nil, f
 		}
-		last := st.th.add("MapRunSucceeded", nil)
-		st.th.add("MapStateSucceeded", nil)
-		st.th.prev = last
-		return res, nil
+		result = res
 	}
-	last := st.th.add("MapRunSucceeded", nil)
+	st.th.add("MapRunSucceeded", nil)
 	st.th.add("MapStateSucceeded", nil)
-	st.th.prev = last
-	return outs, nil
+	// AWS links the MapStateExited of a distributed Map to MapRunStarted
+	// (every recording since 2024-11; older ones link it to MapRunSucceeded).
+	st.th.prev = runStarted
+	return result, nil
 }
 
 // childName names the i-th child execution of a Map Run. Names derive

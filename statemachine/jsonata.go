@@ -208,6 +208,9 @@ func (r *runner) jeval(st *step, n *jnode, loc string, vars map[string]any) (any
 	case n.expr != nil:
 		v, err := n.expr.Eval(st.input, vars)
 		if err != nil {
+			if errors.Is(err, jsonata.ErrFunctionResult) {
+				return nil, r.evalFailed(st, loc, fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' returned an unsupported result type.", n.src, loc))
+			}
 			if errors.Is(err, jsonata.ErrUndefined) {
 				return nil, r.evalFailed(st, loc, fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", n.src, loc))
 			}

@@ -35,6 +35,12 @@ import (
 // value (JSONata's undefined), which differs from a JSON null result.
 var ErrUndefined = errors.New("jsonata: result is undefined")
 
+// ErrFunctionResult is returned by [Expr.Eval] when the expression produces
+// a function, which has no JSON form. It matches [ErrUndefined] too, as
+// JSON.stringify drops functions; Step Functions reports it as an
+// unsupported result type instead.
+var ErrFunctionResult = fmt.Errorf("%w: it is a function", ErrUndefined)
+
 // Error is a JSONata syntax or evaluation error. Code is JSONata's error
 // code (S0xxx syntax, T0xxx/T1xxx/T2xxx type, D1xxx-D3xxx dynamic, U1001
 // limits); Position is the character offset in the expression where it was
@@ -137,9 +143,11 @@ func (e *Expr) Eval(input any, vars map[string]any) (result any, err error) {
 		}
 		return nil, err
 	}
-	if v == nil || isFunc(v) {
-		// A function has no JSON form (JSON.stringify drops it).
+	if v == nil {
 		return nil, ErrUndefined
+	}
+	if isFunc(v) {
+		return nil, ErrFunctionResult
 	}
 	return export(v), nil
 }

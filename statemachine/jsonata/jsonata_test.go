@@ -102,6 +102,10 @@ func TestEvalBoundary(t *testing.T) {
 		if s := show(got, err); s != tt.want {
 			t.Errorf("%s = %s, want %s", tt.expr, s, tt.want)
 		}
+		// Only a function result is told apart from plain undefined.
+		if isFn := errors.Is(err, ErrFunctionResult); isFn != strings.HasPrefix(tt.expr, "function") {
+			t.Errorf("%s: errors.Is(err, ErrFunctionResult) = %v", tt.expr, isFn)
+		}
 	}
 }
 

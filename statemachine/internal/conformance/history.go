@@ -25,6 +25,11 @@ var defaultLoose = []Loose{
 // redriveLaunch is the day AWS added execution redrive.
 var redriveLaunch = time.Date(2023, 11, 15, 0, 0, 0, 0, time.UTC)
 
+// mapRunExitChange is the first recording day on which a distributed Map's
+// MapStateExited links to MapRunStarted, as every later recording does.
+// Recordings up to 2024-06-19 link it to MapRunSucceeded instead.
+var mapRunExitChange = time.Date(2024, 11, 18, 0, 0, 0, 0, time.UTC)
+
 // comparer compares one case's engine results with its recorded ones.
 type comparer struct {
 	c    *Case
@@ -174,6 +179,10 @@ func (cm *comparer) history(raw []json.RawMessage) *failure {
 		return failf("bad case", "%v", err)
 	}
 	want, _ := wantV.([]any)
+	var relinked map[int]any
+	if cm.c.RecordedBefore(mapRunExitChange) {
+		relinked = relinkMapStateExited(want)
+	}
 	events := make([]any, 0, len(raw))
 	for i, r := range raw {
 		v, err := decode(r)
@@ -191,7 +200,11 @@ func (cm *comparer) history(raw []json.RawMessage) *failure {
 		return cm.parallelHistory(want, got)
 	}
 	for i := 0; i < len(want) && i < len(got); i++ {
-		if f := cm.event(want[i], got[i]); f != nil {
+		w := want[i]
+		if prev, ok := relinked[i]; ok {
+			w = withPrevious(w, prev, got[i])
+		}
+		if f := cm.event(w, got[i]); f != nil {
 			return f
 		}
 	}
@@ -206,6 +219,45 @@ func (cm *comparer) history(raw []json.RawMessage) *failure {
 			"history: %d events, want %d; first extra: id %v %v", len(got), len(want), g["id"], g["type"])
 	}
 	return nil
+}
+
+// relinkMapStateExited finds, in a recording made before
+// mapRunExitChange, each MapStateExited that links to a MapRunSucceeded,
+// and returns (by index) the previousEventId AWS gives it today: that run's
+// MapRunStarted. Either link is accepted for such a recording.
+func relinkMapStateExited(events []any) map[int]any {
+	byID := make(map[string]map[string]any, len(events))
+	for _, e := range events {
+		if m, ok := e.(map[string]any); ok {
+			byID[fmt.Sprint(m["id"])] = m
+		}
+	}
+	relinked := map[int]any{}
+	for i, e := range events {
+		m, ok := e.(map[string]any)
+		if !ok || m["type"] != "MapStateExited" {
+			continue
+		}
+		if prev := byID[fmt.Sprint(m["previousEventId"])]; prev != nil && prev["type"] == "MapRunSucceeded" {
+			relinked[i] = prev["previousEventId"]
+		}
+	}
+	return relinked
+}
+
+// withPrevious returns want with previousEventId alt when got carries alt.
+func withPrevious(want, alt, got any) any {
+	wm, _ := want.(map[string]any)
+	gm, _ := got.(map[string]any)
+	if wm == nil || gm == nil || Compare(alt, gm["previousEventId"], nil) != nil {
+		return want
+	}
+	c := make(map[string]any, len(wm))
+	for k, v := range wm {
+		c[k] = v
+	}
+	c["previousEventId"] = alt
+	return c
 }
 
 // event compares one history event: type, ids, then details.

@@ -54,3 +54,46 @@ func TestParallelHistory(t *testing.T) {
 		}
 	}
 }
+
+// TestMapStateExitedLink checks that a recording from before
+// mapRunExitChange accepts today's link of a distributed Map's
+// MapStateExited (to MapRunStarted) besides the recorded one, and that a
+// newer recording accepts only its own.
+func TestMapStateExitedLink(t *testing.T) {
+	recorded := func(exitPrev int) string {
+		return `[
+	 {"id": 1, "previousEventId": 0, "type": "MapRunStarted"},
+	 {"id": 2, "previousEventId": 1, "type": "MapRunSucceeded"},
+	 {"id": 3, "previousEventId": 2, "type": "MapStateSucceeded"},
+	 {"id": 4, "previousEventId": ` + strconv.Itoa(exitPrev) + `, "type": "MapStateExited"}
+	]`
+	}
+	engine := func(exitPrev int) []json.RawMessage {
+		return []json.RawMessage{
+			json.RawMessage(`{"id":1,"previousEventId":0,"type":"MapRunStarted"}`),
+			json.RawMessage(`{"id":2,"previousEventId":1,"type":"MapRunSucceeded"}`),
+			json.RawMessage(`{"id":3,"previousEventId":2,"type":"MapStateSucceeded"}`),
+			json.RawMessage(`{"id":4,"previousEventId":` + strconv.Itoa(exitPrev) + `,"type":"MapStateExited"}`),
+		}
+	}
+	tests := []struct {
+		date               string
+		recordedPrev, prev int
+		ok                 bool
+	}{
+		{"19-06-2024, 12:31:11", 2, 1, true},  // old recording, today's link
+		{"19-06-2024, 12:31:11", 2, 2, true},  // old recording, its own link
+		{"19-06-2024, 12:31:11", 2, 3, false}, // neither
+		{"28-10-2025, 09:45:56", 1, 1, true},
+		{"28-10-2025, 09:45:56", 1, 2, false}, // the old link is not accepted for new recordings
+	}
+	for _, tt := range tests {
+		c := &Case{Name: "m", Category: "map"}
+		c.Source.RecordedDate = tt.date
+		c.Expected.History = json.RawMessage(recorded(tt.recordedPrev))
+		f := newComparer(c, nil).history(engine(tt.prev))
+		if (f == nil) != tt.ok {
+			t.Errorf("recorded %s linking to %d, engine linking to %d: failure %v, want ok=%v", tt.date, tt.recordedPrev, tt.prev, f, tt.ok)
+		}
+	}
+}
