@@ -15,6 +15,7 @@ import (
 
 	"github.com/stepwise-dev/stepwise/statemachine"
 	"github.com/stepwise-dev/stepwise/statemachine/internal/conformance"
+	"github.com/stepwise-dev/stepwise/statemachine/internal/testenv"
 )
 
 // conformanceThresholds is the minimum pass rate per corpus category. The
@@ -56,9 +57,9 @@ var conformanceThresholds = map[string]float64{
 //
 // The directory defaults to ../shared/conformance next to the repository.
 func TestConformance(t *testing.T) {
-	dir := os.Getenv("STEPWISE_CONFORMANCE_DIR")
+	dir := testenv.Path("STEPWISE_CONFORMANCE_DIR")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "conformance")
+		dir = testenv.Shared("conformance")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "cases")); err != nil {
 		t.Skipf("CONFORMANCE CORPUS ABSENT: no cases directory under %s (%v); set STEPWISE_CONFORMANCE_DIR to the corpus (shared/conformance)", dir, err)
@@ -88,7 +89,7 @@ func TestConformance(t *testing.T) {
 	})
 	goals := issueGoals(report)
 	t.Logf("conformance on %s:\n%s\n%s", dir, report.Table(), goals)
-	if path := os.Getenv("STEPWISE_CONFORMANCE_REPORT"); path != "" {
+	if path := testenv.Path("STEPWISE_CONFORMANCE_REPORT"); path != "" {
 		f, err := os.Create(path)
 		if err != nil {
 			t.Fatal(err)

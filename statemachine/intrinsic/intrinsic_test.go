@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stepwise-dev/stepwise/statemachine/internal/testenv"
 	"github.com/stepwise-dev/stepwise/statemachine/jsonpath"
 )
 
@@ -273,9 +274,8 @@ func TestCorpus(t *testing.T) {
 }
 
 func corpusDir(testing.TB) string {
-	if d := os.Getenv("STEPWISE_CONFORMANCE_DIR"); d != "" {
+	if d := testenv.Path("STEPWISE_CONFORMANCE_DIR"); d != "" {
 		return d
 	}
-	// statemachine/intrinsic -> repo root -> ../shared/conformance
-	return filepath.Join("..", "..", "..", "shared", "conformance")
+	return testenv.Shared("conformance")
 }

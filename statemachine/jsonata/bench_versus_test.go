@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/stepwise-dev/stepwise/statemachine/internal/testenv"
 )
 
 // jsBench evaluates each benchmark expression n times with jsonata-js
@@ -33,7 +35,7 @@ const {exprs, vars, n} = JSON.parse(require('fs').readFileSync(0, 'utf8'));
 // (js-ns/op ÷ go-ns/op; above 1 means this package is faster). It needs
 // node and the oracle's node_modules (see TestDifferential).
 func BenchmarkVersusJSONataJS(b *testing.B) {
-	dir := os.Getenv("STEPWISE_JSONATA_ORACLE")
+	dir := testenv.Path("STEPWISE_JSONATA_ORACLE")
 	if dir == "" {
 		dir = filepath.Join(repoRoot(b), "..", "shared", "jsonata", "oracle")
 	}

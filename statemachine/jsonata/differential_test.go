@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stepwise-dev/stepwise/statemachine/internal/testenv"
 )
 
 // TestDifferential generates Step Functions-style expressions and inputs
@@ -22,7 +24,7 @@ import (
 // `npm ci` there. STEPWISE_JSONATA_DIFF_N sets the number of cases (default
 // 400) and STEPWISE_JSONATA_DIFF_SEED the seed (default 1).
 func TestDifferential(t *testing.T) {
-	dir := os.Getenv("STEPWISE_JSONATA_ORACLE")
+	dir := testenv.Path("STEPWISE_JSONATA_ORACLE")
 	if dir == "" {
 		dir = filepath.Join(repoRoot(t), "..", "shared", "jsonata", "oracle")
 	}

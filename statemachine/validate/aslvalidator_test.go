@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stepwise-dev/stepwise/statemachine/internal/testenv"
 )
 
 // aslValidatorScript reads one JSON definition per line and prints one
@@ -36,7 +38,7 @@ rl.on("line", (line) => {
 //	npm install --prefix /some/dir asl-validator@4.0.0
 //	STEPWISE_ASL_VALIDATOR_DIR=/some/dir go test -run TestCompareASLValidator -v -timeout 30m ./statemachine/validate/
 func TestCompareASLValidator(t *testing.T) {
-	dir := os.Getenv("STEPWISE_ASL_VALIDATOR_DIR")
+	dir := testenv.Path("STEPWISE_ASL_VALIDATOR_DIR")
 	if dir == "" {
 		t.Skip("SKIPPED: set STEPWISE_ASL_VALIDATOR_DIR to a directory holding node_modules/asl-validator (npm install --prefix DIR asl-validator@4.0.0) to compare with asl-validator")
 	}

@@ -8,15 +8,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stepwise-dev/stepwise/statemachine/internal/testenv"
 	"github.com/stepwise-dev/stepwise/statemachine/jsonata"
 )
 
 func corpusDir() string {
-	if d := os.Getenv("STEPWISE_CONFORMANCE_DIR"); d != "" {
+	if d := testenv.Path("STEPWISE_CONFORMANCE_DIR"); d != "" {
 		return d
 	}
-	// statemachine/validate -> repo root -> ../shared/conformance
-	return filepath.Join("..", "..", "..", "shared", "conformance")
+	return testenv.Shared("conformance")
 }
 
 type corpusCase struct {

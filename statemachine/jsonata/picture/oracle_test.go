@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stepwise-dev/stepwise/statemachine/internal/testenv"
 )
 
 // TestOracle compares this package with the reference JSONata 2.0.6 on
@@ -23,7 +25,7 @@ import (
 // Known, deliberate differences are listed in testdata/oracle_deviations.txt
 // (one expression a line) and are reported but do not fail the test.
 func TestOracle(t *testing.T) {
-	dir := os.Getenv("STEPWISE_JSONATA_ORACLE")
+	dir := testenv.Path("STEPWISE_JSONATA_ORACLE")
 	if dir == "" {
 		t.Skip("SKIPPED: set STEPWISE_JSONATA_ORACLE to the jsonata oracle directory (with node_modules installed by npm ci) to compare against jsonata-js 2.0.6")
 	}
