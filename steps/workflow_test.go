@@ -122,7 +122,12 @@ func (w *workflow) wait(t *testing.T, arn string) *statemachine.Execution {
 	defer cancel()
 	ex, err := w.engine.WaitExecution(ctx, arn)
 	if err != nil {
-		t.Fatal(err)
+		events, _ := w.engine.GetExecutionHistory(context.Background(), arn)
+		var b strings.Builder
+		for _, e := range events {
+			fmt.Fprintf(&b, "  %d %s\n", e.ID, e.Type)
+		}
+		t.Fatalf("%v; %d timers pending on the virtual clock; history so far:\n%s", err, w.clock.Pending(), b.String())
 	}
 	return ex
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -12,11 +13,14 @@ import (
 )
 
 // TestExportMatchesSequentialReference runs the whole export workflow on
-// the embedded local stack (real engine, local S3 server, in-process Go
-// steps, Distributed Map over the part manifest) through the runner, with
-// a filter and a projection with a rename, small parts so that several run
-// in parallel, and compares the downloaded result row for row with a
-// reference computed here by one sequential encoding/csv pass.
+// the embedded local stack (real engine, local S3 server, Distributed Map
+// over the part manifest) through the runner, with a filter and a
+// projection with a rename, small parts so that several run in parallel,
+// and compares the downloaded result row for row with a reference computed
+// here by one sequential encoding/csv pass. It runs twice: with the Go
+// steps in-process, and with the real cmd/steps bootstrap (the binary
+// deployed to Lambda, built for this machine) behind the local Lambda
+// Runtime API.
 func TestExportMatchesSequentialReference(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPED in -short mode: runs the local stack")
@@ -26,18 +30,33 @@ func TestExportMatchesSequentialReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("STEPWISE_REPO", repo)
+	t.Run("in-process", func(t *testing.T) { testExportMatchesReference(t, repo) })
+	t.Run("bootstrap processes", func(t *testing.T) {
+		bootstrap := filepath.Join(t.TempDir(), "bootstrap")
+		build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "./cmd/steps")
+		build.Dir = repo
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("build cmd/steps: %v\n%s", err, out)
+		}
+		testExportMatchesReference(t, repo, "--bootstrap", bootstrap)
+	})
+}
+
+func testExportMatchesReference(t *testing.T, repo string, flags ...string) {
 	source := filepath.Join(repo, "testdata", "orders.csv")
 	out := filepath.Join(t.TempDir(), "out.csv")
+	dataDir := filepath.Join(t.TempDir(), ".stepwise")
 	var stdout, stderr strings.Builder
-	code := run(context.Background(), []string{
+	code := run(context.Background(), append([]string{
 		"export", source,
 		"--where", `total > 100 && country != "US"`,
 		"--columns", "order_id,country:land,total,notes",
 		"--part-size", "8KiB", "--max-concurrency", "4",
-		"--yes", "--out", out, "--data-dir", filepath.Join(t.TempDir(), ".stepwise"),
-	}, strings.NewReader(""), &stdout, &stderr)
+		"--yes", "--out", out, "--data-dir", dataDir,
+	}, flags...), strings.NewReader(""), &stdout, &stderr)
 	if code != 0 {
-		t.Fatalf("runner export exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+		log, _ := os.ReadFile(filepath.Join(dataDir, "steps.log"))
+		t.Fatalf("runner export exited %d\nstdout:\n%s\nstderr:\n%s\nsteps.log:\n%s", code, stdout.String(), stderr.String(), log)
 	}
 
 	// The reference: read the source once, filter and project by hand.

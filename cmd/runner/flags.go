@@ -18,6 +18,7 @@ type globalFlags struct {
 	endpointURL  string
 	stateMachine string
 	bucket       string
+	bootstrap    string
 }
 
 func (g *globalFlags) register(fs *flag.FlagSet) {
@@ -29,6 +30,7 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.endpointURL, "endpoint-url", "", "Step Functions endpoint URL, as in the AWS CLI (implies a remote target)")
 	fs.StringVar(&g.stateMachine, "state-machine", "", "state machine ARN or name (default: the export state machine)")
 	fs.StringVar(&g.bucket, "bucket", "", "export bucket (default: from the local stack or the saved Terraform outputs)")
+	fs.StringVar(&g.bootstrap, "bootstrap", envOr("STEPWISE_BOOTSTRAP", ""), "local stack: run the steps as this Lambda bootstrap binary behind the Lambda Runtime API, one process per concurrent invocation, instead of in-process (build it with: go build -tags lambda.norpc -o bootstrap ./cmd/steps; env STEPWISE_BOOTSTRAP)")
 }
 
 func (g *globalFlags) check() error {

@@ -33,7 +33,7 @@ func (a *app) connectLocal(ctx context.Context) (*target, error) {
 		t.kind = "local-server"
 		return t, nil
 	}
-	st, err := openStack(ctx, a.g.dataDir, "")
+	st, err := openStack(ctx, a.g.dataDir, "", a.g.bootstrap)
 	var running *stack.AlreadyRunningError
 	if errors.As(err, &running) && running.Endpoints != nil {
 		t, err := localTarget(ctx, running.Endpoints)
@@ -56,45 +56,73 @@ func (a *app) connectLocal(ctx context.Context) (*target, error) {
 	return t, nil
 }
 
-// openStack starts the embedded stack with the steps running in-process.
-func openStack(ctx context.Context, dataDir, addr string) (*stack.Stack, error) {
+// openStack starts the embedded stack with the steps running in-process,
+// or, given a bootstrap binary, as child processes of it behind the local
+// Lambda Runtime API (process mode: what runs on Lambda, one process per
+// concurrent invocation).
+func openStack(ctx context.Context, dataDir, addr, bootstrap string) (*stack.Stack, error) {
 	root, err := repoRoot()
 	if err != nil {
 		return nil, err
 	}
-	s3Addr, err := inProcessStepEnv()
-	if err != nil {
-		return nil, err
-	}
-	env, err := stepkit.FromOS(ctx)
-	if err != nil {
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, err
 	}
 	// The steps' JSON logs and metrics go to a file, not into the runner's
 	// output: on Lambda they would go to CloudWatch Logs.
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return nil, err
-	}
 	logFile, err := os.OpenFile(filepath.Join(dataDir, "steps.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	env.Log = logFile
-	st, err := stack.Open(ctx, stack.Options{
-		DataDir: dataDir,
-		Addr:    addr,
-		S3Addr:  s3Addr,
-		Repo:    os.DirFS(root),
-		Steps:   steps.New(env),
+	opts := stack.Options{DataDir: dataDir, Addr: addr, Repo: os.DirFS(root)}
+	if bootstrap != "" {
+		if opts.BootstrapPath, err = checkBootstrap(bootstrap); err != nil {
+			logFile.Close()
+			return nil, err
+		}
+		// Bootstrap processes get the local S3 endpoint and credentials in
+		// their own environment; this process's stays as it is.
+		opts.LambdaOutput = logFile
+		opts.NoProcessEnv = true
+	} else {
+		if opts.S3Addr, err = inProcessStepEnv(); err != nil {
+			logFile.Close()
+			return nil, err
+		}
+		env, err := stepkit.FromOS(ctx)
+		if err != nil {
+			logFile.Close()
+			return nil, err
+		}
+		env.Log = logFile
+		opts.Steps = steps.New(env)
 		// inProcessStepEnv has set the environment already, before the
 		// steps' S3 client was built.
-		NoProcessEnv: true,
-	})
+		opts.NoProcessEnv = true
+	}
+	st, err := stack.Open(ctx, opts)
 	if err != nil {
 		logFile.Close()
 		return nil, err
 	}
 	return st, nil
+}
+
+// checkBootstrap makes the --bootstrap path absolute (bootstrap processes
+// run in their own directory) and checks that it is an executable file.
+func checkBootstrap(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return "", usagef("--bootstrap %s: %v (build it with: go build -tags lambda.norpc -o bootstrap ./cmd/steps)", path, err)
+	}
+	if fi.IsDir() || fi.Mode()&0o111 == 0 {
+		return "", usagef("--bootstrap %s: not an executable file", path)
+	}
+	return abs, nil
 }
 
 // inProcessStepEnv gives the in-process steps the environment a deployed

@@ -21,7 +21,7 @@ func init() {
 				if err := wantArgs(args, 0, 0, ""); err != nil {
 					return err
 				}
-				st, err := openStack(ctx, a.g.dataDir, *addr)
+				st, err := openStack(ctx, a.g.dataDir, *addr, a.g.bootstrap)
 				if err != nil {
 					return err
 				}

@@ -64,7 +64,11 @@ loop:
 				return nil, &Error{Code: "S0401", Value: s, Message: "Type parameter can only be applied to functions and arrays"}
 			}
 			p.context = true
-			p.ctxRe = regexp.MustCompile("^" + p.regex + "$")
+			re, err := regexp.Compile("^" + p.regex + "$")
+			if err != nil {
+				return nil, &Error{Code: "S0401", Value: s, Message: "Bad signature: " + err.Error()}
+			}
+			p.ctxRe = re
 			p.regex += "?"
 		case '?', '+':
 			p := prev()

@@ -277,12 +277,18 @@ func (s *splitter) finish() (*Result, error) {
 	total := s.off
 	s.res.Size = total
 	if s.recStart < total {
-		// A last record without a line end.
-		if s.needHeader {
+		// A last record without a line end. A lone "\r" there is an empty
+		// line, as encoding/csv reads it.
+		empty := total-s.recStart == 1 && s.tail[s.tailLen-1] == '\r'
+		switch {
+		case s.needHeader && empty:
+			s.header = s.header[:0]
+			s.cur.Start, s.cur.FirstLine = total, s.line
+		case s.needHeader:
 			// A header without a line end; s.header holds it already.
 			s.needHeader = false
 			s.cur.Start, s.cur.FirstLine = total, s.line
-		} else if !(total-s.recStart == 1 && s.tail[s.tailLen-1] == '\r') {
+		case !empty:
 			s.res.Records++
 			s.cur.Records++
 		}

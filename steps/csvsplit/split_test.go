@@ -164,6 +164,8 @@ func TestSplitCases(t *testing.T) {
 		{"empty lines before header", "\n\r\nh\nx\n", Options{PartSize: 100, Header: true}, [][2]int64{{5, 7}}, "h\n"},
 		{"header only, no newline", "h1,h2", Options{PartSize: 1, Header: true}, [][2]int64{{5, 5}}, "h1,h2"},
 		{"empty input", "", Options{PartSize: 1, Header: true}, [][2]int64{{0, 0}}, ""},
+		{"lone CR at the end is an empty line, not a header", "\r", Options{PartSize: 1, Header: true}, [][2]int64{{1, 1}}, ""},
+		{"lone CR after the header", "h\n\r", Options{PartSize: 1, Header: true}, [][2]int64{{2, 3}}, "h\n"},
 		{"trailing empty lines join last range", "a\nb\n\n\n", Options{PartSize: 2}, [][2]int64{{0, 2}, {2, 6}}, ""},
 		{"jsonl ignores quotes", "{\"a\":\"x\n{\"b\":1}\n", Options{PartSize: 1}, [][2]int64{{0, 8}, {8, 16}}, ""},
 		{"multibyte delimiter before quote", "a§\"x\ny\"\n", Options{PartSize: 1, Delimiter: "§"}, [][2]int64{{0, 9}}, ""},
