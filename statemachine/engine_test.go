@@ -527,3 +527,26 @@ func TestStartExecutionFailsWhenNotDurable(t *testing.T) {
 		t.Fatalf("DescribeExecution after a failed start: %v", err)
 	}
 }
+
+// TestTokenTimeoutAsInvocationReturns: a .waitForTaskToken task whose
+// TimeoutSeconds elapses just as its Lambda invocation returns must still
+// time out waiting for the token (the deadline is not lost to the race
+// between the invocation's result and the timer).
+func TestTokenTimeoutAsInvocationReturns(t *testing.T) {
+	var h *harness
+	lam := lambdaFunc{InvokeFunc: func(ctx context.Context, fn string, p []byte) (LambdaResult, error) {
+		// The deadline passes while the function is still running; it
+		// returns right after, so both are ready when the engine looks.
+		h.clock.Advance(11 * time.Second)
+		return LambdaResult{Payload: []byte(`{}`)}, nil
+	}}
+	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
+	 "Parameters":{"FunctionName":"f","Payload":{"token.$":"$$.Task.Token"}},"TimeoutSeconds":10,"End":true}}}`
+	h = newHarness(t, def, Options{Lambda: lam})
+	for i := range 20 {
+		x := h.start(fmt.Sprintf("r%d", i), `{}`)
+		if got := h.wait(x.ExecutionArn); got.Status != StatusFailed || str2(got.Error) != ErrorTimeout {
+			t.Fatalf("execution %d: %s %s, want FAILED %s", i, got.Status, str2(got.Error), ErrorTimeout)
+		}
+	}
+}

@@ -1204,9 +1204,14 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 	var res result
 	select {
 	case res = <-done:
-	case <-timer:
+	case t := <-timer:
 		select {
 		case res = <-done:
+			// The result came with the deadline. A token wait that follows
+			// must still see the deadline passed, not a drained timer.
+			again := make(chan time.Time, 1)
+			again <- t
+			timer = again
 		default:
 			cancel(errTimedOut)
 			return fail(&failure{name: ErrorTimeout})
