@@ -57,13 +57,24 @@ type Engine struct {
 	tokens   map[string]*taskWait
 	timedOut map[string]bool // tokens whose task timed out (bounded)
 	mapRuns  map[string]*mapRun
+	aliases  map[string]*StateMachineAlias
 	wg       sync.WaitGroup
 }
 
-// smRecord is a registered state machine.
+// smRecord is a registered state machine, or a version of one (keyed by
+// its version ARN).
 type smRecord struct {
 	info    StateMachine
 	machine *Machine
+	// nextVersion is the number of the last version published (versions
+	// are never renumbered, also after one is deleted).
+	nextVersion int
+}
+
+// storedMachine is the persisted form of an smRecord.
+type storedMachine struct {
+	StateMachine
+	NextVersion int `json:"nextVersion,omitempty"`
 }
 
 // New returns an engine. With a Store it loads the persisted state machines
@@ -98,6 +109,7 @@ func New(opts Options) (*Engine, error) {
 		tokens:   map[string]*taskWait{},
 		timedOut: map[string]bool{},
 		mapRuns:  map[string]*mapRun{},
+		aliases:  map[string]*StateMachineAlias{},
 	}
 	if e.clock == nil {
 		e.clock = realClock{}
@@ -167,8 +179,7 @@ func (e *Engine) CreateStateMachine(ctx context.Context, in CreateStateMachineIn
 	defer e.mu.Unlock()
 	if old, ok := e.machines[arn]; ok {
 		if old.info.Definition == in.Definition && old.info.Type == typ && old.info.RoleArn == in.RoleArn {
-			info := old.info
-			return &info, nil
+			return e.publishedLocked(ctx, old, in.Publish, in.VersionDescription)
 		}
 		return nil, apiErr("StateMachineAlreadyExists", "State Machine Already Exists: '%s'", arn)
 	}
@@ -180,7 +191,20 @@ func (e *Engine) CreateStateMachine(ctx context.Context, in CreateStateMachineIn
 	}
 	e.machines[arn] = rec
 	e.smOrder = append(e.smOrder, arn)
+	return e.publishedLocked(ctx, rec, in.Publish, in.VersionDescription)
+}
+
+// publishedLocked returns rec's description, after publishing its revision
+// as a version when publish is set (VersionArn names it).
+func (e *Engine) publishedLocked(ctx context.Context, rec *smRecord, publish bool, description string) (*StateMachine, error) {
 	info := rec.info
+	if publish {
+		v, err := e.publishLocked(ctx, rec.info.Arn, "", description)
+		if err != nil {
+			return nil, err
+		}
+		info.VersionArn = v.Arn
+	}
 	return &info, nil
 }
 
@@ -193,7 +217,10 @@ func (e *Engine) UpdateStateMachine(ctx context.Context, in UpdateStateMachineIn
 	if !ok {
 		return nil, e.noMachine(in.StateMachineArn)
 	}
-	nrec := &smRecord{info: rec.info, machine: rec.machine}
+	if versionNumber(in.StateMachineArn) > 0 {
+		return nil, apiErr("ValidationException", "Versions are immutable: update the state machine %s, then publish a new version", rec.baseArn())
+	}
+	nrec := &smRecord{info: rec.info, machine: rec.machine, nextVersion: rec.nextVersion}
 	if in.Definition != nil {
 		m, err := parse([]byte(*in.Definition), rec.info.Type)
 		if err != nil {
@@ -211,8 +238,7 @@ func (e *Engine) UpdateStateMachine(ctx context.Context, in UpdateStateMachineIn
 		return nil, err
 	}
 	e.machines[in.StateMachineArn] = nrec
-	info := nrec.info
-	return &info, nil
+	return e.publishedLocked(ctx, nrec, in.Publish, in.VersionDescription)
 }
 
 func (e *Engine) noMachine(arn string) error {
@@ -250,20 +276,23 @@ func (e *Engine) ListStateMachines(ctx context.Context) ([]*StateMachine, error)
 func (e *Engine) DeleteStateMachine(ctx context.Context, arn string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if _, _, q := qualified(arn); q {
+		return apiErr("ValidationException", "Delete a version with DeleteStateMachineVersion and an alias with DeleteStateMachineAlias, not with DeleteStateMachine: '%s'", arn)
+	}
 	if _, ok := e.machines[arn]; !ok {
 		if !strings.HasPrefix(arn, "arn:") {
 			return apiErr("InvalidArn", "Invalid Arn: '%s'", arn)
 		}
 		return nil // AWS: deleting a missing machine succeeds
 	}
-	delete(e.machines, arn)
 	for i, a := range e.smOrder {
 		if a == arn {
 			e.smOrder = append(e.smOrder[:i:i], e.smOrder[i+1:]...)
 			break
 		}
 	}
-	return e.deleteMachine(arn)
+	// Its versions and aliases go with it.
+	return e.deleteMachineLocked(arn)
 }
 
 // ValidateDefinition runs ValidateStateMachineDefinition's checks.
@@ -298,7 +327,7 @@ func (e *Engine) StartSyncExecution(ctx context.Context, in StartExecutionInput)
 
 func (e *Engine) start(ctx context.Context, in StartExecutionInput, sync bool) (*execution, error) {
 	e.mu.RLock()
-	rec, ok := e.machines[in.StateMachineArn]
+	rec, aliasArn, ok := e.resolveLocked(in.StateMachineArn)
 	e.mu.RUnlock()
 	if !ok {
 		return nil, e.noMachine(in.StateMachineArn)
@@ -339,6 +368,7 @@ func (e *Engine) start(ctx context.Context, in StartExecutionInput, sync bool) (
 		return nil, apiErr("ExecutionAlreadyExists", "Execution Already Exists: '%s'", arn)
 	}
 	x := newExecution(e, rec, arn, name, input, inVal)
+	x.aliasArn = aliasArn
 	x.traceHeader = in.TraceHeader
 	x.sync = sync
 	e.execs[arn] = x
@@ -387,6 +417,9 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) ([]
 	e.mu.RLock()
 	list := append([]*execution(nil), e.execList...)
 	_, smOK := e.machines[in.StateMachineArn]
+	if _, isAlias := e.aliases[in.StateMachineArn]; isAlias {
+		smOK = true
+	}
 	e.mu.RUnlock()
 	if in.MapRunArn == "" && !smOK {
 		return nil, e.noMachine(in.StateMachineArn)
@@ -399,7 +432,10 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) ([]
 			if d.MapRunArn != in.MapRunArn {
 				continue
 			}
-		} else if d.StateMachineArn != in.StateMachineArn || d.MapRunArn != "" {
+		} else if d.MapRunArn != "" || (d.StateMachineArn != in.StateMachineArn &&
+			d.StateMachineVersionArn != in.StateMachineArn && d.StateMachineAliasArn != in.StateMachineArn) {
+			// A machine's ARN lists all its executions; a version's or an
+			// alias's, those started through it.
 			continue
 		}
 		if in.StatusFilter != "" && d.Status != in.StatusFilter {
@@ -498,27 +534,21 @@ func (e *Engine) ListMapRuns(ctx context.Context, executionArn string) ([]*MapRu
 	return out, nil
 }
 
-func (e *Engine) persistMachine(ctx context.Context, rec *smRecord) error {
+// persistMachine writes machines and versions in one commit.
+func (e *Engine) persistMachine(ctx context.Context, recs ...*smRecord) error {
 	if e.opts.Store == nil {
 		return nil
 	}
-	b, err := json.Marshal(rec.info)
-	if err != nil {
-		return err
-	}
 	var batch Batch
-	batch.Put("sm/"+rec.info.Arn, b)
+	for _, rec := range recs {
+		b, err := json.Marshal(storedMachine{StateMachine: rec.info, NextVersion: rec.nextVersion})
+		if err != nil {
+			return err
+		}
+		batch.Put("sm/"+rec.info.Arn, b)
+	}
 	if err := e.opts.Store.Commit(ctx, &batch); err != nil {
-		return fmt.Errorf("statemachine: persist %s: %w", rec.info.Arn, err)
+		return fmt.Errorf("statemachine: persist %s: %w", recs[0].info.Arn, err)
 	}
 	return nil
-}
-
-func (e *Engine) deleteMachine(arn string) error {
-	if e.opts.Store == nil {
-		return nil
-	}
-	var batch Batch
-	batch.Delete("sm/" + arn)
-	return e.opts.Store.Commit(context.Background(), &batch)
 }

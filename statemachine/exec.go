@@ -37,6 +37,7 @@ type execution struct {
 	redriveDate *time.Time
 	traceHeader string
 	mapRunArn   string
+	aliasArn    string // the alias StartExecution went through, if any
 	overflow    bool
 	persisted   int       // events already in the Store
 	prog        *progress // top-level position, for the Store
@@ -72,9 +73,13 @@ func (x *execution) describe() *Execution {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	in := x.input
-	d := &Execution{ExecutionArn: x.arn, StateMachineArn: x.sm.info.Arn, Name: x.name, Status: x.st,
+	d := &Execution{ExecutionArn: x.arn, StateMachineArn: x.sm.baseArn(), Name: x.name, Status: x.st,
 		Input: &in, Output: x.output, Error: x.errName, Cause: x.cause, StartDate: x.start, StopDate: x.stopDate,
-		RedriveCount: x.redrives, RedriveDate: x.redriveDate, MapRunArn: x.mapRunArn, TraceHeader: x.traceHeader}
+		RedriveCount: x.redrives, RedriveDate: x.redriveDate, MapRunArn: x.mapRunArn, TraceHeader: x.traceHeader,
+		StateMachineAliasArn: x.aliasArn}
+	if versionNumber(x.sm.info.Arn) > 0 {
+		d.StateMachineVersionArn = x.sm.info.Arn
+	}
 	switch {
 	case x.st == StatusRunning:
 		d.RedriveStatus = "NOT_REDRIVABLE"
@@ -130,7 +135,11 @@ func (x *execution) begin(ctx context.Context) error {
 	x.mu.Lock()
 	x.start = x.e.clock.Now()
 	x.mu.Unlock()
-	x.addEvent("ExecutionStarted", 0, &ExecutionStartedEventDetails{Input: textJSON(x.input), RoleArn: x.sm.info.RoleArn})
+	started := &ExecutionStartedEventDetails{Input: textJSON(x.input), RoleArn: x.sm.info.RoleArn, StateMachineAliasArn: x.aliasArn}
+	if versionNumber(x.sm.info.Arn) > 0 {
+		started.StateMachineVersionArn = x.sm.info.Arn
+	}
+	x.addEvent("ExecutionStarted", 0, started)
 	if err := x.commit(nil); err != nil {
 		return err
 	}

@@ -71,6 +71,9 @@ type ExecutionStartedEventDetails struct {
 	Input        JSONText            `json:"input"`
 	InputDetails HistoryEventDetails `json:"inputDetails"`
 	RoleArn      string              `json:"roleArn"`
+	// The version and alias StartExecution went through, if any.
+	StateMachineAliasArn   string `json:"stateMachineAliasArn,omitempty"`
+	StateMachineVersionArn string `json:"stateMachineVersionArn,omitempty"`
 }
 
 // ExecutionRedrivenEventDetails are the details of ExecutionRedriven.

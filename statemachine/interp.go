@@ -208,7 +208,7 @@ func (r *runner) context(st *step) map[string]any {
 			exe["RedriveTime"] = x.redriveDate.UTC().Format(isoMillis)
 		}
 		x.ctxExec = exe
-		x.ctxSM = map[string]any{"Id": x.sm.info.Arn, "Name": x.sm.info.Name}
+		x.ctxSM = map[string]any{"Id": x.sm.baseArn(), "Name": x.sm.info.Name}
 	}
 	exe, sm := x.ctxExec, x.ctxSM
 	x.mu.Unlock()
@@ -1817,7 +1817,7 @@ func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, ma
 	if childType == "" {
 		childType = TypeStandard
 	}
-	childRec := &smRecord{info: StateMachine{Arn: r.x.sm.info.Arn + "/" + label, Name: r.x.sm.info.Name + "/" + label, Type: childType, RoleArn: r.x.sm.info.RoleArn}, machine: s.processor}
+	childRec := &smRecord{info: StateMachine{Arn: r.x.sm.baseArn() + "/" + label, Name: r.x.sm.info.Name + "/" + label, Type: childType, RoleArn: r.x.sm.info.RoleArn}, machine: s.processor}
 	n := len(inputs)
 	outs := make([]any, n)
 	children := make([]*execution, n)

@@ -56,6 +56,7 @@ type execRecord struct {
 	RedriveDate  *time.Time   `json:"redriveDate,omitempty"`
 	TraceHeader  string       `json:"traceHeader,omitempty"`
 	MapRunArn    string       `json:"mapRunArn,omitempty"`
+	AliasArn     string       `json:"aliasArn,omitempty"`
 	Sync         bool         `json:"sync,omitempty"`
 	Progress     *progress    `json:"progress,omitempty"`
 	RedriveState string       `json:"redriveState,omitempty"`
@@ -108,7 +109,7 @@ func (x *execution) commit(p *progress) error {
 	info.Definition = ""
 	rec := execRecord{Arn: x.arn, Name: x.name, Machine: info, Input: x.input, Status: x.st, Output: x.output, Error: x.errName,
 		Cause: x.cause, Start: x.start, Stop: x.stopDate, Redrives: x.redrives, RedriveDate: x.redriveDate, TraceHeader: x.traceHeader,
-		MapRunArn: x.mapRunArn, Sync: x.sync}
+		MapRunArn: x.mapRunArn, AliasArn: x.aliasArn, Sync: x.sync}
 	if x.st == StatusRunning {
 		rec.Progress = x.prog
 	}
@@ -154,16 +155,30 @@ func (e *Engine) load() error {
 	ctx := context.Background()
 	st := e.opts.Store
 	err := st.Scan(ctx, "sm/", func(key string, value []byte) error {
-		var info StateMachine
-		if err := json.Unmarshal(value, &info); err != nil {
+		var sm storedMachine
+		if err := json.Unmarshal(value, &sm); err != nil {
 			return fmt.Errorf("statemachine: load %s: %w", key, err)
 		}
+		info := sm.StateMachine
 		m, err := parse([]byte(info.Definition), info.Type)
 		if err != nil {
 			return fmt.Errorf("statemachine: load %s: %w", key, err)
 		}
-		e.machines[info.Arn] = &smRecord{info: info, machine: m}
-		e.smOrder = append(e.smOrder, info.Arn)
+		e.machines[info.Arn] = &smRecord{info: info, machine: m, nextVersion: sm.NextVersion}
+		if versionNumber(info.Arn) == 0 {
+			e.smOrder = append(e.smOrder, info.Arn)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = st.Scan(ctx, "al/", func(key string, value []byte) error {
+		var a StateMachineAlias
+		if err := json.Unmarshal(value, &a); err != nil {
+			return fmt.Errorf("statemachine: load %s: %w", key, err)
+		}
+		e.aliases[a.AliasArn] = &a
 		return nil
 	})
 	if err != nil {
@@ -207,6 +222,7 @@ func (e *Engine) load() error {
 		x.st, x.output, x.errName, x.cause = rec.Status, rec.Output, rec.Error, rec.Cause
 		x.start, x.stopDate, x.redrives, x.redriveDate = rec.Start, rec.Stop, rec.Redrives, rec.RedriveDate
 		x.traceHeader, x.mapRunArn, x.sync, x.prog = rec.TraceHeader, rec.MapRunArn, rec.Sync, rec.Progress
+		x.aliasArn = rec.AliasArn
 		if rec.RedriveState != "" {
 			x.lastFailure = &redrivePoint{state: rec.RedriveState, input: rec.RedriveInput}
 		}

@@ -31,6 +31,10 @@ type CreateStateMachineInput struct {
 	Definition string
 	Type       string // STANDARD (default) or EXPRESS
 	RoleArn    string
+	// Publish also publishes version 1 (see [Engine.PublishStateMachineVersion]),
+	// with VersionDescription.
+	Publish            bool
+	VersionDescription string
 }
 
 // UpdateStateMachineInput is the request of [Engine.UpdateStateMachine]; nil
@@ -39,6 +43,9 @@ type UpdateStateMachineInput struct {
 	StateMachineArn string
 	Definition      *string
 	RoleArn         *string
+	// Publish also publishes a version of the updated revision.
+	Publish            bool
+	VersionDescription string
 }
 
 // StateMachine describes a registered state machine.
@@ -52,6 +59,44 @@ type StateMachine struct {
 	CreationDate time.Time
 	UpdateDate   time.Time
 	RevisionID   string
+	// Description is a version's description (versions only).
+	Description string
+	// VersionArn is set in the results of CreateStateMachine and
+	// UpdateStateMachine with Publish: the version they published.
+	VersionArn string `json:"-"`
+}
+
+// StateMachineAlias is a named pointer to one or two versions of a state
+// machine, with the share of executions each gets.
+type StateMachineAlias struct {
+	AliasArn     string
+	Name         string
+	Description  string
+	Routing      []RoutingConfig
+	CreationDate time.Time
+	UpdateDate   time.Time
+}
+
+// RoutingConfig is one version of an alias and its weight (percent).
+type RoutingConfig struct {
+	VersionArn string
+	Weight     int
+}
+
+// CreateStateMachineAliasInput is the request of
+// [Engine.CreateStateMachineAlias].
+type CreateStateMachineAliasInput struct {
+	Name        string
+	Description string
+	Routing     []RoutingConfig
+}
+
+// UpdateStateMachineAliasInput is the request of
+// [Engine.UpdateStateMachineAlias]; nil fields are left unchanged.
+type UpdateStateMachineAliasInput struct {
+	AliasArn    string
+	Description *string
+	Routing     []RoutingConfig
 }
 
 // StartExecutionInput is the request of [Engine.StartExecution] and
@@ -89,6 +134,10 @@ type Execution struct {
 	RedriveStatusReason string
 	MapRunArn           string
 	TraceHeader         string
+	// StateMachineVersionArn and StateMachineAliasArn name the version and
+	// the alias the execution was started through, if any.
+	StateMachineVersionArn string
+	StateMachineAliasArn   string
 }
 
 // MapRunCounts holds the item or execution counters of a Map Run.

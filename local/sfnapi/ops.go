@@ -43,6 +43,14 @@ func (h *Handler) operations() map[string]func(context.Context, []byte) (any, er
 		"ListMapRuns":                      op(h.listMapRuns),
 		"TestState":                        op(h.testState),
 		"ListTagsForResource":              op(h.listTagsForResource),
+		"PublishStateMachineVersion":       op(h.publishStateMachineVersion),
+		"ListStateMachineVersions":         op(h.listStateMachineVersions),
+		"DeleteStateMachineVersion":        op(h.deleteStateMachineVersion),
+		"CreateStateMachineAlias":          op(h.createStateMachineAlias),
+		"DescribeStateMachineAlias":        op(h.describeStateMachineAlias),
+		"UpdateStateMachineAlias":          op(h.updateStateMachineAlias),
+		"DeleteStateMachineAlias":          op(h.deleteStateMachineAlias),
+		"ListStateMachineAliases":          op(h.listStateMachineAliases),
 	}
 }
 
@@ -51,11 +59,13 @@ type empty struct{}
 // State machines.
 
 type createStateMachineIn struct {
-	Name       *string `json:"name"`
-	Definition *string `json:"definition"`
-	RoleArn    *string `json:"roleArn"`
-	Type       *string `json:"type"`
-	// loggingConfiguration, tracingConfiguration, tags, publish,
+	Name               *string `json:"name"`
+	Definition         *string `json:"definition"`
+	RoleArn            *string `json:"roleArn"`
+	Type               *string `json:"type"`
+	Publish            bool    `json:"publish"`
+	VersionDescription *string `json:"versionDescription"`
+	// loggingConfiguration, tracingConfiguration, tags and
 	// encryptionConfiguration are accepted and ignored.
 }
 
@@ -68,25 +78,33 @@ func (h *Handler) createStateMachine(ctx context.Context, in *createStateMachine
 	v.length("definition", in.Definition, 1, 1048576)
 	v.length("roleArn", in.RoleArn, 1, 256)
 	v.enum("type", in.Type, "STANDARD", "EXPRESS")
+	v.length("versionDescription", in.VersionDescription, 0, 256)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	if in.VersionDescription != nil && !in.Publish {
+		return nil, &apiError{Code: "ValidationException", Message: "Version description can only be set when publish is true"}
+	}
 	sm, err := h.eng.CreateStateMachine(ctx, statemachine.CreateStateMachineInput{
 		Name: *in.Name, Definition: *in.Definition, RoleArn: *in.RoleArn, Type: deref(in.Type, "STANDARD"),
+		Publish: in.Publish, VersionDescription: deref(in.VersionDescription, ""),
 	})
 	if err != nil {
 		return nil, err
 	}
 	return struct {
-		StateMachineArn string `json:"stateMachineArn"`
-		CreationDate    epoch  `json:"creationDate"`
-	}{sm.Arn, epoch(sm.CreationDate)}, nil
+		StateMachineArn        string `json:"stateMachineArn"`
+		CreationDate           epoch  `json:"creationDate"`
+		StateMachineVersionArn string `json:"stateMachineVersionArn,omitempty"`
+	}{sm.Arn, epoch(sm.CreationDate), sm.VersionArn}, nil
 }
 
 type updateStateMachineIn struct {
-	StateMachineArn *string `json:"stateMachineArn"`
-	Definition      *string `json:"definition"`
-	RoleArn         *string `json:"roleArn"`
+	StateMachineArn    *string `json:"stateMachineArn"`
+	Definition         *string `json:"definition"`
+	RoleArn            *string `json:"roleArn"`
+	Publish            bool    `json:"publish"`
+	VersionDescription *string `json:"versionDescription"`
 }
 
 func (h *Handler) updateStateMachine(ctx context.Context, in *updateStateMachineIn) (any, error) {
@@ -95,22 +113,28 @@ func (h *Handler) updateStateMachine(ctx context.Context, in *updateStateMachine
 	v.length("stateMachineArn", in.StateMachineArn, 1, 256)
 	v.length("definition", in.Definition, 1, 1048576)
 	v.length("roleArn", in.RoleArn, 1, 256)
+	v.length("versionDescription", in.VersionDescription, 0, 256)
 	if err := v.err(); err != nil {
 		return nil, err
+	}
+	if in.VersionDescription != nil && !in.Publish {
+		return nil, &apiError{Code: "ValidationException", Message: "Version description can only be set when publish is true"}
 	}
 	if in.Definition == nil && in.RoleArn == nil {
 		return nil, &apiError{Code: "MissingRequiredParameter", Message: "Either the definition, the roleArn, the loggingConfiguration or the tracingConfiguration must be specified"}
 	}
 	sm, err := h.eng.UpdateStateMachine(ctx, statemachine.UpdateStateMachineInput{
 		StateMachineArn: *in.StateMachineArn, Definition: in.Definition, RoleArn: in.RoleArn,
+		Publish: in.Publish, VersionDescription: deref(in.VersionDescription, ""),
 	})
 	if err != nil {
 		return nil, err
 	}
 	return struct {
-		UpdateDate epoch  `json:"updateDate"`
-		RevisionID string `json:"revisionId,omitempty"`
-	}{epoch(updateDate(sm)), sm.RevisionID}, nil
+		UpdateDate             epoch  `json:"updateDate"`
+		RevisionID             string `json:"revisionId,omitempty"`
+		StateMachineVersionArn string `json:"stateMachineVersionArn,omitempty"`
+	}{epoch(updateDate(sm)), sm.RevisionID, sm.VersionArn}, nil
 }
 
 type arnIn struct {
@@ -128,6 +152,7 @@ type stateMachineOut struct {
 	LoggingConfiguration map[string]any `json:"loggingConfiguration"`
 	TracingConfiguration map[string]any `json:"tracingConfiguration"`
 	RevisionID           string         `json:"revisionId,omitempty"`
+	Description          string         `json:"description,omitempty"`
 }
 
 func smOut(sm *statemachine.StateMachine) stateMachineOut {
@@ -137,6 +162,7 @@ func smOut(sm *statemachine.StateMachine) stateMachineOut {
 		LoggingConfiguration: map[string]any{"level": "OFF", "includeExecutionData": false},
 		TracingConfiguration: map[string]any{"enabled": false},
 		RevisionID:           sm.RevisionID,
+		Description:          sm.Description,
 	}
 }
 
@@ -365,6 +391,9 @@ type executionOut struct {
 	RedriveDate         *epoch       `json:"redriveDate,omitempty"`
 	RedriveStatus       string       `json:"redriveStatus,omitempty"`
 	RedriveStatusReason string       `json:"redriveStatusReason,omitempty"`
+	// The version and alias StartExecution went through, if any.
+	StateMachineVersionArn string `json:"stateMachineVersionArn,omitempty"`
+	StateMachineAliasArn   string `json:"stateMachineAliasArn,omitempty"`
 }
 
 func (h *Handler) describeExecution(ctx context.Context, in *describeExecutionIn) (any, error) {
@@ -385,6 +414,8 @@ func (h *Handler) describeExecution(ctx context.Context, in *describeExecutionIn
 		StartDate: epoch(ex.StartDate), StopDate: epochPtr(ex.StopDate),
 		Error: ex.Error, Cause: ex.Cause, TraceHeader: ex.TraceHeader, MapRunArn: ex.MapRunArn,
 		RedriveCount: ex.RedriveCount, RedriveDate: epochPtr(ex.RedriveDate), RedriveStatus: ex.RedriveStatus,
+		RedriveStatusReason:    ex.RedriveStatusReason,
+		StateMachineVersionArn: ex.StateMachineVersionArn, StateMachineAliasArn: ex.StateMachineAliasArn,
 	}
 	if deref(in.IncludedData, "ALL_DATA") == "ALL_DATA" {
 		out.Input, out.InputDetails = ex.Input, &dataDetails{true}
@@ -403,7 +434,11 @@ func (h *Handler) describeStateMachineForExecution(ctx context.Context, in *desc
 	if err != nil {
 		return nil, err
 	}
-	sm, err := h.eng.DescribeStateMachine(ctx, ex.StateMachineArn)
+	smArn := ex.StateMachineArn
+	if ex.StateMachineVersionArn != "" {
+		smArn = ex.StateMachineVersionArn // the version's definition is what ran
+	}
+	sm, err := h.eng.DescribeStateMachine(ctx, smArn)
 	if err != nil {
 		return nil, err
 	}
@@ -438,6 +473,9 @@ type executionListItem struct {
 	MapRunArn       string `json:"mapRunArn,omitempty"`
 	RedriveCount    int    `json:"redriveCount"`
 	RedriveDate     *epoch `json:"redriveDate,omitempty"`
+	// The version and alias StartExecution went through, if any.
+	StateMachineVersionArn string `json:"stateMachineVersionArn,omitempty"`
+	StateMachineAliasArn   string `json:"stateMachineAliasArn,omitempty"`
 }
 
 func (h *Handler) listExecutions(ctx context.Context, in *listExecutionsIn) (any, error) {
@@ -479,6 +517,7 @@ func (h *Handler) listExecutions(ctx context.Context, in *listExecutionsIn) (any
 			ExecutionArn: ex.ExecutionArn, StateMachineArn: ex.StateMachineArn, Name: ex.Name, Status: ex.Status,
 			StartDate: epoch(ex.StartDate), StopDate: epochPtr(ex.StopDate), MapRunArn: ex.MapRunArn,
 			RedriveCount: ex.RedriveCount, RedriveDate: epochPtr(ex.RedriveDate),
+			StateMachineVersionArn: ex.StateMachineVersionArn, StateMachineAliasArn: ex.StateMachineAliasArn,
 		})
 	}
 	return struct {

@@ -11,10 +11,11 @@
 // ValidationException, never a crash.
 //
 // It is not a Step Functions implementation: all semantics live in the
-// engine; this package only translates the wire protocol. Activities,
-// versions, aliases, tags and logging configuration are not served (their
-// operations answer UnknownOperationException or accept and ignore the
-// settings, as noted on each).
+// engine; this package only translates the wire protocol. Versions and
+// aliases are served (PublishStateMachineVersion, CreateStateMachineAlias,
+// …, StartExecution through either). Activities, tags and logging
+// configuration are not (their operations answer UnknownOperationException
+// or accept and ignore the settings, as noted on each).
 //
 // AWS SDKs send StartSyncExecution and TestState to a "sync-" host prefix;
 // against a local endpoint that prefix must be disabled, see [ClientOptions].

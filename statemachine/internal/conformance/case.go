@@ -82,6 +82,19 @@ type NestedMachine struct {
 	Definition json.RawMessage `json:"definition"`
 }
 
+// AliasName is the name of the state machine alias the recorded execution
+// was started through (the last part of its DescribeExecution's
+// stateMachineAliasArn), or "".
+func (c *Case) AliasName() string {
+	var d struct {
+		Alias string `json:"stateMachineAliasArn"`
+	}
+	if len(c.Expected.DescribeExecution) == 0 || json.Unmarshal(c.Expected.DescribeExecution, &d) != nil || d.Alias == "" {
+		return ""
+	}
+	return d.Alias[strings.LastIndexByte(d.Alias, ':')+1:]
+}
+
 // RecordedBefore reports whether the case was recorded before day (UTC);
 // false when the recording date is unknown.
 func (c *Case) RecordedBefore(day time.Time) bool {

@@ -29,6 +29,9 @@ type Driver interface {
 	History(ctx context.Context, execArn string) ([]json.RawMessage, error)
 	// Stop runs StopExecution.
 	Stop(ctx context.Context, execArn, errorName, cause string) error
+	// CreateAlias publishes the machine's current revision as a version and
+	// creates the alias name routing every execution to it.
+	CreateAlias(ctx context.Context, smArn, name string) (aliasArn string, err error)
 	// Close releases the engine.
 	Close() error
 }
@@ -49,6 +52,8 @@ type Execution struct {
 	Input, Output, Error, Cause                 *string
 	RedriveCount                                int
 	RedriveStatus, RedriveStatusReason          string
+	// The version and alias the execution was started through, if any.
+	StateMachineVersionArn, StateMachineAliasArn string
 }
 
 // APIError is an API-level error (CreateStateMachine's InvalidDefinition).
@@ -288,6 +293,13 @@ func runExecution(ctx context.Context, c *Case, d Driver, names *Names) *failure
 		s := names.Forward(*c.InputRaw)
 		input = &s
 	}
+	// A case recorded through an alias (its DescribeExecution names one)
+	// starts there: a version of the machine, an alias routing to it.
+	if alias := c.AliasName(); alias != "" {
+		if smArn, err = d.CreateAlias(ctx, smArn, alias); err != nil {
+			return failf("alias: "+errorCode(err), "publish a version and create alias %s: %v", alias, errText(err))
+		}
+	}
 	execArn, err := d.Start(ctx, smArn, execName, input, sync)
 	if err != nil {
 		return failf("start: "+errorCode(err), "StartExecution: %v", errText(err))
@@ -446,6 +458,12 @@ func describeJSON(e *Execution, sync bool) map[string]any {
 		if e.RedriveStatusReason != "" {
 			m["redriveStatusReason"] = e.RedriveStatusReason
 		}
+	}
+	if e.StateMachineVersionArn != "" {
+		m["stateMachineVersionArn"] = e.StateMachineVersionArn
+	}
+	if e.StateMachineAliasArn != "" {
+		m["stateMachineAliasArn"] = e.StateMachineAliasArn
 	}
 	return m
 }

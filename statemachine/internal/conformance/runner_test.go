@@ -20,6 +20,7 @@ type fakeDriver struct {
 	WaitFunc     func(execArn string) (*Execution, error)
 	HistoryFunc  func(execArn string) ([]json.RawMessage, error)
 	StopFunc     func(execArn, errorName, cause string) error
+	AliasFunc    func(smArn, name string) (string, error)
 }
 
 func (f *fakeDriver) CreateStateMachine(_ context.Context, name, def, typ string) (string, error) {
@@ -37,6 +38,9 @@ func (f *fakeDriver) History(_ context.Context, arn string) ([]json.RawMessage, 
 }
 func (f *fakeDriver) Stop(_ context.Context, arn, errorName, cause string) error {
 	return f.StopFunc(arn, errorName, cause)
+}
+func (f *fakeDriver) CreateAlias(_ context.Context, smArn, name string) (string, error) {
+	return f.AliasFunc(smArn, name)
 }
 func (f *fakeDriver) Close() error { return nil }
 
