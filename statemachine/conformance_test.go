@@ -25,29 +25,29 @@ import (
 // values are the rates of the run noted beside each (the corpus's 850
 // cases, 2026-12-04).
 var conformanceThresholds = map[string]float64{
-	"api":            1.0,   // 6/6
-	"assign":         1.0,   // 29/29
-	"base":           1.0,   // 19/19
-	"choice":         1.0,   // 401/401
-	"comments":       1.0,   // 2/2
-	"context_object": 1.0,   // 6/6
-	"error_handling": 1.0,   // 15/15
-	"error_output":   1.0,   // 10/10
-	"express":        1.0,   // 8/8
-	"intrinsic":      1.0,   // 105/105
-	"jsonata":        1.0,   // 57/57
-	"jsonpath":       1.0,   // 8/8
-	"lambda":         1.0,   // 19/19
-	"logs_history":   1.0,   // 20/20
-	"map":            1.0,   // 66/66
-	"parallel":       1.0,   // 6/6
-	"query_language": 1.0,   // 10/10
-	"retry_catch":    1.0,   // 7/7
-	"scenarios":      1.0,   // 1/1
-	"sfn_nested":     1.0,   // 8/8
-	"timeouts":       1.0,   // 4/4
-	"validation":     1.0,   // 21/21
-	"wait":           1.0,   // 22/22
+	"api":            1.0, // 6/6
+	"assign":         1.0, // 29/29
+	"base":           1.0, // 19/19
+	"choice":         1.0, // 401/401
+	"comments":       1.0, // 2/2
+	"context_object": 1.0, // 6/6
+	"error_handling": 1.0, // 15/15
+	"error_output":   1.0, // 10/10
+	"express":        1.0, // 8/8
+	"intrinsic":      1.0, // 105/105
+	"jsonata":        1.0, // 57/57
+	"jsonpath":       1.0, // 8/8
+	"lambda":         1.0, // 19/19
+	"logs_history":   1.0, // 20/20
+	"map":            1.0, // 66/66
+	"parallel":       1.0, // 6/6
+	"query_language": 1.0, // 10/10
+	"retry_catch":    1.0, // 7/7
+	"scenarios":      1.0, // 1/1
+	"sfn_nested":     1.0, // 8/8
+	"timeouts":       1.0, // 4/4
+	"validation":     1.0, // 21/21
+	"wait":           1.0, // 22/22
 }
 
 // TestConformance replays the Step Functions conformance corpus (recorded
