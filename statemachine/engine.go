@@ -66,8 +66,8 @@ type Engine struct {
 type smRecord struct {
 	info    StateMachine
 	machine *Machine
-	// nextVersion is the number of the last version published (versions
-	// are never renumbered, also after one is deleted).
+	// nextVersion is the number of the last version published: numbers are
+	// never reused, also after a version is deleted.
 	nextVersion int
 }
 

@@ -76,10 +76,7 @@ func (x *execution) describe() *Execution {
 	d := &Execution{ExecutionArn: x.arn, StateMachineArn: x.sm.baseArn(), Name: x.name, Status: x.st,
 		Input: &in, Output: x.output, Error: x.errName, Cause: x.cause, StartDate: x.start, StopDate: x.stopDate,
 		RedriveCount: x.redrives, RedriveDate: x.redriveDate, MapRunArn: x.mapRunArn, TraceHeader: x.traceHeader,
-		StateMachineAliasArn: x.aliasArn}
-	if versionNumber(x.sm.info.Arn) > 0 {
-		d.StateMachineVersionArn = x.sm.info.Arn
-	}
+		StateMachineVersionArn: x.sm.versionArn(), StateMachineAliasArn: x.aliasArn}
 	switch {
 	case x.st == StatusRunning:
 		d.RedriveStatus = "NOT_REDRIVABLE"
@@ -135,11 +132,8 @@ func (x *execution) begin(ctx context.Context) error {
 	x.mu.Lock()
 	x.start = x.e.clock.Now()
 	x.mu.Unlock()
-	started := &ExecutionStartedEventDetails{Input: textJSON(x.input), RoleArn: x.sm.info.RoleArn, StateMachineAliasArn: x.aliasArn}
-	if versionNumber(x.sm.info.Arn) > 0 {
-		started.StateMachineVersionArn = x.sm.info.Arn
-	}
-	x.addEvent("ExecutionStarted", 0, started)
+	x.addEvent("ExecutionStarted", 0, &ExecutionStartedEventDetails{Input: textJSON(x.input), RoleArn: x.sm.info.RoleArn,
+		StateMachineAliasArn: x.aliasArn, StateMachineVersionArn: x.sm.versionArn()})
 	if err := x.commit(nil); err != nil {
 		return err
 	}

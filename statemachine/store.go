@@ -10,7 +10,9 @@ import (
 
 // Durable layout in the Store (all values JSON):
 //
-//	sm/<stateMachineArn>          StateMachine
+//	sm/<stateMachineArn>          StateMachine (and the last version number)
+//	sm/<stateMachineArn>:<n>      a published version
+//	al/<stateMachineArn>:<alias>  StateMachineAlias
 //	ex/<executionArn>             execRecord: metadata, status and progress
 //	xd/<executionArn>             the definition the execution runs (written once)
 //	mr/<mapRunArn>                MapRun (at start and end of the run)

@@ -63,6 +63,14 @@ func (r *smRecord) baseArn() string {
 	return r.info.Arn
 }
 
+// versionArn is the ARN of a version, "" for the machine itself.
+func (r *smRecord) versionArn() string {
+	if versionNumber(r.info.Arn) > 0 {
+		return r.info.Arn
+	}
+	return ""
+}
+
 // PublishStateMachineVersion publishes the machine's current revision as a
 // new version, or returns the version that already holds this revision.
 // With revisionID set, it fails with ConflictException unless that is the
@@ -91,17 +99,18 @@ func (e *Engine) publishLocked(ctx context.Context, smArn, revisionID, descripti
 	if len(versions) >= maxVersions {
 		return nil, apiErr("ServiceQuotaExceededException", "The maximum number of versions (%d) for the state machine %s has been reached.", maxVersions, smArn)
 	}
-	rec.nextVersion++
-	if rec.nextVersion <= rec.highestVersion(versions) {
-		rec.nextVersion = rec.highestVersion(versions) + 1
+	last := rec.nextVersion
+	for _, v := range versions {
+		last = max(last, versionNumber(v.info.Arn))
 	}
 	v := &smRecord{info: rec.info, machine: rec.machine}
-	v.info.Arn = fmt.Sprintf("%s:%d", smArn, rec.nextVersion)
+	v.info.Arn = fmt.Sprintf("%s:%d", smArn, last+1)
 	v.info.Description = description
 	v.info.CreationDate = e.clock.Now()
 	v.info.UpdateDate = v.info.CreationDate
+	rec.nextVersion = last + 1
 	if err := e.persistMachine(ctx, rec, v); err != nil {
-		rec.nextVersion--
+		rec.nextVersion = last
 		return nil, err
 	}
 	e.machines[v.info.Arn] = v
@@ -111,14 +120,6 @@ func (e *Engine) publishLocked(ctx context.Context, smArn, revisionID, descripti
 
 // initialRevision reports whether the machine was never updated.
 func (r *smRecord) initialRevision() bool { return r.info.UpdateDate.Equal(r.info.CreationDate) }
-
-func (r *smRecord) highestVersion(versions []*smRecord) int {
-	n := 0
-	for _, v := range versions {
-		n = max(n, versionNumber(v.info.Arn))
-	}
-	return n
-}
 
 // versionsLocked returns the versions of smArn, newest first.
 func (e *Engine) versionsLocked(smArn string) []*smRecord {

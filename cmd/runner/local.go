@@ -74,38 +74,39 @@ func openStack(ctx context.Context, dataDir, addr, bootstrap string) (*stack.Sta
 	if err != nil {
 		return nil, err
 	}
+	st, err := openStackLogging(ctx, dataDir, addr, bootstrap, root, logFile)
+	if err != nil {
+		logFile.Close()
+	}
+	return st, err
+}
+
+func openStackLogging(ctx context.Context, dataDir, addr, bootstrap, root string, logFile *os.File) (*stack.Stack, error) {
 	opts := stack.Options{DataDir: dataDir, Addr: addr, Repo: os.DirFS(root)}
 	if bootstrap != "" {
-		if opts.BootstrapPath, err = checkBootstrap(bootstrap); err != nil {
-			logFile.Close()
+		path, err := checkBootstrap(bootstrap)
+		if err != nil {
 			return nil, err
 		}
 		// Bootstrap processes get the local S3 endpoint and credentials in
 		// their own environment; this process's stays as it is.
-		opts.LambdaOutput = logFile
-		opts.NoProcessEnv = true
-	} else {
-		if opts.S3Addr, err = inProcessStepEnv(); err != nil {
-			logFile.Close()
-			return nil, err
-		}
-		env, err := stepkit.FromOS(ctx)
-		if err != nil {
-			logFile.Close()
-			return nil, err
-		}
-		env.Log = logFile
-		opts.Steps = steps.New(env)
-		// inProcessStepEnv has set the environment already, before the
-		// steps' S3 client was built.
-		opts.NoProcessEnv = true
+		opts.BootstrapPath, opts.LambdaOutput, opts.NoProcessEnv = path, logFile, true
+		return stack.Open(ctx, opts)
 	}
-	st, err := stack.Open(ctx, opts)
+	s3Addr, err := inProcessStepEnv()
 	if err != nil {
-		logFile.Close()
 		return nil, err
 	}
-	return st, nil
+	env, err := stepkit.FromOS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	env.Log = logFile
+	opts.S3Addr, opts.Steps = s3Addr, steps.New(env)
+	// inProcessStepEnv has set the environment already, before the steps'
+	// S3 client was built.
+	opts.NoProcessEnv = true
+	return stack.Open(ctx, opts)
 }
 
 // checkBootstrap makes the --bootstrap path absolute (bootstrap processes
