@@ -173,7 +173,8 @@ Commands:
 	fmt.Fprint(w, `
 Targets (every command):
   (default)          the embedded local stack, data in .stepwise/ (--data-dir, STEPWISE_DATA_DIR);
-                     if 'runner up' is running on that data directory, its server is used
+                     if 'runner up' is running on that data directory, its server is used;
+                     steps run in-process, or as a Lambda bootstrap binary with --bootstrap FILE
   --aws              AWS through the standard credential chain (--profile, --region, AWS_PROFILE)
   --endpoint-url URL any Step Functions-compatible endpoint, as in the AWS CLI
 
