@@ -44,13 +44,7 @@ func TestBoto3(t *testing.T) {
 	script := filepath.Join(dir, "drive.py")
 	os.WriteFile(script, []byte(boto3Script), 0o600)
 	cmd := exec.Command(py, script, e.url, approvalMachine)
-	// No real credentials, profiles or CA bundles from this environment.
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"}
-	for _, k := range []string{"PYENV_ROOT", "PYENV_VERSION", "PYTHONPATH", "VIRTUAL_ENV"} {
-		if v, ok := os.LookupEnv(k); ok {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
+	cmd.Env = pythonEnv(dir, os.DevNull, os.DevNull) // the script passes its own dummy keys
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	stdin, err := cmd.StdinPipe()

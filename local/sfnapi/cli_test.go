@@ -23,17 +23,7 @@ func TestAWSCLI(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "config"), []byte("[default]\nregion = eu-west-3\n"), 0o600)
 	os.WriteFile(filepath.Join(dir, "credentials"), []byte("[default]\naws_access_key_id = AKIDLOCAL\naws_secret_access_key = secret\n"), 0o600)
-	env := []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
-		"AWS_CONFIG_FILE=" + filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
-		"AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=",
-	}
-	for _, k := range []string{"PYENV_ROOT", "PYENV_VERSION", "PYTHONPATH", "VIRTUAL_ENV"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
+	env := pythonEnv(dir, filepath.Join(dir, "config"), filepath.Join(dir, "credentials"))
 	aws := func(args ...string) map[string]any {
 		t.Helper()
 		cmd := exec.Command(awsPath, append([]string{"stepfunctions", "--endpoint-url", e.url, "--output", "json"}, args...)...)
@@ -84,4 +74,23 @@ func TestAWSCLI(t *testing.T) {
 	if d["status"] != "SUCCEEDED" || !strings.Contains(d["output"].(string), `"approval":{"ok":true}`) {
 		t.Errorf("describe-execution after success = %v", d)
 	}
+}
+
+// pythonEnv is the environment for a Python AWS client (the CLI, boto3)
+// under test: HOME in dir, the given config and credentials files, no
+// instance metadata, no pager, none of this process's AWS settings (real
+// credentials, profiles, CA bundles); only the Python interpreter's own
+// settings are passed on.
+func pythonEnv(dir, config, credentials string) []string {
+	env := []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
+		"AWS_CONFIG_FILE=" + config, "AWS_SHARED_CREDENTIALS_FILE=" + credentials,
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=",
+	}
+	for _, k := range []string{"PYENV_ROOT", "PYENV_VERSION", "PYTHONPATH", "VIRTUAL_ENV"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
 }
