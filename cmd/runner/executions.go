@@ -367,6 +367,12 @@ func printExecution(w io.Writer, d *sfn.DescribeExecutionOutput) {
 		{"started", fmtTime(d.StartDate)},
 		{"stopped", fmtTime(d.StopDate)},
 	}
+	if d.StateMachineVersionArn != nil {
+		rows = append(rows, []string{"version", aws.ToString(d.StateMachineVersionArn)})
+	}
+	if d.StateMachineAliasArn != nil {
+		rows = append(rows, []string{"alias", aws.ToString(d.StateMachineAliasArn)})
+	}
 	if d.Input != nil {
 		rows = append(rows, []string{"input", aws.ToString(d.Input)})
 	}
