@@ -37,7 +37,7 @@ const {exprs, vars, n} = JSON.parse(require('fs').readFileSync(0, 'utf8'));
 func BenchmarkVersusJSONataJS(b *testing.B) {
 	dir := testenv.Path("STEPWISE_JSONATA_ORACLE")
 	if dir == "" {
-		dir = filepath.Join(repoRoot(b), "..", "shared", "jsonata", "oracle")
+		dir = testenv.Shared("jsonata", "oracle")
 	}
 	mod := filepath.Join(dir, "node_modules", "jsonata")
 	if _, err := os.Stat(mod); err != nil {

@@ -26,7 +26,7 @@ import (
 func TestDifferential(t *testing.T) {
 	dir := testenv.Path("STEPWISE_JSONATA_ORACLE")
 	if dir == "" {
-		dir = filepath.Join(repoRoot(t), "..", "shared", "jsonata", "oracle")
+		dir = testenv.Shared("jsonata", "oracle")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "jsonata")); err != nil {
 		t.Skipf("SKIPPED: differential test needs the jsonata-js oracle: run `npm ci` in %s (or set STEPWISE_JSONATA_ORACLE to an oracle directory with node_modules)", dir)

@@ -3,17 +3,18 @@ package jsonata
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stepwise-dev/stepwise/statemachine/internal/testenv"
 )
 
 // FuzzCompile feeds arbitrary text to the parser (and evaluates what
 // parses, with a depth guard). It must never panic. Seeds are the suite's
 // expressions. Run: go test -fuzz FuzzCompile -fuzztime 60s ./statemachine/jsonata/
 func FuzzCompile(f *testing.F) {
-	path := filepath.Join(repoRoot(f), "..", "shared", "jsonata", "cases-v2.0.6.jsonl")
+	path := testenv.Shared("jsonata", "cases-v2.0.6.jsonl")
 	if data, err := os.ReadFile(path); err == nil {
 		for _, line := range strings.Split(string(data), "\n") {
 			var c struct {

@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -117,11 +116,6 @@ func loneSurrogateText(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
-}
-
-func repoRoot(t testing.TB) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
 // loadSuite reads the upstream directory layout (groups/<group>/<case>.json
