@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -548,5 +549,55 @@ func TestTokenTimeoutAsInvocationReturns(t *testing.T) {
 		if got := h.wait(x.ExecutionArn); got.Status != StatusFailed || str2(got.Error) != ErrorTimeout {
 			t.Fatalf("execution %d: %s %s, want FAILED %s", i, got.Status, str2(got.Error), ErrorTimeout)
 		}
+	}
+}
+
+// TestGlobalTimeoutWhenTheLastStateEndsLate: an execution whose last state
+// ends after TimeoutSeconds has passed times out, also when nothing has yet
+// cancelled the run (the deadline and the state's end race).
+func TestGlobalTimeoutWhenTheLastStateEndsLate(t *testing.T) {
+	var h *harness
+	lam := lambdaFunc{InvokeFunc: func(ctx context.Context, fn string, p []byte) (LambdaResult, error) {
+		h.clock.Advance(6 * time.Second) // past the 5 s deadline, then return at once
+		return LambdaResult{Payload: []byte(`{}`)}, nil
+	}}
+	def := `{"TimeoutSeconds":5,"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:f","End":true}}}`
+	h = newHarness(t, def, Options{Lambda: lam})
+	for i := range 20 {
+		x := h.start(fmt.Sprintf("r%d", i), `{}`)
+		if got := h.wait(x.ExecutionArn); got.Status != StatusTimedOut {
+			t.Fatalf("execution %d: %s, want TIMED_OUT", i, got.Status)
+		}
+	}
+}
+
+// TestTaskTimeoutWhenTheResultComesLate: a Task result that comes after
+// the task's TimeoutSeconds is a States.Timeout, both for a Lambda function
+// ARN and for lambda:invoke, also when the result is ready by the time the
+// task looks (the timer and the result race).
+func TestTaskTimeoutWhenTheResultComesLate(t *testing.T) {
+	for _, tc := range []struct{ name, resource, params, event string }{
+		{"function ARN", "arn:aws:lambda:us-east-1:123456789012:function:f", "", "LambdaFunctionTimedOut"},
+		{"lambda:invoke", "arn:aws:states:::lambda:invoke", `,"Parameters":{"FunctionName":"f"}`, "TaskTimedOut"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var h *harness
+			lam := lambdaFunc{InvokeFunc: func(ctx context.Context, fn string, p []byte) (LambdaResult, error) {
+				h.clock.Advance(11 * time.Second) // past the 10 s timeout, then return at once
+				return LambdaResult{Payload: []byte(`{}`)}, nil
+			}}
+			def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + tc.resource + `"` + tc.params + `,"TimeoutSeconds":10,"End":true}}}`
+			h = newHarness(t, def, Options{Lambda: lam})
+			for i := range 20 {
+				x := h.start(fmt.Sprintf("r%d", i), `{}`)
+				got := h.wait(x.ExecutionArn)
+				if got.Status != StatusFailed || str2(got.Error) != ErrorTimeout {
+					t.Fatalf("execution %d: %s %s, want FAILED %s", i, got.Status, str2(got.Error), ErrorTimeout)
+				}
+				if ty := h.types(x.ExecutionArn); !slices.Contains(ty, tc.event) {
+					t.Fatalf("execution %d: history %v has no %s", i, ty, tc.event)
+				}
+			}
+		})
 	}
 }

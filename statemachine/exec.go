@@ -155,11 +155,12 @@ func (x *execution) launch(startAt string, input any, prev int64, resume *progre
 
 func (x *execution) run(ctx context.Context, startAt string, input any, prev int64, resume *progress) {
 	m := x.sm.machine
+	var deadline time.Time
 	if m.hasTimout {
 		tctx, cancel := context.WithCancelCause(ctx)
 		defer cancel(nil)
 		ctx = tctx
-		deadline := x.start.Add(time.Duration(m.timeout) * time.Second)
+		deadline = x.start.Add(time.Duration(m.timeout) * time.Second)
 		if x.redriveDate != nil {
 			deadline = x.redriveDate.Add(time.Duration(m.timeout) * time.Second)
 		}
@@ -179,16 +180,21 @@ func (x *execution) run(ctx context.Context, startAt string, input any, prev int
 		vars = &scope{vars: resume.Vars}
 	}
 	out, err := r.runMachine(ctx, m, startAt, input, th, vars, nil)
-	if cerr := context.Cause(ctx); cerr != nil && err != nil {
+	cerr := context.Cause(ctx)
+	if cerr != nil && err != nil {
 		switch {
 		case errors.Is(cerr, errClosed) || x.e.ctx.Err() != nil:
 			return // engine closing: leave the execution RUNNING
 		case errors.Is(cerr, errStopped):
 			return // StopExecution already finished it
-		case errors.Is(cerr, errTimedOut):
-			x.finish(StatusTimedOut, nil, &failure{name: ErrorTimeout}, th.prev)
-			return
 		}
+	}
+	// Past the deadline the execution timed out, whatever its last state
+	// did: also when that state ended at the same moment, before or after
+	// the goroutine above cancelled the run.
+	if errors.Is(cerr, errTimedOut) || (m.hasTimout && cerr == nil && x.e.clock.Now().After(deadline)) {
+		x.finish(StatusTimedOut, nil, &failure{name: ErrorTimeout}, th.prev)
+		return
 	}
 	if x.e.ctx.Err() != nil && err != nil {
 		return

@@ -1117,14 +1117,20 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 	tctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var timer <-chan time.Time // nil (never fires) without TimeoutSeconds
+	var deadline time.Time
 	if timeout != nil {
+		deadline = r.e.clock.Now().Add(time.Duration(*timeout) * time.Second)
 		timer = r.e.clock.After(time.Duration(*timeout) * time.Second)
 	}
+	// late reports whether a result that came at t came after the
+	// deadline: it is a timeout then, whichever of the result and the
+	// timer the task saw first.
+	late := func(t time.Time) bool { return timeout != nil && t.After(deadline) }
 	if r.mock != nil {
 		return mockResult(r.mock)
 	}
 	if kind == resLambdaARN {
-		return r.lambdaARN(tctx, cancel, st, params, timeout, timer)
+		return r.lambdaARN(tctx, cancel, st, params, timeout, timer, late)
 	}
 	resType, resName := service, action
 	if kind == resLambdaInvoke {
@@ -1182,8 +1188,9 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 		return r.awaitToken(ctx, st, wait, resType, resName, heartbeat, timer)
 	}
 	type result struct {
-		v any
-		f *failure
+		v  any
+		f  *failure
+		at time.Time
 	}
 	done := make(chan result, 1)
 	go func() {
@@ -1199,7 +1206,7 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 		default:
 			v, f = r.service(tctx, s.resource, service, action, pattern, params, st.token, timeout, heartbeat)
 		}
-		done <- result{v, f}
+		done <- result{v, f, r.e.clock.Now()}
 	}()
 	var res result
 	select {
@@ -1218,6 +1225,10 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 		}
 	case <-ctx.Done():
 		return nil, &failure{name: "States.Aborted", runtime: true}
+	}
+	if late(res.at) {
+		cancel(errTimedOut)
+		return fail(&failure{name: ErrorTimeout})
 	}
 	if res.f != nil {
 		return fail(res.f)
@@ -1279,7 +1290,7 @@ func (r *runner) awaitToken(ctx context.Context, st *step, wait *taskWait, resTy
 	}
 }
 
-func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, st *step, params any, timeout *int64, timer <-chan time.Time) (any, *failure) {
+func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, st *step, params any, timeout *int64, timer <-chan time.Time, late func(time.Time) bool) (any, *failure) {
 	s := st.s
 	in := marshal(params)
 	st.th.add("LambdaFunctionScheduled", &LambdaFunctionScheduledEventDetails{Resource: s.resource, Input: textJSON(in), TimeoutInSeconds: timeout})
@@ -1294,12 +1305,18 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 	type result struct {
 		res LambdaResult
 		err error
+		at  time.Time
 	}
 	done := make(chan result, 1)
 	go func() {
 		res, err := r.e.opts.Lambda.Invoke(ctx, s.resource, []byte(in))
-		done <- result{res, err}
+		done <- result{res, err, r.e.clock.Now()}
 	}()
+	timedOut := func() (any, *failure) {
+		cancel(errTimedOut)
+		st.th.add("LambdaFunctionTimedOut", &FailureEventDetails{Error: ErrorTimeout})
+		return nil, &failure{name: ErrorTimeout}
+	}
 	var res result
 	select {
 	case res = <-done:
@@ -1307,12 +1324,13 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 		select {
 		case res = <-done:
 		default:
-			cancel(errTimedOut)
-			st.th.add("LambdaFunctionTimedOut", &FailureEventDetails{Error: ErrorTimeout})
-			return nil, &failure{name: ErrorTimeout}
+			return timedOut()
 		}
 	case <-ctx.Done():
 		return nil, &failure{name: "States.Aborted", runtime: true}
+	}
+	if late(res.at) {
+		return timedOut()
 	}
 	if res.err != nil {
 		return fail(taskErr(res.err))
