@@ -125,6 +125,11 @@ func TestConformance(t *testing.T) {
 		}
 		if cc.Rate() < min {
 			t.Errorf("category %s: pass rate %.1f%% (%d/%d) is below its threshold %.1f%%", cat, 100*cc.Rate(), cc.Passed, cc.Total, 100*min)
+			for _, f := range report.Failures {
+				if strings.HasPrefix(f.Name, cat+"/") {
+					t.Errorf("  %s: %s", f.Name, f.Reason)
+				}
+			}
 		}
 	}
 }

@@ -12,14 +12,18 @@ import (
 // few scheduler rounds, it jumps to the earliest deadline and fires that
 // timer. A 60-second Wait therefore completes at once while timers still
 // fire in deadline order (a Task's 5 s timeout before its Lambda's 60 s
-// sleep). It never sleeps in real time. Its method set matches the engine's
-// Clock interface.
+// sleep). Work in flight that will finish on its own (an emulated Lambda
+// invocation) holds the clock ([VirtualClock.Hold]) so that a loaded
+// machine cannot let a timeout fire before it. A timer fires a few
+// milliseconds of real time after the last registration, whatever the
+// virtual delay. Its method set matches the engine's Clock interface.
 type VirtualClock struct {
 	mu      sync.Mutex
 	now     time.Time
 	timers  timerHeap
 	seq     uint64
 	changes uint64
+	holds   int // work in flight: no timer fires while > 0
 	wake    chan struct{}
 	done    chan struct{}
 	once    sync.Once
@@ -67,6 +71,27 @@ func (c *VirtualClock) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
+// Hold keeps time still until release is called (once; later calls do
+// nothing): no timer fires meanwhile.
+func (c *VirtualClock) Hold() (release func()) {
+	c.mu.Lock()
+	c.holds++
+	c.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.mu.Lock()
+			c.holds--
+			c.changes++
+			c.mu.Unlock()
+			select {
+			case c.wake <- struct{}{}:
+			default:
+			}
+		})
+	}
+}
+
 // Close stops the clock's goroutine; pending timers never fire.
 func (c *VirtualClock) Close() { c.once.Do(func() { close(c.done) }) }
 
@@ -78,9 +103,13 @@ func (c *VirtualClock) run() {
 		case <-c.wake:
 		}
 		for {
-			// Let running goroutines register earlier timers before the
-			// earliest pending one fires: wait until registrations settle.
-			for settled := 0; settled < 50; {
+			// Let running goroutines register earlier timers (or hold the
+			// clock) before the earliest pending one fires: wait until
+			// registrations settle, for 50 scheduler rounds and at least
+			// settleTime of real time, so that a goroutine about to start
+			// work is not overtaken on a loaded machine either.
+			quiet := time.Now()
+			for settled := 0; settled < 50 || time.Since(quiet) < settleTime; {
 				c.mu.Lock()
 				before := c.changes
 				c.mu.Unlock()
@@ -89,7 +118,7 @@ func (c *VirtualClock) run() {
 				if c.changes == before {
 					settled++
 				} else {
-					settled = 0
+					settled, quiet = 0, time.Now()
 				}
 				c.mu.Unlock()
 				select {
@@ -99,7 +128,9 @@ func (c *VirtualClock) run() {
 				}
 			}
 			c.mu.Lock()
-			if c.timers.Len() == 0 {
+			if c.timers.Len() == 0 || c.holds > 0 {
+				// Nothing to fire, or work in flight: wait for a new timer
+				// or a release.
 				c.mu.Unlock()
 				break
 			}
@@ -113,6 +144,10 @@ func (c *VirtualClock) run() {
 		}
 	}
 }
+
+// settleTime is how long, in real time, registrations must have stopped
+// before a timer fires.
+const settleTime = 5 * time.Millisecond
 
 type timer struct {
 	at  time.Time

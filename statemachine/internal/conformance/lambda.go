@@ -75,6 +75,14 @@ func (l *Lambdas) Invoke(ctx context.Context, function string, payload []byte) (
 				l.Region, l.Account, name, qualifier, rid),
 		}
 	}
+	// The invocation finishes on its own: time stands still meanwhile, so
+	// a Task timeout cannot overtake it on a loaded machine. Only the
+	// sleeping handler lets time run (its sleep is on this clock).
+	release := func() {}
+	if h, ok := l.Clock.(interface{ Hold() func() }); ok {
+		release = h.Hold()
+	}
+	defer release()
 	res := LambdaResult{ExecutedVersion: "$LATEST", RequestID: rid}
 	event, err := decodeOrdered(payload)
 	if len(strings.TrimSpace(string(payload))) == 0 {
@@ -104,6 +112,7 @@ func (l *Lambdas) Invoke(ctx context.Context, function string, payload []byte) (
 		res.Payload = pythonError("", "CustomException", rid,
 			"  File \"/var/task/handler.py\", line 9, in handler\n    raise CustomException()\n")
 	case "wait_60_seconds":
+		release()
 		select {
 		case <-ctx.Done():
 			return LambdaResult{}, ctx.Err()

@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +105,30 @@ func TestVirtualClockOrder(t *testing.T) {
 	}
 	if now := <-c.After(0); now.Sub(Start) != 60*time.Second {
 		t.Errorf("After(0) = %s", now.Sub(Start))
+	}
+}
+
+// TestVirtualClockHold: no timer fires while the clock is held, however
+// long the holder takes; the pending one fires once it releases.
+func TestVirtualClockHold(t *testing.T) {
+	c := NewVirtualClock(Start)
+	defer c.Close()
+	release := c.Hold()
+	timer := c.After(time.Second)
+	for range 2000 { // far more scheduler rounds than the clock waits to settle
+		runtime.Gosched()
+	}
+	select {
+	case <-timer:
+		t.Fatal("a timer fired while the clock was held")
+	default:
+	}
+	if c.Now() != Start {
+		t.Fatalf("time moved while held: %s", c.Now().Sub(Start))
+	}
+	release()
+	release() // a second call does nothing
+	if at := <-timer; at.Sub(Start) != time.Second {
+		t.Errorf("timer fired at %s", at.Sub(Start))
 	}
 }
