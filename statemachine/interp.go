@@ -982,10 +982,13 @@ func wildcardMatch(pattern, s string) bool {
 
 // ---- Task ----
 
+// newToken returns a task token: 256 random bits, URL-safe. The letter in
+// front keeps it from starting with "-", which command lines (the AWS CLI's
+// --task-token, the runner's approve) would read as an option.
 func newToken() string {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	return "T" + base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 type resourceKind int
