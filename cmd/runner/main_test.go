@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +51,23 @@ func TestScripts(t *testing.T) {
 					time.Sleep(100 * time.Millisecond)
 				}
 				ts.Fatalf("no pending approval for %s appeared", args[0])
+			},
+			// waitmatch FILE REGEXP: wait (up to a minute) until FILE
+			// matches REGEXP; for the output of a background command, which
+			// testscript shows only after `wait`.
+			"waitmatch": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: waitmatch FILE REGEXP")
+				}
+				re, err := regexp.Compile(args[1])
+				ts.Check(err)
+				for i := 0; i < 600; i++ {
+					if b, err := os.ReadFile(ts.MkAbs(args[0])); err == nil && re.Match(b) {
+						return
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+				ts.Fatalf("%s did not match %q", args[0], args[1])
 			},
 			// waitfile FILE: wait (up to a minute) until FILE exists.
 			"waitfile": func(ts *testscript.TestScript, neg bool, args []string) {
