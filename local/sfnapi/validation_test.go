@@ -1,6 +1,7 @@
 package sfnapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -135,5 +136,43 @@ func TestNoGoNamesInErrors(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestPanicDoesNotLeak: a bug in an operation is an InternalFailure whose
+// message says where to look, not the panic's Go text.
+func TestPanicDoesNotLeak(t *testing.T) {
+	h := newHandler(t)
+	h.ops["Boom"] = func(context.Context, []byte) (any, error) {
+		var m map[string]*int
+		return *m["x"], nil // nil pointer dereference
+	}
+	rec := call(h, "AWSStepFunctions.Boom", `{}`)
+	if rec.Code != 500 {
+		t.Fatalf("status %d, want 500: %s", rec.Code, rec.Body)
+	}
+	code, msg := apiErrorOf(t, rec.Body.Bytes())
+	if code != "InternalFailure" || strings.Contains(msg, "runtime error") || strings.Contains(msg, "nil pointer") || !strings.Contains(msg, "log") {
+		t.Errorf("%s %q: want InternalFailure pointing at the log, without the panic text", code, msg)
+	}
+}
+
+// TestValidateResourceNotAnARN: ValidateStateMachineDefinition reports
+// the same diagnostic CreateStateMachine fails with.
+func TestValidateResourceNotAnARN(t *testing.T) {
+	h := newHandler(t)
+	rec := call(h, "AWSStepFunctions.ValidateStateMachineDefinition",
+		`{"definition":"{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":\"zzz\",\"End\":true}}}"}`)
+	var out struct {
+		Result      string
+		Diagnostics []struct{ Code, Message, Location string }
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || rec.Code != 200 {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	want := "The resource provided zzz is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."
+	if out.Result != "FAIL" || len(out.Diagnostics) != 1 || out.Diagnostics[0].Code != "SCHEMA_VALIDATION_FAILED" ||
+		out.Diagnostics[0].Message != want || out.Diagnostics[0].Location != "/States/T/Resource" {
+		t.Errorf("got %+v, want FAIL with SCHEMA_VALIDATION_FAILED %q at /States/T/Resource", out, want)
 	}
 }
