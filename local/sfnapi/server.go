@@ -8,7 +8,10 @@
 //
 // SigV4 Authorization headers are accepted and not verified; any region and
 // account id work. Malformed requests get SerializationException or
-// ValidationException, never a crash.
+// ValidationException, never a crash; an ARN of the wrong form gets
+// InvalidArn from the one ARN checker, package statemachine/arn, that the
+// engine uses too. Error messages name members as the client spells them,
+// never Go identifiers.
 //
 // It is not a Step Functions implementation: all semantics live in the
 // engine; this package only translates the wire protocol. Versions and
@@ -31,6 +34,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strings"
 
 	"github.com/stepwise-dev/stepwise/statemachine"
@@ -103,7 +107,9 @@ func (h *Handler) serve(r *http.Request) (out any, err error) {
 	defer func() {
 		// A bug in one operation must not take the server down.
 		if v := recover(); v != nil {
-			out, err = nil, &internalError{fmt.Sprintf("panic: %v", v)}
+			// The panic's text and stack are for the log, not the client.
+			h.log.Error("sfnapi: operation panicked", "target", r.Header.Get("X-Amz-Target"), "panic", v, "stack", string(debug.Stack()))
+			out, err = nil, &internalError{"the local Step Functions API failed unexpectedly; its log has the details"}
 		}
 	}()
 	if r.Method != http.MethodPost {
@@ -180,15 +186,33 @@ func decode(body []byte, v any) error {
 	case errors.As(err, &te):
 		field := te.Field
 		if field == "" {
-			return &apiError{Code: "SerializationException", Message: fmt.Sprintf("the request body must be a JSON object, not %s", te.Value)}
+			return &apiError{Code: "SerializationException", Message: fmt.Sprintf("the request body must be a JSON object, not %s", jsonValueKind(te.Value))}
 		}
-		return &apiError{Code: "SerializationException", Message: fmt.Sprintf("member %q must be %s, not %s", field, jsonKind(te.Type.Kind().String()), te.Value)}
+		return &apiError{Code: "SerializationException", Message: fmt.Sprintf("member %q must be %s, not %s", field, jsonKind(te.Type.Kind().String()), jsonValueKind(te.Value))}
 	case errors.As(err, &se):
 		return &apiError{Code: "SerializationException", Message: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, err)}
 	}
 	return &apiError{Code: "SerializationException", Message: err.Error()}
 }
 
+// jsonValueKind names the JSON value encoding/json describes as v
+// ("string", "number 1.5", "bool", "object", "array") in the API's words.
+func jsonValueKind(v string) string {
+	kind, _, _ := strings.Cut(v, " ")
+	switch kind {
+	case "string", "number":
+		return "a " + kind
+	case "bool":
+		return "a boolean"
+	case "object":
+		return "an object"
+	case "array":
+		return "a list"
+	}
+	return kind
+}
+
+// jsonKind names the JSON type a Go kind decodes from.
 func jsonKind(goKind string) string {
 	switch goKind {
 	case "string", "ptr":
@@ -202,7 +226,7 @@ func jsonKind(goKind string) string {
 	case "struct", "map":
 		return "an object"
 	}
-	return goKind
+	return "of another type"
 }
 
 func newRequestID() string {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/stepwise-dev/stepwise/statemachine/arn"
 	"github.com/stepwise-dev/stepwise/statemachine/intrinsic"
 	"github.com/stepwise-dev/stepwise/statemachine/jsonpath"
 )
@@ -474,6 +475,8 @@ func (c *checker) checkTask(st *object, ptr, ql string) {
 			if actions, known := knownActions[m[1]]; known && !actions[m[2]] {
 				c.schema(ptr+"/Resource", "The resource provided %s is not recognized. The value is not a valid resource ARN, or the resource is not available in this region.", r)
 			}
+		} else if _, err := arn.Parse(r); err != nil {
+			c.schema(ptr+"/Resource", "The resource provided %s is not recognized. The value is not a valid resource ARN, or the resource is not available in this region.", r)
 		}
 	}
 	c.exclusive(st, ptr, "TimeoutSeconds", "TimeoutSecondsPath")
