@@ -36,6 +36,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/stepwise-dev/stepwise/statemachine"
 )
@@ -131,6 +132,11 @@ func (h *Handler) serve(r *http.Request) (out any, err error) {
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
+	}
+	// encoding/json would replace invalid UTF-8 with U+FFFD: an input or
+	// output would then differ from what the client sent, silently.
+	if at := invalidUTF8At(body); at >= 0 {
+		return nil, &apiError{Code: "ValidationException", Message: fmt.Sprintf("the request body is not valid UTF-8 (byte %d); JSON text must be UTF-8", at)}
 	}
 	return fn(r.Context(), body)
 }
@@ -235,4 +241,20 @@ func newRequestID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// invalidUTF8At is the offset of the first byte that is not valid UTF-8 in
+// b, or -1.
+func invalidUTF8At(b []byte) int {
+	if utf8.Valid(b) {
+		return -1
+	}
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
 }

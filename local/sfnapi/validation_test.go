@@ -176,3 +176,24 @@ func TestValidateResourceNotAnARN(t *testing.T) {
 		t.Errorf("got %+v, want FAIL with SCHEMA_VALIDATION_FAILED %q at /States/T/Resource", out, want)
 	}
 }
+
+// TestInvalidUTF8Refused: a body with bytes that are not UTF-8 is refused
+// with the offset, never stored with U+FFFD in their place.
+func TestInvalidUTF8Refused(t *testing.T) {
+	h := newHandler(t)
+	const pass = `{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}`
+	rec := call(h, "AWSStepFunctions.CreateStateMachine", `{"name":"u","roleArn":"arn:aws:iam::123456789012:role/r","definition":"`+pass+`"}`)
+	if rec.Code != 200 {
+		t.Fatalf("create: %s", rec.Body)
+	}
+	body := `{"stateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:u","input":"{\"v\":\"caf` + "\xe9" + `\"}"}`
+	rec = call(h, "AWSStepFunctions.StartExecution", body)
+	code, msg := apiErrorOf(t, rec.Body.Bytes())
+	if rec.Code != 400 || code != "ValidationException" || !strings.Contains(msg, fmt.Sprintf("byte %d", strings.Index(body, "\xe9"))) {
+		t.Fatalf("StartExecution with a Latin-1 byte: %d %s %q, want 400 ValidationException naming the byte offset", rec.Code, code, msg)
+	}
+	rec = call(h, "AWSStepFunctions.ListExecutions", `{"stateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:u"}`)
+	if strings.Contains(rec.Body.String(), "executionArn") {
+		t.Fatalf("an execution was started anyway: %s", rec.Body)
+	}
+}
