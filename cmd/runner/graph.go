@@ -17,7 +17,7 @@ import (
 func init() {
 	register(&command{
 		name: "graph", args: "<asl-file> [--format mermaid|dot]",
-		summary: "Draw a state machine as a Mermaid or Graphviz DOT graph, with Choice, Default, Catch and End edges and nested Parallel/Map states.",
+		summary: "Validate, then draw a state machine as Mermaid or Graphviz DOT: conditions on Choice edges, Default, Catch, nested branches.",
 		examples: []string{
 			"runner graph statemachine/export.asl.json > export.mmd",
 			"runner graph statemachine/export.asl.json --format dot | dot -Tsvg > export.svg",

@@ -19,11 +19,11 @@ import (
 func init() {
 	register(&command{
 		name: "validate", args: "<asl-file>... [--type STANDARD|EXPRESS]",
-		summary: "Check ASL definitions and print diagnostics with JSON-pointer locations; exit 1 if any has errors.",
+		summary: "Check ASL definitions: every problem at once, as file:line:col and JSON pointer, with did-you-mean hints; exit 1 if any has errors.",
 		examples: []string{
 			"runner validate statemachine/export.asl.json",
 			"runner validate my.asl.json --type EXPRESS --output json",
-			"runner validate my.asl.json --aws   # ask AWS's ValidateStateMachineDefinition instead",
+			"runner validate my.asl.json --aws   # ask AWS's ValidateStateMachineDefinition instead (AWS's wording, AWS's locations)",
 		},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			smType := fs.String("type", "STANDARD", "state machine type: STANDARD or EXPRESS")
