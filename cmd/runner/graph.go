@@ -296,12 +296,19 @@ func operandText(v any) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
+// sanitizeID turns a state name into a node id both formats accept
+// unquoted: letters and digits stay, "_" doubles and any other character
+// becomes "_hex_", so that distinct names never share a node ("a b" is
+// a_20_b, "a_20_b" is a__20__b).
 func sanitizeID(s string) string {
 	var b strings.Builder
 	for _, r := range s {
-		if r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+		switch {
+		case r == '_':
+			b.WriteString("__")
+		case (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'):
 			b.WriteRune(r)
-		} else {
+		default:
 			fmt.Fprintf(&b, "_%x_", r)
 		}
 	}

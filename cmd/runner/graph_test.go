@@ -138,3 +138,21 @@ func TestGraphEscaping(t *testing.T) {
 		}
 	}
 }
+
+// TestSanitizeID: distinct state names get distinct node ids.
+func TestSanitizeID(t *testing.T) {
+	names := []string{"a b", "a_20_b", "a__20__b", "a_b", "a-b", "a_2d_b", "Plan", "plan", "é", "_e9_"}
+	seen := map[string]string{}
+	for _, n := range names {
+		id := sanitizeID(n)
+		if prev, dup := seen[id]; dup {
+			t.Errorf("%q and %q share node id %q", prev, n, id)
+		}
+		seen[id] = n
+		for _, r := range id {
+			if !(r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')) {
+				t.Errorf("id %q of %q has %q", id, n, r)
+			}
+		}
+	}
+}
