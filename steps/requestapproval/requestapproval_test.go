@@ -85,6 +85,7 @@ func TestRecordBounded(t *testing.T) {
 		if size > requestapproval.MaxRecordBytes {
 			t.Fatalf("record is %d bytes, limit %d", size, requestapproval.MaxRecordBytes)
 		}
+		t.Logf("record: %d bytes", size)
 		if !rec.Truncated || len(rec.SampleRows) != requestapproval.SampleRows {
 			t.Fatalf("truncated %v, %d sample rows; notes %q", rec.Truncated, len(rec.SampleRows), rec.Truncation)
 		}
@@ -113,6 +114,7 @@ func TestRecordBounded(t *testing.T) {
 		if size > requestapproval.MaxRecordBytes {
 			t.Fatalf("record is %d bytes, limit %d", size, requestapproval.MaxRecordBytes)
 		}
+		t.Logf("record: %d bytes", size)
 		if !rec.Truncated || rec.ColumnCount != 3000 || rec.SourceCount != 20000 || len(rec.Sources) != requestapproval.MaxListedSources {
 			t.Fatalf("truncated %v, columnCount %d, sourceCount %d, %d sources; notes %q", rec.Truncated, rec.ColumnCount, rec.SourceCount, len(rec.Sources), rec.Truncation)
 		}
