@@ -202,10 +202,19 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 	var lambdaEnv []string
 	st.Endpoints = Endpoints{Region: opts.Region, AccountID: opts.AccountID, PID: os.Getpid()}
 	if !opts.NoS3 {
-		srv, err := locals3.Start(ctx, locals3.Options{
+		s3opts := locals3.Options{
 			Dir: filepath.Join(dataDir, s3DirName), Addr: opts.S3Addr, TLS: opts.S3TLS,
-			Region: opts.Region, Account: opts.AccountID, DisableEvents: opts.NoTrigger,
-		})
+			Region: opts.Region, Account: opts.AccountID, DisableEvents: opts.NoTrigger || opts.NoDeploy,
+		}
+		if !s3opts.DisableEvents {
+			// Events the trigger acts on are recorded before the write is
+			// acknowledged and delivered again until the trigger settles
+			// them (see the trigger section of the package doc).
+			if s3opts.DurableEvents, err = fs.ReadFile(opts.Repo, TriggerFile); err != nil {
+				return nil, fmt.Errorf("stack: %w", err)
+			}
+		}
+		srv, err := locals3.Start(ctx, s3opts)
 		if err != nil {
 			return nil, fmt.Errorf("stack: start S3: %w", err)
 		}
@@ -291,7 +300,7 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	st.cancel = cancel
 	if st.s3 != nil && !opts.NoTrigger && st.Endpoints.StateMachineArn != "" {
-		tr, err := newTrigger(opts, eng, st.Endpoints.StateMachineArn)
+		tr, err := newTrigger(opts, eng, st.Endpoints.StateMachineArn, st.s3.Ack)
 		if err != nil {
 			return nil, err
 		}
