@@ -228,7 +228,9 @@ type startError struct {
 	err  error
 }
 
-func (e *startError) Error() string { return fmt.Sprintf("trigger: start execution %s: %v", e.name, e.err) }
+func (e *startError) Error() string {
+	return fmt.Sprintf("trigger: start execution %s: %v", e.name, e.err)
+}
 func (e *startError) Unwrap() error { return e.err }
 
 // ExecutionName returns the execution name the trigger uses for an S3
