@@ -162,8 +162,11 @@ func serveChild(ctx context.Context, cfg childConfig, out *messageWriter) error 
 		ready := make(chan struct{})
 		var once sync.Once
 		gw := &embedgw.Config{
-			RootUserAccess:    cfg.AccessKey,
-			RootUserSecret:    cfg.SecretKey,
+			RootUserAccess: cfg.AccessKey,
+			RootUserSecret: cfg.SecretKey,
+			IAMService: newLocalIAM(map[string]string{
+				cfg.AccessKey: cfg.SecretKey, ConventionalAccessKey: ConventionalSecretKey,
+			}),
 			Region:            cfg.Region,
 			Ports:             []string{addr},
 			MaxConnections:    10000,
