@@ -93,6 +93,10 @@ type step struct {
 	assignB  *assignBlock
 	// resume is the persisted progress this visit continues, if any.
 	resume *progress
+	// ctx is the run's context: expression evaluation stops when it is
+	// done (StopExecution, TimeoutSeconds, engine shutdown, a TestState
+	// caller gone).
+	ctx context.Context
 }
 
 // progress returns the checkpoint of a top-level step.
@@ -249,7 +253,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 		if ctx.Err() != nil {
 			return nil, &failure{name: "States.Aborted", runtime: true}
 		}
-		st := &step{s: s, input: input, entered: r.e.clock.Now(), th: th, vars: vars, item: item}
+		st := &step{s: s, input: input, entered: r.e.clock.Now(), th: th, vars: vars, item: item, ctx: ctx}
 		if p := r.resume; p != nil && th.top && p.State == cur {
 			r.resume = nil
 			st.resume = p

@@ -232,6 +232,7 @@ func (ev *evaluator) evalUnary(n *node, input any, env *frame) (any, error) {
 		return -f, nil
 	case "[":
 		out := &array{items: make([]any, 0, len(n.items))}
+		nested := 0 // items of nested array constructors, for the size budget
 		for _, it := range n.items {
 			v, err := ev.eval(it, input, env)
 			if err != nil {
@@ -241,6 +242,12 @@ func (ev *evaluator) evalUnary(n *node, input any, env *frame) (any, error) {
 				continue
 			}
 			if it.typ == "unary" && it.op == "[" {
+				if a, ok := v.(*array); ok && ev.maxBytes > 0 {
+					nested += len(a.items)
+					if err := ev.capItems(len(out.items)+nested, n.pos); err != nil {
+						return nil, err
+					}
+				}
 				out.items = append(out.items, v)
 			} else if a, ok := v.(*array); ok {
 				if err := ev.capItems(len(out.items)+len(a.items), n.pos); err != nil {
