@@ -616,15 +616,24 @@ func (r *runner) resolve(st *step, p *jsonpath.Path, input any) (any, error) {
 func (r *runner) resolve1(st *step, p *jsonpath.Path, input any) (any, error) {
 	switch p.Root() {
 	case jsonpath.RootContext:
-		return p.Get(r.context(st))
+		return pathGet(st, p, r.context(st))
 	case jsonpath.RootVariable:
 		v, ok := st.vars.lookup(p.Variable())
 		if !ok {
 			return nil, fmt.Errorf("The variable '$%s' is not defined", p.Variable())
 		}
-		return p.Get(v)
+		return pathGet(st, p, v)
 	}
-	return p.Get(input)
+	return pathGet(st, p, input)
+}
+
+// pathGet evaluates p on the run's context: bounded, and stopped by
+// StopExecution, TimeoutSeconds or a TestState caller going away.
+func pathGet(st *step, p *jsonpath.Path, doc any) (any, error) {
+	if st.ctx == nil {
+		return p.Get(doc)
+	}
+	return p.GetContext(st.ctx, doc)
 }
 
 // stepResolver adapts a step to intrinsic.Resolver.
@@ -667,7 +676,7 @@ func (r *runner) evalTmpl(st *step, t *tmpl, input any, field string) (any, *fai
 		case fd.path != nil:
 			v, err := r.resolve(st, fd.path, input)
 			if err != nil {
-				if fd.path.Root() == jsonpath.RootVariable {
+				if fd.path.Root() == jsonpath.RootVariable || errors.Is(err, jsonpath.ErrLimit) {
 					return nil, r.runtimeErr(st, "%s", err.Error())
 				}
 				return nil, r.runtimeErr(st, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", fd.expr, fd.src, marshal(input))

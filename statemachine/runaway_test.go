@@ -241,3 +241,28 @@ func TestRunawayTestStateClientGone(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+// TestRunawayJSONPathClientGone: a JSONPath filter that scans the whole
+// input from every item (quadratic: minutes on a 256 KiB input without a
+// bound) stops when the TestState caller goes away.
+func TestRunawayJSONPathClientGone(t *testing.T) {
+	h := newHarness(t, "", Options{})
+	var b strings.Builder
+	b.WriteString(`{"a":[`)
+	for i := range 10000 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"x":%d}`, i)
+	}
+	b.WriteString(`]}`)
+	def := `{"Type":"Pass","Parameters":{"v.$":"$..[?($..x)]"},"End":true}`
+	ctx := &countdownCtx{Context: context.Background(), n: 5}
+	var err error
+	bounded(t, "TestState", func() {
+		_, err = h.e.TestState(ctx, TestStateInput{Definition: def, Input: b.String()})
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
