@@ -93,6 +93,10 @@ type step struct {
 	assignB  *assignBlock
 	// resume is the persisted progress this visit continues, if any.
 	resume *progress
+	// ctx is the run's context: expression evaluation stops when it is
+	// done (StopExecution, TimeoutSeconds, engine shutdown, a TestState
+	// caller gone).
+	ctx context.Context
 }
 
 // progress returns the checkpoint of a top-level step.
@@ -249,7 +253,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 		if ctx.Err() != nil {
 			return nil, &failure{name: "States.Aborted", runtime: true}
 		}
-		st := &step{s: s, input: input, entered: r.e.clock.Now(), th: th, vars: vars, item: item}
+		st := &step{s: s, input: input, entered: r.e.clock.Now(), th: th, vars: vars, item: item, ctx: ctx}
 		if p := r.resume; p != nil && th.top && p.State == cur {
 			r.resume = nil
 			st.resume = p
@@ -612,15 +616,24 @@ func (r *runner) resolve(st *step, p *jsonpath.Path, input any) (any, error) {
 func (r *runner) resolve1(st *step, p *jsonpath.Path, input any) (any, error) {
 	switch p.Root() {
 	case jsonpath.RootContext:
-		return p.Get(r.context(st))
+		return pathGet(st, p, r.context(st))
 	case jsonpath.RootVariable:
 		v, ok := st.vars.lookup(p.Variable())
 		if !ok {
 			return nil, fmt.Errorf("The variable '$%s' is not defined", p.Variable())
 		}
-		return p.Get(v)
+		return pathGet(st, p, v)
 	}
-	return p.Get(input)
+	return pathGet(st, p, input)
+}
+
+// pathGet evaluates p on the run's context: bounded, and stopped by
+// StopExecution, TimeoutSeconds or a TestState caller going away.
+func pathGet(st *step, p *jsonpath.Path, doc any) (any, error) {
+	if st.ctx == nil {
+		return p.Get(doc)
+	}
+	return p.GetContext(st.ctx, doc)
 }
 
 // stepResolver adapts a step to intrinsic.Resolver.
@@ -663,7 +676,7 @@ func (r *runner) evalTmpl(st *step, t *tmpl, input any, field string) (any, *fai
 		case fd.path != nil:
 			v, err := r.resolve(st, fd.path, input)
 			if err != nil {
-				if fd.path.Root() == jsonpath.RootVariable {
+				if fd.path.Root() == jsonpath.RootVariable || errors.Is(err, jsonpath.ErrLimit) {
 					return nil, r.runtimeErr(st, "%s", err.Error())
 				}
 				return nil, r.runtimeErr(st, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", fd.expr, fd.src, marshal(input))
