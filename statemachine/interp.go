@@ -352,7 +352,7 @@ func (r *runner) aborted(th *thread, s *state) {
 // exited builds a StateExited event and applies the assigned variables.
 func (r *runner) exited(name string, output JSONText, assigned map[string]any, vars *scope) *StateExitedEventDetails {
 	d := &StateExitedEventDetails{Name: name, Output: output}
-	if assigned != nil {
+	if len(assigned) > 0 { // an empty Assign block records neither field
 		d.AssignedVariables = make(map[string]string, len(assigned))
 		for k, v := range assigned {
 			d.AssignedVariables[k] = marshal(v)
@@ -764,7 +764,7 @@ func (r *runner) execWait(ctx context.Context, st *step, eff any) *failure {
 			return r.runtimeErr(st, "The TimestampPath parameter does not reference an input value: %s", s.timestampPath)
 		}
 		ts, _ := v.(string)
-		t, err := parseTimestamp(ts)
+		t, err := parseWaitTimestamp(ts)
 		if err != nil {
 			return r.runtimeErr(st, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", s.timestampPath, ts)
 		}
@@ -2007,7 +2007,10 @@ func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern Integ
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			return nil, &failure{name: "StepFunctions." + ae.Code + "Exception",
+			if kind == resSDKSfn {
+				return nil, r.sdkSfnError(ae)
+			}
+			return nil, &failure{name: serviceErrorName("StepFunctions", ae.Code),
 				cause: fmt.Sprintf("%s (Service: AWSStepFunctions; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)", ae.Message, ae.Code, r.e.opts.NewUUID())}
 		}
 		return nil, &failure{name: ErrorTaskFailed, cause: err.Error()}
@@ -2102,19 +2105,23 @@ func (r *runner) sdkSfn(ctx context.Context, action string, pm map[string]any) (
 			break
 		}
 		return describeJSON(d), nil
+	case "stopExecution":
+		arn, _ := pm["ExecutionArn"].(string)
+		en, _ := pm["Error"].(string)
+		c, _ := pm["Cause"].(string)
+		d, serr := r.e.StopExecution(ctx, arn, en, c)
+		if serr != nil {
+			err = serr
+			break
+		}
+		return map[string]any{"StopDate": d.StopDate.UTC().Format(isoMillis)}, nil
 	default:
 		return nil, &failure{name: ErrorRuntime, cause: "unsupported aws-sdk:sfn action " + action}
 	}
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			msg := ae.Message
-			if ae.Code == "InvalidToken" {
-				// AWS words a malformed token this way in the SDK integration.
-				msg = "Invalid Token: 'Invalid token'"
-			}
-			return nil, &failure{name: "Sfn." + ae.Code + "Exception",
-				cause: fmt.Sprintf("%s (Service: Sfn, Status Code: 400, Request ID: %s) (SDK Attempt Count: 1)", msg, r.e.opts.NewUUID())}
+			return nil, r.sdkSfnError(ae)
 		}
 		return nil, &failure{name: ErrorTaskFailed, cause: err.Error()}
 	}
@@ -2126,9 +2133,12 @@ func describeJSON(d *Execution) map[string]any {
 		"StartDate": d.StartDate.UTC().Format(isoMillis)}
 	if d.Input != nil {
 		out["Input"] = *d.Input
+		out["InputDetails"] = map[string]any{"Included": true}
 	}
 	if d.Output != nil {
 		out["Output"] = *d.Output
+		out["OutputDetails"] = map[string]any{"Included": true}
 	}
+	describeMore(d, out)
 	return out
 }
