@@ -1196,6 +1196,11 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 		at time.Time
 	}
 	done := make(chan result, 1)
+	release := func() {}
+	if kind == resStartExecution || kind == resSDKSfn {
+		// The call (and a .sync submission) happens before any timer fires.
+		release = holdClock(r.e.clock)
+	}
 	go func() {
 		var v any
 		var f *failure
@@ -1205,7 +1210,9 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 		case resStartExecution, resSDKSfn:
 			v, f = r.nestedSfn(tctx, kind, pattern, action, params, func(sub any) {
 				st.th.add("TaskSubmitted", &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: lazyJSON(sub)})
+				release()
 			})
+			release()
 		default:
 			v, f = r.service(tctx, s.resource, service, action, pattern, params, st.token, timeout, heartbeat)
 		}

@@ -3,6 +3,7 @@ package statemachine
 import (
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // serviceErrorName is the Error of a failed service call: the service's
@@ -65,4 +66,18 @@ func describeMore(d *Execution, out map[string]any) {
 	if d.StateMachineAliasArn != "" {
 		out["StateMachineAliasArn"] = d.StateMachineAliasArn
 	}
+}
+
+// holdClock keeps a clock that can be held (the conformance runner's
+// virtual clock, which otherwise jumps to the next timer as soon as the
+// engine looks idle) still until release is called; other clocks need
+// nothing. The returned release may be called more than once.
+func holdClock(c Clock) (release func()) {
+	h, ok := c.(interface{ Hold() func() })
+	if !ok {
+		return func() {}
+	}
+	var once sync.Once
+	rel := h.Hold()
+	return func() { once.Do(rel) }
 }
