@@ -356,7 +356,7 @@ func (r *runner) aborted(th *thread, s *state) {
 // exited builds a StateExited event and applies the assigned variables.
 func (r *runner) exited(name string, output JSONText, assigned map[string]any, vars *scope) *StateExitedEventDetails {
 	d := &StateExitedEventDetails{Name: name, Output: output}
-	if assigned != nil {
+	if len(assigned) > 0 { // an empty Assign block records neither field
 		d.AssignedVariables = make(map[string]string, len(assigned))
 		for k, v := range assigned {
 			d.AssignedVariables[k] = marshal(v)
@@ -777,7 +777,7 @@ func (r *runner) execWait(ctx context.Context, st *step, eff any) *failure {
 			return r.runtimeErr(st, "The TimestampPath parameter does not reference an input value: %s", s.timestampPath)
 		}
 		ts, _ := v.(string)
-		t, err := parseTimestamp(ts)
+		t, err := parseWaitTimestamp(ts)
 		if err != nil {
 			return r.runtimeErr(st, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", s.timestampPath, ts)
 		}
@@ -1209,6 +1209,11 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 		at time.Time
 	}
 	done := make(chan result, 1)
+	release := func() {}
+	if kind == resStartExecution || kind == resSDKSfn {
+		// The call (and a .sync submission) happens before any timer fires.
+		release = holdClock(r.e.clock)
+	}
 	go func() {
 		var v any
 		var f *failure
@@ -1218,7 +1223,9 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 		case resStartExecution, resSDKSfn:
 			v, f = r.nestedSfn(tctx, kind, pattern, action, params, func(sub any) {
 				st.th.add("TaskSubmitted", &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: lazyJSON(sub)})
+				release()
 			})
+			release()
 		default:
 			v, f = r.service(tctx, s.resource, service, action, pattern, params, st.token, timeout, heartbeat)
 		}
@@ -2020,7 +2027,10 @@ func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern Integ
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			return nil, &failure{name: "StepFunctions." + ae.Code + "Exception",
+			if kind == resSDKSfn {
+				return nil, r.sdkSfnError(ae)
+			}
+			return nil, &failure{name: serviceErrorName("StepFunctions", ae.Code),
 				cause: fmt.Sprintf("%s (Service: AWSStepFunctions; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)", ae.Message, ae.Code, r.e.opts.NewUUID())}
 		}
 		return nil, &failure{name: ErrorTaskFailed, cause: err.Error()}
@@ -2115,19 +2125,23 @@ func (r *runner) sdkSfn(ctx context.Context, action string, pm map[string]any) (
 			break
 		}
 		return describeJSON(d), nil
+	case "stopExecution":
+		arn, _ := pm["ExecutionArn"].(string)
+		en, _ := pm["Error"].(string)
+		c, _ := pm["Cause"].(string)
+		d, serr := r.e.StopExecution(ctx, arn, en, c)
+		if serr != nil {
+			err = serr
+			break
+		}
+		return map[string]any{"StopDate": d.StopDate.UTC().Format(isoMillis)}, nil
 	default:
 		return nil, &failure{name: ErrorRuntime, cause: "unsupported aws-sdk:sfn action " + action}
 	}
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			msg := ae.Message
-			if ae.Code == "InvalidToken" {
-				// AWS words a malformed token this way in the SDK integration.
-				msg = "Invalid Token: 'Invalid token'"
-			}
-			return nil, &failure{name: "Sfn." + ae.Code + "Exception",
-				cause: fmt.Sprintf("%s (Service: Sfn, Status Code: 400, Request ID: %s) (SDK Attempt Count: 1)", msg, r.e.opts.NewUUID())}
+			return nil, r.sdkSfnError(ae)
 		}
 		return nil, &failure{name: ErrorTaskFailed, cause: err.Error()}
 	}
@@ -2139,9 +2153,12 @@ func describeJSON(d *Execution) map[string]any {
 		"StartDate": d.StartDate.UTC().Format(isoMillis)}
 	if d.Input != nil {
 		out["Input"] = *d.Input
+		out["InputDetails"] = map[string]any{"Included": true}
 	}
 	if d.Output != nil {
 		out["Output"] = *d.Output
+		out["OutputDetails"] = map[string]any{"Included": true}
 	}
+	describeMore(d, out)
 	return out
 }

@@ -422,7 +422,7 @@ func (r *runner) execJSONata(ctx contextT, st *step) (any, string, *failure) {
 				return nil, "", f
 			}
 			ts, _ := v.(string)
-			t, err := parseTimestamp(ts)
+			t, err := parseWaitTimestamp(ts)
 			if err != nil {
 				return nil, "", r.evalFailedAt(st, "Timestamp", "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "+ts, st.th.prev)
 			}
