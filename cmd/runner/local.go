@@ -25,23 +25,16 @@ import (
 // length of the command. Either way the command talks to it through the
 // same SDK clients it would use against AWS.
 func (a *app) connectLocal(ctx context.Context) (*target, error) {
+	if err := a.checkLocalFlags(); err != nil {
+		return nil, err
+	}
 	if ep, err := stack.ReadEndpoints(a.g.dataDir); err == nil {
-		t, err := localTarget(ctx, ep)
-		if err != nil {
-			return nil, err
-		}
-		t.kind = "local-server"
-		return t, nil
+		return a.serverTarget(ctx, ep)
 	}
 	st, err := openStack(ctx, a.g.dataDir, "", a.g.bootstrap)
 	var running *stack.AlreadyRunningError
 	if errors.As(err, &running) && running.Endpoints != nil {
-		t, err := localTarget(ctx, running.Endpoints)
-		if err != nil {
-			return nil, err
-		}
-		t.kind = "local-server"
-		return t, nil
+		return a.serverTarget(ctx, running.Endpoints)
 	}
 	if err != nil {
 		return nil, err
@@ -54,6 +47,37 @@ func (a *app) connectLocal(ctx context.Context) (*target, error) {
 	t.kind = "local"
 	t.close = st.Close
 	return t, nil
+}
+
+// serverTarget is the target of a `runner up` serving the data directory.
+// That server runs the steps as it was started; this command only talks to
+// it, so a --bootstrap given here could not apply and is refused rather
+// than silently ignored.
+func (a *app) serverTarget(ctx context.Context, ep *stack.Endpoints) (*target, error) {
+	if a.g.bootstrap != "" {
+		why := fmt.Sprintf("`runner up` is serving the data directory %s (Step Functions API %s) and runs the steps as it was started; this command only talks to it", a.g.dataDir, ep.StepFunctions)
+		if a.g.set["bootstrap"] {
+			return nil, usagef("--bootstrap %s does not apply: %s. Pass --bootstrap to `runner up` instead (stop it and start it again with the flag), or use another --data-dir", a.g.bootstrap, why)
+		}
+		fmt.Fprintf(a.stderr, "runner: note: STEPWISE_BOOTSTRAP=%s is not used: %s\n", a.g.bootstrap, why)
+	}
+	t, err := localTarget(ctx, ep)
+	if err != nil {
+		return nil, err
+	}
+	t.kind = "local-server"
+	return t, nil
+}
+
+// checkLocalFlags refuses flags that the local stack cannot honour.
+func (a *app) checkLocalFlags() error {
+	if a.g.region != "" && a.g.region != stack.DefaultRegion {
+		return usagef("--region %s does not apply to the local stack (it is always %s): add --aws to target AWS in %s", a.g.region, stack.DefaultRegion, a.g.region)
+	}
+	if a.g.bucket != "" && a.g.bucket != stack.DefaultBucket {
+		return usagef("--bucket %s does not apply to the local stack (its bucket is %s): add --aws (or --endpoint-url) to use another bucket", a.g.bucket, stack.DefaultBucket)
+	}
+	return nil
 }
 
 // openStack starts the embedded stack with the steps running in-process,
