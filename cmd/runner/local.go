@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -85,7 +86,7 @@ func (a *app) checkLocalFlags() error {
 // Lambda Runtime API (process mode: what runs on Lambda, one process per
 // concurrent invocation).
 func openStack(ctx context.Context, dataDir, addr, bootstrap string) (*stack.Stack, error) {
-	root, err := repoRoot()
+	repo, err := workflowFiles()
 	if err != nil {
 		return nil, err
 	}
@@ -98,15 +99,15 @@ func openStack(ctx context.Context, dataDir, addr, bootstrap string) (*stack.Sta
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStackLogging(ctx, dataDir, addr, bootstrap, root, logFile)
+	st, err := openStackLogging(ctx, dataDir, addr, bootstrap, repo, logFile)
 	if err != nil {
 		logFile.Close()
 	}
 	return st, err
 }
 
-func openStackLogging(ctx context.Context, dataDir, addr, bootstrap, root string, logFile *os.File) (*stack.Stack, error) {
-	opts := stack.Options{DataDir: dataDir, Addr: addr, Repo: os.DirFS(root)}
+func openStackLogging(ctx context.Context, dataDir, addr, bootstrap string, repo fs.FS, logFile *os.File) (*stack.Stack, error) {
+	opts := stack.Options{DataDir: dataDir, Addr: addr, Repo: repo}
 	if bootstrap != "" {
 		path, err := checkBootstrap(bootstrap)
 		if err != nil {
@@ -180,32 +181,6 @@ func inProcessStepEnv() (s3Addr string, err error) {
 		}
 	}
 	return s3Addr, nil
-}
-
-// repoRoot finds the Stepwise checkout the runner is used in: the local
-// stack runs the workflow files from it (statemachine/export.asl.json,
-// steps/steps.json), exactly as Terraform deploys them.
-func repoRoot() (string, error) {
-	if r := os.Getenv("STEPWISE_REPO"); r != "" {
-		if _, err := os.Stat(filepath.Join(r, stack.DefinitionFile)); err != nil {
-			return "", fmt.Errorf("STEPWISE_REPO=%s: %w", r, err)
-		}
-		return r, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, stack.StepsFile)); err == nil {
-			if _, err := os.Stat(filepath.Join(d, stack.DefinitionFile)); err == nil {
-				return d, nil
-			}
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("the local stack runs the workflow files of a Stepwise checkout, and none contains %s: run the runner inside the repository (or set STEPWISE_REPO to it), or pass --endpoint-url / --aws", dir)
-		}
-	}
 }
 
 // localTarget builds SDK clients for a local stack's endpoints.
