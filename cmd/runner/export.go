@@ -158,6 +158,11 @@ func runExport(ctx context.Context, a *app, o exportOpts) error {
 	if err != nil {
 		return err
 	}
+	if o.out != "" && o.out != "-" {
+		if _, _, err := classifyOutput(o.out); err != nil {
+			return usagef("%v", err)
+		}
+	}
 	if localFile != "" && src.Format == export.FormatCSV {
 		if err := checkAgainstHeader(localFile, early); err != nil {
 			return err
@@ -356,28 +361,20 @@ func upload(ctx context.Context, a *app, t *target, file string) (string, error)
 	return key, nil
 }
 
+// download writes an S3 object to out (see [createOutput]).
 func download(ctx context.Context, t *target, bucket, key, out string, stdout io.Writer) error {
 	obj, err := t.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		return fmt.Errorf("download s3://%s/%s: %w", bucket, key, err)
 	}
 	defer obj.Body.Close()
-	if out == "-" {
-		_, err := io.Copy(stdout, obj.Body)
-		return err
-	}
-	tmp := out + ".part"
-	f, err := os.Create(tmp)
+	o, err := createOutput(out, stdout)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(f, obj.Body); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("download s3://%s/%s: %w", bucket, key, err)
+	if _, err := io.Copy(o, obj.Body); err != nil {
+		o.Abort()
+		return fmt.Errorf("download s3://%s/%s to %s: %w", bucket, key, out, err)
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, out)
+	return o.Commit()
 }
