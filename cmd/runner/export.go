@@ -224,10 +224,11 @@ func runExport(ctx context.Context, a *app, o exportOpts) error {
 		if aws.ToString(final.Error) == "ExportRejected" {
 			code = exitRejected
 		}
-		msg := fmt.Sprintf("export %s %s: %s: %s", name, strings.ToLower(string(final.Status)), aws.ToString(final.Error), aws.ToString(final.Cause))
+		msg := a.failureMessage("export "+name, final, explainExecution(ctx, t, arn))
 		if part := failedPart(ctx, t, arn); part != "" {
 			msg += "\n" + part
 		}
+		msg += "\nsee its history: " + a.historyCommand(t, arn)
 		return &exitStatus{code: code, msg: msg}
 	}
 	var published struct {
@@ -307,7 +308,7 @@ func failedPart(ctx context.Context, t *target, arn string) string {
 	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("first failed part (%d failed): %s: %s", len(children.Executions), aws.ToString(d.Error), aws.ToString(d.Cause))
+	return fmt.Sprintf("first failed part (%d failed): %s: %s", len(children.Executions), aws.ToString(d.Error), causeMessage(aws.ToString(d.Cause)))
 }
 
 // marshalNoEscape encodes v as compact JSON without HTML escaping, so an
