@@ -32,14 +32,14 @@ type historyView struct {
 	root      lane
 	laneOf    map[int64]*lane
 	typeOf    map[int64]types.HistoryEventType
-	nameOf    map[int64]string         // *StateEntered events: the state's name
-	parallel  map[int64]string         // ParallelStateStarted id → the Parallel state
-	branches  map[int64]int            // ParallelStateStarted id → branches seen
-	mapLane   map[string]*lane         // Map state name → the lane it was last entered in
-	iteration map[string]*lane         // lane/Map/index → the iteration's lane
-	began     map[string]time.Time     // lane/state (or lane/#index) → when it began
-	started   time.Time                // ExecutionStarted
-	events    []types.HistoryEvent     // everything seen, for explain
+	nameOf    map[int64]string     // *StateEntered events: the state's name
+	parallel  map[int64]string     // ParallelStateStarted id → the Parallel state
+	branches  map[int64]int        // ParallelStateStarted id → branches seen
+	mapLane   map[string]*lane     // Map state name → the lane it was last entered in
+	iteration map[string]*lane     // lane/Map/index → the iteration's lane
+	began     map[string]time.Time // lane/state (or lane/#index) → when it began
+	started   time.Time            // ExecutionStarted
+	events    []types.HistoryEvent // everything seen, for explain
 	byID      map[int64]types.HistoryEvent
 }
 
