@@ -243,7 +243,7 @@ func runExport(ctx context.Context, a *app, o exportOpts) error {
 	if out == "" {
 		out = path.Base(published.Key)
 	}
-	if err := download(ctx, t, published.Bucket, published.Key, out, a.stdout); err != nil {
+	if err := download(ctx, a, t, published.Bucket, published.Key, out); err != nil {
 		return err
 	}
 	result := map[string]any{
@@ -331,15 +331,24 @@ func newExecutionName() string {
 }
 
 // upload puts a local file under uploads/<content hash>/<name>, so the same
-// file is uploaded once and an export always reads exactly those bytes.
+// file is uploaded once and an export always reads exactly those bytes. On
+// a terminal both passes over the file (hashing, uploading) show progress.
 func upload(ctx context.Context, a *app, t *target, file string) (string, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	size := fi.Size()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	hm := newMeter(a, "reading "+filepath.Base(file), size, 0)
+	_, err = io.Copy(h, meteredReader{f, hm})
+	hm.finish()
+	if err != nil {
 		return "", err
 	}
 	prefix := "uploads/"
@@ -354,26 +363,38 @@ func upload(ctx context.Context, a *app, t *target, file string) (string, error)
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return "", err
 	}
-	up := manager.NewUploader(t.s3, func(u *manager.Uploader) { u.PartSize = 16 << 20 })
-	if _, err := up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(key), Body: f}); err != nil {
+	const partSize = 16 << 20
+	parts := max(1, int((size+partSize-1)/partSize))
+	m := newMeter(a, "uploading "+filepath.Base(file), size, parts)
+	up := manager.NewUploader(meteredUploads{t.s3, m}, func(u *manager.Uploader) { u.PartSize = partSize })
+	_, err = up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(key), Body: f})
+	n, took := m.finish()
+	if err != nil {
 		return "", fmt.Errorf("upload %s to s3://%s/%s: %w", file, t.bucket, key, err)
 	}
-	fmt.Fprintf(a.stderr, "uploaded %s to s3://%s/%s\n", file, t.bucket, key)
+	fmt.Fprintf(a.stderr, "uploaded %s (%s in %s, %s/s) to s3://%s/%s\n", file, fmtBytes(n), fmtDuration(took), fmtBytes(int64(float64(n)/max(took.Seconds(), 1e-3))), t.bucket, key)
 	return key, nil
 }
 
-// download writes an S3 object to out (see [createOutput]).
-func download(ctx context.Context, t *target, bucket, key, out string, stdout io.Writer) error {
+// download writes an S3 object to out (see [createOutput]), with progress
+// on a terminal.
+func download(ctx context.Context, a *app, t *target, bucket, key, out string) error {
 	obj, err := t.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		return fmt.Errorf("download s3://%s/%s: %w", bucket, key, err)
 	}
 	defer obj.Body.Close()
-	o, err := createOutput(out, stdout)
+	o, err := createOutput(out, a.stdout)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(o, obj.Body); err != nil {
+	var body io.Reader = obj.Body
+	if out != "-" {
+		m := newMeter(a, "downloading "+path.Base(key), aws.ToInt64(obj.ContentLength), 0)
+		defer m.finish()
+		body = meteredReader{obj.Body, m}
+	}
+	if _, err := io.Copy(o, body); err != nil {
 		o.Abort()
 		return fmt.Errorf("download s3://%s/%s to %s: %w", bucket, key, out, err)
 	}
