@@ -26,12 +26,12 @@ type meter struct {
 	partsTotal int
 	now        func() time.Time
 
-	mu         sync.Mutex
-	start      time.Time
-	lastDraw   time.Time
-	done       int64
-	parts      int
-	drawn bool
+	mu       sync.Mutex
+	start    time.Time
+	lastDraw time.Time
+	done     int64
+	parts    int
+	drawn    bool
 }
 
 const redrawEvery = 100 * time.Millisecond
