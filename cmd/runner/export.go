@@ -40,7 +40,7 @@ func init() {
 			fs.StringVar(&o.columns, "columns", "", "output columns in order, NAME or NAME:RENAMED, comma-separated (default: all)")
 			fs.StringVar(&o.format, "format", "csv", "output format: csv, jsonl or parquet")
 			fs.BoolVar(&o.gzip, "gzip", false, "gzip the output")
-			fs.StringVar(&o.out, "out", "", "where to download the result (default: its name in the current directory; - for standard output)")
+			fs.StringVar(&o.out, "out", "", "where to download the result (default: its name in the current directory; - for standard output). A regular file is replaced whole when the download is complete; a symbolic link is followed and kept; a device or pipe is written in place")
 			fs.BoolVar(&o.yes, "yes", false, "approve the export without asking")
 			fs.BoolVar(&o.noApproval, "no-approval", false, "request no human approval at all")
 			fs.DurationVar(&o.approvalTimeout, "approval-timeout", 0, "how long an approver has (default 24h)")

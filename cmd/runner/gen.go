@@ -25,7 +25,7 @@ func init() {
 			size := fs.String("size", "", "approximate size instead of a row count, e.g. 100MB, 1GiB")
 			format := fs.String("format", "csv", "csv or jsonl")
 			seed := fs.Uint64("seed", 1, "data set seed: the same seed and size give the same bytes")
-			out := fs.String("out", "", "output file, or - for standard output (default orders.csv or orders.jsonl, which must not exist yet)")
+			out := fs.String("out", "", "output file, or - for standard output (default orders.csv or orders.jsonl, which must not exist yet). A regular file is replaced whole when written; a symbolic link is followed and kept; a device or pipe is written in place")
 			return func(ctx context.Context, args []string) error {
 				if err := wantArgs(args, 0, 0, ""); err != nil {
 					return err
