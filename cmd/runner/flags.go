@@ -86,6 +86,7 @@ var commandGlobals = map[string]globalSet{
 	"plan":      gOutput | gDataDir,
 	"destroy":   gOutput | gDataDir,
 	"outputs":   gOutput | gDataDir,
+	"clean":     gOutput | gDataDir,
 }
 
 // globals is the set of global flags command c uses.
