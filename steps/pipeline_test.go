@@ -287,9 +287,9 @@ func TestRejectedRows(t *testing.T) {
 			got = append(got, r[0]+"@"+r[1]+": "+r[2])
 		}
 		want := []string{
-			`2@: column "amount": "x" is not an integer`,
-			"3@5: wrong number of fields",
-			`5@7: bare " in non-quoted-field`,
+			`2@3: column "amount": "x" is not an integer`,
+			"3@5: wrong number of fields: 2, the header has 3",
+			`5@7: bare " in non-quoted-field (field 2)`,
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("rejected rows\n got %q\nwant %q", got, want)
