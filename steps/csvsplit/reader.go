@@ -254,6 +254,11 @@ func (r *Reader) quoted() bool {
 	}
 }
 
+var (
+	cr   = []byte{'\r'}
+	crlf = []byte("\r\n")
+)
+
 // countLines counts the line ends in b, a piece of a quoted field, as the
 // splitter does.
 func (r *Reader) countLines(b []byte) {

@@ -255,11 +255,7 @@ func (s *splitter) countLines(b []byte) {
 	s.cr = b[len(b)-1] == '\r'
 }
 
-var (
-	nl   = []byte{'\n'}
-	cr   = []byte{'\r'}
-	crlf = []byte("\r\n")
-)
+var nl = []byte{'\n'}
 
 // atFieldStart reports whether the quote at buf[p] opens a field: it is
 // the first byte of the record or follows the delimiter.
