@@ -2,8 +2,10 @@ package steps_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -16,7 +18,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/stepwise-dev/stepwise/steps/export"
+	"github.com/stepwise-dev/stepwise/steps/exportpart"
+	"github.com/stepwise-dev/stepwise/steps/merge"
 	"github.com/stepwise-dev/stepwise/steps/objstore"
+	"github.com/stepwise-dev/stepwise/steps/plan"
+	"github.com/stepwise-dev/stepwise/steps/publish"
+	"github.com/stepwise-dev/stepwise/steps/stepkit"
 )
 
 // oracleScript is the independent reader of the differential test:
@@ -424,5 +432,142 @@ func TestOrdersExportMatchesPython(t *testing.T) {
 	}
 	if differ > 0 || len(out)-1 != len(want) {
 		t.Fatalf("%d of %d exported rows differ from what Python's csv module reads from the source (%d rows exported)", differ, len(want), len(out)-1)
+	}
+}
+
+// tryPipeline runs plan → exportpart → merge and returns the first error
+// instead of failing the test.
+func tryPipeline(env *stepkit.Env, execution, request string) (export.MergeResult, error) {
+	ctx := context.Background()
+	var in plan.Input
+	in.Execution = execution
+	in.Input.Request = json.RawMessage(request)
+	po, err := plan.Run(ctx, env, in)
+	if err != nil {
+		return export.MergeResult{}, err
+	}
+	var parts []export.PartSpec
+	if err := stepkit.ReadJSON(ctx, env.Store, po.Manifest.Bucket, po.Manifest.Key, &parts); err != nil {
+		return export.MergeResult{}, err
+	}
+	for _, p := range parts {
+		if _, err := exportpart.New(env)(ctx, exportpart.Input{Job: po.Job, Part: p}); err != nil {
+			return export.MergeResult{}, err
+		}
+	}
+	return merge.Run(ctx, env, merge.Input{Job: po.Job})
+}
+
+// TestFilterComputedColumnNameExports (issue 11.4): `$env["to"+"tal"] >
+// 100` exported 0 rows (the filter saw total as 0); it must export what
+// `total > 100` exports.
+func TestFilterComputedColumnNameExports(t *testing.T) {
+	for _, where := range []string{`total > 100`, `$env[\"to\"+\"tal\"] > 100`, `get($env, \"tot\" + \"al\") > 100`} {
+		st := objstore.NewMemory()
+		st.PutBytes(bucket, "uploads/orders.csv", sampleData(t))
+		mo, err := tryPipeline(newEnv(st), "exec-env", `{"source":{"bucket":"stepwise-test","key":"uploads/orders.csv"},"types":{"total":"number"},"where":"`+where+`","partSize":8192}`)
+		if err != nil || mo.Rows != 953 {
+			t.Errorf("where %s: %d rows (%v), want 953", where, mo.Rows, err)
+		}
+	}
+}
+
+// TestInvalidUTF8Exports (issue 11.9): bytes that are not UTF-8 go to a
+// CSV output unchanged; a JSON Lines or Parquet export rejects the row,
+// and the failure names its row, line and byte, instead of writing U+FFFD.
+func TestInvalidUTF8Exports(t *testing.T) {
+	src := "id,note\n1,ok\n2,\"a\xffb\"\n3,c\n"
+	for _, tc := range []struct {
+		format string
+		limit  int
+	}{{"csv", 0}, {"jsonl", 0}, {"parquet", 0}, {"jsonl", 1}} {
+		st := objstore.NewMemory()
+		st.PutBytes(bucket, "uploads/bad.csv", []byte(src))
+		mo, err := tryPipeline(newEnv(st), "exec-utf8", fmt.Sprintf(`{"source":{"bucket":"stepwise-test","key":"uploads/bad.csv"},"output":{"format":%q},"maxRejectedRows":%d}`, tc.format, tc.limit))
+		switch {
+		case tc.format == "csv":
+			got, _ := st.Object(bucket, mo.Key)
+			if err != nil || string(got) != "id,note\n1,ok\n2,a\xffb\n3,c\n" {
+				t.Fatalf("csv: %q (%v)", got, err)
+			}
+		case tc.limit == 0:
+			var tm *export.TooManyRejectedRows
+			if !errors.As(err, &tm) || !strings.Contains(err.Error(), `row 2 (line 3): column "note": invalid UTF-8 (byte 0xff at byte 1 of the value)`) {
+				t.Fatalf("%s: err %v, want TooManyRejectedRows naming row 2, line 3 and byte 1", tc.format, err)
+			}
+		default:
+			got, _ := st.Object(bucket, mo.Key)
+			if err != nil || mo.Rows != 2 || mo.Rejected != 1 || string(got) != "{\"id\":\"1\",\"note\":\"ok\"}\n{\"id\":\"3\",\"note\":\"c\"}\n" {
+				t.Fatalf("%s with one rejected row allowed: %q, %d rows, %d rejected (%v)", tc.format, got, mo.Rows, mo.Rejected, err)
+			}
+		}
+	}
+}
+
+// TestJSONLSourceValuesVerbatim: values of a JSON Lines source reach a CSV
+// output as the source writes them: numbers keep their digits, nested
+// objects keep key order, spacing and <, & (json.Marshal sorted the keys
+// and wrote \u003c), strings keep "\r\n".
+func TestJSONLSourceValuesVerbatim(t *testing.T) {
+	src := `{"id":1,"n":1e6,"p":0.10,"o":{"b":"<&>", "a":[1.50]},"s":"x\r\ny"}` + "\n"
+	st := objstore.NewMemory()
+	st.PutBytes(bucket, "uploads/src.jsonl", []byte(src))
+	mo, err := tryPipeline(newEnv(st), "exec-jsonl", `{"source":{"bucket":"stepwise-test","key":"uploads/src.jsonl","format":"jsonl"},"columns":["id","n","p","o","s"]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := st.Object(bucket, mo.Key)
+	want := "id,n,p,o,s\n1,1e6,0.10,\"{\"\"b\"\":\"\"<&>\"\", \"\"a\"\":[1.50]}\",\"x\r\ny\"\n"
+	if string(got) != want {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
+}
+
+// TestLoneEmptyFieldRowsKept: a one-column export of an empty value is
+// written as "" — encoding/csv wrote an empty line, which every reader
+// skips, so such rows vanished from the file while the manifest counted
+// them.
+func TestLoneEmptyFieldRowsKept(t *testing.T) {
+	st := objstore.NewMemory()
+	st.PutBytes(bucket, "uploads/e.csv", []byte("id,note\n1,\n2,x\n3,\n"))
+	mo, err := tryPipeline(newEnv(st), "exec-empty", `{"source":{"bucket":"stepwise-test","key":"uploads/e.csv"},"columns":["note"]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := st.Object(bucket, mo.Key)
+	if recs := readCSV(t, got, false); len(recs) != 4 || mo.Rows != 3 {
+		t.Fatalf("output %q reads as %d records; want the header and 3 rows", got, len(recs))
+	}
+}
+
+// TestBOMQuotedHeader (issue 11.8): a byte order mark before a quoted
+// first column name is no part of the name.
+func TestBOMQuotedHeader(t *testing.T) {
+	st := objstore.NewMemory()
+	st.PutBytes(bucket, "uploads/bom.csv", []byte("\ufeff\"id\",\"total\"\r\n1,5\r\n2,7\r\n"))
+	mo, err := tryPipeline(newEnv(st), "exec-bom", `{"source":{"bucket":"stepwise-test","key":"uploads/bom.csv"},"columns":["id"]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.Object(bucket, mo.Key); string(got) != "id\n1\n2\n" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// TestManifestKeepsFilterText: the published manifest shows the filter as
+// typed (json.Marshal wrote `total \u003e 100`).
+func TestManifestKeepsFilterText(t *testing.T) {
+	ctx := context.Background()
+	st := objstore.NewMemory()
+	st.PutBytes(bucket, "uploads/orders.csv", sampleData(t))
+	env := newEnv(st)
+	po, _ := runPipeline(t, env, "exec-man", `{"source":{"bucket":"stepwise-test","key":"uploads/orders.csv"},"types":{"total":"number"},"where":"total > 100 && country != \"<none>\""}`)
+	out, err := publish.Run(ctx, env, publish.Input{Job: po.Job, Approval: &export.Decision{Decision: "approve", Approver: "ann & bob"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, _ := st.Object(bucket, out.ManifestKey)
+	if !bytes.Contains(man, []byte(`"where": "total > 100 && country != \"<none>\""`)) || !bytes.Contains(man, []byte(`"ann & bob"`)) {
+		t.Fatalf("manifest:\n%s", man)
 	}
 }
