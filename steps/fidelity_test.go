@@ -39,8 +39,9 @@ import (
 //	  empty lines skipped) and, when the fields are UTF-8, src-*.jsonl: a
 //	  JSON Lines copy written by json.dumps (ASCII-escaped or not).
 //	oracle.py outputs DIR: for each DIR/out-*.csv and out-*.jsonl, write
-//	  out-*.json: the CSV records, or per JSON line the object's values as
-//	  text in key order (strictly decoded UTF-8; null as "").
+//	  out-*.json: the CSV records, or per JSON line the object's keys and
+//	  its values as text (strictly decoded UTF-8; null as "").
+//	oracle.py all DIR: both.
 const oracleScript = `
 import csv, glob, io, json, os, random, sys
 
@@ -58,7 +59,7 @@ def text(v):
     return json.dumps(v)
 
 mode, d = sys.argv[1], sys.argv[2]
-if mode == 'sources':
+if mode in ('sources', 'all'):
     for p in sorted(glob.glob(os.path.join(d, 'src-*.csv'))):
         rows = read_csv(open(p, 'rb').read())
         json.dump(rows, open(p[:-4] + '.rows.json', 'w'))
@@ -71,7 +72,7 @@ if mode == 'sources':
             for r in texts[1:]:
                 obj = {h: (int(v) if h == 'n' else v) for h, v in zip(texts[0], r)}
                 out.write(json.dumps(obj, ensure_ascii=rnd.random() < 0.5) + '\n')
-else:
+if mode in ('outputs', 'all'):
     for p in sorted(glob.glob(os.path.join(d, 'out-*'))):
         if p.endswith('.json'):
             continue
@@ -410,8 +411,7 @@ func TestOrdersExportMatchesPython(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "out-orders.csv"), got, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	runOracle(t, python, dir, "sources")
-	runOracle(t, python, dir, "outputs")
+	runOracle(t, python, dir, "all")
 	src := readHexRows(t, filepath.Join(dir, "src-orders.rows.json"))
 	out := readHexRows(t, filepath.Join(dir, "out-orders.csv.json"))
 	var want [][]string
