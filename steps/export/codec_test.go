@@ -254,6 +254,9 @@ func FuzzUnquoteJSON(f *testing.F) {
 	f.Add(`"\udc00"`)
 	f.Add("\"\xff\"")
 	f.Fuzz(func(t *testing.T, lit string) {
+		// encoding/json hands a json.RawMessage over without the
+		// whitespace around the value.
+		lit = strings.Trim(lit, " \t\r\n")
 		if !json.Valid([]byte(lit)) || !strings.HasPrefix(lit, `"`) {
 			return
 		}
