@@ -1,7 +1,9 @@
 // Package exportpart is the step the Distributed Map runs once per part:
 // a ranged GET of the part's bytes, parse, filter, project, encode, write
-// the part object and its result document. Malformed rows are counted and
-// written, with their row and line numbers, to a rejected-rows object.
+// the part object and its result document. Malformed rows, and rows with a
+// value the output format cannot carry unchanged (see the data fidelity
+// rules in [export]), are counted and written, with their row and line
+// numbers, to a rejected-rows object.
 //
 // It does not decide the export's fate on rejected rows beyond its own
 // part (merge checks the total) and never writes outside the execution's
