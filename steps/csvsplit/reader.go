@@ -274,6 +274,10 @@ func (r *Reader) countLines(b []byte) {
 }
 
 func (r *Reader) record() ([]string, error) {
+	if r.rerr != nil {
+		// The input broke off: whatever was read of this record is not it.
+		return nil, r.rerr
+	}
 	s := string(r.field)
 	r.fields = r.fields[:0]
 	prev := 0

@@ -459,6 +459,23 @@ func TestReaderSmallReads(t *testing.T) {
 	}
 }
 
+// TestReaderInputError: a record cut short by a failing input is not
+// returned as if it were whole.
+func TestReaderInputError(t *testing.T) {
+	boom := errors.New("connection reset")
+	rd := NewReader(io.MultiReader(strings.NewReader("a,b\nc,\"d"), iotestErr{boom}), ",")
+	if f, err := rd.Read(); err != nil || !slices.Equal(f, []string{"a", "b"}) {
+		t.Fatalf("first record %q, %v", f, err)
+	}
+	if f, err := rd.Read(); err != boom {
+		t.Fatalf("second record %q, %v; want the input's error", f, err)
+	}
+}
+
+type iotestErr struct{ err error }
+
+func (e iotestErr) Read([]byte) (int, error) { return 0, e.err }
+
 type oneByte struct{ data []byte }
 
 func (o *oneByte) Read(p []byte) (int, error) {
