@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -269,11 +268,13 @@ func checkAgainstHeader(file string, req *export.Request) error {
 		return err
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
-	if d := req.Source.CSV; d != nil && d.Delimiter != "" {
-		r.Comma = []rune(d.Delimiter)[0]
+	delim := ""
+	if d := req.Source.CSV; d != nil {
+		delim = d.Delimiter
 	}
-	header, err := r.Read()
+	// The same header reading as the plan step's (a byte order mark is
+	// not part of the first column's name).
+	header, err := export.ReadHeader(f, delim)
 	if err != nil {
 		return usagef("%s: cannot read a CSV header: %v", file, err)
 	}

@@ -249,7 +249,7 @@ func TestJSONLWriter(t *testing.T) {
 		}
 	}
 	w.Close()
-	want := `{"s":"a\"\n\u0001é","num":1.5,"b":true}
+	want := `{"s":"a\"\n\u0001é","num":1.50,"b":true}
 {"s":"","num":null,"b":null}
 {"s":"x","num":-2e3,"b":false}
 `
