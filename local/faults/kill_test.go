@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -121,9 +122,9 @@ func TestKillUnderLoad(t *testing.T) {
 	var reqs []*loadReq
 	byName := map[string]*loadReq{}
 	kinds := []string{"cli", "api", "s3", "small"}
-	launch := func() {
+	launchKind := func(kind string) {
 		n := len(reqs)
-		r := &loadReq{kind: kinds[n%len(kinds)], shape: shapes[(n/len(kinds))%len(shapes)]}
+		r := &loadReq{kind: kind, shape: shapes[(n/len(kinds))%len(shapes)]}
 		switch r.kind {
 		case "cli":
 			r.name = fmt.Sprintf("cli-%03d", n)
@@ -160,6 +161,27 @@ func TestKillUnderLoad(t *testing.T) {
 		}
 		reqs = append(reqs, r)
 		byName[r.name] = r
+	}
+	launch := func() { launchKind(kinds[len(reqs)%len(kinds)]) }
+	// burst PUTs n request objects at once and kills the stack after
+	// delay, while they are in flight or just answered: an acknowledged
+	// object whose event is not yet an execution is most exposed then.
+	burst := func(n int, delay time.Duration) {
+		body, _ := json.Marshal(shapes[0].request(p.ep.Bucket, srcKey, true))
+		var wg sync.WaitGroup
+		for i := range n {
+			r := &loadReq{kind: "s3", shape: shapes[0], name: fmt.Sprintf("requests/faults-%03d-burst%d.json", len(reqs), i)}
+			reqs = append(reqs, r)
+			byName[r.name] = r
+			wg.Go(func() {
+				cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				r.acked = p.put(cctx, r.name, body) == nil
+				cancel()
+			})
+		}
+		time.Sleep(delay)
+		p.kill()
+		wg.Wait()
 	}
 	// resend answers StartExecution requests not answered yet: a start with
 	// the same name and input is idempotent.
@@ -212,7 +234,14 @@ func TestKillUnderLoad(t *testing.T) {
 			tick()
 			time.Sleep(30 * time.Millisecond)
 		}
-		p.kill()
+		// Every other kill comes right after a request object was
+		// acknowledged, where an event not yet turned into an execution is
+		// most exposed.
+		if rng.IntN(2) == 0 {
+			burst(3, time.Duration(rng.IntN(4000))*time.Microsecond)
+		} else {
+			p.kill()
+		}
 		kills++
 		if err := p.start(); err != nil {
 			t.Fatalf("after kill %d: %v", kills, err)
