@@ -10,9 +10,9 @@ import (
 	mrand "math/rand/v2"
 	"regexp"
 	"sort"
-	"strings"
 	"sync"
 
+	arnfmt "github.com/stepwise-dev/stepwise/statemachine/arn"
 	"github.com/stepwise-dev/stepwise/statemachine/validate"
 )
 
@@ -148,6 +148,17 @@ func randomUUID() string {
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
+// invalidArn is the InvalidArn error for s if s is not a well-formed ARN of
+// kind k, else nil. Lookups call it on a miss: a malformed ARN never names
+// anything, and the caller learns what is wrong with it rather than that
+// it does not exist.
+func invalidArn(s string, k arnfmt.Kind) error {
+	if err := arnfmt.Check(s, k); err != nil {
+		return &APIError{Code: "InvalidArn", Message: err.Error()}
+	}
+	return nil
+}
+
 func (e *Engine) arn(kind, rest string) string {
 	return "arn:aws:states:" + e.opts.Region + ":" + e.opts.AccountID + ":" + kind + ":" + rest
 }
@@ -169,6 +180,13 @@ func (e *Engine) CreateStateMachine(ctx context.Context, in CreateStateMachineIn
 	}
 	if !validName(in.Name) {
 		return nil, apiErr("InvalidName", "Invalid Name: '%s'", in.Name)
+	}
+	// The API requires a role; Go callers that run machines locally (tests,
+	// the harness) may leave it empty.
+	if in.RoleArn != "" {
+		if err := invalidArn(in.RoleArn, arnfmt.Role); err != nil {
+			return nil, err
+		}
 	}
 	m, err := parse([]byte(in.Definition), typ)
 	if err != nil {
@@ -211,6 +229,11 @@ func (e *Engine) publishedLocked(ctx context.Context, rec *smRecord, publish boo
 // UpdateStateMachine replaces a machine's definition and/or role. Running
 // executions keep the definition they started with.
 func (e *Engine) UpdateStateMachine(ctx context.Context, in UpdateStateMachineInput) (*StateMachine, error) {
+	if in.RoleArn != nil && *in.RoleArn != "" {
+		if err := invalidArn(*in.RoleArn, arnfmt.Role); err != nil {
+			return nil, err
+		}
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	rec, ok := e.machines[in.StateMachineArn]
@@ -241,9 +264,11 @@ func (e *Engine) UpdateStateMachine(ctx context.Context, in UpdateStateMachineIn
 	return e.publishedLocked(ctx, nrec, in.Publish, in.VersionDescription)
 }
 
+// noMachine is the error for a state machine ARN that names no machine:
+// InvalidArn if it is malformed, else StateMachineDoesNotExist.
 func (e *Engine) noMachine(arn string) error {
-	if !strings.HasPrefix(arn, "arn:") {
-		return apiErr("InvalidArn", "Invalid Arn: '%s'", arn)
+	if err := invalidArn(arn, arnfmt.StateMachine); err != nil {
+		return err
 	}
 	return apiErr("StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn)
 }
@@ -280,8 +305,8 @@ func (e *Engine) DeleteStateMachine(ctx context.Context, arn string) error {
 		return apiErr("ValidationException", "Delete a version with DeleteStateMachineVersion and an alias with DeleteStateMachineAlias, not with DeleteStateMachine: '%s'", arn)
 	}
 	if _, ok := e.machines[arn]; !ok {
-		if !strings.HasPrefix(arn, "arn:") {
-			return apiErr("InvalidArn", "Invalid Arn: '%s'", arn)
+		if err := invalidArn(arn, arnfmt.StateMachine); err != nil {
+			return err
 		}
 		return nil // AWS: deleting a missing machine succeeds
 	}
@@ -394,8 +419,8 @@ func (e *Engine) exec(arn string) (*execution, error) {
 	x, ok := e.execs[arn]
 	e.mu.RUnlock()
 	if !ok {
-		if !strings.HasPrefix(arn, "arn:") {
-			return nil, apiErr("InvalidArn", "Invalid Arn: '%s'", arn)
+		if err := invalidArn(arn, arnfmt.Execution); err != nil {
+			return nil, err
 		}
 		return nil, apiErr("ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", arn)
 	}
@@ -423,6 +448,11 @@ func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) ([]
 	e.mu.RUnlock()
 	if in.MapRunArn == "" && !smOK {
 		return nil, e.noMachine(in.StateMachineArn)
+	}
+	if in.MapRunArn != "" {
+		if err := invalidArn(in.MapRunArn, arnfmt.MapRun); err != nil {
+			return nil, err
+		}
 	}
 	var out []*Execution
 	for i := len(list) - 1; i >= 0; i-- { // newest first
@@ -512,6 +542,9 @@ func (e *Engine) DescribeMapRun(ctx context.Context, arn string) (*MapRun, error
 	mr, ok := e.mapRuns[arn]
 	e.mu.RUnlock()
 	if !ok {
+		if err := invalidArn(arn, arnfmt.MapRun); err != nil {
+			return nil, err
+		}
 		return nil, apiErr("ResourceNotFound", "Resource not found: '%s'", arn)
 	}
 	return mr.describe(), nil

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	arnfmt "github.com/stepwise-dev/stepwise/statemachine/arn"
 )
 
 // State machine versions and aliases, as the Step Functions API has them:
@@ -151,6 +153,9 @@ func (e *Engine) ListStateMachineVersions(ctx context.Context, smArn string) ([]
 // DeleteStateMachineVersion deletes a version that no alias routes to.
 // Deleting a version that does not exist succeeds, as on AWS.
 func (e *Engine) DeleteStateMachineVersion(ctx context.Context, versionArn string) error {
+	if err := invalidArn(versionArn, arnfmt.StateMachine); err != nil {
+		return err
+	}
 	if versionNumber(versionArn) == 0 {
 		return apiErr("ValidationException", "Invalid version ARN: '%s'", versionArn)
 	}
@@ -265,8 +270,8 @@ func equalRouting(a, b []RoutingConfig) bool {
 }
 
 func (e *Engine) noAlias(arn string) error {
-	if !strings.HasPrefix(arn, "arn:") {
-		return apiErr("InvalidArn", "Invalid Arn: '%s'", arn)
+	if err := invalidArn(arn, arnfmt.StateMachine); err != nil {
+		return err
 	}
 	return apiErr("ResourceNotFound", "Resource not found: '%s'", arn)
 }

@@ -33,7 +33,7 @@ func (a *app) connectLocal(ctx context.Context) (*target, error) {
 		t.kind = "local-server"
 		return t, nil
 	}
-	st, err := openStack(ctx, a.g.dataDir, "", a.g.bootstrap)
+	st, err := openStack(ctx, a.g.dataDir, "", "", a.g.bootstrap)
 	var running *stack.AlreadyRunningError
 	if errors.As(err, &running) && running.Endpoints != nil {
 		t, err := localTarget(ctx, running.Endpoints)
@@ -60,7 +60,7 @@ func (a *app) connectLocal(ctx context.Context) (*target, error) {
 // or, given a bootstrap binary, as child processes of it behind the local
 // Lambda Runtime API (process mode: what runs on Lambda, one process per
 // concurrent invocation).
-func openStack(ctx context.Context, dataDir, addr, bootstrap string) (*stack.Stack, error) {
+func openStack(ctx context.Context, dataDir, addr, s3Addr, bootstrap string) (*stack.Stack, error) {
 	root, err := repoRoot()
 	if err != nil {
 		return nil, err
@@ -74,15 +74,15 @@ func openStack(ctx context.Context, dataDir, addr, bootstrap string) (*stack.Sta
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStackLogging(ctx, dataDir, addr, bootstrap, root, logFile)
+	st, err := openStackLogging(ctx, dataDir, addr, s3Addr, bootstrap, root, logFile)
 	if err != nil {
 		logFile.Close()
 	}
 	return st, err
 }
 
-func openStackLogging(ctx context.Context, dataDir, addr, bootstrap, root string, logFile *os.File) (*stack.Stack, error) {
-	opts := stack.Options{DataDir: dataDir, Addr: addr, Repo: os.DirFS(root)}
+func openStackLogging(ctx context.Context, dataDir, addr, s3Addr, bootstrap, root string, logFile *os.File) (*stack.Stack, error) {
+	opts := stack.Options{DataDir: dataDir, Addr: addr, S3Addr: s3Addr, Repo: os.DirFS(root)}
 	if bootstrap != "" {
 		path, err := checkBootstrap(bootstrap)
 		if err != nil {
@@ -93,7 +93,7 @@ func openStackLogging(ctx context.Context, dataDir, addr, bootstrap, root string
 		opts.BootstrapPath, opts.LambdaOutput, opts.NoProcessEnv = path, logFile, true
 		return stack.Open(ctx, opts)
 	}
-	s3Addr, err := inProcessStepEnv()
+	s3Addr, err := inProcessStepEnv(s3Addr)
 	if err != nil {
 		return nil, err
 	}
@@ -129,16 +129,23 @@ func checkBootstrap(path string) (string, error) {
 // inProcessStepEnv gives the in-process steps the environment a deployed
 // function gets from Terraform, pointed at the local S3: they build their
 // SDK clients from the process environment on first use, exactly as on
-// Lambda. It picks the S3 port up front so the endpoint is known before any
-// step (for example one resumed from a previous run) can start. Real
-// credentials, profiles and the EC2 metadata service are never consulted.
-func inProcessStepEnv() (s3Addr string, err error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+// Lambda. It picks the S3 port up front (a free one unless addr names one)
+// so the endpoint is known before any step (for example one resumed from a
+// previous run) can start. Real credentials, profiles and the EC2 metadata
+// service are never consulted.
+func inProcessStepEnv(addr string) (s3Addr string, err error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
 	}
-	s3Addr = l.Addr().String()
-	l.Close()
+	if _, port, _ := net.SplitHostPort(addr); port == "0" {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return "", err
+		}
+		addr = l.Addr().String()
+		l.Close()
+	}
+	s3Addr = addr
 	for _, k := range []string{"AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"} {
 		os.Unsetenv(k)
 	}

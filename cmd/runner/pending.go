@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/stepwise-dev/stepwise/steps/export"
 )
 
@@ -21,6 +22,24 @@ type pendingApproval struct {
 	export.ApprovalRecord
 }
 
+// skippedRecord is a pending approval record that could not be listed.
+type skippedRecord struct {
+	Key   string `json:"key"`
+	Error string `json:"error"`
+}
+
+// Read limits for approval records. The requestapproval step keeps a
+// record under 64 KiB; older versions wrote records of any size. A
+// listing reads every record, so it skips one over listLimit (the others
+// stay listed); reading one execution's record is allowed more, so that
+// such an export can still be decided by name.
+const (
+	listLimit   = 1 << 20
+	recordLimit = 64 << 20
+)
+
+var errNoPendingRecord = errors.New("no pending approval record")
+
 func (t *target) approvalsPrefix() string {
 	if p := t.prefixes["approvals"]; p != "" {
 		return p + "pending/"
@@ -28,49 +47,109 @@ func (t *target) approvalsPrefix() string {
 	return "approvals/pending/"
 }
 
-// pendingApprovals lists the pending approval records in the export bucket.
-func pendingApprovals(ctx context.Context, t *target) ([]pendingApproval, error) {
+func (t *target) decidedPrefix() string {
+	return strings.TrimSuffix(t.approvalsPrefix(), "pending/") + "decided/"
+}
+
+// pendingApprovals lists the pending approval records in the export
+// bucket. A record that cannot be read or is not an approval record never
+// hides the others: it is returned in skipped, with the reason.
+func pendingApprovals(ctx context.Context, t *target) (out []pendingApproval, skipped []skippedRecord, err error) {
 	if t.bucket == "" {
-		return nil, errors.New("no export bucket known: pass --bucket (or run 'runner outputs' after deploying)")
+		return nil, nil, errors.New("no export bucket known: pass --bucket (or run 'runner outputs' after deploying)")
 	}
-	var out []pendingApproval
 	p := s3.NewListObjectsV2Paginator(t.s3, &s3.ListObjectsV2Input{Bucket: aws.String(t.bucket), Prefix: aws.String(t.approvalsPrefix())})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list s3://%s/%s: %w", t.bucket, t.approvalsPrefix(), err)
+			return nil, nil, fmt.Errorf("list s3://%s/%s: %w", t.bucket, t.approvalsPrefix(), err)
 		}
 		for _, o := range page.Contents {
 			key := aws.ToString(o.Key)
-			obj, err := t.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(key)})
+			if size := aws.ToInt64(o.Size); size > listLimit {
+				skipped = append(skipped, skippedRecord{Key: key, Error: fmt.Sprintf("%d bytes, more than the %d a pending approval record may have (written by an older version?); decide it with `runner approve %s` or `runner reject %s`", size, listLimit, recordName(t, key), recordName(t, key))})
+				continue
+			}
+			rec, err := readRecord(ctx, t, key, listLimit)
 			if err != nil {
-				return nil, fmt.Errorf("read s3://%s/%s: %w", t.bucket, key, err)
+				skipped = append(skipped, skippedRecord{Key: key, Error: err.Error()})
+				continue
 			}
-			data, err := io.ReadAll(io.LimitReader(obj.Body, 1<<20))
-			obj.Body.Close()
-			if err != nil {
-				return nil, fmt.Errorf("read s3://%s/%s: %w", t.bucket, key, err)
-			}
-			rec := pendingApproval{Key: key}
-			if err := json.Unmarshal(data, &rec.ApprovalRecord); err != nil {
-				return nil, fmt.Errorf("s3://%s/%s is not a pending approval record: %w", t.bucket, key, err)
-			}
-			out = append(out, rec)
+			out = append(out, pendingApproval{Key: key, ApprovalRecord: *rec})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out, nil
+	return out, skipped, nil
 }
 
-func pendingApprovalFor(ctx context.Context, t *target, executionArn string) (*pendingApproval, error) {
-	all, err := pendingApprovals(ctx, t)
+// recordName is the execution name a pending record's key stands for.
+func recordName(t *target, key string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(key, t.approvalsPrefix()), ".json")
+}
+
+// readRecord reads one approval record of at most limit bytes. A missing
+// record is errNoPendingRecord.
+func readRecord(ctx context.Context, t *target, key string, limit int64) (*export.ApprovalRecord, error) {
+	obj, err := t.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(key)})
 	if err != nil {
-		return nil, err
-	}
-	for i := range all {
-		if all[i].ExecutionID == executionArn || strings.HasSuffix(executionArn, ":"+all[i].Execution) {
-			return &all[i], nil
+		var nsk *s3types.NoSuchKey
+		var re interface{ HTTPStatusCode() int }
+		if errors.As(err, &nsk) || errors.As(err, &re) && re.HTTPStatusCode() == 404 {
+			return nil, errNoPendingRecord
 		}
+		return nil, fmt.Errorf("read: %w", err)
 	}
-	return nil, fmt.Errorf("no pending approval for %s (it may be decided already, expired, or not yet requested)", executionArn)
+	defer obj.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(obj.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("more than %d bytes; not read", limit)
+	}
+	var rec export.ApprovalRecord
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return nil, fmt.Errorf("not a pending approval record: %w", err)
+	}
+	if rec.TaskToken == "" || rec.Execution == "" {
+		return nil, errors.New("not a pending approval record: it has no task token or no execution")
+	}
+	return &rec, nil
+}
+
+// pendingApprovalFor reads the pending approval record of one execution,
+// at approvals/pending/<execution name>.json: no listing, so that no
+// other record can stand in its way.
+func pendingApprovalFor(ctx context.Context, t *target, executionArn string) (*pendingApproval, error) {
+	if t.bucket == "" {
+		return nil, errors.New("no export bucket known: pass --bucket (or run 'runner outputs' after deploying)")
+	}
+	name := executionArn[strings.LastIndex(executionArn, ":")+1:]
+	key := t.approvalsPrefix() + name + ".json"
+	rec, err := readRecord(ctx, t, key, recordLimit)
+	if errors.Is(err, errNoPendingRecord) || err == nil && rec.ExecutionID != "" && rec.ExecutionID != executionArn {
+		return nil, fmt.Errorf("no pending approval for %s (it may be decided already, expired, or not yet requested): %w", executionArn, errNoPendingRecord)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pending approval record s3://%s/%s: %w", t.bucket, key, err)
+	}
+	return &pendingApproval{Key: key, ApprovalRecord: *rec}, nil
+}
+
+// decidedApprovalFor reads the decided approval record publish leaves for
+// an approved export, if any.
+func decidedApprovalFor(ctx context.Context, t *target, name string) *export.ApprovalRecord {
+	if t.bucket == "" {
+		return nil
+	}
+	obj, err := t.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(t.decidedPrefix() + name + ".json")})
+	if err != nil {
+		return nil
+	}
+	defer obj.Body.Close()
+	var rec export.ApprovalRecord
+	if json.NewDecoder(io.LimitReader(obj.Body, recordLimit)).Decode(&rec) != nil || rec.Decision == "" {
+		return nil
+	}
+	return &rec
 }

@@ -19,11 +19,11 @@ import (
 func init() {
 	register(&command{
 		name: "validate", args: "<asl-file>... [--type STANDARD|EXPRESS]",
-		summary: "Check ASL definitions and print diagnostics with JSON-pointer locations; exit 1 if any has errors.",
+		summary: "Check ASL definitions: every problem at once, as file:line:col and JSON pointer, with did-you-mean hints; exit 1 if any has errors.",
 		examples: []string{
 			"runner validate statemachine/export.asl.json",
 			"runner validate my.asl.json --type EXPRESS --output json",
-			"runner validate my.asl.json --aws   # ask AWS's ValidateStateMachineDefinition instead",
+			"runner validate my.asl.json --aws   # ask AWS's ValidateStateMachineDefinition instead (AWS's wording, AWS's locations)",
 		},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			smType := fs.String("type", "STANDARD", "state machine type: STANDARD or EXPRESS")
@@ -64,7 +64,7 @@ func init() {
 							return err
 						}
 					} else {
-						ds = validate.Definition(rendered, validate.Options{Type: *smType, CheckJSONata: checkJSONata})
+						ds = validate.Report(rendered, validate.Options{Type: *smType, CheckJSONata: checkJSONata, Source: data})
 					}
 					r := fileResult{File: file, Result: "OK", Diagnostics: ds}
 					if r.Diagnostics == nil {
@@ -82,7 +82,7 @@ func init() {
 							continue
 						}
 						for _, d := range r.Diagnostics {
-							fmt.Fprintf(w, "%s: %s %s\n", r.File, d.Severity, d.String())
+							fmt.Fprintln(w, formatDiagnostic(r.File, d))
 						}
 					}
 				})
@@ -96,6 +96,25 @@ func init() {
 			}
 		},
 	})
+}
+
+// formatDiagnostic renders a diagnostic on one line, the way compilers do
+// so that editors can jump to it:
+//
+//	file:line:col: ERROR /States/A/Nxt: Field 'Nxt' is not supported; did you mean 'Next'? [SCHEMA_VALIDATION_FAILED]
+//
+// Diagnostics from AWS (--aws) have no line and column and locations in
+// AWS's notation.
+func formatDiagnostic(file string, d validate.Diagnostic) string {
+	where := file
+	if d.Line > 0 {
+		where = fmt.Sprintf("%s:%d:%d", file, d.Line, d.Column)
+	}
+	what := d.Message
+	if d.Location != "" && !strings.Contains(d.Message, d.Location) {
+		what = d.Location + ": " + d.Message
+	}
+	return fmt.Sprintf("%s: %s %s [%s]", where, d.Severity, what, d.Code)
 }
 
 func checkJSONata(expr string) error {

@@ -15,6 +15,22 @@
 //     concurrency limit. A timeout kills the instance; instances idle for
 //     [Options].IdleTimeout are stopped.
 //
+// Each instance's Runtime API answers only its own bootstrap process. Any
+// local process can find the listening ports, so a port alone must not be
+// enough to take an invocation (and read its payload) or to post a forged
+// result. Every instance gets its own 256-bit random secret, and its
+// bootstrap gets AWS_LAMBDA_RUNTIME_API=127.0.0.1:<port>/<secret>: the
+// unmodified aws-lambda-go client builds every URL as "http://" +
+// AWS_LAMBDA_RUNTIME_API + "/2018-06-01/runtime/...", so it sends the secret
+// as the first path segment without knowing it, and a request without it
+// gets 403 and touches nothing. The secret is only in the child's
+// environment, which the kernel shows (/proc/<pid>/environ) to the same user
+// and root only, never on a command line or in a log. This is a
+// same-user trust boundary, as for the stack's data directory: a process
+// running as the same user could read the environment, or the stack's
+// memory, anyway. A runtime that builds its URLs differently (not
+// "http://" + the variable + path) will not work in process mode.
+//
 // Failures are reported as the Lambda Invoke API reports them: a handler
 // error or panic is a function error (FunctionError "Unhandled", payload
 // {"errorMessage","errorType","stackTrace"} with errorType the Go type name

@@ -2,16 +2,21 @@ package lambdalocal
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,6 +66,7 @@ type instance struct {
 	p       *pool
 	cmd     *exec.Cmd
 	srv     *http.Server
+	addr    string        // host:port of the listener, without the secret
 	next    chan *call    // the /next handler takes calls from here
 	exited  chan struct{} // closed after the process has exited
 	exitErr error         // set before exited is closed
@@ -197,18 +203,21 @@ func (p *pool) start() (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	inst := &instance{p: p, next: make(chan *call), exited: make(chan struct{})}
+	inst := &instance{p: p, addr: ln.Addr().String(), next: make(chan *call), exited: make(chan struct{})}
+	secret := newSecret()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", inst.handleNext)
 	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", inst.handleResponse)
 	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", inst.handleError)
 	mux.HandleFunc("POST /2018-06-01/runtime/init/error", inst.handleInitError)
-	inst.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	inst.srv = &http.Server{Handler: requireSecret(secret, mux), ReadHeaderTimeout: 10 * time.Second}
 	go inst.srv.Serve(ln)
 
 	cmd := exec.Command(p.bootstrap)
 	cmd.Dir = filepath.Dir(p.bootstrap)
-	cmd.Env = p.environ(ln.Addr().String(), cmd.Dir)
+	// The secret travels only in the child's environment, which other
+	// users cannot read (/proc/<pid>/environ is private to its owner).
+	cmd.Env = p.environ(inst.addr+"/"+secret, cmd.Dir)
 	if p.output != nil {
 		cmd.Stdout, cmd.Stderr = p.output, p.output
 	}
@@ -234,6 +243,43 @@ func (p *pool) start() (*instance, error) {
 		p.remove(inst)
 	}()
 	return inst, nil
+}
+
+// secretBytes is the size of an instance's Runtime API secret: 256 bits,
+// beyond guessing through the loopback interface.
+const secretBytes = 32
+
+// newSecret returns a fresh random path segment for one instance.
+func newSecret() string {
+	b := make([]byte, secretBytes)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// requireSecret serves h only to requests whose path starts with
+// /<secret>/, with that prefix removed: aws-lambda-go builds its URLs as
+// "http://" + AWS_LAMBDA_RUNTIME_API + "/2018-06-01/runtime/...", so the
+// bootstrap, whose AWS_LAMBDA_RUNTIME_API is "127.0.0.1:port/<secret>",
+// sends it on every call without knowing it is there. Any other request is
+// 403 Forbidden and touches no invocation. The comparison takes the same
+// time wherever the first wrong byte is.
+func requireSecret(secret string, h http.Handler) http.Handler {
+	prefix := "/" + secret + "/"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.Path
+		if len(path) < len(prefix) || subtle.ConstantTimeCompare([]byte(path[:len(prefix)]), []byte(prefix)) != 1 {
+			writeRuntimeError(w, http.StatusForbidden, "AccessDenied",
+				"this Lambda Runtime API endpoint serves only the bootstrap process it started; use the AWS_LAMBDA_RUNTIME_API value from that process's environment")
+			return
+		}
+		r2 := new(http.Request)
+		*r2 = *r
+		r2.URL = new(url.URL)
+		*r2.URL = *r.URL
+		r2.URL.Path = path[len(prefix)-1:]
+		r2.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, prefix[:len(prefix)-1])
+		h.ServeHTTP(w, r2)
+	})
 }
 
 // environ is the environment Lambda gives a provided.al2023 runtime.

@@ -3,7 +3,11 @@ package lambdalocal
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -223,6 +227,119 @@ func TestIdleInstancesReaped(t *testing.T) {
 		case <-wake:
 		case <-deadline:
 			t.Fatalf("%d live instances, want 1", n)
+		}
+	}
+}
+
+// TestRuntimeAPIRequiresSecret: another local process that finds an
+// instance's Runtime API port can neither take its queued invocation nor
+// answer it, nor report an init error that kills it; only the bootstrap,
+// which got the secret path in AWS_LAMBDA_RUNTIME_API, can (TestProcessMode
+// runs the real aws-lambda-go loop through it).
+func TestRuntimeAPIRequiresSecret(t *testing.T) {
+	bootstrap := buildBootstrap(t)
+	r, err := New(Options{Bootstrap: bootstrap, Functions: []Function{{Name: "q", Handler: "quiet", Timeout: time.Minute}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	type outcome struct {
+		payload string
+		err     error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := r.Invoke(ctx, "q", []byte(`{"secretPayload":1}`))
+		done <- outcome{string(res.Payload), err}
+	}()
+
+	// The port is what a scan of 127.0.0.1 finds.
+	p := r.fns["q"].pool
+	var addr string
+	for deadline := time.Now().Add(10 * time.Second); addr == ""; {
+		p.mu.Lock()
+		for inst := range p.live {
+			addr = inst.addr
+		}
+		p.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatal("no instance started")
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	client := &http.Client{Timeout: 5 * time.Second}
+	api := "http://" + addr
+	wrongSecret := "/" + strings.Repeat("0", 2*secretBytes)
+	attempts := []struct{ method, path, body string }{
+		{"GET", "/2018-06-01/runtime/invocation/next", ""},
+		{"GET", wrongSecret + "/2018-06-01/runtime/invocation/next", ""},
+		{"GET", "/x/../2018-06-01/runtime/invocation/next", ""},
+		{"POST", "/2018-06-01/runtime/invocation/any-id/response", `{"rowsWritten":424242}`},
+		{"POST", wrongSecret + "/2018-06-01/runtime/invocation/any-id/error", `{"errorType":"Forged"}`},
+		{"POST", "/2018-06-01/runtime/init/error", `{"errorType":"Forged","errorMessage":"forged"}`},
+	}
+	for _, a := range attempts {
+		req, _ := http.NewRequest(a.method, api+a.path, strings.NewReader(a.body))
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v (the request was not refused at once)", a.method, a.path, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s %s = %d %s, want 403", a.method, a.path, resp.StatusCode, body)
+		}
+		if strings.Contains(string(body), "secretPayload") {
+			t.Errorf("%s %s leaked the invocation's payload: %s", a.method, a.path, body)
+		}
+	}
+	select {
+	case o := <-done:
+		t.Fatalf("the invocation ended while only the intruder talked to the API: %q %v", o.payload, o.err)
+	default:
+	}
+	// The instance is still alive (the forged init error did not kill it)
+	// and the invocation still waits for its own bootstrap.
+	p.mu.Lock()
+	alive := len(p.live)
+	p.mu.Unlock()
+	if alive != 1 {
+		t.Errorf("%d live instances after the intrusion, want 1", alive)
+	}
+	cancel()
+	if o := <-done; !errors.Is(o.err, context.Canceled) {
+		t.Errorf("Invoke = %q %v, want context.Canceled", o.payload, o.err)
+	}
+}
+
+// TestRequireSecret checks the path handling of requireSecret itself: the
+// prefix is stripped for the Runtime API routes, and near misses fail.
+func TestRequireSecret(t *testing.T) {
+	secret := strings.Repeat("ab", secretBytes)
+	var got string
+	h := requireSecret(secret, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.URL.Path }))
+	cases := []struct {
+		path     string
+		want     int
+		wantPath string
+	}{
+		{"/" + secret + "/2018-06-01/runtime/invocation/next", 200, "/2018-06-01/runtime/invocation/next"},
+		{"/" + secret + "/", 200, "/"},
+		{"/" + secret, 403, ""},
+		{"/" + secret + "x/2018-06-01/runtime/invocation/next", 403, ""},
+		{"/" + secret[:len(secret)-1] + "/2018-06-01/runtime/invocation/next", 403, ""},
+		{"/" + strings.ToUpper(secret) + "/2018-06-01/runtime/invocation/next", 403, ""},
+		{"/2018-06-01/runtime/invocation/next", 403, ""},
+		{"/", 403, ""},
+	}
+	for _, c := range cases {
+		got = ""
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", c.path, nil))
+		if w.Code != c.want || got != c.wantPath {
+			t.Errorf("%s: %d, handler saw %q; want %d, %q", c.path, w.Code, got, c.want, c.wantPath)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stepwise-dev/stepwise/statemachine"
+	"github.com/stepwise-dev/stepwise/statemachine/arn"
 )
 
 func updateDate(sm *statemachine.StateMachine) time.Time {
@@ -122,6 +123,9 @@ func (h *Handler) testState(ctx context.Context, in *testStateIn) (any, error) {
 		v.enum("mock.fieldValidationMode", in.Mock.FieldValidationMode, "STRICT", "PRESENT", "NONE")
 	}
 	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := checkArn(in.RoleArn, arn.Role); err != nil {
 		return nil, err
 	}
 	ti := statemachine.TestStateInput{

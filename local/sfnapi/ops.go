@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stepwise-dev/stepwise/statemachine"
+	"github.com/stepwise-dev/stepwise/statemachine/arn"
 )
 
 // op adapts a typed operation to the dispatch table: decode, validate, run.
@@ -184,14 +185,19 @@ func (h *Handler) deleteStateMachine(ctx context.Context, in *arnIn) (any, error
 	return empty{}, h.eng.DeleteStateMachine(ctx, *in.StateMachineArn)
 }
 
+// listIn is the input of ListStateMachines. The other list operations
+// declare maxResults and nextToken themselves rather than embed listIn:
+// encoding/json names an embedded struct's Go type in its errors
+// ("listIn.maxResults"), which would reach the client.
 type listIn struct {
 	MaxResults *int    `json:"maxResults"`
 	NextToken  *string `json:"nextToken"`
 }
 
-func (l *listIn) check(v *validator) {
-	v.between("maxResults", l.MaxResults, 0, 1000)
-	v.length("nextToken", l.NextToken, 1, 1024)
+// checkPage checks the paging members every list operation has.
+func checkPage(v *validator, maxResults *int, nextToken *string) {
+	v.between("maxResults", maxResults, 0, 1000)
+	v.length("nextToken", nextToken, 1, 1024)
 }
 
 type stateMachineListItem struct {
@@ -203,7 +209,7 @@ type stateMachineListItem struct {
 
 func (h *Handler) listStateMachines(ctx context.Context, in *listIn) (any, error) {
 	var v validator
-	in.check(&v)
+	checkPage(&v, in.MaxResults, in.NextToken)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -456,7 +462,8 @@ func (h *Handler) describeStateMachineForExecution(ctx context.Context, in *desc
 }
 
 type listExecutionsIn struct {
-	listIn
+	MaxResults      *int    `json:"maxResults"`
+	NextToken       *string `json:"nextToken"`
 	StateMachineArn *string `json:"stateMachineArn"`
 	StatusFilter    *string `json:"statusFilter"`
 	MapRunArn       *string `json:"mapRunArn"`
@@ -480,7 +487,7 @@ type executionListItem struct {
 
 func (h *Handler) listExecutions(ctx context.Context, in *listExecutionsIn) (any, error) {
 	var v validator
-	in.check(&v)
+	checkPage(&v, in.MaxResults, in.NextToken)
 	v.length("stateMachineArn", in.StateMachineArn, 1, 256)
 	v.length("mapRunArn", in.MapRunArn, 1, 2000)
 	v.enum("statusFilter", in.StatusFilter, "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
@@ -527,7 +534,8 @@ func (h *Handler) listExecutions(ctx context.Context, in *listExecutionsIn) (any
 }
 
 type historyIn struct {
-	listIn
+	MaxResults           *int    `json:"maxResults"`
+	NextToken            *string `json:"nextToken"`
 	ExecutionArn         *string `json:"executionArn"`
 	ReverseOrder         bool    `json:"reverseOrder"`
 	IncludeExecutionData *bool   `json:"includeExecutionData"`
@@ -535,7 +543,7 @@ type historyIn struct {
 
 func (h *Handler) getExecutionHistory(ctx context.Context, in *historyIn) (any, error) {
 	var v validator
-	in.check(&v)
+	checkPage(&v, in.MaxResults, in.NextToken)
 	v.required("executionArn", in.ExecutionArn != nil)
 	v.length("executionArn", in.ExecutionArn, 1, 256)
 	if err := v.err(); err != nil {
@@ -705,7 +713,8 @@ func (h *Handler) sendTaskHeartbeat(ctx context.Context, in *taskIn) (any, error
 // Map runs.
 
 type mapRunIn struct {
-	listIn
+	MaxResults   *int    `json:"maxResults"`
+	NextToken    *string `json:"nextToken"`
 	MapRunArn    *string `json:"mapRunArn"`
 	ExecutionArn *string `json:"executionArn"`
 }
@@ -726,7 +735,7 @@ func (h *Handler) describeMapRun(ctx context.Context, in *mapRunIn) (any, error)
 
 func (h *Handler) listMapRuns(ctx context.Context, in *mapRunIn) (any, error) {
 	var v validator
-	in.check(&v)
+	checkPage(&v, in.MaxResults, in.NextToken)
 	v.required("executionArn", in.ExecutionArn != nil)
 	v.length("executionArn", in.ExecutionArn, 1, 256)
 	if err := v.err(); err != nil {
@@ -758,6 +767,9 @@ type tagsIn struct {
 
 func (h *Handler) listTagsForResource(ctx context.Context, in *tagsIn) (any, error) {
 	if err := requireArn("resourceArn", in.ResourceArn); err != nil {
+		return nil, err
+	}
+	if err := checkArn(in.ResourceArn, arn.Taggable); err != nil {
 		return nil, err
 	}
 	return struct {

@@ -53,7 +53,7 @@ func TestProtocolErrors(t *testing.T) {
 		{"two violations", "AWSStepFunctions.CreateStateMachine", `{"name":"","definition":"{}"}`, 400, "ValidationException",
 			"2 validation errors detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null; Value '' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1"},
 		{"range", "AWSStepFunctions.ListStateMachines", `{"maxResults":1001}`, 400, "ValidationException",
-			"Value '1001' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 1000"},
+			"Value '1001' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000"},
 		{"enum", "AWSStepFunctions.ListExecutions", `{"stateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:x","statusFilter":"DONE"}`, 400, "ValidationException",
 			"Member must satisfy enum value set: [RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE]"},
 		{"bad token", "AWSStepFunctions.ListStateMachines", `{"nextToken":"garbage"}`, 400, "InvalidToken", "Invalid Token: 'garbage'"},

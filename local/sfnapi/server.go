@@ -8,7 +8,10 @@
 //
 // SigV4 Authorization headers are accepted and not verified; any region and
 // account id work. Malformed requests get SerializationException or
-// ValidationException, never a crash.
+// ValidationException, never a crash; an ARN of the wrong form gets
+// InvalidArn from the one ARN checker, package statemachine/arn, that the
+// engine uses too. Error messages name members as the client spells them,
+// never Go identifiers.
 //
 // It is not a Step Functions implementation: all semantics live in the
 // engine; this package only translates the wire protocol. Versions and
@@ -31,7 +34,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/stepwise-dev/stepwise/statemachine"
 )
@@ -103,7 +108,9 @@ func (h *Handler) serve(r *http.Request) (out any, err error) {
 	defer func() {
 		// A bug in one operation must not take the server down.
 		if v := recover(); v != nil {
-			out, err = nil, &internalError{fmt.Sprintf("panic: %v", v)}
+			// The panic's text and stack are for the log, not the client.
+			h.log.Error("sfnapi: operation panicked", "target", r.Header.Get("X-Amz-Target"), "panic", v, "stack", string(debug.Stack()))
+			out, err = nil, &internalError{"the local Step Functions API failed unexpectedly; its log has the details"}
 		}
 	}()
 	if r.Method != http.MethodPost {
@@ -125,6 +132,11 @@ func (h *Handler) serve(r *http.Request) (out any, err error) {
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
+	}
+	// encoding/json would replace invalid UTF-8 with U+FFFD: an input or
+	// output would then differ from what the client sent, silently.
+	if at := invalidUTF8At(body); at >= 0 {
+		return nil, &apiError{Code: "ValidationException", Message: fmt.Sprintf("the request body is not valid UTF-8 (byte %d); JSON text must be UTF-8", at)}
 	}
 	return fn(r.Context(), body)
 }
@@ -180,15 +192,33 @@ func decode(body []byte, v any) error {
 	case errors.As(err, &te):
 		field := te.Field
 		if field == "" {
-			return &apiError{Code: "SerializationException", Message: fmt.Sprintf("the request body must be a JSON object, not %s", te.Value)}
+			return &apiError{Code: "SerializationException", Message: fmt.Sprintf("the request body must be a JSON object, not %s", jsonValueKind(te.Value))}
 		}
-		return &apiError{Code: "SerializationException", Message: fmt.Sprintf("member %q must be %s, not %s", field, jsonKind(te.Type.Kind().String()), te.Value)}
+		return &apiError{Code: "SerializationException", Message: fmt.Sprintf("member %q must be %s, not %s", field, jsonKind(te.Type.Kind().String()), jsonValueKind(te.Value))}
 	case errors.As(err, &se):
 		return &apiError{Code: "SerializationException", Message: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, err)}
 	}
 	return &apiError{Code: "SerializationException", Message: err.Error()}
 }
 
+// jsonValueKind names the JSON value encoding/json describes as v
+// ("string", "number 1.5", "bool", "object", "array") in the API's words.
+func jsonValueKind(v string) string {
+	kind, _, _ := strings.Cut(v, " ")
+	switch kind {
+	case "string", "number":
+		return "a " + kind
+	case "bool":
+		return "a boolean"
+	case "object":
+		return "an object"
+	case "array":
+		return "a list"
+	}
+	return kind
+}
+
+// jsonKind names the JSON type a Go kind decodes from.
 func jsonKind(goKind string) string {
 	switch goKind {
 	case "string", "ptr":
@@ -202,7 +232,7 @@ func jsonKind(goKind string) string {
 	case "struct", "map":
 		return "an object"
 	}
-	return goKind
+	return "of another type"
 }
 
 func newRequestID() string {
@@ -211,4 +241,20 @@ func newRequestID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// invalidUTF8At is the offset of the first byte that is not valid UTF-8 in
+// b, or -1.
+func invalidUTF8At(b []byte) int {
+	if utf8.Valid(b) {
+		return -1
+	}
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
 }

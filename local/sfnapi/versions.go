@@ -34,13 +34,14 @@ func (h *Handler) publishStateMachineVersion(ctx context.Context, in *publishIn)
 }
 
 type listForMachineIn struct {
-	listIn
+	MaxResults      *int    `json:"maxResults"`
+	NextToken       *string `json:"nextToken"`
 	StateMachineArn *string `json:"stateMachineArn"`
 }
 
 func (in *listForMachineIn) check() error {
 	var v validator
-	in.listIn.check(&v)
+	checkPage(&v, in.MaxResults, in.NextToken)
 	v.required("stateMachineArn", in.StateMachineArn != nil)
 	v.length("stateMachineArn", in.StateMachineArn, 1, 256)
 	return v.err()

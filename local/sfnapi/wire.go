@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/stepwise-dev/stepwise/statemachine/arn"
 )
 
 // epoch is a timestamp encoded as AWS JSON 1.0 does: a JSON number of
@@ -50,10 +52,29 @@ func (v *validator) length(field string, s *string, min, max int) {
 	}
 }
 
+// between checks a range constraint, worded as AWS words it: one bound at
+// a time.
 func (v *validator) between(field string, n *int, min, max int) {
-	if n != nil && (*n < min || *n > max) {
-		v.msgs = append(v.msgs, fmt.Sprintf("Value '%d' at '%s' failed to satisfy constraint: Member must have value between %d and %d", *n, field, min, max))
+	switch {
+	case n == nil:
+	case *n < min:
+		v.msgs = append(v.msgs, fmt.Sprintf("Value '%d' at '%s' failed to satisfy constraint: Member must have value greater than or equal to %d", *n, field, min))
+	case *n > max:
+		v.msgs = append(v.msgs, fmt.Sprintf("Value '%d' at '%s' failed to satisfy constraint: Member must have value less than or equal to %d", *n, field, max))
 	}
+}
+
+// checkArn checks that a present member is an ARN of kind k. It runs after the
+// model constraints (required, length), as AWS answers those first, and
+// answers InvalidArn with the parser's message.
+func checkArn(s *string, k arn.Kind) error {
+	if s == nil {
+		return nil
+	}
+	if err := arn.Check(*s, k); err != nil {
+		return &apiError{Code: "InvalidArn", Message: err.Error()}
+	}
+	return nil
 }
 
 func (v *validator) enum(field string, s *string, allowed ...string) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/stepwise-dev/stepwise/statemachine/arn"
 	"github.com/stepwise-dev/stepwise/statemachine/intrinsic"
 	"github.com/stepwise-dev/stepwise/statemachine/jsonpath"
 )
@@ -23,9 +24,35 @@ const (
 // document order. An empty result means AWS would accept the definition.
 // Schema problems (fields, types, values, paths) are reported first; the
 // transition graph (missing targets, unreachable states, no terminal state)
-// is checked only when the schema is sound, as AWS does.
+// is checked only when the schema is sound, as AWS does. Codes, messages and
+// locations are AWS's, so the result can stand in for AWS's answer.
 func Definition(raw []byte, opts Options) []Diagnostic {
-	c := &checker{opts: opts}
+	return check(raw, opts, false)
+}
+
+// Report validates an ASL definition like [Definition] but for a person
+// fixing it rather than for a program expecting AWS's answer. It accepts
+// and rejects exactly the same definitions; the difference is in what it
+// says:
+//
+//   - every problem in one pass: the transition graph is checked even when
+//     the schema has errors (a misspelt state name shows up with the rest);
+//   - each diagnostic points at the offending field itself (an unknown
+//     field's own pointer, not its parent's) with an RFC 6901 JSON pointer
+//     ("/States/C/Choices/0/Next"; "/" is the whole document), sets Line and
+//     Column, and the list is sorted by pointer;
+//   - unknown fields, Choice operators and state names come with a
+//     did-you-mean ("Frist" → "First", "Nxt" → "Next"), and a Choice operand
+//     of the wrong type says what was expected and which operator fits the
+//     value given;
+//   - a JSON syntax error is one diagnostic with the parser's message, its
+//     line and column, and what is probably missing.
+func Report(raw []byte, opts Options) []Diagnostic {
+	return check(raw, opts, true)
+}
+
+func check(raw []byte, opts Options, report bool) []Diagnostic {
+	c := &checker{opts: opts, report: report}
 	if len(raw) > MaxDefinitionBytes {
 		c.add(CodeSchema, "", "The definition is %d bytes; the maximum is %d bytes (1 MiB)", len(raw), MaxDefinitionBytes)
 		return c.diags
@@ -34,10 +61,17 @@ func Definition(raw []byte, opts Options) []Diagnostic {
 		c.add(CodeSchema, "", "Definition must be a valid JSON object")
 		return c.diags
 	}
-	v, err := decode(raw)
+	var pos *positions
+	if report {
+		pos = &positions{data: raw, at: map[string]int{}}
+	}
+	v, err := decode(raw, pos)
 	if err != nil {
 		var se *syntaxError
 		if errors.As(err, &se) {
+			if report {
+				return []Diagnostic{syntaxReport(raw, se)}
+			}
 			return []Diagnostic{jacksonSyntax(raw, se)}
 		}
 		c.add(CodeInvalidJSON, "", "%v", err)
@@ -53,16 +87,20 @@ func Definition(raw []byte, opts Options) []Diagnostic {
 		c.topQL = qlJSONata
 	}
 	c.checkTop(top)
-	if !HasErrors(c.diags) {
+	if report || !HasErrors(c.diags) {
 		for _, m := range c.machines {
 			c.checkGraph(m)
 		}
+	}
+	if report {
+		c.locate(pos)
 	}
 	return c.diags
 }
 
 type checker struct {
 	opts     Options
+	report   bool            // Report rather than Definition
 	names    map[string]bool // state names seen so far, machine-wide
 	topQL    string
 	diags    []Diagnostic
@@ -82,6 +120,46 @@ func (c *checker) add(code, loc, format string, a ...any) {
 }
 
 func (c *checker) schema(loc, format string, a ...any) { c.add(CodeSchema, loc, format, a...) }
+
+// key returns the location of member k of the object at loc.
+func (c *checker) key(loc, k string) string {
+	if !c.report {
+		return loc + "/" + k
+	}
+	if loc == "/" {
+		loc = ""
+	}
+	return loc + "/" + escapePointer(k)
+}
+
+// index returns the location of item i of the array at loc.
+func (c *checker) index(loc string, i int) string {
+	if !c.report {
+		return fmt.Sprintf("%s[%d]", loc, i)
+	}
+	return loc + "/" + strconv.Itoa(i)
+}
+
+// fieldLoc is where a problem with field k of the object at loc points:
+// at the object for AWS, at the field itself in a report.
+func (c *checker) fieldLoc(loc, k string) string {
+	if !c.report {
+		return loc
+	}
+	return c.key(loc, k)
+}
+
+// unsupported reports field k of the object at loc, which only allowed
+// fields may have; a report suggests the closest allowed field.
+func (c *checker) unsupported(loc, k string, allowed map[string]bool) {
+	hint := ""
+	if c.report {
+		if s := suggest(k, keys(allowed)); s != "" {
+			hint = fmt.Sprintf("; did you mean '%s'?", s)
+		}
+	}
+	c.schema(c.fieldLoc(loc, k), "Field '%s' is not supported%s", k, hint)
+}
 
 var topFields = set("Comment", "StartAt", "States", "TimeoutSeconds", "Version", "QueryLanguage")
 
@@ -138,10 +216,10 @@ func (c *checker) checkMachine(o *object, ptr, loc string) {
 		c.names = map[string]bool{}
 	}
 	for _, name := range states.dups {
-		c.add(CodeDuplicateStateName, ptr+"/States/"+name, "Duplicate State name: %s", name)
+		c.add(CodeDuplicateStateName, c.key(ptr+"/States", name), "Duplicate State name: %s", name)
 	}
 	for _, name := range states.keys {
-		sp := ptr + "/States/" + name
+		sp := c.key(ptr+"/States", name)
 		// State names are unique across the whole machine, nested ones
 		// included.
 		if c.names[name] {
@@ -210,13 +288,13 @@ func (c *checker) checkState(name string, st *object, ptr string) {
 			continue
 		}
 		if !allowed[k] {
-			c.schema(ptr, "Field '%s' is not supported", k)
+			c.unsupportedStateField(ptr, k, typ)
 			continue
 		}
 		if ql == qlJSONata && jsonPathOnly[k] {
-			c.schema(ptr, "The QueryLanguage is set to 'JSONata', but field '%s' is only supported for the 'JSONPath' QueryLanguage", k)
+			c.schema(c.fieldLoc(ptr, k), "The QueryLanguage is set to 'JSONata', but field '%s' is only supported for the 'JSONPath' QueryLanguage", k)
 		} else if ql == qlJSONPath && jsonataOnly[k] {
-			c.schema(ptr, "The QueryLanguage is set to 'JSONPath', but field '%s' is only supported for the 'JSONata' QueryLanguage", k)
+			c.schema(c.fieldLoc(ptr, k), "The QueryLanguage is set to 'JSONPath', but field '%s' is only supported for the 'JSONata' QueryLanguage", k)
 		}
 	}
 
@@ -313,9 +391,41 @@ func (c *checker) checkComment(o *object, loc string) {
 func (c *checker) unknownFields(o *object, loc string, allowed map[string]bool) {
 	for _, k := range o.keys {
 		if !allowed[k] {
-			c.schema(loc, "Field '%s' is not supported", k)
+			c.unsupported(loc, k, allowed)
 		}
 	}
+}
+
+// stateTypeOrder lists the state types in the order the ASL specification
+// presents them, for messages.
+var stateTypeOrder = []string{"Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"}
+
+// unsupportedStateField reports field k of a state of type typ, which does
+// not have it. A report says which state types do have it, or else which
+// field of this type was probably meant.
+func (c *checker) unsupportedStateField(ptr, k, typ string) {
+	if !c.report {
+		c.schema(ptr, "Field '%s' is not supported", k)
+		return
+	}
+	var owners []string
+	for _, t := range stateTypeOrder {
+		if stateFields[t][k] {
+			owners = append(owners, t)
+		}
+	}
+	if len(owners) > 0 {
+		c.schema(c.key(ptr, k), "Field '%s' is not supported; a %s state has no %s, only %s states do", k, typ, k, strings.Join(owners, ", "))
+		return
+	}
+	allowed := map[string]bool{}
+	for f := range stateFields[typ] {
+		allowed[f] = true
+	}
+	for f := range commonStateFields {
+		allowed[f] = true
+	}
+	c.unsupported(ptr, k, allowed)
 }
 
 // pathField checks a field whose value must be a JSONPath (a reference path
@@ -367,11 +477,11 @@ func (c *checker) payloadTemplate(v any, loc, field string) {
 				}
 				continue
 			}
-			c.payloadTemplate(val, loc+"/"+k, k)
+			c.payloadTemplate(val, c.key(loc, k), k)
 		}
 	case []any:
 		for i, e := range x {
-			c.payloadTemplate(e, fmt.Sprintf("%s[%d]", loc, i), field)
+			c.payloadTemplate(e, c.index(loc, i), field)
 		}
 	}
 }
@@ -383,11 +493,11 @@ func (c *checker) jsonataValue(v any, loc string) {
 		c.jsonataString(x, loc)
 	case *object:
 		for _, k := range x.keys {
-			c.jsonataValue(x.m[k], loc+"/"+k)
+			c.jsonataValue(x.m[k], c.key(loc, k))
 		}
 	case []any:
 		for i, e := range x {
-			c.jsonataValue(e, fmt.Sprintf("%s[%d]", loc, i))
+			c.jsonataValue(e, c.index(loc, i))
 		}
 	}
 }
@@ -474,6 +584,8 @@ func (c *checker) checkTask(st *object, ptr, ql string) {
 			if actions, known := knownActions[m[1]]; known && !actions[m[2]] {
 				c.schema(ptr+"/Resource", "The resource provided %s is not recognized. The value is not a valid resource ARN, or the resource is not available in this region.", r)
 			}
+		} else if _, err := arn.Parse(r); err != nil {
+			c.schema(ptr+"/Resource", "The resource provided %s is not recognized. The value is not a valid resource ARN, or the resource is not available in this region.", r)
 		}
 	}
 	c.exclusive(st, ptr, "TimeoutSeconds", "TimeoutSecondsPath")
@@ -589,7 +701,7 @@ func (c *checker) checkParallel(st *object, ptr string) {
 		return
 	}
 	for i, b := range branches {
-		bp := fmt.Sprintf("%s/Branches[%d]", ptr, i)
+		bp := c.index(ptr+"/Branches", i)
 		bo, ok := b.(*object)
 		if !ok {
 			c.schema(bp, "A branch must be a JSON object")
@@ -630,7 +742,7 @@ func (c *checker) checkMap(st *object, ptr, ql string) {
 	distributed := mode == "DISTRIBUTED"
 	for _, f := range []string{"ItemReader", "ItemBatcher", "ResultWriter", "Label"} {
 		if st.has(f) && !distributed {
-			c.schema(ptr, "Field '%s' is only supported when the processor mode is 'DISTRIBUTED'", f)
+			c.schema(c.fieldLoc(ptr, f), "Field '%s' is only supported when the processor mode is 'DISTRIBUTED'", f)
 		}
 	}
 	if v, ok := st.get("Label"); ok {
@@ -694,7 +806,7 @@ func (c *checker) checkProcessorConfig(v any, loc string) string {
 	if ev, ok := pc.get("ExecutionType"); ok {
 		s, _ := ev.(string)
 		if mode != "DISTRIBUTED" {
-			c.schema(loc, "Field 'ExecutionType' is not supported")
+			c.schema(c.fieldLoc(loc, "ExecutionType"), "Field 'ExecutionType' is not supported")
 		} else if s != "STANDARD" && s != "EXPRESS" {
 			c.schema(loc+"/ExecutionType", "The value for the field 'ExecutionType' must be one of [STANDARD, EXPRESS]")
 		}
@@ -710,14 +822,14 @@ func (c *checker) ioParameters(o *object, loc, ql string) {
 			c.payloadTemplate(v, loc+"/Parameters", "Parameters")
 		}
 		if o.has("Arguments") {
-			c.schema(loc, "The QueryLanguage is set to 'JSONPath', but field 'Arguments' is only supported for the 'JSONata' QueryLanguage")
+			c.schema(c.fieldLoc(loc, "Arguments"), "The QueryLanguage is set to 'JSONPath', but field 'Arguments' is only supported for the 'JSONata' QueryLanguage")
 		}
 	} else {
 		if v, ok := o.get("Arguments"); ok {
 			c.jsonataValue(v, loc+"/Arguments")
 		}
 		if o.has("Parameters") {
-			c.schema(loc, "The QueryLanguage is set to 'JSONata', but field 'Parameters' is only supported for the 'JSONPath' QueryLanguage")
+			c.schema(c.fieldLoc(loc, "Parameters"), "The QueryLanguage is set to 'JSONata', but field 'Parameters' is only supported for the 'JSONPath' QueryLanguage")
 		}
 	}
 }
@@ -845,7 +957,7 @@ func (c *checker) checkRetry(st *object, ptr string) {
 		return
 	}
 	for i, r := range list {
-		loc := fmt.Sprintf("%s/Retry[%d]", ptr, i)
+		loc := c.index(ptr+"/Retry", i)
 		o, ok := r.(*object)
 		if !ok {
 			c.schema(loc, "A retrier must be a JSON object")
@@ -880,7 +992,7 @@ func (c *checker) checkCatch(st *object, ptr, ql string) {
 		return
 	}
 	for i, r := range list {
-		loc := fmt.Sprintf("%s/Catch[%d]", ptr, i)
+		loc := c.index(ptr+"/Catch", i)
 		o, ok := r.(*object)
 		if !ok {
 			c.schema(loc, "A catcher must be a JSON object")
@@ -890,9 +1002,9 @@ func (c *checker) checkCatch(st *object, ptr, ql string) {
 		c.unknownFields(o, loc, allowed)
 		for _, k := range o.keys {
 			if ql == qlJSONata && k == "ResultPath" {
-				c.schema(loc, "The QueryLanguage is set to 'JSONata', but field 'ResultPath' is only supported for the 'JSONPath' QueryLanguage")
+				c.schema(c.fieldLoc(loc, k), "The QueryLanguage is set to 'JSONata', but field 'ResultPath' is only supported for the 'JSONPath' QueryLanguage")
 			} else if ql == qlJSONPath && k == "Output" {
-				c.schema(loc, "The QueryLanguage is set to 'JSONPath', but field 'Output' is only supported for the 'JSONata' QueryLanguage")
+				c.schema(c.fieldLoc(loc, k), "The QueryLanguage is set to 'JSONPath', but field 'Output' is only supported for the 'JSONata' QueryLanguage")
 			}
 		}
 		c.errorEquals(o, loc, i, len(list), "catcher")

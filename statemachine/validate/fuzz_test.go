@@ -37,6 +37,15 @@ func FuzzDefinition(f *testing.F) {
 			if msg := InvalidDefinitionMessage(ds); HasErrors(ds) != (msg != "") {
 				t.Fatalf("InvalidDefinitionMessage disagrees with HasErrors for %q", def)
 			}
+			rs := Report([]byte(def), Options{Type: typ})
+			if HasErrors(rs) != HasErrors(ds) {
+				t.Fatalf("Report %v and Definition %v disagree for %q", rs, ds, def)
+			}
+			for _, d := range rs {
+				if d.Code == "" || d.Message == "" || (d.Location != "" && d.Line == 0) {
+					t.Fatalf("malformed report diagnostic %+v for %q", d, def)
+				}
+			}
 		}
 	})
 }

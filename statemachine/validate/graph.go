@@ -1,8 +1,11 @@
 package validate
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
-// edge is a transition from one state to another, with the pointer of the
+// edge is a transition from one state to another, with the location of the
 // field that names the target.
 type edge struct {
 	to  string
@@ -10,7 +13,7 @@ type edge struct {
 }
 
 // edges lists the transitions out of a state in document order.
-func edges(st *object, ptr string) []edge {
+func (c *checker) edges(st *object, ptr string) []edge {
 	var out []edge
 	if s, ok := st.m["Next"].(string); ok {
 		out = append(out, edge{s, ptr + "/Next"})
@@ -19,7 +22,7 @@ func edges(st *object, ptr string) []edge {
 		for i, r := range choices {
 			if o, ok := r.(*object); ok {
 				if s, ok := o.m["Next"].(string); ok {
-					out = append(out, edge{s, fmt.Sprintf("%s/Choices[%d]/Next", ptr, i)})
+					out = append(out, edge{s, c.index(ptr+"/Choices", i) + "/Next"})
 				}
 			}
 		}
@@ -31,12 +34,42 @@ func edges(st *object, ptr string) []edge {
 		for i, r := range catches {
 			if o, ok := r.(*object); ok {
 				if s, ok := o.m["Next"].(string); ok {
-					out = append(out, edge{s, fmt.Sprintf("%s/Catch[%d]/Next", ptr, i)})
+					out = append(out, edge{s, c.index(ptr+"/Catch", i) + "/Next"})
 				}
 			}
 		}
 	}
 	return out
+}
+
+// misspeltEdges lists the transitions a report assumes were meant: the
+// value of a misspelt "Next" or "Default" ("Nxt": "B"), so that B is not
+// also reported unreachable.
+func misspeltEdges(st *object) []edge {
+	var out []edge
+	for _, k := range st.keys {
+		if st.has("Next") || knownStateField(k) {
+			continue
+		}
+		if s, ok := st.m[k].(string); ok {
+			if f := suggest(k, []string{"Next", "Default"}); f != "" && !st.has(f) {
+				out = append(out, edge{to: s})
+			}
+		}
+	}
+	return out
+}
+
+func knownStateField(k string) bool {
+	if commonStateFields[k] {
+		return true
+	}
+	for _, fields := range stateFields {
+		if fields[k] {
+			return true
+		}
+	}
+	return false
 }
 
 func isTerminal(st *object) bool {
@@ -51,18 +84,38 @@ func isTerminal(st *object) bool {
 // checkGraph reports transitions to states that do not exist, machines
 // without a terminal state, and states no transition reaches — in that
 // order, as AWS does (a machine without a terminal state is not searched
-// for unreachable states).
+// for unreachable states). A report also suggests the state a missing
+// target probably meant, and follows that suggestion when looking for
+// unreachable states.
 func (c *checker) checkGraph(m machine) {
-	startAt, _ := m.obj.m["StartAt"].(string)
-	if _, ok := m.states.m[startAt]; !ok {
-		c.add(CodeMissingTransition, m.ptr+"/StartAt", "Missing 'Next' target: %s", startAt)
+	meant := map[string]string{} // missing target → the state it probably names
+	missing := func(loc, name string) {
+		hint := ""
+		if c.report {
+			if s := suggest(name, m.states.keys); s != "" {
+				hint = fmt.Sprintf("; did you mean '%s'?", s)
+				meant[name] = s
+			} else if c.names[name] {
+				hint = "; that state is in another States object (a Parallel branch, a Map processor or the machine around them), and a transition cannot leave its own"
+			} else {
+				hint = fmt.Sprintf("; the states here are %s", listNames(m.states.keys))
+			}
+		}
+		c.add(CodeMissingTransition, loc, "Missing 'Next' target: %s%s", name, hint)
+	}
+	startAt, isString := m.obj.m["StartAt"].(string)
+	if _, ok := m.states.m[startAt]; !ok && (isString || !c.report) {
+		missing(m.ptr+"/StartAt", startAt)
 	}
 	terminal := false
 	for _, name := range m.states.keys {
-		st := m.states.m[name].(*object)
-		for _, e := range edges(st, m.ptr+"/States/"+name) {
+		st, ok := m.states.m[name].(*object)
+		if !ok {
+			continue
+		}
+		for _, e := range c.edges(st, c.key(m.ptr+"/States", name)) {
 			if _, ok := m.states.m[e.to]; !ok {
-				c.add(CodeMissingTransition, e.loc, "Missing 'Next' target: %s", e.to)
+				missing(e.loc, e.to)
 			}
 		}
 		if isTerminal(st) {
@@ -70,11 +123,23 @@ func (c *checker) checkGraph(m machine) {
 		}
 	}
 	if !terminal {
-		c.add(CodeMissingEndState, "", "Workflow has no terminal state")
-		return
+		loc := ""
+		if c.report {
+			loc = m.ptr + "/States"
+		}
+		c.add(CodeMissingEndState, loc, "Workflow has no terminal state")
+		if !c.report {
+			return
+		}
+	}
+	if c.report && !isString {
+		return // no StartAt: every state would be unreachable
 	}
 	seen := map[string]bool{}
 	queue := []string{startAt}
+	if s, ok := meant[startAt]; ok {
+		queue = append(queue, s)
+	}
 	for len(queue) > 0 {
 		name := queue[0]
 		queue = queue[1:]
@@ -83,13 +148,28 @@ func (c *checker) checkGraph(m machine) {
 			continue
 		}
 		seen[name] = true
-		for _, e := range edges(st, "") {
+		out := c.edges(st, "")
+		if c.report {
+			out = append(out, misspeltEdges(st)...)
+		}
+		for _, e := range out {
 			queue = append(queue, e.to)
+			if s, ok := meant[e.to]; ok {
+				queue = append(queue, s)
+			}
 		}
 	}
 	for _, name := range m.states.keys {
 		if !seen[name] {
-			c.add(CodeMissingTransition, m.ptr+"/States/"+name, "State \"%s\" is not reachable.", name)
+			c.add(CodeMissingTransition, c.key(m.ptr+"/States", name), "State \"%s\" is not reachable.", name)
 		}
 	}
+}
+
+// listNames lists state names for a message, at most ten.
+func listNames(names []string) string {
+	if len(names) > 10 {
+		return strings.Join(names[:10], ", ") + ", ..."
+	}
+	return strings.Join(names, ", ")
 }

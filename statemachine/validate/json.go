@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -37,9 +38,32 @@ type syntaxError struct {
 
 func (e *syntaxError) Error() string { return e.msg }
 
+// positions records where each member and array item of a document starts,
+// by RFC 6901 pointer ("" for the document itself), for [Report].
+type positions struct {
+	data []byte
+	at   map[string]int
+}
+
+// mark records that the value at ptr starts at the first byte at or after
+// off that is not blank or a separator: json.Decoder.InputOffset points
+// just after the previous token.
+func (p *positions) mark(ptr string, off int64) {
+	if p == nil {
+		return
+	}
+	i := int(off)
+	for i < len(p.data) && strings.IndexByte(" \t\r\n,:", p.data[i]) >= 0 {
+		i++
+	}
+	if _, seen := p.at[ptr]; !seen {
+		p.at[ptr] = i
+	}
+}
+
 // decode parses JSON text into *object, []any, string, json.Number, bool
-// and nil values.
-func decode(data []byte) (any, error) {
+// and nil values. When pos is not nil it records where values start.
+func decode(data []byte, pos *positions) (any, error) {
 	// encoding/json's scanner (json.Valid, Unmarshal) reports the most
 	// precise offset of a syntax error: the offending byte is the one just
 	// before it. Only pay for it when the text is not valid.
@@ -57,7 +81,8 @@ func decode(data []byte) (any, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	v, err := decodeValue(dec)
+	pos.mark("", 0)
+	v, err := decodeValue(dec, "", pos)
 	if err != nil {
 		return nil, toSyntaxError(dec, err)
 	}
@@ -78,7 +103,7 @@ func toSyntaxError(dec *json.Decoder, err error) error {
 	return &syntaxError{offset: dec.InputOffset(), msg: err.Error()}
 }
 
-func decodeValue(dec *json.Decoder) (any, error) {
+func decodeValue(dec *json.Decoder, ptr string, pos *positions) (any, error) {
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, err
@@ -89,6 +114,7 @@ func decodeValue(dec *json.Decoder) (any, error) {
 		case '{':
 			o := &object{m: map[string]any{}}
 			for dec.More() {
+				keyOff := dec.InputOffset()
 				kt, err := dec.Token()
 				if err != nil {
 					return nil, err
@@ -97,7 +123,12 @@ func decodeValue(dec *json.Decoder) (any, error) {
 				if !ok {
 					return nil, fmt.Errorf("object key is not a string")
 				}
-				v, err := decodeValue(dec)
+				var child string
+				if pos != nil {
+					child = ptr + "/" + escapePointer(k)
+					pos.mark(child, keyOff)
+				}
+				v, err := decodeValue(dec, child, pos)
 				if err != nil {
 					return nil, err
 				}
@@ -115,7 +146,12 @@ func decodeValue(dec *json.Decoder) (any, error) {
 		case '[':
 			a := []any{}
 			for dec.More() {
-				v, err := decodeValue(dec)
+				var child string
+				if pos != nil {
+					child = ptr + "/" + strconv.Itoa(len(a))
+					pos.mark(child, dec.InputOffset())
+				}
+				v, err := decodeValue(dec, child, pos)
 				if err != nil {
 					return nil, err
 				}
@@ -198,4 +234,98 @@ func lineCol(data []byte, off int) (int, int) {
 		}
 	}
 	return line, col
+}
+
+// syntaxReport describes a JSON syntax error for a person, once, with the
+// line and column of the offending character (of the end of the text when
+// it ends too early) and what is probably wrong.
+func syntaxReport(data []byte, se *syntaxError) Diagnostic {
+	d := Diagnostic{Severity: SeverityError, Code: CodeInvalidJSON}
+	off := int(se.offset)
+	if off > len(data) {
+		off = len(data)
+	}
+	if se.eof {
+		d.Line, d.Column = textPosition(data, len(data))
+		d.Message = "unexpected end of JSON input" + unclosed(data)
+		return d
+	}
+	// Go's offset is just past the offending byte.
+	bad := off - 1
+	if bad < 0 {
+		bad = 0
+	}
+	d.Line, d.Column = textPosition(data, bad)
+	d.Message = se.msg
+	prev := bad - 1
+	for prev >= 0 && strings.IndexByte(" \t\r\n", data[prev]) >= 0 {
+		prev--
+	}
+	switch {
+	case bad < len(data) && (data[bad] == '}' || data[bad] == ']') && prev >= 0 && data[prev] == ',':
+		d.Message += "; remove the trailing comma before it"
+	case strings.Contains(se.msg, "after object key:value pair") || strings.Contains(se.msg, "after array element"):
+		d.Message += "; a comma is missing before it"
+	case strings.HasSuffix(se.msg, "after object key"):
+		d.Message += "; a colon is missing before it"
+	case strings.Contains(se.msg, "looking for beginning of object key string") && bad < len(data) && data[bad] == '\'':
+		d.Message += "; JSON strings use double quotes"
+	}
+	return d
+}
+
+// unclosed names the innermost string, object or array data leaves open.
+func unclosed(data []byte) string {
+	type open struct {
+		b   byte
+		off int
+	}
+	var stack []open
+	inString, escaped, strStart := false, false, 0
+	for i, b := range data {
+		switch {
+		case inString && escaped:
+			escaped = false
+		case inString && b == '\\':
+			escaped = true
+		case inString && b == '"':
+			inString = false
+		case inString:
+		case b == '"':
+			inString, strStart = true, i
+		case b == '{' || b == '[':
+			stack = append(stack, open{b, i})
+		case (b == '}' || b == ']') && len(stack) > 0:
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if inString {
+		l, c := textPosition(data, strStart)
+		return fmt.Sprintf("; the string that starts at %d:%d is not closed", l, c)
+	}
+	if len(stack) == 0 {
+		return ""
+	}
+	top := stack[len(stack)-1]
+	l, c := textPosition(data, top.off)
+	if top.b == '{' {
+		return fmt.Sprintf("; the object that starts at %d:%d is not closed (a '}' is missing)", l, c)
+	}
+	return fmt.Sprintf("; the array that starts at %d:%d is not closed (a ']' is missing)", l, c)
+}
+
+// textPosition converts a byte offset into a 1-based line and column, the
+// column counted in characters.
+func textPosition(data []byte, off int) (line, col int) {
+	if off > len(data) {
+		off = len(data)
+	}
+	line, start := 1, 0
+	for i := 0; i < off; i++ {
+		if data[i] == '\n' {
+			line++
+			start = i + 1
+		}
+	}
+	return line, utf8.RuneCount(data[start:off]) + 1
 }

@@ -13,6 +13,9 @@
 // optional [Options.CheckJSONata] hook so that this package does not depend
 // on a JSONata implementation.
 //
+// [Definition] answers as AWS does, word for word; [Report] finds the same
+// problems and explains them to the person fixing the file.
+//
 // The rule is no false positives: every definition AWS accepted in the
 // conformance corpus validates without ERROR diagnostics.
 package validate
@@ -48,6 +51,11 @@ type Options struct {
 	// of every JSONata expression; a non-nil error becomes a diagnostic.
 	// The engine passes a function that compiles the expression.
 	CheckJSONata func(expr string) error
+	// Source, if set, is the text the definition was rendered from, with
+	// ${...} placeholders inside JSON strings: [Report] then gives lines and
+	// columns in Source, the file a person edits. It is ignored when it is
+	// not JSON.
+	Source []byte
 }
 
 // Diagnostic is one problem found in a definition.
@@ -60,8 +68,14 @@ type Diagnostic struct {
 	Message string `json:"message"`
 	// Location is a JSON pointer into the definition ("/States/A/Next"), a
 	// Jackson-style source position for JSON syntax errors, or "" when AWS
-	// gives none.
+	// gives none. [Definition] writes pointers in AWS's notation
+	// (/Choices[0]); [Report] in RFC 6901's (/Choices/0), with "/" for the
+	// whole document.
 	Location string `json:"location,omitempty"`
+	// Line and Column (1-based, the column in characters) say where in the
+	// text the problem is. Only [Report] sets them.
+	Line   int `json:"line,omitempty"`
+	Column int `json:"column,omitempty"`
 }
 
 // String formats the diagnostic as AWS does inside an InvalidDefinition

@@ -106,6 +106,17 @@ type ApprovalRecord struct {
 	SampleRows  [][]string `json:"sampleRows"`
 	RequestedAt time.Time  `json:"requestedAt"`
 	ExpiresAt   time.Time  `json:"expiresAt"`
+	// Truncated says the record shows less than the export holds, so that
+	// it stays small (the requestapproval step bounds it): cut sample
+	// values end in "…", and Truncation says in words what was left out
+	// (fewer sample rows or columns, fewer sources or columns listed).
+	// Rows, Bytes and Rejected are always exact.
+	Truncated  bool     `json:"truncated,omitempty"`
+	Truncation []string `json:"truncation,omitempty"`
+	// ColumnCount and SourceCount are the lengths of the full lists when
+	// Columns or Sources list fewer.
+	ColumnCount int `json:"columnCount,omitempty"`
+	SourceCount int `json:"sourceCount,omitempty"`
 	// Decision fields are filled when publish moves the record to decided/.
 	Decision  string    `json:"decision,omitempty"`
 	Approver  string    `json:"approver,omitempty"`

@@ -376,8 +376,8 @@ func (r *Request) Validate() error {
 	if r.Output.Header != nil && r.Output.Format != FormatCSV {
 		return invalid("/output/header", "only allowed for csv outputs")
 	}
-	if r.Output.Key != "" && (strings.HasSuffix(r.Output.Key, "/") || strings.HasPrefix(r.Output.Key, "/")) {
-		return invalid("/output/key", "must be an object key, not %q", r.Output.Key)
+	if err := checkOutputLocation(r.Output); err != nil {
+		return err
 	}
 	if t := r.Approval.TimeoutSeconds; t < 60 || t > MaxApprovalSeconds {
 		return invalid("/approval/timeoutSeconds", "must be between 60 and %d, not %d", MaxApprovalSeconds, t)

@@ -96,6 +96,21 @@ func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
 	if err != nil {
 		return Output{}, err
 	}
+	// Where the export goes is checked before the sources are read: an
+	// output that replaces its own source or lands where the workflow
+	// starts exports or deletes work files must not cost a whole run.
+	outBucket, outKey := env.BucketOr(req.Output.Bucket), req.Output.Key
+	if outKey == "" {
+		outKey = lay.ExportKey(req.Name, req.OutputExt())
+	}
+	if err := req.CheckOutputPlacement(outBucket, outKey, env.Bucket, env.Prefixes, sources); err != nil {
+		var ie *export.InvalidExportRequest
+		if errors.As(err, &ie) && origin != "" {
+			ie.Message += " (in " + origin + ")"
+		}
+		log.Error("invalid request", "error", err)
+		return Output{}, err
+	}
 	p := &export.Plan{Job: job, Request: *req, Sources: sources}
 	if t, err := time.Parse(time.RFC3339Nano, in.StartTime); err == nil {
 		p.PlannedAt = t.UTC()
@@ -140,11 +155,7 @@ func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
 	}
 	p.Columns = cols
 	p.Parts = len(parts)
-	p.OutputBucket = env.BucketOr(req.Output.Bucket)
-	p.OutputKey = req.Output.Key
-	if p.OutputKey == "" {
-		p.OutputKey = lay.ExportKey(req.Name, req.OutputExt())
-	}
+	p.OutputBucket, p.OutputKey = outBucket, outKey
 	if _, err := stepkit.WriteJSON(ctx, env.Store, env.Bucket, lay.PlanKey(), p); err != nil {
 		return Output{}, fmt.Errorf("plan: write plan: %w", err)
 	}

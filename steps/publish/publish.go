@@ -10,6 +10,7 @@ package publish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -71,7 +72,7 @@ func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
 		published = t.UTC()
 	}
 	if _, err := env.Store.Copy(ctx, p.OutputBucket, p.OutputKey, bucket, m.Key); err != nil {
-		return Output{}, fmt.Errorf("publish: copy to s3://%s/%s: %w", p.OutputBucket, p.OutputKey, err)
+		return Output{}, destinationError("copy the export to", p.OutputBucket, p.OutputKey, err)
 	}
 	man := export.Manifest{
 		Execution: in.Job.Execution, Name: p.Request.Name,
@@ -86,7 +87,7 @@ func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
 	}
 	manKey := export.ManifestKeyFor(p.OutputKey)
 	if _, err := stepkit.WriteJSON(ctx, env.Store, p.OutputBucket, manKey, man); err != nil {
-		return Output{}, fmt.Errorf("publish: write manifest: %w", err)
+		return Output{}, destinationError("write the manifest to", p.OutputBucket, manKey, err)
 	}
 	if in.Approval != nil {
 		if err := decide(ctx, env, bucket, lay, in.Approval, published); err != nil {
@@ -102,6 +103,39 @@ func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
 		stepkit.Metric{Name: "PublishedRows", Unit: "Count", Value: float64(m.Rows)},
 		stepkit.Metric{Name: "PublishedBytes", Unit: "Bytes", Value: float64(m.Bytes)})
 	return Output{Bucket: p.OutputBucket, Key: p.OutputKey, ManifestKey: manKey, URL: url, Rows: m.Rows, Bytes: m.Bytes, SHA256: m.SHA256}, nil
+}
+
+// OutputNotWritable reports that the export's destination refused the
+// write for a reason retrying cannot fix: a bucket that does not exist or
+// is not valid, access denied, a key S3 rejects. The plan step validates
+// output.bucket and output.key, so this is what is left: the Catch sends
+// it to Cleanup and the execution fails with this errorType, where a
+// wrapped error would read "wrapError". Throttling and 5xx answers stay
+// [export.S3Unavailable], which Retry matches.
+type OutputNotWritable struct {
+	Bucket, Key string
+	// Op says what was being written ("copy the export to").
+	Op string
+	// Cause is the S3 error's text. The error itself is not wrapped: its
+	// chain may hold an [export.NotFound] (NoSuchBucket), which
+	// stepkit.Named would report instead, as if a work file were missing.
+	Cause string
+}
+
+// Error implements error.
+func (e *OutputNotWritable) Error() string {
+	return fmt.Sprintf("publish: cannot %s s3://%s/%s: %s (check output.bucket and output.key of the request, and that the bucket exists and the publish step may write to it)", e.Op, e.Bucket, e.Key, e.Cause)
+}
+
+// destinationError names a failed write to the export's destination:
+// retryable S3 failures and cancellations keep their own type, anything
+// else is an [*OutputNotWritable].
+func destinationError(op, bucket, key string, err error) error {
+	var s3u *export.S3Unavailable
+	if errors.As(err, &s3u) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return fmt.Errorf("publish: %s s3://%s/%s: %w", op, bucket, key, err)
+	}
+	return &OutputNotWritable{Bucket: bucket, Key: key, Op: op, Cause: err.Error()}
 }
 
 // decide moves the pending approval record to decided/ with the decision.

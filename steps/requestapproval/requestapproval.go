@@ -15,9 +15,12 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -29,6 +32,25 @@ import (
 
 // SampleRows is how many rows an approver sees.
 const SampleRows = 5
+
+// Bounds of an approval record. The runner reads every pending record to
+// list them, and an export's rows may be anything (a 2 MB field, 10,000
+// columns, a prefix of 50,000 objects): one record over the reader's limit
+// used to break `runner approvals` and `runner approve` for every export.
+// [Bound] cuts a record down to these, saying so in it.
+const (
+	// MaxRecordBytes bounds the record as written (indented JSON).
+	MaxRecordBytes = 64 << 10
+	// MaxSampleValue is how many characters of a sample value are kept;
+	// a cut value ends in "…".
+	MaxSampleValue = 200
+	// MaxSampleColumns is how many columns the sample rows show.
+	MaxSampleColumns = 50
+	// MaxListedSources is how many source objects the record names.
+	MaxListedSources = 20
+	// MaxText bounds the name, the filter and each column name.
+	MaxText = 2000
+)
 
 // Input is the task's payload.
 type Input struct {
@@ -74,7 +96,12 @@ func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
 		requested = t.UTC()
 	}
 	sample, err := Sample(ctx, env.Store, bucket, m.Key, &p.Request, m.Columns, SampleRows)
-	if err != nil {
+	var note string
+	if errors.Is(err, bufio.ErrTooLong) {
+		// A JSON Lines record longer than the scanner's buffer: show the
+		// rows before it rather than leave the export undecidable.
+		note = fmt.Sprintf("the sample stops at row %d: the next line is longer than 16 MiB", len(sample)+1)
+	} else if err != nil {
 		return Output{}, fmt.Errorf("requestapproval: sample rows of s3://%s/%s: %w", bucket, m.Key, err)
 	}
 	rec := export.ApprovalRecord{
@@ -89,12 +116,126 @@ func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
 	for _, s := range p.Sources {
 		rec.Sources = append(rec.Sources, "s3://"+s.Bucket+"/"+s.Key)
 	}
+	if note != "" {
+		rec.Truncated, rec.Truncation = true, append(rec.Truncation, note)
+	}
+	Bound(&rec)
 	key := lay.PendingApprovalKey()
 	if _, err := stepkit.WriteJSON(ctx, env.Store, bucket, key, rec); err != nil {
 		return Output{}, fmt.Errorf("requestapproval: write s3://%s/%s: %w", bucket, key, err)
 	}
 	env.Logger(ctx, "requestapproval", in.Job.Execution).Info("approval requested", "key", key, "rows", m.Rows, "expiresAt", rec.ExpiresAt)
 	return Output{Bucket: bucket, Key: key, ExpiresAt: rec.ExpiresAt}, nil
+}
+
+// Bound cuts rec down until it is at most [MaxRecordBytes] as written:
+// first each sample value, column name, the name and the filter to their
+// limits, the sample to [MaxSampleColumns] columns and the sources to
+// [MaxListedSources]; then, while still too big, it lists fewer columns
+// (down to those the sample shows) and sources, drops sample rows, and
+// lists fewer columns still. Whatever it leaves out it
+// records in rec.Truncation, with rec.Truncated set. Counts, the output,
+// the execution and the task token are never cut.
+func Bound(rec *export.ApprovalRecord) {
+	note := func(format string, args ...any) {
+		rec.Truncated = true
+		rec.Truncation = append(rec.Truncation, fmt.Sprintf(format, args...))
+	}
+	cutValues := 0
+	for _, row := range rec.SampleRows {
+		for i, v := range row {
+			if c, ok := cut(v, MaxSampleValue); ok {
+				row[i] = c
+				cutValues++
+			}
+		}
+	}
+	if cutValues > 0 {
+		note("%d sample values are cut to %d characters (they end in …)", cutValues, MaxSampleValue)
+	}
+	wide := 0
+	for i, row := range rec.SampleRows {
+		if len(row) > MaxSampleColumns {
+			wide = max(wide, len(row))
+			rec.SampleRows[i] = row[:MaxSampleColumns]
+		}
+	}
+	if wide > 0 {
+		note("the sample rows show the first %d of %d columns", MaxSampleColumns, wide)
+	}
+	if c, ok := cut(rec.Name, MaxText); ok {
+		rec.Name = c
+		note("the name is cut to %d characters", MaxText)
+	}
+	if c, ok := cut(rec.Where, MaxText); ok {
+		rec.Where = c
+		note("the filter is cut to %d characters", MaxText)
+	}
+	cutNames := 0
+	for i, c := range rec.Columns {
+		if s, ok := cut(c, MaxText); ok {
+			rec.Columns[i] = s
+			cutNames++
+		}
+	}
+	if cutNames > 0 {
+		note("%d column names are cut to %d characters", cutNames, MaxText)
+	}
+	listSources := min(len(rec.Sources), MaxListedSources)
+	listColumns := len(rec.Columns)
+	rows := len(rec.SampleRows)
+	allRows, allSources, allColumns := rows, len(rec.Sources), len(rec.Columns)
+	size := func() int {
+		r := *rec
+		r.SampleRows, r.Sources, r.Columns = r.SampleRows[:rows], r.Sources[:listSources], r.Columns[:listColumns]
+		// Room for the notes added below and the count fields.
+		r.Truncation = append(r.Truncation, strings.Repeat("x", 100), strings.Repeat("x", 100), strings.Repeat("x", 100))
+		r.ColumnCount, r.SourceCount, r.Truncated = allColumns, allSources, true
+		b, _ := json.MarshalIndent(r, "", "  ")
+		return len(b) + 1
+	}
+	for size() > MaxRecordBytes {
+		switch {
+		case listColumns > MaxSampleColumns:
+			listColumns = max(listColumns/2, MaxSampleColumns)
+		case listSources > 1:
+			listSources /= 2
+		case rows > 0:
+			rows--
+		case listColumns > 1:
+			listColumns /= 2
+		default:
+			// Every field left is bounded above; nothing more to cut.
+			return
+		}
+	}
+	if rows < allRows {
+		rec.SampleRows = rec.SampleRows[:rows]
+		note("the sample shows %d of %d rows, to keep the record under %d KiB", rows, allRows, MaxRecordBytes>>10)
+	}
+	if listSources < allSources {
+		rec.Sources, rec.SourceCount = rec.Sources[:listSources], allSources
+		note("the first %d of %d sources are listed", listSources, allSources)
+	}
+	if listColumns < allColumns {
+		rec.Columns, rec.ColumnCount = rec.Columns[:listColumns], allColumns
+		note("the first %d of %d columns are listed", listColumns, allColumns)
+	}
+}
+
+// cut returns s shortened to n characters ending in "…", and whether it
+// was longer.
+func cut(s string, n int) (string, bool) {
+	if utf8.RuneCountInString(s) <= n {
+		return s, false
+	}
+	i, k := 0, 0
+	for k < n-1 {
+		_, w := utf8.DecodeRuneInString(s[i:])
+		i += w
+		k++
+	}
+	return s[:i] + "…", true
 }
 
 // Sample returns up to n rows from the start of an export object, as
