@@ -76,6 +76,9 @@ func (e *Engine) TestState(ctx context.Context, in TestStateInput) (*TestStateOu
 		out, next, f = r.execState(ctx, st)
 	}
 	res := &TestStateOutput{}
+	if in.InspectionLevel == "DEBUG" || in.InspectionLevel == "TRACE" {
+		res.InspectionData = r.inspect(st, inVal, f)
+	}
 	if f == nil {
 		res.Status = "SUCCEEDED"
 		res.Output = marshal(out)

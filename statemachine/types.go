@@ -232,10 +232,11 @@ type TestStateMockError struct {
 
 // TestStateOutput is the answer of [Engine.TestState].
 type TestStateOutput struct {
-	Output         string
-	Error          string
-	Cause          string
-	NextState      string
-	Status         string // SUCCEEDED FAILED RETRIABLE CAUGHT_ERROR
-	InspectionData any
+	Output    string
+	Error     string
+	Cause     string
+	NextState string
+	Status    string // SUCCEEDED FAILED RETRIABLE CAUGHT_ERROR
+	// InspectionData is set for InspectionLevel DEBUG and TRACE.
+	InspectionData *InspectionData
 }

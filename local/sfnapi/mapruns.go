@@ -183,13 +183,17 @@ func (h *Handler) testState(ctx context.Context, in *testStateIn) (any, error) {
 		return nil, err
 	}
 	res := struct {
-		Output         *string `json:"output,omitempty"`
-		Error          *string `json:"error,omitempty"`
-		Cause          *string `json:"cause,omitempty"`
-		NextState      *string `json:"nextState,omitempty"`
-		Status         string  `json:"status"`
-		InspectionData any     `json:"inspectionData,omitempty"`
-	}{Status: out.Status, InspectionData: out.InspectionData}
+		Output         *string         `json:"output,omitempty"`
+		Error          *string         `json:"error,omitempty"`
+		Cause          *string         `json:"cause,omitempty"`
+		NextState      *string         `json:"nextState,omitempty"`
+		Status         string          `json:"status"`
+		InspectionData *inspectionData `json:"inspectionData,omitempty"`
+	}{Status: out.Status}
+	if d := out.InspectionData; d != nil {
+		res.InspectionData = &inspectionData{d.Input, d.AfterInputPath, d.AfterParameters, d.AfterArguments, d.Result,
+			d.AfterResultSelector, d.AfterResultPath, d.Variables}
+	}
 	for _, f := range []struct {
 		dst **string
 		v   string
@@ -200,4 +204,17 @@ func (h *Handler) testState(ctx context.Context, in *testStateIn) (any, error) {
 		}
 	}
 	return res, nil
+}
+
+// inspectionData is TestState's InspectionData: each member a JSON text,
+// left out when the state did not reach that step.
+type inspectionData struct {
+	Input               string `json:"input,omitempty"`
+	AfterInputPath      string `json:"afterInputPath,omitempty"`
+	AfterParameters     string `json:"afterParameters,omitempty"`
+	AfterArguments      string `json:"afterArguments,omitempty"`
+	Result              string `json:"result,omitempty"`
+	AfterResultSelector string `json:"afterResultSelector,omitempty"`
+	AfterResultPath     string `json:"afterResultPath,omitempty"`
+	Variables           string `json:"variables,omitempty"`
 }
