@@ -39,6 +39,11 @@ func (r *runner) inspect(st *step, inVal any, f *failure) *InspectionData {
 		switch s.typ {
 		case "Task", "Parallel", "Map":
 			d.AfterArguments = sent
+			if d.AfterArguments == "" && s.j.args != nil { // a mock answered: nothing was sent
+				if v, ff := r.jevalL(st, s.j.args, "Arguments", r.lazyVars(st, nil)); ff == nil {
+					d.AfterArguments = marshal(v)
+				}
+			}
 			if f == nil {
 				d.Result = received
 				if d.Result == "" && r.mock != nil && r.mock.ErrorOutput == nil {
