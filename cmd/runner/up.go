@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/stepwise-dev/stepwise/local/sfnapi"
 )
 
 func init() {
@@ -13,7 +15,7 @@ func init() {
 		summary: "Serve the local stack (Step Functions API, S3, Lambda steps, S3 trigger) in the foreground until interrupted.",
 		examples: []string{
 			"runner up --addr 127.0.0.1:8083",
-			"aws stepfunctions list-state-machines --endpoint-url http://127.0.0.1:8083",
+			"aws stepfunctions list-state-machines --endpoint-url http://stepwise@127.0.0.1:8083",
 		},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			addr := fs.String("addr", "127.0.0.1:8083", "Step Functions API listen address (127.0.0.1 unless you mean otherwise)")
@@ -28,6 +30,8 @@ func init() {
 				ep := st.Endpoints
 				err = a.emit(ep, func(w io.Writer) {
 					fmt.Fprintf(w, "stepfunctions %s\n", ep.StepFunctions)
+					// The AWS CLI and boto3 reach StartSyncExecution and TestState too.
+					fmt.Fprintf(w, "stepfunctions-cli %s\n", sfnapi.CLIEndpoint(ep.StepFunctions))
 					if ep.S3 != "" {
 						fmt.Fprintf(w, "s3 %s\n", ep.S3)
 					}

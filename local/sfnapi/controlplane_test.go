@@ -81,6 +81,13 @@ func TestAWSCLIControlPlane(t *testing.T) {
 		t.Errorf("test-state inspectionData = %s", got)
 	}
 
+	// The documented alternative for the plain endpoint: botocore's setting
+	// that turns host prefix injection off.
+	off := newCLI(t, e.url, []string{"AWS_DISABLE_HOST_PREFIX_INJECTION=true"})
+	if sync := off.ok("start-sync-execution", "--state-machine-arn", expArn); sync["status"] != "SUCCEEDED" {
+		t.Errorf("start-sync-execution with AWS_DISABLE_HOST_PREFIX_INJECTION=true = %v", sync)
+	}
+
 	// 4. UpdateMapRun on a running Map Run.
 	ctx := context.Background()
 	sm, err := e.eng.CreateStateMachine(ctx, statemachineInput("fan", waitingMapMachine))
@@ -139,9 +146,12 @@ func jsonOf(t *testing.T, v any) string {
 }
 
 // boto3ControlPlane drives issue 17's operations with boto3's default
-// client settings through the CLIEndpoint form, and prints what it saw.
+// client settings through the CLIEndpoint form, and prints what it saw; a
+// second client on the plain endpoint uses the documented alternative,
+// Config(inject_host_prefix=False).
 const boto3ControlPlane = `
 import json, sys, boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 c = boto3.client("stepfunctions", endpoint_url=sys.argv[1], region_name="eu-west-3",
                  aws_access_key_id="AKIDLOCAL", aws_secret_access_key="secret")
@@ -171,6 +181,9 @@ e1 = c.start_execution(stateMachineArn=ex)["executionArn"]
 out["express"] = {"list": err(c.list_executions, stateMachineArn=ex), "history": err(c.get_execution_history, executionArn=e1),
                   "stop": err(c.stop_execution, executionArn=e1)}
 out["sync"] = c.start_sync_execution(stateMachineArn=ex, input='{"a":1}')["output"]
+plain = boto3.client("stepfunctions", endpoint_url=sys.argv[4], region_name="eu-west-3", aws_access_key_id="AKIDLOCAL",
+                     aws_secret_access_key="secret", config=Config(inject_host_prefix=False))
+out["syncNoPrefix"] = plain.start_sync_execution(stateMachineArn=ex, input='{"b":2}')["output"]
 out["inspection"] = c.test_state(definition=tsdef, roleArn=role, input='{"in":{"x":1}}', inspectionLevel="TRACE")["inspectionData"]
 print(json.dumps(out, sort_keys=True))
 `
@@ -181,7 +194,7 @@ func TestBoto3ControlPlane(t *testing.T) {
 	dir := t.TempDir()
 	script := filepath.Join(dir, "controlplane.py")
 	os.WriteFile(script, []byte(boto3ControlPlane), 0o600)
-	cmd := exec.Command(py, script, CLIEndpoint(e.url), passMachine, inspectedPass)
+	cmd := exec.Command(py, script, CLIEndpoint(e.url), passMachine, inspectedPass, e.url)
 	cmd.Env = pythonEnv(dir, os.DevNull, os.DevNull) // the script passes its own dummy keys
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -206,8 +219,9 @@ func TestBoto3ControlPlane(t *testing.T) {
 		"express": `{"history":["InvalidArn","Invalid Arn: 'Resource type not valid in this context: express'"],` +
 			`"list":["StateMachineTypeNotSupported","This operation is not supported by this type of state machine"],` +
 			`"stop":["InvalidArn","Invalid Arn: 'Resource type not valid in this context: express'"]}`,
-		"sync":       `"{\"a\":1}"`,
-		"inspection": `{"afterInputPath":"{\"x\":1}","afterParameters":"{\"v\":1}","afterResultPath":"{\"in\":{\"x\":1},\"out\":{\"v\":1}}","afterResultSelector":"{\"v\":1}","input":"{\"in\":{\"x\":1}}"}`,
+		"sync":         `"{\"a\":1}"`,
+		"syncNoPrefix": `"{\"b\":2}"`,
+		"inspection":   `{"afterInputPath":"{\"x\":1}","afterParameters":"{\"v\":1}","afterResultPath":"{\"in\":{\"x\":1},\"out\":{\"v\":1}}","afterResultSelector":"{\"v\":1}","input":"{\"in\":{\"x\":1}}"}`,
 	}
 	for k, w := range want {
 		if g := jsonOf(t, got[k]); g != w {
@@ -496,5 +510,34 @@ func TestSDKTestStateInspection(t *testing.T) {
 				t.Errorf("inspectionData\n got %s\nwant %s", g, w)
 			}
 		})
+	}
+}
+
+// TestCLIEndpointWithGoSDK: the endpoint form printed for the AWS CLI also
+// works with the Go SDK: with default options for the operations without a
+// host prefix, and with ClientOptions for StartSyncExecution and TestState
+// too (the Go SDK drops the URL's user name and prefixes the host itself,
+// so it needs the prefix off).
+func TestCLIEndpointWithGoSDK(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ep := CLIEndpoint(e.url)
+	if want := strings.Replace(e.url, "http://", "http://stepwise@", 1); ep != want {
+		t.Fatalf("CLIEndpoint(%s) = %s, want %s", e.url, ep, want)
+	}
+	if got := CLIEndpoint(ep); got != ep {
+		t.Errorf("CLIEndpoint of an endpoint with a user name = %s, want it unchanged", got)
+	}
+	creds := credentials.NewStaticCredentialsProvider("AKIDLOCAL", "secret", "")
+	plain := sfn.New(sfn.Options{Region: "eu-west-3", BaseEndpoint: aws.String(ep), Credentials: creds})
+	created, err := plain.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("fast"), Type: types.StateMachineTypeExpress,
+		Definition: aws.String(passMachine), RoleArn: aws.String(testRole)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withOpts := sfn.New(sfn.Options{Region: "eu-west-3", Credentials: creds}, ClientOptions(ep))
+	out, err := withOpts.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{StateMachineArn: created.StateMachineArn, Input: aws.String(`{"a":1}`)})
+	if err != nil || aws.ToString(out.Output) != `{"a":1}` {
+		t.Errorf("StartSyncExecution through %s: %+v, %v", ep, out, err)
 	}
 }
