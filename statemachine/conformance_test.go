@@ -276,6 +276,14 @@ func (d *engineDriver) CreateAlias(ctx context.Context, smArn, name string) (str
 	return a.AliasArn, nil
 }
 
+func (d *engineDriver) PublishVersion(ctx context.Context, smArn string) (string, error) {
+	v, err := d.e.PublishStateMachineVersion(ctx, smArn, "", "")
+	if err != nil {
+		return "", apiErr(err)
+	}
+	return v.Arn, nil
+}
+
 func (d *engineDriver) Close() error { return d.e.Close() }
 
 // lambdaAdapter exposes the emulated Python handlers as the engine's

@@ -20,6 +20,13 @@
 // that already succeeded; a Parallel or inline Map state runs again from its
 // start).
 //
+// Expression evaluation is bounded and cancellable: JSONata, JSONPath and
+// intrinsic functions run on the execution's context, so StopExecution, the
+// machine's TimeoutSeconds, [Engine.Close] and a TestState caller that goes
+// away stop an evaluation in progress. A runaway JSONata expression (too
+// deep, too long, or building a value too large) fails its state with
+// States.QueryEvaluationError and AWS's cause texts; see jsonataBudget.
+//
 // The engine imports only the standard library and its own subpackages. It
 // reaches Lambda, S3, time and durable storage through the interfaces in
 // interfaces.go; the local stack (local/...) and tests implement them. It is

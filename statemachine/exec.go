@@ -267,7 +267,10 @@ func (x *execution) stop(errorName, cause string) error {
 	}
 	cancel := x.cancel
 	x.mu.Unlock()
-	x.finish(StatusAborted, nil, &failure{name: errorName, cause: cause}, x.lastEventID())
+	// ExecutionAborted follows an API call, not an event of the run: AWS
+	// records it with previousEventId 0, as it does the first state's
+	// entered event.
+	x.finish(StatusAborted, nil, &failure{name: errorName, cause: cause}, 0)
 	if cancel != nil {
 		cancel(errStopped)
 	}

@@ -93,6 +93,10 @@ type step struct {
 	assignB  *assignBlock
 	// resume is the persisted progress this visit continues, if any.
 	resume *progress
+	// ctx is the run's context: expression evaluation stops when it is
+	// done (StopExecution, TimeoutSeconds, engine shutdown, a TestState
+	// caller gone).
+	ctx context.Context
 }
 
 // progress returns the checkpoint of a top-level step.
@@ -249,7 +253,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 		if ctx.Err() != nil {
 			return nil, &failure{name: "States.Aborted", runtime: true}
 		}
-		st := &step{s: s, input: input, entered: r.e.clock.Now(), th: th, vars: vars, item: item}
+		st := &step{s: s, input: input, entered: r.e.clock.Now(), th: th, vars: vars, item: item, ctx: ctx}
 		if p := r.resume; p != nil && th.top && p.State == cur {
 			r.resume = nil
 			st.resume = p
@@ -352,7 +356,7 @@ func (r *runner) aborted(th *thread, s *state) {
 // exited builds a StateExited event and applies the assigned variables.
 func (r *runner) exited(name string, output JSONText, assigned map[string]any, vars *scope) *StateExitedEventDetails {
 	d := &StateExitedEventDetails{Name: name, Output: output}
-	if assigned != nil {
+	if len(assigned) > 0 { // an empty Assign block records neither field
 		d.AssignedVariables = make(map[string]string, len(assigned))
 		for k, v := range assigned {
 			d.AssignedVariables[k] = marshal(v)
@@ -612,15 +616,24 @@ func (r *runner) resolve(st *step, p *jsonpath.Path, input any) (any, error) {
 func (r *runner) resolve1(st *step, p *jsonpath.Path, input any) (any, error) {
 	switch p.Root() {
 	case jsonpath.RootContext:
-		return p.Get(r.context(st))
+		return pathGet(st, p, r.context(st))
 	case jsonpath.RootVariable:
 		v, ok := st.vars.lookup(p.Variable())
 		if !ok {
 			return nil, fmt.Errorf("The variable '$%s' is not defined", p.Variable())
 		}
-		return p.Get(v)
+		return pathGet(st, p, v)
 	}
-	return p.Get(input)
+	return pathGet(st, p, input)
+}
+
+// pathGet evaluates p on the run's context: bounded, and stopped by
+// StopExecution, TimeoutSeconds or a TestState caller going away.
+func pathGet(st *step, p *jsonpath.Path, doc any) (any, error) {
+	if st.ctx == nil {
+		return p.Get(doc)
+	}
+	return p.GetContext(st.ctx, doc)
 }
 
 // stepResolver adapts a step to intrinsic.Resolver.
@@ -663,7 +676,7 @@ func (r *runner) evalTmpl(st *step, t *tmpl, input any, field string) (any, *fai
 		case fd.path != nil:
 			v, err := r.resolve(st, fd.path, input)
 			if err != nil {
-				if fd.path.Root() == jsonpath.RootVariable {
+				if fd.path.Root() == jsonpath.RootVariable || errors.Is(err, jsonpath.ErrLimit) {
 					return nil, r.runtimeErr(st, "%s", err.Error())
 				}
 				return nil, r.runtimeErr(st, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", fd.expr, fd.src, marshal(input))
@@ -764,7 +777,7 @@ func (r *runner) execWait(ctx context.Context, st *step, eff any) *failure {
 			return r.runtimeErr(st, "The TimestampPath parameter does not reference an input value: %s", s.timestampPath)
 		}
 		ts, _ := v.(string)
-		t, err := parseTimestamp(ts)
+		t, err := parseWaitTimestamp(ts)
 		if err != nil {
 			return r.runtimeErr(st, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", s.timestampPath, ts)
 		}
@@ -1196,6 +1209,11 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 		at time.Time
 	}
 	done := make(chan result, 1)
+	release := func() {}
+	if kind == resStartExecution || kind == resSDKSfn {
+		// The call (and a .sync submission) happens before any timer fires.
+		release = holdClock(r.e.clock)
+	}
 	go func() {
 		var v any
 		var f *failure
@@ -1205,7 +1223,9 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 		case resStartExecution, resSDKSfn:
 			v, f = r.nestedSfn(tctx, kind, pattern, action, params, func(sub any) {
 				st.th.add("TaskSubmitted", &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: lazyJSON(sub)})
+				release()
 			})
+			release()
 		default:
 			v, f = r.service(tctx, s.resource, service, action, pattern, params, st.token, timeout, heartbeat)
 		}
@@ -2007,7 +2027,10 @@ func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern Integ
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			return nil, &failure{name: "StepFunctions." + ae.Code + "Exception",
+			if kind == resSDKSfn {
+				return nil, r.sdkSfnError(ae)
+			}
+			return nil, &failure{name: serviceErrorName("StepFunctions", ae.Code),
 				cause: fmt.Sprintf("%s (Service: AWSStepFunctions; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)", ae.Message, ae.Code, r.e.opts.NewUUID())}
 		}
 		return nil, &failure{name: ErrorTaskFailed, cause: err.Error()}
@@ -2102,19 +2125,23 @@ func (r *runner) sdkSfn(ctx context.Context, action string, pm map[string]any) (
 			break
 		}
 		return describeJSON(d), nil
+	case "stopExecution":
+		arn, _ := pm["ExecutionArn"].(string)
+		en, _ := pm["Error"].(string)
+		c, _ := pm["Cause"].(string)
+		d, serr := r.e.StopExecution(ctx, arn, en, c)
+		if serr != nil {
+			err = serr
+			break
+		}
+		return map[string]any{"StopDate": d.StopDate.UTC().Format(isoMillis)}, nil
 	default:
 		return nil, &failure{name: ErrorRuntime, cause: "unsupported aws-sdk:sfn action " + action}
 	}
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			msg := ae.Message
-			if ae.Code == "InvalidToken" {
-				// AWS words a malformed token this way in the SDK integration.
-				msg = "Invalid Token: 'Invalid token'"
-			}
-			return nil, &failure{name: "Sfn." + ae.Code + "Exception",
-				cause: fmt.Sprintf("%s (Service: Sfn, Status Code: 400, Request ID: %s) (SDK Attempt Count: 1)", msg, r.e.opts.NewUUID())}
+			return nil, r.sdkSfnError(ae)
 		}
 		return nil, &failure{name: ErrorTaskFailed, cause: err.Error()}
 	}
@@ -2126,9 +2153,12 @@ func describeJSON(d *Execution) map[string]any {
 		"StartDate": d.StartDate.UTC().Format(isoMillis)}
 	if d.Input != nil {
 		out["Input"] = *d.Input
+		out["InputDetails"] = map[string]any{"Included": true}
 	}
 	if d.Output != nil {
 		out["Output"] = *d.Output
+		out["OutputDetails"] = map[string]any{"Included": true}
 	}
+	describeMore(d, out)
 	return out
 }

@@ -1,6 +1,7 @@
 package statemachine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -14,6 +15,18 @@ func checkJSONata(expr string) error {
 	_, err := jsonata.Compile(expr, jsonata.StepFunctions())
 	return err
 }
+
+// jsonataBudget bounds every JSONata evaluation of a state, as AWS Step
+// Functions bounds its own: past a bound the state fails with
+// States.QueryEvaluationError (catchable, retryable) instead of spinning or
+// exhausting memory. The depth and size bounds follow what AWS was
+// measured to accept through TestState: nesting near 100 levels,
+// [1..873782] but not [1..873783], a string of 2^22 characters but not
+// 2^23 (8 bytes an array item). AWS's time limit is not published; the
+// step bound stands in for it deterministically: about 10 million steps
+// is a few seconds here, above any expression over the largest accepted
+// sequence ([1..873782] ~> $map(...) takes about 4 million).
+var jsonataBudget = jsonata.Budget{MaxDepth: 100, MaxSteps: 10_000_000, MaxValueBytes: 873782 * 8}
 
 // jnode is a compiled JSONata-mode field value: a literal, a "{% expr %}"
 // string, or an object/array whose members may hold expressions.
@@ -40,7 +53,7 @@ func compileJ(v any) (*jnode, error) {
 	switch v := v.(type) {
 	case string:
 		if src, ok := isExprString(v); ok {
-			e, err := jsonata.Compile(src, jsonata.StepFunctions())
+			e, err := jsonata.Compile(src, jsonata.StepFunctions(), jsonata.WithBudget(jsonataBudget))
 			if err != nil {
 				return nil, err
 			}
@@ -206,8 +219,22 @@ func (r *runner) jeval(st *step, n *jnode, loc string, vars map[string]any) (any
 	case n.isLit:
 		return n.lit, nil
 	case n.expr != nil:
-		v, err := n.expr.Eval(st.input, vars)
+		ctx := st.ctx
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		v, err := n.expr.EvalContext(ctx, st.input, vars)
 		if err != nil {
+			if ctx.Err() != nil {
+				// Stopped, timed out or shutting down: whoever cancelled
+				// records the outcome; the state records nothing.
+				return nil, &failure{name: "States.Aborted", runtime: true}
+			}
+			if errors.Is(err, jsonata.ErrLimit) {
+				var je *jsonata.Error
+				errors.As(err, &je)
+				return nil, r.evalFailed(st, loc, fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' threw an error during evaluation: %s", n.src, loc, je.Message))
+			}
 			if errors.Is(err, jsonata.ErrFunctionResult) {
 				return nil, r.evalFailed(st, loc, fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' returned an unsupported result type.", n.src, loc))
 			}
@@ -395,7 +422,7 @@ func (r *runner) execJSONata(ctx contextT, st *step) (any, string, *failure) {
 				return nil, "", f
 			}
 			ts, _ := v.(string)
-			t, err := parseTimestamp(ts)
+			t, err := parseWaitTimestamp(ts)
 			if err != nil {
 				return nil, "", r.evalFailedAt(st, "Timestamp", "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "+ts, st.th.prev)
 			}

@@ -66,7 +66,7 @@ func (e *Engine) TestState(ctx context.Context, in TestStateInput) (*TestStateOu
 		}
 	}
 	th := &thread{x: x}
-	st := &step{s: s, input: inVal, entered: e.clock.Now(), th: th, vars: vars}
+	st := &step{s: s, input: inVal, entered: e.clock.Now(), th: th, vars: vars, ctx: ctx}
 	var out any
 	var next string
 	var f *failure
@@ -74,6 +74,11 @@ func (e *Engine) TestState(ctx context.Context, in TestStateInput) (*TestStateOu
 		out, next, f = r.execJSONata(ctx, st)
 	} else {
 		out, next, f = r.execState(ctx, st)
+	}
+	if f != nil && ctx.Err() != nil {
+		// The caller gave up (its request context is done); evaluation
+		// stopped on that and there is no one to answer.
+		return nil, fmt.Errorf("test state %s: %w", name, context.Cause(ctx))
 	}
 	res := &TestStateOutput{}
 	if in.InspectionLevel == "DEBUG" || in.InspectionLevel == "TRACE" {

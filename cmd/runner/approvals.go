@@ -160,17 +160,6 @@ func (a *app) endedHow(ctx context.Context, t *target, d *sfn.DescribeExecutionO
 	return fmt.Sprintf("it is %s", d.Status)
 }
 
-// causeMessage is the errorMessage of a Lambda error document, or cause.
-func causeMessage(cause string) string {
-	var doc struct {
-		ErrorMessage string `json:"errorMessage"`
-	}
-	if json.Unmarshal([]byte(cause), &doc) == nil && doc.ErrorMessage != "" {
-		return doc.ErrorMessage
-	}
-	return cause
-}
-
 func pastTense(decision string) string {
 	switch decision {
 	case "approve":

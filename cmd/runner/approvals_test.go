@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -37,30 +35,7 @@ func TestApprovalScripts(t *testing.T) {
 			env.Setenv("AWS_CA_BUNDLE", "")
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			// waitapproval NAME: wait (up to a minute) until execution NAME
-			// has a pending approval record.
-			"waitapproval": func(ts *testscript.TestScript, neg bool, args []string) {
-				for i := 0; i < 600; i++ {
-					var out strings.Builder
-					code := run(context.Background(), []string{"approvals", "--output", "json", "--data-dir", ts.Getenv("STEPWISE_DATA_DIR")}, strings.NewReader(""), &out, io.Discard)
-					if code == 0 && strings.Contains(out.String(), `"execution": "`+args[0]+`"`) {
-						return
-					}
-					time.Sleep(100 * time.Millisecond)
-				}
-				ts.Fatalf("no pending approval for %s appeared", args[0])
-			},
-			// waitfile FILE: wait (up to a minute) until FILE exists.
-			"waitfile": func(ts *testscript.TestScript, neg bool, args []string) {
-				for i := 0; i < 600; i++ {
-					if _, err := os.Stat(ts.MkAbs(args[0])); err == nil {
-						return
-					}
-					time.Sleep(100 * time.Millisecond)
-				}
-				ts.Fatalf("%s did not appear", args[0])
-			},
+		Cmds: withScriptCmds(map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// s3put KEY FILE: put FILE into the bucket of the stack that
 			// `runner up` serves on the script's data directory.
 			"s3put": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -94,8 +69,16 @@ func TestApprovalScripts(t *testing.T) {
 				}
 				ts.Check(os.WriteFile(ts.MkAbs(args[0]), b.Bytes(), 0o644))
 			},
-		},
+		}),
 	})
+}
+
+// withScriptCmds adds the commands every script has (scriptCmds) to cmds.
+func withScriptCmds(cmds map[string]func(ts *testscript.TestScript, neg bool, args []string)) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	for name, fn := range scriptCmds {
+		cmds[name] = fn
+	}
+	return cmds
 }
 
 // TestPrintable: what `runner approvals` shows of a value stays on one

@@ -95,7 +95,7 @@ func buildBootstrapZip(ctx context.Context, pkg, arch, out string) (*buildResult
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(out, zipped); err != nil {
+	if err := writeOutput(out, zipped, nil); err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(zipped)
@@ -132,24 +132,4 @@ func reproducibleZip(name string, content []byte) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,7 +65,7 @@ func init() {
 				if err != nil {
 					return err
 				}
-				return a.finish(d)
+				return a.finish(ctx, t, d, nil)
 			}
 		},
 	})
@@ -133,7 +134,11 @@ func init() {
 				if err != nil {
 					return fmt.Errorf("describe %s: %w", arn, err)
 				}
-				return a.emit(awsJSON(d), func(w io.Writer) { printExecution(w, d) })
+				var f *failure
+				if a.g.output == "text" && ended(d.Status) && d.Status != types.ExecutionStatusSucceeded {
+					f = explainExecution(ctx, t, arn)
+				}
+				return a.emit(awsJSON(d), func(w io.Writer) { printExecution(w, d, f) })
 			}
 		},
 	})
@@ -149,21 +154,29 @@ func init() {
 					return err
 				}
 				defer t.Close()
-				var events []types.HistoryEvent
-				p := sfn.NewGetExecutionHistoryPaginator(t.sfn, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), ReverseOrder: *reverse})
-				for p.HasMorePages() {
-					page, err := p.NextPage(ctx)
-					if err != nil {
-						return fmt.Errorf("history of %s: %w", arn, err)
-					}
-					events = append(events, page.Events...)
+				events, err := readHistory(ctx, t, arn)
+				if err != nil {
+					return err
 				}
-				return a.emit(map[string]any{"events": awsJSON(events)}, func(w io.Writer) {
-					rows := make([][]string, len(events))
-					for i, e := range events {
-						rows[i] = eventRow(e)
+				shown := events
+				if *reverse {
+					shown = slices.Clone(events)
+					slices.Reverse(shown)
+				}
+				return a.emit(map[string]any{"events": awsJSON(shown)}, func(w io.Writer) {
+					// Lanes and durations are worked out oldest first.
+					var rows strings.Builder
+					tab := newEventTable(&rows)
+					for _, e := range events {
+						tab.event(e)
 					}
-					table(w, []string{"ID", "TIME", "TYPE", "DETAIL"}, rows)
+					lines := strings.SplitAfter(rows.String(), "\n")
+					if *reverse {
+						slices.Reverse(lines)
+					}
+					tab.w = w
+					tab.header()
+					fmt.Fprint(w, strings.Join(lines, ""))
 				})
 			}
 		},
@@ -179,20 +192,25 @@ func init() {
 					return err
 				}
 				defer t.Close()
+				tab := newEventTable(a.stdout)
+				if a.g.output == "text" {
+					tab.header()
+				}
 				d, err := waitExecution(ctx, t, arn, func(e types.HistoryEvent) {
 					if a.g.output == "json" {
+						tab.view.add(e)
 						json.NewEncoder(a.stdout).Encode(awsJSON(e))
 						return
 					}
-					table(a.stdout, nil, [][]string{eventRow(e)})
+					tab.event(e)
 				})
 				if err != nil {
 					return err
 				}
 				if a.g.output == "json" {
-					return a.finishStatus(d)
+					return a.finishStatus(t, d, tab.view.explain())
 				}
-				return a.finish(d)
+				return a.finish(ctx, t, d, tab.view)
 			}
 		},
 	})
@@ -338,35 +356,156 @@ func waitExecution(ctx context.Context, t *target, arn string, onEvent func(type
 	}
 }
 
-// finish prints an ended execution's output (or error) and maps its status
-// to the exit code.
-func (a *app) finish(d *sfn.DescribeExecutionOutput) error {
+// readHistory reads an execution's whole history, oldest event first.
+func readHistory(ctx context.Context, t *target, arn string) ([]types.HistoryEvent, error) {
+	var events []types.HistoryEvent
+	p := sfn.NewGetExecutionHistoryPaginator(t.sfn, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("history of %s: %w", arn, err)
+		}
+		events = append(events, page.Events...)
+	}
+	return events, nil
+}
+
+// explainExecution reads the history of a failed execution and says which
+// state failed; nil if the history cannot be read.
+func explainExecution(ctx context.Context, t *target, arn string) *failure {
+	events, err := readHistory(ctx, t, arn)
+	if err != nil {
+		return nil
+	}
+	v := newHistoryView()
+	for _, e := range events {
+		v.add(e)
+	}
+	return v.explain()
+}
+
+func ended(s types.ExecutionStatus) bool {
+	return s != types.ExecutionStatusRunning && s != types.ExecutionStatusPendingRedrive
+}
+
+// finish prints an ended execution's output (or its failure) and maps its
+// status to the exit code. view holds the history when the caller has
+// followed it already.
+func (a *app) finish(ctx context.Context, t *target, d *sfn.DescribeExecutionOutput, view *historyView) error {
+	var f *failure
+	if d.Status != types.ExecutionStatusSucceeded {
+		if view != nil {
+			f = view.explain()
+		} else {
+			f = explainExecution(ctx, t, aws.ToString(d.ExecutionArn))
+		}
+	}
 	if err := a.emit(awsJSON(d), func(w io.Writer) {
 		if d.Status == types.ExecutionStatusSucceeded {
 			fmt.Fprintln(w, aws.ToString(d.Output))
 			return
 		}
-		printExecution(w, d)
+		printExecution(w, d, f)
 	}); err != nil {
 		return err
 	}
-	return a.finishStatus(d)
+	return a.finishStatus(t, d, f)
 }
 
-func (a *app) finishStatus(d *sfn.DescribeExecutionOutput) error {
+// finishStatus ends the command with exit code 3 unless the execution
+// succeeded, saying which state failed, why, and how to see more.
+func (a *app) finishStatus(t *target, d *sfn.DescribeExecutionOutput, f *failure) error {
 	if d.Status == types.ExecutionStatusSucceeded {
 		return nil
 	}
-	return &exitStatus{code: exitExecFailed, msg: fmt.Sprintf("execution %s: %s %s", string(d.Status), aws.ToString(d.Error), aws.ToString(d.Cause))}
+	arn := aws.ToString(d.ExecutionArn)
+	return &exitStatus{code: exitExecFailed, msg: a.failureMessage("execution "+executionName(arn), d, f) + "\nsee its history: " + a.historyCommand(t, arn)}
 }
 
-func printExecution(w io.Writer, d *sfn.DescribeExecutionOutput) {
+// failureMessage is "<what> FAILED in state S: Error: message".
+func (a *app) failureMessage(what string, d *sfn.DescribeExecutionOutput, f *failure) string {
+	msg := what + " " + string(d.Status)
+	errName, cause := aws.ToString(d.Error), causeMessage(aws.ToString(d.Cause))
+	if f != nil {
+		if f.State != "" {
+			msg += " in state " + f.State
+			if f.Lane != "" {
+				msg += " (" + f.Lane + ")"
+			}
+		}
+		if f.Error != "" {
+			errName, cause = f.Error, f.Message
+		}
+	}
+	if errName != "" {
+		msg += ": " + errName
+	}
+	if cause != "" {
+		msg += ": " + cause
+	}
+	return msg
+}
+
+// executionName is the last part of an execution ARN.
+func executionName(arn string) string {
+	parts := strings.Split(arn, ":")
+	if len(parts) >= 8 {
+		return parts[7]
+	}
+	return arn
+}
+
+// historyCommand is the runner command line that shows the execution's
+// history on the same target: by name for the default state machine, by
+// ARN otherwise.
+func (a *app) historyCommand(t *target, arn string) string {
+	ref := arn
+	parts := strings.Split(arn, ":")
+	if len(parts) >= 8 {
+		machine := exportStateMachineName
+		if t != nil && t.smArn != "" {
+			machine = t.smArn[strings.LastIndex(t.smArn, ":")+1:]
+		}
+		switch {
+		case a.g.stateMachine != "" && (a.g.stateMachine == parts[6] || strings.HasSuffix(a.g.stateMachine, ":stateMachine:"+parts[6])):
+			ref = parts[7] + " --state-machine " + parts[6]
+		case a.g.stateMachine == "" && parts[6] == machine:
+			ref = parts[7]
+		}
+	}
+	cmd := "runner history " + ref
+	for _, f := range []struct{ name, value string }{
+		{"data-dir", a.g.dataDir}, {"profile", a.g.profile}, {"region", a.g.region}, {"endpoint-url", a.g.endpointURL},
+	} {
+		if a.g.set[f.name] {
+			cmd += " --" + f.name + " " + f.value
+		}
+	}
+	if a.g.aws && a.g.profile == "" {
+		cmd += " --aws"
+	}
+	return cmd
+}
+
+// printExecution shows an execution; f, when known, names the state that
+// failed, and the cause is shown unwrapped from a Lambda error document
+// (--output json keeps it as recorded).
+func printExecution(w io.Writer, d *sfn.DescribeExecutionOutput, f *failure) {
 	rows := [][]string{
 		{"execution", aws.ToString(d.ExecutionArn)},
 		{"status", string(d.Status)},
+	}
+	if f != nil && f.State != "" {
+		state := f.State
+		if f.Lane != "" {
+			state += " (" + f.Lane + ")"
+		}
+		rows = append(rows, []string{"state", state})
+	}
+	rows = append(rows, [][]string{
 		{"started", fmtTime(d.StartDate)},
 		{"stopped", fmtTime(d.StopDate)},
-	}
+	}...)
 	if d.StateMachineVersionArn != nil {
 		rows = append(rows, []string{"version", aws.ToString(d.StateMachineVersionArn)})
 	}
@@ -383,7 +522,7 @@ func printExecution(w io.Writer, d *sfn.DescribeExecutionOutput) {
 		rows = append(rows, []string{"error", aws.ToString(d.Error)})
 	}
 	if d.Cause != nil {
-		rows = append(rows, []string{"cause", aws.ToString(d.Cause)})
+		rows = append(rows, []string{"cause", causeMessage(aws.ToString(d.Cause))})
 	}
 	if d.RedriveCount != nil && *d.RedriveCount > 0 {
 		rows = append(rows, []string{"redrives", fmt.Sprint(*d.RedriveCount)})
@@ -391,48 +530,4 @@ func printExecution(w io.Writer, d *sfn.DescribeExecutionOutput) {
 	for _, r := range rows {
 		fmt.Fprintf(w, "%-10s %s\n", r[0]+":", r[1])
 	}
-}
-
-// eventRow summarises one history event for the text table.
-func eventRow(e types.HistoryEvent) []string {
-	detail := ""
-	switch {
-	case e.StateEnteredEventDetails != nil:
-		detail = aws.ToString(e.StateEnteredEventDetails.Name)
-	case e.StateExitedEventDetails != nil:
-		detail = aws.ToString(e.StateExitedEventDetails.Name)
-	case e.TaskScheduledEventDetails != nil:
-		detail = aws.ToString(e.TaskScheduledEventDetails.ResourceType) + ":" + aws.ToString(e.TaskScheduledEventDetails.Resource)
-	case e.LambdaFunctionScheduledEventDetails != nil:
-		detail = aws.ToString(e.LambdaFunctionScheduledEventDetails.Resource)
-	default:
-		if name, cause := failureOf(e); name != "" || cause != "" {
-			detail = strings.TrimSpace(name + " " + truncate(cause, 120))
-		}
-	}
-	return []string{fmt.Sprint(e.Id), fmtTime(e.Timestamp), string(e.Type), detail}
-}
-
-// failureOf extracts error and cause from any *Failed/*TimedOut/*Aborted event.
-func failureOf(e types.HistoryEvent) (string, string) {
-	m, _ := awsJSON(e).(map[string]any)
-	for k, v := range m {
-		if !strings.HasSuffix(k, "EventDetails") {
-			continue
-		}
-		d, _ := v.(map[string]any)
-		name, _ := d["error"].(string)
-		cause, _ := d["cause"].(string)
-		if name != "" || cause != "" {
-			return name, cause
-		}
-	}
-	return "", ""
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -40,7 +39,7 @@ func init() {
 			fs.StringVar(&o.columns, "columns", "", "output columns in order, NAME or NAME:RENAMED, comma-separated (default: all)")
 			fs.StringVar(&o.format, "format", "csv", "output format: csv, jsonl or parquet")
 			fs.BoolVar(&o.gzip, "gzip", false, "gzip the output")
-			fs.StringVar(&o.out, "out", "", "where to download the result (default: its name in the current directory; - for standard output)")
+			fs.StringVar(&o.out, "out", "", "where to download the result (default: its name in the current directory; - for standard output). A regular file is replaced whole when the download is complete; a symbolic link is followed and kept; a device or pipe is written in place")
 			fs.BoolVar(&o.yes, "yes", false, "approve the export without asking")
 			fs.BoolVar(&o.noApproval, "no-approval", false, "request no human approval at all")
 			fs.DurationVar(&o.approvalTimeout, "approval-timeout", 0, "how long an approver has (default 24h)")
@@ -158,6 +157,11 @@ func runExport(ctx context.Context, a *app, o exportOpts) error {
 	if err != nil {
 		return err
 	}
+	if o.out != "" && o.out != "-" {
+		if _, _, err := classifyOutput(o.out); err != nil {
+			return usagef("%v", err)
+		}
+	}
 	if localFile != "" && src.Format == export.FormatCSV {
 		if err := checkAgainstHeader(localFile, early); err != nil {
 			return err
@@ -219,10 +223,11 @@ func runExport(ctx context.Context, a *app, o exportOpts) error {
 		if aws.ToString(final.Error) == "ExportRejected" {
 			code = exitRejected
 		}
-		msg := fmt.Sprintf("export %s %s: %s: %s", name, strings.ToLower(string(final.Status)), aws.ToString(final.Error), aws.ToString(final.Cause))
+		msg := a.failureMessage("export "+name, final, explainExecution(ctx, t, arn))
 		if part := failedPart(ctx, t, arn); part != "" {
 			msg += "\n" + part
 		}
+		msg += "\nsee its history: " + a.historyCommand(t, arn)
 		return &exitStatus{code: code, msg: msg}
 	}
 	var published struct {
@@ -237,7 +242,7 @@ func runExport(ctx context.Context, a *app, o exportOpts) error {
 	if out == "" {
 		out = path.Base(published.Key)
 	}
-	if err := download(ctx, t, published.Bucket, published.Key, out, a.stdout); err != nil {
+	if err := download(ctx, a, t, published.Bucket, published.Key, out); err != nil {
 		return err
 	}
 	result := map[string]any{
@@ -263,11 +268,13 @@ func checkAgainstHeader(file string, req *export.Request) error {
 		return err
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
-	if d := req.Source.CSV; d != nil && d.Delimiter != "" {
-		r.Comma = []rune(d.Delimiter)[0]
+	delim := ""
+	if d := req.Source.CSV; d != nil {
+		delim = d.Delimiter
 	}
-	header, err := r.Read()
+	// The same header reading as the plan step's (a byte order mark is
+	// not part of the first column's name).
+	header, err := export.ReadHeader(f, delim)
 	if err != nil {
 		return usagef("%s: cannot read a CSV header: %v", file, err)
 	}
@@ -302,7 +309,7 @@ func failedPart(ctx context.Context, t *target, arn string) string {
 	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("first failed part (%d failed): %s: %s", len(children.Executions), aws.ToString(d.Error), aws.ToString(d.Cause))
+	return fmt.Sprintf("first failed part (%d failed): %s: %s", len(children.Executions), aws.ToString(d.Error), causeMessage(aws.ToString(d.Cause)))
 }
 
 // marshalNoEscape encodes v as compact JSON without HTML escaping, so an
@@ -325,15 +332,24 @@ func newExecutionName() string {
 }
 
 // upload puts a local file under uploads/<content hash>/<name>, so the same
-// file is uploaded once and an export always reads exactly those bytes.
+// file is uploaded once and an export always reads exactly those bytes. On
+// a terminal both passes over the file (hashing, uploading) show progress.
 func upload(ctx context.Context, a *app, t *target, file string) (string, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	size := fi.Size()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	hm := newMeter(a, "reading "+filepath.Base(file), size, 0)
+	_, err = io.Copy(h, meteredReader{f, hm})
+	hm.finish()
+	if err != nil {
 		return "", err
 	}
 	prefix := "uploads/"
@@ -348,36 +364,40 @@ func upload(ctx context.Context, a *app, t *target, file string) (string, error)
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return "", err
 	}
-	up := manager.NewUploader(t.s3, func(u *manager.Uploader) { u.PartSize = 16 << 20 })
-	if _, err := up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(key), Body: f}); err != nil {
+	const partSize = 16 << 20
+	parts := max(1, int((size+partSize-1)/partSize))
+	m := newMeter(a, "uploading "+filepath.Base(file), size, parts)
+	up := manager.NewUploader(meteredUploads{t.s3, m}, func(u *manager.Uploader) { u.PartSize = partSize })
+	_, err = up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(key), Body: f})
+	n, took := m.finish()
+	if err != nil {
 		return "", fmt.Errorf("upload %s to s3://%s/%s: %w", file, t.bucket, key, err)
 	}
-	fmt.Fprintf(a.stderr, "uploaded %s to s3://%s/%s\n", file, t.bucket, key)
+	fmt.Fprintf(a.stderr, "uploaded %s (%s in %s, %s/s) to s3://%s/%s\n", file, fmtBytes(n), fmtDuration(took), fmtBytes(int64(float64(n)/max(took.Seconds(), 1e-3))), t.bucket, key)
 	return key, nil
 }
 
-func download(ctx context.Context, t *target, bucket, key, out string, stdout io.Writer) error {
+// download writes an S3 object to out (see [createOutput]), with progress
+// on a terminal.
+func download(ctx context.Context, a *app, t *target, bucket, key, out string) error {
 	obj, err := t.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		return fmt.Errorf("download s3://%s/%s: %w", bucket, key, err)
 	}
 	defer obj.Body.Close()
-	if out == "-" {
-		_, err := io.Copy(stdout, obj.Body)
-		return err
-	}
-	tmp := out + ".part"
-	f, err := os.Create(tmp)
+	o, err := createOutput(out, a.stdout)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(f, obj.Body); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("download s3://%s/%s: %w", bucket, key, err)
+	var body io.Reader = obj.Body
+	if out != "-" {
+		m := newMeter(a, "downloading "+path.Base(key), aws.ToInt64(obj.ContentLength), 0)
+		defer m.finish()
+		body = meteredReader{obj.Body, m}
 	}
-	if err := f.Close(); err != nil {
-		return err
+	if _, err := io.Copy(o, body); err != nil {
+		o.Abort()
+		return fmt.Errorf("download s3://%s/%s to %s: %w", bucket, key, out, err)
 	}
-	return os.Rename(tmp, out)
+	return o.Commit()
 }

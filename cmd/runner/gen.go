@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -14,10 +13,11 @@ import (
 
 func init() {
 	register(&command{
-		name: "gen", args: "[--rows N | --size 1GiB] [--format csv|jsonl] [--seed N] [--out FILE]",
+		name: "gen", args: "[--rows N | --size 1GiB] [--format csv|jsonl] [--seed N] [--out FILE|-]",
 		summary: "Generate a deterministic orders data set (quoted delimiters, embedded newlines, non-ASCII) for trying and benchmarking exports.",
 		examples: []string{
-			"runner gen --rows 1000 --out orders.csv",
+			"runner gen                      # 1,000 rows to orders.csv",
+			"runner gen --rows 5 --out -     # to standard output",
 			"runner gen --size 1GiB --out /tmp/orders-1g.csv && runner export /tmp/orders-1g.csv --where 'total > 100' --yes",
 		},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
@@ -25,7 +25,7 @@ func init() {
 			size := fs.String("size", "", "approximate size instead of a row count, e.g. 100MB, 1GiB")
 			format := fs.String("format", "csv", "csv or jsonl")
 			seed := fs.Uint64("seed", 1, "data set seed: the same seed and size give the same bytes")
-			out := fs.String("out", "-", "output file, or - for standard output")
+			out := fs.String("out", "", "output file, or - for standard output (default orders.csv or orders.jsonl, which must not exist yet). A regular file is replaced whole when written; a symbolic link is followed and kept; a device or pipe is written in place")
 			return func(ctx context.Context, args []string) error {
 				if err := wantArgs(args, 0, 0, ""); err != nil {
 					return err
@@ -47,27 +47,35 @@ func init() {
 				if opts.Rows == 0 && opts.Bytes == 0 {
 					opts.Rows = 1000
 				}
-				var w io.Writer = a.stdout
-				var f *os.File
-				if *out != "-" {
-					var err error
-					if f, err = os.Create(*out); err != nil {
-						return err
-					}
-					w = f
-				}
-				n, err := datagen.Write(w, opts)
-				if f != nil {
-					if cerr := f.Close(); err == nil {
-						err = cerr
+				// Without --out the rows go to a file, not the terminal; an
+				// existing file is replaced only when named on purpose.
+				name := *out
+				if name == "" {
+					name = "orders." + *format
+					if _, err := os.Lstat(name); err == nil {
+						return usagef("%s exists: pass --out %s to replace it, --out FILE for another file, or --out - for standard output", name, name)
 					}
 				}
+				o, err := createOutput(name, a.stdout)
 				if err != nil {
 					return err
 				}
-				if *out != "-" {
-					fmt.Fprintf(a.stderr, "wrote %d rows to %s\n", n, *out)
+				n, err := datagen.Write(o, opts)
+				if err != nil {
+					o.Abort()
+					return err
 				}
+				if err := o.Commit(); err != nil {
+					return err
+				}
+				if name == "-" {
+					return nil
+				}
+				result := map[string]any{"file": name, "rows": n, "format": *format, "seed": *seed}
+				if a.g.output == "json" {
+					return a.emit(result, nil)
+				}
+				fmt.Fprintf(a.stderr, "wrote %d rows to %s\n", n, name)
 				return nil
 			}
 		},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -25,23 +26,16 @@ import (
 // length of the command. Either way the command talks to it through the
 // same SDK clients it would use against AWS.
 func (a *app) connectLocal(ctx context.Context) (*target, error) {
-	if ep, err := stack.ReadEndpoints(a.g.dataDir); err == nil {
-		t, err := localTarget(ctx, ep)
-		if err != nil {
-			return nil, err
-		}
-		t.kind = "local-server"
-		return t, nil
+	if err := a.checkLocalFlags(); err != nil {
+		return nil, err
 	}
-	st, err := openStack(ctx, a.g.dataDir, "", a.g.bootstrap)
+	if ep, err := stack.ReadEndpoints(a.g.dataDir); err == nil {
+		return a.serverTarget(ctx, ep)
+	}
+	st, err := openStack(ctx, a.g.dataDir, "", "", a.g.bootstrap)
 	var running *stack.AlreadyRunningError
 	if errors.As(err, &running) && running.Endpoints != nil {
-		t, err := localTarget(ctx, running.Endpoints)
-		if err != nil {
-			return nil, err
-		}
-		t.kind = "local-server"
-		return t, nil
+		return a.serverTarget(ctx, running.Endpoints)
 	}
 	if err != nil {
 		return nil, err
@@ -56,12 +50,43 @@ func (a *app) connectLocal(ctx context.Context) (*target, error) {
 	return t, nil
 }
 
+// serverTarget is the target of a `runner up` serving the data directory.
+// That server runs the steps as it was started; this command only talks to
+// it, so a --bootstrap given here could not apply and is refused rather
+// than silently ignored.
+func (a *app) serverTarget(ctx context.Context, ep *stack.Endpoints) (*target, error) {
+	if a.g.bootstrap != "" {
+		why := fmt.Sprintf("`runner up` is serving the data directory %s (Step Functions API %s) and runs the steps as it was started; this command only talks to it", a.g.dataDir, ep.StepFunctions)
+		if a.g.set["bootstrap"] {
+			return nil, usagef("--bootstrap %s does not apply: %s. Pass --bootstrap to `runner up` instead (stop it and start it again with the flag), or use another --data-dir", a.g.bootstrap, why)
+		}
+		fmt.Fprintf(a.stderr, "runner: note: STEPWISE_BOOTSTRAP=%s is not used: %s\n", a.g.bootstrap, why)
+	}
+	t, err := localTarget(ctx, ep)
+	if err != nil {
+		return nil, err
+	}
+	t.kind = "local-server"
+	return t, nil
+}
+
+// checkLocalFlags refuses flags that the local stack cannot honour.
+func (a *app) checkLocalFlags() error {
+	if a.g.region != "" && a.g.region != stack.DefaultRegion {
+		return usagef("--region %s does not apply to the local stack (it is always %s): add --aws to target AWS in %s", a.g.region, stack.DefaultRegion, a.g.region)
+	}
+	if a.g.bucket != "" && a.g.bucket != stack.DefaultBucket {
+		return usagef("--bucket %s does not apply to the local stack (its bucket is %s): add --aws (or --endpoint-url) to use another bucket", a.g.bucket, stack.DefaultBucket)
+	}
+	return nil
+}
+
 // openStack starts the embedded stack with the steps running in-process,
 // or, given a bootstrap binary, as child processes of it behind the local
 // Lambda Runtime API (process mode: what runs on Lambda, one process per
 // concurrent invocation).
-func openStack(ctx context.Context, dataDir, addr, bootstrap string) (*stack.Stack, error) {
-	root, err := repoRoot()
+func openStack(ctx context.Context, dataDir, addr, s3Addr, bootstrap string) (*stack.Stack, error) {
+	repo, err := workflowFiles()
 	if err != nil {
 		return nil, err
 	}
@@ -74,15 +99,15 @@ func openStack(ctx context.Context, dataDir, addr, bootstrap string) (*stack.Sta
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStackLogging(ctx, dataDir, addr, bootstrap, root, logFile)
+	st, err := openStackLogging(ctx, dataDir, addr, s3Addr, bootstrap, repo, logFile)
 	if err != nil {
 		logFile.Close()
 	}
 	return st, err
 }
 
-func openStackLogging(ctx context.Context, dataDir, addr, bootstrap, root string, logFile *os.File) (*stack.Stack, error) {
-	opts := stack.Options{DataDir: dataDir, Addr: addr, Repo: os.DirFS(root)}
+func openStackLogging(ctx context.Context, dataDir, addr, s3Addr, bootstrap string, repo fs.FS, logFile *os.File) (*stack.Stack, error) {
+	opts := stack.Options{DataDir: dataDir, Addr: addr, S3Addr: s3Addr, Repo: repo}
 	if bootstrap != "" {
 		path, err := checkBootstrap(bootstrap)
 		if err != nil {
@@ -93,7 +118,7 @@ func openStackLogging(ctx context.Context, dataDir, addr, bootstrap, root string
 		opts.BootstrapPath, opts.LambdaOutput, opts.NoProcessEnv = path, logFile, true
 		return stack.Open(ctx, opts)
 	}
-	s3Addr, err := inProcessStepEnv()
+	s3Addr, err := inProcessStepEnv(s3Addr)
 	if err != nil {
 		return nil, err
 	}
@@ -129,16 +154,23 @@ func checkBootstrap(path string) (string, error) {
 // inProcessStepEnv gives the in-process steps the environment a deployed
 // function gets from Terraform, pointed at the local S3: they build their
 // SDK clients from the process environment on first use, exactly as on
-// Lambda. It picks the S3 port up front so the endpoint is known before any
-// step (for example one resumed from a previous run) can start. Real
-// credentials, profiles and the EC2 metadata service are never consulted.
-func inProcessStepEnv() (s3Addr string, err error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+// Lambda. It picks the S3 port up front (a free one unless addr names one)
+// so the endpoint is known before any step (for example one resumed from a
+// previous run) can start. Real credentials, profiles and the EC2 metadata
+// service are never consulted.
+func inProcessStepEnv(addr string) (s3Addr string, err error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
 	}
-	s3Addr = l.Addr().String()
-	l.Close()
+	if _, port, _ := net.SplitHostPort(addr); port == "0" {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return "", err
+		}
+		addr = l.Addr().String()
+		l.Close()
+	}
+	s3Addr = addr
 	for _, k := range []string{"AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"} {
 		os.Unsetenv(k)
 	}
@@ -156,32 +188,6 @@ func inProcessStepEnv() (s3Addr string, err error) {
 		}
 	}
 	return s3Addr, nil
-}
-
-// repoRoot finds the Stepwise checkout the runner is used in: the local
-// stack runs the workflow files from it (statemachine/export.asl.json,
-// steps/steps.json), exactly as Terraform deploys them.
-func repoRoot() (string, error) {
-	if r := os.Getenv("STEPWISE_REPO"); r != "" {
-		if _, err := os.Stat(filepath.Join(r, stack.DefinitionFile)); err != nil {
-			return "", fmt.Errorf("STEPWISE_REPO=%s: %w", r, err)
-		}
-		return r, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, stack.StepsFile)); err == nil {
-			if _, err := os.Stat(filepath.Join(d, stack.DefinitionFile)); err == nil {
-				return d, nil
-			}
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("the local stack runs the workflow files of a Stepwise checkout, and none contains %s: run the runner inside the repository (or set STEPWISE_REPO to it), or pass --endpoint-url / --aws", dir)
-		}
-	}
 }
 
 // localTarget builds SDK clients for a local stack's endpoints.

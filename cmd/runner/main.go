@@ -103,7 +103,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	runFn := c.setup(a, fs)
 	positional, err := parseInterleaved(fs, args[1:])
 	if err == nil {
-		err = a.g.check()
+		a.g.set = setFlags(fs)
+		err = a.g.check(c)
 	}
 	if err == nil {
 		err = runFn(ctx, positional)
@@ -171,16 +172,15 @@ Commands:
 		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
-Targets (every command):
+Targets (commands that run or inspect executions):
   (default)          the embedded local stack, data in .stepwise/ (--data-dir, STEPWISE_DATA_DIR);
                      if 'runner up' is running on that data directory, its server is used;
-                     steps run in-process, or as a Lambda bootstrap binary with --bootstrap FILE
+                     otherwise the command starts the stack, with the steps in-process or,
+                     with --bootstrap FILE, as a Lambda bootstrap binary
   --aws              AWS through the standard credential chain (--profile, --region, AWS_PROFILE)
   --endpoint-url URL any Step Functions-compatible endpoint, as in the AWS CLI
 
-Global flags:
-  --output text|json   output format (default text)
-  --data-dir DIR       local stack data directory (default .stepwise)
+Each command accepts only the flags its --help lists; most take --output text|json.
 
 Exit codes:
   0 success   1 error   2 usage error   3 execution failed/timed out/aborted   4 export rejected
@@ -199,9 +199,7 @@ func (c *command) usage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: runner %s %s\n\n%s\n", c.name, c.args, c.summary)
 	fs := c.flagSet(&app{})
 	c.setup(&app{}, fs)
-	fmt.Fprintln(w, "\nFlags:")
-	fs.SetOutput(w)
-	fs.PrintDefaults()
+	c.printFlags(w, fs)
 	if len(c.examples) > 0 {
 		fmt.Fprintln(w, "\nExamples:")
 		for _, e := range c.examples {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,21 +33,9 @@ var stageNames = map[string]string{
 // approval on the way (--yes, a question on a terminal, or a pointer to
 // `runner approve` otherwise).
 func followExport(ctx context.Context, a *app, t *target, arn, name string, o exportOpts) (*sfn.DescribeExecutionOutput, error) {
-	tty := isTerminal(os.Stderr)
-	var lastLine string
-	// On a terminal one line is redrawn in place, with the elapsed time; a
-	// log gets a line only when the stage or the part count changes.
-	show := func(line string, elapsed time.Duration) {
-		if tty {
-			fmt.Fprintf(a.stderr, "\r\033[K%s  [%s]", line, elapsed.Round(time.Second))
-			lastLine = line
-			return
-		}
-		if line != lastLine {
-			lastLine = line
-			fmt.Fprintf(a.stderr, "%s (%s)\n", line, elapsed.Round(time.Millisecond))
-		}
-	}
+	interactive := isTerminal(stderrFile(a))
+	stage := newStageLine(a)
+	defer stage.stop()
 	started := time.Now()
 	decided, told := false, false
 	delay := 100 * time.Millisecond
@@ -56,9 +45,6 @@ func followExport(ctx context.Context, a *app, t *target, arn, name string, o ex
 			return nil, fmt.Errorf("describe %s: %w", arn, err)
 		}
 		if d.Status != types.ExecutionStatusRunning {
-			if tty && lastLine != "" {
-				fmt.Fprintln(a.stderr)
-			}
 			return d, nil
 		}
 		state := currentState(ctx, t, arn)
@@ -69,12 +55,20 @@ func followExport(ctx context.Context, a *app, t *target, arn, name string, o ex
 		if done, total, ok := mapProgress(ctx, t, arn); ok && (state == "ExportParts" || total > 0 && done < total) {
 			line = fmt.Sprintf("exporting parts %s %d/%d", bar(done, total, 20), done, total)
 		}
-		show(line, time.Since(started))
+		stage.set(line, time.Since(started))
 
 		if state == "RequestApproval" && !decided {
 			rec, err := pendingApprovalFor(ctx, t, arn)
 			if err == nil {
-				decision, err := a.decide(rec, o, tty, &told)
+				// decide may print (a question, or once where to approve).
+				prints := !o.yes && (interactive && isTerminal(a.stdin) || !told)
+				if prints {
+					stage.pause()
+				}
+				decision, err := a.decide(rec, o, interactive, &told)
+				if prints {
+					stage.resume()
+				}
 				if err != nil {
 					return nil, err
 				}
@@ -83,7 +77,6 @@ func followExport(ctx context.Context, a *app, t *target, arn, name string, o ex
 						return nil, err
 					}
 					decided = true
-					lastLine = ""
 				}
 			}
 		}
@@ -156,4 +149,110 @@ func bar(done, total int64, width int) string {
 	}
 	n := int(done * int64(width) / total)
 	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}
+
+// stderrFile is the command's standard error as a file, or nil.
+func stderrFile(a *app) io.Reader {
+	if f, ok := a.stderr.(*os.File); ok {
+		return f
+	}
+	return nil
+}
+
+// stageLine shows which stage an export is in. On a terminal (text output)
+// one line is redrawn in place every stageRedraw with the time so far, so
+// that a long stage (planning a large source) never looks stuck; a log gets
+// one line per stage change; --output json gets nothing.
+type stageLine struct {
+	a        *app
+	tty      bool
+	mu       sync.Mutex
+	line     string
+	logged   string
+	started  time.Time
+	paused   bool
+	drawn    bool
+	quit     chan struct{}
+	finished chan struct{}
+}
+
+const stageRedraw = 200 * time.Millisecond
+
+func newStageLine(a *app) *stageLine {
+	s := &stageLine{a: a, tty: a.showsProgress(), started: time.Now(), quit: make(chan struct{}), finished: make(chan struct{})}
+	if !s.tty {
+		close(s.finished)
+		return s
+	}
+	go func() {
+		defer close(s.finished)
+		tick := time.NewTicker(stageRedraw)
+		defer tick.Stop()
+		for {
+			select {
+			case <-s.quit:
+				return
+			case <-tick.C:
+				s.mu.Lock()
+				s.draw()
+				s.mu.Unlock()
+			}
+		}
+	}()
+	return s
+}
+
+// set records the current stage; elapsed is the time since the export
+// started.
+func (s *stageLine) set(line string, elapsed time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.tty:
+		s.line = line
+		s.draw()
+	case s.a.g.output == "text" && line != s.logged:
+		s.logged = line
+		fmt.Fprintf(s.a.stderr, "%s (%s)\n", line, elapsed.Round(time.Millisecond))
+	}
+}
+
+func (s *stageLine) draw() {
+	if s.paused || s.line == "" {
+		return
+	}
+	s.drawn = true
+	fmt.Fprintf(s.a.stderr, "\r\033[K%s  %s", s.line, time.Since(s.started).Round(100*time.Millisecond))
+}
+
+// pause ends the line so that something else can be printed (the approval
+// question); resume draws it again.
+func (s *stageLine) pause() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.drawn {
+		fmt.Fprintln(s.a.stderr)
+		s.drawn = false
+	}
+	s.paused = true
+}
+
+func (s *stageLine) resume() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.paused = false
+}
+
+// stop ends the redrawing and the line.
+func (s *stageLine) stop() {
+	if s.tty {
+		close(s.quit)
+	}
+	<-s.finished
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.drawn {
+		fmt.Fprintln(s.a.stderr)
+		s.drawn = false
+	}
 }

@@ -293,7 +293,7 @@ func saveOutputs(ctx context.Context, a *app, tf *tfexec.Terraform) (map[string]
 	if err := os.MkdirAll(a.g.dataDir, 0o755); err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(outputsFile(a), append(data, '\n')); err != nil {
+	if err := writeOutput(outputsFile(a), append(data, '\n'), nil); err != nil {
 		return nil, err
 	}
 	return metas, nil

@@ -2,38 +2,61 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"syscall"
+	"time"
 
+	locals3 "github.com/stepwise-dev/stepwise/local/s3"
 	"github.com/stepwise-dev/stepwise/local/sfnapi"
+)
+
+// Fixed default ports of `runner up`, so that endpoints in scripts and the
+// README stay valid across restarts.
+const (
+	defaultUpAddr   = "127.0.0.1:8083"
+	defaultUpS3Addr = "127.0.0.1:8084"
 )
 
 func init() {
 	register(&command{
-		name: "up", args: "[--addr 127.0.0.1:PORT]",
+		name: "up", args: "[--addr 127.0.0.1:PORT] [--s3-addr 127.0.0.1:PORT]",
 		summary: "Serve the local stack (Step Functions API, S3, Lambda steps, S3 trigger) in the foreground until interrupted.",
 		examples: []string{
-			"runner up --addr 127.0.0.1:8083",
+			"runner up --addr 127.0.0.1:8083 --s3-addr 127.0.0.1:8084",
+			"export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test",
 			"aws stepfunctions list-state-machines --endpoint-url http://stepwise@127.0.0.1:8083",
+			"aws s3 ls s3://stepwise/ --endpoint-url http://127.0.0.1:8084",
 		},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
-			addr := fs.String("addr", "127.0.0.1:8083", "Step Functions API listen address (127.0.0.1 unless you mean otherwise)")
+			addr := fs.String("addr", defaultUpAddr, "Step Functions API listen address (127.0.0.1 unless you mean otherwise; port 0: any free port)")
+			s3Addr := fs.String("s3-addr", defaultUpS3Addr, "S3 API listen address (port 0: any free port)")
 			return func(ctx context.Context, args []string) error {
 				if err := wantArgs(args, 0, 0, ""); err != nil {
 					return err
 				}
-				st, err := openStack(ctx, a.g.dataDir, *addr, a.g.bootstrap)
+				if err := checkAddrFree("--addr", *addr); err != nil {
+					return err
+				}
+				if err := checkAddrFree("--s3-addr", *s3Addr); err != nil {
+					return err
+				}
+				st, err := openStack(ctx, a.g.dataDir, *addr, *s3Addr, a.g.bootstrap)
 				if err != nil {
 					return err
 				}
 				ep := st.Endpoints
+				usage, _ := dirUsage(st.DataDir())
 				err = a.emit(ep, func(w io.Writer) {
 					fmt.Fprintf(w, "stepfunctions %s\n", ep.StepFunctions)
 					// The AWS CLI and boto3 reach StartSyncExecution and TestState too.
 					fmt.Fprintf(w, "stepfunctions-cli %s\n", sfnapi.CLIEndpoint(ep.StepFunctions))
 					if ep.S3 != "" {
-						fmt.Fprintf(w, "s3 %s\n", ep.S3)
+						fmt.Fprintf(w, "s3 %s (keys %s/%s or %s/%s)\n", ep.S3,
+							locals3.ConventionalAccessKey, locals3.ConventionalSecretKey, ep.S3AccessKey, ep.S3SecretKey)
 					}
 					if ep.StateMachineArn != "" {
 						fmt.Fprintf(w, "statemachine %s\n", ep.StateMachineArn)
@@ -41,11 +64,21 @@ func init() {
 					if ep.Bucket != "" {
 						fmt.Fprintf(w, "bucket %s\n", ep.Bucket)
 					}
-					fmt.Fprintf(w, "data %s\n", st.DataDir())
+					fmt.Fprintf(w, "data %s (%s; runner clean frees work files, uploads and decided approvals)\n", st.DataDir(), humanBytes(usage))
+					// What the AWS CLI and SDKs need besides --endpoint-url:
+					// a region and keys (the Step Functions API takes any).
+					fmt.Fprintf(w, "export AWS_REGION=%s AWS_DEFAULT_REGION=%[1]s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n",
+						ep.Region, locals3.ConventionalAccessKey, locals3.ConventionalSecretKey)
 				})
 				if err != nil {
 					st.Close()
 					return err
+				}
+				// Retention, as the bucket's lifecycle rules on AWS: work
+				// files of finished executions after 7 days, decided
+				// approvals after 30; never exports.
+				if t, err := localTarget(ctx, &st.Endpoints); err == nil {
+					go retain(ctx, t, a.stderr)
 				}
 				fmt.Fprintln(a.stderr, "serving; press Ctrl-C to stop")
 				<-ctx.Done()
@@ -54,4 +87,42 @@ func init() {
 			}
 		},
 	})
+}
+
+// retain applies the local retention now and every retentionInterval
+// until ctx is done.
+func retain(ctx context.Context, t *target, log io.Writer) {
+	p := cleanPolicy{work: workRetention, decided: decidedRetention, uploads: -1}
+	for {
+		if res, err := cleanStack(ctx, t, p, time.Now()); err != nil && ctx.Err() == nil {
+			fmt.Fprintf(log, "retention: %v\n", err)
+		} else if err == nil && res.Objects > 0 {
+			fmt.Fprintf(log, "retention: removed %d old work files and decided approvals (%s)\n", res.Objects, humanBytes(res.Bytes))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(retentionInterval):
+		}
+	}
+}
+
+// checkAddrFree fails with a message naming the flag when addr is taken.
+// It retries for a moment: the S3 server of a stack killed a moment ago
+// releases its port as soon as it notices.
+func checkAddrFree(flagName, addr string) error {
+	for i := 0; ; i++ {
+		l, err := net.Listen("tcp", addr)
+		if err == nil {
+			l.Close()
+			return nil
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			return usagef("%s %s: %v", flagName, addr, err)
+		}
+		if i == 20 {
+			return fmt.Errorf("%s %s is in use (another `runner up`? its data directory's endpoints.json names it): stop that process, or pass %s 127.0.0.1:PORT (port 0 for any free port)", flagName, addr, flagName)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/versity/versitygw/backend/posix"
 	"github.com/versity/versitygw/embedgw"
 	"github.com/versity/versitygw/s3api"
+
+	"github.com/stepwise-dev/stepwise/local/eventpattern"
 )
 
 // childEnv marks the re-executed binary as the S3 server child. Its value is
@@ -37,6 +39,12 @@ type childConfig struct {
 	CertFile  string `json:"certFile"`
 	KeyFile   string `json:"keyFile"`
 	Events    bool   `json:"events"`
+	// Outbox is the directory of durable event records ("" for none) and
+	// Durable the event pattern selecting them (empty: every event).
+	Outbox string `json:"outbox,omitempty"`
+	// LockFile is held by the child for its life (see lock.go).
+	LockFile string          `json:"lockFile,omitempty"`
+	Durable  json.RawMessage `json:"durable,omitempty"`
 }
 
 // childMessage is one line the child writes to the parent on fd 3.
@@ -88,6 +96,11 @@ func runChild(raw string) int {
 }
 
 func serveChild(ctx context.Context, cfg childConfig, out *messageWriter) error {
+	if cfg.LockFile != "" {
+		if err := holdLock(cfg.LockFile); err != nil {
+			return err
+		}
+	}
 	var ms meta.MetadataStorer = meta.XattrMeta{}
 	opts := posix.PosixOpts{
 		// Zero would make every CopyObject and UploadPartCopy fail; 5 GiB
@@ -115,7 +128,18 @@ func serveChild(ctx context.Context, cfg childConfig, out *messageWriter) error 
 	defer px.Shutdown()
 	var be backend.Backend = px
 	if cfg.Events {
-		be = &notifyingBackend{Backend: px, notify: newNotifier(cfg.Region, cfg.Account, out.sendEvent)}
+		nb := &notifyingBackend{Backend: px, notify: newNotifier(cfg.Region, cfg.Account, out.sendEvent), root: cfg.Root}
+		if cfg.Outbox != "" {
+			nb.outbox = &outbox{dir: cfg.Outbox}
+			if len(cfg.Durable) > 0 {
+				p, err := eventpattern.Compile(cfg.Durable)
+				if err != nil {
+					return fmt.Errorf("local s3: durable events pattern: %w", err)
+				}
+				nb.durable = p
+			}
+		}
+		be = nb
 	}
 
 	fixedPort := true
@@ -138,8 +162,11 @@ func serveChild(ctx context.Context, cfg childConfig, out *messageWriter) error 
 		ready := make(chan struct{})
 		var once sync.Once
 		gw := &embedgw.Config{
-			RootUserAccess:    cfg.AccessKey,
-			RootUserSecret:    cfg.SecretKey,
+			RootUserAccess: cfg.AccessKey,
+			RootUserSecret: cfg.SecretKey,
+			IAMService: newLocalIAM(map[string]string{
+				cfg.AccessKey: cfg.SecretKey, ConventionalAccessKey: ConventionalSecretKey,
+			}),
 			Region:            cfg.Region,
 			Ports:             []string{addr},
 			MaxConnections:    10000,

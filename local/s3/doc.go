@@ -20,9 +20,16 @@
 // directories): a key cannot also be a "directory" of other keys ("a" next
 // to "a/b"; the second write fails with 409 ObjectParentIsFile or
 // ExistingObjectIsDirectory), and keys that would leave the data directory ("../x") are
-// rejected with 400. Object-created events are delivered at most once per
-// write and are not persisted: an event in flight when the process dies is
-// lost.
+// rejected with 400.
+//
+// Object-created events are delivered at most once per write unless
+// [Options].DurableEvents selects them: then the child fsyncs the object
+// and records the event in <Dir>/outbox before the write is acknowledged,
+// and every [Start] delivers the recorded events again until the consumer
+// calls [Server.Ack] (at-least-once, as EventBridge delivers). A restart
+// waits for an earlier server process on the same Dir to exit (it holds
+// <Dir>/server.lock) so that writes it acknowledged after its parent died
+// are in the outbox when the new one reads it.
 //
 // This package is not an S3 emulator for AWS features beyond what the
 // Stepwise steps, the runner and Distributed Map use; bucket notifications

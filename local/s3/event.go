@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +15,8 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/versity/versitygw/backend"
 	"github.com/versity/versitygw/s3response"
+
+	"github.com/stepwise-dev/stepwise/local/eventpattern"
 )
 
 // Event is an S3 "Object Created" event in the exact JSON shape Amazon S3
@@ -142,15 +146,21 @@ func (n *notifier) event(bucket, key, reason string, size int64, etag, versionID
 // notifyingBackend wraps the POSIX backend and reports every object it
 // creates. Wrapping the backend (rather than VersityGW's event senders)
 // gives the real size and ETag for copies and completed multipart uploads,
-// and sends the event before the client sees the response.
+// and sends the event before the client sees the response. With a durable
+// outbox, events that match its pattern are on disk (object included)
+// before the client sees the response; if that fails, the write fails.
 type notifyingBackend struct {
 	backend.Backend
 	notify *notifier
+
+	root    string                // bucket root, to fsync created objects
+	outbox  *outbox               // nil: events are not recorded
+	durable *eventpattern.Pattern // events recorded in the outbox
 }
 
-func (b *notifyingBackend) created(ctx context.Context, bucket, key *string, reason string) {
+func (b *notifyingBackend) created(ctx context.Context, bucket, key *string, reason string) error {
 	if bucket == nil || key == nil {
-		return
+		return nil
 	}
 	var size int64
 	var etag, version string
@@ -166,14 +176,44 @@ func (b *notifyingBackend) created(ctx context.Context, bucket, key *string, rea
 			version = *head.VersionId
 		}
 	}
-	b.notify.send(b.notify.event(*bucket, *key, reason, size, etag, version))
+	ev := b.notify.event(*bucket, *key, reason, size, etag, version)
+	if b.outbox != nil {
+		if err := b.record(ev, *bucket, *key); err != nil {
+			return fmt.Errorf("local s3: %s/%s was written but its event could not be recorded for the trigger (write it again): %w", *bucket, *key, err)
+		}
+	}
+	b.notify.send(ev)
+	return nil
+}
+
+// record puts ev into the outbox if it matches the durable pattern, after
+// making the object itself durable: a recorded event must never name an
+// object a crash could take back.
+func (b *notifyingBackend) record(ev Event, bucket, key string) error {
+	if b.durable != nil {
+		raw, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		if ok, err := b.durable.Match(raw); err != nil || !ok {
+			return err
+		}
+	}
+	path := filepath.Join(b.root, bucket, filepath.FromSlash(key))
+	if err := syncFile(path); err != nil {
+		return err
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return err
+	}
+	return b.outbox.record(ev)
 }
 
 // PutObject implements backend.Backend and reports the created object.
 func (b *notifyingBackend) PutObject(ctx context.Context, in s3response.PutObjectInput) (s3response.PutObjectOutput, error) {
 	out, err := b.Backend.PutObject(ctx, in)
 	if err == nil {
-		b.created(ctx, in.Bucket, in.Key, "PutObject")
+		err = b.created(ctx, in.Bucket, in.Key, "PutObject")
 	}
 	return out, err
 }
@@ -182,7 +222,7 @@ func (b *notifyingBackend) PutObject(ctx context.Context, in s3response.PutObjec
 func (b *notifyingBackend) CopyObject(ctx context.Context, in s3response.CopyObjectInput) (s3response.CopyObjectOutput, error) {
 	out, err := b.Backend.CopyObject(ctx, in)
 	if err == nil {
-		b.created(ctx, in.Bucket, in.Key, "CopyObject")
+		err = b.created(ctx, in.Bucket, in.Key, "CopyObject")
 	}
 	return out, err
 }
@@ -192,7 +232,7 @@ func (b *notifyingBackend) CopyObject(ctx context.Context, in s3response.CopyObj
 func (b *notifyingBackend) CompleteMultipartUpload(ctx context.Context, in *awss3.CompleteMultipartUploadInput) (s3response.CompleteMultipartUploadResult, string, error) {
 	out, version, err := b.Backend.CompleteMultipartUpload(ctx, in)
 	if err == nil {
-		b.created(ctx, in.Bucket, in.Key, "CompleteMultipartUpload")
+		err = b.created(ctx, in.Bucket, in.Key, "CompleteMultipartUpload")
 	}
 	return out, version, err
 }

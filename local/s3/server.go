@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -19,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/stepwise-dev/stepwise/local/eventpattern"
 )
 
 // Defaults used when [Options] leaves a field empty. The keys are not
@@ -53,6 +56,13 @@ type Options struct {
 	// DisableEvents turns object-created notifications off; [Server.Events]
 	// then never delivers anything.
 	DisableEvents bool
+	// DurableEvents is an EventBridge event pattern (as in a rule's
+	// pattern file). Events that match it are recorded on disk, with the
+	// object fsync'd, before the write is acknowledged, and are delivered
+	// again by every [Start] until [Server.Ack] removes them: such an event
+	// is delivered at least once, whatever crashes. Nil records nothing:
+	// events are delivered at most once and lost if the process dies.
+	DurableEvents []byte
 	// Log receives the server process's error output; os.Stderr when nil.
 	Log io.Writer
 }
@@ -71,6 +81,7 @@ type Server struct {
 	waitErr error
 
 	events    chan Event
+	outbox    *outbox // nil without DurableEvents
 	closing   chan struct{}
 	closeOnce sync.Once
 }
@@ -110,6 +121,27 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		Root: root, MetaDir: metaDir, Addr: opts.Addr,
 		AccessKey: opts.AccessKey, SecretKey: opts.SecretKey,
 		Region: opts.Region, Account: opts.Account, Events: !opts.DisableEvents,
+	}
+	lockFile := filepath.Join(filepath.Dir(root), lockFileName)
+	if err := waitUnlocked(lockFile, lockWait); err != nil {
+		return nil, err
+	}
+	cfg.LockFile = lockFile
+	var replay []Event
+	if opts.DurableEvents != nil && !opts.DisableEvents {
+		if _, err := eventpattern.Compile(opts.DurableEvents); err != nil {
+			return nil, fmt.Errorf("local s3: durable events pattern: %w", err)
+		}
+		s.outbox = &outbox{dir: filepath.Join(filepath.Dir(root), outboxDirName)}
+		if err := os.MkdirAll(s.outbox.dir, 0o700); err != nil {
+			return nil, fmt.Errorf("local s3: %w", err)
+		}
+		// Events recorded before a crash (or a stop) that were never
+		// acknowledged go out first.
+		if replay, err = s.outbox.pending(); err != nil {
+			return nil, err
+		}
+		cfg.Outbox, cfg.Durable = s.outbox.dir, opts.DurableEvents
 	}
 	if opts.TLS {
 		cfg.CertFile, cfg.KeyFile, s.certPEM, err = ensureCert(tlsDir)
@@ -156,7 +188,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	ready := make(chan childMessage, 1)
 	raw2 := make(chan Event)
 	go s.readMessages(msgR, ready, raw2)
-	go s.deliver(raw2)
+	go s.deliver(replay, raw2)
 
 	select {
 	case m, ok := <-ready:
@@ -215,9 +247,8 @@ func (s *Server) readMessages(r *os.File, ready chan<- childMessage, events chan
 
 // deliver moves events from in to s.events through an unbounded queue, so
 // that a slow consumer never blocks S3 requests.
-func (s *Server) deliver(in <-chan Event) {
+func (s *Server) deliver(q []Event, in <-chan Event) {
 	defer close(s.events)
-	var q []Event
 	for in != nil || len(q) > 0 {
 		var out chan Event
 		var next Event
@@ -275,9 +306,24 @@ func (s *Server) Env() []string {
 
 // Events returns the channel of object-created events, one per PutObject,
 // CopyObject and CompleteMultipartUpload that succeeded, in the order the
-// server performed them. The channel is closed when the server stops.
-// Events queue without bound until read.
+// server performed them; with [Options].DurableEvents, the recorded events
+// not yet acknowledged come first. The channel is closed when the server
+// stops. Events queue without bound until read.
 func (s *Server) Events() <-chan Event { return s.events }
+
+// Ack tells the server that the consumer has acted on ev durably (for the
+// trigger: the execution is started, or exists already), so its outbox
+// record can go. Acknowledging an event that was not recorded, or twice,
+// is harmless. Without [Options].DurableEvents it does nothing.
+func (s *Server) Ack(ev Event) error {
+	if s.outbox == nil {
+		return nil
+	}
+	if err := s.outbox.remove(ev); err != nil {
+		return fmt.Errorf("local s3: acknowledge event for %s: %w", ev.Detail.Object.Key, err)
+	}
+	return nil
+}
 
 // NewClient returns an aws-sdk-go-v2 S3 client for this server, built as
 // the Lambda steps build theirs: config.LoadDefaultConfig (so checksum

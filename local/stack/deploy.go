@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	lambdalocal "github.com/stepwise-dev/stepwise/local/lambda"
+	locals3 "github.com/stepwise-dev/stepwise/local/s3"
 	"github.com/stepwise-dev/stepwise/local/trigger"
 	"github.com/stepwise-dev/stepwise/statemachine"
 )
@@ -74,12 +75,12 @@ func ensureBucket(ctx context.Context, client *awss3.Client, bucket string) erro
 	return nil
 }
 
-func newTrigger(opts Options, eng *statemachine.Engine, smArn string) (*trigger.Trigger, error) {
+func newTrigger(opts Options, eng *statemachine.Engine, smArn string, ack func(locals3.Event) error) (*trigger.Trigger, error) {
 	pattern, err := fs.ReadFile(opts.Repo, TriggerFile)
 	if err != nil {
 		return nil, fmt.Errorf("stack: %w", err)
 	}
-	tin := trigger.Options{Pattern: pattern, Logger: opts.Logger}
+	tin := trigger.Options{Pattern: pattern, Logger: opts.Logger, Ack: ack}
 	if b, err := fs.ReadFile(opts.Repo, TriggerInput); err == nil {
 		tr, err := trigger.ParseInputTransformer(b)
 		if err != nil {

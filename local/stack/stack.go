@@ -26,7 +26,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	lambdalocal "github.com/stepwise-dev/stepwise/local/lambda"
 	locals3 "github.com/stepwise-dev/stepwise/local/s3"
@@ -56,10 +55,9 @@ const (
 )
 
 const (
-	stateDirName    = "state"
-	s3DirName       = "s3"
-	defaultAPIAddr  = "127.0.0.1:0"
-	shutdownTimeout = 5 * time.Second
+	stateDirName   = "state"
+	s3DirName      = "s3"
+	defaultAPIAddr = "127.0.0.1:0"
 )
 
 // Options configures [Open]. The zero value means: data in .stepwise, free
@@ -202,10 +200,19 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 	var lambdaEnv []string
 	st.Endpoints = Endpoints{Region: opts.Region, AccountID: opts.AccountID, PID: os.Getpid()}
 	if !opts.NoS3 {
-		srv, err := locals3.Start(ctx, locals3.Options{
+		s3opts := locals3.Options{
 			Dir: filepath.Join(dataDir, s3DirName), Addr: opts.S3Addr, TLS: opts.S3TLS,
-			Region: opts.Region, Account: opts.AccountID, DisableEvents: opts.NoTrigger,
-		})
+			Region: opts.Region, Account: opts.AccountID, DisableEvents: opts.NoTrigger || opts.NoDeploy,
+		}
+		if !s3opts.DisableEvents {
+			// Events the trigger acts on are recorded before the write is
+			// acknowledged and delivered again until the trigger settles
+			// them (see the trigger section of the package doc).
+			if s3opts.DurableEvents, err = fs.ReadFile(opts.Repo, TriggerFile); err != nil {
+				return nil, fmt.Errorf("stack: %w", err)
+			}
+		}
+		srv, err := locals3.Start(ctx, s3opts)
 		if err != nil {
 			return nil, fmt.Errorf("stack: start S3: %w", err)
 		}
@@ -283,7 +290,7 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("stack: Step Functions API: %w", err)
 	}
-	st.srv = &http.Server{Handler: sfnapi.NewHandler(eng, sfnapi.Options{Logger: opts.Logger}), ReadHeaderTimeout: 10 * time.Second}
+	st.srv = newAPIServer(sfnapi.NewHandler(eng, sfnapi.Options{Logger: opts.Logger}))
 	st.wg.Go(func() { st.srv.Serve(ln) })
 	st.Endpoints.StepFunctions = "http://" + ln.Addr().String()
 
@@ -291,7 +298,7 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	st.cancel = cancel
 	if st.s3 != nil && !opts.NoTrigger && st.Endpoints.StateMachineArn != "" {
-		tr, err := newTrigger(opts, eng, st.Endpoints.StateMachineArn)
+		tr, err := newTrigger(opts, eng, st.Endpoints.StateMachineArn, st.s3.Ack)
 		if err != nil {
 			return nil, err
 		}
@@ -344,8 +351,13 @@ func (s *Stack) Close() error {
 			os.Remove(filepath.Join(s.dataDir, EndpointsFile))
 		}
 		if s.srv != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-			s.srv.Shutdown(ctx)
+			// Idle connections close at once; requests still running get
+			// a moment, then their connections are closed: a stop is
+			// prompt, and the client retries elsewhere or later.
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+			if s.srv.Shutdown(ctx) != nil {
+				s.srv.Close()
+			}
 			cancel()
 		}
 		if s.cancel != nil {

@@ -258,3 +258,37 @@ func TestServe(t *testing.T) {
 		t.Errorf("%d executions from %d starts, want 1 from 2", len(ex.inputs), ex.calls)
 	}
 }
+
+// TestServeAcknowledgesSettledEvents: Serve acknowledges an event once its
+// outcome is settled (started, duplicate, no match, not an S3 event) and
+// keeps one whose start failed, so a durable source delivers it again.
+func TestServeAcknowledgesSettledEvents(t *testing.T) {
+	var ex executions
+	failing := "requests/fail"
+	start := func(ctx context.Context, name, input string) error {
+		if strings.Contains(input, failing) {
+			return errors.New("engine stopping")
+		}
+		return ex.start(ctx, name, input)
+	}
+	var acked []string
+	tr, err := trigger.New(trigger.Options{Pattern: []byte(`{"detail":{"object":{"key":[{"prefix":"requests/"}]}}}`), Start: start,
+		Ack: func(ev locals3.Event) error { acked = append(acked, ev.Detail.Object.Key); return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := func(key string) locals3.Event {
+		return locals3.Event{Source: "aws.s3", Detail: locals3.EventDetail{Bucket: locals3.EventBucket{Name: "bkt"}, Object: locals3.EventObject{Key: key, Sequencer: "01"}}}
+	}
+	noBucket := ev("requests/nobucket")
+	noBucket.Detail.Bucket.Name = ""
+	ch := make(chan locals3.Event, 5)
+	for _, e := range []locals3.Event{ev("requests/a"), ev("other/b"), ev(failing), ev("requests/a"), noBucket} {
+		ch <- e
+	}
+	close(ch)
+	tr.Serve(context.Background(), ch)
+	if got, want := strings.Join(acked, " "), "requests/a other/b requests/a requests/nobucket"; got != want {
+		t.Errorf("acknowledged %q, want %q (never the failed start)", got, want)
+	}
+}

@@ -45,6 +45,83 @@ const (
 	maxHashChars   = 10000
 )
 
+// maxResultBytes bounds the strings States.JsonToString and States.Format
+// build: 256 KiB, the payload limit, which no state output can pass. An
+// expression can otherwise multiply its input (States.Array($.big, $.big,
+// ...) printed) into gigabytes.
+const maxResultBytes = 256 * 1024
+
+// sizeOver reports whether v printed as JSON would be longer than limit
+// bytes; it stops counting as soon as it is, so its cost is bounded by
+// limit, not by the size of v.
+func sizeOver(v any, limit int) bool {
+	n := 0
+	var walk func(v any) bool
+	walk = func(v any) bool {
+		switch x := v.(type) {
+		case string:
+			n += len(x) + 2
+		case []any:
+			n += 2
+			for _, it := range x {
+				if walk(it) {
+					return true
+				}
+				n++
+			}
+		case map[string]any:
+			n += 2
+			for k, it := range x {
+				n += len(k) + 4
+				if walk(it) {
+					return true
+				}
+			}
+		default:
+			n += 8
+		}
+		return n > limit
+	}
+	return walk(v)
+}
+
+// uniqueKey writes a key of v such that two values have the same key
+// exactly when equal says they are equal: numbers by value (1 and 1.0,
+// 0 and -0 alike), objects with sorted member names.
+func uniqueKey(b *strings.Builder, v any) {
+	if f, ok := toFloat(v); ok {
+		if f == 0 {
+			f = 0 // -0 and 0 are equal
+		}
+		b.WriteByte('n')
+		b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+		return
+	}
+	switch x := v.(type) {
+	case string:
+		b.WriteByte('s')
+		b.WriteString(strconv.Quote(x))
+	case []any:
+		b.WriteByte('[')
+		for _, it := range x {
+			uniqueKey(b, it)
+			b.WriteByte(',')
+		}
+		b.WriteByte(']')
+	case map[string]any:
+		b.WriteByte('{')
+		for _, k := range sortedKeys(x) {
+			b.WriteString(strconv.Quote(k))
+			b.WriteByte(':')
+			uniqueKey(b, x[k])
+			b.WriteByte(',')
+		}
+		b.WriteByte('}')
+	default:
+		fmt.Fprintf(b, "%T:%v", v, v)
+	}
+}
+
 // Eval evaluates the call. Path arguments are resolved through r (which may
 // be nil when the expression has no path arguments); opts may be nil.
 // Argument type and value errors are [*Error] values naming the function;
@@ -101,6 +178,9 @@ func (e *Expr) call(args []any, opts *Options) (any, error) {
 		}
 		return normalizeZero(v), nil
 	case "States.JsonToString":
+		if sizeOver(args[0], maxResultBytes) {
+			return nil, e.fail("the result would be longer than %d bytes (the payload limit)", maxResultBytes)
+		}
 		return marshal(args[0]), nil
 	case "States.Array":
 		out := make([]any, len(args))
@@ -185,15 +265,18 @@ func (e *Expr) call(args []any, opts *Options) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A set of canonical keys, not a scan of the items kept so far:
+		// that was quadratic, minutes of CPU for a 256 KiB array of numbers.
 		out := []any{}
-	next:
+		seen := make(map[string]bool, len(a))
+		var kb strings.Builder
 		for _, x := range a {
-			for _, y := range out {
-				if equal(x, y) {
-					continue next
-				}
+			kb.Reset()
+			uniqueKey(&kb, x)
+			if k := kb.String(); !seen[k] {
+				seen[k] = true
+				out = append(out, x)
 			}
-			out = append(out, x)
 		}
 		return out, nil
 	case "States.Base64Encode":
@@ -323,7 +406,14 @@ func (e *Expr) call(args []any, opts *Options) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		parts := strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(sep, r) })
+		// A set of the separator's characters: looking each character of s
+		// up in sep was len(s)*len(sep) steps, hours for two 256 KiB
+		// strings.
+		seps := make(map[rune]bool, len(sep))
+		for _, r := range sep {
+			seps[r] = true
+		}
+		parts := strings.FieldsFunc(s, func(r rune) bool { return seps[r] })
 		out := make([]any, len(parts))
 		for i, p := range parts {
 			out[i] = p
@@ -365,6 +455,9 @@ func (e *Expr) format(args []any) (any, error) {
 			}
 			// Objects and arrays are accepted and printed the way Java's
 			// Map and List toString do.
+			if sizeOver(args[next], maxResultBytes-b.Len()) {
+				return nil, e.fail("the result would be longer than %d bytes (the payload limit)", maxResultBytes)
+			}
 			b.WriteString(javaString(args[next]))
 			next++
 			i++
@@ -597,4 +690,13 @@ func newUUID() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -1,6 +1,8 @@
 package jsonata
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"time"
 )
@@ -58,12 +60,22 @@ func frameFromTuple(env *frame, t *tuple) *frame {
 // of exhausting the goroutine stack (which would kill the process).
 const defaultMaxDepth = 20000
 
+// checkEvery is how many evaluation steps pass between two checks of the
+// context, the clock and the step budget: rare enough to cost nothing on
+// the hot path (a counter and a mask), frequent enough that a cancelled
+// evaluation stops within microseconds. A power of two less one.
+const checkEvery = 1<<10 - 1
+
 // evaluator holds the state of one Eval call.
 type evaluator struct {
 	cfg      *config
+	ctx      context.Context
 	depth    int
+	maxDepth int
 	deadline time.Time
-	steps    int
+	steps    int64
+	maxSteps int64
+	maxBytes int64
 	now      time.Time
 	nowSet   bool
 	base     *frame
@@ -71,9 +83,9 @@ type evaluator struct {
 
 // evalPanic carries an evaluation error out of code that has no error
 // result; Expr.eval turns it back into an error.
-type evalPanic struct{ err *Error }
+type evalPanic struct{ err error }
 
-func (e *Expr) eval(input any, vars map[string]any) (result any, err error) {
+func (e *Expr) eval(ctx context.Context, input any, vars map[string]any) (result any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			ep, ok := r.(evalPanic)
@@ -83,9 +95,18 @@ func (e *Expr) eval(input any, vars map[string]any) (result any, err error) {
 			result, err = nil, ep.err
 		}
 	}()
-	ev := &evaluator{cfg: &e.cfg}
+	ev := &evaluator{cfg: &e.cfg, ctx: ctx, maxDepth: defaultMaxDepth,
+		maxSteps: e.cfg.budget.MaxSteps, maxBytes: e.cfg.budget.MaxValueBytes}
+	for _, d := range []int{e.cfg.maxDepth, e.cfg.budget.MaxDepth} {
+		if d > 0 && d < ev.maxDepth {
+			ev.maxDepth = d
+		}
+	}
 	if e.cfg.timeout > 0 {
 		ev.deadline = time.Now().Add(e.cfg.timeout)
+	}
+	if err := ev.check(0); err != nil {
+		return nil, err
 	}
 	ev.base = baseFrame(&e.cfg)
 	env := newFrame(ev.base)
@@ -106,19 +127,96 @@ func (e *Expr) eval(input any, vars map[string]any) (result any, err error) {
 	return ev.eval(e.root, in, env)
 }
 
+const (
+	msgStackOverflow = "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive."
+	msgTimeout       = "Expression evaluation timeout: Check for infinite loop"
+	msgMemory        = "Expression evaluation memory limit exceeded: Check for excessive memory usage"
+)
+
+func limitError(pos int, msg string) *Error {
+	return &Error{Code: "U1001", Position: pos, Message: msg, limit: true}
+}
+
+// check is the slow part of the per-step bookkeeping, run every
+// checkEvery+1 steps: has the caller given up, has the time limit passed,
+// is the step budget spent?
+func (ev *evaluator) check(pos int) error {
+	if ev.ctx != nil {
+		if err := ev.ctx.Err(); err != nil {
+			return fmt.Errorf("jsonata: evaluation stopped: %w", context.Cause(ev.ctx))
+		}
+	}
+	if ev.maxSteps > 0 && ev.steps > ev.maxSteps {
+		return limitError(pos, msgTimeout)
+	}
+	if !ev.deadline.IsZero() && time.Now().After(ev.deadline) {
+		return limitError(pos, msgTimeout)
+	}
+	return nil
+}
+
+// spend counts n steps of work done outside eval (a built-in's loop, a
+// large copy) and runs check when one falls due.
+func (ev *evaluator) spend(n int64, pos int) error {
+	before := ev.steps
+	ev.steps += n
+	if before|checkEvery != ev.steps|checkEvery {
+		return ev.check(pos)
+	}
+	return nil
+}
+
+// tick is spend for code without an error result: it panics with the
+// error, which Expr.eval returns.
+func (ev *evaluator) tick(n int) {
+	if err := ev.spend(int64(n), 0); err != nil {
+		panic(evalPanic{err})
+	}
+}
+
+// grow fails when a value of the given size (bytes of a string, 8 bytes an
+// array item) would pass the budget's MaxValueBytes. Building it counts as
+// a step per 256 bytes, so that the step budget and the cancellation
+// checks also see work done by copying: a string doubled in a loop costs
+// in proportion to its length, not one step a round.
+func (ev *evaluator) grow(size int64, pos int) error {
+	if ev.maxBytes > 0 && size > ev.maxBytes {
+		return limitError(pos, msgMemory)
+	}
+	if size >= 256 {
+		return ev.spend(size>>8, pos)
+	}
+	return nil
+}
+
+// growItems is grow for an array of n items.
+func (ev *evaluator) growItems(n int, pos int) error {
+	return ev.grow(int64(n)*8, pos)
+}
+
+// capItems is growItems without counting steps, for loops that check a
+// growing array after each item.
+func (ev *evaluator) capItems(n int, pos int) error { return ev.capBytes(int64(n)*8, pos) }
+
+// capBytes is grow without counting steps, for loops that check a growing
+// string after each piece.
+func (ev *evaluator) capBytes(size int64, pos int) error {
+	if ev.maxBytes > 0 && size > ev.maxBytes {
+		return limitError(pos, msgMemory)
+	}
+	return nil
+}
+
 func (ev *evaluator) eval(n *node, input any, env *frame) (result any, err error) {
 	ev.depth++
 	defer func() { ev.depth-- }()
-	if ev.depth > defaultMaxDepth && (ev.cfg.maxDepth == 0 || ev.cfg.maxDepth > defaultMaxDepth) {
-		return nil, &Error{Code: "U1001", Position: n.pos, Message: "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive."}
+	if ev.depth > ev.maxDepth {
+		return nil, limitError(n.pos, msgStackOverflow)
 	}
-	if ev.cfg.maxDepth > 0 || ev.cfg.timeout > 0 {
-		if ev.cfg.maxDepth > 0 && ev.depth > ev.cfg.maxDepth {
-			return nil, &Error{Code: "U1001", Position: n.pos, Message: "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive."}
-		}
-		ev.steps++
-		if ev.cfg.timeout > 0 && ev.steps%64 == 0 && time.Now().After(ev.deadline) {
-			return nil, &Error{Code: "U1001", Position: n.pos, Message: "Expression evaluation timeout: Check for infinite loop"}
+	ev.steps++
+	if ev.steps&checkEvery == 0 {
+		if err := ev.check(n.pos); err != nil {
+			return nil, err
 		}
 	}
 	switch n.typ {
@@ -470,6 +568,7 @@ func (ev *evaluator) evalStep(step *node, input *array, env *frame, last bool) (
 		return newSeq(v), nil
 	}
 	results := make([]any, 0, len(input.items))
+	total := 0 // items of the flattened result, for the size budget
 	for _, item := range input.items {
 		res, err := ev.eval(step, item, env)
 		if err != nil {
@@ -483,6 +582,15 @@ func (ev *evaluator) evalStep(step *node, input *array, env *frame, last bool) (
 		}
 		if res != nil {
 			results = append(results, res)
+			if ev.maxBytes > 0 {
+				total++
+				if a, ok := res.(*array); ok {
+					total += len(a.items) - 1
+				}
+				if err := ev.capItems(total, step.pos); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	if last && len(results) == 1 {
@@ -572,6 +680,9 @@ func (ev *evaluator) evalTupleStep(step *node, input *array, tuples []*tuple, en
 				}
 			}
 			result = append(result, t)
+		}
+		if err := ev.capItems(len(result), step.pos); err != nil {
+			return nil, err
 		}
 	}
 	return ev.evalStages(step.stages, result, env)

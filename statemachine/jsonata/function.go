@@ -177,7 +177,19 @@ func (ev *evaluator) applyInner(proc any, args []any, input any, env *frame) (an
 			}
 			return ev.eval(f.lambda.body, f.input, fenv)
 		case f.native != nil:
-			return f.native(ev, args, input, env)
+			res, err := f.native(ev, args, input, env)
+			if err == nil && ev.maxBytes > 0 {
+				switch r := res.(type) {
+				case string:
+					err = ev.grow(int64(len(r)), 0)
+				case *array:
+					err = ev.growItems(len(r.items), 0)
+				}
+				if err != nil {
+					return nil, err
+				}
+			}
+			return res, err
 		case f.partialOf != nil:
 			full := make([]any, len(f.partial))
 			j := 0

@@ -159,8 +159,13 @@ func standardBuiltins() []builtin {
 			sep := strArg(a, 1)
 			items := a[0].(*array).items
 			parts := make([]string, len(items))
+			size := int64(len(sep)) * int64(len(items))
 			for i, it := range items {
 				parts[i] = it.(string)
+				size += int64(len(parts[i]))
+			}
+			if err := ev.grow(size, 0); err != nil {
+				return nil, err
 			}
 			return strings.Join(parts, sep), nil
 		}},
@@ -487,6 +492,9 @@ func fnPad(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 	if c, ok := arg(a, 2).(string); ok && c != "" {
 		char = c
 	}
+	if ev.maxBytes > 0 && math.Abs(width)*float64(len(char)) > float64(ev.maxBytes) {
+		return nil, limitError(0, msgMemory)
+	}
 	padLen := int(math.Abs(width)) - utf8.RuneCountInString(s)
 	if padLen <= 0 || char == "" {
 		return s, nil
@@ -592,6 +600,9 @@ func fnReplace(ev *evaluator, a []any, input any, env *frame) (any, error) {
 			b.WriteString(rs)
 		}
 		last = m.end
+		if err := ev.capBytes(int64(b.Len()), 0); err != nil {
+			return nil, err
+		}
 	}
 	b.WriteString(s[last:])
 	return b.String(), nil
@@ -1108,6 +1119,7 @@ func fnDistinct(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 	}
 	out := &array{seq: x.seq}
 	for _, it := range x.items {
+		ev.tick(len(out.items))
 		dup := false
 		for _, o := range out.items {
 			if deepEqual(o, it) {

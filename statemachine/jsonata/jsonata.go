@@ -24,6 +24,7 @@ package jsonata
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,7 +47,9 @@ var ErrFunctionResult = fmt.Errorf("%w: it is a function", ErrUndefined)
 // limits); Position is the character offset in the expression where it was
 // detected; Token and Value name the offending token and value when known.
 type Error struct {
-	Code     string
+	Code string
+	// limit marks an error that a bound of evaluation raised.
+	limit    bool
 	Position int
 	Token    string
 	Value    any
@@ -59,6 +62,9 @@ type Error struct {
 // Error returns Code + ": " + Message.
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
+// Is reports whether the error is a limit error and target is [ErrLimit].
+func (e *Error) Is(target error) bool { return target == ErrLimit && e.limit }
+
 // Option configures [Compile].
 type Option func(*config)
 
@@ -67,6 +73,7 @@ type config struct {
 	funcs    map[string]*function
 	maxDepth int
 	timeout  time.Duration
+	budget   Budget
 }
 
 // StepFunctions selects the AWS Step Functions dialect: it adds
@@ -81,6 +88,37 @@ func StepFunctions() Option { return func(c *config) { c.sfn = true } }
 func WithLimits(depth int, timeout time.Duration) Option {
 	return func(c *config) { c.maxDepth = depth; c.timeout = timeout }
 }
+
+// Budget bounds the work and memory of one evaluation, so that a runaway
+// expression fails with an error wrapping [ErrLimit] instead of spinning
+// or exhausting memory. A zero field means no bound of that kind.
+type Budget struct {
+	// MaxDepth bounds expression nesting, as [WithLimits] does: past it
+	// evaluation fails with U1001 "Stack overflow error: ...".
+	MaxDepth int
+	// MaxSteps bounds the number of expression evaluation steps (one per
+	// node evaluated, and one per item for the few built-ins that loop
+	// without evaluating, such as $distinct). Past it evaluation fails with
+	// U1001 "Expression evaluation timeout: Check for infinite loop". It is
+	// a deterministic stand-in for a time limit: the same expression and
+	// input always stop at the same point.
+	MaxSteps int64
+	// MaxValueBytes bounds the size of any one string (in bytes) or array
+	// (8 bytes an item) that evaluation builds. Past it evaluation fails
+	// with U1001 "Expression evaluation memory limit exceeded: Check for
+	// excessive memory usage". Oversized results are refused before they
+	// are allocated where the size is known in advance ($pad, the range
+	// operator, &).
+	MaxValueBytes int64
+}
+
+// WithBudget bounds every evaluation of the expression by b.
+func WithBudget(b Budget) Option { return func(c *config) { c.budget = b } }
+
+// ErrLimit is matched (errors.Is) by the *[Error] an evaluation fails with
+// when it passes a bound of [Budget] or [WithLimits]: too deep, too many
+// steps (or too long), or a value too large.
+var ErrLimit = errors.New("jsonata: evaluation limit exceeded")
 
 // WithFunction binds a Go function as $name. fn receives the evaluated
 // arguments as plain JSON values (undefined arguments are nil) and returns
@@ -126,13 +164,21 @@ func (e *Expr) String() string { return e.src }
 // [ErrUndefined] when the result is undefined and *[Error] on evaluation
 // errors.
 func (e *Expr) Eval(input any, vars map[string]any) (result any, err error) {
+	return e.EvalContext(context.Background(), input, vars)
+}
+
+// EvalContext is [Expr.Eval] that stops when ctx is done: evaluation checks
+// ctx every few thousand steps and returns an error wrapping
+// context.Cause(ctx), so errors.Is(err, context.Canceled) or
+// context.DeadlineExceeded tell a stopped evaluation from a failed one.
+func (e *Expr) EvalContext(ctx context.Context, input any, vars map[string]any) (result any, err error) {
 	defer func() {
 		// An evaluator bug must fail the one evaluation, not the process.
 		if r := recover(); r != nil {
 			result, err = nil, &Error{Code: "U1002", Message: fmt.Sprintf("internal error evaluating %q: %v", e.src, r)}
 		}
 	}()
-	v, err := e.eval(input, vars)
+	v, err := e.eval(ctx, input, vars)
 	if err != nil {
 		var je *Error
 		if errors.As(err, &je) {

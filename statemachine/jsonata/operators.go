@@ -3,7 +3,6 @@ package jsonata
 import (
 	"math"
 	"reflect"
-	"strings"
 )
 
 func (ev *evaluator) evalBinary(n *node, input any, env *frame) (any, error) {
@@ -116,22 +115,21 @@ func (ev *evaluator) evalBinary(n *node, input any, env *frame) (any, error) {
 		}
 		return c >= 0, nil
 	case "&":
-		var b strings.Builder
+		var ls, rs string
 		if lhs != nil {
-			s, err := stringify(lhs, false)
-			if err != nil {
+			if ls, err = stringify(lhs, false); err != nil {
 				return nil, err
 			}
-			b.WriteString(s)
 		}
 		if rhs != nil {
-			s, err := stringify(rhs, false)
-			if err != nil {
+			if rs, err = stringify(rhs, false); err != nil {
 				return nil, err
 			}
-			b.WriteString(s)
 		}
-		return b.String(), nil
+		if err := ev.grow(int64(len(ls))+int64(len(rs)), n.pos); err != nil {
+			return nil, err
+		}
+		return ls + rs, nil
 	case "..":
 		if lhs != nil && !isInteger(lhs) {
 			return nil, &Error{Code: "T2003", Position: n.pos, Token: n.op, Value: lhs, Message: "The left side of the range operator (..) must evaluate to an integer"}
@@ -147,6 +145,9 @@ func (ev *evaluator) evalBinary(n *node, input any, env *frame) (any, error) {
 			return nil, nil
 		}
 		size := b - a + 1
+		if ev.maxBytes > 0 && size*8 > float64(ev.maxBytes) {
+			return nil, limitError(n.pos, msgMemory)
+		}
 		if size > 1e7 {
 			return nil, &Error{Code: "D2014", Position: n.pos, Value: size, Message: "The size of the sequence allocated by the range operator (..) must not exceed 1e7.  Attempted to allocate " + jsNumber(size) + "."}
 		}
@@ -231,6 +232,7 @@ func (ev *evaluator) evalUnary(n *node, input any, env *frame) (any, error) {
 		return -f, nil
 	case "[":
 		out := &array{items: make([]any, 0, len(n.items))}
+		nested := 0 // items of nested array constructors, for the size budget
 		for _, it := range n.items {
 			v, err := ev.eval(it, input, env)
 			if err != nil {
@@ -240,8 +242,17 @@ func (ev *evaluator) evalUnary(n *node, input any, env *frame) (any, error) {
 				continue
 			}
 			if it.typ == "unary" && it.op == "[" {
+				if a, ok := v.(*array); ok && ev.maxBytes > 0 {
+					nested += len(a.items)
+					if err := ev.capItems(len(out.items)+nested, n.pos); err != nil {
+						return nil, err
+					}
+				}
 				out.items = append(out.items, v)
 			} else if a, ok := v.(*array); ok {
+				if err := ev.capItems(len(out.items)+len(a.items), n.pos); err != nil {
+					return nil, err
+				}
 				out.items = append(out.items, a.items...)
 			} else {
 				out.items = append(out.items, v)

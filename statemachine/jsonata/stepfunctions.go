@@ -56,7 +56,11 @@ func fnRange(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 	if step == 0 {
 		return nil, &Error{Code: "D3050", Value: a[2], Message: "The step argument of $range must not be zero"}
 	}
-	if n := math.Floor((end-start)/step) + 1; n > 1e7 {
+	n := math.Floor((end-start)/step) + 1
+	if ev.maxBytes > 0 && n*8 > float64(ev.maxBytes) {
+		return nil, limitError(0, msgMemory)
+	}
+	if n > 1e7 {
 		return nil, &Error{Code: "D2014", Value: n, Message: "The size of the sequence allocated by $range must not exceed 1e7"}
 	}
 	out := seqOf(nil)

@@ -14,6 +14,10 @@ var ErrNotFound = errors.New("jsonpath: no results")
 // the value cannot be placed (AWS States.ResultPathMatchFailure).
 var ErrSet = errors.New("jsonpath: cannot set")
 
+// ErrLimit matches (with errors.Is) the [*Error] of a [Path.GetContext]
+// that passed [MaxSteps] or was stopped.
+var ErrLimit = errors.New("jsonpath: evaluation limit exceeded")
+
 // Error is a JSONPath syntax or evaluation error.
 type Error struct {
 	// Path is the path as written.
@@ -35,6 +39,7 @@ const (
 	kindSyntax errKind = iota
 	kindNotFound
 	kindSet
+	kindLimit
 )
 
 // Error formats a syntax error as "jsonpath: <reason> at offset N in '<path>'"
@@ -55,6 +60,8 @@ func (e *Error) Is(target error) bool {
 		return e.kind == kindNotFound
 	case ErrSet:
 		return e.kind == kindSet
+	case ErrLimit:
+		return e.kind == kindLimit
 	}
 	return false
 }

@@ -1,6 +1,7 @@
 package jsonpath
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -18,15 +19,84 @@ import (
 // path is malformed for the document in a way Jayway reports. A trailing
 // function (length(), sum(), ...) is applied to the selected value or list;
 // numbers it returns are float64.
-func (p *Path) Get(doc any) (any, error) {
+func (p *Path) Get(doc any) (any, error) { return p.get(doc, nil) }
+
+// MaxSteps bounds the work of one [Path.GetContext]: the values visited,
+// filter tests included. A path over a 256 KiB document visits at most a
+// few hundred thousand values unless its filters evaluate paths of their
+// own over the whole document ($..[?($..x)]) or it chains deep scans
+// ($..*..*..*), which can take hours; past the bound such a path fails with
+// an [*Error] matching [ErrLimit].
+const MaxSteps = 10_000_000
+
+// stepLimit is MaxSteps; tests lower it.
+var stepLimit int64 = MaxSteps
+
+// GetContext is [Path.Get] bounded by [MaxSteps] and stopped when ctx is
+// done, with an error wrapping context.Cause(ctx).
+func (p *Path) GetContext(ctx context.Context, doc any) (any, error) {
+	if p.simple {
+		if v, ok := p.fastGet(doc); ok {
+			return p.applyFn(v)
+		}
+	}
+	b := &budget{ctx: ctx, max: stepLimit, path: p.src}
+	v, err := p.get(doc, b)
+	if b.stopped != nil {
+		return nil, b.stopped
+	}
+	return v, err
+}
+
+// budget is the work account of one GetContext, shared with the paths its
+// filters evaluate.
+type budget struct {
+	ctx     context.Context
+	steps   int64
+	max     int64
+	path    string
+	stopped error // the context's cause, once seen
+	err     *Error
+}
+
+// checkEvery is the number of steps between two looks at the context, less
+// one (a power of two less one).
+const checkEvery = 1<<10 - 1
+
+// spend counts one step and reports whether evaluation must stop.
+func (b *budget) spend() bool {
+	if b.err != nil {
+		return true
+	}
+	b.steps++
+	if b.steps&checkEvery != 0 {
+		return false
+	}
+	if err := b.ctx.Err(); err != nil {
+		b.stopped = fmt.Errorf("jsonpath: evaluation of %s stopped: %w", b.path, context.Cause(b.ctx))
+		b.err = &Error{Path: b.path, Offset: -1, Reason: "evaluation stopped", kind: kindLimit}
+		return true
+	}
+	if b.max > 0 && b.steps > b.max {
+		b.err = &Error{Path: b.path, Offset: -1, kind: kindLimit,
+			Reason: fmt.Sprintf("The path does more than %d steps of work on this input; narrow its filters or deep scans (..)", b.max)}
+		return true
+	}
+	return false
+}
+
+func (p *Path) get(doc any, b *budget) (any, error) {
 	if p.simple {
 		if v, ok := p.fastGet(doc); ok {
 			return p.applyFn(v)
 		}
 		// Fall through: the full evaluator produces Jayway's error message.
 	}
-	ev := evaluator{p: p, root: doc}
+	ev := evaluator{p: p, root: doc, b: b}
 	ev.walk(0, doc, true)
+	if b != nil && b.err != nil {
+		return nil, b.err
+	}
 	if ev.err != nil {
 		return nil, ev.err
 	}
@@ -147,6 +217,7 @@ type evaluator struct {
 	root any
 	out  []any
 	err  *Error
+	b    *budget // nil: unbounded
 }
 
 func (ev *evaluator) notFound(reason string) *Error {
@@ -169,6 +240,10 @@ func (ev *evaluator) prefix(n int) string {
 // errors instead of being skipped, as in Jayway.
 func (ev *evaluator) walk(i int, v any, upDef bool) {
 	if ev.err != nil {
+		return
+	}
+	if ev.b != nil && ev.b.spend() {
+		ev.err = ev.b.err
 		return
 	}
 	if i == len(ev.p.segs) {
@@ -253,12 +328,12 @@ func (ev *evaluator) walk(i int, v any, upDef bool) {
 		switch x := v.(type) {
 		case []any:
 			for _, e := range x {
-				if s.filter.test(e, ev.root) {
+				if s.filter.test(e, ev.root, ev.b) {
 					ev.walk(i+1, e, false)
 				}
 			}
 		case map[string]any:
-			if s.filter.test(x, ev.root) {
+			if s.filter.test(x, ev.root, ev.b) {
 				ev.walk(i+1, x, false)
 			}
 		default:
@@ -275,6 +350,10 @@ func (ev *evaluator) walk(i int, v any, upDef bool) {
 // segment wherever it can apply, continuing with segment i+1 on each hit.
 func (ev *evaluator) scan(i int, v any) {
 	if ev.err != nil {
+		return
+	}
+	if ev.b != nil && ev.b.spend() {
+		ev.err = ev.b.err
 		return
 	}
 	s := ev.p.segs[i].next
@@ -305,7 +384,7 @@ func (ev *evaluator) scan(i int, v any) {
 				ev.walk(i+1, x[k], false)
 			}
 		case segFilter:
-			if s.filter.test(x, ev.root) {
+			if s.filter.test(x, ev.root, ev.b) {
 				ev.walk(i+1, x, false)
 			}
 		}
@@ -339,7 +418,7 @@ func (ev *evaluator) scan(i int, v any) {
 			}
 		case segFilter:
 			for _, e := range x {
-				if s.filter.test(e, ev.root) {
+				if s.filter.test(e, ev.root, ev.b) {
 					ev.walk(i+1, e, false)
 				}
 			}

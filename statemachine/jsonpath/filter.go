@@ -11,7 +11,7 @@ import (
 
 // expr is a filter predicate ([?(...)]).
 type expr interface {
-	test(cur, root any) bool
+	test(cur, root any, b *budget) bool
 }
 
 type orExpr struct{ l, r expr }
@@ -23,11 +23,11 @@ type cmpExpr struct {
 	l, r operand
 }
 
-func (e orExpr) test(c, r any) bool  { return e.l.test(c, r) || e.r.test(c, r) }
-func (e andExpr) test(c, r any) bool { return e.l.test(c, r) && e.r.test(c, r) }
-func (e notExpr) test(c, r any) bool { return !e.e.test(c, r) }
-func (e existExpr) test(c, r any) bool {
-	v, ok := e.o.value(c, r)
+func (e orExpr) test(c, r any, b *budget) bool  { return e.l.test(c, r, b) || e.r.test(c, r, b) }
+func (e andExpr) test(c, r any, b *budget) bool { return e.l.test(c, r, b) && e.r.test(c, r, b) }
+func (e notExpr) test(c, r any, b *budget) bool { return !e.e.test(c, r, b) }
+func (e existExpr) test(c, r any, b *budget) bool {
+	v, ok := e.o.value(c, r, b)
 	if !ok {
 		return false
 	}
@@ -40,37 +40,37 @@ func (e existExpr) test(c, r any) bool {
 
 // operand is a value inside a filter: a literal, a regex or a path.
 type operand interface {
-	value(cur, root any) (any, bool)
+	value(cur, root any, b *budget) (any, bool)
 }
 
 type literal struct{ v any }
 
-func (l literal) value(any, any) (any, bool) { return l.v, true }
+func (l literal) value(any, any, *budget) (any, bool) { return l.v, true }
 
 type regexOperand struct{ re *regexp.Regexp }
 
-func (r regexOperand) value(any, any) (any, bool) { return r.re, true }
+func (r regexOperand) value(any, any, *budget) (any, bool) { return r.re, true }
 
 type pathOperand struct {
 	fromRoot bool
 	path     *Path
 }
 
-func (o *pathOperand) value(cur, root any) (any, bool) {
+func (o *pathOperand) value(cur, root any, b *budget) (any, bool) {
 	doc := cur
 	if o.fromRoot {
 		doc = root
 	}
-	v, err := o.path.Get(doc)
+	v, err := o.path.get(doc, b)
 	if err != nil {
 		return nil, false
 	}
 	return v, true
 }
 
-func (e cmpExpr) test(cur, root any) bool {
-	l, lok := e.l.value(cur, root)
-	r, rok := e.r.value(cur, root)
+func (e cmpExpr) test(cur, root any, b *budget) bool {
+	l, lok := e.l.value(cur, root, b)
+	r, rok := e.r.value(cur, root, b)
 	switch e.op {
 	case "==":
 		return lok && rok && equal(l, r)
@@ -375,7 +375,7 @@ func (p *parser) parseUnary() (expr, error) {
 
 type constExpr bool
 
-func (c constExpr) test(any, any) bool { return bool(c) }
+func (c constExpr) test(any, any, *budget) bool { return bool(c) }
 
 func (p *parser) parseOperand() (operand, error) {
 	p.skipSpace()

@@ -1,6 +1,7 @@
 package jsonpath
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -57,6 +58,10 @@ func FuzzCompile(f *testing.F) {
 		got, err := p.Get(doc)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			t.Fatalf("Get(%q) = %v: evaluation errors must match ErrNotFound", s, err)
+		}
+		// Bounded evaluation agrees with Get on a small document.
+		if got3, err3 := p.GetContext(context.Background(), doc); (err == nil) != (err3 == nil) || !reflect.DeepEqual(got, got3) {
+			t.Fatalf("GetContext(%q) = %v, %v; Get = %v, %v", s, got3, err3, got, err)
 		}
 		// The canonical form names the same nodes (when it can be parsed
 		// back: filters print as [?], and names may hold quotes).

@@ -1,17 +1,32 @@
-// Package csvsplit cuts a CSV or JSON Lines stream into byte ranges that
-// start and end on record boundaries, in one sequential pass with bounded
-// memory.
+// Package csvsplit holds the one CSV grammar the export steps read: it cuts
+// a CSV or JSON Lines stream into byte ranges that start and end on record
+// boundaries, in one sequential pass with bounded memory ([Split]), and it
+// decodes the records of such a range ([Reader]).
+//
+// The grammar is RFC 4180 as Python's csv module reads it (the excel
+// dialect, which is what most producers mean): a record ends at "\n",
+// "\r\n" or a lone "\r" outside quotes; a field that starts with a quote
+// runs to the closing quote and keeps every byte between, "\r\n" and lone
+// "\r" included, with "" standing for one quote. Field values are never
+// normalised: no line-end translation, no trimming, no re-encoding.
+// A UTF-8 byte order mark at the very start of the stream is an encoding
+// signature, not data: it belongs to no record. Empty lines hold no record.
+// Records that break RFC 4180 (a quote inside an unquoted field, text after
+// a closing quote, a quoted field still open at the end) are read the way
+// Python's non-strict reader reads them, so that record boundaries never
+// depend on where a range starts, and reported as [*ParseError] so the
+// caller can reject them instead of guessing.
 //
 // Finding a record boundary near an arbitrary offset is ambiguous in CSV: a
 // newline may end a record or sit inside a quoted field, and which one it is
 // depends on every quote before it. So the splitter reads the stream once
-// from the start, tracking quote state the way encoding/csv parses, and
-// cuts after the first record end at or past each multiple of the part
-// size. Every range it returns therefore parses, on its own, into exactly
-// the records a sequential encoding/csv pass finds in those bytes.
+// from the start, tracking quote state exactly as [Reader] parses, and cuts
+// after the first record end at or past each multiple of the part size.
+// Every range it returns therefore reads, on its own, into exactly the
+// records a sequential [Reader] pass finds in those bytes.
 //
-// It is not a CSV parser: it finds boundaries and counts records and lines;
-// decoding fields is left to encoding/csv.
+// Lines (for the line numbers in messages) end at "\n", "\r\n" or a lone
+// "\r" in CSV, at "\n" in JSON Lines.
 package csvsplit
 
 import (
@@ -25,13 +40,16 @@ import (
 // MaxHeaderBytes bounds the header record the splitter keeps in memory.
 const MaxHeaderBytes = 1 << 20
 
+// BOM is the UTF-8 byte order mark; at the start of a stream it is skipped.
+const BOM = "\ufeff"
+
 // Options configures [Split].
 type Options struct {
 	// PartSize is the target number of bytes per range; a range ends at the
 	// first record end at or after it. Must be positive.
 	PartSize int64
-	// Quote is the quote character; 0 means records never span lines (JSON
-	// Lines).
+	// Quote is the quote character; 0 means JSON Lines: records never span
+	// lines, only "\n" ends them, and a line of JSON whitespace is empty.
 	Quote byte
 	// Delimiter separates fields ("," by default). Only used to decide
 	// whether a quote opens a quoted field.
@@ -58,7 +76,7 @@ type Range struct {
 // Result is what [Split] found.
 type Result struct {
 	// Header is the raw header record including its line end, when
-	// Options.Header is set.
+	// Options.Header is set (without a leading byte order mark).
 	Header []byte
 	// Ranges cover the stream after the header, contiguously and in order.
 	// There is always at least one range (possibly empty).
@@ -71,11 +89,13 @@ type Result struct {
 
 // Parser states. Outside a quoted field the splitter only needs to know
 // where the current record started; inside, whether the last byte was a
-// quote (an escaped quote or the end of the field).
+// quote (an escaped quote or the end of the field); after a "\r" outside
+// quotes, whether a "\n" follows (one line end) or not (a lone "\r").
 const (
 	outside = iota
 	inQuoted
 	quoteInQuoted
+	afterCR
 )
 
 // Split reads r to the end and returns its record-aligned ranges.
@@ -92,6 +112,10 @@ func Split(r io.Reader, opts Options) (*Result, error) {
 	s := &splitter{opts: opts, delim: []byte(opts.Delimiter), needHeader: opts.Header, line: 1, res: &Result{}}
 	s.cur = Range{FirstRecord: 1, FirstLine: 1}
 	br := bufio.NewReaderSize(r, opts.BufferSize)
+	if b, _ := br.Peek(len(BOM)); string(b) == BOM {
+		_, _ = br.Discard(len(BOM))
+		s.off, s.recStart, s.cur.Start = int64(len(BOM)), int64(len(BOM)), int64(len(BOM))
+	}
 	buf := make([]byte, opts.BufferSize)
 	for {
 		n, err := br.Read(buf)
@@ -114,6 +138,8 @@ type splitter struct {
 	opts       Options
 	delim      []byte
 	state      int
+	cr         bool  // inside a quoted field, the last byte was "\r"
+	data       bool  // JSON Lines: the open record has a non-whitespace byte
 	off        int64 // absolute offset of the start of the current chunk
 	recStart   int64 // absolute offset where the current record starts
 	line       int64 // current line (1-based)
@@ -132,20 +158,33 @@ func (s *splitter) feed(buf []byte) error {
 	i := 0
 	for i < len(buf) {
 		switch s.state {
+		case afterCR:
+			// The record ended at a "\r"; a "\n" right after it is part of
+			// the same line end.
+			end := s.off + int64(i)
+			if buf[i] == '\n' {
+				i++
+				end++
+			}
+			s.state = outside
+			if err := s.recordEnd(buf, end); err != nil {
+				return err
+			}
 		case inQuoted:
 			j := bytes.IndexByte(buf[i:], q)
 			if j < 0 {
-				s.line += int64(bytes.Count(buf[i:], nl))
+				s.countLines(buf[i:])
 				i = len(buf)
 				continue
 			}
-			s.line += int64(bytes.Count(buf[i:i+j], nl))
+			s.countLines(buf[i : i+j])
 			i += j + 1
 			s.state = quoteInQuoted
 		case quoteInQuoted:
 			if buf[i] == q {
 				i++
 				s.state = inQuoted
+				s.cr = false
 			} else {
 				s.state = outside
 			}
@@ -156,11 +195,19 @@ func (s *splitter) feed(buf []byte) error {
 			if jn >= 0 {
 				seg = rest[:jn]
 			}
-			if q != 0 {
+			if q == 0 {
+				if !s.data {
+					s.data = len(bytes.Trim(seg, " \t\r")) > 0
+				}
+			} else {
+				if jr := bytes.IndexByte(seg, '\r'); jr >= 0 {
+					seg, jn = seg[:jr], jr
+				}
 				if jq := bytes.IndexByte(seg, q); jq >= 0 {
 					p := i + jq
 					if s.atFieldStart(buf, p) {
 						s.state = inQuoted
+						s.cr = false
 					}
 					i = p + 1
 					continue
@@ -171,7 +218,10 @@ func (s *splitter) feed(buf []byte) error {
 				continue
 			}
 			i += jn + 1
-			s.line++
+			if rest[jn] == '\r' {
+				s.state = afterCR
+				continue
+			}
 			if err := s.recordEnd(buf, s.off+int64(i)); err != nil {
 				return err
 			}
@@ -188,6 +238,21 @@ func (s *splitter) feed(buf []byte) error {
 	s.keepTail(buf)
 	s.off += int64(len(buf))
 	return nil
+}
+
+// countLines counts the line ends in b, a piece of a quoted field: "\n",
+// "\r\n" and a lone "\r" are one each, also when a "\r\n" straddles two
+// pieces.
+func (s *splitter) countLines(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	n := bytes.Count(b, nl) + bytes.Count(b, cr) - bytes.Count(b, crlf)
+	if s.cr && b[0] == '\n' {
+		n--
+	}
+	s.line += int64(n)
+	s.cr = b[len(b)-1] == '\r'
 }
 
 var nl = []byte{'\n'}
@@ -223,14 +288,23 @@ func (s *splitter) keepTail(buf []byte) {
 	s.tailLen = copy(s.tail[:], all[max(0, len(all)-len(s.tail)):])
 }
 
-// recordEnd handles a record that ends just before absolute offset end.
+// recordEnd handles a record (or an empty line) that ends, line end
+// included, just before absolute offset end, which is at most the end of
+// buf.
 func (s *splitter) recordEnd(buf []byte, end int64) error {
 	start := s.recStart
 	s.recStart = end
 	startLine := s.recLine
+	s.line++
 	s.recLine = s.line
-	n := end - start
-	empty := n == 1 || (n == 2 && s.byteAt(buf, end-2) == '\r')
+	var empty bool
+	if s.opts.Quote == 0 {
+		empty = !s.data
+		s.data = false
+	} else {
+		n := end - start
+		empty = n == 1 || (n == 2 && s.byteAt(buf, end-2) == '\r')
+	}
 	if empty {
 		if s.needHeader {
 			// Empty lines before the header belong to nobody.
@@ -276,10 +350,16 @@ func (s *splitter) byteAt(buf []byte, abs int64) byte {
 func (s *splitter) finish() (*Result, error) {
 	total := s.off
 	s.res.Size = total
+	if s.state == afterCR {
+		// The stream ends with a "\r" that ends a record.
+		s.state = outside
+		if err := s.recordEnd(nil, total); err != nil {
+			return nil, err
+		}
+	}
 	if s.recStart < total {
-		// A last record without a line end. A lone "\r" there is an empty
-		// line, as encoding/csv reads it.
-		empty := total-s.recStart == 1 && s.tail[s.tailLen-1] == '\r'
+		// A last record without a line end.
+		empty := s.opts.Quote == 0 && !s.data
 		switch {
 		case s.needHeader && empty:
 			s.header = s.header[:0]

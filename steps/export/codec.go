@@ -4,13 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/stepwise-dev/stepwise/steps/csvsplit"
 )
 
 // RowError is a malformed row: it is counted, written to the rejected-rows
@@ -30,13 +34,14 @@ func (e *RowError) Error() string {
 // RowReader decodes the rows of one part. It is not safe for concurrent
 // use.
 type RowReader struct {
-	csv     *csv.Reader
-	lines   *bufio.Reader
-	header  []string
-	row     int64 // number of the next row
-	line    int64 // line offset of the part
-	values  []string
-	jsonObj map[string]any
+	csv      *csvsplit.Reader
+	lines    *bufio.Reader
+	header   []string
+	row      int64 // number of the next row
+	line     int64 // CSV: line the part starts on; JSON Lines: the next line
+	lastLine int64
+	values   []string
+	raw      map[string]json.RawMessage
 }
 
 // NewRowReader reads the rows in r, a part of a source in the request's
@@ -48,34 +53,50 @@ func NewRowReader(r io.Reader, req *Request, header []string, firstRow, firstLin
 		rr.lines = bufio.NewReaderSize(r, 1<<16)
 		return rr
 	}
-	c := csv.NewReader(bufio.NewReaderSize(r, 1<<16))
-	c.Comma = req.Delimiter()
-	c.FieldsPerRecord = len(header)
-	c.ReuseRecord = true
-	rr.csv = c
+	delim := ","
+	if req.Source.CSV != nil && req.Source.CSV.Delimiter != "" {
+		delim = req.Source.CSV.Delimiter
+	}
+	rr.csv = csvsplit.NewReader(r, delim)
 	return rr
 }
 
+// Line returns the source line on which the row last returned starts.
+func (rr *RowReader) Line() int64 { return rr.lastLine }
+
 // Next returns the next row's values in header order. A malformed row is a
 // [*RowError] and reading may go on; the end is io.EOF. The returned slice
-// is reused by the next call.
+// is reused by the next call. Values are the field bytes exactly as the
+// source holds them (CSV) or as the JSON text encodes them (JSON Lines).
 func (rr *RowReader) Next() ([]string, int64, error) {
-	row := rr.row
 	if rr.csv != nil {
-		rec, err := rr.csv.Read()
-		if err == io.EOF {
-			return nil, 0, io.EOF
-		}
-		rr.row++
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, row, &RowError{Row: row, Line: rr.line + int64(pe.StartLine) - 1, Reason: pe.Err.Error(), Fields: append([]string(nil), rec...)}
-			}
-			return nil, row, err
-		}
-		return rec, row, nil
+		return rr.nextCSV()
 	}
+	return rr.nextJSON()
+}
+
+func (rr *RowReader) nextCSV() ([]string, int64, error) {
+	rec, err := rr.csv.Read()
+	if err == io.EOF {
+		return nil, 0, io.EOF
+	}
+	row := rr.row
+	rr.row++
+	rr.lastLine = rr.line + rr.csv.Line() - 1
+	var pe *csvsplit.ParseError
+	if errors.As(err, &pe) {
+		return nil, row, &RowError{Row: row, Line: rr.lastLine, Reason: fmt.Sprintf("%v (field %d)", pe.Err, pe.Field), Fields: append([]string(nil), rec...)}
+	}
+	if err != nil {
+		return nil, row, err
+	}
+	if len(rec) != len(rr.header) {
+		return nil, row, &RowError{Row: row, Line: rr.lastLine, Reason: fmt.Sprintf("wrong number of fields: %d, the header has %d", len(rec), len(rr.header)), Fields: append([]string(nil), rec...)}
+	}
+	return rec, row, nil
+}
+
+func (rr *RowReader) nextJSON() ([]string, int64, error) {
 	for {
 		line, err := rr.lines.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
@@ -91,49 +112,165 @@ func (rr *RowReader) Next() ([]string, int64, error) {
 			return nil, 0, io.EOF
 		}
 		if err != nil && err != io.EOF {
-			return nil, row, err
+			return nil, rr.row, err
 		}
 		lineNo := rr.line
 		rr.line++
-		trimmed := bytes.TrimSpace(line)
+		trimmed := bytes.Trim(line, jsonSpace)
 		if len(trimmed) == 0 {
 			if err == io.EOF {
 				return nil, 0, io.EOF
 			}
-			continue
+			continue // a blank line holds no row (the splitter agrees)
 		}
+		row := rr.row
 		rr.row++
-		clear(rr.jsonObj)
-		if rr.jsonObj == nil {
-			rr.jsonObj = map[string]any{}
+		rr.lastLine = lineNo
+		fail := func(reason string) ([]string, int64, error) {
+			return nil, row, &RowError{Row: row, Line: lineNo, Reason: reason, Fields: []string{string(trimmed)}}
 		}
-		dec := json.NewDecoder(bytes.NewReader(trimmed))
-		dec.UseNumber()
-		if derr := dec.Decode(&rr.jsonObj); derr != nil {
-			return nil, row, &RowError{Row: row, Line: lineNo, Reason: "not a JSON object: " + derr.Error(), Fields: []string{string(trimmed)}}
+		if trimmed[0] != '{' {
+			return fail("not a JSON object")
+		}
+		clear(rr.raw)
+		if rr.raw == nil {
+			rr.raw = map[string]json.RawMessage{}
+		}
+		if derr := json.Unmarshal(trimmed, &rr.raw); derr != nil {
+			return fail("not a JSON object: " + derr.Error())
 		}
 		for i, h := range rr.header {
-			rr.values[i] = jsonText(rr.jsonObj[h])
+			v, ferr := jsonText(rr.raw[h])
+			if ferr != nil {
+				return fail(fmt.Sprintf("key %q: %v", h, ferr))
+			}
+			rr.values[i] = v
 		}
 		return rr.values, row, nil
 	}
 }
 
-// jsonText renders a JSON value as field text: strings as they are, null
-// as empty, everything else as JSON.
-func jsonText(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case json.Number:
-		return string(x)
-	case bool:
-		return strconv.FormatBool(x)
+// jsonSpace is JSON's whitespace (RFC 8259), all that may surround a value.
+const jsonSpace = " \t\r\n"
+
+// jsonText renders a JSON value as field text: a string as the text it
+// encodes, null (or a missing key) as empty, and anything else — numbers,
+// booleans, objects, arrays — as its JSON text exactly as the source
+// writes it (1e6 stays 1e6, 0.10 stays 0.10, key order and spacing stay).
+func jsonText(raw json.RawMessage) (string, error) {
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+		return "", nil
+	case raw[0] == '"':
+		return unquoteJSON(raw)
 	}
-	b, _ := json.Marshal(v)
-	return string(b)
+	return string(raw), nil
+}
+
+// unquoteJSON decodes a JSON string literal that encoding/json has already
+// found well-formed. Unlike encoding/json it keeps bytes that are not UTF-8
+// as they are (a CSV output can carry them; JSON and Parquet outputs reject
+// the row) and refuses an escaped lone surrogate, which no UTF-8 text can
+// hold, instead of turning either into U+FFFD.
+func unquoteJSON(raw []byte) (string, error) {
+	b := raw[1 : len(raw)-1]
+	if bytes.IndexByte(b, '\\') < 0 {
+		return string(b), nil
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c != '\\' {
+			out = append(out, c)
+			i++
+			continue
+		}
+		switch e := b[i+1]; e {
+		case 'u':
+			r := hex4(b[i+2 : i+6])
+			at := i
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if r < 0xdc00 && i+6 <= len(b) && b[i] == '\\' && b[i+1] == 'u' {
+					if r2 := hex4(b[i+2 : i+6]); r2 >= 0xdc00 && r2 < 0xe000 {
+						out = utf8.AppendRune(out, utf16.DecodeRune(r, r2))
+						i += 6
+						continue
+					}
+				}
+				return "", fmt.Errorf("unpaired surrogate \\u%04x at byte %d of the string: no UTF-8 text can hold it", r, at+1)
+			}
+			out = utf8.AppendRune(out, r)
+			continue
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		default: // '"', '\\', '/'
+			out = append(out, e)
+		}
+		i += 2
+	}
+	return string(out), nil
+}
+
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}
+
+// ReadHeader reads the header record at the start of a CSV source: a
+// leading byte order mark and empty lines are skipped, the first record
+// names the columns, and every name must be non-empty and unique. The plan
+// step and the runner's check of a local file both read headers with it,
+// so they agree on what the columns are.
+func ReadHeader(r io.Reader, delimiter string) ([]string, error) {
+	const limit = 4 * csvsplit.MaxHeaderBytes
+	lr := &io.LimitedReader{R: r, N: limit}
+	br := bufio.NewReader(lr)
+	if b, _ := br.Peek(len(csvsplit.BOM)); string(b) == csvsplit.BOM {
+		_, _ = br.Discard(len(csvsplit.BOM))
+	}
+	rd := csvsplit.NewReader(br, delimiter)
+	header, err := rd.Read()
+	if err == io.EOF {
+		return nil, errors.New("no header row (the file is empty)")
+	}
+	var pe *csvsplit.ParseError
+	if errors.As(err, &pe) {
+		return nil, fmt.Errorf("header row: %v", pe)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if lr.N == 0 {
+		return nil, fmt.Errorf("header row: no record end within the first %d bytes", limit)
+	}
+	seen := map[string]bool{}
+	for i, h := range header {
+		if h == "" || seen[h] {
+			return nil, fmt.Errorf("header column %d is empty or repeated (%q)", i+1, h)
+		}
+		seen[h] = true
+	}
+	return slices.Clone(header), nil
 }
 
 // RowWriter encodes output rows. Values are field texts in output-column
@@ -154,6 +291,14 @@ func NewRowWriter(w io.Writer, req *Request, cols []Column, types []string, head
 		names[i] = c.OutputName()
 	}
 	switch req.Output.Format {
+	case FormatParquet, FormatJSONL:
+		for _, n := range names {
+			if err := checkUTF8(n, n, req.Output.Format); err != nil {
+				return nil, fmt.Errorf("export: output column name: %w", err)
+			}
+		}
+	}
+	switch req.Output.Format {
 	case FormatParquet:
 		return newParquetWriter(w, names, types)
 	case FormatCSV, FormatJSONL:
@@ -172,29 +317,104 @@ func NewRowWriter(w io.Writer, req *Request, cols []Column, types []string, head
 	if req.Output.Format == FormatJSONL {
 		return &jsonlWriter{w: bw, gz: gz, names: names, types: types}, nil
 	}
-	cw := csv.NewWriter(bw)
+	cw := &csvWriter{w: bw, gz: gz}
 	if header {
 		if err := cw.Write(names); err != nil {
 			return nil, err
 		}
 	}
-	return &csvWriter{w: cw, bw: bw, gz: gz}, nil
+	return cw, nil
+}
+
+// InvalidUTF8 is a value that an output format cannot carry unchanged:
+// JSON Lines and Parquet strings are UTF-8 by definition, and replacing
+// the bad bytes would change the data. The exportpart step rejects the row
+// (CSV outputs carry such bytes as they are).
+type InvalidUTF8 struct {
+	Column string // output column
+	Offset int    // byte offset of the first invalid byte in the value
+	Byte   byte   // that byte
+	Format string // the output format
+}
+
+// Error implements error.
+func (e *InvalidUTF8) Error() string {
+	return fmt.Sprintf("column %q: invalid UTF-8 (byte 0x%02x at byte %d of the value); %s output holds only UTF-8 text: fix the source's encoding, or export as csv, which carries the bytes unchanged", e.Column, e.Byte, e.Offset, e.Format)
+}
+
+// checkUTF8 returns an [*InvalidUTF8] if v is not valid UTF-8.
+func checkUTF8(v, column, format string) error {
+	if utf8.ValidString(v) {
+		return nil
+	}
+	for i := 0; i < len(v); {
+		r, size := utf8.DecodeRuneInString(v[i:])
+		if r == utf8.RuneError && size == 1 {
+			return &InvalidUTF8{Column: column, Offset: i, Byte: v[i], Format: format}
+		}
+		i += size
+	}
+	return nil
+}
+
+// AppendCSVRecord appends fields to b as one RFC 4180 record ending in
+// "\n", comma-separated. A field is quoted when a reader could otherwise
+// read it differently: it holds a comma, a quote, "\r" or "\n"; it starts
+// or ends with a space or tab (readers that trim would lose them); it
+// starts with a byte order mark (a reader would drop it at the start of a
+// file); or it is the only field of the record and empty (unquoted, the
+// record would be an empty line, which readers skip). Bytes are copied as
+// they are, invalid UTF-8 included; quotes are doubled.
+func AppendCSVRecord(b []byte, fields []string) []byte {
+	for i, f := range fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if !csvNeedsQuotes(f, len(fields) == 1) {
+			b = append(b, f...)
+			continue
+		}
+		b = append(b, '"')
+		for {
+			j := strings.IndexByte(f, '"')
+			if j < 0 {
+				break
+			}
+			b = append(b, f[:j+1]...)
+			b = append(b, '"')
+			f = f[j+1:]
+		}
+		b = append(b, f...)
+		b = append(b, '"')
+	}
+	return append(b, '\n')
+}
+
+func csvNeedsQuotes(f string, only bool) bool {
+	if f == "" {
+		return only
+	}
+	if strings.ContainsAny(f, ",\"\r\n") || strings.HasPrefix(f, csvsplit.BOM) {
+		return true
+	}
+	first, last := f[0], f[len(f)-1]
+	return first == ' ' || first == '\t' || last == ' ' || last == '\t'
 }
 
 type csvWriter struct {
-	w  *csv.Writer
-	bw *bufio.Writer
-	gz *gzip.Writer
+	w   *bufio.Writer
+	gz  *gzip.Writer
+	buf []byte
 }
 
-func (c *csvWriter) Write(values []string) error { return c.w.Write(values) }
+func (c *csvWriter) Write(values []string) error {
+	c.buf = AppendCSVRecord(c.buf[:0], values)
+	_, err := c.w.Write(c.buf)
+	return err
+}
 
 func (c *csvWriter) Close() error {
-	c.w.Flush()
-	if err := c.w.Error(); err != nil {
-		return err
-	}
-	if err := c.bw.Flush(); err != nil {
+	if err := c.w.Flush(); err != nil {
 		return err
 	}
 	if c.gz != nil {
@@ -211,6 +431,11 @@ type jsonlWriter struct {
 	buf   []byte
 }
 
+// Write encodes one row as a JSON object. Strings are written with only
+// the escapes JSON requires (no HTML escaping of <, > and &); numbers keep
+// their digits, rewritten only where the source's text is not JSON syntax
+// (see [jsonNumber]); a value that is not UTF-8 is an [*InvalidUTF8] and
+// nothing is written.
 func (j *jsonlWriter) Write(values []string) error {
 	b := append(j.buf[:0], '{')
 	for i, v := range values {
@@ -221,18 +446,18 @@ func (j *jsonlWriter) Write(values []string) error {
 		b = append(b, ':')
 		switch t := j.types[i]; {
 		case t == TypeString || t == "":
+			if err := checkUTF8(v, j.names[i], FormatJSONL); err != nil {
+				j.buf = b
+				return err
+			}
 			b = appendJSONString(b, v)
 		case v == "":
 			b = append(b, "null"...)
 		case t == TypeBoolean:
 			x, _ := strconv.ParseBool(v)
 			b = strconv.AppendBool(b, x)
-		case t == TypeNumber && (v[0] == '+' || v[0] == '.' || (len(v) > 1 && v[0] == '0' && v[1] != '.' && v[1] != 'e' && v[1] != 'E')):
-			// Valid for ParseFloat but not JSON: print the parsed value.
-			x, _ := strconv.ParseFloat(v, 64)
-			b = strconv.AppendFloat(b, x, 'g', -1, 64)
-		default:
-			b = append(b, v...)
+		default: // integer, number: checked by ParseValue
+			b = appendJSONNumber(b, v)
 		}
 	}
 	b = append(b, '}', '\n')
@@ -251,37 +476,68 @@ func (j *jsonlWriter) Close() error {
 	return nil
 }
 
-// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
+// appendJSONNumber appends v, a decimal number [ParseValue] accepted, as a
+// JSON number with exactly the same value and digits: a leading '+' and
+// leading zeros go, a bare '.' gets its zero ("+.50" → 0.50, "007" → 7,
+// "5." → 5); the fraction and the exponent are kept as written (1e6 stays
+// 1e6, 0.10 stays 0.10).
+func appendJSONNumber(b []byte, v string) []byte {
+	i := 0
+	switch v[0] {
+	case '-':
+		b = append(b, '-')
+		i++
+	case '+':
+		i++
+	}
+	j := i
+	for j < len(v) && v[j] >= '0' && v[j] <= '9' {
+		j++
+	}
+	intPart := strings.TrimLeft(v[i:j], "0")
+	if intPart == "" {
+		intPart = "0"
+	}
+	b = append(b, intPart...)
+	if j < len(v) && v[j] == '.' {
+		k := j + 1
+		for k < len(v) && v[k] >= '0' && v[k] <= '9' {
+			k++
+		}
+		if k > j+1 {
+			b = append(b, v[j:k]...)
+		}
+		j = k
+	}
+	return append(b, v[j:]...) // the exponent, if any
+}
+
+// appendJSONString appends s, valid UTF-8, as a JSON string. Only what JSON
+// requires is escaped: no HTML escaping, no \u2028 rewriting.
 func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
-	for i := 0; i < len(s); {
+	start := 0
+	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
-			default:
-				b = append(b, c)
-			}
-			i++
+		if c >= 0x20 && c != '"' && c != '\\' {
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
 		}
-		i += size
+		start = i + 1
 	}
+	b = append(b, s[start:]...)
 	return append(b, '"')
 }

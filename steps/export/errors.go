@@ -81,10 +81,16 @@ type TooManyRejectedRows struct {
 	Rejected    int64
 	Limit       int64
 	RejectedKey string
+	// First is the first rejected row of the part that gave up, with its
+	// row number and reason (empty when the total was counted by merge).
+	First string `json:",omitempty"`
 }
 
 // Error implements error.
 func (e *TooManyRejectedRows) Error() string {
+	if e.First != "" {
+		return fmt.Sprintf("%d rejected rows exceed the limit of %d; the first: %s (all in s3 key %s)", e.Rejected, e.Limit, e.First, e.RejectedKey)
+	}
 	return fmt.Sprintf("%d rejected rows exceed the limit of %d (see s3 key %s)", e.Rejected, e.Limit, e.RejectedKey)
 }
 

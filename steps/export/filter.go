@@ -7,7 +7,9 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -49,10 +51,15 @@ func CompileFilter(where string, header []string, types map[string]string) (*Fil
 		return nil, invalid("/where", "%v", err)
 	}
 	f.program = prog
+	env := envAccess(where)
 	for i, h := range header {
-		// A column the expression text never mentions cannot be read by it
-		// (not even as $env["name"]), so it need not be parsed per row.
-		if strings.Contains(where, h) {
+		// A column the expression never names cannot be read by it, so it
+		// need not be parsed per row. Names are read from the text and from
+		// $env["literal"] accesses (the literal may be escaped). An
+		// expression that computes a name ($env[k], $env["to" + "tal"],
+		// get($env, k)) may read any column: it gets them all, or it would
+		// see the zero values the environment was compiled with.
+		if env.dynamic || env.names[h] || strings.Contains(where, h) {
 			f.used = append(f.used, i)
 		}
 	}
@@ -182,4 +189,46 @@ func zeroOf(typ string) any {
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
+}
+
+// envUse is how an expression reads $env.
+type envUse struct {
+	names   map[string]bool // read as $env.name or $env["literal"]
+	dynamic bool            // read any other way
+}
+
+// envAccess finds how where reads $env. It walks the parsed expression as
+// written: the compiled program is optimised, and constant folding turns
+// $env["to" + "tal"] into $env["total"] there.
+func envAccess(where string) envUse {
+	tree, err := parser.Parse(where)
+	if err != nil {
+		return envUse{dynamic: true} // compiled, yet not parsed: assume the worst
+	}
+	v := envVisitor{names: map[string]bool{}}
+	ast.Walk(&tree.Node, &v)
+	return envUse{names: v.names, dynamic: v.uses > v.literal}
+}
+
+// envVisitor counts the $env identifiers and the member accesses of $env
+// by a literal name, collecting those names.
+type envVisitor struct {
+	uses, literal int
+	names         map[string]bool
+}
+
+func (v *envVisitor) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.IdentifierNode:
+		if n.Value == "$env" {
+			v.uses++
+		}
+	case *ast.MemberNode:
+		if id, ok := n.Node.(*ast.IdentifierNode); ok && id.Value == "$env" {
+			if s, lit := n.Property.(*ast.StringNode); lit {
+				v.literal++
+				v.names[s.Value] = true
+			}
+		}
+	}
 }

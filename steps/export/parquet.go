@@ -74,6 +74,7 @@ const RowGroupRows = 64 * 1024
 
 type parquetWriter struct {
 	w     *parquet.Writer
+	names []string
 	types []string
 	rows  []parquet.Row
 	row   parquet.Row
@@ -83,7 +84,7 @@ type parquetWriter struct {
 func newParquetWriter(w io.Writer, names, types []string) (*parquetWriter, error) {
 	schema := ParquetSchema(names, types)
 	pw := parquet.NewWriter(w, schema, parquet.MaxRowsPerRowGroup(RowGroupRows))
-	return &parquetWriter{w: pw, types: types, rows: make([]parquet.Row, 1)}, nil
+	return &parquetWriter{w: pw, names: names, types: types, rows: make([]parquet.Row, 1)}, nil
 }
 
 func (p *parquetWriter) Write(values []string) error {
@@ -93,6 +94,11 @@ func (p *parquetWriter) Write(values []string) error {
 		t := p.types[i]
 		switch {
 		case t == TypeString || t == "":
+			// Parquet's STRING is UTF-8: bytes that are not cannot be
+			// carried unchanged, so the row is rejected.
+			if err := checkUTF8(v, p.names[i], FormatParquet); err != nil {
+				return err
+			}
 			val = parquet.ByteArrayValue([]byte(v)).Level(0, 1, i)
 		case v == "":
 			val = parquet.NullValue().Level(0, 0, i)

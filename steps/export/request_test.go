@@ -75,21 +75,31 @@ func TestCheckColumns(t *testing.T) {
 	}
 }
 
-// TestExampleRequests checks the committed example requests: each valid
-// one parses, each invalid one fails at the field its name says.
+// TestExampleRequests checks the committed example requests against the
+// sample orders' header, as plan does: each valid one passes, each
+// invalid one (request-invalid-<field>.json) fails at /<field>.
 func TestExampleRequests(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "export", "request-*.json"))
 	if len(files) == 0 {
 		t.Fatal("no testdata/export/request-*.json")
 	}
+	header := []string{"order_id", "customer", "country", "total", "created_at", "status", "notes"}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = ParseRequest(data)
-		if strings.Contains(f, "invalid") == (err == nil) {
-			t.Errorf("%s: err = %v", f, err)
+		r, err := ParseRequest(data)
+		if err == nil {
+			_, err = r.CheckColumns(header)
+		}
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		field, invalid := strings.CutPrefix(name, "request-invalid-")
+		switch {
+		case !invalid && err != nil:
+			t.Errorf("%s: %v", f, err)
+		case invalid && (err == nil || !strings.Contains(err.Error(), "/"+field)):
+			t.Errorf("%s: err = %v, want an error at /%s", f, err, field)
 		}
 	}
 }
@@ -239,7 +249,7 @@ func TestJSONLWriter(t *testing.T) {
 		}
 	}
 	w.Close()
-	want := `{"s":"a\"\n\u0001é","num":1.5,"b":true}
+	want := `{"s":"a\"\n\u0001é","num":1.50,"b":true}
 {"s":"","num":null,"b":null}
 {"s":"x","num":-2e3,"b":false}
 `

@@ -1,7 +1,9 @@
 // Package exportpart is the step the Distributed Map runs once per part:
 // a ranged GET of the part's bytes, parse, filter, project, encode, write
-// the part object and its result document. Malformed rows are counted and
-// written, with their row and line numbers, to a rejected-rows object.
+// the part object and its result document. Malformed rows, and rows with a
+// value the output format cannot carry unchanged (see the data fidelity
+// rules in [export]), are counted and written, with their row and line
+// numbers, to a rejected-rows object.
 //
 // It does not decide the export's fate on rejected rows beyond its own
 // part (merge checks the total) and never writes outside the execution's
@@ -12,7 +14,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -174,7 +175,7 @@ func Run(ctx context.Context, env *stepkit.Env, cache *planCache, in Input) (exp
 			}
 		}
 		if ferr != nil {
-			rej.add(&export.RowError{Row: rowNum, Line: -1, Reason: ferr.Error(), Fields: values})
+			rej.add(&export.RowError{Row: rowNum, Line: rows.Line(), Reason: ferr.Error(), Fields: values})
 			if rej.n > req.MaxRejectedRows {
 				return fail(tooMany(ctx, env, bucket, lay, part.Part, rej, req.MaxRejectedRows))
 			}
@@ -187,6 +188,17 @@ func Run(ctx context.Context, env *stepkit.Env, cache *planCache, in Input) (exp
 			out[i] = values[j]
 		}
 		if err := w.Write(out); err != nil {
+			// A value the output format cannot carry unchanged (bytes that
+			// are not UTF-8 in JSON or Parquet): reject the row, never
+			// write it altered. Nothing of the row has been written.
+			var bad *export.InvalidUTF8
+			if errors.As(err, &bad) {
+				rej.add(&export.RowError{Row: rowNum, Line: rows.Line(), Reason: err.Error(), Fields: values})
+				if rej.n > req.MaxRejectedRows {
+					return fail(tooMany(ctx, env, bucket, lay, part.Part, rej, req.MaxRejectedRows))
+				}
+				continue
+			}
 			return fail(fmt.Errorf("exportpart: part %d: row %d: %w", part.Part, rowNum, err))
 		}
 		res.RowsWritten++
@@ -236,36 +248,31 @@ func resultDoc(r export.PartResult) export.PartResult {
 func tooMany(ctx context.Context, env *stepkit.Env, bucket string, lay export.Layout, part int, rej *rejects, limit int64) error {
 	key := lay.RejectedKey(part)
 	_, _ = env.Store.Put(ctx, bucket, key, bytes.NewReader(rej.bytes()), "text/csv")
-	return &export.TooManyRejectedRows{Rejected: rej.n, Limit: limit, RejectedKey: key}
+	return &export.TooManyRejectedRows{Rejected: rej.n, Limit: limit, RejectedKey: key, First: rej.first}
 }
 
 // rejects collects malformed rows as CSV: row, line, error, then the
-// fields that could be read.
+// fields that could be read, byte for byte.
 type rejects struct {
-	n   int64
-	buf bytes.Buffer
-	w   *csv.Writer
+	n     int64
+	first string
+	buf   []byte
 }
 
 func (r *rejects) add(e *export.RowError) {
-	if r.w == nil {
-		r.w = csv.NewWriter(&r.buf)
-		_ = r.w.Write([]string{"row", "line", "error", "fields"})
+	if r.n == 0 {
+		r.buf = export.AppendCSVRecord(r.buf, []string{"row", "line", "error", "fields"})
+		r.first = e.Error()
 	}
 	r.n++
 	line := ""
 	if e.Line > 0 {
 		line = strconv.FormatInt(e.Line, 10)
 	}
-	_ = r.w.Write(append([]string{strconv.FormatInt(e.Row, 10), line, e.Reason}, e.Fields...))
+	r.buf = export.AppendCSVRecord(r.buf, append([]string{strconv.FormatInt(e.Row, 10), line, e.Reason}, e.Fields...))
 }
 
-func (r *rejects) bytes() []byte {
-	if r.w != nil {
-		r.w.Flush()
-	}
-	return r.buf.Bytes()
-}
+func (r *rejects) bytes() []byte { return r.buf }
 
 type countWriter struct {
 	w io.Writer

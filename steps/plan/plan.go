@@ -10,7 +10,6 @@ package plan
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -276,21 +275,11 @@ func splitSource(ctx context.Context, env *stepkit.Env, req *export.Request, src
 	if !opts.Header {
 		return req.Source.CSV.Columns, res, nil
 	}
-	if len(res.Header) == 0 {
-		return nil, nil, &export.InvalidExportRequest{Field: "/source/csv/header", Message: fmt.Sprintf("s3://%s/%s is empty: no header row", src.Bucket, src.Key)}
-	}
-	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(res.Header, []byte("\ufeff"))))
-	r.Comma = req.Delimiter()
-	header, err := r.Read()
+	// The splitter has dropped a leading byte order mark; ReadHeader, which
+	// the runner uses on local files too, would drop it as well.
+	header, err := export.ReadHeader(bytes.NewReader(res.Header), req.Source.CSV.Delimiter)
 	if err != nil {
-		return nil, nil, &export.InvalidExportRequest{Field: "/source/csv/header", Message: fmt.Sprintf("s3://%s/%s: header row: %v", src.Bucket, src.Key, err)}
-	}
-	seen := map[string]bool{}
-	for i, h := range header {
-		if h == "" || seen[h] {
-			return nil, nil, &export.InvalidExportRequest{Field: "/source/csv/header", Message: fmt.Sprintf("s3://%s/%s: header column %d is empty or repeated (%q)", src.Bucket, src.Key, i+1, h)}
-		}
-		seen[h] = true
+		return nil, nil, &export.InvalidExportRequest{Field: "/source/csv/header", Message: fmt.Sprintf("s3://%s/%s: %v", src.Bucket, src.Key, err)}
 	}
 	return header, res, nil
 }

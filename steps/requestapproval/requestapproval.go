@@ -13,17 +13,18 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/stepwise-dev/stepwise/steps/csvsplit"
 	"github.com/stepwise-dev/stepwise/steps/export"
 	"github.com/stepwise-dev/stepwise/steps/merge"
 	"github.com/stepwise-dev/stepwise/steps/objstore"
@@ -301,16 +302,16 @@ func Sample(ctx context.Context, st objstore.Store, bucket, key string, req *exp
 				case string:
 					vals[i] = v
 				default:
-					b, _ := json.Marshal(v)
-					vals[i] = string(b)
+					vals[i] = marshalPlain(v)
 				}
 			}
 			rows = append(rows, vals)
 		}
 		return rows, sc.Err()
 	}
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
+	// The project's RFC 4180 reader: encoding/csv would show a quoted
+	// "\r\n" to the approver as "\n".
+	cr := csvsplit.NewReader(r, ",")
 	if req.Output.Header == nil || *req.Output.Header {
 		if _, err := cr.Read(); err != nil && err != io.EOF {
 			return nil, err
@@ -324,7 +325,19 @@ func Sample(ctx context.Context, st objstore.Store, bucket, key string, req *exp
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, rec)
+		rows = append(rows, slices.Clone(rec))
 	}
 	return rows, nil
+}
+
+// marshalPlain is v as JSON without HTML escaping: "<" stays "<", as in
+// the exported file.
+func marshalPlain(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprint(v)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -137,3 +137,36 @@ func TestRecordBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestSampleKeepsValues: what the approver sees of a row is the exported
+// value: a quoted "\r\n" stays "\r\n" (encoding/csv read it as "\n") and a
+// nested JSON value keeps "<" and "&" (json.Marshal wrote \u003c, \u0026).
+func TestSampleKeepsValues(t *testing.T) {
+	ctx := context.Background()
+	st := objstore.NewMemory()
+	req, err := export.ParseRequest([]byte(`{"source":{"bucket":"b","key":"k"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.PutBytes(bucket, "out.csv", []byte("id,notes\r\n1,\"two\r\nlines\"\r\n2,\"lone\rcr\"\r\n"))
+	rows, err := requestapproval.Sample(ctx, st, bucket, "out.csv", req, []string{"id", "notes"}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [][]string{{"1", "two\r\nlines"}, {"2", "lone\rcr"}}; fmt.Sprint(rows) != fmt.Sprint(want) {
+		t.Errorf("csv sample = %q, want %q", rows, want)
+	}
+
+	jreq, err := export.ParseRequest([]byte(`{"source":{"bucket":"b","key":"k"},"output":{"format":"jsonl"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.PutBytes(bucket, "out.jsonl", []byte(`{"id":"1","tags":{"a":"x<y & z"}}`+"\n"))
+	rows, err = requestapproval.Sample(ctx, st, bucket, "out.jsonl", jreq, []string{"id", "tags"}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0][1] != `{"a":"x<y & z"}` {
+		t.Errorf("jsonl sample = %q, want the nested value as written", rows)
+	}
+}

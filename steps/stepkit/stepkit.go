@@ -8,6 +8,7 @@
 package stepkit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -198,11 +199,15 @@ func ReadJSON(ctx context.Context, st objstore.Store, bucket, key string, v any)
 	return nil
 }
 
-// WriteJSON writes v as indented JSON.
+// WriteJSON writes v as indented JSON, without HTML escaping: a manifest
+// or plan shows a filter as `total > 100`, not `total \u003e 100`.
 func WriteJSON(ctx context.Context, st objstore.Store, bucket, key string, v any) (objstore.ObjectInfo, error) {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		return objstore.ObjectInfo{}, err
 	}
-	return st.Put(ctx, bucket, key, bytesReader(append(data, '\n')), "application/json")
+	return st.Put(ctx, bucket, key, bytesReader(buf.Bytes()), "application/json")
 }

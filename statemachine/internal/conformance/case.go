@@ -95,6 +95,20 @@ func (c *Case) AliasName() string {
 	return d.Alias[strings.LastIndexByte(d.Alias, ':')+1:]
 }
 
+// StartedThroughVersion reports whether the case's DescribeExecution names
+// a state machine version but no alias: the execution was started with the
+// version's ARN.
+func (c *Case) StartedThroughVersion() bool {
+	var d struct {
+		Version string `json:"stateMachineVersionArn"`
+		Alias   string `json:"stateMachineAliasArn"`
+	}
+	if len(c.Expected.DescribeExecution) == 0 || json.Unmarshal(c.Expected.DescribeExecution, &d) != nil {
+		return false
+	}
+	return d.Version != "" && d.Alias == ""
+}
+
 // RecordedBefore reports whether the case was recorded before day (UTC);
 // false when the recording date is unknown.
 func (c *Case) RecordedBefore(day time.Time) bool {

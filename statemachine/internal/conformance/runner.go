@@ -36,6 +36,12 @@ type Driver interface {
 	Close() error
 }
 
+// VersionPublisher is a Driver that can publish the machine's current
+// revision as a version, for cases started through a version ARN.
+type VersionPublisher interface {
+	PublishVersion(ctx context.Context, smArn string) (versionArn string, err error)
+}
+
 // Env is what a Driver's engine must be built with for one case.
 type Env struct {
 	Clock   *VirtualClock
@@ -298,6 +304,16 @@ func runExecution(ctx context.Context, c *Case, d Driver, names *Names) *failure
 	if alias := c.AliasName(); alias != "" {
 		if smArn, err = d.CreateAlias(ctx, smArn, alias); err != nil {
 			return failf("alias: "+errorCode(err), "publish a version and create alias %s: %v", alias, errText(err))
+		}
+	} else if c.StartedThroughVersion() {
+		// A case started through a version ARN (its DescribeExecution names
+		// a version but no alias) starts there.
+		vp, ok := d.(VersionPublisher)
+		if !ok {
+			return failf("version: driver cannot publish", "the case starts through a version; the driver has no PublishVersion")
+		}
+		if smArn, err = vp.PublishVersion(ctx, smArn); err != nil {
+			return failf("version: "+errorCode(err), "publish a version: %v", errText(err))
 		}
 	}
 	execArn, err := d.Start(ctx, smArn, execName, input, sync)

@@ -1,8 +1,15 @@
-// Command crashstack runs a local stack for the crash test: it serves the
+// Command crashstack runs a local stack for the crash tests: it serves the
 // Step Functions API on the address given, with two in-process functions,
 // prints "ready <url>" when it is up and runs until killed.
 //
-//	crashstack <data dir> <addr>
+//	crashstack <data dir> <addr> <repo>
+//
+// With a fourth argument "trigger" it runs the S3 server, the export
+// workflow and the S3 trigger instead, and prints
+// "ready <Step Functions URL> <S3 URL> <state machine ARN>". Its plan step
+// fails at once: the test only counts the executions the trigger started.
+//
+//	crashstack <data dir> <addr> <repo> trigger
 package main
 
 import (
@@ -29,6 +36,18 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	if len(os.Args) > 4 && os.Args[4] == "trigger" {
+		st, err := stack.Open(context.Background(), stack.Options{
+			DataDir: dataDir, Addr: addr, Repo: os.DirFS(repo), NoProcessEnv: true,
+			Steps: map[string]any{"plan": func(map[string]any) (any, error) { return nil, fmt.Errorf("crash test: no plan") }},
+		})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println("ready", st.Endpoints.StepFunctions, st.Endpoints.S3, st.Endpoints.StateMachineArn)
+		select {}
 	}
 	tokens := filepath.Join(dataDir, "tokens")
 	os.MkdirAll(tokens, 0o700)
