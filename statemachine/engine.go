@@ -69,12 +69,15 @@ type smRecord struct {
 	// nextVersion is the number of the last version published: numbers are
 	// never reused, also after a version is deleted.
 	nextVersion int
+	// tags are the machine's tags (versions have none).
+	tags []Tag
 }
 
 // storedMachine is the persisted form of an smRecord.
 type storedMachine struct {
 	StateMachine
-	NextVersion int `json:"nextVersion,omitempty"`
+	NextVersion int   `json:"nextVersion,omitempty"`
+	Tags        []Tag `json:"tags,omitempty"`
 }
 
 // New returns an engine. With a Store it loads the persisted state machines
@@ -188,6 +191,19 @@ func (e *Engine) CreateStateMachine(ctx context.Context, in CreateStateMachineIn
 			return nil, err
 		}
 	}
+	if err := checkLogging(in.Logging); err != nil {
+		return nil, err
+	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if len(mergeTags(nil, in.Tags)) > maxTags {
+		return nil, apiErr("TooManyTags", "Too many tags: %d given for state machine '%s'; a resource can have at most %d", len(mergeTags(nil, in.Tags)), in.Name, maxTags)
+	}
+	logging, tracing := normLogging(in.Logging), TracingConfiguration{}
+	if in.Tracing != nil {
+		tracing = *in.Tracing
+	}
 	m, err := parse([]byte(in.Definition), typ)
 	if err != nil {
 		return nil, err
@@ -196,14 +212,17 @@ func (e *Engine) CreateStateMachine(ctx context.Context, in CreateStateMachineIn
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if old, ok := e.machines[arn]; ok {
-		if old.info.Definition == in.Definition && old.info.Type == typ && old.info.RoleArn == in.RoleArn {
+		// Tags and the role do not take part in the idempotency check (AWS
+		// ignores their differences); logging and tracing do.
+		if old.info.Definition == in.Definition && old.info.Type == typ && equalLogging(old.info.Logging, logging) && old.info.Tracing == tracing {
 			return e.publishedLocked(ctx, old, in.Publish, in.VersionDescription)
 		}
 		return nil, apiErr("StateMachineAlreadyExists", "State Machine Already Exists: '%s'", arn)
 	}
 	now := e.clock.Now()
 	rec := &smRecord{info: StateMachine{Arn: arn, Name: in.Name, Definition: in.Definition, Type: typ, RoleArn: in.RoleArn,
-		Status: "ACTIVE", CreationDate: now, UpdateDate: now, RevisionID: e.opts.NewUUID()}, machine: m}
+		Status: "ACTIVE", CreationDate: now, UpdateDate: now, RevisionID: e.opts.NewUUID(), Logging: logging, Tracing: tracing},
+		machine: m, tags: mergeTags(nil, in.Tags)}
 	if err := e.persistMachine(ctx, rec); err != nil {
 		return nil, err
 	}
@@ -226,13 +245,17 @@ func (e *Engine) publishedLocked(ctx context.Context, rec *smRecord, publish boo
 	return &info, nil
 }
 
-// UpdateStateMachine replaces a machine's definition and/or role. Running
-// executions keep the definition they started with.
+// UpdateStateMachine replaces a machine's definition, role, logging and/or
+// tracing settings. Running executions keep the definition they started
+// with. An update that changes nothing keeps the current revision.
 func (e *Engine) UpdateStateMachine(ctx context.Context, in UpdateStateMachineInput) (*StateMachine, error) {
 	if in.RoleArn != nil && *in.RoleArn != "" {
 		if err := invalidArn(*in.RoleArn, arnfmt.Role); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkLogging(in.Logging); err != nil {
+		return nil, err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -243,7 +266,13 @@ func (e *Engine) UpdateStateMachine(ctx context.Context, in UpdateStateMachineIn
 	if versionNumber(in.StateMachineArn) > 0 {
 		return nil, apiErr("ValidationException", "Versions are immutable: update the state machine %s, then publish a new version", rec.baseArn())
 	}
-	nrec := &smRecord{info: rec.info, machine: rec.machine, nextVersion: rec.nextVersion}
+	nrec := &smRecord{info: rec.info, machine: rec.machine, nextVersion: rec.nextVersion, tags: rec.tags}
+	if in.Logging != nil {
+		nrec.info.Logging = normLogging(in.Logging)
+	}
+	if in.Tracing != nil {
+		nrec.info.Tracing = *in.Tracing
+	}
 	if in.Definition != nil {
 		m, err := parse([]byte(*in.Definition), rec.info.Type)
 		if err != nil {
@@ -254,6 +283,11 @@ func (e *Engine) UpdateStateMachine(ctx context.Context, in UpdateStateMachineIn
 	}
 	if in.RoleArn != nil {
 		nrec.info.RoleArn = *in.RoleArn
+	}
+	if nrec.info.Definition == rec.info.Definition && nrec.info.RoleArn == rec.info.RoleArn &&
+		equalLogging(nrec.info.Logging, rec.info.Logging) && nrec.info.Tracing == rec.info.Tracing {
+		// Nothing changed: AWS keeps the revision (and its id).
+		return e.publishedLocked(ctx, rec, in.Publish, in.VersionDescription)
 	}
 	nrec.info.UpdateDate = e.clock.Now()
 	nrec.info.RevisionID = e.opts.NewUUID()
@@ -441,13 +475,19 @@ func (e *Engine) DescribeExecution(ctx context.Context, arn string) (*Execution,
 func (e *Engine) ListExecutions(ctx context.Context, in ListExecutionsInput) ([]*Execution, error) {
 	e.mu.RLock()
 	list := append([]*execution(nil), e.execList...)
-	_, smOK := e.machines[in.StateMachineArn]
+	rec, smOK := e.machines[in.StateMachineArn]
 	if _, isAlias := e.aliases[in.StateMachineArn]; isAlias {
-		smOK = true
+		base, _, _ := qualified(in.StateMachineArn)
+		rec, smOK = e.machines[base]
 	}
 	e.mu.RUnlock()
 	if in.MapRunArn == "" && !smOK {
 		return nil, e.noMachine(in.StateMachineArn)
+	}
+	if in.MapRunArn == "" && rec.info.Type == TypeExpress {
+		// AWS keeps no execution list for Express machines (their
+		// executions are in CloudWatch Logs); Map Run children are listed.
+		return nil, apiErr("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
 	}
 	if in.MapRunArn != "" {
 		if err := invalidArn(in.MapRunArn, arnfmt.MapRun); err != nil {
@@ -550,6 +590,50 @@ func (e *Engine) DescribeMapRun(ctx context.Context, arn string) (*MapRun, error
 	return mr.describe(), nil
 }
 
+// UpdateMapRun changes a running Map Run's maximum concurrency and failure
+// tolerance. The new values are recorded (DescribeMapRun returns them) but
+// not applied to the run in progress: the interpreter fixes a run's
+// concurrency and tolerance when the run starts.
+func (e *Engine) UpdateMapRun(ctx context.Context, in UpdateMapRunInput) (*MapRun, error) {
+	if in.MaxConcurrency == nil && in.ToleratedFailurePercentage == nil && in.ToleratedFailureCount == nil {
+		return nil, apiErr("ValidationException", "UpdateMapRun needs at least one of maxConcurrency, toleratedFailurePercentage and toleratedFailureCount")
+	}
+	switch {
+	case in.MaxConcurrency != nil && *in.MaxConcurrency < 0:
+		return nil, apiErr("ValidationException", "Value '%d' at 'maxConcurrency' failed to satisfy constraint: Member must have value greater than or equal to 0", *in.MaxConcurrency)
+	case in.ToleratedFailureCount != nil && *in.ToleratedFailureCount < 0:
+		return nil, apiErr("ValidationException", "Value '%d' at 'toleratedFailureCount' failed to satisfy constraint: Member must have value greater than or equal to 0", *in.ToleratedFailureCount)
+	case in.ToleratedFailurePercentage != nil && (*in.ToleratedFailurePercentage < 0 || *in.ToleratedFailurePercentage > 100):
+		return nil, apiErr("ValidationException", "Value '%v' at 'toleratedFailurePercentage' failed to satisfy constraint: Member must have value between 0 and 100", *in.ToleratedFailurePercentage)
+	}
+	e.mu.RLock()
+	mr, ok := e.mapRuns[in.MapRunArn]
+	e.mu.RUnlock()
+	if !ok {
+		if err := invalidArn(in.MapRunArn, arnfmt.MapRun); err != nil {
+			return nil, err
+		}
+		return nil, apiErr("ResourceNotFound", "Resource not found: '%s'", in.MapRunArn)
+	}
+	mr.mu.Lock()
+	if st := mr.info.Status; st != StatusRunning {
+		mr.mu.Unlock()
+		return nil, apiErr("ValidationException", "Map Run '%s' is %s; only a RUNNING Map Run can be updated", in.MapRunArn, st)
+	}
+	if in.MaxConcurrency != nil {
+		mr.info.MaxConcurrency = *in.MaxConcurrency
+	}
+	if in.ToleratedFailurePercentage != nil {
+		mr.info.ToleratedFailurePercentage = *in.ToleratedFailurePercentage
+	}
+	if in.ToleratedFailureCount != nil {
+		mr.info.ToleratedFailureCount = *in.ToleratedFailureCount
+	}
+	mr.mu.Unlock()
+	e.persistMapRun(mr)
+	return mr.describe(), nil
+}
+
 // ListMapRuns lists the Map Runs an execution started.
 func (e *Engine) ListMapRuns(ctx context.Context, executionArn string) ([]*MapRun, error) {
 	if _, err := e.exec(executionArn); err != nil {
@@ -574,7 +658,7 @@ func (e *Engine) persistMachine(ctx context.Context, recs ...*smRecord) error {
 	}
 	var batch Batch
 	for _, rec := range recs {
-		b, err := json.Marshal(storedMachine{StateMachine: rec.info, NextVersion: rec.nextVersion})
+		b, err := json.Marshal(storedMachine{StateMachine: rec.info, NextVersion: rec.nextVersion, Tags: rec.tags})
 		if err != nil {
 			return err
 		}

@@ -162,11 +162,14 @@ func (e *Engine) load() error {
 			return fmt.Errorf("statemachine: load %s: %w", key, err)
 		}
 		info := sm.StateMachine
+		if info.Logging.Level == "" { // stored before logging was kept
+			info.Logging.Level = "OFF"
+		}
 		m, err := parse([]byte(info.Definition), info.Type)
 		if err != nil {
 			return fmt.Errorf("statemachine: load %s: %w", key, err)
 		}
-		e.machines[info.Arn] = &smRecord{info: info, machine: m, nextVersion: sm.NextVersion}
+		e.machines[info.Arn] = &smRecord{info: info, machine: m, nextVersion: sm.NextVersion, tags: sm.Tags}
 		if versionNumber(info.Arn) == 0 {
 			e.smOrder = append(e.smOrder, info.Arn)
 		}

@@ -81,6 +81,9 @@ func (e *Engine) TestState(ctx context.Context, in TestStateInput) (*TestStateOu
 		return nil, fmt.Errorf("test state %s: %w", name, context.Cause(ctx))
 	}
 	res := &TestStateOutput{}
+	if in.InspectionLevel == "DEBUG" || in.InspectionLevel == "TRACE" {
+		res.InspectionData = r.inspect(st, inVal, f)
+	}
 	if f == nil {
 		res.Status = "SUCCEEDED"
 		res.Output = marshal(out)

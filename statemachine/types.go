@@ -35,6 +35,35 @@ type CreateStateMachineInput struct {
 	// with VersionDescription.
 	Publish            bool
 	VersionDescription string
+	// Tags are attached to the new machine (see [Engine.TagResource]);
+	// creating an existing machine again ignores them, as AWS does.
+	Tags []Tag
+	// Logging and Tracing are the machine's settings; nil is logging OFF
+	// and tracing disabled.
+	Logging *LoggingConfiguration
+	Tracing *TracingConfiguration
+}
+
+// Tag is a key-value pair attached to a state machine.
+type Tag struct {
+	Key, Value string
+}
+
+// LoggingConfiguration is a state machine's CloudWatch Logs setting. The
+// local stack stores and returns it; it does not send logs anywhere.
+type LoggingConfiguration struct {
+	Level                string // ALL, ERROR, FATAL or OFF
+	IncludeExecutionData bool
+	// Destinations are CloudWatch Logs log group ARNs ending in ":*": nil
+	// when the request had none, empty when it had an empty list (AWS
+	// describes the two differently).
+	Destinations []string
+}
+
+// TracingConfiguration is a state machine's X-Ray setting, stored and
+// returned only.
+type TracingConfiguration struct {
+	Enabled bool
 }
 
 // UpdateStateMachineInput is the request of [Engine.UpdateStateMachine]; nil
@@ -43,6 +72,8 @@ type UpdateStateMachineInput struct {
 	StateMachineArn string
 	Definition      *string
 	RoleArn         *string
+	Logging         *LoggingConfiguration
+	Tracing         *TracingConfiguration
 	// Publish also publishes a version of the updated revision.
 	Publish            bool
 	VersionDescription string
@@ -61,6 +92,10 @@ type StateMachine struct {
 	RevisionID   string
 	// Description is a version's description (versions only).
 	Description string
+	// Logging and Tracing are the machine's settings (a version keeps those
+	// of the revision it snapshots). Logging.Level is "OFF" by default.
+	Logging LoggingConfiguration
+	Tracing TracingConfiguration
 	// VersionArn is set in the results of CreateStateMachine and
 	// UpdateStateMachine with Publish: the version they published.
 	VersionArn string `json:"-"`
@@ -162,6 +197,15 @@ type MapRun struct {
 	RedriveDate                *time.Time
 }
 
+// UpdateMapRunInput is the request of [Engine.UpdateMapRun]; nil fields are
+// left unchanged.
+type UpdateMapRunInput struct {
+	MapRunArn                  string
+	MaxConcurrency             *int
+	ToleratedFailurePercentage *float64
+	ToleratedFailureCount      *int64
+}
+
 // TestStateInput is the request of [Engine.TestState] (the AWS TestState
 // API); JSON documents are JSON text as on the wire.
 type TestStateInput struct {
@@ -188,10 +232,11 @@ type TestStateMockError struct {
 
 // TestStateOutput is the answer of [Engine.TestState].
 type TestStateOutput struct {
-	Output         string
-	Error          string
-	Cause          string
-	NextState      string
-	Status         string // SUCCEEDED FAILED RETRIABLE CAUGHT_ERROR
-	InspectionData any
+	Output    string
+	Error     string
+	Cause     string
+	NextState string
+	Status    string // SUCCEEDED FAILED RETRIABLE CAUGHT_ERROR
+	// InspectionData is set for InspectionLevel DEBUG and TRACE.
+	InspectionData *InspectionData
 }

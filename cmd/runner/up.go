@@ -11,6 +11,7 @@ import (
 	"time"
 
 	locals3 "github.com/stepwise-dev/stepwise/local/s3"
+	"github.com/stepwise-dev/stepwise/local/sfnapi"
 )
 
 // Fixed default ports of `runner up`, so that endpoints in scripts and the
@@ -27,7 +28,7 @@ func init() {
 		examples: []string{
 			"runner up --addr 127.0.0.1:8083 --s3-addr 127.0.0.1:8084",
 			"export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test",
-			"aws stepfunctions list-state-machines --endpoint-url http://127.0.0.1:8083",
+			"aws stepfunctions list-state-machines --endpoint-url http://stepwise@127.0.0.1:8083",
 			"aws s3 ls s3://stepwise/ --endpoint-url http://127.0.0.1:8084",
 		},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
@@ -51,6 +52,8 @@ func init() {
 				usage, _ := dirUsage(st.DataDir())
 				err = a.emit(ep, func(w io.Writer) {
 					fmt.Fprintf(w, "stepfunctions %s\n", ep.StepFunctions)
+					// The AWS CLI and boto3 reach StartSyncExecution and TestState too.
+					fmt.Fprintf(w, "stepfunctions-cli %s\n", sfnapi.CLIEndpoint(ep.StepFunctions))
 					if ep.S3 != "" {
 						fmt.Fprintf(w, "s3 %s (keys %s/%s or %s/%s)\n", ep.S3,
 							locals3.ConventionalAccessKey, locals3.ConventionalSecretKey, ep.S3AccessKey, ep.S3SecretKey)

@@ -14,36 +14,9 @@ import (
 // start-execution, describe-execution, get-execution-history,
 // send-task-success.
 func TestAWSCLI(t *testing.T) {
-	awsPath, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("SKIPPED: the AWS CLI (`aws`) is not on PATH; install it (pip install awscli) to run the CLI compatibility test")
-	}
 	e := newEnv(t)
 	ctx := context.Background()
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "config"), []byte("[default]\nregion = eu-west-3\n"), 0o600)
-	os.WriteFile(filepath.Join(dir, "credentials"), []byte("[default]\naws_access_key_id = AKIDLOCAL\naws_secret_access_key = secret\n"), 0o600)
-	env := pythonEnv(dir, filepath.Join(dir, "config"), filepath.Join(dir, "credentials"))
-	aws := func(args ...string) map[string]any {
-		t.Helper()
-		cmd := exec.Command(awsPath, append([]string{"stepfunctions", "--endpoint-url", e.url, "--output", "json"}, args...)...)
-		cmd.Env = env // AWS_CA_BUNDLE and real credentials deliberately absent
-		out, err := cmd.Output()
-		if err != nil {
-			stderr := ""
-			if ee, ok := err.(*exec.ExitError); ok {
-				stderr = string(ee.Stderr)
-			}
-			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stderr)
-		}
-		var m map[string]any
-		if len(strings.TrimSpace(string(out))) > 0 {
-			if err := json.Unmarshal(out, &m); err != nil {
-				t.Fatalf("aws %s: output %q: %v", args[0], out, err)
-			}
-		}
-		return m
-	}
+	aws := newCLI(t, e.url, nil).ok
 
 	sm, err := e.eng.CreateStateMachine(ctx, statemachineInput("cli", approvalMachine))
 	if err != nil {
@@ -74,6 +47,65 @@ func TestAWSCLI(t *testing.T) {
 	if d["status"] != "SUCCEEDED" || !strings.Contains(d["output"].(string), `"approval":{"ok":true}`) {
 		t.Errorf("describe-execution after success = %v", d)
 	}
+}
+
+// cli runs the real AWS CLI against a local endpoint.
+type cli struct {
+	t        *testing.T
+	path     string
+	endpoint string
+	env      []string
+}
+
+// newCLI returns a CLI runner for endpoint, or skips the test when the AWS
+// CLI is not installed. extraEnv is added to its environment.
+func newCLI(t *testing.T, endpoint string, extraEnv []string) *cli {
+	t.Helper()
+	awsPath, err := exec.LookPath("aws")
+	if err != nil {
+		t.Skip("SKIPPED: the AWS CLI (`aws`) is not on PATH; install it (pip install awscli) to run the CLI compatibility test")
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "config"), []byte("[default]\nregion = eu-west-3\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "credentials"), []byte("[default]\naws_access_key_id = AKIDLOCAL\naws_secret_access_key = secret\n"), 0o600)
+	// AWS_CA_BUNDLE and real credentials deliberately absent.
+	env := append(pythonEnv(dir, filepath.Join(dir, "config"), filepath.Join(dir, "credentials")), extraEnv...)
+	return &cli{t: t, path: awsPath, endpoint: endpoint, env: env}
+}
+
+func (c *cli) run(args ...string) ([]byte, string, error) {
+	cmd := exec.Command(c.path, append([]string{"stepfunctions", "--endpoint-url", c.endpoint, "--output", "json"}, args...)...)
+	cmd.Env = c.env
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	return out, stderr.String(), err
+}
+
+// ok runs a command that must succeed and decodes its JSON output.
+func (c *cli) ok(args ...string) map[string]any {
+	c.t.Helper()
+	out, stderr, err := c.run(args...)
+	if err != nil {
+		c.t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stderr)
+	}
+	var m map[string]any
+	if len(strings.TrimSpace(string(out))) > 0 {
+		if err := json.Unmarshal(out, &m); err != nil {
+			c.t.Fatalf("aws %s: output %q: %v", args[0], out, err)
+		}
+	}
+	return m
+}
+
+// fail runs a command that must fail and returns its error output.
+func (c *cli) fail(args ...string) string {
+	c.t.Helper()
+	out, stderr, err := c.run(args...)
+	if err == nil {
+		c.t.Fatalf("aws %s succeeded, want an error: %s", strings.Join(args, " "), out)
+	}
+	return stderr
 }
 
 // pythonEnv is the environment for a Python AWS client (the CLI, boto3)

@@ -2,6 +2,7 @@ package sfnapi
 
 import (
 	"context"
+	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -24,4 +25,27 @@ func ClientOptions(endpoint string) func(*sfn.Options) {
 				}), middleware.Before)
 		})
 	}
+}
+
+// CLIEndpoint returns the form of a local endpoint URL that the AWS CLI and
+// boto3 reach for every operation with their default settings:
+// "http://127.0.0.1:8083" becomes "http://stepwise@127.0.0.1:8083".
+//
+// StartSyncExecution and TestState carry the "sync-" host prefix in the
+// service model. botocore writes it in front of the URL's authority, so
+// with a user name in the URL it lands there ("sync-stepwise@127.0.0.1"),
+// the host stays 127.0.0.1 and the server ignores the name (requests are
+// signed with SigV4, never with the URL's user). Without one the host
+// becomes "sync-127.0.0.1", which does not resolve. Other SDKs (Go,
+// JavaScript, Java) put the prefix in front of the host itself and ignore
+// the user name: they need host prefix injection turned off, see
+// [ClientOptions] for Go. An endpoint that already has a user name, or is
+// not a URL, is returned unchanged.
+func CLIEndpoint(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" || u.User != nil {
+		return endpoint
+	}
+	u.User = url.User("stepwise")
+	return u.String()
 }

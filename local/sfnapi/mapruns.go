@@ -2,6 +2,8 @@ package sfnapi
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -57,6 +59,43 @@ func mapRunOut(mr *statemachine.MapRun) mapRunDescription {
 		ItemCounts: counts(mr.ItemCounts), ExecutionCounts: counts(mr.ExecutionCounts),
 		RedriveCount: mr.RedriveCount, RedriveDate: epochPtr(mr.RedriveDate),
 	}
+}
+
+type updateMapRunIn struct {
+	MapRunArn                  *string  `json:"mapRunArn"`
+	MaxConcurrency             *int     `json:"maxConcurrency"`
+	ToleratedFailurePercentage *float64 `json:"toleratedFailurePercentage"`
+	ToleratedFailureCount      *int64   `json:"toleratedFailureCount"`
+}
+
+// updateMapRun records new concurrency and tolerance settings of a running
+// Map Run (see [statemachine.Engine.UpdateMapRun]: the run in progress
+// keeps the settings it started with).
+func (h *Handler) updateMapRun(ctx context.Context, in *updateMapRunIn) (any, error) {
+	var v validator
+	v.required("mapRunArn", in.MapRunArn != nil)
+	v.length("mapRunArn", in.MapRunArn, 1, 2000)
+	v.between("maxConcurrency", in.MaxConcurrency, 0, math.MaxInt32)
+	if n := in.ToleratedFailureCount; n != nil && *n < 0 {
+		v.msgs = append(v.msgs, fmt.Sprintf("Value '%d' at 'toleratedFailureCount' failed to satisfy constraint: Member must have value greater than or equal to 0", *n))
+	}
+	if p := in.ToleratedFailurePercentage; p != nil && *p < 0 {
+		v.msgs = append(v.msgs, fmt.Sprintf("Value '%v' at 'toleratedFailurePercentage' failed to satisfy constraint: Member must have value greater than or equal to 0", *p))
+	} else if p != nil && *p > 100 {
+		v.msgs = append(v.msgs, fmt.Sprintf("Value '%v' at 'toleratedFailurePercentage' failed to satisfy constraint: Member must have value less than or equal to 100", *p))
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := checkArn(in.MapRunArn, arn.MapRun); err != nil {
+		return nil, err
+	}
+	_, err := h.eng.UpdateMapRun(ctx, statemachine.UpdateMapRunInput{MapRunArn: *in.MapRunArn, MaxConcurrency: in.MaxConcurrency,
+		ToleratedFailurePercentage: in.ToleratedFailurePercentage, ToleratedFailureCount: in.ToleratedFailureCount})
+	if err != nil {
+		return nil, err
+	}
+	return empty{}, nil
 }
 
 type mapRunItem struct {
@@ -144,13 +183,17 @@ func (h *Handler) testState(ctx context.Context, in *testStateIn) (any, error) {
 		return nil, err
 	}
 	res := struct {
-		Output         *string `json:"output,omitempty"`
-		Error          *string `json:"error,omitempty"`
-		Cause          *string `json:"cause,omitempty"`
-		NextState      *string `json:"nextState,omitempty"`
-		Status         string  `json:"status"`
-		InspectionData any     `json:"inspectionData,omitempty"`
-	}{Status: out.Status, InspectionData: out.InspectionData}
+		Output         *string         `json:"output,omitempty"`
+		Error          *string         `json:"error,omitempty"`
+		Cause          *string         `json:"cause,omitempty"`
+		NextState      *string         `json:"nextState,omitempty"`
+		Status         string          `json:"status"`
+		InspectionData *inspectionData `json:"inspectionData,omitempty"`
+	}{Status: out.Status}
+	if d := out.InspectionData; d != nil {
+		res.InspectionData = &inspectionData{d.Input, d.AfterInputPath, d.AfterParameters, d.AfterArguments, d.Result,
+			d.AfterResultSelector, d.AfterResultPath, d.Variables}
+	}
 	for _, f := range []struct {
 		dst **string
 		v   string
@@ -161,4 +204,17 @@ func (h *Handler) testState(ctx context.Context, in *testStateIn) (any, error) {
 		}
 	}
 	return res, nil
+}
+
+// inspectionData is TestState's InspectionData: each member a JSON text,
+// left out when the state did not reach that step.
+type inspectionData struct {
+	Input               string `json:"input,omitempty"`
+	AfterInputPath      string `json:"afterInputPath,omitempty"`
+	AfterParameters     string `json:"afterParameters,omitempty"`
+	AfterArguments      string `json:"afterArguments,omitempty"`
+	Result              string `json:"result,omitempty"`
+	AfterResultSelector string `json:"afterResultSelector,omitempty"`
+	AfterResultPath     string `json:"afterResultPath,omitempty"`
+	Variables           string `json:"variables,omitempty"`
 }

@@ -3,7 +3,9 @@ package sfnapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stepwise-dev/stepwise/statemachine"
@@ -44,6 +46,9 @@ func (h *Handler) operations() map[string]func(context.Context, []byte) (any, er
 		"ListMapRuns":                      op(h.listMapRuns),
 		"TestState":                        op(h.testState),
 		"ListTagsForResource":              op(h.listTagsForResource),
+		"TagResource":                      op(h.tagResource),
+		"UntagResource":                    op(h.untagResource),
+		"UpdateMapRun":                     op(h.updateMapRun),
 		"PublishStateMachineVersion":       op(h.publishStateMachineVersion),
 		"ListStateMachineVersions":         op(h.listStateMachineVersions),
 		"DeleteStateMachineVersion":        op(h.deleteStateMachineVersion),
@@ -60,14 +65,16 @@ type empty struct{}
 // State machines.
 
 type createStateMachineIn struct {
-	Name               *string `json:"name"`
-	Definition         *string `json:"definition"`
-	RoleArn            *string `json:"roleArn"`
-	Type               *string `json:"type"`
-	Publish            bool    `json:"publish"`
-	VersionDescription *string `json:"versionDescription"`
-	// loggingConfiguration, tracingConfiguration, tags and
-	// encryptionConfiguration are accepted and ignored.
+	Name               *string    `json:"name"`
+	Definition         *string    `json:"definition"`
+	RoleArn            *string    `json:"roleArn"`
+	Type               *string    `json:"type"`
+	Publish            bool       `json:"publish"`
+	VersionDescription *string    `json:"versionDescription"`
+	Tags               []tagIn    `json:"tags"`
+	Logging            *loggingIn `json:"loggingConfiguration"`
+	Tracing            *tracingIn `json:"tracingConfiguration"`
+	// encryptionConfiguration is accepted and ignored.
 }
 
 func (h *Handler) createStateMachine(ctx context.Context, in *createStateMachineIn) (any, error) {
@@ -80,6 +87,8 @@ func (h *Handler) createStateMachine(ctx context.Context, in *createStateMachine
 	v.length("roleArn", in.RoleArn, 1, 256)
 	v.enum("type", in.Type, "STANDARD", "EXPRESS")
 	v.length("versionDescription", in.VersionDescription, 0, 256)
+	checkTagList(&v, in.Tags)
+	in.Logging.check(&v)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -89,6 +98,7 @@ func (h *Handler) createStateMachine(ctx context.Context, in *createStateMachine
 	sm, err := h.eng.CreateStateMachine(ctx, statemachine.CreateStateMachineInput{
 		Name: *in.Name, Definition: *in.Definition, RoleArn: *in.RoleArn, Type: deref(in.Type, "STANDARD"),
 		Publish: in.Publish, VersionDescription: deref(in.VersionDescription, ""),
+		Tags: engineTags(in.Tags), Logging: in.Logging.engine(), Tracing: in.Tracing.engine(),
 	})
 	if err != nil {
 		return nil, err
@@ -101,11 +111,13 @@ func (h *Handler) createStateMachine(ctx context.Context, in *createStateMachine
 }
 
 type updateStateMachineIn struct {
-	StateMachineArn    *string `json:"stateMachineArn"`
-	Definition         *string `json:"definition"`
-	RoleArn            *string `json:"roleArn"`
-	Publish            bool    `json:"publish"`
-	VersionDescription *string `json:"versionDescription"`
+	StateMachineArn    *string    `json:"stateMachineArn"`
+	Definition         *string    `json:"definition"`
+	RoleArn            *string    `json:"roleArn"`
+	Logging            *loggingIn `json:"loggingConfiguration"`
+	Tracing            *tracingIn `json:"tracingConfiguration"`
+	Publish            bool       `json:"publish"`
+	VersionDescription *string    `json:"versionDescription"`
 }
 
 func (h *Handler) updateStateMachine(ctx context.Context, in *updateStateMachineIn) (any, error) {
@@ -115,17 +127,21 @@ func (h *Handler) updateStateMachine(ctx context.Context, in *updateStateMachine
 	v.length("definition", in.Definition, 1, 1048576)
 	v.length("roleArn", in.RoleArn, 1, 256)
 	v.length("versionDescription", in.VersionDescription, 0, 256)
+	in.Logging.check(&v)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
 	if in.VersionDescription != nil && !in.Publish {
 		return nil, &apiError{Code: "ValidationException", Message: "Version description can only be set when publish is true"}
 	}
-	if in.Definition == nil && in.RoleArn == nil {
+	// Any one of the four is an update (the API reference's "at least one
+	// of definition or roleArn" predates the other two).
+	if in.Definition == nil && in.RoleArn == nil && in.Logging == nil && in.Tracing == nil {
 		return nil, &apiError{Code: "MissingRequiredParameter", Message: "Either the definition, the roleArn, the loggingConfiguration or the tracingConfiguration must be specified"}
 	}
 	sm, err := h.eng.UpdateStateMachine(ctx, statemachine.UpdateStateMachineInput{
 		StateMachineArn: *in.StateMachineArn, Definition: in.Definition, RoleArn: in.RoleArn,
+		Logging: in.Logging.engine(), Tracing: in.Tracing.engine(),
 		Publish: in.Publish, VersionDescription: deref(in.VersionDescription, ""),
 	})
 	if err != nil {
@@ -143,25 +159,25 @@ type arnIn struct {
 }
 
 type stateMachineOut struct {
-	StateMachineArn      string         `json:"stateMachineArn"`
-	Name                 string         `json:"name"`
-	Status               string         `json:"status,omitempty"`
-	Definition           string         `json:"definition"`
-	RoleArn              string         `json:"roleArn"`
-	Type                 string         `json:"type"`
-	CreationDate         epoch          `json:"creationDate"`
-	LoggingConfiguration map[string]any `json:"loggingConfiguration"`
-	TracingConfiguration map[string]any `json:"tracingConfiguration"`
-	RevisionID           string         `json:"revisionId,omitempty"`
-	Description          string         `json:"description,omitempty"`
+	StateMachineArn      string     `json:"stateMachineArn"`
+	Name                 string     `json:"name"`
+	Status               string     `json:"status,omitempty"`
+	Definition           string     `json:"definition"`
+	RoleArn              string     `json:"roleArn"`
+	Type                 string     `json:"type"`
+	CreationDate         epoch      `json:"creationDate"`
+	LoggingConfiguration loggingOut `json:"loggingConfiguration"`
+	TracingConfiguration tracingOut `json:"tracingConfiguration"`
+	RevisionID           string     `json:"revisionId,omitempty"`
+	Description          string     `json:"description,omitempty"`
 }
 
 func smOut(sm *statemachine.StateMachine) stateMachineOut {
 	return stateMachineOut{
 		StateMachineArn: sm.Arn, Name: sm.Name, Status: sm.Status, Definition: sm.Definition,
 		RoleArn: sm.RoleArn, Type: sm.Type, CreationDate: epoch(sm.CreationDate),
-		LoggingConfiguration: map[string]any{"level": "OFF", "includeExecutionData": false},
-		TracingConfiguration: map[string]any{"enabled": false},
+		LoggingConfiguration: logging(sm.Logging),
+		TracingConfiguration: tracingOut{sm.Tracing.Enabled},
 		RevisionID:           sm.RevisionID,
 		Description:          sm.Description,
 	}
@@ -406,6 +422,9 @@ func (h *Handler) describeExecution(ctx context.Context, in *describeExecutionIn
 	if err := requireArn("executionArn", in.ExecutionArn); err != nil {
 		return nil, err
 	}
+	if err := notExpress(*in.ExecutionArn); err != nil {
+		return nil, err
+	}
 	var v validator
 	v.enum("includedData", in.IncludedData, "ALL_DATA", "METADATA_ONLY")
 	if err := v.err(); err != nil {
@@ -436,6 +455,9 @@ func (h *Handler) describeStateMachineForExecution(ctx context.Context, in *desc
 	if err := requireArn("executionArn", in.ExecutionArn); err != nil {
 		return nil, err
 	}
+	if err := notExpress(*in.ExecutionArn); err != nil {
+		return nil, err
+	}
 	ex, err := h.eng.DescribeExecution(ctx, *in.ExecutionArn)
 	if err != nil {
 		return nil, err
@@ -449,16 +471,16 @@ func (h *Handler) describeStateMachineForExecution(ctx context.Context, in *desc
 		return nil, err
 	}
 	return struct {
-		StateMachineArn      string         `json:"stateMachineArn"`
-		Name                 string         `json:"name"`
-		Definition           string         `json:"definition"`
-		RoleArn              string         `json:"roleArn"`
-		UpdateDate           epoch          `json:"updateDate"`
-		MapRunArn            string         `json:"mapRunArn,omitempty"`
-		LoggingConfiguration map[string]any `json:"loggingConfiguration"`
-		TracingConfiguration map[string]any `json:"tracingConfiguration"`
+		StateMachineArn      string     `json:"stateMachineArn"`
+		Name                 string     `json:"name"`
+		Definition           string     `json:"definition"`
+		RoleArn              string     `json:"roleArn"`
+		UpdateDate           epoch      `json:"updateDate"`
+		MapRunArn            string     `json:"mapRunArn,omitempty"`
+		LoggingConfiguration loggingOut `json:"loggingConfiguration"`
+		TracingConfiguration tracingOut `json:"tracingConfiguration"`
 	}{sm.Arn, sm.Name, sm.Definition, sm.RoleArn, epoch(updateDate(sm)), ex.MapRunArn,
-		map[string]any{"level": "OFF", "includeExecutionData": false}, map[string]any{"enabled": false}}, nil
+		logging(sm.Logging), tracingOut{sm.Tracing.Enabled}}, nil
 }
 
 type listExecutionsIn struct {
@@ -549,6 +571,9 @@ func (h *Handler) getExecutionHistory(ctx context.Context, in *historyIn) (any, 
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	if err := notExpress(*in.ExecutionArn); err != nil {
+		return nil, err
+	}
 	events, err := h.eng.GetExecutionHistory(ctx, *in.ExecutionArn)
 	if err != nil {
 		return nil, err
@@ -624,6 +649,9 @@ func (h *Handler) stopExecution(ctx context.Context, in *stopIn) (any, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	if err := notExpress(*in.ExecutionArn); err != nil {
+		return nil, err
+	}
 	ex, err := h.eng.StopExecution(ctx, *in.ExecutionArn, deref(in.Error, ""), deref(in.Cause, ""))
 	if err != nil {
 		return nil, err
@@ -649,6 +677,9 @@ func (h *Handler) redriveExecution(ctx context.Context, in *redriveIn) (any, err
 	v.length("executionArn", in.ExecutionArn, 1, 256)
 	v.length("clientToken", in.ClientToken, 1, 64)
 	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := notExpress(*in.ExecutionArn); err != nil {
 		return nil, err
 	}
 	ex, err := h.eng.RedriveExecution(ctx, *in.ExecutionArn)
@@ -759,22 +790,188 @@ func (h *Handler) listMapRuns(ctx context.Context, in *mapRunIn) (any, error) {
 	}{items, next}, nil
 }
 
-// Tags: the local stack keeps none, but the CLI and Terraform ask.
+// Tags.
 
 type tagsIn struct {
-	ResourceArn *string `json:"resourceArn"`
+	ResourceArn *string  `json:"resourceArn"`
+	Tags        []tagIn  `json:"tags"`
+	TagKeys     []string `json:"tagKeys"`
+}
+
+// tagIn is a Tag on the wire; pointers tell a missing member from "".
+type tagIn struct {
+	Key   *string `json:"key"`
+	Value *string `json:"value"`
+}
+
+type tagOut struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// checkTagList checks the model constraints of a tag list, naming members
+// as AWS does (tags.1.member.key).
+func checkTagList(v *validator, tags []tagIn) {
+	for i, t := range tags {
+		at := fmt.Sprintf("tags.%d.member.", i+1)
+		v.length(at+"key", t.Key, 1, 128)
+		v.length(at+"value", t.Value, 0, 256)
+	}
+}
+
+func engineTags(tags []tagIn) []statemachine.Tag {
+	out := make([]statemachine.Tag, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, statemachine.Tag{Key: deref(t.Key, ""), Value: deref(t.Value, "")})
+	}
+	return out
+}
+
+// checkTaggable checks resourceArn: present, of the model's length, and a
+// state machine or activity ARN.
+func checkTaggable(v *validator, in *tagsIn) error {
+	v.required("resourceArn", in.ResourceArn != nil)
+	v.length("resourceArn", in.ResourceArn, 1, 256)
+	if err := v.err(); err != nil {
+		return err
+	}
+	return checkArn(in.ResourceArn, arn.Taggable)
+}
+
+func (h *Handler) tagResource(ctx context.Context, in *tagsIn) (any, error) {
+	var v validator
+	v.required("tags", in.Tags != nil)
+	checkTagList(&v, in.Tags)
+	if err := checkTaggable(&v, in); err != nil {
+		return nil, err
+	}
+	return empty{}, h.eng.TagResource(ctx, *in.ResourceArn, engineTags(in.Tags))
+}
+
+func (h *Handler) untagResource(ctx context.Context, in *tagsIn) (any, error) {
+	var v validator
+	v.required("tagKeys", in.TagKeys != nil)
+	for i := range in.TagKeys {
+		v.length(fmt.Sprintf("tagKeys.%d.member", i+1), &in.TagKeys[i], 1, 128)
+	}
+	if err := checkTaggable(&v, in); err != nil {
+		return nil, err
+	}
+	return empty{}, h.eng.UntagResource(ctx, *in.ResourceArn, in.TagKeys)
 }
 
 func (h *Handler) listTagsForResource(ctx context.Context, in *tagsIn) (any, error) {
-	if err := requireArn("resourceArn", in.ResourceArn); err != nil {
+	var v validator
+	if err := checkTaggable(&v, in); err != nil {
 		return nil, err
 	}
-	if err := checkArn(in.ResourceArn, arn.Taggable); err != nil {
+	tags, err := h.eng.ListTagsForResource(ctx, *in.ResourceArn)
+	if err != nil {
 		return nil, err
+	}
+	out := make([]tagOut, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, tagOut{t.Key, t.Value})
 	}
 	return struct {
-		Tags []struct{} `json:"tags"`
-	}{[]struct{}{}}, nil
+		Tags []tagOut `json:"tags"`
+	}{out}, nil
+}
+
+// Logging and tracing configuration.
+
+type logDestination struct {
+	CloudWatchLogsLogGroup *struct {
+		LogGroupArn *string `json:"logGroupArn"`
+	} `json:"cloudWatchLogsLogGroup"`
+}
+
+type loggingIn struct {
+	Level                *string          `json:"level"`
+	IncludeExecutionData bool             `json:"includeExecutionData"`
+	Destinations         []logDestination `json:"destinations"`
+}
+
+func (l *loggingIn) check(v *validator) {
+	if l == nil {
+		return
+	}
+	v.enum("loggingConfiguration.level", l.Level, "ALL", "ERROR", "FATAL", "OFF")
+	for i, d := range l.Destinations {
+		if d.CloudWatchLogsLogGroup != nil {
+			v.length(fmt.Sprintf("loggingConfiguration.destinations.%d.member.cloudWatchLogsLogGroup.logGroupArn", i+1), d.CloudWatchLogsLogGroup.LogGroupArn, 1, 256)
+		}
+	}
+}
+
+func (l *loggingIn) engine() *statemachine.LoggingConfiguration {
+	if l == nil {
+		return nil
+	}
+	out := &statemachine.LoggingConfiguration{Level: deref(l.Level, "OFF"), IncludeExecutionData: l.IncludeExecutionData}
+	if l.Destinations != nil {
+		out.Destinations = []string{}
+		for _, d := range l.Destinations {
+			a := ""
+			if d.CloudWatchLogsLogGroup != nil {
+				a = deref(d.CloudWatchLogsLogGroup.LogGroupArn, "")
+			}
+			out.Destinations = append(out.Destinations, a)
+		}
+	}
+	return out
+}
+
+type loggingOut struct {
+	Level                string            `json:"level"`
+	IncludeExecutionData bool              `json:"includeExecutionData"`
+	Destinations         *[]logDestination `json:"destinations,omitempty"`
+}
+
+func logging(l statemachine.LoggingConfiguration) loggingOut {
+	out := loggingOut{Level: l.Level, IncludeExecutionData: l.IncludeExecutionData}
+	if out.Level == "" {
+		out.Level = "OFF"
+	}
+	if l.Destinations != nil {
+		ds := []logDestination{}
+		for _, a := range l.Destinations {
+			d := logDestination{}
+			d.CloudWatchLogsLogGroup = &struct {
+				LogGroupArn *string `json:"logGroupArn"`
+			}{&a}
+			ds = append(ds, d)
+		}
+		out.Destinations = &ds
+	}
+	return out
+}
+
+type tracingIn struct {
+	Enabled bool `json:"enabled"`
+}
+
+func (t *tracingIn) engine() *statemachine.TracingConfiguration {
+	if t == nil {
+		return nil
+	}
+	return &statemachine.TracingConfiguration{Enabled: t.Enabled}
+}
+
+type tracingOut struct {
+	Enabled bool `json:"enabled"`
+}
+
+// notExpress refuses an Express execution's ARN, as DescribeExecution,
+// GetExecutionHistory and StopExecution do on AWS (message recorded
+// there); DescribeStateMachineForExecution and RedriveExecution are
+// documented as not supporting Express either. The engine keeps Express
+// executions describable for Go callers; the API does not.
+func notExpress(executionArn string) error {
+	if parts := strings.SplitN(executionArn, ":", 7); len(parts) == 7 && parts[5] == "express" {
+		return &apiError{Code: "InvalidArn", Message: "Invalid Arn: 'Resource type not valid in this context: express'"}
+	}
+	return nil
 }
 
 func requireArn(field string, s *string) error {

@@ -14,14 +14,18 @@
 // never Go identifiers.
 //
 // It is not a Step Functions implementation: all semantics live in the
-// engine; this package only translates the wire protocol. Versions and
+// engine; this package only translates the wire protocol (the one rule it
+// adds is AWS's refusal of Express executions in DescribeExecution and
+// friends: the engine keeps them describable for Go callers). Versions and
 // aliases are served (PublishStateMachineVersion, CreateStateMachineAlias,
-// …, StartExecution through either). Activities, tags and logging
-// configuration are not (their operations answer UnknownOperationException
-// or accept and ignore the settings, as noted on each).
+// …, StartExecution through either), and so are tags, logging and tracing
+// configurations (stored and returned) and UpdateMapRun (recorded, not
+// applied to the run in progress). Activities are not (their operations
+// answer UnknownOperationException).
 //
-// AWS SDKs send StartSyncExecution and TestState to a "sync-" host prefix;
-// against a local endpoint that prefix must be disabled, see [ClientOptions].
+// AWS SDKs send StartSyncExecution and TestState to a "sync-" host prefix:
+// the AWS CLI and boto3 reach a local endpoint through the form
+// [CLIEndpoint] returns, the Go SDK with [ClientOptions].
 package sfnapi
 
 import (

@@ -1,0 +1,167 @@
+package statemachine
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// InspectionData is what TestState returns with inspectionLevel DEBUG or
+// TRACE: the state's data at each step of its data flow, as JSON text. An
+// empty field was not reached or does not apply to the state, and is left
+// out of the answer (AWS's shapes, as recorded: a Pass with Result has no
+// afterInputPath or afterParameters; Choice, Succeed, Fail and Wait stop at
+// afterInputPath).
+type InspectionData struct {
+	Input               string
+	AfterInputPath      string // JSONPath only
+	AfterParameters     string // JSONPath only
+	AfterArguments      string // JSONata only
+	Result              string
+	AfterResultSelector string // JSONPath only
+	AfterResultPath     string // JSONPath only
+	// Variables are the workflow variables after the state: those given to
+	// TestState and those the state assigns.
+	Variables string
+}
+
+// inspect builds TestState's inspection data after the state ran: out and
+// f are what it returned. It re-derives the steps of the data flow that the
+// interpreter does not keep (InputPath, ResultPath), reads what was sent
+// and received from the history events, and uses the mock when there is
+// one. f is the state's failure, if any. TRACE adds nothing here: the engine has no HTTP Task, whose request
+// and response TRACE would show.
+func (r *runner) inspect(st *step, inVal any, f *failure) *InspectionData {
+	s := st.s
+	d := &InspectionData{Input: marshal(inVal)}
+	sent, received := r.taskEvents()
+	vars := st.vars.all()
+	if s.lang == langJSONata {
+		switch s.typ {
+		case "Task", "Parallel", "Map":
+			d.AfterArguments = sent
+			if d.AfterArguments == "" && s.j.args != nil { // a mock answered: nothing was sent
+				if v, ff := r.jevalL(st, s.j.args, "Arguments", r.lazyVars(st, nil)); ff == nil {
+					d.AfterArguments = marshal(v)
+				}
+			}
+			if f == nil {
+				d.Result = received
+				if d.Result == "" && r.mock != nil && r.mock.ErrorOutput == nil {
+					d.Result = compactText(r.mock.Result)
+				}
+			}
+		}
+		d.Variables = marshalVars(vars, st.assigned)
+		return d
+	}
+	withResult := s.typ == "Pass" && s.hasResult
+	eff, ff := r.applyInputPath(st, inVal)
+	if ff != nil {
+		return d
+	}
+	if !withResult {
+		d.AfterInputPath = marshal(eff)
+	}
+	switch s.typ {
+	case "Pass":
+		if f != nil {
+			return d
+		}
+		d.AfterResultSelector = marshal(st.result)
+		if withResult {
+			d.Result = marshal(st.result)
+		} else {
+			d.AfterParameters = marshal(st.result)
+		}
+	case "Task", "Parallel", "Map":
+		d.AfterParameters = sent
+		if d.AfterParameters == "" {
+			params := eff
+			if s.parameters != nil {
+				if params, ff = r.evalTmpl(st, s.parameters, eff, "Parameters"); ff != nil {
+					return d
+				}
+			}
+			d.AfterParameters = marshal(params)
+		}
+		if f != nil {
+			return d
+		}
+		d.Result = received
+		if d.Result == "" && r.mock != nil && r.mock.ErrorOutput == nil {
+			d.Result = compactText(r.mock.Result)
+		}
+		if d.Result == "" && s.resultSel == nil {
+			d.Result = marshal(st.result)
+		}
+		d.AfterResultSelector = marshal(st.result)
+	default:
+		return d
+	}
+	if v, ff := r.applyResultPath(st, s.resultPath, inVal, st.result); ff == nil {
+		d.AfterResultPath = marshal(v)
+	}
+	// TestState runs the state alone, so the Assign that runMachine would
+	// run after it is evaluated here, for the variables only.
+	ab := s.assignB
+	if st.assignB != nil {
+		ab = st.assignB
+	}
+	assigned, _ := r.runAssign(st, ab, nil, st.result)
+	d.Variables = marshalVars(vars, assigned)
+	return d
+}
+
+// taskEvents returns what the tested state's task sent (TaskScheduled
+// parameters, LambdaFunctionScheduled input) and the result it received
+// (the output of *Succeeded), as JSON text; "" when there is none.
+func (r *runner) taskEvents() (sent, received string) {
+	r.x.mu.Lock()
+	events := append([]HistoryEvent(nil), r.x.events...)
+	r.x.mu.Unlock()
+	for _, ev := range events {
+		if ev.Details == nil {
+			continue
+		}
+		var m map[string]any
+		b, err := json.Marshal(ev.Details)
+		if err != nil || json.Unmarshal(b, &m) != nil {
+			continue
+		}
+		switch {
+		case ev.Type == "TaskScheduled":
+			sent, _ = m["parameters"].(string)
+		case ev.Type == "LambdaFunctionScheduled":
+			sent, _ = m["input"].(string)
+		case strings.HasSuffix(ev.Type, "Succeeded") && (strings.HasPrefix(ev.Type, "Task") || strings.HasPrefix(ev.Type, "LambdaFunction")):
+			received, _ = m["output"].(string)
+		}
+	}
+	return sent, received
+}
+
+// marshalVars is the JSON text of the variables after a state, "" when
+// there are none.
+func marshalVars(vars, assigned map[string]any) string {
+	if len(vars) == 0 && len(assigned) == 0 {
+		return ""
+	}
+	all := make(map[string]any, len(vars)+len(assigned))
+	for k, v := range vars {
+		all[k] = v
+	}
+	for k, v := range assigned {
+		all[k] = v
+	}
+	return marshal(all)
+}
+
+// compactText re-encodes JSON text compactly (as AWS returns it), or
+// returns it unchanged if it is not JSON.
+func compactText(s string) string {
+	var v any
+	if json.Unmarshal([]byte(s), &v) != nil {
+		return s
+	}
+	return marshal(v)
+}
