@@ -408,9 +408,16 @@ func (p *stackProc) hostileExport(ctx context.Context, t *testing.T, c *hostileC
 	if !ok {
 		t.Errorf("outcome %s (%.300s), want %s%s", got, aws.ToString(d.Cause), c.key("outcome"), c.why())
 	}
+	// A failed part fails the Distributed Map with AWS's generic
+	// threshold cause; what went wrong is the failed part's cause, which is
+	// where `runner export` looks too.
+	cause := aws.ToString(d.Cause)
+	if aws.ToString(d.Error) == "States.ExceedToleratedFailureThreshold" {
+		cause += " / first failed part: " + p.firstFailedPart(ctx, aws.ToString(d.ExecutionArn))
+	}
 	for _, s := range c.keys["cause-has"] {
-		if !strings.Contains(aws.ToString(d.Cause), s) {
-			t.Errorf("cause %.300q does not name %q%s", aws.ToString(d.Cause), s, c.why())
+		if !strings.Contains(cause, s) {
+			t.Errorf("cause %.300q does not name %q%s", cause, s, c.why())
 		}
 	}
 	if d.Status == types.ExecutionStatusSucceeded {
@@ -518,4 +525,22 @@ func (p *stackProc) cpu() time.Duration {
 	utime, _ := strconv.Atoi(f[11])
 	stime, _ := strconv.Atoi(f[12])
 	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// firstFailedPart is the error and cause of a failed child execution of
+// the first Map Run of execution arn, or a note saying why there is none.
+func (p *stackProc) firstFailedPart(ctx context.Context, arn string) string {
+	runs, err := p.sfn.ListMapRuns(ctx, &sfn.ListMapRunsInput{ExecutionArn: aws.String(arn)})
+	if err != nil || len(runs.MapRuns) == 0 {
+		return fmt.Sprintf("(no map run: %v)", err)
+	}
+	children, err := p.sfn.ListExecutions(ctx, &sfn.ListExecutionsInput{MapRunArn: runs.MapRuns[0].MapRunArn, StatusFilter: types.ExecutionStatusFailed})
+	if err != nil || len(children.Executions) == 0 {
+		return fmt.Sprintf("(no failed part: %v)", err)
+	}
+	c, err := p.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: children.Executions[0].ExecutionArn})
+	if err != nil {
+		return fmt.Sprintf("(describe failed part: %v)", err)
+	}
+	return aws.ToString(c.Error) + ": " + aws.ToString(c.Cause)
 }
