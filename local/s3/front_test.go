@@ -332,7 +332,9 @@ func TestXMLBodiesCapped(t *testing.T) {
 		}
 	})
 	t.Run("chunked too large", func(t *testing.T) {
-		req := signed(t, srv, "POST", "/bkt?delete", -1, nil)
+		// With a checksum header VersityGW reads the body before it
+		// answers: the size limit, not a missing header, decides.
+		req := signed(t, srv, "POST", "/bkt?delete", -1, http.Header{"X-Amz-Checksum-Crc32": {"AAAAAA=="}})
 		req.Body = io.NopCloser(io.LimitReader(neverEnding('x'), 80<<10))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
