@@ -198,10 +198,14 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var body *clientBody
 	// Go's server reads up to 256 KiB of a body the handler left unread
 	// before it reuses or closes the connection; that read must not wait
-	// on a stalled client without end either. (Once the body reached EOF
-	// the server is watching the connection itself: no deadline then.)
+	// on a stalled client without end either, and a body cut off as too
+	// slow is not read at all. (Once the body reached EOF the server is
+	// watching the connection itself: no deadline then.)
 	defer func() {
-		if r.ContentLength != 0 && (body == nil || !body.eof.Load()) {
+		switch {
+		case body != nil && body.slow.Load():
+			_ = rc.SetReadDeadline(time.Now())
+		case r.ContentLength != 0 && (body == nil || !body.eof.Load()):
 			_ = rc.SetReadDeadline(time.Now().Add(f.lim.BodyWindow))
 		}
 	}()
@@ -349,14 +353,16 @@ func describeRequest(r *http.Request) string {
 	return s
 }
 
-// writeS3Error writes an S3 error response and closes the connection, whose
-// request body may not have been read.
+// writeS3Error writes an S3 error response. It closes the connection after
+// a request with a body, which may not have been read.
 func writeS3Error(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
 	var id [8]byte
 	_, _ = rand.Read(id[:])
 	h := w.Header()
 	h.Set("Content-Type", "application/xml")
-	h.Set("Connection", "close")
+	if r.ContentLength != 0 {
+		h.Set("Connection", "close")
+	}
 	h.Set("X-Amz-Request-Id", strings.ToUpper(hex.EncodeToString(id[:])))
 	w.WriteHeader(status)
 	if r.Method == http.MethodHead {
