@@ -54,8 +54,21 @@ func BenchmarkPutObject16MiBHTTPS(b *testing.B) {
 	benchPut(b, locals3.Options{DisableEvents: true, TLS: true}, 16<<20)
 }
 
-func BenchmarkGetObject16MiB(b *testing.B) {
-	srv, err := locals3.Start(context.Background(), locals3.Options{Dir: b.TempDir(), DisableEvents: true})
+func BenchmarkGetObject16MiB(b *testing.B) { benchGet(b, locals3.Options{DisableEvents: true}, 16<<20) }
+
+// BenchmarkPutObject256MiB and BenchmarkGetObject256MiB measure the
+// throughput of large bodies, which stream through the server.
+func BenchmarkPutObject256MiB(b *testing.B) {
+	benchPut(b, locals3.Options{DisableEvents: true}, 256<<20)
+}
+
+func BenchmarkGetObject256MiB(b *testing.B) {
+	benchGet(b, locals3.Options{DisableEvents: true}, 256<<20)
+}
+
+func benchGet(b *testing.B, opts locals3.Options, size int) {
+	opts.Dir = b.TempDir()
+	srv, err := locals3.Start(context.Background(), opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,7 +76,7 @@ func BenchmarkGetObject16MiB(b *testing.B) {
 	c, _ := srv.NewClient(context.Background())
 	ctx := context.Background()
 	c.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String("bkt")})
-	body := bytes.Repeat([]byte("x"), 16<<20)
+	body := bytes.Repeat([]byte("x"), size)
 	if _, err := c.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), Body: bytes.NewReader(body)}); err != nil {
 		b.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package s3
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,6 +46,8 @@ type childConfig struct {
 	// LockFile is held by the child for its life (see lock.go).
 	LockFile string          `json:"lockFile,omitempty"`
 	Durable  json.RawMessage `json:"durable,omitempty"`
+	// Limits replaces the front server's defaultLimits (tests).
+	Limits *limits `json:"limits,omitempty"`
 }
 
 // childMessage is one line the child writes to the parent on fd 3.
@@ -142,79 +145,105 @@ func serveChild(ctx context.Context, cfg childConfig, out *messageWriter) error 
 		be = nb
 	}
 
-	fixedPort := true
-	if _, port, err := net.SplitHostPort(cfg.Addr); err != nil {
-		return fmt.Errorf("local s3: address %q: %w", cfg.Addr, err)
-	} else if port == "0" {
-		fixedPort = false
+	lim := defaultLimits()
+	if cfg.Limits != nil {
+		lim = cfg.Limits.withDefaults()
 	}
-	// VersityGW cannot report the port it bound, so for ":0" we choose a
-	// free port ourselves and retry if another process grabs it first.
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
-		addr := cfg.Addr
-		if !fixedPort {
-			addr, err = freeAddr(cfg.Addr)
-			if err != nil {
-				return err
-			}
-		}
-		ready := make(chan struct{})
-		var once sync.Once
-		gw := &embedgw.Config{
-			RootUserAccess: cfg.AccessKey,
-			RootUserSecret: cfg.SecretKey,
-			IAMService: newLocalIAM(map[string]string{
-				cfg.AccessKey: cfg.SecretKey, ConventionalAccessKey: ConventionalSecretKey,
-			}),
-			Region:            cfg.Region,
-			Ports:             []string{addr},
-			MaxConnections:    10000,
-			MaxRequests:       10000,
-			MultipartMaxParts: 10000,
-			CertFile:          cfg.CertFile,
-			KeyFile:           cfg.KeyFile,
-			Quiet:             true,
-			KeepAlive:         true,
-			S3Options: []s3api.Option{s3api.WithOnListen(func() {
-				once.Do(func() { close(ready) })
-			})},
-		}
-		runCtx, stop := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- embedgw.RunVersityGW(runCtx, be, gw) }()
-		select {
-		case <-ready:
-			out.send(childMessage{Ready: addr})
-			err := <-done
-			stop()
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("local s3: server stopped: %w", err)
-		case err := <-done:
-			stop()
-			if ctx.Err() != nil {
-				return nil
-			}
-			lastErr = err
-			if fixedPort {
-				return fmt.Errorf("local s3: listen on %s: %w", addr, err)
-			}
+	var tlsCfg *tls.Config
+	if cfg.CertFile != "" {
+		var err error
+		if tlsCfg, err = frontTLS(cfg.CertFile, cfg.KeyFile); err != nil {
+			return err
 		}
 	}
-	return fmt.Errorf("local s3: could not bind a free port: %w", lastErr)
+	// The public address is the front server's (front.go); VersityGW
+	// listens on a Unix socket in a directory only this user can enter.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("local s3: listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	sockDir, err := os.MkdirTemp("", "stepwise-s3-")
+	if err != nil {
+		return fmt.Errorf("local s3: %w", err)
+	}
+	defer os.RemoveAll(sockDir)
+	sock := filepath.Join(sockDir, "versitygw.sock")
+
+	ready := make(chan struct{})
+	var once sync.Once
+	gw := &embedgw.Config{
+		RootUserAccess: cfg.AccessKey,
+		RootUserSecret: cfg.SecretKey,
+		IAMService: newLocalIAM(map[string]string{
+			cfg.AccessKey: cfg.SecretKey, ConventionalAccessKey: ConventionalSecretKey,
+		}),
+		Region: cfg.Region,
+		Ports:  []string{sock},
+		// The front server admits at most lim.MaxRequests requests.
+		MaxConnections:    10000,
+		MaxRequests:       10000,
+		MultipartMaxParts: 10000,
+		Quiet:             true,
+		KeepAlive:         true,
+		S3Options: []s3api.Option{s3api.WithOnListen(func() {
+			once.Do(func() { close(ready) })
+		})},
+	}
+	gwCtx, stopGW := context.WithCancel(context.Background())
+	defer stopGW()
+	gwDone := make(chan error, 1)
+	go func() { gwDone <- embedgw.RunVersityGW(gwCtx, be, gw) }()
+	select {
+	case <-ready:
+	case err := <-gwDone:
+		return fmt.Errorf("local s3: start the S3 server: %w", err)
+	case <-ctx.Done():
+		return nil
+	}
+
+	frontCtx, stopFront := context.WithCancel(ctx)
+	defer stopFront()
+	frontDone := make(chan error, 1)
+	go func() { frontDone <- serveFront(frontCtx, ln, newFront(sock, lim, os.Stderr), tlsCfg) }()
+	out.send(childMessage{Ready: readyAddr(cfg.Addr, ln.Addr())})
+	select {
+	case err := <-gwDone:
+		stopFront()
+		<-frontDone
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("local s3: server stopped: %w", err)
+	case err := <-frontDone:
+		stopGW()
+		<-gwDone
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("local s3: front server stopped: %w", err)
+	case <-ctx.Done():
+		// The front server closes its connections to VersityGW once its
+		// own are done, so VersityGW's shutdown has nothing to wait for.
+		<-frontDone
+		stopGW()
+		<-gwDone
+		return nil
+	}
 }
 
-// freeAddr returns host:port with a port that was free a moment ago.
-func freeAddr(addr string) (string, error) {
-	host, _, _ := net.SplitHostPort(addr)
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return "", fmt.Errorf("local s3: find a free port on %s: %w", host, err)
+// readyAddr is the host:port clients use: the configured host with the
+// port bound (a free one for ":0").
+func readyAddr(configured string, bound net.Addr) string {
+	host, _, err := net.SplitHostPort(configured)
+	tcp, ok := bound.(*net.TCPAddr)
+	if err != nil || !ok {
+		return bound.String()
 	}
-	defer l.Close()
-	return net.JoinHostPort(host, strconv.Itoa(l.Addr().(*net.TCPAddr).Port)), nil
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(tcp.Port))
 }
 
 // messageWriter writes newline-delimited JSON messages, one at a time.

@@ -16,6 +16,18 @@
 // readiness and events over an extra file descriptor, so the package works
 // on Unix-like systems (Linux, macOS), not on Windows.
 //
+// Clients reach VersityGW through a small net/http front server in the
+// same child process, which forwards every request unchanged and streaming
+// over a private Unix socket, because VersityGW's embedding API cannot set
+// the limits a server on a shared machine needs. The front server
+// terminates TLS, reads headers within 5 s, closes connections idle for
+// 60 s, cuts off a request body that sends less than 64 KiB in 15 s of
+// waiting (400 RequestTimeout) or a client that takes over 15 s to accept
+// one write of a response, and admits at most 128 requests and 32 MiB of
+// the XML bodies VersityGW reads into memory at a time (503 SlowDown after
+// 5 s of waiting; one such body may be 4 MiB, else 400
+// MaxMessageLengthExceeded). Object data is streamed and not capped.
+//
 // Limitations of the POSIX layout (objects are files, prefixes are
 // directories): a key cannot also be a "directory" of other keys ("a" next
 // to "a/b"; the second write fails with 409 ObjectParentIsFile or

@@ -65,6 +65,9 @@ type Options struct {
 	DurableEvents []byte
 	// Log receives the server process's error output; os.Stderr when nil.
 	Log io.Writer
+
+	// limits replaces the request limits (front.go) in tests.
+	limits *limits
 }
 
 // Server is a running local S3 server in a child process. Its methods are
@@ -121,6 +124,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		Root: root, MetaDir: metaDir, Addr: opts.Addr,
 		AccessKey: opts.AccessKey, SecretKey: opts.SecretKey,
 		Region: opts.Region, Account: opts.Account, Events: !opts.DisableEvents,
+		Limits: opts.limits,
 	}
 	lockFile := filepath.Join(filepath.Dir(root), lockFileName)
 	if err := waitUnlocked(lockFile, lockWait); err != nil {
