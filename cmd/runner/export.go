@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
@@ -385,8 +385,11 @@ func upload(ctx context.Context, a *app, t *target, file string) (string, error)
 	const partSize = 16 << 20
 	parts := max(1, int((size+partSize-1)/partSize))
 	m := newMeter(a, "uploading "+filepath.Base(file), size, parts)
-	up := manager.NewUploader(meteredUploads{t.s3, m}, func(u *manager.Uploader) { u.PartSize = partSize })
-	_, err = up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(key), Body: f})
+	up := transfermanager.New(meteredUploads{t.s3, m}, func(o *transfermanager.Options) {
+		o.PartSizeBytes = partSize
+		o.MultipartUploadThreshold = partSize
+	})
+	_, err = up.UploadObject(ctx, &transfermanager.UploadObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(key), Body: f})
 	n, took := m.finish()
 	if err != nil {
 		return "", fmt.Errorf("upload %s to s3://%s/%s: %w", file, t.bucket, key, err)
