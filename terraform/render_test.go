@@ -63,7 +63,12 @@ func TestRenderedDefinitionMatchesLocalStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An explicit local backend keeps the state in the test's directory
+	// (tfexec.State, the -state flag, is deprecated).
 	root := `
+terraform {
+  backend "local" { path = "terraform.tfstate" }
+}
 module "d" {
   source      = "` + filepath.ToSlash(module) + `"
   region      = "eu-west-1"
@@ -78,13 +83,13 @@ output "function_arns" { value = module.d.function_arns }
 	}
 	tf := newTF(t, dir)
 	ctx := context.Background()
-	if err := tf.Init(ctx, tfexec.Backend(false)); err != nil {
+	if err := tf.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := tf.Apply(ctx, tfexec.State(filepath.Join(dir, "terraform.tfstate"))); err != nil {
+	if err := tf.Apply(ctx); err != nil {
 		t.Fatal(err)
 	}
-	outs, err := tf.Output(ctx, tfexec.State(filepath.Join(dir, "terraform.tfstate")))
+	outs, err := tf.Output(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +154,7 @@ func TestDefinitionsModuleTests(t *testing.T) {
 	}
 	tf := newTF(t, filepath.Join("modules", "definitions"))
 	ctx := context.Background()
-	if err := tf.Init(ctx, tfexec.Backend(false)); err != nil {
+	if err := tf.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
 	var out strings.Builder

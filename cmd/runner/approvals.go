@@ -18,46 +18,43 @@ import (
 	"github.com/stepwise-dev/stepwise/steps/export"
 )
 
-func init() {
-	for _, c := range []struct {
-		name, summary string
-		approve       bool
-	}{
-		{"approve", "Approve a pending export (by execution ARN or name, or by task token).", true},
-		{"reject", "Reject a pending export; the execution ends ExportRejected and cleans up.", false},
-	} {
-		c := c
-		register(&command{
-			name: c.name, args: "<execution-arn|name|task-token> [--comment TEXT]",
-			summary: c.summary,
-			examples: []string{
-				"runner " + c.name + " nightly-2026-11-23 --comment 'numbers checked'",
-				"runner " + c.name + " AQB8AAAAKgAAAAMAAAAAAAAAAT... (a task token)",
-			},
-			setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
-				comment := fs.String("comment", "", "a comment recorded with the decision")
-				return func(ctx context.Context, args []string) error {
-					if err := wantArgs(args, 1, 1, "execution ARN, execution name or task token"); err != nil {
-						return err
-					}
-					t, err := a.connect(ctx)
-					if err != nil {
-						return err
-					}
-					defer t.Close()
+func newApproveCmd() *command {
+	return newDecisionCmd("approve", "Approve a pending export (by execution ARN or name, or by task token).", true)
+}
+
+func newRejectCmd() *command {
+	return newDecisionCmd("reject", "Reject a pending export; the execution ends ExportRejected and cleans up.", false)
+}
+
+// newDecisionCmd is approve (approve true) or reject.
+func newDecisionCmd(name, summary string, approve bool) *command {
+	return &command{
+		name: name, args: "<execution-arn|name|task-token> [--comment TEXT]",
+		summary: summary,
+		examples: []string{
+			"runner " + name + " nightly-2026-11-23 --comment 'numbers checked'",
+			"runner " + name + " AQB8AAAAKgAAAAMAAAAAAAAAAT... (a task token)",
+		},
+		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
+			comment := fs.String("comment", "", "a comment recorded with the decision")
+			return func(ctx context.Context, args []string) error {
+				if err := wantArgs(args, 1, 1, "execution ARN, execution name or task token"); err != nil {
+					return err
+				}
+				return a.withTarget(ctx, func(t *target) error {
 					token, byName, err := a.resolveToken(ctx, t, args[0])
 					if err != nil {
 						return err
 					}
-					d := export.Decision{Decision: map[bool]string{true: "approve", false: "reject"}[c.approve], Approver: currentUser(), Comment: *comment}
+					d := export.Decision{Decision: map[bool]string{true: "approve", false: "reject"}[approve], Approver: currentUser(), Comment: *comment}
 					if err := sendDecision(ctx, t, token, d); err != nil {
 						return explainSendError(err, args[0], byName)
 					}
-					verb := map[bool]string{true: "approved", false: "rejected"}[c.approve]
+					verb := map[bool]string{true: "approved", false: "rejected"}[approve]
 					return a.emit(d, func(w io.Writer) { fmt.Fprintln(w, verb) })
-				}
-			},
-		})
+				})
+			}
+		},
 	}
 }
 
@@ -251,8 +248,8 @@ func currentUser() string {
 	return ""
 }
 
-func init() {
-	register(&command{
+func newApprovalsCmd() *command {
+	return &command{
 		name: "approvals", args: "[--bucket BUCKET]",
 		summary:  "List exports waiting for approval, with their row counts, columns, filter and sample rows.",
 		examples: []string{"runner approvals", "runner approvals --output json"},
@@ -261,40 +258,37 @@ func init() {
 				if err := wantArgs(args, 0, 0, ""); err != nil {
 					return err
 				}
-				t, err := a.connect(ctx)
-				if err != nil {
-					return err
-				}
-				defer t.Close()
-				all, skipped, err := pendingApprovals(ctx, t)
-				if err != nil {
-					return err
-				}
-				// One unreadable record must not hide the others: warn, list the rest.
-				for _, s := range skipped {
-					fmt.Fprintf(a.stderr, "warning: skipped s3://%s/%s: %s\n", t.bucket, s.Key, s.Error)
-				}
-				recs := make([]export.ApprovalRecord, len(all))
-				for i, p := range all {
-					recs[i] = p.ApprovalRecord
-					recs[i].TaskToken = "" // tokens stay out of listings; approve by execution name
-				}
-				v := map[string]any{"approvals": recs}
-				if len(skipped) > 0 {
-					v["skipped"] = skipped
-				}
-				return a.emit(v, func(w io.Writer) {
-					if len(recs) == 0 {
-						fmt.Fprintln(w, "no pending approvals")
-						return
+				return a.withTarget(ctx, func(t *target) error {
+					all, skipped, err := pendingApprovals(ctx, t)
+					if err != nil {
+						return err
 					}
-					for _, r := range recs {
-						printApproval(w, r)
+					// One unreadable record must not hide the others: warn, list the rest.
+					for _, s := range skipped {
+						fmt.Fprintf(a.stderr, "warning: skipped s3://%s/%s: %s\n", t.bucket, s.Key, s.Error)
 					}
+					recs := make([]export.ApprovalRecord, len(all))
+					for i, p := range all {
+						recs[i] = p.ApprovalRecord
+						recs[i].TaskToken = "" // tokens stay out of listings; approve by execution name
+					}
+					v := map[string]any{"approvals": recs}
+					if len(skipped) > 0 {
+						v["skipped"] = skipped
+					}
+					return a.emit(v, func(w io.Writer) {
+						if len(recs) == 0 {
+							fmt.Fprintln(w, "no pending approvals")
+							return
+						}
+						for _, r := range recs {
+							printApproval(w, r)
+						}
+					})
 				})
 			}
 		},
-	})
+	}
 }
 
 // printApproval shows what an approver needs to decide. Every value is

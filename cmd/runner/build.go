@@ -15,8 +15,8 @@ import (
 	"time"
 )
 
-func init() {
-	register(&command{
+func newBuildCmd() *command {
+	return &command{
 		name:    "build",
 		args:    "[--out FILE] [--arch arm64|amd64]",
 		summary: "Cross-compile the Lambda bootstrap (all steps, linux, -tags lambda.norpc) into a byte-for-byte reproducible zip.",
@@ -44,7 +44,7 @@ func init() {
 				})
 			}
 		},
-	})
+	}
 }
 
 type buildResult struct {

@@ -47,8 +47,8 @@ type cleanResult struct {
 	Kept []string `json:"keptRunning,omitempty"`
 }
 
-func init() {
-	register(&command{
+func newCleanCmd() *command {
+	return &command{
 		name: "clean", args: "[--older-than 24h] [--all] [--exports] [--dry-run]",
 		summary: "Free space in the local data directory: work files of finished exports, decided approvals, uploaded sources; published exports only with --exports.",
 		examples: []string{
@@ -75,45 +75,42 @@ func init() {
 				if age < 0 {
 					return usagef("--older-than %v: must not be negative", age)
 				}
-				t, err := a.connect(ctx)
-				if err != nil {
-					return err
-				}
-				defer t.Close()
-				res, err := cleanStack(ctx, t, cleanPolicy{work: age, decided: age, uploads: age, exports: *exports, dryRun: *dryRun}, time.Now())
-				if err != nil {
-					return err
-				}
-				if *all && !*dryRun {
-					// The steps' log is the runner's own file, not an S3 object.
-					if fi, err := os.Stat(filepath.Join(a.g.dataDir, "steps.log")); err == nil && fi.Size() > 0 {
-						if err := os.Truncate(filepath.Join(a.g.dataDir, "steps.log"), 0); err == nil {
-							res.Objects++
-							res.Bytes += fi.Size()
-							res.Keys = append(res.Keys, "steps.log")
+				return a.withTarget(ctx, func(t *target) error {
+					res, err := cleanStack(ctx, t, cleanPolicy{work: age, decided: age, uploads: age, exports: *exports, dryRun: *dryRun}, time.Now())
+					if err != nil {
+						return err
+					}
+					if *all && !*dryRun {
+						// The steps' log is the runner's own file, not an S3 object.
+						if fi, err := os.Stat(filepath.Join(a.g.dataDir, "steps.log")); err == nil && fi.Size() > 0 {
+							if err := os.Truncate(filepath.Join(a.g.dataDir, "steps.log"), 0); err == nil {
+								res.Objects++
+								res.Bytes += fi.Size()
+								res.Keys = append(res.Keys, "steps.log")
+							}
 						}
 					}
-				}
-				return a.emit(res, func(w io.Writer) {
-					for _, k := range res.Keys {
-						fmt.Fprintln(w, k)
-					}
-					verb := "removed"
-					if res.DryRun {
-						verb = "would remove"
-					}
-					fmt.Fprintf(w, "%s %d files (%s)", verb, res.Objects, humanBytes(res.Bytes))
-					if len(res.Kept) > 0 {
-						fmt.Fprintf(w, "; kept the work files of %d running executions", len(res.Kept))
-					}
-					fmt.Fprintln(w)
-					if usage, err := dirUsage(a.g.dataDir); err == nil {
-						fmt.Fprintf(w, "data %s holds %s\n", a.g.dataDir, humanBytes(usage))
-					}
+					return a.emit(res, func(w io.Writer) {
+						for _, k := range res.Keys {
+							fmt.Fprintln(w, k)
+						}
+						verb := "removed"
+						if res.DryRun {
+							verb = "would remove"
+						}
+						fmt.Fprintf(w, "%s %d files (%s)", verb, res.Objects, humanBytes(res.Bytes))
+						if len(res.Kept) > 0 {
+							fmt.Fprintf(w, "; kept the work files of %d running executions", len(res.Kept))
+						}
+						fmt.Fprintln(w)
+						if usage, err := dirUsage(a.g.dataDir); err == nil {
+							fmt.Fprintf(w, "data %s holds %s\n", a.g.dataDir, humanBytes(usage))
+						}
+					})
 				})
 			}
 		},
-	})
+	}
 }
 
 // cleanStack removes, through the stack's S3 API: work/<execution>/ of

@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 )
 
-func init() {
-	register(&command{
+func newStartCmd() *command {
+	return &command{
 		name: "start", args: "[--input JSON|@FILE] [--name NAME] [--wait] [--state-machine ARN|NAME]",
 		summary: "Start an execution (of the export state machine unless --state-machine is given).",
 		examples: []string{
@@ -36,40 +36,40 @@ func init() {
 				if err != nil {
 					return err
 				}
-				t, err := a.connect(ctx)
-				if err != nil {
-					return err
-				}
-				defer t.Close()
-				sm, err := a.stateMachineArn(ctx, t, "")
-				if err != nil {
-					return err
-				}
-				req := &sfn.StartExecutionInput{StateMachineArn: aws.String(sm)}
-				if in != "" {
-					req.Input = aws.String(in)
-				}
-				if *name != "" {
-					req.Name = aws.String(*name)
-				}
-				out, err := t.sfn.StartExecution(ctx, req)
-				if err != nil {
-					return fmt.Errorf("start execution of %s: %w", sm, err)
-				}
-				arn := aws.ToString(out.ExecutionArn)
-				if !*wait {
-					return a.emit(awsJSON(out), func(w io.Writer) { fmt.Fprintln(w, arn) })
-				}
-				fmt.Fprintln(a.stderr, "started", arn)
-				d, err := waitExecution(ctx, t, arn, nil)
-				if err != nil {
-					return err
-				}
-				return a.finish(ctx, t, d, nil)
+				return a.withTarget(ctx, func(t *target) error {
+					sm, err := a.stateMachineArn(ctx, t, "")
+					if err != nil {
+						return err
+					}
+					req := &sfn.StartExecutionInput{StateMachineArn: aws.String(sm)}
+					if in != "" {
+						req.Input = aws.String(in)
+					}
+					if *name != "" {
+						req.Name = aws.String(*name)
+					}
+					out, err := t.sfn.StartExecution(ctx, req)
+					if err != nil {
+						return fmt.Errorf("start execution of %s: %w", sm, err)
+					}
+					arn := aws.ToString(out.ExecutionArn)
+					if !*wait {
+						return a.emit(awsJSON(out), func(w io.Writer) { fmt.Fprintln(w, arn) })
+					}
+					fmt.Fprintln(a.stderr, "started", arn)
+					d, err := waitExecution(ctx, t, arn, nil)
+					if err != nil {
+						return err
+					}
+					return a.finish(ctx, t, d, nil)
+				})
 			}
 		},
-	})
-	register(&command{
+	}
+}
+
+func newListCmd() *command {
+	return &command{
 		name: "list", args: "[--status STATUS] [--max N] [--state-machine ARN|NAME]",
 		summary:  "List executions, newest first.",
 		examples: []string{"runner list", "runner list --status FAILED --output json"},
@@ -80,141 +80,141 @@ func init() {
 				if err := wantArgs(args, 0, 0, ""); err != nil {
 					return err
 				}
-				t, err := a.connect(ctx)
-				if err != nil {
-					return err
-				}
-				defer t.Close()
-				sm, err := a.stateMachineArn(ctx, t, "")
-				if err != nil {
-					return err
-				}
-				req := &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm)}
-				if *status != "" {
-					req.StatusFilter = types.ExecutionStatus(strings.ToUpper(*status))
-				}
-				var items []types.ExecutionListItem
-				p := sfn.NewListExecutionsPaginator(t.sfn, req)
-				for p.HasMorePages() && len(items) < *max {
-					page, err := p.NextPage(ctx)
+				return a.withTarget(ctx, func(t *target) error {
+					sm, err := a.stateMachineArn(ctx, t, "")
 					if err != nil {
-						return fmt.Errorf("list executions: %w", err)
+						return err
 					}
-					items = append(items, page.Executions...)
-				}
-				if len(items) > *max {
-					items = items[:*max]
-				}
-				return a.emit(map[string]any{"executions": awsJSON(items)}, func(w io.Writer) {
-					rows := make([][]string, len(items))
-					for i, e := range items {
-						rows[i] = []string{aws.ToString(e.Name), string(e.Status), fmtTime(e.StartDate), fmtTime(e.StopDate)}
+					req := &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm)}
+					if *status != "" {
+						req.StatusFilter = types.ExecutionStatus(strings.ToUpper(*status))
 					}
-					if len(rows) == 0 {
-						fmt.Fprintln(w, "no executions")
-						return
+					var items []types.ExecutionListItem
+					p := sfn.NewListExecutionsPaginator(t.sfn, req)
+					for p.HasMorePages() && len(items) < *max {
+						page, err := p.NextPage(ctx)
+						if err != nil {
+							return fmt.Errorf("list executions: %w", err)
+						}
+						items = append(items, page.Executions...)
 					}
-					table(w, []string{"NAME", "STATUS", "STARTED", "STOPPED"}, rows)
+					if len(items) > *max {
+						items = items[:*max]
+					}
+					return a.emit(map[string]any{"executions": awsJSON(items)}, func(w io.Writer) {
+						rows := make([][]string, len(items))
+						for i, e := range items {
+							rows[i] = []string{aws.ToString(e.Name), string(e.Status), fmtTime(e.StartDate), fmtTime(e.StopDate)}
+						}
+						if len(rows) == 0 {
+							fmt.Fprintln(w, "no executions")
+							return
+						}
+						table(w, []string{"NAME", "STATUS", "STARTED", "STOPPED"}, rows)
+					})
 				})
 			}
 		},
-	})
-	register(&command{
+	}
+}
+
+func newDescribeCmd() *command {
+	return &command{
 		name: "describe", args: "<execution-arn|name>",
 		summary:  "Show an execution's status, input, output or error.",
 		examples: []string{"runner describe nightly-2026-11-23", "runner describe arn:aws:states:...:execution:stepwise-export:abc --output json"},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			return func(ctx context.Context, args []string) error {
-				t, arn, err := a.openExecution(ctx, args)
-				if err != nil {
-					return err
-				}
-				defer t.Close()
-				d, err := t.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
-				if err != nil {
-					return fmt.Errorf("describe %s: %w", arn, err)
-				}
-				var f *failure
-				if a.g.output == "text" && ended(d.Status) && d.Status != types.ExecutionStatusSucceeded {
-					f = explainExecution(ctx, t, arn)
-				}
-				return a.emit(awsJSON(d), func(w io.Writer) { printExecution(w, d, f) })
+				return a.withExecution(ctx, args, func(t *target, arn string) error {
+					d, err := t.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+					if err != nil {
+						return fmt.Errorf("describe %s: %w", arn, err)
+					}
+					var f *failure
+					if a.g.output == "text" && ended(d.Status) && d.Status != types.ExecutionStatusSucceeded {
+						f = explainExecution(ctx, t, arn)
+					}
+					return a.emit(awsJSON(d), func(w io.Writer) { printExecution(w, d, f) })
+				})
 			}
 		},
-	})
-	register(&command{
+	}
+}
+
+func newHistoryCmd() *command {
+	return &command{
 		name: "history", args: "<execution-arn|name> [--reverse]",
 		summary:  "Print an execution's event history.",
 		examples: []string{"runner history nightly-2026-11-23", "runner history <arn> --output json"},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			reverse := fs.Bool("reverse", false, "newest event first")
 			return func(ctx context.Context, args []string) error {
-				t, arn, err := a.openExecution(ctx, args)
-				if err != nil {
-					return err
-				}
-				defer t.Close()
-				events, err := readHistory(ctx, t, arn)
-				if err != nil {
-					return err
-				}
-				shown := events
-				if *reverse {
-					shown = slices.Clone(events)
-					slices.Reverse(shown)
-				}
-				return a.emit(map[string]any{"events": awsJSON(shown)}, func(w io.Writer) {
-					// Lanes and durations are worked out oldest first.
-					var rows strings.Builder
-					tab := newEventTable(&rows)
-					for _, e := range events {
-						tab.event(e)
+				return a.withExecution(ctx, args, func(t *target, arn string) error {
+					events, err := readHistory(ctx, t, arn)
+					if err != nil {
+						return err
 					}
-					lines := strings.SplitAfter(rows.String(), "\n")
+					shown := events
 					if *reverse {
-						slices.Reverse(lines)
+						shown = slices.Clone(events)
+						slices.Reverse(shown)
 					}
-					tab.w = w
-					tab.header()
-					fmt.Fprint(w, strings.Join(lines, ""))
+					return a.emit(map[string]any{"events": awsJSON(shown)}, func(w io.Writer) {
+						// Lanes and durations are worked out oldest first.
+						var rows strings.Builder
+						tab := newEventTable(&rows)
+						for _, e := range events {
+							tab.event(e)
+						}
+						lines := strings.SplitAfter(rows.String(), "\n")
+						if *reverse {
+							slices.Reverse(lines)
+						}
+						tab.w = w
+						tab.header()
+						fmt.Fprint(w, strings.Join(lines, ""))
+					})
 				})
 			}
 		},
-	})
-	register(&command{
+	}
+}
+
+func newWatchCmd() *command {
+	return &command{
 		name: "watch", args: "<execution-arn|name>",
 		summary:  "Follow an execution's events until it ends; exit 3 if it did not succeed.",
 		examples: []string{"runner watch nightly-2026-11-23"},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			return func(ctx context.Context, args []string) error {
-				t, arn, err := a.openExecution(ctx, args)
-				if err != nil {
-					return err
-				}
-				defer t.Close()
-				tab := newEventTable(a.stdout)
-				if a.g.output == "text" {
-					tab.header()
-				}
-				d, err := waitExecution(ctx, t, arn, func(e types.HistoryEvent) {
-					if a.g.output == "json" {
-						tab.view.add(e)
-						json.NewEncoder(a.stdout).Encode(awsJSON(e))
-						return
+				return a.withExecution(ctx, args, func(t *target, arn string) error {
+					tab := newEventTable(a.stdout)
+					if a.g.output == "text" {
+						tab.header()
 					}
-					tab.event(e)
+					d, err := waitExecution(ctx, t, arn, func(e types.HistoryEvent) {
+						if a.g.output == "json" {
+							tab.view.add(e)
+							json.NewEncoder(a.stdout).Encode(awsJSON(e))
+							return
+						}
+						tab.event(e)
+					})
+					if err != nil {
+						return err
+					}
+					if a.g.output == "json" {
+						return a.finishStatus(t, d, tab.view.explain())
+					}
+					return a.finish(ctx, t, d, tab.view)
 				})
-				if err != nil {
-					return err
-				}
-				if a.g.output == "json" {
-					return a.finishStatus(t, d, tab.view.explain())
-				}
-				return a.finish(ctx, t, d, tab.view)
 			}
 		},
-	})
-	register(&command{
+	}
+}
+
+func newStopCmd() *command {
+	return &command{
 		name: "stop", args: "<execution-arn|name> [--error NAME] [--cause TEXT]",
 		summary:  "Stop a running execution (it ends ABORTED).",
 		examples: []string{`runner stop nightly-2026-11-23 --cause "started by mistake"`},
@@ -222,64 +222,57 @@ func init() {
 			errName := fs.String("error", "", "error name recorded on the execution")
 			cause := fs.String("cause", "", "cause recorded on the execution")
 			return func(ctx context.Context, args []string) error {
-				t, arn, err := a.openExecution(ctx, args)
-				if err != nil {
-					return err
-				}
-				defer t.Close()
-				req := &sfn.StopExecutionInput{ExecutionArn: aws.String(arn)}
-				if *errName != "" {
-					req.Error = errName
-				}
-				if *cause != "" {
-					req.Cause = cause
-				}
-				out, err := t.sfn.StopExecution(ctx, req)
-				if err != nil {
-					return fmt.Errorf("stop %s: %w", arn, err)
-				}
-				return a.emit(awsJSON(out), func(w io.Writer) { fmt.Fprintf(w, "stopped %s at %s\n", arn, fmtTime(out.StopDate)) })
+				return a.withExecution(ctx, args, func(t *target, arn string) error {
+					req := &sfn.StopExecutionInput{ExecutionArn: aws.String(arn)}
+					if *errName != "" {
+						req.Error = errName
+					}
+					if *cause != "" {
+						req.Cause = cause
+					}
+					out, err := t.sfn.StopExecution(ctx, req)
+					if err != nil {
+						return fmt.Errorf("stop %s: %w", arn, err)
+					}
+					return a.emit(awsJSON(out), func(w io.Writer) { fmt.Fprintf(w, "stopped %s at %s\n", arn, fmtTime(out.StopDate)) })
+				})
 			}
 		},
-	})
-	register(&command{
+	}
+}
+
+func newRedriveCmd() *command {
+	return &command{
 		name: "redrive", args: "<execution-arn|name>",
 		summary:  "Redrive a FAILED, TIMED_OUT or ABORTED execution from the state that failed.",
 		examples: []string{"runner redrive nightly-2026-11-23 && runner watch nightly-2026-11-23"},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			return func(ctx context.Context, args []string) error {
-				t, arn, err := a.openExecution(ctx, args)
-				if err != nil {
-					return err
-				}
-				defer t.Close()
-				out, err := t.sfn.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: aws.String(arn)})
-				if err != nil {
-					return fmt.Errorf("redrive %s: %w", arn, err)
-				}
-				return a.emit(awsJSON(out), func(w io.Writer) { fmt.Fprintf(w, "redriven %s at %s\n", arn, fmtTime(out.RedriveDate)) })
+				return a.withExecution(ctx, args, func(t *target, arn string) error {
+					out, err := t.sfn.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: aws.String(arn)})
+					if err != nil {
+						return fmt.Errorf("redrive %s: %w", arn, err)
+					}
+					return a.emit(awsJSON(out), func(w io.Writer) { fmt.Fprintf(w, "redriven %s at %s\n", arn, fmtTime(out.RedriveDate)) })
+				})
 			}
 		},
-	})
+	}
 }
 
-// openExecution connects to the target and resolves the one positional
-// argument of an execution command (an ARN or a name). The caller closes
-// the target.
-func (a *app) openExecution(ctx context.Context, args []string) (*target, string, error) {
+// withExecution checks that args is one execution ARN or name, opens the
+// target (see [app.withTarget]), resolves the execution on it, and runs fn.
+func (a *app) withExecution(ctx context.Context, args []string, fn func(t *target, arn string) error) error {
 	if err := wantArgs(args, 1, 1, "execution ARN or name"); err != nil {
-		return nil, "", err
+		return err
 	}
-	t, err := a.connect(ctx)
-	if err != nil {
-		return nil, "", err
-	}
-	arn, err := a.executionArn(ctx, t, args[0])
-	if err != nil {
-		t.Close()
-		return nil, "", err
-	}
-	return t, arn, nil
+	return a.withTarget(ctx, func(t *target) error {
+		arn, err := a.executionArn(ctx, t, args[0])
+		if err != nil {
+			return err
+		}
+		return fn(t, arn)
+	})
 }
 
 // readInput returns JSON text from --input (literal or @file), checked.

@@ -17,15 +17,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/stepwise-dev/stepwise/steps/export"
 )
 
-func init() {
-	register(&command{
+func newExportCmd() *command {
+	return &command{
 		name: "export", args: "<file|s3://bucket/key> [--where EXPR] [--columns a,b:renamed,...] [--format csv|jsonl|parquet] [--out FILE] [--yes]",
 		summary: "Export a CSV or JSON Lines file through the export workflow: upload, plan, export parts in parallel, merge, approve, publish, download.",
 		examples: []string{
@@ -55,7 +55,7 @@ func init() {
 				return runExport(ctx, a, o)
 			}
 		},
-	})
+	}
 }
 
 type exportOpts struct {
@@ -133,25 +133,12 @@ func sourceFormat(key string) string {
 	return export.FormatCSV
 }
 
+// runExport checks the command line (and a local source's header) before
+// anything is contacted, then runs the export on the target.
 func runExport(ctx context.Context, a *app, o exportOpts) error {
-	var src export.Source
-	var localFile string
-	if strings.HasPrefix(o.source, "s3://") {
-		bucket, key, _ := strings.Cut(strings.TrimPrefix(o.source, "s3://"), "/")
-		if bucket == "" || key == "" {
-			return usagef("%q: want s3://bucket/key", o.source)
-		}
-		src = export.Source{Bucket: bucket, Key: key, Format: sourceFormat(key)}
-	} else {
-		st, err := os.Stat(o.source)
-		if err != nil {
-			return usagef("%v", err)
-		}
-		if st.IsDir() {
-			return usagef("%s is a directory; export one file (or upload a prefix and use s3://)", o.source)
-		}
-		localFile = o.source
-		src = export.Source{Bucket: "placeholder", Key: "uploads/" + filepath.Base(o.source), Format: sourceFormat(o.source)}
+	src, localFile, err := exportSource(o.source)
+	if err != nil {
+		return err
 	}
 	early, err := buildRequest(o, src) // fail fast, before connecting
 	if err != nil {
@@ -167,12 +154,32 @@ func runExport(ctx context.Context, a *app, o exportOpts) error {
 			return err
 		}
 	}
+	return a.withTarget(ctx, func(t *target) error { return exportOn(ctx, a, t, o, src, localFile) })
+}
 
-	t, err := a.connect(ctx)
-	if err != nil {
-		return err
+// exportSource reads the source argument: an s3:// URI, or a local file
+// (localFile), which is uploaded to the target's bucket first.
+func exportSource(source string) (src export.Source, localFile string, err error) {
+	if strings.HasPrefix(source, "s3://") {
+		bucket, key, _ := strings.Cut(strings.TrimPrefix(source, "s3://"), "/")
+		if bucket == "" || key == "" {
+			return src, "", usagef("%q: want s3://bucket/key", source)
+		}
+		return export.Source{Bucket: bucket, Key: key, Format: sourceFormat(key)}, "", nil
 	}
-	defer t.Close()
+	st, err := os.Stat(source)
+	if err != nil {
+		return src, "", usagef("%v", err)
+	}
+	if st.IsDir() {
+		return src, "", usagef("%s is a directory; export one file (or upload a prefix and use s3://)", source)
+	}
+	return export.Source{Bucket: "placeholder", Key: "uploads/" + filepath.Base(source), Format: sourceFormat(source)}, source, nil
+}
+
+// exportOn uploads a local source, starts the export execution, follows
+// it to its end, and downloads what it published.
+func exportOn(ctx context.Context, a *app, t *target, o exportOpts, src export.Source, localFile string) error {
 	if t.bucket == "" && a.g.bucket != "" {
 		t.bucket = a.g.bucket
 	}
@@ -216,20 +223,32 @@ func runExport(ctx context.Context, a *app, o exportOpts) error {
 		return err
 	}
 	if final.Status != types.ExecutionStatusSucceeded {
-		if a.g.output == "json" {
-			_ = a.emit(awsJSON(final), nil)
-		}
-		code := exitExecFailed
-		if aws.ToString(final.Error) == "ExportRejected" {
-			code = exitRejected
-		}
-		msg := a.failureMessage("export "+name, final, explainExecution(ctx, t, arn))
-		if part := failedPart(ctx, t, arn); part != "" {
-			msg += "\n" + part
-		}
-		msg += "\nsee its history: " + a.historyCommand(t, arn)
-		return &exitStatus{code: code, msg: msg}
+		return a.exportFailed(ctx, t, name, arn, final)
 	}
+	return a.downloadPublished(ctx, t, name, arn, final, o.out)
+}
+
+// exportFailed ends an export that did not succeed: exit 4 if an approver
+// rejected it, 3 otherwise, saying which state (or part) failed and why.
+func (a *app) exportFailed(ctx context.Context, t *target, name, arn string, final *sfn.DescribeExecutionOutput) error {
+	if a.g.output == "json" {
+		_ = a.emit(awsJSON(final), nil)
+	}
+	code := exitExecFailed
+	if aws.ToString(final.Error) == "ExportRejected" {
+		code = exitRejected
+	}
+	msg := a.failureMessage("export "+name, final, explainExecution(ctx, t, arn))
+	if part := failedPart(ctx, t, arn); part != "" {
+		msg += "\n" + part
+	}
+	msg += "\nsee its history: " + a.historyCommand(t, arn)
+	return &exitStatus{code: code, msg: msg}
+}
+
+// downloadPublished downloads the object a succeeded export published to
+// out (default: its name in the current directory) and reports it.
+func (a *app) downloadPublished(ctx context.Context, t *target, name, arn string, final *sfn.DescribeExecutionOutput, out string) error {
 	var published struct {
 		Bucket, Key, ManifestKey, URL string
 		Rows, Bytes                   int64
@@ -238,7 +257,6 @@ func runExport(ctx context.Context, a *app, o exportOpts) error {
 	if err := json.Unmarshal([]byte(aws.ToString(final.Output)), &published); err != nil || published.Key == "" {
 		return fmt.Errorf("export %s succeeded but its output names no published object: %s", name, aws.ToString(final.Output))
 	}
-	out := o.out
 	if out == "" {
 		out = path.Base(published.Key)
 	}
@@ -367,8 +385,11 @@ func upload(ctx context.Context, a *app, t *target, file string) (string, error)
 	const partSize = 16 << 20
 	parts := max(1, int((size+partSize-1)/partSize))
 	m := newMeter(a, "uploading "+filepath.Base(file), size, parts)
-	up := manager.NewUploader(meteredUploads{t.s3, m}, func(u *manager.Uploader) { u.PartSize = partSize })
-	_, err = up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(key), Body: f})
+	up := transfermanager.New(meteredUploads{t.s3, m}, func(o *transfermanager.Options) {
+		o.PartSizeBytes = partSize
+		o.MultipartUploadThreshold = partSize
+	})
+	_, err = up.UploadObject(ctx, &transfermanager.UploadObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(key), Body: f})
 	n, took := m.finish()
 	if err != nil {
 		return "", fmt.Errorf("upload %s to s3://%s/%s: %w", file, t.bucket, key, err)

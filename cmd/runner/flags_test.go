@@ -36,3 +36,21 @@ func TestHelpListsOnlyUsedGlobalFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandListHasEachNameOnce: commands is the one list of commands;
+// a name in it twice would make the second unreachable.
+func TestCommandListHasEachNameOnce(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range commands {
+		if seen[c.name] {
+			t.Errorf("command %q is in the list twice", c.name)
+		}
+		seen[c.name] = true
+		if c.setup == nil || c.summary == "" {
+			t.Errorf("command %q: constructor left setup or summary empty", c.name)
+		}
+	}
+	if len(seen) != len(commandGlobals) {
+		t.Errorf("%d commands, %d in commandGlobals", len(seen), len(commandGlobals))
+	}
+}

@@ -11,8 +11,8 @@ import (
 	"github.com/stepwise-dev/stepwise/steps/datagen"
 )
 
-func init() {
-	register(&command{
+func newGenCmd() *command {
+	return &command{
 		name: "gen", args: "[--rows N | --size 1GiB] [--format csv|jsonl] [--seed N] [--out FILE|-]",
 		summary: "Generate a deterministic orders data set (quoted delimiters, embedded newlines, non-ASCII) for trying and benchmarking exports.",
 		examples: []string{
@@ -79,7 +79,7 @@ func init() {
 				return nil
 			}
 		},
-	})
+	}
 }
 
 // parseSize reads sizes like 512, 10KB, 100MB, 1GiB (KB/MB/GB are powers

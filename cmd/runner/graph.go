@@ -14,8 +14,8 @@ import (
 	"github.com/stepwise-dev/stepwise/statemachine/validate"
 )
 
-func init() {
-	register(&command{
+func newGraphCmd() *command {
+	return &command{
 		name: "graph", args: "<asl-file> [--format mermaid|dot]",
 		summary: "Validate, then draw a state machine as Mermaid or Graphviz DOT: conditions on Choice edges, Default, Catch, nested branches.",
 		examples: []string{
@@ -62,7 +62,7 @@ func init() {
 				return nil
 			}
 		},
-	})
+	}
 }
 
 // aslMachine is the part of an ASL document a graph needs.

@@ -49,9 +49,21 @@ type command struct {
 	setup func(a *app, fs *flag.FlagSet) func(ctx context.Context, args []string) error
 }
 
-var commands []*command
-
-func register(c *command) { commands = append(commands, c) }
+// commands is every runner command, each built by its constructor. The
+// order is the one [suggest] tries them in; --help sorts them by name.
+// Which global flags each one takes is said in [commandGlobals].
+var commands = []*command{
+	newApproveCmd(), newRejectCmd(), newApprovalsCmd(),
+	newBuildCmd(),
+	newCleanCmd(),
+	newStartCmd(), newListCmd(), newDescribeCmd(), newHistoryCmd(), newWatchCmd(), newStopCmd(), newRedriveCmd(),
+	newExportCmd(),
+	newGenCmd(),
+	newGraphCmd(),
+	newDeployCmd(), newPlanCmd(), newDestroyCmd(), newOutputsCmd(),
+	newUpCmd(),
+	newValidateCmd(),
+}
 
 func lookup(name string) *command {
 	for _, c := range commands {

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -128,16 +128,16 @@ func (a *app) showsProgress() bool {
 	return ok && isTerminal(f)
 }
 
-// meteredUploads counts the bytes and parts an s3 manager.Uploader has
+// meteredUploads counts the bytes and parts a transfermanager upload has
 // sent: a part counts when S3 has accepted it.
 type meteredUploads struct {
-	manager.UploadAPIClient
+	transfermanager.S3APIClient
 	m *meter
 }
 
 func (c meteredUploads) UploadPart(ctx context.Context, in *s3.UploadPartInput, opts ...func(*s3.Options)) (*s3.UploadPartOutput, error) {
 	n := bodySize(in.Body)
-	out, err := c.UploadAPIClient.UploadPart(ctx, in, opts...)
+	out, err := c.S3APIClient.UploadPart(ctx, in, opts...)
 	if err == nil {
 		c.m.add(n, 1)
 	}
@@ -146,7 +146,7 @@ func (c meteredUploads) UploadPart(ctx context.Context, in *s3.UploadPartInput, 
 
 func (c meteredUploads) PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
 	n := bodySize(in.Body)
-	out, err := c.UploadAPIClient.PutObject(ctx, in, opts...)
+	out, err := c.S3APIClient.PutObject(ctx, in, opts...)
 	if err == nil {
 		c.m.add(n, 1)
 	}

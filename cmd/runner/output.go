@@ -46,13 +46,6 @@ func fmtTime(t *time.Time) string {
 	return t.Local().Format("2006-01-02 15:04:05")
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 // buildVersion is the module version or VCS revision the binary was built from.
 func buildVersion() string {
 	info, ok := debug.ReadBuildInfo()

@@ -40,6 +40,18 @@ func (t *target) Close() error {
 	return nil
 }
 
+// withTarget is how every command that needs a target gets it: it opens
+// the target the global flags choose (see [app.connect]), runs fn with it,
+// and closes it when fn returns.
+func (a *app) withTarget(ctx context.Context, fn func(t *target) error) error {
+	t, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	return fn(t)
+}
+
 // connect opens the command's target. Local targets start the embedded
 // stack in this process unless `runner up` serves the data directory.
 func (a *app) connect(ctx context.Context) (*target, error) {

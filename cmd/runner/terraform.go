@@ -45,41 +45,57 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-func init() {
-	for _, c := range []struct {
-		name, summary string
-		destroy       bool
-		apply         bool
-		examples      []string
-	}{
-		{"deploy", "Deploy the workflow to AWS: terraform init, plan to a file, show it, apply that plan, save the outputs.", false, true,
-			[]string{"runner build && runner deploy --var region=eu-west-1", "runner deploy --var region=eu-west-1 --yes"}},
-		{"plan", "Show what 'runner deploy' would change (terraform plan), without applying.", false, false,
-			[]string{"runner plan --var region=eu-west-1"}},
-		{"destroy", "Remove the deployment: plan the destruction to a file, show it, apply it.", true, true,
-			[]string{"runner destroy --var region=eu-west-1"}},
-	} {
-		c := c
-		register(&command{
-			name: c.name, args: "[--dir DIR] [--var NAME=VALUE ...] [--var-file FILE ...]" + map[bool]string{true: " [--yes]"}[c.apply],
-			summary: c.summary, examples: c.examples,
-			setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
-				var f tfFlags
-				f.register(fs, c.apply)
-				return func(ctx context.Context, args []string) error {
-					if err := wantArgs(args, 0, 0, ""); err != nil {
-						return err
-					}
-					tf, err := newTerraform(ctx, f.dir, a.stderr)
-					if err != nil {
-						return err
-					}
-					return runTerraform(ctx, a, tf, f, c.destroy, c.apply)
+// tfMode is what a Terraform command does with the plan it makes.
+type tfMode int
+
+const (
+	tfPlan    tfMode = iota // plan and show, apply nothing (runner plan)
+	tfApply                 // plan, show, apply that plan (runner deploy)
+	tfDestroy               // plan the destruction, show, apply it (runner destroy)
+)
+
+// applies reports whether the mode applies its plan (and so asks first, or takes --yes).
+func (m tfMode) applies() bool { return m != tfPlan }
+
+func newDeployCmd() *command {
+	return newTerraformCmd("deploy", "Deploy the workflow to AWS: terraform init, plan to a file, show it, apply that plan, save the outputs.", tfApply,
+		"runner build && runner deploy --var region=eu-west-1", "runner deploy --var region=eu-west-1 --yes")
+}
+
+func newPlanCmd() *command {
+	return newTerraformCmd("plan", "Show what 'runner deploy' would change (terraform plan), without applying.", tfPlan,
+		"runner plan --var region=eu-west-1")
+}
+
+func newDestroyCmd() *command {
+	return newTerraformCmd("destroy", "Remove the deployment: plan the destruction to a file, show it, apply it.", tfDestroy,
+		"runner destroy --var region=eu-west-1")
+}
+
+// newTerraformCmd is deploy, plan or destroy: init, then plan in mode.
+func newTerraformCmd(name, summary string, mode tfMode, examples ...string) *command {
+	return &command{
+		name: name, args: "[--dir DIR] [--var NAME=VALUE ...] [--var-file FILE ...]" + map[bool]string{true: " [--yes]"}[mode.applies()],
+		summary: summary, examples: examples,
+		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
+			var f tfFlags
+			f.register(fs, mode.applies())
+			return func(ctx context.Context, args []string) error {
+				if err := wantArgs(args, 0, 0, ""); err != nil {
+					return err
 				}
-			},
-		})
+				tf, err := newTerraform(ctx, f.dir, a.stderr)
+				if err != nil {
+					return err
+				}
+				return runTerraform(ctx, a, tf, f, mode)
+			}
+		},
 	}
-	register(&command{
+}
+
+func newOutputsCmd() *command {
+	return &command{
 		name: "outputs", args: "[--dir DIR]",
 		summary:  "Print the deployment's Terraform outputs and save them for --aws commands.",
 		examples: []string{"runner outputs --output json"},
@@ -101,7 +117,7 @@ func init() {
 				return a.emit(outputValues(metas), func(w io.Writer) { printOutputs(w, metas) })
 			}
 		},
-	})
+	}
 }
 
 // terraformBinary finds the Terraform CLI: $TERRAFORM_BIN (a path, or a
@@ -186,7 +202,7 @@ func tfVarOptions(f tfFlags) (plan []tfexec.PlanOption, err error) {
 
 // runTerraform runs init, then plan to a file; shows the plan; and, for
 // deploy and destroy, applies exactly that plan once confirmed.
-func runTerraform(ctx context.Context, a *app, tf *tfexec.Terraform, f tfFlags, destroy, apply bool) error {
+func runTerraform(ctx context.Context, a *app, tf *tfexec.Terraform, f tfFlags, mode tfMode) error {
 	opts, err := tfVarOptions(f)
 	if err != nil {
 		return err
@@ -203,7 +219,7 @@ func runTerraform(ctx context.Context, a *app, tf *tfexec.Terraform, f tfFlags, 
 	}
 	defer os.RemoveAll(planDir)
 	planFile := filepath.Join(planDir, "stepwise.tfplan")
-	opts = append(opts, tfexec.Out(planFile), tfexec.Destroy(destroy))
+	opts = append(opts, tfexec.Out(planFile), tfexec.Destroy(mode == tfDestroy))
 	// The plan's own report is not streamed: the saved plan is shown
 	// below, once, and that is exactly what apply will do.
 	fmt.Fprintf(a.stderr, "Planning in %s ...\n", tf.WorkingDir())
@@ -218,17 +234,17 @@ func runTerraform(ctx context.Context, a *app, tf *tfexec.Terraform, f tfFlags, 
 	fmt.Fprintln(a.stderr, shown)
 	if !changes {
 		fmt.Fprintln(a.stderr, "No changes.")
-		switch {
-		case apply && !destroy:
+		switch mode {
+		case tfApply:
 			_, err := saveOutputs(ctx, a, tf)
 			return err
-		case apply && destroy:
+		case tfDestroy:
 			// Nothing left to destroy: the saved outputs name nothing.
 			os.Remove(outputsFile(a))
 		}
 		return nil
 	}
-	if !apply {
+	if !mode.applies() {
 		return nil
 	}
 	if !f.yes {
@@ -243,7 +259,7 @@ func runTerraform(ctx context.Context, a *app, tf *tfexec.Terraform, f tfFlags, 
 	if err := streamed(tf, a.stderr, func() error { return tf.Apply(ctx, tfexec.DirOrPlan(planFile)) }); err != nil {
 		return fmt.Errorf("terraform apply: %w", err)
 	}
-	if destroy {
+	if mode == tfDestroy {
 		os.Remove(outputsFile(a))
 		return nil
 	}

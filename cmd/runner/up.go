@@ -21,8 +21,8 @@ const (
 	defaultUpS3Addr = "127.0.0.1:8084"
 )
 
-func init() {
-	register(&command{
+func newUpCmd() *command {
+	return &command{
 		name: "up", args: "[--addr 127.0.0.1:PORT] [--s3-addr 127.0.0.1:PORT]",
 		summary: "Serve the local stack (Step Functions API, S3, Lambda steps, S3 trigger) in the foreground until interrupted.",
 		examples: []string{
@@ -86,7 +86,7 @@ func init() {
 				return st.Close()
 			}
 		},
-	})
+	}
 }
 
 // retain applies the local retention now and every retentionInterval

@@ -16,8 +16,8 @@ import (
 	"github.com/stepwise-dev/stepwise/statemachine/validate"
 )
 
-func init() {
-	register(&command{
+func newValidateCmd() *command {
+	return &command{
 		name: "validate", args: "<asl-file>... [--type STANDARD|EXPRESS]",
 		summary: "Check ASL definitions: every problem at once, as file:line:col and JSON pointer, with did-you-mean hints; exit 1 if any has errors.",
 		examples: []string{
@@ -35,67 +35,68 @@ func init() {
 				if *smType != "STANDARD" && *smType != "EXPRESS" {
 					return usagef("--type must be STANDARD or EXPRESS, not %q", *smType)
 				}
-				var remote *target
 				if a.g.remote() {
-					t, err := a.connect(ctx)
-					if err != nil {
-						return err
-					}
-					defer t.Close()
-					remote = t
+					return a.withTarget(ctx, func(t *target) error { return validateFiles(ctx, a, args, *smType, t) })
 				}
-				type fileResult struct {
-					File        string                `json:"file"`
-					Result      string                `json:"result"`
-					Diagnostics []validate.Diagnostic `json:"diagnostics"`
-				}
-				var results []fileResult
-				failed := false
-				for _, file := range args {
-					data, err := os.ReadFile(file)
-					if err != nil {
-						return err
-					}
-					rendered := renderForValidation(data)
-					var ds []validate.Diagnostic
-					if remote != nil {
-						ds, err = validateRemote(ctx, remote, string(rendered), *smType)
-						if err != nil {
-							return err
-						}
-					} else {
-						ds = validate.Report(rendered, validate.Options{Type: *smType, CheckJSONata: checkJSONata, Source: data})
-					}
-					r := fileResult{File: file, Result: "OK", Diagnostics: ds}
-					if r.Diagnostics == nil {
-						r.Diagnostics = []validate.Diagnostic{}
-					}
-					if validate.HasErrors(ds) {
-						r.Result, failed = "FAIL", true
-					}
-					results = append(results, r)
-				}
-				err := a.emit(results, func(w io.Writer) {
-					for _, r := range results {
-						if len(r.Diagnostics) == 0 {
-							fmt.Fprintf(w, "%s: OK\n", r.File)
-							continue
-						}
-						for _, d := range r.Diagnostics {
-							fmt.Fprintln(w, formatDiagnostic(r.File, d))
-						}
-					}
-				})
-				if err != nil {
-					return err
-				}
-				if failed {
-					return &exitStatus{code: exitError}
-				}
-				return nil
+				return validateFiles(ctx, a, args, *smType, nil)
 			}
 		},
+	}
+}
+
+// validateFiles checks each ASL file, locally or, given a remote target,
+// with that target's ValidateStateMachineDefinition, and prints every
+// diagnostic; it fails (exit 1) if any file has errors.
+func validateFiles(ctx context.Context, a *app, files []string, smType string, remote *target) error {
+	type fileResult struct {
+		File        string                `json:"file"`
+		Result      string                `json:"result"`
+		Diagnostics []validate.Diagnostic `json:"diagnostics"`
+	}
+	var results []fileResult
+	failed := false
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		rendered := renderForValidation(data)
+		var ds []validate.Diagnostic
+		if remote != nil {
+			ds, err = validateRemote(ctx, remote, string(rendered), smType)
+			if err != nil {
+				return err
+			}
+		} else {
+			ds = validate.Report(rendered, validate.Options{Type: smType, CheckJSONata: checkJSONata, Source: data})
+		}
+		r := fileResult{File: file, Result: "OK", Diagnostics: ds}
+		if r.Diagnostics == nil {
+			r.Diagnostics = []validate.Diagnostic{}
+		}
+		if validate.HasErrors(ds) {
+			r.Result, failed = "FAIL", true
+		}
+		results = append(results, r)
+	}
+	err := a.emit(results, func(w io.Writer) {
+		for _, r := range results {
+			if len(r.Diagnostics) == 0 {
+				fmt.Fprintf(w, "%s: OK\n", r.File)
+				continue
+			}
+			for _, d := range r.Diagnostics {
+				fmt.Fprintln(w, formatDiagnostic(r.File, d))
+			}
+		}
 	})
+	if err != nil {
+		return err
+	}
+	if failed {
+		return &exitStatus{code: exitError}
+	}
+	return nil
 }
 
 // formatDiagnostic renders a diagnostic on one line, the way compilers do
