@@ -2,8 +2,6 @@ package intrinsic
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -11,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stepwise-dev/stepwise/statemachine/internal/jsonvalue"
 	"github.com/stepwise-dev/stepwise/statemachine/jsonpath"
 )
 
@@ -78,10 +77,10 @@ func sizeOver(v any, limit int) bool {
 }
 
 // uniqueKey writes a key of v such that two values have the same key
-// exactly when equal says they are equal: numbers by value (1 and 1.0,
+// exactly when jsonvalue.Equal says they are equal: numbers by value (1 and 1.0,
 // 0 and -0 alike), objects with sorted member names.
 func uniqueKey(b *strings.Builder, v any) {
-	if f, ok := toFloat(v); ok {
+	if f, ok := jsonvalue.Number(v); ok {
 		if f == 0 {
 			f = 0 // -0 and 0 are equal
 		}
@@ -218,7 +217,7 @@ func (e *Expr) array(args []any, i int) ([]any, error) {
 }
 
 func (e *Expr) integer(args []any, i int) (int64, error) {
-	f, ok := toFloat(args[i])
+	f, ok := jsonvalue.Number(args[i])
 	if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 		return 0, e.fail("argument %d must be an integer, got %s", i+1, typeOf(args[i]))
 	}
@@ -226,26 +225,11 @@ func (e *Expr) integer(args []any, i int) (int64, error) {
 }
 
 func (e *Expr) truncated(args []any, i int) (int64, error) {
-	f, ok := toFloat(args[i])
+	f, ok := jsonvalue.Number(args[i])
 	if !ok || math.Abs(f) > 1<<53 {
 		return 0, e.fail("argument %d must be a number, got %s", i+1, typeOf(args[i]))
 	}
 	return int64(f), nil
-}
-
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	}
-	return 0, false
 }
 
 func num(f any) string {
@@ -256,47 +240,6 @@ func num(f any) string {
 		return strconv.FormatInt(x, 10)
 	}
 	return fmt.Sprint(f)
-}
-
-func equal(a, b any) bool {
-	if fa, ok := toFloat(a); ok {
-		fb, ok := toFloat(b)
-		return ok && fa == fb
-	}
-	switch x := a.(type) {
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !equal(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			w, ok := y[k]
-			if !ok || !equal(v, w) {
-				return false
-			}
-		}
-		return true
-	case string:
-		y, ok := b.(string)
-		return ok && x == y
-	case bool:
-		y, ok := b.(bool)
-		return ok && x == y
-	case nil:
-		return b == nil
-	}
-	return false
 }
 
 // typeOf describes v for messages as its JSON type and a short preview, e.g.
@@ -314,7 +257,7 @@ func typeOf(v any) string {
 	case map[string]any:
 		return "object (" + preview(v) + ")"
 	}
-	if _, ok := toFloat(v); ok {
+	if _, ok := jsonvalue.Number(v); ok {
 		return "number (" + preview(v) + ")"
 	}
 	return fmt.Sprintf("%T", v)
@@ -369,7 +312,7 @@ func javaString(v any) string {
 	case json.Number:
 		return x.String()
 	}
-	if f, ok := toFloat(v); ok {
+	if f, ok := jsonvalue.Number(v); ok {
 		return javaNumber(f)
 	}
 	return fmt.Sprint(v)
@@ -411,15 +354,6 @@ func normalizeZero(v any) any {
 		}
 	}
 	return v
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 func sortedKeys(m map[string]any) []string {

@@ -1,18 +1,14 @@
 package intrinsic
 
 import (
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
-	"hash"
 	"math"
 	mrand "math/rand/v2"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/stepwise-dev/stepwise/statemachine/internal/jsonvalue"
 )
 
 // function is one States.* intrinsic: how many arguments it takes (checked
@@ -101,7 +97,7 @@ func fnArrayContains(e *Expr, args []any, _ *Options) (any, error) {
 		return nil, err
 	}
 	for _, x := range a {
-		if equal(x, args[1]) {
+		if jsonvalue.Equal(x, args[1]) {
 			return true, nil
 		}
 	}
@@ -216,23 +212,11 @@ func fnHash(e *Expr, args []any, _ *Options) (any, error) {
 	if utf8.RuneCountInString(s) > maxHashChars {
 		return nil, e.fail("the input has more than %d characters", maxHashChars)
 	}
-	var h hash.Hash
-	switch alg {
-	case "MD5":
-		h = md5.New()
-	case "SHA-1":
-		h = sha1.New()
-	case "SHA-256":
-		h = sha256.New()
-	case "SHA-384":
-		h = sha512.New384()
-	case "SHA-512":
-		h = sha512.New()
-	default:
+	digest, ok := jsonvalue.Hash(alg, s)
+	if !ok {
 		return nil, e.fail("unsupported hash algorithm %s; use MD5, SHA-1, SHA-256, SHA-384 or SHA-512", preview(alg))
 	}
-	h.Write([]byte(s))
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return digest, nil
 }
 
 func fnJSONMerge(e *Expr, args []any, _ *Options) (any, error) {
@@ -294,7 +278,7 @@ func fnMathRandom(e *Expr, args []any, opts *Options) (any, error) {
 func fnMathAdd(e *Expr, args []any, _ *Options) (any, error) {
 	var sum int64
 	for i := range args {
-		f, ok := toFloat(args[i])
+		f, ok := jsonvalue.Number(args[i])
 		if !ok {
 			return nil, e.fail("argument %d must be a number, got %s", i+1, typeOf(args[i]))
 		}
@@ -335,5 +319,5 @@ func fnUUID(_ *Expr, _ []any, opts *Options) (any, error) {
 	if opts.UUID != nil {
 		return opts.UUID(), nil
 	}
-	return newUUID(), nil
+	return jsonvalue.UUID(), nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepwise-dev/stepwise/statemachine/internal/jsonvalue"
 	"github.com/stepwise-dev/stepwise/statemachine/jsonpath"
 )
 
@@ -93,8 +94,8 @@ func TestUniqueKey(t *testing.T) {
 			var ka, kb strings.Builder
 			uniqueKey(&ka, a)
 			uniqueKey(&kb, b)
-			if (ka.String() == kb.String()) != equal(a, b) {
-				t.Errorf("%s vs %s: same key %v, equal %v", fmt.Sprint(a), fmt.Sprint(b), ka.String() == kb.String(), equal(a, b))
+			if (ka.String() == kb.String()) != jsonvalue.Equal(a, b) {
+				t.Errorf("%s vs %s: same key %v, equal %v", fmt.Sprint(a), fmt.Sprint(b), ka.String() == kb.String(), jsonvalue.Equal(a, b))
 			}
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/stepwise-dev/stepwise/statemachine/internal/jsonvalue"
 )
 
 // Get evaluates the path against doc, the document of the path's root (the
@@ -182,7 +184,7 @@ func (p *Path) applyFn(v any) (any, error) {
 	a, _ := v.([]any)
 	var nums []float64
 	for _, e := range a {
-		if f, ok := toFloat(e); ok {
+		if f, ok := jsonvalue.Number(e); ok {
 			nums = append(nums, f)
 		}
 	}
