@@ -113,13 +113,16 @@ func uniqueKey(b *strings.Builder, v any) {
 	}
 }
 
+// noOptions is the zero Options that Eval uses when given none.
+var noOptions Options
+
 // Eval evaluates the call. Path arguments are resolved through r (which may
 // be nil when the expression has no path arguments); opts may be nil.
 // Argument type and value errors are [*Error] values naming the function;
 // resolver errors come back wrapped in an [*Error] that unwraps to them.
 func (e *Expr) Eval(r Resolver, opts *Options) (any, error) {
 	if opts == nil {
-		opts = &Options{}
+		opts = &noOptions
 	}
 	args := make([]any, len(e.args))
 	for i, a := range e.args {
@@ -143,14 +146,17 @@ func (e *Expr) Eval(r Resolver, opts *Options) (any, error) {
 			args[i] = a.Value
 		}
 	}
-	return e.call(args, opts)
+	// The table's functions get a copy of *opts: they are called
+	// indirectly, so escape analysis would otherwise move the caller's
+	// Options to the heap on every call.
+	return e.call(args, *opts)
 }
 
 func (e *Expr) fail(format string, a ...any) *Error {
 	return &Error{Expr: e.src, Offset: e.offset, Func: e.name, Message: fmt.Sprintf(format, a...)}
 }
 
-func (e *Expr) call(args []any, opts *Options) (any, error) {
+func (e *Expr) call(args []any, opts Options) (any, error) {
 	if e.fn == nil {
 		return nil, e.fail("unknown function")
 	}
@@ -159,7 +165,7 @@ func (e *Expr) call(args []any, opts *Options) (any, error) {
 
 // format implements States.Format: "{}" placeholders take the arguments in
 // order; "\{" and "\}" are literal braces.
-func (e *Expr) format(args []any, _ *Options) (any, error) {
+func (e *Expr) format(args []any, _ Options) (any, error) {
 	var tmpl string
 	if e.args[0].Kind == ArgString {
 		tmpl = e.args[0].Raw

@@ -15,7 +15,7 @@ import (
 // when parsing) and what it computes from their values.
 type function struct {
 	min, max int // max -1: no upper bound
-	call     func(e *Expr, args []any, opts *Options) (any, error)
+	call     func(e *Expr, args []any, opts Options) (any, error)
 }
 
 // functions maps each intrinsic's name to its definition.
@@ -40,7 +40,7 @@ var functions = map[string]*function{
 	"States.UUID":           {0, 0, fnUUID},
 }
 
-func fnStringToJSON(e *Expr, args []any, _ *Options) (any, error) {
+func fnStringToJSON(e *Expr, args []any, _ Options) (any, error) {
 	s, err := e.str(args, 0)
 	if err != nil {
 		return nil, err
@@ -56,20 +56,20 @@ func fnStringToJSON(e *Expr, args []any, _ *Options) (any, error) {
 	return normalizeZero(v), nil
 }
 
-func fnJSONToString(e *Expr, args []any, _ *Options) (any, error) {
+func fnJSONToString(e *Expr, args []any, _ Options) (any, error) {
 	if sizeOver(args[0], maxResultBytes) {
 		return nil, e.fail("the result would be longer than %d bytes (the payload limit)", maxResultBytes)
 	}
 	return marshal(args[0]), nil
 }
 
-func fnArray(_ *Expr, args []any, _ *Options) (any, error) {
+func fnArray(_ *Expr, args []any, _ Options) (any, error) {
 	out := make([]any, len(args))
 	copy(out, args)
 	return out, nil
 }
 
-func fnArrayPartition(e *Expr, args []any, _ *Options) (any, error) {
+func fnArrayPartition(e *Expr, args []any, _ Options) (any, error) {
 	a, err := e.array(args, 0)
 	if err != nil {
 		return nil, err
@@ -91,7 +91,7 @@ func fnArrayPartition(e *Expr, args []any, _ *Options) (any, error) {
 	return out, nil
 }
 
-func fnArrayContains(e *Expr, args []any, _ *Options) (any, error) {
+func fnArrayContains(e *Expr, args []any, _ Options) (any, error) {
 	a, err := e.array(args, 0)
 	if err != nil {
 		return nil, err
@@ -104,7 +104,7 @@ func fnArrayContains(e *Expr, args []any, _ *Options) (any, error) {
 	return false, nil
 }
 
-func fnArrayRange(e *Expr, args []any, _ *Options) (any, error) {
+func fnArrayRange(e *Expr, args []any, _ Options) (any, error) {
 	var v [3]int64
 	for i := range v {
 		n, err := e.integer(args, i)
@@ -130,7 +130,7 @@ func fnArrayRange(e *Expr, args []any, _ *Options) (any, error) {
 	return out, nil
 }
 
-func fnArrayGetItem(e *Expr, args []any, _ *Options) (any, error) {
+func fnArrayGetItem(e *Expr, args []any, _ Options) (any, error) {
 	a, err := e.array(args, 0)
 	if err != nil {
 		return nil, err
@@ -145,7 +145,7 @@ func fnArrayGetItem(e *Expr, args []any, _ *Options) (any, error) {
 	return a[n], nil
 }
 
-func fnArrayLength(e *Expr, args []any, _ *Options) (any, error) {
+func fnArrayLength(e *Expr, args []any, _ Options) (any, error) {
 	a, err := e.array(args, 0)
 	if err != nil {
 		return nil, err
@@ -153,7 +153,7 @@ func fnArrayLength(e *Expr, args []any, _ *Options) (any, error) {
 	return float64(len(a)), nil
 }
 
-func fnArrayUnique(e *Expr, args []any, _ *Options) (any, error) {
+func fnArrayUnique(e *Expr, args []any, _ Options) (any, error) {
 	a, err := e.array(args, 0)
 	if err != nil {
 		return nil, err
@@ -174,7 +174,7 @@ func fnArrayUnique(e *Expr, args []any, _ *Options) (any, error) {
 	return out, nil
 }
 
-func fnBase64Encode(e *Expr, args []any, _ *Options) (any, error) {
+func fnBase64Encode(e *Expr, args []any, _ Options) (any, error) {
 	s, err := e.str(args, 0)
 	if err != nil {
 		return nil, err
@@ -185,7 +185,7 @@ func fnBase64Encode(e *Expr, args []any, _ *Options) (any, error) {
 	return base64.StdEncoding.EncodeToString([]byte(s)), nil
 }
 
-func fnBase64Decode(e *Expr, args []any, _ *Options) (any, error) {
+func fnBase64Decode(e *Expr, args []any, _ Options) (any, error) {
 	s, err := e.str(args, 0)
 	if err != nil {
 		return nil, err
@@ -200,7 +200,7 @@ func fnBase64Decode(e *Expr, args []any, _ *Options) (any, error) {
 	return string(b), nil
 }
 
-func fnHash(e *Expr, args []any, _ *Options) (any, error) {
+func fnHash(e *Expr, args []any, _ Options) (any, error) {
 	s, err := e.str(args, 0)
 	if err != nil {
 		return nil, err
@@ -219,7 +219,7 @@ func fnHash(e *Expr, args []any, _ *Options) (any, error) {
 	return digest, nil
 }
 
-func fnJSONMerge(e *Expr, args []any, _ *Options) (any, error) {
+func fnJSONMerge(e *Expr, args []any, _ Options) (any, error) {
 	a, ok1 := args[0].(map[string]any)
 	b, ok2 := args[1].(map[string]any)
 	if !ok1 || !ok2 {
@@ -246,7 +246,7 @@ func fnJSONMerge(e *Expr, args []any, _ *Options) (any, error) {
 	return out, nil
 }
 
-func fnMathRandom(e *Expr, args []any, opts *Options) (any, error) {
+func fnMathRandom(e *Expr, args []any, opts Options) (any, error) {
 	// AWS accepts non-integer bounds (12.5, 44.51 in the corpus) and works
 	// with their integer parts.
 	start, err := e.truncated(args, 0)
@@ -275,7 +275,7 @@ func fnMathRandom(e *Expr, args []any, opts *Options) (any, error) {
 	return float64(start + int64(math.Floor(f*float64(end-start)))), nil
 }
 
-func fnMathAdd(e *Expr, args []any, _ *Options) (any, error) {
+func fnMathAdd(e *Expr, args []any, _ Options) (any, error) {
 	var sum int64
 	for i := range args {
 		f, ok := jsonvalue.Number(args[i])
@@ -292,7 +292,7 @@ func fnMathAdd(e *Expr, args []any, _ *Options) (any, error) {
 	return float64(sum), nil
 }
 
-func fnStringSplit(e *Expr, args []any, _ *Options) (any, error) {
+func fnStringSplit(e *Expr, args []any, _ Options) (any, error) {
 	s, err := e.str(args, 0)
 	if err != nil {
 		return nil, err
@@ -315,7 +315,7 @@ func fnStringSplit(e *Expr, args []any, _ *Options) (any, error) {
 	return out, nil
 }
 
-func fnUUID(_ *Expr, _ []any, opts *Options) (any, error) {
+func fnUUID(_ *Expr, _ []any, opts Options) (any, error) {
 	if opts.UUID != nil {
 		return opts.UUID(), nil
 	}
