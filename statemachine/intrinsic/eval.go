@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -101,7 +100,7 @@ func uniqueKey(b *strings.Builder, v any) {
 		b.WriteByte(']')
 	case map[string]any:
 		b.WriteByte('{')
-		for _, k := range sortedKeys(x) {
+		for _, k := range jsonvalue.SortedKeys(x) {
 			b.WriteString(strconv.Quote(k))
 			b.WriteByte(':')
 			uniqueKey(b, x[k])
@@ -305,11 +304,7 @@ func javaString(v any) string {
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := jsonvalue.SortedKeys(x)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
 			parts[i] = k + "=" + javaString(x[k])
@@ -360,13 +355,4 @@ func normalizeZero(v any) any {
 		}
 	}
 	return v
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 
 	"github.com/stepwise-dev/stepwise/statemachine/internal/jsonvalue"
@@ -163,7 +162,7 @@ func (p *Path) applyFn(v any) (any, error) {
 		return nil, nil
 	case "keys":
 		if m, ok := v.(map[string]any); ok {
-			keys := sortedKeys(m)
+			keys := jsonvalue.SortedKeys(m)
 			out := make([]any, len(keys))
 			for i, k := range keys {
 				out[i] = k
@@ -288,7 +287,7 @@ func (ev *evaluator) walk(i int, v any, upDef bool) {
 	case segWildcard:
 		switch x := v.(type) {
 		case map[string]any:
-			for _, k := range sortedKeys(x) {
+			for _, k := range jsonvalue.SortedKeys(x) {
 				ev.walk(i+1, x[k], false)
 			}
 		case []any:
@@ -382,7 +381,7 @@ func (ev *evaluator) scan(i int, v any) {
 				}
 			}
 		case segWildcard:
-			for _, k := range sortedKeys(x) {
+			for _, k := range jsonvalue.SortedKeys(x) {
 				ev.walk(i+1, x[k], false)
 			}
 		case segFilter:
@@ -390,7 +389,7 @@ func (ev *evaluator) scan(i int, v any) {
 				ev.walk(i+1, x, false)
 			}
 		}
-		for _, k := range sortedKeys(x) {
+		for _, k := range jsonvalue.SortedKeys(x) {
 			switch x[k].(type) {
 			case map[string]any, []any:
 				ev.scan(i, x[k])
@@ -476,15 +475,6 @@ func fragment(s *segment) string {
 	var b strings.Builder
 	s.writeCanonical(&b)
 	return b.String()
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // javaClass names the Java class Jayway (json-smart) would report for v.

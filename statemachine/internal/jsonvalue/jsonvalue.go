@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"hash"
 	"io"
+	"sort"
 )
 
 // Number returns the value of a JSON number in any of the forms callers
@@ -82,6 +83,17 @@ func Equal(a, b any) bool {
 		return b == nil
 	}
 	return false
+}
+
+// SortedKeys returns the member names of an object in byte order, the
+// order in which output that must not depend on map iteration visits them.
+func SortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // Hash returns the lower-case hex digest of s with the named algorithm

@@ -94,3 +94,16 @@ func TestUUID(t *testing.T) {
 		seen[u] = true
 	}
 }
+
+func TestSortedKeys(t *testing.T) {
+	got := SortedKeys(map[string]any{"b": 1, "a": 2, "B": 3, "": 4})
+	want := []string{"", "B", "a", "b"}
+	if len(got) != len(want) {
+		t.Fatalf("SortedKeys = %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("SortedKeys = %q, want %q", got, want)
+		}
+	}
+}
