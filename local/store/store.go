@@ -29,6 +29,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/stepwise-dev/stepwise/statemachine"
 )
@@ -113,7 +114,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	path := filepath.Join(dir, FileName)
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, NoFreelistSync: true,
 		FreelistType: bolt.FreelistMapType, InitialMmapSize: 1 << 30})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("store: %w: %s is locked; stop the other process or use its server (see %s)",
 			ErrLocked, dir, filepath.Join(filepath.Dir(dir), "endpoints.json"))
 	}

@@ -2,23 +2,13 @@ package intrinsic
 
 import (
 	"bytes"
-	"crypto/md5"
-	"crypto/rand"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"hash"
 	"math"
-	mrand "math/rand/v2"
-	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/stepwise-dev/stepwise/statemachine/internal/jsonvalue"
 	"github.com/stepwise-dev/stepwise/statemachine/jsonpath"
 )
 
@@ -86,10 +76,10 @@ func sizeOver(v any, limit int) bool {
 }
 
 // uniqueKey writes a key of v such that two values have the same key
-// exactly when equal says they are equal: numbers by value (1 and 1.0,
+// exactly when jsonvalue.Equal says they are equal: numbers by value (1 and 1.0,
 // 0 and -0 alike), objects with sorted member names.
 func uniqueKey(b *strings.Builder, v any) {
-	if f, ok := toFloat(v); ok {
+	if f, ok := jsonvalue.Number(v); ok {
 		if f == 0 {
 			f = 0 // -0 and 0 are equal
 		}
@@ -110,7 +100,7 @@ func uniqueKey(b *strings.Builder, v any) {
 		b.WriteByte(']')
 	case map[string]any:
 		b.WriteByte('{')
-		for _, k := range sortedKeys(x) {
+		for _, k := range jsonvalue.SortedKeys(x) {
 			b.WriteString(strconv.Quote(k))
 			b.WriteByte(':')
 			uniqueKey(b, x[k])
@@ -122,13 +112,16 @@ func uniqueKey(b *strings.Builder, v any) {
 	}
 }
 
+// noOptions is the zero Options that Eval uses when given none.
+var noOptions Options
+
 // Eval evaluates the call. Path arguments are resolved through r (which may
 // be nil when the expression has no path arguments); opts may be nil.
 // Argument type and value errors are [*Error] values naming the function;
 // resolver errors come back wrapped in an [*Error] that unwraps to them.
 func (e *Expr) Eval(r Resolver, opts *Options) (any, error) {
 	if opts == nil {
-		opts = &Options{}
+		opts = &noOptions
 	}
 	args := make([]any, len(e.args))
 	for i, a := range e.args {
@@ -152,285 +145,26 @@ func (e *Expr) Eval(r Resolver, opts *Options) (any, error) {
 			args[i] = a.Value
 		}
 	}
-	return e.call(args, opts)
+	// The table's functions get a copy of *opts: they are called
+	// indirectly, so escape analysis would otherwise move the caller's
+	// Options to the heap on every call.
+	return e.call(args, *opts)
 }
 
 func (e *Expr) fail(format string, a ...any) *Error {
 	return &Error{Expr: e.src, Offset: e.offset, Func: e.name, Message: fmt.Sprintf(format, a...)}
 }
 
-func (e *Expr) call(args []any, opts *Options) (any, error) {
-	switch e.name {
-	case "States.Format":
-		return e.format(args)
-	case "States.StringToJson":
-		s, err := e.str(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		if strings.TrimSpace(s) == "" {
-			return nil, nil
-		}
-		var v any
-		dec := json.NewDecoder(strings.NewReader(s))
-		if err := dec.Decode(&v); err != nil || dec.More() {
-			return nil, e.fail("the argument is not valid JSON text: %s", preview(s))
-		}
-		return normalizeZero(v), nil
-	case "States.JsonToString":
-		if sizeOver(args[0], maxResultBytes) {
-			return nil, e.fail("the result would be longer than %d bytes (the payload limit)", maxResultBytes)
-		}
-		return marshal(args[0]), nil
-	case "States.Array":
-		out := make([]any, len(args))
-		copy(out, args)
-		return out, nil
-	case "States.ArrayPartition":
-		a, err := e.array(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		n, err := e.integer(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		if n <= 0 {
-			return nil, e.fail("the chunk size must be a positive integer, got %s", num(n))
-		}
-		out := []any{}
-		for i := 0; i < len(a); i += int(n) {
-			end := min(len(a), i+int(n))
-			chunk := make([]any, end-i)
-			copy(chunk, a[i:end])
-			out = append(out, chunk)
-		}
-		return out, nil
-	case "States.ArrayContains":
-		a, err := e.array(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		for _, x := range a {
-			if equal(x, args[1]) {
-				return true, nil
-			}
-		}
-		return false, nil
-	case "States.ArrayRange":
-		var v [3]int64
-		for i := range v {
-			n, err := e.integer(args, i)
-			if err != nil {
-				return nil, err
-			}
-			v[i] = n
-		}
-		if v[2] == 0 {
-			return nil, e.fail("the step (third argument) must not be 0")
-		}
-		count := (v[1]-v[0])/v[2] + 1
-		if count < 0 {
-			count = 0
-		}
-		if count > maxRangeItems {
-			return nil, e.fail("the range would have %d items; at most %d are allowed", count, maxRangeItems)
-		}
-		out := make([]any, 0, count)
-		for i := int64(0); i < count; i++ {
-			out = append(out, float64(v[0]+i*v[2]))
-		}
-		return out, nil
-	case "States.ArrayGetItem":
-		a, err := e.array(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		n, err := e.integer(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		if n < 0 || n >= int64(len(a)) {
-			return nil, e.fail("index %d is out of bounds for an array of length %d", n, len(a))
-		}
-		return a[n], nil
-	case "States.ArrayLength":
-		a, err := e.array(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		return float64(len(a)), nil
-	case "States.ArrayUnique":
-		a, err := e.array(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		// A set of canonical keys, not a scan of the items kept so far:
-		// that was quadratic, minutes of CPU for a 256 KiB array of numbers.
-		out := []any{}
-		seen := make(map[string]bool, len(a))
-		var kb strings.Builder
-		for _, x := range a {
-			kb.Reset()
-			uniqueKey(&kb, x)
-			if k := kb.String(); !seen[k] {
-				seen[k] = true
-				out = append(out, x)
-			}
-		}
-		return out, nil
-	case "States.Base64Encode":
-		s, err := e.str(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		if utf8.RuneCountInString(s) > maxEncodeChars {
-			return nil, e.fail("the input has more than %d characters", maxEncodeChars)
-		}
-		return base64.StdEncoding.EncodeToString([]byte(s)), nil
-	case "States.Base64Decode":
-		s, err := e.str(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		if utf8.RuneCountInString(s) > maxEncodeChars {
-			return nil, e.fail("the input has more than %d characters", maxEncodeChars)
-		}
-		b, derr := base64.StdEncoding.DecodeString(s)
-		if derr != nil {
-			return nil, e.fail("the argument is not valid base64: %s", preview(s))
-		}
-		return string(b), nil
-	case "States.Hash":
-		s, err := e.str(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		alg, err := e.str(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		if utf8.RuneCountInString(s) > maxHashChars {
-			return nil, e.fail("the input has more than %d characters", maxHashChars)
-		}
-		var h hash.Hash
-		switch alg {
-		case "MD5":
-			h = md5.New()
-		case "SHA-1":
-			h = sha1.New()
-		case "SHA-256":
-			h = sha256.New()
-		case "SHA-384":
-			h = sha512.New384()
-		case "SHA-512":
-			h = sha512.New()
-		default:
-			return nil, e.fail("unsupported hash algorithm %s; use MD5, SHA-1, SHA-256, SHA-384 or SHA-512", preview(alg))
-		}
-		h.Write([]byte(s))
-		return hex.EncodeToString(h.Sum(nil)), nil
-	case "States.JsonMerge":
-		a, ok1 := args[0].(map[string]any)
-		b, ok2 := args[1].(map[string]any)
-		if !ok1 || !ok2 {
-			bad := 0
-			if ok1 {
-				bad = 1
-			}
-			return nil, e.fail("argument %d must be a JSON object, got %s", bad+1, typeOf(args[bad]))
-		}
-		deep, ok := args[2].(bool)
-		if !ok {
-			return nil, e.fail("argument 3 must be a boolean, got %s", typeOf(args[2]))
-		}
-		if deep {
-			return nil, e.fail("deep merge is not supported; the third argument must be false")
-		}
-		out := make(map[string]any, len(a)+len(b))
-		for k, v := range a {
-			out[k] = v
-		}
-		for k, v := range b {
-			out[k] = v
-		}
-		return out, nil
-	case "States.MathRandom":
-		// AWS accepts non-integer bounds (12.5, 44.51 in the corpus) and
-		// works with their integer parts.
-		start, err := e.truncated(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		end, err := e.truncated(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		if end <= start {
-			return nil, e.fail("the end (%d) must be greater than the start (%d)", end, start)
-		}
-		var f float64
-		if len(args) == 3 {
-			seed, err := e.truncated(args, 2)
-			if err != nil {
-				return nil, err
-			}
-			f = mrand.New(mrand.NewPCG(uint64(seed), uint64(seed))).Float64()
-		} else if opts.Rand != nil {
-			f = opts.Rand()
-		} else {
-			f = mrand.Float64()
-		}
-		return float64(start + int64(math.Floor(f*float64(end-start)))), nil
-	case "States.MathAdd":
-		var sum int64
-		for i := range args {
-			f, ok := toFloat(args[i])
-			if !ok {
-				return nil, e.fail("argument %d must be a number, got %s", i+1, typeOf(args[i]))
-			}
-			// Java's Math.round: half rounds up (towards positive infinity).
-			r := math.Floor(f + 0.5)
-			if r < math.MinInt32 || r > math.MaxInt32 {
-				return nil, e.fail("argument %d (%s) is outside the 32-bit integer range", i+1, num(f))
-			}
-			sum += int64(r)
-		}
-		return float64(sum), nil
-	case "States.StringSplit":
-		s, err := e.str(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		sep, err := e.str(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		// A set of the separator's characters: looking each character of s
-		// up in sep was len(s)*len(sep) steps, hours for two 256 KiB
-		// strings.
-		seps := make(map[rune]bool, len(sep))
-		for _, r := range sep {
-			seps[r] = true
-		}
-		parts := strings.FieldsFunc(s, func(r rune) bool { return seps[r] })
-		out := make([]any, len(parts))
-		for i, p := range parts {
-			out[i] = p
-		}
-		return out, nil
-	case "States.UUID":
-		if opts.UUID != nil {
-			return opts.UUID(), nil
-		}
-		return newUUID(), nil
+func (e *Expr) call(args []any, opts Options) (any, error) {
+	if e.fn == nil {
+		return nil, e.fail("unknown function")
 	}
-	return nil, e.fail("unknown function")
+	return e.fn.call(e, args, opts)
 }
 
 // format implements States.Format: "{}" placeholders take the arguments in
 // order; "\{" and "\}" are literal braces.
-func (e *Expr) format(args []any) (any, error) {
+func (e *Expr) format(args []any, _ Options) (any, error) {
 	var tmpl string
 	if e.args[0].Kind == ArgString {
 		tmpl = e.args[0].Raw
@@ -488,7 +222,7 @@ func (e *Expr) array(args []any, i int) ([]any, error) {
 }
 
 func (e *Expr) integer(args []any, i int) (int64, error) {
-	f, ok := toFloat(args[i])
+	f, ok := jsonvalue.Number(args[i])
 	if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 		return 0, e.fail("argument %d must be an integer, got %s", i+1, typeOf(args[i]))
 	}
@@ -496,26 +230,11 @@ func (e *Expr) integer(args []any, i int) (int64, error) {
 }
 
 func (e *Expr) truncated(args []any, i int) (int64, error) {
-	f, ok := toFloat(args[i])
+	f, ok := jsonvalue.Number(args[i])
 	if !ok || math.Abs(f) > 1<<53 {
 		return 0, e.fail("argument %d must be a number, got %s", i+1, typeOf(args[i]))
 	}
 	return int64(f), nil
-}
-
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	}
-	return 0, false
 }
 
 func num(f any) string {
@@ -526,47 +245,6 @@ func num(f any) string {
 		return strconv.FormatInt(x, 10)
 	}
 	return fmt.Sprint(f)
-}
-
-func equal(a, b any) bool {
-	if fa, ok := toFloat(a); ok {
-		fb, ok := toFloat(b)
-		return ok && fa == fb
-	}
-	switch x := a.(type) {
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !equal(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			w, ok := y[k]
-			if !ok || !equal(v, w) {
-				return false
-			}
-		}
-		return true
-	case string:
-		y, ok := b.(string)
-		return ok && x == y
-	case bool:
-		y, ok := b.(bool)
-		return ok && x == y
-	case nil:
-		return b == nil
-	}
-	return false
 }
 
 // typeOf describes v for messages as its JSON type and a short preview, e.g.
@@ -584,7 +262,7 @@ func typeOf(v any) string {
 	case map[string]any:
 		return "object (" + preview(v) + ")"
 	}
-	if _, ok := toFloat(v); ok {
+	if _, ok := jsonvalue.Number(v); ok {
 		return "number (" + preview(v) + ")"
 	}
 	return fmt.Sprintf("%T", v)
@@ -626,11 +304,7 @@ func javaString(v any) string {
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := jsonvalue.SortedKeys(x)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
 			parts[i] = k + "=" + javaString(x[k])
@@ -639,7 +313,7 @@ func javaString(v any) string {
 	case json.Number:
 		return x.String()
 	}
-	if f, ok := toFloat(v); ok {
+	if f, ok := jsonvalue.Number(v); ok {
 		return javaNumber(f)
 	}
 	return fmt.Sprint(v)
@@ -681,22 +355,4 @@ func normalizeZero(v any) any {
 		}
 	}
 	return v
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stepwise-dev/stepwise/statemachine/internal/jsonvalue"
 	"github.com/stepwise-dev/stepwise/statemachine/jsonpath"
 )
 
@@ -49,7 +51,7 @@ func TestRunawayIntrinsics(t *testing.T) {
 	for i := range nums {
 		nums[i] = float64(i)
 	}
-	nums = append(nums, 0.0, -0.0, 5.0)
+	nums = append(nums, 0.0, math.Copysign(0, -1), 5.0)
 	v, err := evalBounded(t, `States.ArrayUnique($.nums)`, map[string]any{"nums": nums})
 	if err != nil || len(v.([]any)) != 200_000 {
 		t.Fatalf("ArrayUnique: %d items, %v", len(v.([]any)), err)
@@ -85,15 +87,15 @@ func TestRunawayIntrinsics(t *testing.T) {
 
 // TestUniqueKey: equal and uniqueKey agree.
 func TestUniqueKey(t *testing.T) {
-	vals := []any{0.0, -0.0, 1.0, "1", true, nil, []any{1.0}, []any{"1"},
+	vals := []any{0.0, math.Copysign(0, -1), 1.0, "1", true, nil, []any{1.0}, []any{"1"},
 		map[string]any{"a": 1.0, "b": []any{}}, map[string]any{"b": []any{}, "a": 1.0}, map[string]any{"a": 2.0}}
 	for _, a := range vals {
 		for _, b := range vals {
 			var ka, kb strings.Builder
 			uniqueKey(&ka, a)
 			uniqueKey(&kb, b)
-			if (ka.String() == kb.String()) != equal(a, b) {
-				t.Errorf("%s vs %s: same key %v, equal %v", fmt.Sprint(a), fmt.Sprint(b), ka.String() == kb.String(), equal(a, b))
+			if (ka.String() == kb.String()) != jsonvalue.Equal(a, b) {
+				t.Errorf("%s vs %s: same key %v, equal %v", fmt.Sprint(a), fmt.Sprint(b), ka.String() == kb.String(), jsonvalue.Equal(a, b))
 			}
 		}
 	}

@@ -64,6 +64,7 @@ type Expr struct {
 	name   string
 	args   []Arg
 	offset int
+	fn     *function // the definition of name
 }
 
 // String returns the call's text as written (for a nested call: its part of
@@ -99,33 +100,10 @@ func IsIntrinsic(s string) bool {
 	return strings.HasPrefix(strings.TrimLeft(s, " \t\n\r"), "States.")
 }
 
-// arity is the [min, max] number of arguments of each function; max -1 means
-// unbounded.
-var arity = map[string][2]int{
-	"States.Format":         {1, -1},
-	"States.StringToJson":   {1, 1},
-	"States.JsonToString":   {1, 1},
-	"States.Array":          {0, -1},
-	"States.ArrayPartition": {2, 2},
-	"States.ArrayContains":  {2, 2},
-	"States.ArrayRange":     {3, 3},
-	"States.ArrayGetItem":   {2, 2},
-	"States.ArrayLength":    {1, 1},
-	"States.ArrayUnique":    {1, 1},
-	"States.Base64Encode":   {1, 1},
-	"States.Base64Decode":   {1, 1},
-	"States.Hash":           {2, 2},
-	"States.JsonMerge":      {3, 3},
-	"States.MathRandom":     {2, 3},
-	"States.MathAdd":        {2, 2},
-	"States.StringSplit":    {2, 2},
-	"States.UUID":           {0, 0},
-}
-
 // Functions returns the names of all supported intrinsic functions, sorted.
 func Functions() []string {
-	out := make([]string, 0, len(arity))
-	for n := range arity {
+	out := make([]string, 0, len(functions))
+	for n := range functions {
 		out = append(out, n)
 	}
 	sort.Strings(out)
@@ -195,7 +173,7 @@ func (p *parser) parseCall(depth int) (*Expr, error) {
 	if !strings.HasPrefix(name, "States.") {
 		return nil, p.fail(start, "expected an intrinsic function name starting with 'States.'")
 	}
-	ar, ok := arity[name]
+	fn, ok := functions[name]
 	if !ok {
 		return nil, p.fail(start, "unknown intrinsic function '"+name+"'")
 	}
@@ -204,7 +182,7 @@ func (p *parser) parseCall(depth int) (*Expr, error) {
 		return nil, p.fail(p.pos, "expected '(' after '"+name+"'")
 	}
 	p.pos++
-	e := &Expr{name: name, offset: start}
+	e := &Expr{name: name, offset: start, fn: fn}
 	p.skipSpace()
 	if p.peek() == ')' {
 		p.pos++
@@ -232,13 +210,13 @@ func (p *parser) parseCall(depth int) (*Expr, error) {
 	}
 	e.src = p.src[start:p.pos]
 	n := len(e.args)
-	if n < ar[0] || (ar[1] >= 0 && n > ar[1]) {
-		return nil, p.fail(start, name+" "+arityText(ar)+", got "+strconv.Itoa(n))
+	if n < fn.min || (fn.max >= 0 && n > fn.max) {
+		return nil, p.fail(start, name+" "+arityText(fn.min, fn.max)+", got "+strconv.Itoa(n))
 	}
 	return e, nil
 }
 
-func arityText(ar [2]int) string {
+func arityText(lo, hi int) string {
 	plural := func(n int) string {
 		if n == 1 {
 			return "1 argument"
@@ -246,12 +224,12 @@ func arityText(ar [2]int) string {
 		return strconv.Itoa(n) + " arguments"
 	}
 	switch {
-	case ar[1] < 0:
-		return "takes at least " + plural(ar[0])
-	case ar[0] == ar[1]:
-		return "takes " + plural(ar[0])
+	case hi < 0:
+		return "takes at least " + plural(lo)
+	case lo == hi:
+		return "takes " + plural(lo)
 	}
-	return "takes " + strconv.Itoa(ar[0]) + " to " + plural(ar[1])
+	return "takes " + strconv.Itoa(lo) + " to " + plural(hi)
 }
 
 func (p *parser) parseArg(depth int) (Arg, error) {

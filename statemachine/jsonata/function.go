@@ -348,27 +348,6 @@ func (ev *evaluator) runTransform(f *function, obj any) (any, error) {
 	return result, nil
 }
 
-// deepClone copies v into fresh internal objects and arrays.
-func deepClone(v any) any {
-	switch x := v.(type) {
-	case *array:
-		out := &array{items: make([]any, len(x.items)), seq: x.seq}
-		for i, it := range x.items {
-			out.items[i] = deepClone(it)
-		}
-		return out
-	case *object, map[string]any:
-		keys := objKeys(x)
-		out := newObject(len(keys))
-		for _, k := range keys {
-			it, _ := objGet(x, k)
-			out.set(k, deepClone(it))
-		}
-		return out
-	}
-	return v
-}
-
 // cloneJSON copies v the way $clone does in jsonata-js (through $string
 // and JSON.parse): numbers keep 15 significant digits.
 func cloneJSON(v any) any {

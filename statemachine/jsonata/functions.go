@@ -25,12 +25,11 @@ type builtin struct {
 }
 
 var (
-	baseOnce    sync.Once
-	stdFuncs    map[string]*function
-	sfnFuncs    map[string]*function
-	stdFrame    *frame
-	sfnFrame    *frame
-	builtinList []builtin
+	baseOnce sync.Once
+	stdFuncs map[string]*function
+	sfnFuncs map[string]*function
+	stdFrame *frame
+	sfnFrame *frame
 )
 
 func makeFuncs(list []builtin) map[string]*function {

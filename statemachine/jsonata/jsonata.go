@@ -204,10 +204,6 @@ var Undefined any = undefinedInput{}
 
 type undefinedInput struct{}
 
-func errorf(code string, pos int, format string, args ...any) *Error {
-	return &Error{Code: code, Position: pos, Message: fmt.Sprintf(format, args...)}
-}
-
 // DecodeJSON parses one JSON document into a value for [Expr.Eval]'s input
 // or vars in which objects keep the document's key order, so that $keys,
 // $string, $each and wildcards see keys as jsonata-js does. (Plain

@@ -36,36 +36,7 @@ func (ev *evaluator) evalBinary(n *node, input any, env *frame) (any, error) {
 	}
 	switch n.op {
 	case "+", "-", "*", "/", "%":
-		if f, ok := lhs.(float64); ok && (math.IsInf(f, 0) || math.IsNaN(f)) {
-			return nil, &Error{Code: "D1001", Position: n.pos, Token: n.op, Value: f, Message: "Number out of range: " + jsNumber(f)}
-		}
-		if f, ok := rhs.(float64); ok && (math.IsInf(f, 0) || math.IsNaN(f)) {
-			return nil, &Error{Code: "D1001", Position: n.pos, Token: n.op, Value: f, Message: "Number out of range: " + jsNumber(f)}
-		}
-		if lhs != nil && !isNumber(lhs) {
-			return nil, &Error{Code: "T2001", Position: n.pos, Token: n.op, Value: lhs, Message: "The left side of the \"" + n.op + "\" operator must evaluate to a number"}
-		}
-		if rhs != nil && !isNumber(rhs) {
-			return nil, &Error{Code: "T2002", Position: n.pos, Token: n.op, Value: rhs, Message: "The right side of the \"" + n.op + "\" operator must evaluate to a number"}
-		}
-		if lhs == nil || rhs == nil {
-			return nil, nil
-		}
-		a, b := lhs.(float64), rhs.(float64)
-		var r float64
-		switch n.op {
-		case "+":
-			r = a + b
-		case "-":
-			r = a - b
-		case "*":
-			r = a * b
-		case "/":
-			r = a / b
-		case "%":
-			r = math.Mod(a, b)
-		}
-		return r, nil
+		return evalArithmetic(n, lhs, rhs)
 	case "=", "!=":
 		if lhs == nil || rhs == nil {
 			return false, nil
@@ -76,86 +47,11 @@ func (ev *evaluator) evalBinary(n *node, input any, env *frame) (any, error) {
 		}
 		return eq, nil
 	case "<", "<=", ">", ">=":
-		_, lnum := lhs.(float64)
-		_, rnum := rhs.(float64)
-		lok := lhs == nil || isString(lhs) || lnum
-		rok := rhs == nil || isString(rhs) || rnum
-		if !lok || !rok {
-			v := lhs
-			if lok {
-				v = rhs
-			}
-			return nil, &Error{Code: "T2010", Position: n.pos, Token: n.op, Value: v, Message: "The expressions either side of operator \"" + n.op + "\" must evaluate to numeric or string values"}
-		}
-		if lhs == nil || rhs == nil {
-			return nil, nil
-		}
-		if typeName(lhs) != typeName(rhs) {
-			return nil, &Error{Code: "T2009", Position: n.pos, Token: n.op, Value: lhs, Message: "The values " + previewValue(lhs) + " and " + previewValue(rhs) + " either side of operator \"" + n.op + "\" must be of the same data type"}
-		}
-		var c int
-		if s, ok := lhs.(string); ok {
-			c = compareStrings(s, rhs.(string))
-		} else {
-			a, b := lhs.(float64), rhs.(float64)
-			switch {
-			case a < b:
-				c = -1
-			case a > b:
-				c = 1
-			}
-		}
-		switch n.op {
-		case "<":
-			return c < 0, nil
-		case "<=":
-			return c <= 0, nil
-		case ">":
-			return c > 0, nil
-		}
-		return c >= 0, nil
+		return evalComparison(n, lhs, rhs)
 	case "&":
-		var ls, rs string
-		if lhs != nil {
-			if ls, err = stringify(lhs, false); err != nil {
-				return nil, err
-			}
-		}
-		if rhs != nil {
-			if rs, err = stringify(rhs, false); err != nil {
-				return nil, err
-			}
-		}
-		if err := ev.grow(int64(len(ls))+int64(len(rs)), n.pos); err != nil {
-			return nil, err
-		}
-		return ls + rs, nil
+		return ev.evalConcat(n, lhs, rhs)
 	case "..":
-		if lhs != nil && !isInteger(lhs) {
-			return nil, &Error{Code: "T2003", Position: n.pos, Token: n.op, Value: lhs, Message: "The left side of the range operator (..) must evaluate to an integer"}
-		}
-		if rhs != nil && !isInteger(rhs) {
-			return nil, &Error{Code: "T2004", Position: n.pos, Token: n.op, Value: rhs, Message: "The right side of the range operator (..) must evaluate to an integer"}
-		}
-		if lhs == nil || rhs == nil {
-			return nil, nil
-		}
-		a, b := lhs.(float64), rhs.(float64)
-		if a > b {
-			return nil, nil
-		}
-		size := b - a + 1
-		if ev.maxBytes > 0 && size*8 > float64(ev.maxBytes) {
-			return nil, limitError(n.pos, msgMemory)
-		}
-		if size > 1e7 {
-			return nil, &Error{Code: "D2014", Position: n.pos, Value: size, Message: "The size of the sequence allocated by the range operator (..) must not exceed 1e7.  Attempted to allocate " + jsNumber(size) + "."}
-		}
-		out := &array{items: make([]any, 0, int(size))}
-		for v := a; v <= b; v++ {
-			out.items = append(out.items, v)
-		}
-		return out, nil
+		return ev.evalRange(n, lhs, rhs)
 	case "in":
 		if lhs == nil || rhs == nil {
 			return false, nil
@@ -168,6 +64,131 @@ func (ev *evaluator) evalBinary(n *node, input any, env *frame) (any, error) {
 		return false, nil
 	}
 	return nil, &Error{Code: "S0204", Position: n.pos, Token: n.op, Message: "Unknown operator: " + n.op}
+}
+
+// evalArithmetic applies +, -, *, / or %: both sides numbers, or undefined.
+func evalArithmetic(n *node, lhs, rhs any) (any, error) {
+	if f, ok := lhs.(float64); ok && (math.IsInf(f, 0) || math.IsNaN(f)) {
+		return nil, &Error{Code: "D1001", Position: n.pos, Token: n.op, Value: f, Message: "Number out of range: " + jsNumber(f)}
+	}
+	if f, ok := rhs.(float64); ok && (math.IsInf(f, 0) || math.IsNaN(f)) {
+		return nil, &Error{Code: "D1001", Position: n.pos, Token: n.op, Value: f, Message: "Number out of range: " + jsNumber(f)}
+	}
+	if lhs != nil && !isNumber(lhs) {
+		return nil, &Error{Code: "T2001", Position: n.pos, Token: n.op, Value: lhs, Message: "The left side of the \"" + n.op + "\" operator must evaluate to a number"}
+	}
+	if rhs != nil && !isNumber(rhs) {
+		return nil, &Error{Code: "T2002", Position: n.pos, Token: n.op, Value: rhs, Message: "The right side of the \"" + n.op + "\" operator must evaluate to a number"}
+	}
+	if lhs == nil || rhs == nil {
+		return nil, nil
+	}
+	a, b := lhs.(float64), rhs.(float64)
+	var r float64
+	switch n.op {
+	case "+":
+		r = a + b
+	case "-":
+		r = a - b
+	case "*":
+		r = a * b
+	case "/":
+		r = a / b
+	case "%":
+		r = math.Mod(a, b)
+	}
+	return r, nil
+}
+
+// evalComparison applies <, <=, > or >=: both sides numbers or both strings.
+func evalComparison(n *node, lhs, rhs any) (any, error) {
+	_, lnum := lhs.(float64)
+	_, rnum := rhs.(float64)
+	lok := lhs == nil || isString(lhs) || lnum
+	rok := rhs == nil || isString(rhs) || rnum
+	if !lok || !rok {
+		v := lhs
+		if lok {
+			v = rhs
+		}
+		return nil, &Error{Code: "T2010", Position: n.pos, Token: n.op, Value: v, Message: "The expressions either side of operator \"" + n.op + "\" must evaluate to numeric or string values"}
+	}
+	if lhs == nil || rhs == nil {
+		return nil, nil
+	}
+	if typeName(lhs) != typeName(rhs) {
+		return nil, &Error{Code: "T2009", Position: n.pos, Token: n.op, Value: lhs, Message: "The values " + previewValue(lhs) + " and " + previewValue(rhs) + " either side of operator \"" + n.op + "\" must be of the same data type"}
+	}
+	var c int
+	if s, ok := lhs.(string); ok {
+		c = compareStrings(s, rhs.(string))
+	} else {
+		a, b := lhs.(float64), rhs.(float64)
+		switch {
+		case a < b:
+			c = -1
+		case a > b:
+			c = 1
+		}
+	}
+	switch n.op {
+	case "<":
+		return c < 0, nil
+	case "<=":
+		return c <= 0, nil
+	case ">":
+		return c > 0, nil
+	}
+	return c >= 0, nil
+}
+
+// evalConcat applies &: both sides as strings, undefined as "".
+func (ev *evaluator) evalConcat(n *node, lhs, rhs any) (any, error) {
+	var err error
+	var ls, rs string
+	if lhs != nil {
+		if ls, err = stringify(lhs, false); err != nil {
+			return nil, err
+		}
+	}
+	if rhs != nil {
+		if rs, err = stringify(rhs, false); err != nil {
+			return nil, err
+		}
+	}
+	if err := ev.grow(int64(len(ls))+int64(len(rs)), n.pos); err != nil {
+		return nil, err
+	}
+	return ls + rs, nil
+}
+
+// evalRange applies .. : the integers from lhs to rhs.
+func (ev *evaluator) evalRange(n *node, lhs, rhs any) (any, error) {
+	if lhs != nil && !isInteger(lhs) {
+		return nil, &Error{Code: "T2003", Position: n.pos, Token: n.op, Value: lhs, Message: "The left side of the range operator (..) must evaluate to an integer"}
+	}
+	if rhs != nil && !isInteger(rhs) {
+		return nil, &Error{Code: "T2004", Position: n.pos, Token: n.op, Value: rhs, Message: "The right side of the range operator (..) must evaluate to an integer"}
+	}
+	if lhs == nil || rhs == nil {
+		return nil, nil
+	}
+	a, b := lhs.(float64), rhs.(float64)
+	if a > b {
+		return nil, nil
+	}
+	size := b - a + 1
+	if ev.maxBytes > 0 && size*8 > float64(ev.maxBytes) {
+		return nil, limitError(n.pos, msgMemory)
+	}
+	if size > 1e7 {
+		return nil, &Error{Code: "D2014", Position: n.pos, Value: size, Message: "The size of the sequence allocated by the range operator (..) must not exceed 1e7.  Attempted to allocate " + jsNumber(size) + "."}
+	}
+	out := &array{items: make([]any, 0, int(size))}
+	for v := a; v <= b; v++ {
+		out.items = append(out.items, v)
+	}
+	return out, nil
 }
 
 // compareStrings orders strings by UTF-16 code units, as JavaScript does.

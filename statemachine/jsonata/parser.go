@@ -302,59 +302,7 @@ func (p *parser) led(t token, left *node) *node {
 	op := t.s
 	switch op {
 	case "(":
-		n := &node{typ: "function", procedure: left, pos: t.pos}
-		if !p.isOp(")") && p.tok.kind != tokEnd {
-			for {
-				if p.isOp("?") {
-					q := p.advance()
-					n.typ = "partial"
-					n.items = append(n.items, &node{typ: "operator", op: "?", pos: q.pos})
-				} else {
-					n.items = append(n.items, p.expression(0))
-				}
-				if !p.isOp(",") {
-					break
-				}
-				p.advance()
-			}
-		}
-		p.expect(")")
-		if left.typ == "name" && (left.op == "function" || left.op == "λ") {
-			lam := &node{typ: "lambda", pos: t.pos}
-			for _, a := range n.items {
-				if a.typ != "variable" {
-					p.fail("S0208", token{pos: a.pos, s: a.op}, "Parameter %s of function definition must be a variable name (start with $)", a.op)
-				}
-				lam.params = append(lam.params, a.op)
-			}
-			if p.isOp("<") {
-				sigTok := p.tok
-				depth := 1
-				sig := "<"
-				for depth > 0 && !p.isOp("{") && p.tok.kind != tokEnd {
-					tk := p.advance()
-					_ = tk
-					if p.isOp(">") {
-						depth--
-					} else if p.isOp("<") {
-						depth++
-					}
-					sig += p.tokText(p.tok)
-				}
-				p.expect(">")
-				s, err := parseSignature(sig)
-				if err != nil {
-					err.Position = sigTok.pos
-					panic(parseError{err})
-				}
-				lam.sig = s
-			}
-			p.expect("{")
-			lam.body = p.expression(0)
-			p.expect("}")
-			return lam
-		}
-		return n
+		return p.call(t, left)
 	case "[":
 		if p.tok.kind == tokEnd {
 			p.expect("]")
@@ -393,24 +341,7 @@ func (p *parser) led(t token, left *node) *node {
 		}
 		return &node{typ: "binary", op: op, lhs: left, rhs: rhs, pos: t.pos}
 	case "^":
-		p.expect("(")
-		n := &node{typ: "binary", op: "^", lhs: left, pos: t.pos}
-		for {
-			desc := false
-			if p.isOp("<") {
-				p.advance()
-			} else if p.isOp(">") {
-				desc = true
-				p.advance()
-			}
-			n.terms = append(n.terms, sortTerm{desc: desc, expr: p.expression(0)})
-			if !p.isOp(",") {
-				break
-			}
-			p.advance()
-		}
-		p.expect(")")
-		return n
+		return p.orderBy(t, left)
 	case "~>":
 		return &node{typ: "apply", op: op, lhs: left, rhs: p.expression(bindingPowers[op]), pos: t.pos}
 	case ".", "+", "-", "*", "/", "%", "=", "<", ">", "**", "..", "!=", "<=", ">=", "and", "or", "in", "&":
@@ -418,4 +349,94 @@ func (p *parser) led(t token, left *node) *node {
 	}
 	p.fail("S0201", t, "Syntax error: %q", op)
 	return nil
+}
+
+// call parses the arguments of a function call (or partial application)
+// after its '(', and a lambda definition when left is "function" or "λ".
+func (p *parser) call(t token, left *node) *node {
+	n := &node{typ: "function", procedure: left, pos: t.pos}
+	if !p.isOp(")") && p.tok.kind != tokEnd {
+		for {
+			if p.isOp("?") {
+				q := p.advance()
+				n.typ = "partial"
+				n.items = append(n.items, &node{typ: "operator", op: "?", pos: q.pos})
+			} else {
+				n.items = append(n.items, p.expression(0))
+			}
+			if !p.isOp(",") {
+				break
+			}
+			p.advance()
+		}
+	}
+	p.expect(")")
+	if left.typ == "name" && (left.op == "function" || left.op == "λ") {
+		return p.lambda(t, n)
+	}
+	return n
+}
+
+// lambda turns the parsed call n of "function" into a lambda definition:
+// its parameters, optional signature and body.
+func (p *parser) lambda(t token, n *node) *node {
+	lam := &node{typ: "lambda", pos: t.pos}
+	for _, a := range n.items {
+		if a.typ != "variable" {
+			p.fail("S0208", token{pos: a.pos, s: a.op}, "Parameter %s of function definition must be a variable name (start with $)", a.op)
+		}
+		lam.params = append(lam.params, a.op)
+	}
+	if p.isOp("<") {
+		lam.sig = p.lambdaSignature()
+	}
+	p.expect("{")
+	lam.body = p.expression(0)
+	p.expect("}")
+	return lam
+}
+
+// lambdaSignature parses a lambda's <...> type signature.
+func (p *parser) lambdaSignature() *signature {
+	sigTok := p.tok
+	depth := 1
+	sig := "<"
+	for depth > 0 && !p.isOp("{") && p.tok.kind != tokEnd {
+		p.advance()
+		if p.isOp(">") {
+			depth--
+		} else if p.isOp("<") {
+			depth++
+		}
+		sig += p.tokText(p.tok)
+	}
+	p.expect(">")
+	s, err := parseSignature(sig)
+	if err != nil {
+		err.Position = sigTok.pos
+		panic(parseError{err})
+	}
+	return s
+}
+
+// orderBy parses the sort terms of ^( ... ) after its '^'.
+func (p *parser) orderBy(t token, left *node) *node {
+	p.expect("(")
+	n := &node{typ: "binary", op: "^", lhs: left, pos: t.pos}
+	for {
+		desc := false
+		if p.isOp("<") {
+			p.advance()
+		} else if p.isOp(">") {
+			desc = true
+			p.advance()
+		}
+		n.terms = append(n.terms, sortTerm{desc: desc, expr: p.expression(0)})
+		if !p.isOp(",") {
+			break
+		}
+		p.advance()
+	}
+	p.expect(")")
+	return n
 }

@@ -1,19 +1,14 @@
 package jsonata
 
 import (
-	"crypto/md5"
-	"crypto/rand"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"hash"
 	"io"
 	"math"
 	mrand "math/rand/v2"
 	"strings"
+
+	"github.com/stepwise-dev/stepwise/statemachine/internal/jsonvalue"
 )
 
 // stepFunctionsBuiltins are the functions AWS Step Functions adds to
@@ -78,23 +73,12 @@ func fnHash(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 	if s, ok := arg(a, 1).(string); ok {
 		alg = s
 	}
-	var h hash.Hash
-	switch strings.ToUpper(alg) {
-	case "MD5":
-		h = md5.New()
-	case "SHA-1":
-		h = sha1.New()
-	case "SHA-256":
-		h = sha256.New()
-	case "SHA-384":
-		h = sha512.New384()
-	case "SHA-512":
-		h = sha512.New()
-	default:
+	// Unlike States.Hash, $hash takes the algorithm name in any case.
+	digest, ok := jsonvalue.Hash(strings.ToUpper(alg), a[0].(string))
+	if !ok {
 		return nil, &Error{Code: "D3137", Value: alg, Message: "Unsupported hash algorithm " + alg + ": use one of MD5, SHA-1, SHA-256, SHA-384, SHA-512"}
 	}
-	io.WriteString(h, a[0].(string))
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return digest, nil
 }
 
 func fnRandomSeeded(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
@@ -106,13 +90,7 @@ func fnRandomSeeded(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
 }
 
 func fnUUID(ev *evaluator, a []any, _ any, _ *frame) (any, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return nil, err
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
+	return jsonvalue.UUID(), nil
 }
 
 func fnParse(ev *evaluator, a []any, _ any, _ *frame) (any, error) {

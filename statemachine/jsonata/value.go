@@ -65,8 +65,6 @@ type array struct {
 
 func newSeq(items ...any) *array { return &array{items: items, seq: true} }
 
-func (a *array) push(v any) { a.items = append(a.items, v) }
-
 // wrap converts a caller-supplied JSON value to the internal form. Maps stay
 // as they are (their values are wrapped on read).
 func wrap(v any) any {

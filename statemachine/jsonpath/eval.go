@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
+
+	"github.com/stepwise-dev/stepwise/statemachine/internal/jsonvalue"
 )
 
 // Get evaluates the path against doc, the document of the path's root (the
@@ -161,7 +162,7 @@ func (p *Path) applyFn(v any) (any, error) {
 		return nil, nil
 	case "keys":
 		if m, ok := v.(map[string]any); ok {
-			keys := sortedKeys(m)
+			keys := jsonvalue.SortedKeys(m)
 			out := make([]any, len(keys))
 			for i, k := range keys {
 				out[i] = k
@@ -182,7 +183,7 @@ func (p *Path) applyFn(v any) (any, error) {
 	a, _ := v.([]any)
 	var nums []float64
 	for _, e := range a {
-		if f, ok := toFloat(e); ok {
+		if f, ok := jsonvalue.Number(e); ok {
 			nums = append(nums, f)
 		}
 	}
@@ -286,7 +287,7 @@ func (ev *evaluator) walk(i int, v any, upDef bool) {
 	case segWildcard:
 		switch x := v.(type) {
 		case map[string]any:
-			for _, k := range sortedKeys(x) {
+			for _, k := range jsonvalue.SortedKeys(x) {
 				ev.walk(i+1, x[k], false)
 			}
 		case []any:
@@ -380,7 +381,7 @@ func (ev *evaluator) scan(i int, v any) {
 				}
 			}
 		case segWildcard:
-			for _, k := range sortedKeys(x) {
+			for _, k := range jsonvalue.SortedKeys(x) {
 				ev.walk(i+1, x[k], false)
 			}
 		case segFilter:
@@ -388,7 +389,7 @@ func (ev *evaluator) scan(i int, v any) {
 				ev.walk(i+1, x, false)
 			}
 		}
-		for _, k := range sortedKeys(x) {
+		for _, k := range jsonvalue.SortedKeys(x) {
 			switch x[k].(type) {
 			case map[string]any, []any:
 				ev.scan(i, x[k])
@@ -474,15 +475,6 @@ func fragment(s *segment) string {
 	var b strings.Builder
 	s.writeCanonical(&b)
 	return b.String()
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // javaClass names the Java class Jayway (json-smart) would report for v.

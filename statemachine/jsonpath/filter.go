@@ -1,12 +1,13 @@
 package jsonpath
 
 import (
-	"encoding/json"
 	"math"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/stepwise-dev/stepwise/statemachine/internal/jsonvalue"
 )
 
 // expr is a filter predicate ([?(...)]).
@@ -143,7 +144,7 @@ func (e cmpExpr) test(cur, root any, b *budget) bool {
 		}
 		return true
 	case "size":
-		n, ok := toFloat(r)
+		n, ok := jsonvalue.Number(r)
 		if !ok {
 			return false
 		}
@@ -179,26 +180,12 @@ func contains(a []any, v any) bool {
 	return false
 }
 
-// toFloat returns the numeric value of a JSON number in any of the forms
-// callers decode them to.
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	}
-	return 0, false
-}
-
+// equal is the filter's == (Jayway's): unlike jsonvalue.Equal, a number
+// equals a numeric string with the same value, and values of other Go types
+// compare with reflect.DeepEqual.
 func equal(a, b any) bool {
-	if fa, ok := toFloat(a); ok {
-		if fb, ok := toFloat(b); ok {
+	if fa, ok := jsonvalue.Number(a); ok {
+		if fb, ok := jsonvalue.Number(b); ok {
 			return fa == fb
 		}
 		// Jayway compares a number and a numeric string as numbers.
@@ -208,7 +195,7 @@ func equal(a, b any) bool {
 		}
 		return false
 	}
-	if _, ok := toFloat(b); ok {
+	if _, ok := jsonvalue.Number(b); ok {
 		return equal(b, a)
 	}
 	switch x := a.(type) {
@@ -240,8 +227,8 @@ func equal(a, b any) bool {
 }
 
 func compare(a, b any) (int, bool) {
-	if fa, ok := toFloat(a); ok {
-		if fb, ok := toFloat(b); ok {
+	if fa, ok := jsonvalue.Number(a); ok {
+		if fb, ok := jsonvalue.Number(b); ok {
 			switch {
 			case fa < fb:
 				return -1, true

@@ -1,6 +1,10 @@
 package jsonpath
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/stepwise-dev/stepwise/statemachine/internal/jsonvalue"
+)
 
 // Set returns a copy of doc with value placed at the path, with AWS
 // ResultPath semantics: "$" (or any root-only path) replaces the whole
@@ -90,7 +94,7 @@ func typePreview(v any) string {
 	case map[string]any:
 		t = "object"
 	default:
-		if _, ok := toFloat(v); ok {
+		if _, ok := jsonvalue.Number(v); ok {
 			t = "number"
 		}
 	}

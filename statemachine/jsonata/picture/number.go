@@ -156,32 +156,10 @@ func (f *DecimalFormat) tokenize(pic string) []numToken {
 func (f *DecimalFormat) analyse(pic string) (*subPicture, error) {
 	toks := f.tokenize(pic)
 	sp := &subPicture{}
-	var nDec, nPct, nPml, nExp int
-	for _, t := range toks {
-		switch t.kind {
-		case tkDecimal:
-			nDec++
-		case tkPercent:
-			nPct++
-		case tkPerMille:
-			nPml++
-		case tkExponent:
-			nExp++
-		}
+	var err error
+	if sp.percent, sp.perMille, err = checkMarkers(pic, toks); err != nil {
+		return nil, err
 	}
-	if nDec > 1 {
-		return nil, errorf("D3081", pic, "The sub-picture %q must not contain more than one decimal-separator", pic)
-	}
-	if nPct > 1 {
-		return nil, errorf("D3082", pic, "The sub-picture %q must not contain more than one percent character", pic)
-	}
-	if nPml > 1 {
-		return nil, errorf("D3083", pic, "The sub-picture %q must not contain more than one per-mille character", pic)
-	}
-	if nPct > 0 && nPml > 0 {
-		return nil, errorf("D3084", pic, "The sub-picture %q must not contain both a percent and a per-mille character", pic)
-	}
-	sp.percent, sp.perMille = nPct > 0, nPml > 0
 
 	first, last := -1, -1
 	expAt := -1
@@ -255,21 +233,8 @@ func (f *DecimalFormat) analyse(pic string) (*subPicture, error) {
 			return nil, errorf("D3089", pic, "The sub-picture %q must not contain two adjacent grouping-separators", pic)
 		}
 	}
-	seenMandatory := false
-	for _, t := range intPart {
-		if t.kind == tkDigit {
-			seenMandatory = true
-		} else if t.kind == tkOptional && seenMandatory {
-			return nil, errorf("D3090", pic, "The integer part of the sub-picture %q must not have an optional-digit sign after a digit", pic)
-		}
-	}
-	seenOptional := false
-	for _, t := range fracPart {
-		if t.kind == tkOptional {
-			seenOptional = true
-		} else if t.kind == tkDigit && seenOptional {
-			return nil, errorf("D3091", pic, "The fractional part of the sub-picture %q must not have a digit after an optional-digit sign", pic)
-		}
+	if err := checkDigitOrder(pic, intPart, fracPart); err != nil {
+		return nil, err
 	}
 	if expAt >= 0 && (sp.percent || sp.perMille) {
 		return nil, errorf("D3092", pic, "The sub-picture %q must not contain both an exponent-separator and a percent or per-mille character", pic)
@@ -291,6 +256,94 @@ func (f *DecimalFormat) analyse(pic string) (*subPicture, error) {
 		sp.suffix += t.text
 	}
 
+	sp.layoutInteger(intPart)
+	sp.layoutFraction(fracPart)
+	sp.settleMinimums(intPart, decAt >= 0, expAt >= 0)
+	return sp, nil
+}
+
+// settleMinimums sets the scaling factor and the minimum digit counts a
+// picture implies when it asks for none, as XPath format-number does.
+func (sp *subPicture) settleMinimums(intPart []numToken, hasDecimal, hasExponent bool) {
+	sp.scaling = sp.minInt
+	if sp.minInt == 0 && !hasDecimal {
+		sp.minInt = 1
+	}
+	if sp.minInt == 0 && sp.maxFrac == 0 {
+		if hasExponent {
+			sp.minFrac, sp.maxFrac = 1, 1
+		} else {
+			sp.minInt = 1
+		}
+	}
+	if hasExponent && sp.minInt == 0 {
+		for _, t := range intPart {
+			if t.kind == tkOptional {
+				sp.minInt = 1
+				break
+			}
+		}
+	}
+}
+
+// checkMarkers checks that the sub-picture has at most one decimal
+// separator, one percent or per-mille character, and not both, and reports
+// which of percent and per-mille it has.
+func checkMarkers(pic string, toks []numToken) (percent, perMille bool, err error) {
+	var nDec, nPct, nPml, nExp int
+	for _, t := range toks {
+		switch t.kind {
+		case tkDecimal:
+			nDec++
+		case tkPercent:
+			nPct++
+		case tkPerMille:
+			nPml++
+		case tkExponent:
+			nExp++
+		}
+	}
+	if nDec > 1 {
+		return false, false, errorf("D3081", pic, "The sub-picture %q must not contain more than one decimal-separator", pic)
+	}
+	if nPct > 1 {
+		return false, false, errorf("D3082", pic, "The sub-picture %q must not contain more than one percent character", pic)
+	}
+	if nPml > 1 {
+		return false, false, errorf("D3083", pic, "The sub-picture %q must not contain more than one per-mille character", pic)
+	}
+	if nPct > 0 && nPml > 0 {
+		return false, false, errorf("D3084", pic, "The sub-picture %q must not contain both a percent and a per-mille character", pic)
+	}
+	return nPct > 0, nPml > 0, nil
+}
+
+// checkDigitOrder checks that no optional-digit sign follows a digit in the
+// integer part and no digit follows an optional-digit sign in the
+// fractional part.
+func checkDigitOrder(pic string, intPart, fracPart []numToken) error {
+	seenMandatory := false
+	for _, t := range intPart {
+		if t.kind == tkDigit {
+			seenMandatory = true
+		} else if t.kind == tkOptional && seenMandatory {
+			return errorf("D3090", pic, "The integer part of the sub-picture %q must not have an optional-digit sign after a digit", pic)
+		}
+	}
+	seenOptional := false
+	for _, t := range fracPart {
+		if t.kind == tkOptional {
+			seenOptional = true
+		} else if t.kind == tkDigit && seenOptional {
+			return errorf("D3091", pic, "The fractional part of the sub-picture %q must not have a digit after an optional-digit sign", pic)
+		}
+	}
+	return nil
+}
+
+// layoutInteger records the integer part's minimum digits and grouping
+// separator positions (and their regular interval, if any).
+func (sp *subPicture) layoutInteger(intPart []numToken) {
 	digits := 0
 	for i := len(intPart) - 1; i >= 0; i-- {
 		switch intPart[i].kind {
@@ -322,7 +375,12 @@ func (f *DecimalFormat) analyse(pic string) (*subPicture, error) {
 			sp.intGroupRegular = g
 		}
 	}
-	digits = 0
+}
+
+// layoutFraction records the fractional part's minimum and maximum digits
+// and grouping separator positions.
+func (sp *subPicture) layoutFraction(fracPart []numToken) {
+	digits := 0
 	for _, t := range fracPart {
 		switch t.kind {
 		case tkGroup:
@@ -336,26 +394,6 @@ func (f *DecimalFormat) analyse(pic string) (*subPicture, error) {
 			digits++
 		}
 	}
-	sp.scaling = sp.minInt
-	if sp.minInt == 0 && decAt < 0 {
-		sp.minInt = 1
-	}
-	if sp.minInt == 0 && sp.maxFrac == 0 {
-		if expAt >= 0 {
-			sp.minFrac, sp.maxFrac = 1, 1
-		} else {
-			sp.minInt = 1
-		}
-	}
-	if expAt >= 0 && sp.minInt == 0 {
-		for _, t := range intPart {
-			if t.kind == tkOptional {
-				sp.minInt = 1
-				break
-			}
-		}
-	}
-	return sp, nil
 }
 
 func gcd(a, b int) int {
