@@ -299,8 +299,10 @@ func TestDiskFull(t *testing.T) {
 	if !names(1, "read-only") {
 		finding(t, "while data/s3 was read-only, S3 writes failed without naming the cause (the client sees 500 InternalError \"We encountered an internal error\", the log \"open temp file\"), not \"read-only file system\"")
 	}
+	// The store cuts a failed append off its log and takes the next
+	// commit, so the stack recovers when space returns, without a restart.
 	for _, r := range restarts {
-		finding(t, "a restart was needed: "+r)
+		t.Errorf("a restart was needed: %s", r)
 	}
 
 	// Nothing committed changed, also across a restart: the executions
@@ -338,7 +340,7 @@ func TestDiskFull(t *testing.T) {
 		len(committed), len(full)+len(ro)+len(ro2), len(restarts), restarts)
 }
 
-var flagStrict = flag.Bool("faults.strict", false, "TestDiskFull: fail on the findings it otherwise only reports (a store that needs a restart after ENOSPC, S3 errors that do not name a read-only file system)")
+var flagStrict = flag.Bool("faults.strict", false, "TestDiskFull: fail on the findings it otherwise only reports (S3 errors that do not name a read-only file system)")
 
 // finding reports a weakness the suite found and the issue tracks: an
 // error with -faults.strict, a log line otherwise.

@@ -256,9 +256,15 @@ func (s *Store) committer() {
 		n, err := s.log.append(batches, !s.noSync)
 		if err != nil {
 			err = fmt.Errorf("store: commit: write log: %w", err)
-			s.mu.Lock()
-			s.failed = err
-			s.mu.Unlock()
+			// A failed append that was cut off again (a full disk) fails
+			// only this group: the next commit tries again, so the stack
+			// recovers when space returns. Only a log that could not be
+			// repaired stops all writes.
+			if errors.Is(err, errLogBroken) {
+				s.mu.Lock()
+				s.failed = err
+				s.mu.Unlock()
+			}
 		} else {
 			s.logBytes += n
 			s.mu.Lock()
@@ -268,7 +274,10 @@ func (s *Store) committer() {
 			full := s.mem.len() >= checkpointEntries || s.logBytes >= checkpointBytes
 			s.mu.Unlock()
 			if full {
-				err = s.startCheckpoint()
+				// These commits are durable in the log whatever the
+				// checkpoint does: a checkpoint that cannot start (no room
+				// for a new segment) is tried again after the next commit.
+				_ = s.startCheckpoint()
 			}
 		}
 		for _, r := range group {

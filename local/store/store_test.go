@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/stepwise-dev/stepwise/statemachine"
@@ -336,5 +337,78 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	if err := r.Commit(ctx, batch("after", "crash")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// fullDisk is a segment file on a disk that fills up: while full, a write
+// stores part of its bytes and fails with ENOSPC; truncating may fail too.
+type fullDisk struct {
+	walFile
+	full, truncateFails bool
+}
+
+func (f *fullDisk) Write(p []byte) (int, error) {
+	if f.full {
+		n, _ := f.walFile.Write(p[:len(p)/2])
+		return n, syscall.ENOSPC
+	}
+	return f.walFile.Write(p)
+}
+
+func (f *fullDisk) Truncate(size int64) error {
+	if f.truncateFails {
+		return syscall.EIO
+	}
+	return f.walFile.Truncate(size)
+}
+
+// TestDiskFullThenSpaceReturns: a commit that fails because the disk is
+// full fails alone, and once there is room again commits succeed without a
+// restart (the fault suite found the store failing every commit until
+// restart); the torn half-record is cut off, so a reopen still replays the
+// commits after it.
+func TestDiskFullThenSpaceReturns(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := open(t, dir)
+	if err := s.Commit(ctx, batch("a", "1")); err != nil {
+		t.Fatal(err)
+	}
+	disk := &fullDisk{walFile: s.log.f, full: true}
+	s.log.f = disk
+	err := s.Commit(ctx, batch("b", "2"))
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("commit on a full disk: %v, want ENOSPC", err)
+	}
+	disk.full = false
+	if err := s.Commit(ctx, batch("c", "3")); err != nil {
+		t.Fatalf("commit after space returned: %v", err)
+	}
+	if got := scanAll(t, s, ""); got != "a=1 c=3" {
+		t.Fatalf("before reopen: %s", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := open(t, dir)
+	if got := scanAll(t, s2, ""); got != "a=1 c=3" {
+		t.Fatalf("after reopen: %s, want a=1 c=3 (the failed commit absent, the one after it replayed)", got)
+	}
+}
+
+// TestUnrepairableLogStopsWrites: when the torn record cannot be cut off,
+// appending more would hide every later commit from replay, so all
+// further commits fail with the reason.
+func TestUnrepairableLogStopsWrites(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	disk := &fullDisk{walFile: s.log.f, full: true, truncateFails: true}
+	s.log.f = disk
+	if err := s.Commit(ctx, batch("a", "1")); !errors.Is(err, errLogBroken) {
+		t.Fatalf("first commit: %v, want errLogBroken", err)
+	}
+	disk.full, disk.truncateFails = false, false
+	if err := s.Commit(ctx, batch("b", "2")); err == nil || !strings.Contains(err.Error(), "cannot be repaired until restart") {
+		t.Fatalf("second commit: %v, want the log reported broken", err)
 	}
 }

@@ -32,8 +32,19 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 type wal struct {
 	seq  uint64
 	path string
-	f    *os.File
+	f    walFile
 	buf  []byte
+	size int64 // bytes of complete, acknowledged records
+}
+
+// walFile is what a segment needs of its file (an *os.File; tests inject
+// write failures through it).
+type walFile interface {
+	Write(p []byte) (int, error)
+	Sync() error
+	Truncate(size int64) error
+	Seek(offset int64, whence int) (int64, error)
+	Close() error
 }
 
 type segment struct {
@@ -78,14 +89,34 @@ func (w *wal) append(batches []*statemachine.Batch, sync bool) (int64, error) {
 	binary.LittleEndian.PutUint32(p[4:], crc32.Checksum(p[8:], castagnoli))
 	w.buf = p
 	if _, err := w.f.Write(p); err != nil {
-		return 0, err
+		return 0, w.rollback(err)
 	}
 	if sync {
 		if err := w.f.Sync(); err != nil {
-			return 0, err
+			return 0, w.rollback(err)
 		}
 	}
+	w.size += int64(len(p))
 	return int64(len(p)), nil
+}
+
+// errLogBroken wraps a failed append whose partial record could not be
+// removed: the segment must not be appended to again.
+var errLogBroken = errors.New("the log cannot be repaired until restart")
+
+// rollback cuts a failed append (a full disk: ENOSPC, EDQUOT, EIO) off the
+// segment, so that the next append follows the last acknowledged record
+// and replay, which stops at the first torn record, still reaches it. The
+// failed record was never acknowledged. If the cut fails too, the error
+// wraps errLogBroken.
+func (w *wal) rollback(err error) error {
+	if terr := w.f.Truncate(w.size); terr != nil {
+		return fmt.Errorf("%w (%w: truncate after the failed write: %v)", err, errLogBroken, terr)
+	}
+	if _, serr := w.f.Seek(w.size, io.SeekStart); serr != nil {
+		return fmt.Errorf("%w (%w: seek after the failed write: %v)", err, errLogBroken, serr)
+	}
+	return err
 }
 
 func appendBytes(p []byte, s string) []byte {
