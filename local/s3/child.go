@@ -205,7 +205,7 @@ func serveChild(ctx context.Context, cfg childConfig, out *messageWriter) error 
 	frontCtx, stopFront := context.WithCancel(ctx)
 	defer stopFront()
 	frontDone := make(chan error, 1)
-	go func() { frontDone <- serveFront(frontCtx, ln, newFront(sock, lim, os.Stderr), tlsCfg) }()
+	go func() { frontDone <- serveFront(frontCtx, ln, newFront(sock, cfg.Root, lim, os.Stderr), tlsCfg) }()
 	out.send(childMessage{Ready: readyAddr(cfg.Addr, ln.Addr())})
 	select {
 	case err := <-gwDone:

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -132,12 +133,14 @@ type front struct {
 	requests chan struct{} // one token per request in flight
 	xml      *budget       // bytes of XML bodies in flight
 	log      io.Writer
+	root     string // the directory holding the buckets ("" in tests)
 }
 
 // newFront returns the handler forwarding to VersityGW listening on the
 // Unix socket sock.
-func newFront(sock string, lim limits, log io.Writer) *front {
+func newFront(sock, root string, lim limits, log io.Writer) *front {
 	f := &front{
+		root:     root,
 		lim:      lim,
 		requests: make(chan struct{}, lim.MaxRequests),
 		xml:      newBudget(lim.XMLBodiesInFlight),
@@ -158,12 +161,58 @@ func newFront(sock string, lim limits, log io.Writer) *front {
 		ReadBufferSize:     64 << 10,
 	}
 	f.proxy = &httputil.ReverseProxy{
-		Rewrite:      rewrite,
-		Transport:    f.tr,
-		BufferPool:   bufferPool{},
-		ErrorHandler: f.proxyError,
+		Rewrite:        rewrite,
+		Transport:      f.tr,
+		BufferPool:     bufferPool{},
+		ErrorHandler:   f.proxyError,
+		ModifyResponse: f.explainWriteFailure,
 	}
 	return f
+}
+
+// explainWriteFailure names the cause of a failed write when it is the
+// data directory itself: VersityGW answers a read-only file system with a
+// bare 500 InternalError ("We encountered an internal error").
+func (f *front) explainWriteFailure(resp *http.Response) error {
+	if resp.StatusCode != http.StatusInternalServerError {
+		return nil
+	}
+	cause := f.cannotWrite(resp.Request.Method)
+	if cause == nil {
+		return nil
+	}
+	resp.Body.Close()
+	body := s3ErrorXML("InternalError", "the local S3 cannot write its data directory: "+cause.Error(), resp.Request.URL.Path, resp.Header.Get("X-Amz-Request-Id"))
+	resp.Body = io.NopCloser(strings.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.TransferEncoding = nil
+	resp.Header.Set("Content-Type", "application/xml")
+	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	return nil
+}
+
+// cannotWrite reports, for a request that writes (method), why the data
+// directory cannot be written, or nil.
+func (f *front) cannotWrite(method string) error {
+	if f.root == "" {
+		return nil
+	}
+	switch method {
+	case http.MethodPut, http.MethodPost, http.MethodDelete:
+		return writeProbe(f.root)
+	}
+	return nil
+}
+
+// writeProbe reports why no file can be created in dir, or nil.
+func writeProbe(dir string) error {
+	p, err := os.CreateTemp(dir, ".stepwise-write-probe-*")
+	if err != nil {
+		return err
+	}
+	name := p.Name()
+	p.Close()
+	return os.Remove(name)
 }
 
 // rewrite addresses the outbound request to VersityGW without changing
@@ -310,6 +359,12 @@ func (f *front) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 		writeS3Error(w, r, http.StatusBadRequest, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header.")
 	default:
 		fmt.Fprintf(f.log, "local s3: forward %s %s to the S3 server: %v\n", r.Method, describeRequest(r), err)
+		if cause := f.cannotWrite(r.Method); cause != nil {
+			// VersityGW drops the connection when it cannot create its
+			// temporary file: say why instead of "retry".
+			writeS3Error(w, r, http.StatusInternalServerError, "InternalError", "the local S3 cannot write its data directory: "+cause.Error())
+			return
+		}
 		writeS3Error(w, r, http.StatusServiceUnavailable, "ServiceUnavailable", "The local S3 server is not available; retry.")
 	}
 }
@@ -368,17 +423,22 @@ func writeS3Error(w http.ResponseWriter, r *http.Request, status int, code, msg 
 	if r.Method == http.MethodHead {
 		return
 	}
+	_, _ = io.WriteString(w, s3ErrorXML(code, msg, r.URL.Path, h.Get("X-Amz-Request-Id")))
+}
+
+// s3ErrorXML is the body of an S3 error response.
+func s3ErrorXML(code, msg, resource, requestID string) string {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<Error><Code>")
 	xmlEscape(&b, code)
 	b.WriteString("</Code><Message>")
 	xmlEscape(&b, msg)
 	b.WriteString("</Message><Resource>")
-	xmlEscape(&b, r.URL.Path)
+	xmlEscape(&b, resource)
 	b.WriteString("</Resource><RequestId>")
-	b.WriteString(h.Get("X-Amz-Request-Id"))
+	xmlEscape(&b, requestID)
 	b.WriteString("</RequestId></Error>")
-	_, _ = io.WriteString(w, b.String())
+	return b.String()
 }
 
 func xmlEscape(b *strings.Builder, s string) {

@@ -9,8 +9,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -446,4 +448,37 @@ func peakRSS(t *testing.T, pid int) int64 {
 	}
 	t.Skip("no VmHWM in /proc status: memory measurement skipped")
 	return 0
+}
+
+// TestWriteFailureNamesTheDataDirectory: a 500 from VersityGW to a write
+// is explained when the data directory cannot be written (a read-only
+// file system), and passed on unchanged otherwise.
+func TestWriteFailureNamesTheDataDirectory(t *testing.T) {
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		root, method string
+		explained    bool
+	}{
+		{notADir, http.MethodPut, true},
+		{notADir, http.MethodGet, false},
+		{t.TempDir(), http.MethodPut, false},
+	} {
+		req := httptest.NewRequest(tt.method, "/stepwise/k", nil)
+		resp := &http.Response{StatusCode: 500, Request: req, Header: http.Header{"X-Amz-Request-Id": {"R1"}},
+			Body: io.NopCloser(strings.NewReader("<Error><Code>InternalError</Code></Error>"))}
+		f := &front{root: tt.root}
+		if err := f.explainWriteFailure(resp); err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if got := strings.Contains(string(body), "cannot write its data directory"); got != tt.explained {
+			t.Errorf("%s with root %s: body %s", tt.method, tt.root, body)
+		}
+		if tt.explained && !strings.Contains(string(body), "not a directory") {
+			t.Errorf("the cause is not named: %s", body)
+		}
+	}
 }
