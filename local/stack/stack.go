@@ -29,10 +29,10 @@ import (
 
 	lambdalocal "github.com/stepwise-dev/stepwise/local/lambda"
 	locals3 "github.com/stepwise-dev/stepwise/local/s3"
-	"github.com/stepwise-dev/stepwise/local/s3/s3store"
 	"github.com/stepwise-dev/stepwise/local/sfnapi"
 	"github.com/stepwise-dev/stepwise/local/store"
 	"github.com/stepwise-dev/stepwise/statemachine"
+	"github.com/stepwise-dev/stepwise/steps/objstore"
 )
 
 // Files inside [Options].Repo that the stack reads: the same files
@@ -225,7 +225,7 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 		if err := ensureBucket(ctx, client, opts.Bucket); err != nil {
 			return nil, err
 		}
-		objects = s3store.New(client)
+		objects = objstore.NewSDK(client)
 		lambdaEnv = srv.Env()
 		ak, sk := srv.Credentials()
 		st.Endpoints.S3, st.Endpoints.S3AccessKey, st.Endpoints.S3SecretKey = srv.Endpoint(), ak, sk

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/stepwise-dev/stepwise/statemachine/objects"
 	"github.com/stepwise-dev/stepwise/steps/export"
 )
 
@@ -27,9 +28,12 @@ type SDK struct {
 	client   *s3.Client
 	uploader *manager.Uploader
 	presign  *s3.PresignClient
+	// MaxKeys is the page size of List's ListObjectsV2 calls; 0 means S3's
+	// default (1,000). Set it before first use.
+	MaxKeys int32
 }
 
-var _ Store = (*SDK)(nil)
+var _ objects.Store = (*SDK)(nil)
 
 // UploadPartSize and UploadConcurrency bound Put's memory: the upload
 // manager buffers at most UploadPartSize × UploadConcurrency bytes.
@@ -171,17 +175,29 @@ func (s *SDK) Put(ctx context.Context, bucket, key string, body io.Reader, conte
 	return ObjectInfo{Bucket: bucket, Key: key, ETag: aws.ToString(out.ETag)}, nil
 }
 
-// List implements [Store] with the ListObjectsV2 paginator.
+// List implements [Store] with the ListObjectsV2 paginator. ETags keep the
+// quotes S3 returns, as Step Functions' listObjectsV2 ItemReader reports them.
 func (s *SDK) List(ctx context.Context, bucket, prefix string) ([]ObjectInfo, error) {
 	var out []ObjectInfo
-	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
+	in := &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix}
+	if s.MaxKeys > 0 {
+		in.MaxKeys = aws.Int32(s.MaxKeys)
+	}
+	p := s3.NewListObjectsV2Paginator(s.client, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, mapErr("ListObjectsV2", bucket, prefix, err)
 		}
 		for _, o := range page.Contents {
-			out = append(out, ObjectInfo{Bucket: bucket, Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), ETag: aws.ToString(o.ETag)})
+			info := ObjectInfo{
+				Bucket: bucket, Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), ETag: aws.ToString(o.ETag),
+				LastModified: aws.ToTime(o.LastModified), StorageClass: string(o.StorageClass),
+			}
+			if info.StorageClass == "" {
+				info.StorageClass = "STANDARD"
+			}
+			out = append(out, info)
 		}
 	}
 	return out, nil
