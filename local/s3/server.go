@@ -15,13 +15,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/stepwise-dev/stepwise/local/eventpattern"
+	"github.com/stepwise-dev/stepwise/steps/objstore"
 )
 
 // Defaults used when [Options] leaves a field empty. The keys are not
@@ -355,10 +355,7 @@ func (s *Server) NewClient(ctx context.Context) (*awss3.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("local s3: client config: %w", err)
 	}
-	return awss3.NewFromConfig(cfg, func(o *awss3.Options) {
-		o.BaseEndpoint = aws.String(s.endpoint)
-		o.UsePathStyle = true
-	}), nil
+	return objstore.NewS3Client(cfg, objstore.S3Options{Endpoint: s.endpoint}), nil
 }
 
 // Done is closed when the server process has exited, after [Server.Close]

@@ -71,11 +71,14 @@ func NewSDKFromEnv(ctx context.Context) (*SDK, error) {
 	if err != nil {
 		return nil, fmt.Errorf("objstore: load AWS config: %w", err)
 	}
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		ps := os.Getenv("STEPWISE_S3_PATH_STYLE")
-		o.UsePathStyle = ps == "true" || (ps == "" && os.Getenv("AWS_ENDPOINT_URL_S3") != "")
-	})
-	return NewSDK(client), nil
+	return NewSDK(NewS3Client(cfg, S3Options{PathStyle: pathStyleFromEnv(os.Getenv)})), nil
+}
+
+// pathStyleFromEnv reads STEPWISE_S3_PATH_STYLE, defaulting to path-style
+// when AWS_ENDPOINT_URL_S3 points the steps at a non-AWS S3.
+func pathStyleFromEnv(getenv func(string) string) bool {
+	ps := getenv("STEPWISE_S3_PATH_STYLE")
+	return ps == "true" || (ps == "" && getenv("AWS_ENDPOINT_URL_S3") != "")
 }
 
 // NewRetryer is the retryer the steps use: more attempts and a longer

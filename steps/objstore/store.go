@@ -1,7 +1,7 @@
 // Package objstore implements the object store the engine and the steps
 // share ([objects.Store]): over an aws-sdk-go-v2 S3 client ([SDK]; the
 // local S3 server or AWS, only the endpoint differs) and in memory for
-// tests ([Memory]).
+// tests ([Memory]). [NewS3Client] is the one place S3 clients are built.
 //
 // Failures are mapped to the export error types the state machine
 // matches: a missing object is [export.NotFound], and throttling, 5xx
