@@ -277,7 +277,7 @@ func mergeParquet(ctx context.Context, st objstore.Store, bucket, key string, pa
 }
 
 func writeParquet(ctx context.Context, st objstore.Store, w io.Writer, parts []objstore.ObjectInfo) error {
-	var out *parquet.Writer
+	var out *parquet.GenericWriter[any]
 	batch := make([]parquet.Row, 1024)
 	for _, p := range parts {
 		f, err := parquet.OpenFile(objstore.NewReaderAt(ctx, st, p.Bucket, p.Key), p.Size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
@@ -285,7 +285,7 @@ func writeParquet(ctx context.Context, st objstore.Store, w io.Writer, parts []o
 			return fmt.Errorf("open parquet part s3://%s/%s: %w", p.Bucket, p.Key, err)
 		}
 		if out == nil {
-			out = parquet.NewWriter(w, f.Schema(), parquet.MaxRowsPerRowGroup(export.RowGroupRows))
+			out = parquet.NewGenericWriter[any](w, f.Schema(), parquet.MaxRowsPerRowGroup(export.RowGroupRows))
 		}
 		for _, rg := range f.RowGroups() {
 			rows := rg.Rows()
