@@ -1,6 +1,7 @@
 package objstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -307,7 +308,7 @@ func (s *SDK) CreateMultipart(ctx context.Context, bucket, key, contentType stri
 
 // UploadPart implements [Store].
 func (s *SDK) UploadPart(ctx context.Context, bucket, key, uploadID string, n int32, data []byte) (Part, error) {
-	out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{Bucket: &bucket, Key: &key, UploadId: &uploadID, PartNumber: &n, Body: bytesReader(data), ContentLength: aws.Int64(int64(len(data)))})
+	out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{Bucket: &bucket, Key: &key, UploadId: &uploadID, PartNumber: &n, Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data)))})
 	if err != nil {
 		return Part{}, mapErr("UploadPart", bucket, key, err)
 	}
