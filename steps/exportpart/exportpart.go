@@ -105,16 +105,10 @@ func Run(ctx context.Context, env *stepkit.Env, cache *planCache, in Input) (exp
 
 	// The encoder writes into a pipe that the store uploads from, so the
 	// part is never held in memory whole.
-	pr, pw := io.Pipe()
+	partKey := lay.PartKey(part.Part, req.OutputExt())
+	pw, putDone := upload(ctx, env, bucket, partKey, contentType(req))
 	sum := sha256.New()
 	counter := &countWriter{w: io.MultiWriter(pw, sum)}
-	partKey := lay.PartKey(part.Part, req.OutputExt())
-	putDone := make(chan error, 1)
-	go func() {
-		_, err := env.Store.Put(ctx, bucket, partKey, pr, contentType(req))
-		pr.CloseWithError(err)
-		putDone <- err
-	}()
 	fail := func(err error) (export.PartResult, error) {
 		pw.CloseWithError(err)
 		<-putDone
@@ -227,6 +221,19 @@ func finish(ctx context.Context, env *stepkit.Env, bucket string, lay export.Lay
 		stepkit.Metric{Name: "OutputBytes", Unit: "Bytes", Value: float64(res.Bytes)},
 		stepkit.Metric{Name: "Duration", Unit: "Milliseconds", Value: float64(d.Milliseconds())})
 	return res, nil
+}
+
+// upload streams what is written to pw into s3://bucket/key; done
+// reports the upload's outcome once pw is closed.
+func upload(ctx context.Context, env *stepkit.Env, bucket, key, contentType string) (pw *io.PipeWriter, done <-chan error) {
+	pr, pw := io.Pipe()
+	ch := make(chan error, 1)
+	go func() {
+		_, err := env.Store.Put(ctx, bucket, key, pr, contentType)
+		pr.CloseWithError(err)
+		ch <- err
+	}()
+	return pw, ch
 }
 
 // openPart opens the part's byte range of the source, failing with
