@@ -13,13 +13,8 @@ import (
 // formats themselves live in package itemio; the engine evaluates the
 // fields' parameters and hands over Options.Objects.
 
-// objects returns the engine's ObjectStore in itemio's terms (nil when none).
-func (r *runner) objects() itemio.ObjectStore {
-	if r.e.opts.Objects == nil {
-		return nil
-	}
-	return itemio.Adapt(r.e.opts.Objects)
-}
+// objects returns the engine's ObjectStore (nil when none).
+func (r *runner) objects() ObjectStore { return r.e.opts.Objects }
 
 func itemioFailure(err error, name string) *failure {
 	var ie *itemio.Error

@@ -12,31 +12,37 @@ import (
 	"testing"
 )
 
-// memObjects is an in-memory ObjectStore.
+// memObjects is an in-memory ObjectStore: it implements the calls a
+// Distributed Map makes (Get, List, Put); the others are not used and panic.
 type memObjects struct {
+	ObjectStore
 	mu   sync.Mutex
 	objs map[string][]byte
 }
 
-func (m *memObjects) GetObject(ctx context.Context, bucket, key string) (io.ReadCloser, error) {
+func (m *memObjects) Get(ctx context.Context, bucket, key string, start, end int64) (io.ReadCloser, ObjectInfo, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	b, ok := m.objs[bucket+"/"+key]
 	if !ok {
-		return nil, fmt.Errorf("no such key: s3://%s/%s", bucket, key)
+		return nil, ObjectInfo{}, fmt.Errorf("no such key: s3://%s/%s", bucket, key)
 	}
-	return io.NopCloser(bytes.NewReader(b)), nil
+	return io.NopCloser(bytes.NewReader(b)), ObjectInfo{Bucket: bucket, Key: key, Size: int64(len(b))}, nil
 }
 
-func (m *memObjects) ListObjects(ctx context.Context, bucket, prefix string, fn func(ObjectInfo) error) error {
-	return nil
+func (m *memObjects) List(ctx context.Context, bucket, prefix string) ([]ObjectInfo, error) {
+	return nil, nil
 }
 
-func (m *memObjects) PutObject(ctx context.Context, bucket, key string, body []byte) error {
+func (m *memObjects) Put(ctx context.Context, bucket, key string, r io.Reader, contentType string) (ObjectInfo, error) {
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.objs[bucket+"/"+key] = append([]byte(nil), body...)
-	return nil
+	m.objs[bucket+"/"+key] = body
+	return ObjectInfo{Bucket: bucket, Key: key, Size: int64(len(body))}, nil
 }
 
 func TestDistributedMapReaderBatcherWriter(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/stepwise-dev/stepwise/statemachine/itemio"
+	"github.com/stepwise-dev/stepwise/statemachine/objects"
 )
 
 // This file holds the narrow interfaces through which the engine reaches the
@@ -100,17 +100,15 @@ const (
 	WaitForTaskToken
 )
 
-// ObjectStore is the slice of S3 that a Distributed Map's ItemReader and
-// ResultWriter need: GetObject (a missing object returns an error naming
-// the bucket and key), ListObjects (objects under a prefix, in key order)
-// and PutObject (replacing any existing object). Implementations must be
-// safe for concurrent use. It is defined in package itemio, which reads and
-// writes the item formats, so that the two packages share one type.
-type ObjectStore = itemio.ObjectStore
+// ObjectStore is the object store a Distributed Map's ItemReader (Get,
+// List) and ResultWriter (Put) use: [objects.Store], the one interface the
+// engine and the steps share. Implementations must be safe for concurrent
+// use.
+type ObjectStore = objects.Store
 
-// ObjectInfo describes one object returned by ListObjects, with the fields
-// of an S3 ListObjectsV2 entry that ItemReader passes to Map iterations.
-type ObjectInfo = itemio.ObjectInfo
+// ObjectInfo is [objects.ObjectInfo]: the fields of an S3 ListObjectsV2
+// entry that ItemReader passes to Map iterations.
+type ObjectInfo = objects.ObjectInfo
 
 // Store persists engine state so that Standard executions survive a crash
 // of the process. The engine owns the key layout and value encoding; a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -20,33 +19,6 @@ import (
 	"github.com/stepwise-dev/stepwise/steps/objstore"
 	"github.com/stepwise-dev/stepwise/steps/requestapproval"
 )
-
-// engineObjects adapts the memory store to the engine's ItemReader /
-// ResultWriter interface.
-type engineObjects struct{ st *objstore.Memory }
-
-func (o engineObjects) GetObject(ctx context.Context, bucket, key string) (io.ReadCloser, error) {
-	rc, _, err := o.st.Get(ctx, bucket, key, 0, -1)
-	return rc, err
-}
-
-func (o engineObjects) ListObjects(ctx context.Context, bucket, prefix string, fn func(statemachine.ObjectInfo) error) error {
-	infos, err := o.st.List(ctx, bucket, prefix)
-	if err != nil {
-		return err
-	}
-	for _, i := range infos {
-		if err := fn(statemachine.ObjectInfo{Key: i.Key, ETag: i.ETag, Size: i.Size}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (o engineObjects) PutObject(ctx context.Context, bucket, key string, body []byte) error {
-	o.st.PutBytes(bucket, key, body)
-	return nil
-}
 
 type workflow struct {
 	engine *statemachine.Engine
@@ -94,7 +66,7 @@ func newWorkflow(t *testing.T) *workflow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.engine, err = statemachine.New(statemachine.Options{Lambda: rt, Objects: engineObjects{st}, Clock: w.clock})
+	w.engine, err = statemachine.New(statemachine.Options{Lambda: rt, Objects: st, Clock: w.clock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,15 +9,14 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	locals3 "github.com/stepwise-dev/stepwise/local/s3"
 	"github.com/stepwise-dev/stepwise/local/sfnapi"
 	"github.com/stepwise-dev/stepwise/local/stack"
 	"github.com/stepwise-dev/stepwise/steps"
+	"github.com/stepwise-dev/stepwise/steps/objstore"
 	"github.com/stepwise-dev/stepwise/steps/stepkit"
 )
 
@@ -218,10 +217,7 @@ func localTarget(ctx context.Context, ep *stack.Endpoints) (*target, error) {
 	t := &target{cfg: cfg, bucket: ep.Bucket, smArn: ep.StateMachineArn}
 	t.sfn = sfn.NewFromConfig(cfg, sfnapi.ClientOptions(ep.StepFunctions))
 	if ep.S3 != "" {
-		t.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
-			o.BaseEndpoint = aws.String(ep.S3)
-			o.UsePathStyle = true
-		})
+		t.s3 = objstore.NewS3Client(cfg, objstore.S3Options{Endpoint: ep.S3})
 	}
 	return t, nil
 }

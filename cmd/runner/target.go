@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/stepwise-dev/stepwise/local/sfnapi"
+	"github.com/stepwise-dev/stepwise/steps/objstore"
 )
 
 // exportStateMachineName is the name Terraform and the local stack give the
@@ -92,12 +93,7 @@ func (a *app) connectRemote(ctx context.Context) (*target, error) {
 	} else {
 		t.sfn = sfn.NewFromConfig(cfg)
 	}
-	t.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-			o.UsePathStyle = true
-		}
-	})
+	t.s3 = objstore.NewS3Client(cfg, objstore.S3Options{Endpoint: endpoint})
 	if endpoint != "" {
 		t.kind = "endpoint"
 	}

@@ -15,13 +15,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/stepwise-dev/stepwise/local/eventpattern"
+	"github.com/stepwise-dev/stepwise/steps/objstore"
 )
 
 // Defaults used when [Options] leaves a field empty. The keys are not
@@ -98,24 +98,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.Addr == "" {
-		opts.Addr = DefaultAddr
-	}
-	if opts.AccessKey == "" {
-		opts.AccessKey = DefaultAccessKey
-	}
-	if opts.SecretKey == "" {
-		opts.SecretKey = DefaultSecretKey
-	}
-	if opts.Region == "" {
-		opts.Region = DefaultRegion
-	}
-	if opts.Account == "" {
-		opts.Account = DefaultAccount
-	}
-	if opts.Log == nil {
-		opts.Log = os.Stderr
-	}
+	opts.setDefaults()
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("local s3: %w", err)
 	}
@@ -154,40 +137,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 		s.certFile = cfg.CertFile
 	}
-	raw, err := json.Marshal(cfg)
+	msgR, err := s.spawn(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("local s3: %w", err)
+		return nil, err
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("local s3: find own executable to run the server: %w", err)
-	}
-	msgR, msgW, err := os.Pipe()
-	if err != nil {
-		return nil, fmt.Errorf("local s3: %w", err)
-	}
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), childEnv+"="+string(raw))
-	cmd.ExtraFiles = []*os.File{msgW}
-	// VersityGW prints start-up chatter on stdout; only errors matter.
-	cmd.Stdout, cmd.Stderr = io.Discard, opts.Log
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		msgR.Close()
-		msgW.Close()
-		return nil, fmt.Errorf("local s3: %w", err)
-	}
-	if err := cmd.Start(); err != nil {
-		msgR.Close()
-		msgW.Close()
-		return nil, fmt.Errorf("local s3: start server process: %w", err)
-	}
-	msgW.Close()
-	s.cmd, s.stdin = cmd, stdin
-	go func() {
-		s.waitErr = cmd.Wait()
-		close(s.exited)
-	}()
 
 	ready := make(chan childMessage, 1)
 	raw2 := make(chan Event)
@@ -329,6 +282,69 @@ func (s *Server) Ack(ev Event) error {
 	return nil
 }
 
+// setDefaults fills the zero fields of o with the Default* values.
+func (o *Options) setDefaults() {
+	if o.Addr == "" {
+		o.Addr = DefaultAddr
+	}
+	if o.AccessKey == "" {
+		o.AccessKey = DefaultAccessKey
+	}
+	if o.SecretKey == "" {
+		o.SecretKey = DefaultSecretKey
+	}
+	if o.Region == "" {
+		o.Region = DefaultRegion
+	}
+	if o.Account == "" {
+		o.Account = DefaultAccount
+	}
+	if o.Log == nil {
+		o.Log = os.Stderr
+	}
+}
+
+// spawn runs this executable as the server process with cfg and returns
+// the read end of the pipe the child reports on (start-up, events). The
+// child's exit closes s.exited.
+func (s *Server) spawn(cfg childConfig) (*os.File, error) {
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("local s3: %w", err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("local s3: find own executable to run the server: %w", err)
+	}
+	msgR, msgW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("local s3: %w", err)
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), childEnv+"="+string(raw))
+	cmd.ExtraFiles = []*os.File{msgW}
+	// VersityGW prints start-up chatter on stdout; only errors matter.
+	cmd.Stdout, cmd.Stderr = io.Discard, s.opts.Log
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		msgR.Close()
+		msgW.Close()
+		return nil, fmt.Errorf("local s3: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		msgR.Close()
+		msgW.Close()
+		return nil, fmt.Errorf("local s3: start server process: %w", err)
+	}
+	msgW.Close()
+	s.cmd, s.stdin = cmd, stdin
+	go func() {
+		s.waitErr = cmd.Wait()
+		close(s.exited)
+	}()
+	return msgR, nil
+}
+
 // NewClient returns an aws-sdk-go-v2 S3 client for this server, built as
 // the Lambda steps build theirs: config.LoadDefaultConfig (so checksum
 // and retry defaults are the production ones) with static credentials, the
@@ -359,10 +375,7 @@ func (s *Server) NewClient(ctx context.Context) (*awss3.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("local s3: client config: %w", err)
 	}
-	return awss3.NewFromConfig(cfg, func(o *awss3.Options) {
-		o.BaseEndpoint = aws.String(s.endpoint)
-		o.UsePathStyle = true
-	}), nil
+	return objstore.NewS3Client(cfg, objstore.S3Options{Endpoint: s.endpoint}), nil
 }
 
 // Done is closed when the server process has exited, after [Server.Close]

@@ -29,10 +29,10 @@ import (
 
 	lambdalocal "github.com/stepwise-dev/stepwise/local/lambda"
 	locals3 "github.com/stepwise-dev/stepwise/local/s3"
-	"github.com/stepwise-dev/stepwise/local/s3/s3store"
 	"github.com/stepwise-dev/stepwise/local/sfnapi"
 	"github.com/stepwise-dev/stepwise/local/store"
 	"github.com/stepwise-dev/stepwise/statemachine"
+	"github.com/stepwise-dev/stepwise/steps/objstore"
 )
 
 // Files inside [Options].Repo that the stack reads: the same files
@@ -178,96 +178,31 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 	}()
 
 	// 1. The store: it also takes the data directory's lock.
-	db, err := store.Open(filepath.Join(dataDir, stateDirName), store.Options{NoSync: opts.NoSync})
-	if errors.Is(err, store.ErrLocked) {
-		ep, _ := ReadEndpoints(dataDir)
-		return nil, &AlreadyRunningError{DataDir: dataDir, Endpoints: ep}
-	}
-	if err != nil {
+	if err := st.openStore(opts); err != nil {
 		return nil, err
 	}
-	st.store = db
-	st.closers = append(st.closers, db.Close)
-	os.Remove(filepath.Join(dataDir, EndpointsFile)) // stale, from a killed run
-
 	steps, err := readSteps(opts.Repo)
 	if err != nil {
 		return nil, err
 	}
 
 	// 2. S3.
-	var objects statemachine.ObjectStore
-	var lambdaEnv []string
 	st.Endpoints = Endpoints{Region: opts.Region, AccountID: opts.AccountID, PID: os.Getpid()}
+	var objects statemachine.ObjectStore
 	if !opts.NoS3 {
-		s3opts := locals3.Options{
-			Dir: filepath.Join(dataDir, s3DirName), Addr: opts.S3Addr, TLS: opts.S3TLS,
-			Region: opts.Region, Account: opts.AccountID, DisableEvents: opts.NoTrigger || opts.NoDeploy,
-		}
-		if !s3opts.DisableEvents {
-			// Events the trigger acts on are recorded before the write is
-			// acknowledged and delivered again until the trigger settles
-			// them (see the trigger section of the package doc).
-			if s3opts.DurableEvents, err = fs.ReadFile(opts.Repo, TriggerFile); err != nil {
-				return nil, fmt.Errorf("stack: %w", err)
-			}
-		}
-		srv, err := locals3.Start(ctx, s3opts)
-		if err != nil {
-			return nil, fmt.Errorf("stack: start S3: %w", err)
-		}
-		st.s3 = srv
-		st.closers = append(st.closers, srv.Close)
-		client, err := srv.NewClient(ctx)
-		if err != nil {
+		if objects, err = st.startS3(ctx, opts); err != nil {
 			return nil, err
-		}
-		if err := ensureBucket(ctx, client, opts.Bucket); err != nil {
-			return nil, err
-		}
-		objects = s3store.New(client)
-		lambdaEnv = srv.Env()
-		ak, sk := srv.Credentials()
-		st.Endpoints.S3, st.Endpoints.S3AccessKey, st.Endpoints.S3SecretKey = srv.Endpoint(), ak, sk
-		st.Endpoints.S3CACert = srv.CACertFile()
-		st.Endpoints.Bucket = opts.Bucket
-	}
-
-	// In-process steps build their S3 clients from the process environment,
-	// as they do on Lambda: point it at the local S3.
-	stepEnv := append(lambdaEnv, "STEPWISE_BUCKET="+opts.Bucket, "STEPWISE_S3_PATH_STYLE=true")
-	st.StepEnv = stepEnv
-	if len(opts.Steps) > 0 && st.s3 != nil && !opts.NoProcessEnv {
-		for _, kv := range stepEnv {
-			k, v, _ := strings.Cut(kv, "=")
-			os.Setenv(k, v)
 		}
 	}
 
-	// 3. Lambda. Without a bootstrap, only steps with an in-process
-	// handler exist; invoking another is Lambda.ResourceNotFoundException.
-	var fns []lambdalocal.Function
-	for _, f := range steps.Functions(opts.Prefix) {
-		if _, ok := opts.Steps[f.Handler]; ok || opts.BootstrapPath != "" {
-			fns = append(fns, f)
-		} else {
-			opts.Logger.Warn("stack: step has no in-process handler and no bootstrap was given; it is not served", "step", f.Handler)
-		}
+	// 3. Lambda.
+	if err := st.startLambda(opts, steps); err != nil {
+		return nil, err
 	}
-	rt, err := lambdalocal.New(lambdalocal.Options{
-		Region: opts.Region, AccountID: opts.AccountID,
-		Functions: append(fns, opts.ExtraFunctions...), Handlers: opts.Steps, Bootstrap: opts.BootstrapPath,
-		Env: stepEnv, Output: opts.LambdaOutput,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("stack: %w", err)
-	}
-	st.lambda = rt
-	st.closers = append(st.closers, rt.Close)
 
 	// 4. The engine: resumes RUNNING executions from the store.
 	eng, err := statemachine.New(statemachine.Options{
-		Clock: opts.Clock, Lambda: rt, Objects: objects, Store: db,
+		Clock: opts.Clock, Lambda: st.lambda, Objects: objects, Store: st.store,
 		Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger,
 	})
 	if err != nil {
@@ -310,6 +245,99 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 	}
 	st.wroteEndpoints = true
 	return st, nil
+}
+
+// openStore opens the durable store in the data directory, which takes
+// the directory's lock: a second stack on it is an [AlreadyRunningError].
+func (st *Stack) openStore(opts Options) error {
+	db, err := store.Open(filepath.Join(st.dataDir, stateDirName), store.Options{NoSync: opts.NoSync})
+	if errors.Is(err, store.ErrLocked) {
+		ep, _ := ReadEndpoints(st.dataDir)
+		return &AlreadyRunningError{DataDir: st.dataDir, Endpoints: ep}
+	}
+	if err != nil {
+		return err
+	}
+	st.store = db
+	st.closers = append(st.closers, db.Close)
+	os.Remove(filepath.Join(st.dataDir, EndpointsFile)) // stale, from a killed run
+	return nil
+}
+
+// startS3 starts the local S3 server, makes sure the bucket exists and
+// records the endpoint; it returns the object store the engine's
+// ItemReader and ResultWriter use.
+func (st *Stack) startS3(ctx context.Context, opts Options) (statemachine.ObjectStore, error) {
+	s3opts := locals3.Options{
+		Dir: filepath.Join(st.dataDir, s3DirName), Addr: opts.S3Addr, TLS: opts.S3TLS,
+		Region: opts.Region, Account: opts.AccountID, DisableEvents: opts.NoTrigger || opts.NoDeploy,
+	}
+	if !s3opts.DisableEvents {
+		// Events the trigger acts on are recorded before the write is
+		// acknowledged and delivered again until the trigger settles
+		// them (see the trigger section of the package doc).
+		var err error
+		if s3opts.DurableEvents, err = fs.ReadFile(opts.Repo, TriggerFile); err != nil {
+			return nil, fmt.Errorf("stack: %w", err)
+		}
+	}
+	srv, err := locals3.Start(ctx, s3opts)
+	if err != nil {
+		return nil, fmt.Errorf("stack: start S3: %w", err)
+	}
+	st.s3 = srv
+	st.closers = append(st.closers, srv.Close)
+	client, err := srv.NewClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureBucket(ctx, client, opts.Bucket); err != nil {
+		return nil, err
+	}
+	ak, sk := srv.Credentials()
+	st.Endpoints.S3, st.Endpoints.S3AccessKey, st.Endpoints.S3SecretKey = srv.Endpoint(), ak, sk
+	st.Endpoints.S3CACert = srv.CACertFile()
+	st.Endpoints.Bucket = opts.Bucket
+	return objstore.NewSDK(client), nil
+}
+
+// startLambda starts the local Lambda runtime. Without a bootstrap, only
+// steps with an in-process handler exist; invoking another is
+// Lambda.ResourceNotFoundException.
+func (st *Stack) startLambda(opts Options, steps *lambdalocal.Steps) error {
+	// In-process steps build their S3 clients from the process environment,
+	// as they do on Lambda: point it at the local S3.
+	var lambdaEnv []string
+	if st.s3 != nil {
+		lambdaEnv = st.s3.Env()
+	}
+	stepEnv := append(lambdaEnv, "STEPWISE_BUCKET="+opts.Bucket, "STEPWISE_S3_PATH_STYLE=true")
+	st.StepEnv = stepEnv
+	if len(opts.Steps) > 0 && st.s3 != nil && !opts.NoProcessEnv {
+		for _, kv := range stepEnv {
+			k, v, _ := strings.Cut(kv, "=")
+			os.Setenv(k, v)
+		}
+	}
+	var fns []lambdalocal.Function
+	for _, f := range steps.Functions(opts.Prefix) {
+		if _, ok := opts.Steps[f.Handler]; ok || opts.BootstrapPath != "" {
+			fns = append(fns, f)
+		} else {
+			opts.Logger.Warn("stack: step has no in-process handler and no bootstrap was given; it is not served", "step", f.Handler)
+		}
+	}
+	rt, err := lambdalocal.New(lambdalocal.Options{
+		Region: opts.Region, AccountID: opts.AccountID,
+		Functions: append(fns, opts.ExtraFunctions...), Handlers: opts.Steps, Bootstrap: opts.BootstrapPath,
+		Env: stepEnv, Output: opts.LambdaOutput,
+	})
+	if err != nil {
+		return fmt.Errorf("stack: %w", err)
+	}
+	st.lambda = rt
+	st.closers = append(st.closers, rt.Close)
+	return nil
 }
 
 func (o *Options) defaults() {

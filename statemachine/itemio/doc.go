@@ -4,8 +4,7 @@
 // file layouts and error names AWS Step Functions uses.
 //
 // It imports only the standard library and reaches S3 through
-// [ObjectStore]; the engine passes its statemachine.ObjectStore through
-// [Adapt]. It does not evaluate JSONPath or JSONata: the engine resolves
+// [objects.Store], the object store the engine and the steps share. It does not evaluate JSONPath or JSONata: the engine resolves
 // Parameters/Arguments, MaxItemsPath and the like first and hands the
 // resulting values to [ParseReader], [ParseBatcher] and [ParseWriter]. It
 // does not run child executions either.

@@ -10,11 +10,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stepwise-dev/stepwise/statemachine/itemio"
+	objs "github.com/stepwise-dev/stepwise/statemachine/objects"
 )
 
-// memStore is an in-memory ObjectStore for tests.
+// memStore is an in-memory objects.Store for tests: it implements the
+// calls itemio makes (Get, List, Put); the others are not used and panic.
 type memStore struct {
+	objs.Store
 	mu      sync.Mutex
 	objects map[string][]byte // "bucket/key"
 	failPut string            // key whose PutObject fails
@@ -28,17 +30,20 @@ func newMemStore(objects map[string]string) *memStore {
 	return m
 }
 
-func (m *memStore) GetObject(_ context.Context, bucket, key string) (io.ReadCloser, error) {
+func (m *memStore) Get(_ context.Context, bucket, key string, start, end int64) (io.ReadCloser, objs.ObjectInfo, error) {
+	if start != 0 || end != -1 {
+		panic("itemio reads whole objects")
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	b, ok := m.objects[bucket+"/"+key]
 	if !ok {
-		return nil, fmt.Errorf("NoSuchKey: s3://%s/%s does not exist", bucket, key)
+		return nil, objs.ObjectInfo{}, fmt.Errorf("NoSuchKey: s3://%s/%s does not exist", bucket, key)
 	}
-	return io.NopCloser(bytes.NewReader(b)), nil
+	return io.NopCloser(bytes.NewReader(b)), objs.ObjectInfo{Bucket: bucket, Key: key, Size: int64(len(b))}, nil
 }
 
-func (m *memStore) ListObjects(_ context.Context, bucket, prefix string, fn func(itemio.ObjectInfo) error) error {
+func (m *memStore) List(_ context.Context, bucket, prefix string) ([]objs.ObjectInfo, error) {
 	m.mu.Lock()
 	var keys []string
 	for k := range m.objects {
@@ -47,30 +52,33 @@ func (m *memStore) ListObjects(_ context.Context, bucket, prefix string, fn func
 		}
 	}
 	sort.Strings(keys)
-	m.mu.Unlock()
+	defer m.mu.Unlock()
+	var out []objs.ObjectInfo
 	for _, k := range keys {
-		info := itemio.ObjectInfo{
+		out = append(out, objs.ObjectInfo{
+			Bucket:       bucket,
 			Key:          strings.TrimPrefix(k, bucket+"/"),
 			ETag:         `"etag-` + strings.TrimPrefix(k, bucket+"/") + `"`,
 			Size:         int64(len(m.objects[k])),
 			LastModified: time.Unix(1668699881, 0),
 			StorageClass: "STANDARD",
-		}
-		if err := fn(info); err != nil {
-			return err
-		}
+		})
 	}
-	return nil
+	return out, nil
 }
 
-func (m *memStore) PutObject(_ context.Context, bucket, key string, body []byte) error {
+func (m *memStore) Put(_ context.Context, bucket, key string, r io.Reader, _ string) (objs.ObjectInfo, error) {
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return objs.ObjectInfo{}, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if key == m.failPut {
-		return fmt.Errorf("AccessDenied")
+		return objs.ObjectInfo{}, fmt.Errorf("AccessDenied")
 	}
-	m.objects[bucket+"/"+key] = append([]byte(nil), body...)
-	return nil
+	m.objects[bucket+"/"+key] = body
+	return objs.ObjectInfo{Bucket: bucket, Key: key, Size: int64(len(body))}, nil
 }
 
 func (m *memStore) get(key string) string {

@@ -12,6 +12,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/stepwise-dev/stepwise/statemachine/objects"
 )
 
 // ItemReader resources this package implements.
@@ -173,7 +175,7 @@ var errStop = errors.New("itemio: enough items")
 // error from fn stops reading and is returned as is; every other failure
 // is an *Error named States.ItemReaderFailed whose cause names the S3
 // object and the place in it (row, line or item index).
-func ReadItems(ctx context.Context, store ObjectStore, spec ReaderSpec, fn func(item any) error) error {
+func ReadItems(ctx context.Context, store objects.Store, spec ReaderSpec, fn func(item any) error) error {
 	if store == nil {
 		return readerErr("no object store is configured: Distributed Map ItemReader needs S3")
 	}
@@ -181,13 +183,11 @@ func ReadItems(ctx context.Context, store ObjectStore, spec ReaderSpec, fn func(
 		return err
 	}
 	n := 0
-	var fnErr error
 	emit := func(item any) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if err := fn(item); err != nil {
-			fnErr = err
 			return err
 		}
 		n++
@@ -199,17 +199,21 @@ func ReadItems(ctx context.Context, store ObjectStore, spec ReaderSpec, fn func(
 	var err error
 	switch spec.Resource {
 	case ResourceListObjectsV2:
-		err = store.ListObjects(ctx, spec.Bucket, spec.Prefix, func(o ObjectInfo) error {
-			return emit(map[string]any{
+		var infos []objects.ObjectInfo
+		infos, err = store.List(ctx, spec.Bucket, spec.Prefix)
+		if err != nil && ctx.Err() == nil {
+			err = readerErr("listing s3://%s/%s failed: %v", spec.Bucket, spec.Prefix, err)
+		}
+		for _, o := range infos {
+			if err = emit(map[string]any{
 				"Etag":         o.ETag,
 				"Key":          o.Key,
 				"LastModified": float64(o.LastModified.Unix()),
 				"Size":         float64(o.Size),
 				"StorageClass": o.StorageClass,
-			})
-		})
-		if err != nil && err != errStop && err != fnErr && ctx.Err() == nil {
-			err = readerErr("listing s3://%s/%s failed: %v", spec.Bucket, spec.Prefix, err)
+			}); err != nil {
+				break
+			}
 		}
 	case ResourceGetObject:
 		err = readObject(ctx, store, spec, emit)
@@ -222,7 +226,7 @@ func ReadItems(ctx context.Context, store ObjectStore, spec ReaderSpec, fn func(
 	return err
 }
 
-func readObject(ctx context.Context, store ObjectStore, spec ReaderSpec, emit func(any) error) error {
+func readObject(ctx context.Context, store objects.Store, spec ReaderSpec, emit func(any) error) error {
 	body, err := open(ctx, store, spec.Bucket, spec.Key)
 	if err != nil {
 		return err
@@ -247,8 +251,8 @@ func readObject(ctx context.Context, store ObjectStore, spec ReaderSpec, emit fu
 	return readerErr("ItemReader.ReaderConfig.InputType %q is not supported", spec.InputType)
 }
 
-func open(ctx context.Context, store ObjectStore, bucket, key string) (io.ReadCloser, error) {
-	rc, err := store.GetObject(ctx, bucket, key)
+func open(ctx context.Context, store objects.Store, bucket, key string) (io.ReadCloser, error) {
+	rc, _, err := store.Get(ctx, bucket, key, 0, -1)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -378,7 +382,7 @@ type inventoryManifest struct {
 // readManifest reads an S3 Inventory manifest and then every inventory
 // file it lists (CSV, gzip-compressed when the key ends in .gz), with the
 // manifest's fileSchema as the header.
-func readManifest(ctx context.Context, store ObjectStore, r io.Reader, where string, emit func(any) error) error {
+func readManifest(ctx context.Context, store objects.Store, r io.Reader, where string, emit func(any) error) error {
 	var m inventoryManifest
 	if err := json.NewDecoder(r).Decode(&m); err != nil {
 		return readerErr("%s is not a valid S3 Inventory manifest: %v", where, err)
@@ -410,7 +414,7 @@ func readManifest(ctx context.Context, store ObjectStore, r io.Reader, where str
 	return nil
 }
 
-func readInventoryFile(ctx context.Context, store ObjectStore, bucket, key string, headers []string, emit func(any) error) error {
+func readInventoryFile(ctx context.Context, store objects.Store, bucket, key string, headers []string, emit func(any) error) error {
 	body, err := open(ctx, store, bucket, key)
 	if err != nil {
 		return err

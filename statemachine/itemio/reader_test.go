@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/stepwise-dev/stepwise/statemachine/itemio"
 )
@@ -171,39 +170,4 @@ func TestParseReaderErrors(t *testing.T) {
 			t.Errorf("ParseReader(%s, %s):\n got %v\nwant States.ItemReaderFailed: %s", tc.args, tc.config, err, tc.want)
 		}
 	}
-}
-
-// engineInfo stands for statemachine.ObjectInfo: same fields, other type.
-type engineInfo struct {
-	Key          string
-	ETag         string
-	Size         int64
-	LastModified time.Time
-	StorageClass string
-}
-
-func TestAdapt(t *testing.T) {
-	var s itemio.StoreOf[engineInfo] = adaptee{newMemStore(objects)}
-	store := itemio.Adapt(s)
-	var keys []string
-	spec := itemio.ReaderSpec{Resource: itemio.ResourceListObjectsV2, Bucket: "b", Prefix: "list/"}
-	if err := itemio.ReadItems(context.Background(), store, spec, func(it any) error {
-		keys = append(keys, it.(map[string]any)["Key"].(string))
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if len(keys) != 2 || keys[0] != "list/a.txt" {
-		t.Errorf("keys through Adapt: %v", keys)
-	}
-	if itemio.Adapt[engineInfo](nil) != nil {
-		t.Error("Adapt(nil) is not nil")
-	}
-}
-
-// adaptee lists with engineInfo, as statemachine.ObjectStore does.
-type adaptee struct{ *memStore }
-
-func (a adaptee) ListObjects(ctx context.Context, bucket, prefix string, fn func(engineInfo) error) error {
-	return a.memStore.ListObjects(ctx, bucket, prefix, func(o itemio.ObjectInfo) error { return fn(engineInfo(o)) })
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/stepwise-dev/stepwise/statemachine/objects"
 )
 
 // ResultWriter constants.
@@ -250,7 +252,7 @@ type manifestEntry struct {
 // When spec.Bucket is empty nothing is written and the output is the
 // [Transform]ed results. Failures are *Error values named
 // States.ResultWriterFailed that name the S3 key.
-func WriteResults(ctx context.Context, store ObjectStore, spec WriterSpec, mapRunArn string, results []Result) (any, error) {
+func WriteResults(ctx context.Context, store objects.Store, spec WriterSpec, mapRunArn string, results []Result) (any, error) {
 	if err := spec.check(); err != nil {
 		return nil, err
 	}
@@ -296,7 +298,7 @@ func WriteResults(ctx context.Context, store ObjectStore, spec WriterSpec, mapRu
 			return nil, writerErr("encoding %s results: %v", g, err)
 		}
 		key := dir + "/" + g + "_0" + ext
-		if err := store.PutObject(ctx, spec.Bucket, key, body); err != nil {
+		if _, err := store.Put(ctx, spec.Bucket, key, bytes.NewReader(body), ""); err != nil {
 			return nil, writerErr("cannot write s3://%s/%s: %v", spec.Bucket, key, err)
 		}
 		m.ResultFiles[g] = append(m.ResultFiles[g], manifestEntry{Key: key, Size: len(body)})
@@ -306,7 +308,7 @@ func WriteResults(ctx context.Context, store ObjectStore, spec WriterSpec, mapRu
 		return nil, writerErr("encoding the manifest: %v", err)
 	}
 	key := dir + "/manifest.json"
-	if err := store.PutObject(ctx, spec.Bucket, key, mb); err != nil {
+	if _, err := store.Put(ctx, spec.Bucket, key, bytes.NewReader(mb), ""); err != nil {
 		return nil, writerErr("cannot write s3://%s/%s: %v", spec.Bucket, key, err)
 	}
 	return map[string]any{

@@ -73,17 +73,19 @@ func (f orderedField) Value(base reflect.Value) reflect.Value {
 const RowGroupRows = 64 * 1024
 
 type parquetWriter struct {
-	w     *parquet.Writer
+	w     *parquet.GenericWriter[any]
 	names []string
 	types []string
 	rows  []parquet.Row
 	row   parquet.Row
-	n     int
 }
 
 func newParquetWriter(w io.Writer, names, types []string) (*parquetWriter, error) {
 	schema := ParquetSchema(names, types)
-	pw := parquet.NewWriter(w, schema, parquet.MaxRowsPerRowGroup(RowGroupRows))
+	// GenericWriter[any] with an explicit schema is what parquet-go
+	// documents as the replacement of the deprecated Writer: the same
+	// encoder, rows given as parquet.Row.
+	pw := parquet.NewGenericWriter[any](w, schema, parquet.MaxRowsPerRowGroup(RowGroupRows))
 	return &parquetWriter{w: pw, names: names, types: types, rows: make([]parquet.Row, 1)}, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
@@ -94,40 +95,20 @@ func Run(ctx context.Context, env *stepkit.Env, cache *planCache, in Input) (exp
 	if err != nil {
 		return export.PartResult{}, err
 	}
-	idx := make([]int, len(p.Columns))
-	outTypes := make([]string, len(p.Columns))
-	for i, c := range p.Columns {
-		idx[i] = indexOf(p.Header, c.Name)
-		outTypes[i] = req.Types[c.Name]
-	}
-	var typed []int // header indices of typed columns: a row whose typed field does not parse is rejected
-	for i, h := range p.Header {
-		if t := req.Types[h]; t != "" && t != export.TypeString {
-			typed = append(typed, i)
-		}
-	}
+	idx, outTypes, typed := projection(p)
 
-	body, info, err := env.Store.Get(ctx, part.Bucket, part.Key, part.Start, part.End)
+	body, err := openPart(ctx, env, part)
 	if err != nil {
-		return export.PartResult{}, fmt.Errorf("exportpart: part %d: %w", part.Part, err)
+		return export.PartResult{}, err
 	}
 	defer body.Close()
-	if info.ETag != "" && part.ETag != "" && info.ETag != part.ETag {
-		return export.PartResult{}, &export.SourceChanged{Bucket: part.Bucket, Key: part.Key, PlannedETag: part.ETag, NowETag: info.ETag}
-	}
 
 	// The encoder writes into a pipe that the store uploads from, so the
 	// part is never held in memory whole.
-	pr, pw := io.Pipe()
+	partKey := lay.PartKey(part.Part, req.OutputExt())
+	pw, putDone := upload(ctx, env, bucket, partKey, contentType(req))
 	sum := sha256.New()
 	counter := &countWriter{w: io.MultiWriter(pw, sum)}
-	partKey := lay.PartKey(part.Part, req.OutputExt())
-	putDone := make(chan error, 1)
-	go func() {
-		_, err := env.Store.Put(ctx, bucket, partKey, pr, contentType(req))
-		pr.CloseWithError(err)
-		putDone <- err
-	}()
 	fail := func(err error) (export.PartResult, error) {
 		pw.CloseWithError(err)
 		<-putDone
@@ -140,6 +121,15 @@ func Run(ctx context.Context, env *stepkit.Env, cache *planCache, in Input) (exp
 	}
 	rows := export.NewRowReader(body, req, p.Header, part.FirstRow, part.FirstLine)
 	rej := &rejects{}
+	// reject records a rejected row; past the request's limit it fails the
+	// part.
+	reject := func(e *export.RowError) error {
+		rej.add(e)
+		if rej.n > req.MaxRejectedRows {
+			return tooMany(ctx, env, bucket, lay, part.Part, rej, req.MaxRejectedRows)
+		}
+		return nil
+	}
 	res := export.PartResult{Part: part.Part, Key: partKey}
 	out := make([]string, len(idx))
 	for {
@@ -155,9 +145,8 @@ func Run(ctx context.Context, env *stepkit.Env, cache *planCache, in Input) (exp
 		var rowErr *export.RowError
 		if errors.As(err, &rowErr) {
 			res.RowsRead++
-			rej.add(rowErr)
-			if rej.n > req.MaxRejectedRows {
-				return fail(tooMany(ctx, env, bucket, lay, part.Part, rej, req.MaxRejectedRows))
+			if err := reject(rowErr); err != nil {
+				return fail(err)
 			}
 			continue
 		}
@@ -165,19 +154,10 @@ func Run(ctx context.Context, env *stepkit.Env, cache *planCache, in Input) (exp
 			return fail(fmt.Errorf("exportpart: part %d: read s3://%s/%s: %w", part.Part, part.Bucket, part.Key, err))
 		}
 		res.RowsRead++
-		keep, ferr := filter.Keep(values)
-		if ferr == nil {
-			for _, i := range typed {
-				if _, ferr = export.ParseValue(values[i], req.Types[p.Header[i]]); ferr != nil {
-					ferr = fmt.Errorf("column %q: %w", p.Header[i], ferr)
-					break
-				}
-			}
-		}
+		keep, ferr := keepRow(filter, p, typed, values)
 		if ferr != nil {
-			rej.add(&export.RowError{Row: rowNum, Line: rows.Line(), Reason: ferr.Error(), Fields: values})
-			if rej.n > req.MaxRejectedRows {
-				return fail(tooMany(ctx, env, bucket, lay, part.Part, rej, req.MaxRejectedRows))
+			if err := reject(&export.RowError{Row: rowNum, Line: rows.Line(), Reason: ferr.Error(), Fields: values}); err != nil {
+				return fail(err)
 			}
 			continue
 		}
@@ -193,9 +173,8 @@ func Run(ctx context.Context, env *stepkit.Env, cache *planCache, in Input) (exp
 			// write it altered. Nothing of the row has been written.
 			var bad *export.InvalidUTF8
 			if errors.As(err, &bad) {
-				rej.add(&export.RowError{Row: rowNum, Line: rows.Line(), Reason: err.Error(), Fields: values})
-				if rej.n > req.MaxRejectedRows {
-					return fail(tooMany(ctx, env, bucket, lay, part.Part, rej, req.MaxRejectedRows))
+				if err := reject(&export.RowError{Row: rowNum, Line: rows.Line(), Reason: err.Error(), Fields: values}); err != nil {
+					return fail(err)
 				}
 				continue
 			}
@@ -213,6 +192,13 @@ func Run(ctx context.Context, env *stepkit.Env, cache *planCache, in Input) (exp
 	res.Bytes = counter.n
 	res.SHA256 = hex.EncodeToString(sum.Sum(nil))
 	res.Rejected = rej.n
+	return finish(ctx, env, bucket, lay, part, res, rej, time.Since(start), log)
+}
+
+// finish stores what a part leaves besides its output: its rejected rows
+// (or removes a previous attempt's), its result document, the log line and
+// the metrics.
+func finish(ctx context.Context, env *stepkit.Env, bucket string, lay export.Layout, part export.PartSpec, res export.PartResult, rej *rejects, d time.Duration, log *slog.Logger) (export.PartResult, error) {
 	if rej.n > 0 {
 		res.RejectedKey = lay.RejectedKey(part.Part)
 		if _, err := env.Store.Put(ctx, bucket, res.RejectedKey, bytes.NewReader(rej.bytes()), "text/csv"); err != nil {
@@ -222,7 +208,6 @@ func Run(ctx context.Context, env *stepkit.Env, cache *planCache, in Input) (exp
 		// A retry after a run that rejected rows must not leave them behind.
 		_ = env.Store.Delete(ctx, bucket, lay.RejectedKey(part.Part))
 	}
-	d := time.Since(start)
 	res.DurationMS = d.Milliseconds()
 	if _, err := stepkit.WriteJSON(ctx, env.Store, bucket, lay.PartResultKey(part.Part), resultDoc(res)); err != nil {
 		return export.PartResult{}, fmt.Errorf("exportpart: part %d: write result: %w", part.Part, err)
@@ -236,6 +221,66 @@ func Run(ctx context.Context, env *stepkit.Env, cache *planCache, in Input) (exp
 		stepkit.Metric{Name: "OutputBytes", Unit: "Bytes", Value: float64(res.Bytes)},
 		stepkit.Metric{Name: "Duration", Unit: "Milliseconds", Value: float64(d.Milliseconds())})
 	return res, nil
+}
+
+// upload streams what is written to pw into s3://bucket/key; done
+// reports the upload's outcome once pw is closed.
+func upload(ctx context.Context, env *stepkit.Env, bucket, key, contentType string) (pw *io.PipeWriter, done <-chan error) {
+	pr, pw := io.Pipe()
+	ch := make(chan error, 1)
+	go func() {
+		_, err := env.Store.Put(ctx, bucket, key, pr, contentType)
+		pr.CloseWithError(err)
+		ch <- err
+	}()
+	return pw, ch
+}
+
+// openPart opens the part's byte range of the source, failing with
+// [export.SourceChanged] when the source is no longer the planned version.
+func openPart(ctx context.Context, env *stepkit.Env, part export.PartSpec) (io.ReadCloser, error) {
+	body, info, err := env.Store.Get(ctx, part.Bucket, part.Key, part.Start, part.End)
+	if err != nil {
+		return nil, fmt.Errorf("exportpart: part %d: %w", part.Part, err)
+	}
+	if info.ETag != "" && part.ETag != "" && info.ETag != part.ETag {
+		body.Close()
+		return nil, &export.SourceChanged{Bucket: part.Bucket, Key: part.Key, PlannedETag: part.ETag, NowETag: info.ETag}
+	}
+	return body, nil
+}
+
+// projection returns, for the plan's output columns, their indices in the
+// source header and their types, and the header indices of the typed
+// columns: a row whose typed field does not parse is rejected.
+func projection(p *export.Plan) (idx []int, outTypes []string, typed []int) {
+	idx = make([]int, len(p.Columns))
+	outTypes = make([]string, len(p.Columns))
+	for i, c := range p.Columns {
+		idx[i] = indexOf(p.Header, c.Name)
+		outTypes[i] = p.Request.Types[c.Name]
+	}
+	for i, h := range p.Header {
+		if t := p.Request.Types[h]; t != "" && t != export.TypeString {
+			typed = append(typed, i)
+		}
+	}
+	return idx, outTypes, typed
+}
+
+// keepRow applies the request's filter to a row; an error (the filter's,
+// or a typed field that does not parse) rejects the row.
+func keepRow(filter *export.Filter, p *export.Plan, typed []int, values []string) (bool, error) {
+	keep, err := filter.Keep(values)
+	if err != nil {
+		return false, err
+	}
+	for _, i := range typed {
+		if _, err := export.ParseValue(values[i], p.Request.Types[p.Header[i]]); err != nil {
+			return false, fmt.Errorf("column %q: %w", p.Header[i], err)
+		}
+	}
+	return keep, nil
 }
 
 // resultDoc is the stored result: the same as the returned one except the

@@ -258,28 +258,6 @@ func hashObject(ctx context.Context, st objstore.Store, bucket, key string) (str
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
-// ReaderAt reads an S3 object with ranged GETs, for Parquet footers and
-// column chunks.
-type ReaderAt struct {
-	Ctx         context.Context
-	Store       objstore.Store
-	Bucket, Key string
-}
-
-// ReadAt implements io.ReaderAt.
-func (r *ReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	rc, _, err := r.Store.Get(r.Ctx, r.Bucket, r.Key, off, off+int64(len(p)))
-	if err != nil {
-		return 0, err
-	}
-	defer rc.Close()
-	n, err := io.ReadFull(rc, p)
-	if err == io.ErrUnexpectedEOF {
-		err = io.EOF
-	}
-	return n, err
-}
-
 // mergeParquet streams every row of every part into one Parquet file,
 // batch by batch; memory is bounded by the writer's row group.
 func mergeParquet(ctx context.Context, st objstore.Store, bucket, key string, parts []objstore.ObjectInfo) error {
@@ -299,15 +277,15 @@ func mergeParquet(ctx context.Context, st objstore.Store, bucket, key string, pa
 }
 
 func writeParquet(ctx context.Context, st objstore.Store, w io.Writer, parts []objstore.ObjectInfo) error {
-	var out *parquet.Writer
+	var out *parquet.GenericWriter[any]
 	batch := make([]parquet.Row, 1024)
 	for _, p := range parts {
-		f, err := parquet.OpenFile(&ReaderAt{Ctx: ctx, Store: st, Bucket: p.Bucket, Key: p.Key}, p.Size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+		f, err := parquet.OpenFile(objstore.NewReaderAt(ctx, st, p.Bucket, p.Key), p.Size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 		if err != nil {
 			return fmt.Errorf("open parquet part s3://%s/%s: %w", p.Bucket, p.Key, err)
 		}
 		if out == nil {
-			out = parquet.NewWriter(w, f.Schema(), parquet.MaxRowsPerRowGroup(export.RowGroupRows))
+			out = parquet.NewGenericWriter[any](w, f.Schema(), parquet.MaxRowsPerRowGroup(export.RowGroupRows))
 		}
 		for _, rg := range f.RowGroups() {
 			rows := rg.Rows()

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stepwise-dev/stepwise/statemachine/objects"
 	"github.com/stepwise-dev/stepwise/steps/export"
 )
 
@@ -23,6 +24,8 @@ type Memory struct {
 	// Fail is called with the operation name ("Get", "Put", ...), bucket and
 	// key before each operation; a non-nil result fails the operation.
 	Fail func(op, bucket, key string) error
+	// Now, when set, is the clock of LastModified (time.Now otherwise).
+	Now func() time.Time
 
 	mu      sync.Mutex
 	objects map[string]memObject
@@ -33,6 +36,7 @@ type Memory struct {
 type memObject struct {
 	data []byte
 	etag string
+	mod  time.Time
 }
 
 type memUpload struct {
@@ -40,11 +44,18 @@ type memUpload struct {
 	parts       map[int32]memObject
 }
 
-var _ Store = (*Memory)(nil)
+var _ objects.Store = (*Memory)(nil)
 
 // NewMemory returns an empty in-memory store.
 func NewMemory() *Memory {
 	return &Memory{objects: map[string]memObject{}, uploads: map[string]*memUpload{}}
+}
+
+func (m *Memory) now() time.Time {
+	if m.Now != nil {
+		return m.Now().UTC().Truncate(time.Second)
+	}
+	return time.Now().UTC().Truncate(time.Second)
 }
 
 func memKey(bucket, key string) string { return bucket + "/" + key }
@@ -73,7 +84,7 @@ func (m *Memory) Object(bucket, key string) ([]byte, bool) {
 func (m *Memory) PutBytes(bucket, key string, data []byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.objects[memKey(bucket, key)] = memObject{data: bytes.Clone(data), etag: md5ETag(data)}
+	m.objects[memKey(bucket, key)] = memObject{data: bytes.Clone(data), etag: md5ETag(data), mod: m.now()}
 }
 
 // Keys returns every key in bucket under prefix, sorted.
@@ -153,7 +164,7 @@ func (m *Memory) List(ctx context.Context, bucket, prefix string) ([]ObjectInfo,
 	for k, o := range m.objects {
 		b, key, _ := strings.Cut(k, "/")
 		if b == bucket && strings.HasPrefix(key, prefix) {
-			out = append(out, ObjectInfo{Bucket: b, Key: key, Size: int64(len(o.data)), ETag: o.etag})
+			out = append(out, ObjectInfo{Bucket: b, Key: key, Size: int64(len(o.data)), ETag: o.etag, LastModified: o.mod, StorageClass: "STANDARD"})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
@@ -183,6 +194,7 @@ func (m *Memory) Copy(ctx context.Context, dstBucket, dstKey, srcBucket, srcKey 
 	m.mu.Lock()
 	o, ok := m.objects[memKey(srcBucket, srcKey)]
 	if ok {
+		o.mod = m.now()
 		m.objects[memKey(dstBucket, dstKey)] = o
 	}
 	m.mu.Unlock()
@@ -277,7 +289,7 @@ func (m *Memory) CompleteMultipart(ctx context.Context, bucket, key, uploadID st
 		sums.Write(raw)
 	}
 	etag := fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(sums.Sum(nil)), len(parts))
-	m.objects[memKey(bucket, key)] = memObject{data: data, etag: etag}
+	m.objects[memKey(bucket, key)] = memObject{data: data, etag: etag, mod: m.now()}
 	delete(m.uploads, uploadID)
 	m.mu.Unlock()
 	return ObjectInfo{Bucket: bucket, Key: key, Size: int64(len(data)), ETag: etag}, nil

@@ -1,6 +1,7 @@
 package objstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,18 +19,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/stepwise-dev/stepwise/statemachine/objects"
 	"github.com/stepwise-dev/stepwise/steps/export"
 )
 
 // SDK is a [Store] over an aws-sdk-go-v2 S3 client. Create it once per
 // process (at Lambda init), not per invocation.
 type SDK struct {
-	client   *s3.Client
+	client *s3.Client
+	//lint:ignore SA1019 manager.Uploader is kept: its successor feature/s3/transfermanager is a v0 module not in go.mod whose uploads add CRC32 checksums by default (see CompleteMultipart), so it is no drop-in.
 	uploader *manager.Uploader
 	presign  *s3.PresignClient
+	// MaxKeys is the page size of List's ListObjectsV2 calls; 0 means S3's
+	// default (1,000). Set it before first use.
+	MaxKeys int32
 }
 
-var _ Store = (*SDK)(nil)
+var _ objects.Store = (*SDK)(nil)
 
 // UploadPartSize and UploadConcurrency bound Put's memory: the upload
 // manager buffers at most UploadPartSize × UploadConcurrency bytes.
@@ -48,6 +54,7 @@ func NewSDK(client *s3.Client) *SDK {
 	})
 	return &SDK{
 		client: client,
+		//lint:ignore SA1019 see SDK.uploader.
 		uploader: manager.NewUploader(client, func(u *manager.Uploader) {
 			u.PartSize = UploadPartSize
 			u.Concurrency = UploadConcurrency
@@ -67,11 +74,14 @@ func NewSDKFromEnv(ctx context.Context) (*SDK, error) {
 	if err != nil {
 		return nil, fmt.Errorf("objstore: load AWS config: %w", err)
 	}
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		ps := os.Getenv("STEPWISE_S3_PATH_STYLE")
-		o.UsePathStyle = ps == "true" || (ps == "" && os.Getenv("AWS_ENDPOINT_URL_S3") != "")
-	})
-	return NewSDK(client), nil
+	return NewSDK(NewS3Client(cfg, S3Options{PathStyle: pathStyleFromEnv(os.Getenv)})), nil
+}
+
+// pathStyleFromEnv reads STEPWISE_S3_PATH_STYLE, defaulting to path-style
+// when AWS_ENDPOINT_URL_S3 points the steps at a non-AWS S3.
+func pathStyleFromEnv(getenv func(string) string) bool {
+	ps := getenv("STEPWISE_S3_PATH_STYLE")
+	return ps == "true" || (ps == "" && getenv("AWS_ENDPOINT_URL_S3") != "")
 }
 
 // NewRetryer is the retryer the steps use: more attempts and a longer
@@ -164,6 +174,7 @@ func (s *SDK) Put(ctx context.Context, bucket, key string, body io.Reader, conte
 	if contentType != "" {
 		in.ContentType = &contentType
 	}
+	//lint:ignore SA1019 see SDK.uploader.
 	out, err := s.uploader.Upload(ctx, in)
 	if err != nil {
 		return ObjectInfo{}, mapErr("PutObject", bucket, key, err)
@@ -171,17 +182,29 @@ func (s *SDK) Put(ctx context.Context, bucket, key string, body io.Reader, conte
 	return ObjectInfo{Bucket: bucket, Key: key, ETag: aws.ToString(out.ETag)}, nil
 }
 
-// List implements [Store] with the ListObjectsV2 paginator.
+// List implements [Store] with the ListObjectsV2 paginator. ETags keep the
+// quotes S3 returns, as Step Functions' listObjectsV2 ItemReader reports them.
 func (s *SDK) List(ctx context.Context, bucket, prefix string) ([]ObjectInfo, error) {
 	var out []ObjectInfo
-	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
+	in := &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix}
+	if s.MaxKeys > 0 {
+		in.MaxKeys = aws.Int32(s.MaxKeys)
+	}
+	p := s3.NewListObjectsV2Paginator(s.client, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, mapErr("ListObjectsV2", bucket, prefix, err)
 		}
 		for _, o := range page.Contents {
-			out = append(out, ObjectInfo{Bucket: bucket, Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), ETag: aws.ToString(o.ETag)})
+			info := ObjectInfo{
+				Bucket: bucket, Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), ETag: aws.ToString(o.ETag),
+				LastModified: aws.ToTime(o.LastModified), StorageClass: string(o.StorageClass),
+			}
+			if info.StorageClass == "" {
+				info.StorageClass = "STANDARD"
+			}
+			out = append(out, info)
 		}
 	}
 	return out, nil
@@ -285,7 +308,7 @@ func (s *SDK) CreateMultipart(ctx context.Context, bucket, key, contentType stri
 
 // UploadPart implements [Store].
 func (s *SDK) UploadPart(ctx context.Context, bucket, key, uploadID string, n int32, data []byte) (Part, error) {
-	out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{Bucket: &bucket, Key: &key, UploadId: &uploadID, PartNumber: &n, Body: bytesReader(data), ContentLength: aws.Int64(int64(len(data)))})
+	out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{Bucket: &bucket, Key: &key, UploadId: &uploadID, PartNumber: &n, Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data)))})
 	if err != nil {
 		return Part{}, mapErr("UploadPart", bucket, key, err)
 	}

@@ -26,7 +26,6 @@ import (
 
 	"github.com/stepwise-dev/stepwise/steps/csvsplit"
 	"github.com/stepwise-dev/stepwise/steps/export"
-	"github.com/stepwise-dev/stepwise/steps/merge"
 	"github.com/stepwise-dev/stepwise/steps/objstore"
 	"github.com/stepwise-dev/stepwise/steps/stepkit"
 )
@@ -248,7 +247,7 @@ func Sample(ctx context.Context, st objstore.Store, bucket, key string, req *exp
 		if err != nil {
 			return nil, err
 		}
-		f, err := parquet.OpenFile(&merge.ReaderAt{Ctx: ctx, Store: st, Bucket: bucket, Key: key}, info.Size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+		f, err := parquet.OpenFile(objstore.NewReaderAt(ctx, st, bucket, key), info.Size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 		if err != nil {
 			return nil, err
 		}

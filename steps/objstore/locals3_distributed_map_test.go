@@ -1,4 +1,4 @@
-package s3store_test
+package objstore_test
 
 import (
 	"bytes"
@@ -12,8 +12,8 @@ import (
 	"time"
 
 	locals3 "github.com/stepwise-dev/stepwise/local/s3"
-	"github.com/stepwise-dev/stepwise/local/s3/s3store"
 	"github.com/stepwise-dev/stepwise/statemachine"
+	"github.com/stepwise-dev/stepwise/steps/objstore"
 )
 
 // lambdaFunc is a [statemachine.LambdaInvoker] fake made of a Func field.
@@ -86,7 +86,7 @@ func TestDistributedMapExecutionOnLocalS3(t *testing.T) {
 		return statemachine.LambdaResult{Payload: out, ExecutedVersion: "$LATEST"}, nil
 	}}
 
-	e, err := statemachine.New(statemachine.Options{Objects: s3store.New(c), Lambda: lambda})
+	e, err := statemachine.New(statemachine.Options{Objects: objstore.NewSDK(c), Lambda: lambda})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package s3store_test
+package objstore_test
 
 import (
 	"bytes"
@@ -16,8 +16,8 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	locals3 "github.com/stepwise-dev/stepwise/local/s3"
-	"github.com/stepwise-dev/stepwise/local/s3/s3store"
 	"github.com/stepwise-dev/stepwise/statemachine/itemio"
+	"github.com/stepwise-dev/stepwise/steps/objstore"
 )
 
 // TestDistributedMapOnLocalS3 exports 10,000 CSV items through ItemReader
@@ -26,7 +26,7 @@ func TestDistributedMapOnLocalS3(t *testing.T) {
 	ctx := context.Background()
 	_, c := start(t, locals3.Options{DisableEvents: true})
 	createBucket(t, c, "data")
-	store := itemio.Adapt(s3store.New(c))
+	store := objstore.NewSDK(c)
 
 	const n = 10000
 	var csv bytes.Buffer
@@ -139,9 +139,9 @@ func TestListObjectsItemReaderPaginates(t *testing.T) {
 		}
 	}
 	put(t, c, "data", "other", "y")
-	st := s3store.New(c)
+	st := objstore.NewSDK(c)
 	st.MaxKeys = 7
-	store := itemio.Adapt(st)
+	store := st
 	var keys []string
 	spec := itemio.ReaderSpec{Resource: itemio.ResourceListObjectsV2, Bucket: "data", Prefix: "parts/"}
 	if err := itemio.ReadItems(ctx, store, spec, func(it any) error {
