@@ -112,14 +112,22 @@ func (r *runner) readItems(ctx context.Context, st *step, eff any) ([]any, *fail
 	if objs == nil {
 		return nil, &failure{name: ErrorItemReaderFailed, cause: "no object store is configured for ItemReader " + resource}
 	}
-	var items []any
-	if err := itemio.ReadItems(ctx, objs, spec, func(item any) error {
-		items = append(items, item)
-		return nil
-	}); err != nil {
+	items, err := readAllItems(ctx, objs, spec)
+	if err != nil {
 		return nil, itemioFailure(err, ErrorItemReaderFailed)
 	}
 	return items, nil
+}
+
+// readAllItems collects every item spec names. A source without items
+// gives an empty array, never nil, so the Map state's input is [].
+func readAllItems(ctx context.Context, objs ObjectStore, spec itemio.ReaderSpec) ([]any, error) {
+	items := []any{}
+	err := itemio.ReadItems(ctx, objs, spec, func(item any) error {
+		items = append(items, item)
+		return nil
+	})
+	return items, err
 }
 
 // batchItems groups items as the ItemBatcher says.

@@ -623,3 +623,23 @@ func TestTokenShape(t *testing.T) {
 		seen[tok] = true
 	}
 }
+
+// A store whose execution record lost its definition record (xd/) is
+// damaged: New must say so and name the key instead of loading the
+// execution with an empty definition.
+func TestLoadMissingDefinitionRecord(t *testing.T) {
+	store := newMemStore()
+	h := newHarness(t, `{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`, Options{Store: store})
+	x := h.start("run1", `{}`)
+	h.wait(x.ExecutionArn)
+	h.e.Close()
+	key := "xd/" + x.ExecutionArn
+	if _, ok := store.data[key]; !ok {
+		t.Fatalf("no %s in the store", key)
+	}
+	delete(store.data, key)
+	_, err := New(Options{Clock: NewVirtualClock(t0), Store: store})
+	if err == nil || !strings.Contains(err.Error(), key+" is missing") {
+		t.Fatalf("New on a store without %s: err = %v, want one naming the missing record", key, err)
+	}
+}

@@ -620,6 +620,7 @@ func (r *runner) resolve1(st *step, p *jsonpath.Path, input any) (any, error) {
 	case jsonpath.RootVariable:
 		v, ok := st.vars.lookup(p.Variable())
 		if !ok {
+			//lint:ignore ST1005 AWS's wording, checked by the conformance corpus
 			return nil, fmt.Errorf("The variable '$%s' is not defined", p.Variable())
 		}
 		return pathGet(st, p, v)
@@ -1633,9 +1634,6 @@ func (r *runner) execMap(ctx context.Context, st *step, eff any) (any, *failure)
 		var f *failure
 		if itemsVal, f = r.readItems(ctx, st, eff); f != nil {
 			return nil, f
-		}
-		if itemsVal == nil {
-			itemsVal = []any{}
 		}
 	}
 	items, ok := itemsVal.([]any)

@@ -162,6 +162,7 @@ func compileAssign(v any, lang string) (*assignBlock, error) {
 		if lang == langJSONata {
 			n, err := compileJ(m[k])
 			if err != nil {
+				//lint:ignore ST1005 starts with the ASL field name
 				return nil, fmt.Errorf("Assign/%s: %w", k, err)
 			}
 			a.names = append(a.names, k)
@@ -170,6 +171,7 @@ func compileAssign(v any, lang string) (*assignBlock, error) {
 		}
 		t, err := compileTmpl(map[string]any{k: m[k]})
 		if err != nil {
+			//lint:ignore ST1005 starts with the ASL field name
 			return nil, fmt.Errorf("Assign/%s: %w", k, err)
 		}
 		a.names = append(a.names, strings.TrimSuffix(k, ".$"))

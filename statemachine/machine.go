@@ -630,6 +630,7 @@ func compileRule(m map[string]any) (*choiceRule, error) {
 	var err error
 	if v, ok := m["Variable"].(string); ok {
 		if r.variable, err = jsonpath.Compile(v); err != nil {
+			//lint:ignore ST1005 starts with the ASL field name
 			return nil, fmt.Errorf("Variable: %w", err)
 		}
 	}

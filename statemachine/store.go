@@ -210,6 +210,11 @@ func (e *Engine) load() error {
 		if err != nil {
 			return fmt.Errorf("statemachine: load %s: %w", key, err)
 		}
+		if !ok {
+			// xd/ is written in the same Commit as the first ex/ record, so
+			// its absence means the store was damaged or edited by hand.
+			return fmt.Errorf("statemachine: load %s: its definition record xd/%s is missing: the store is damaged; restore it from a backup or delete %s and ev/%s/", key, rec.Arn, key, rec.Arn)
+		}
 		rec.Machine.Definition = string(def)
 		smr, ok := e.machines[rec.Machine.Arn]
 		if !ok || smr.info.Definition != rec.Machine.Definition {
