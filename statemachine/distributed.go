@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/stepwise-dev/stepwise/statemachine/itemio"
+	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
 // This file is where a Distributed Map's item source (ItemReader), its
@@ -106,15 +107,15 @@ func (r *runner) readItems(ctx context.Context, st *step, eff any) ([]any, *fail
 	}
 	spec, err := itemio.ParseReader(resource, args, cfgArg)
 	if err != nil {
-		return nil, itemioFailure(err, ErrorItemReaderFailed)
+		return nil, itemioFailure(err, states.ItemReaderFailed)
 	}
 	objs := r.objects()
 	if objs == nil {
-		return nil, &failure{name: ErrorItemReaderFailed, cause: "no object store is configured for ItemReader " + resource}
+		return nil, &failure{name: states.ItemReaderFailed, cause: "no object store is configured for ItemReader " + resource}
 	}
 	items, err := readAllItems(ctx, objs, spec)
 	if err != nil {
-		return nil, itemioFailure(err, ErrorItemReaderFailed)
+		return nil, itemioFailure(err, states.ItemReaderFailed)
 	}
 	return items, nil
 }
@@ -148,11 +149,11 @@ func (r *runner) batchItems(st *step, items []any, eff any) ([]any, *failure) {
 	}
 	spec, err := itemio.ParseBatcher(cfg)
 	if err != nil {
-		return nil, itemioFailure(err, ErrorItemReaderFailed)
+		return nil, itemioFailure(err, states.ItemReaderFailed)
 	}
 	out, err := itemio.Batch(items, spec)
 	if err != nil {
-		return nil, itemioFailure(err, ErrorItemReaderFailed)
+		return nil, itemioFailure(err, states.ItemReaderFailed)
 	}
 	return out, nil
 }
@@ -172,7 +173,7 @@ func (r *runner) writeResults(ctx context.Context, st *step, eff any, mapRunArn 
 	}
 	spec, err := itemio.ParseWriter(resource, args, wc)
 	if err != nil {
-		return nil, itemioFailure(err, ErrorResultWriterFailed)
+		return nil, itemioFailure(err, states.ResultWriterFailed)
 	}
 	results := make([]itemio.Result, 0, len(children))
 	for _, x := range children {
@@ -189,11 +190,11 @@ func (r *runner) writeResults(ctx context.Context, st *step, eff any, mapRunArn 
 	}
 	objs := r.objects()
 	if objs == nil && resource != "" {
-		return nil, &failure{name: ErrorResultWriterFailed, cause: fmt.Sprintf("no object store is configured for ResultWriter %s", resource)}
+		return nil, &failure{name: states.ResultWriterFailed, cause: fmt.Sprintf("no object store is configured for ResultWriter %s", resource)}
 	}
 	out, err := itemio.WriteResults(ctx, objs, spec, mapRunArn, results)
 	if err != nil {
-		return nil, itemioFailure(err, ErrorResultWriterFailed)
+		return nil, itemioFailure(err, states.ResultWriterFailed)
 	}
 	return out, nil
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
 // memStore is an in-memory Store. Building a new Engine on the same
@@ -258,7 +260,7 @@ func TestTaskTokenHeartbeatTimeout(t *testing.T) {
 	h.clock.WaitPending(2, nil) // the re-armed heartbeat timer (the first one is abandoned)
 	h.clock.Advance(100 * time.Second)
 	got := h.wait(x.ExecutionArn)
-	if got.Status != StatusFailed || str2(got.Error) != ErrorHeartbeatTimeout {
+	if got.Status != StatusFailed || str2(got.Error) != states.HeartbeatTimeout {
 		t.Fatalf("got %s %s", got.Status, str2(got.Error))
 	}
 	if err := h.e.SendTaskSuccess(context.Background(), tok, `{}`); !errors.Is(err, ErrTaskTimedOut) {
@@ -374,7 +376,7 @@ func TestLimits(t *testing.T) {
 		h := newHarness(t, def, Options{})
 		x := h.start("", `{"n":0}`)
 		got := h.wait(x.ExecutionArn)
-		if got.Status != StatusFailed || str2(got.Error) != ErrorRuntime {
+		if got.Status != StatusFailed || str2(got.Error) != states.Runtime {
 			t.Fatalf("got %s %s", got.Status, str2(got.Error))
 		}
 		evs, _ := h.e.GetExecutionHistory(context.Background(), x.ExecutionArn)
@@ -547,8 +549,8 @@ func TestTokenTimeoutAsInvocationReturns(t *testing.T) {
 	h = newHarness(t, def, Options{Lambda: lam})
 	for i := range 20 {
 		x := h.start(fmt.Sprintf("r%d", i), `{}`)
-		if got := h.wait(x.ExecutionArn); got.Status != StatusFailed || str2(got.Error) != ErrorTimeout {
-			t.Fatalf("execution %d: %s %s, want FAILED %s", i, got.Status, str2(got.Error), ErrorTimeout)
+		if got := h.wait(x.ExecutionArn); got.Status != StatusFailed || str2(got.Error) != states.Timeout {
+			t.Fatalf("execution %d: %s %s, want FAILED %s", i, got.Status, str2(got.Error), states.Timeout)
 		}
 	}
 }
@@ -592,8 +594,8 @@ func TestTaskTimeoutWhenTheResultComesLate(t *testing.T) {
 			for i := range 20 {
 				x := h.start(fmt.Sprintf("r%d", i), `{}`)
 				got := h.wait(x.ExecutionArn)
-				if got.Status != StatusFailed || str2(got.Error) != ErrorTimeout {
-					t.Fatalf("execution %d: %s %s, want FAILED %s", i, got.Status, str2(got.Error), ErrorTimeout)
+				if got.Status != StatusFailed || str2(got.Error) != states.Timeout {
+					t.Fatalf("execution %d: %s %s, want FAILED %s", i, got.Status, str2(got.Error), states.Timeout)
 				}
 				if ty := h.types(x.ExecutionArn); !slices.Contains(ty, tc.event) {
 					t.Fatalf("execution %d: history %v has no %s", i, ty, tc.event)

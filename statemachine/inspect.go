@@ -3,6 +3,8 @@ package statemachine
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
 )
 
 // InspectionData is what TestState returns with inspectionLevel DEBUG or
@@ -129,9 +131,9 @@ func (r *runner) taskEvents() (sent, received string) {
 			continue
 		}
 		switch {
-		case ev.Type == "TaskScheduled":
+		case ev.Type == eventtype.TaskScheduled:
 			sent, _ = m["parameters"].(string)
-		case ev.Type == "LambdaFunctionScheduled":
+		case ev.Type == eventtype.LambdaFunctionScheduled:
 			sent, _ = m["input"].(string)
 		case strings.HasSuffix(ev.Type, "Succeeded") && (strings.HasPrefix(ev.Type, "Task") || strings.HasPrefix(ev.Type, "LambdaFunction")):
 			received, _ = m["output"].(string)

@@ -13,8 +13,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
 	"github.com/stepwise-dev/stepwise/statemachine/intrinsic"
 	"github.com/stepwise-dev/stepwise/statemachine/jsonpath"
+	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
 // failure is a state or execution failure: an error name and a cause.
@@ -144,7 +146,7 @@ func (r *runner) sleep(ctx context.Context, d time.Duration) *failure {
 	case <-r.e.clock.After(d):
 		return nil
 	case <-ctx.Done():
-		return &failure{name: "States.Aborted", runtime: true}
+		return &failure{name: states.Aborted, runtime: true}
 	}
 }
 
@@ -235,7 +237,7 @@ func (r *runner) context(st *step) map[string]any {
 }
 
 func (r *runner) runtimeErr(st *step, format string, a ...any) *failure {
-	return &failure{name: ErrorRuntime, runtime: true,
+	return &failure{name: states.Runtime, runtime: true,
 		cause: fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). ", st.s.name, st.enteredID) + fmt.Sprintf(format, a...)}
 }
 
@@ -248,10 +250,10 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 	for {
 		s := m.states[cur]
 		if s == nil {
-			return nil, &failure{name: ErrorRuntime, runtime: true, cause: fmt.Sprintf("state %q does not exist", cur)}
+			return nil, &failure{name: states.Runtime, runtime: true, cause: fmt.Sprintf("state %q does not exist", cur)}
 		}
 		if ctx.Err() != nil {
-			return nil, &failure{name: "States.Aborted", runtime: true}
+			return nil, &failure{name: states.Aborted, runtime: true}
 		}
 		st := &step{s: s, input: input, entered: r.e.clock.Now(), th: th, vars: vars, item: item, ctx: ctx}
 		if p := r.resume; p != nil && th.top && p.State == cur {
@@ -284,7 +286,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 			}
 		}
 		if r.x.overflow {
-			return nil, &failure{name: ErrorRuntime, runtime: true, cause: "The execution reached the maximum number of events in its history (25000)."}
+			return nil, &failure{name: states.Runtime, runtime: true, cause: "The execution reached the maximum number of events in its history (25000)."}
 		}
 		if f != nil {
 			if f.runtime || ctx.Err() != nil {
@@ -333,7 +335,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 		}
 		if s.typ != "Fail" {
 			if jsonSize(out, maxPayload) > maxPayload {
-				return nil, &failure{name: ErrorDataLimitExceeded, runtime: true, state: cur, stateInput: input,
+				return nil, &failure{name: states.DataLimitExceeded, runtime: true, state: cur, stateInput: input,
 					cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", s.name)}
 			}
 			th.add(s.exitedType, r.exited(s.name, lazyJSON(out), st.assigned, vars))
@@ -349,7 +351,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 // Parallel branch.
 func (r *runner) aborted(th *thread, s *state) {
 	if th.branch && s.typ != "Fail" && !r.x.overflow {
-		th.add(s.typ+"StateAborted", nil)
+		th.add(eventtype.StateAborted(s.typ), nil)
 	}
 }
 
@@ -372,9 +374,9 @@ func matchErr(list []string, name string) bool {
 		switch {
 		case e == name:
 			return true
-		case e == ErrorAll:
+		case e == states.ALL:
 			return true
-		case e == ErrorTaskFailed && name != ErrorTimeout && name != ErrorHeartbeatTimeout && !strings.HasPrefix(name, "States.") || e == ErrorTaskFailed && name == ErrorTaskFailed:
+		case e == states.TaskFailed && name != states.Timeout && name != states.HeartbeatTimeout && !strings.HasPrefix(name, states.Prefix) || e == states.TaskFailed && name == states.TaskFailed:
 			return true
 		}
 	}
@@ -446,7 +448,7 @@ func (r *runner) execState(ctx context.Context, st *step) (any, string, *failure
 			target = s.defaultNext
 		}
 		if target == "" {
-			return nil, "", &failure{name: ErrorNoChoiceMatched, cause: "No Matches!"}
+			return nil, "", &failure{name: states.NoChoiceMatched, cause: "No Matches!"}
 		}
 		st.result = eff
 		out, f := r.applyOutputPath(st, eff)
@@ -690,7 +692,7 @@ func (r *runner) evalTmpl(st *step, t *tmpl, input any, field string) (any, *fai
 				if errors.As(err, &ie) && errors.Is(err, jsonpath.ErrNotFound) {
 					return nil, r.runtimeErr(st, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", fd.expr, fd.src, marshal(input))
 				}
-				return nil, &failure{name: ErrorIntrinsicFailure, cause: err.Error()}
+				return nil, &failure{name: states.IntrinsicFailure, cause: err.Error()}
 			}
 			out[fd.key] = v
 		}
@@ -721,7 +723,7 @@ func (r *runner) execFail(st *step) *failure {
 		if fd.fn != nil {
 			v, err = fd.fn.Eval(stepResolver{r, st, st.input}, &intrinsic.Options{Rand: r.e.opts.Rand, UUID: r.e.opts.NewUUID})
 			if err != nil {
-				return &failure{name: ErrorIntrinsicFailure, cause: err.Error()}
+				return &failure{name: states.IntrinsicFailure, cause: err.Error()}
 			}
 		} else {
 			v, err = r.resolve(st, fd.path, st.input)
@@ -1169,13 +1171,13 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 	}
 	if !resumed {
 		sched := &TaskScheduledEventDetails{ResourceType: resType, Resource: resName, Region: r.e.opts.Region, Parameters: lazyJSON(params), TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat}
-		st.th.add("TaskScheduled", sched)
-		st.th.add("TaskStarted", &TaskEventDetails{ResourceType: resType, Resource: resName})
+		st.th.add(eventtype.TaskScheduled, sched)
+		st.th.add(eventtype.TaskStarted, &TaskEventDetails{ResourceType: resType, Resource: resName})
 	}
 	fail := func(f *failure) (any, *failure) {
-		typ := "TaskFailed"
-		if f.name == ErrorTimeout || f.name == ErrorHeartbeatTimeout {
-			typ = "TaskTimedOut"
+		typ := eventtype.TaskFailed
+		if f.name == states.Timeout || f.name == states.HeartbeatTimeout {
+			typ = eventtype.TaskTimedOut
 		}
 		st.th.add(typ, &TaskFailureEventDetails{ResourceType: resType, Resource: resName, Error: f.name, Cause: f.cause})
 		return nil, f
@@ -1223,7 +1225,7 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 			v, f = r.lambdaInvoke(tctx, params)
 		case resStartExecution, resSDKSfn:
 			v, f = r.nestedSfn(tctx, kind, pattern, action, params, func(sub any) {
-				st.th.add("TaskSubmitted", &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: lazyJSON(sub)})
+				st.th.add(eventtype.TaskSubmitted, &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: lazyJSON(sub)})
 				release()
 			})
 			release()
@@ -1245,27 +1247,27 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 			timer = again
 		default:
 			cancel(errTimedOut)
-			return fail(&failure{name: ErrorTimeout})
+			return fail(&failure{name: states.Timeout})
 		}
 	case <-ctx.Done():
-		return nil, &failure{name: "States.Aborted", runtime: true}
+		return nil, &failure{name: states.Aborted, runtime: true}
 	}
 	if late(res.at) {
 		cancel(errTimedOut)
-		return fail(&failure{name: ErrorTimeout})
+		return fail(&failure{name: states.Timeout})
 	}
 	if res.f != nil {
 		return fail(res.f)
 	}
 	out := lazyJSON(res.v)
 	if jsonSize(res.v, maxPayload) > maxPayload {
-		return fail(&failure{name: ErrorDataLimitExceeded, cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", resName)})
+		return fail(&failure{name: states.DataLimitExceeded, cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", resName)})
 	}
 	if pattern != WaitForTaskToken {
-		st.th.add("TaskSucceeded", &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: out})
+		st.th.add(eventtype.TaskSucceeded, &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: out})
 		return res.v, nil
 	}
-	st.th.add("TaskSubmitted", &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: out})
+	st.th.add(eventtype.TaskSubmitted, &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: out})
 	if r.durable(st) {
 		p := r.progress(st)
 		p.Submitted = true
@@ -1277,9 +1279,9 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 // awaitToken waits for SendTaskSuccess/Failure/Heartbeat on the step's token.
 func (r *runner) awaitToken(ctx context.Context, st *step, wait *taskWait, resType, resName string, heartbeat *int64, timer <-chan time.Time) (any, *failure) {
 	fail := func(f *failure) (any, *failure) {
-		typ := "TaskFailed"
-		if f.name == ErrorTimeout || f.name == ErrorHeartbeatTimeout {
-			typ = "TaskTimedOut"
+		typ := eventtype.TaskFailed
+		if f.name == states.Timeout || f.name == states.HeartbeatTimeout {
+			typ = eventtype.TaskTimedOut
 		}
 		st.th.add(typ, &TaskFailureEventDetails{ResourceType: resType, Resource: resName, Error: f.name, Cause: f.cause})
 		return nil, f
@@ -1300,16 +1302,16 @@ func (r *runner) awaitToken(ctx context.Context, st *step, wait *taskWait, resTy
 			if tr.fail != nil {
 				return fail(tr.fail)
 			}
-			st.th.add("TaskSucceeded", &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: lazyJSON(tr.output)})
+			st.th.add(eventtype.TaskSucceeded, &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: lazyJSON(tr.output)})
 			return tr.output, nil
 		case <-hb:
 			wait.timedOut = true
-			return fail(&failure{name: ErrorHeartbeatTimeout})
+			return fail(&failure{name: states.HeartbeatTimeout})
 		case <-timer:
 			wait.timedOut = true
-			return fail(&failure{name: ErrorTimeout})
+			return fail(&failure{name: states.Timeout})
 		case <-ctx.Done():
-			return nil, &failure{name: "States.Aborted", runtime: true}
+			return nil, &failure{name: states.Aborted, runtime: true}
 		}
 	}
 }
@@ -1317,10 +1319,10 @@ func (r *runner) awaitToken(ctx context.Context, st *step, wait *taskWait, resTy
 func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, st *step, params any, timeout *int64, timer <-chan time.Time, late func(time.Time) bool) (any, *failure) {
 	s := st.s
 	in := marshal(params)
-	st.th.add("LambdaFunctionScheduled", &LambdaFunctionScheduledEventDetails{Resource: s.resource, Input: textJSON(in), TimeoutInSeconds: timeout})
-	st.th.add("LambdaFunctionStarted", nil)
+	st.th.add(eventtype.LambdaFunctionScheduled, &LambdaFunctionScheduledEventDetails{Resource: s.resource, Input: textJSON(in), TimeoutInSeconds: timeout})
+	st.th.add(eventtype.LambdaFunctionStarted, nil)
 	fail := func(f *failure) (any, *failure) {
-		st.th.add("LambdaFunctionFailed", &FailureEventDetails{Error: f.name, Cause: f.cause})
+		st.th.add(eventtype.LambdaFunctionFailed, &FailureEventDetails{Error: f.name, Cause: f.cause})
 		return nil, f
 	}
 	if r.e.opts.Lambda == nil {
@@ -1338,8 +1340,8 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 	}()
 	timedOut := func() (any, *failure) {
 		cancel(errTimedOut)
-		st.th.add("LambdaFunctionTimedOut", &FailureEventDetails{Error: ErrorTimeout})
-		return nil, &failure{name: ErrorTimeout}
+		st.th.add(eventtype.LambdaFunctionTimedOut, &FailureEventDetails{Error: states.Timeout})
+		return nil, &failure{name: states.Timeout}
 	}
 	var res result
 	select {
@@ -1351,7 +1353,7 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 			return timedOut()
 		}
 	case <-ctx.Done():
-		return nil, &failure{name: "States.Aborted", runtime: true}
+		return nil, &failure{name: states.Aborted, runtime: true}
 	}
 	if late(res.at) {
 		return timedOut()
@@ -1363,7 +1365,7 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 		return fail(lambdaFunctionError(res.res.Payload, false))
 	}
 	if len(res.res.Payload) > maxPayload {
-		return fail(&failure{name: ErrorDataLimitExceeded, cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", s.resource)})
+		return fail(&failure{name: states.DataLimitExceeded, cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", s.resource)})
 	}
 	var v any
 	if len(res.res.Payload) > 0 {
@@ -1371,7 +1373,7 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 			v = string(res.res.Payload)
 		}
 	}
-	st.th.add("LambdaFunctionSucceeded", &OutputEventDetails{Output: lazyJSON(v)})
+	st.th.add(eventtype.LambdaFunctionSucceeded, &OutputEventDetails{Output: lazyJSON(v)})
 	return v, nil
 }
 
@@ -1461,7 +1463,7 @@ func (r *runner) lambdaInvoke(ctx context.Context, params any) (any, *failure) {
 		return nil, lambdaFunctionError(res.Payload, true)
 	}
 	if len(res.Payload) > maxPayload {
-		return nil, &failure{name: ErrorDataLimitExceeded, cause: "The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit."}
+		return nil, &failure{name: states.DataLimitExceeded, cause: "The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit."}
 	}
 	var v any
 	if len(res.Payload) > 0 {
@@ -1514,7 +1516,7 @@ func (r *runner) lambdaInvoke(ctx context.Context, params any) (any, *failure) {
 
 func (r *runner) service(ctx context.Context, resource, service, action string, pattern IntegrationPattern, params any, token string, timeout, heartbeat *int64) (any, *failure) {
 	if r.e.opts.Services == nil {
-		return nil, &failure{name: ErrorRuntime, cause: fmt.Sprintf("The resource '%s' is not supported: no service invoker is configured", resource)}
+		return nil, &failure{name: states.Runtime, cause: fmt.Sprintf("The resource '%s' is not supported: no service invoker is configured", resource)}
 	}
 	req := ServiceRequest{Resource: resource, Service: service, Action: action, Pattern: pattern, Input: params, TaskToken: token}
 	if timeout != nil {
@@ -1541,7 +1543,7 @@ func (r *runner) execParallel(ctx context.Context, st *step, eff any) (any, *fai
 			return nil, f
 		}
 	}
-	st.th.add("ParallelStateStarted", nil)
+	st.th.add(eventtype.ParallelStateStarted, nil)
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	outs := make([]any, len(s.branches))
@@ -1576,17 +1578,17 @@ func (r *runner) execParallel(ctx context.Context, st *step, eff any) (any, *fai
 	if first != nil {
 		if first.runtime {
 			st.th.prev = firstPrev
-			st.th.add("ParallelStateFailed", nil)
+			st.th.add(eventtype.ParallelStateFailed, nil)
 			return nil, first
 		}
-		return nil, &failure{name: first.name, cause: first.cause, failEvent: "ParallelStateFailed", prev: firstPrev}
+		return nil, &failure{name: first.name, cause: first.cause, failEvent: eventtype.ParallelStateFailed, prev: firstPrev}
 	}
 	if ctx.Err() != nil {
-		return nil, &failure{name: "States.Aborted", runtime: true}
+		return nil, &failure{name: states.Aborted, runtime: true}
 	}
 	last := r.x.lastEventID()
 	st.th.prev = last
-	st.th.add("ParallelStateSucceeded", nil)
+	st.th.add(eventtype.ParallelStateSucceeded, nil)
 	st.th.prev = last
 	return outs, nil
 }
@@ -1671,7 +1673,7 @@ func (r *runner) execMap(ctx context.Context, st *step, eff any) (any, *failure)
 		}
 	}
 	if st.resume == nil || st.resume.MapRunID == "" {
-		st.th.add("MapStateStarted", &MapStateStartedEventDetails{Length: len(inputs)})
+		st.th.add(eventtype.MapStateStarted, &MapStateStartedEventDetails{Length: len(inputs)})
 	}
 	tolCount, hasCount, f := r.intField(st, eff, s.tolCount, s.tolCountPath, "ToleratedFailureCountPath")
 	if f != nil {
@@ -1762,7 +1764,7 @@ func (r *runner) inlineMap(ctx context.Context, st *step, inputs []any, maxConc,
 			break
 		}
 		th := &thread{x: r.x, prev: prev}
-		th.add("MapIterationStarted", &MapIterationEventDetails{Name: s.name, Index: i})
+		th.add(eventtype.MapIterationStarted, &MapIterationEventDetails{Name: s.name, Index: i})
 		wg.Add(1)
 		iter := func(i int) {
 			defer wg.Done()
@@ -1772,7 +1774,7 @@ func (r *runner) inlineMap(ctx context.Context, st *step, inputs []any, maxConc,
 					sem <- th.prev
 					return
 				}
-				r.x.addEvent("MapIterationFailed", th.prev, &MapIterationEventDetails{Name: s.name, Index: i})
+				r.x.addEvent(eventtype.MapIterationFailed, th.prev, &MapIterationEventDetails{Name: s.name, Index: i})
 				mu.Lock()
 				failed++
 				if f.runtime || !tolerated(failed, n, tolCount, hasCount, tolPct, hasPct) {
@@ -1786,7 +1788,7 @@ func (r *runner) inlineMap(ctx context.Context, st *step, inputs []any, maxConc,
 				return
 			}
 			outs[i] = out
-			id := r.x.addEvent("MapIterationSucceeded", th.prev, &MapIterationEventDetails{Name: s.name, Index: i})
+			id := r.x.addEvent(eventtype.MapIterationSucceeded, th.prev, &MapIterationEventDetails{Name: s.name, Index: i})
 			mu.Lock()
 			if id > lastSucc {
 				lastSucc = id
@@ -1804,20 +1806,20 @@ func (r *runner) inlineMap(ctx context.Context, st *step, inputs []any, maxConc,
 	if firstFail != nil {
 		if firstFail.runtime {
 			st.th.prev = failPrev
-			st.th.add("MapStateFailed", nil)
+			st.th.add(eventtype.MapStateFailed, nil)
 			return nil, firstFail
 		}
 		if hasCount || hasPct {
-			return nil, &failure{name: ErrorExceedToleratedFailure, cause: "The specified tolerated failure threshold was exceeded", failEvent: "MapStateFailed", prev: failPrev}
+			return nil, &failure{name: states.ExceedToleratedFailureThreshold, cause: "The specified tolerated failure threshold was exceeded", failEvent: eventtype.MapStateFailed, prev: failPrev}
 		}
-		return nil, &failure{name: firstFail.name, cause: firstFail.cause, failEvent: "MapStateFailed", prev: failPrev}
+		return nil, &failure{name: firstFail.name, cause: firstFail.cause, failEvent: eventtype.MapStateFailed, prev: failPrev}
 	}
 	if ctx.Err() != nil {
-		return nil, &failure{name: "States.Aborted", runtime: true}
+		return nil, &failure{name: states.Aborted, runtime: true}
 	}
 	last := r.x.lastEventID()
 	st.th.prev = last
-	st.th.add("MapStateSucceeded", nil)
+	st.th.add(eventtype.MapStateSucceeded, nil)
 	st.th.prev = last
 	return outs, nil
 }
@@ -1845,7 +1847,7 @@ func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, ma
 	r.e.persistMapRun(mr)
 	runStarted := st.th.prev
 	if !resumed {
-		runStarted = st.th.add("MapRunStarted", &MapRunStartedEventDetails{MapRunArn: arn})
+		runStarted = st.th.add(eventtype.MapRunStarted, &MapRunStartedEventDetails{MapRunArn: arn})
 		if r.durable(st) {
 			p := r.progress(st)
 			p.MapRunID = runID
@@ -1916,7 +1918,7 @@ func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, ma
 			x.mu.Lock()
 			x.start = r.e.clock.Now()
 			x.mu.Unlock()
-			x.addEvent("ExecutionStarted", 0, &ExecutionStartedEventDetails{Input: textJSON(in), RoleArn: childRec.info.RoleArn})
+			x.addEvent(eventtype.ExecutionStarted, 0, &ExecutionStartedEventDetails{Input: textJSON(in), RoleArn: childRec.info.RoleArn})
 			cr := &runner{x: x, e: r.e}
 			th := &thread{x: x}
 			out, f := cr.runMachine(ctx, s.processor, s.processor.startAt, inputs[i], th, nil, &mapItem{index: i, value: inputs[i]})
@@ -1953,7 +1955,7 @@ func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, ma
 	}
 	wg.Wait()
 	if ctx.Err() != nil {
-		return nil, &failure{name: "States.Aborted", runtime: true}
+		return nil, &failure{name: states.Aborted, runtime: true}
 	}
 	now := r.e.clock.Now()
 	mr.mu.Lock()
@@ -1966,26 +1968,26 @@ func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, ma
 	mr.mu.Unlock()
 	r.e.persistMapRun(mr)
 	if firstFail != nil {
-		f := &failure{name: ErrorExceedToleratedFailure, cause: "The specified tolerated failure threshold was exceeded"}
+		f := &failure{name: states.ExceedToleratedFailureThreshold, cause: "The specified tolerated failure threshold was exceeded"}
 		if !hasCount && !hasPct {
-			f = &failure{name: ErrorExceedToleratedFailure, cause: "The specified tolerated failure threshold was exceeded"}
+			f = &failure{name: states.ExceedToleratedFailureThreshold, cause: "The specified tolerated failure threshold was exceeded"}
 		}
-		st.th.add("MapRunFailed", &FailureEventDetails{Error: f.name, Cause: f.cause})
-		st.th.add("MapStateFailed", nil)
+		st.th.add(eventtype.MapRunFailed, &FailureEventDetails{Error: f.name, Cause: f.cause})
+		st.th.add(eventtype.MapStateFailed, nil)
 		return nil, f
 	}
 	var result any = outs
 	if s.resultWriter != nil {
 		res, f := r.writeResults(ctx, st, eff, arn, children)
 		if f != nil {
-			st.th.add("MapRunFailed", &FailureEventDetails{Error: f.name, Cause: f.cause})
-			st.th.add("MapStateFailed", nil)
+			st.th.add(eventtype.MapRunFailed, &FailureEventDetails{Error: f.name, Cause: f.cause})
+			st.th.add(eventtype.MapStateFailed, nil)
 			return nil, f
 		}
 		result = res
 	}
-	st.th.add("MapRunSucceeded", nil)
-	st.th.add("MapStateSucceeded", nil)
+	st.th.add(eventtype.MapRunSucceeded, nil)
+	st.th.add(eventtype.MapStateSucceeded, nil)
 	// AWS links the MapStateExited of a distributed Map to MapRunStarted
 	// (every recording since 2024-11; older ones link it to MapRunSucceeded).
 	st.th.prev = runStarted
@@ -2031,7 +2033,7 @@ func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern Integ
 			return nil, &failure{name: serviceErrorName("StepFunctions", ae.Code),
 				cause: fmt.Sprintf("%s (Service: AWSStepFunctions; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)", ae.Message, ae.Code, r.e.opts.NewUUID())}
 		}
-		return nil, &failure{name: ErrorTaskFailed, cause: err.Error()}
+		return nil, &failure{name: states.TaskFailed, cause: err.Error()}
 	}
 	d := x.describe()
 	body := `{"executionArn":"` + d.ExecutionArn + `","startDate":` + strconv.FormatFloat(float64(d.StartDate.UnixMilli())/1000, 'f', -1, 64) + `}`
@@ -2060,7 +2062,7 @@ func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern Integ
 	case <-x.done:
 	case <-ctx.Done():
 		_ = x.stop("", "")
-		return nil, &failure{name: "States.Aborted", runtime: true}
+		return nil, &failure{name: states.Aborted, runtime: true}
 	}
 	d = x.describe()
 	out := map[string]any{
@@ -2092,10 +2094,10 @@ func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern Integ
 		if d.Cause != nil {
 			out["Cause"] = *d.Cause
 		}
-		name := ErrorTaskFailed
+		name := states.TaskFailed
 		switch d.Status {
 		case StatusTimedOut:
-			name = ErrorTimeout
+			name = states.Timeout
 		}
 		return nil, &failure{name: name, cause: marshal(out)}
 	}
@@ -2134,14 +2136,14 @@ func (r *runner) sdkSfn(ctx context.Context, action string, pm map[string]any) (
 		}
 		return map[string]any{"StopDate": d.StopDate.UTC().Format(isoMillis)}, nil
 	default:
-		return nil, &failure{name: ErrorRuntime, cause: "unsupported aws-sdk:sfn action " + action}
+		return nil, &failure{name: states.Runtime, cause: "unsupported aws-sdk:sfn action " + action}
 	}
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
 			return nil, r.sdkSfnError(ae)
 		}
-		return nil, &failure{name: ErrorTaskFailed, cause: err.Error()}
+		return nil, &failure{name: states.TaskFailed, cause: err.Error()}
 	}
 	return map[string]any{}, nil
 }

@@ -7,7 +7,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
 	"github.com/stepwise-dev/stepwise/statemachine/jsonata"
+	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
 // checkJSONata compiles a JSONata expression for validation.
@@ -230,7 +232,7 @@ func (r *runner) jeval(st *step, n *jnode, loc string, vars map[string]any) (any
 			if ctx.Err() != nil {
 				// Stopped, timed out or shutting down: whoever cancelled
 				// records the outcome; the state records nothing.
-				return nil, &failure{name: "States.Aborted", runtime: true}
+				return nil, &failure{name: states.Aborted, runtime: true}
 			}
 			if errors.Is(err, jsonata.ErrLimit) {
 				var je *jsonata.Error
@@ -277,9 +279,9 @@ func (r *runner) evalFailed(st *step, loc, msg string) *failure {
 // evalFailedAt is evalFailed with an explicit previousEventId.
 func (r *runner) evalFailedAt(st *step, loc, msg string, prev int64) *failure {
 	cause := fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). ", st.s.name, st.enteredID) + msg
-	id := r.x.addEvent("EvaluationFailed", prev, &EvaluationFailedEventDetails{Error: ErrorQueryEvaluationError, Cause: cause, Location: loc, State: st.s.name})
+	id := r.x.addEvent(eventtype.EvaluationFailed, prev, &EvaluationFailedEventDetails{Error: states.QueryEvaluationError, Cause: cause, Location: loc, State: st.s.name})
 	st.th.prev = id
-	return &failure{name: ErrorQueryEvaluationError, cause: cause, runtime: true}
+	return &failure{name: states.QueryEvaluationError, cause: cause, runtime: true}
 }
 
 // runAssign evaluates an Assign block against the old variable values and
@@ -404,7 +406,7 @@ func (r *runner) execJSONata(ctx contextT, st *step) (any, string, *failure) {
 			}
 		}
 		if s.defaultNext == "" {
-			return nil, "", &failure{name: ErrorNoChoiceMatched, cause: "No Matches!"}
+			return nil, "", &failure{name: states.NoChoiceMatched, cause: "No Matches!"}
 		}
 		out, f := finish(nil, false, s.assignB, j.output)
 		return out, s.defaultNext, f
@@ -498,7 +500,7 @@ func (r *runner) execMapJSONata(ctx contextT, st *step, input any) (any, *failur
 			return nil, f
 		}
 	} else if items, f = r.mapItemsJSONata(st, input); f != nil {
-		st.th.add("MapStateFailed", nil)
+		st.th.add(eventtype.MapStateFailed, nil)
 		return nil, f
 	}
 	vars := r.jvars(st, nil)
@@ -548,7 +550,7 @@ func (r *runner) execMapJSONata(ctx contextT, st *step, input any) (any, *failur
 		}
 	}
 	if st.resume == nil || st.resume.MapRunID == "" {
-		st.th.add("MapStateStarted", &MapStateStartedEventDetails{Length: len(inputs)})
+		st.th.add(eventtype.MapStateStarted, &MapStateStartedEventDetails{Length: len(inputs)})
 	}
 	if s.distributed {
 		return r.mapRun(ctx, st, input, inputs, int64(mc), int64(tc), hasCount, tp, hasPct)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
 	"github.com/stepwise-dev/stepwise/statemachine/intrinsic"
 	"github.com/stepwise-dev/stepwise/statemachine/jsonpath"
 	"github.com/stepwise-dev/stepwise/statemachine/validate"
@@ -274,7 +275,7 @@ func intPtr(m map[string]any, k string) *int64 {
 
 func compileState(name string, raw map[string]any, lang, ptr string) (*state, error) {
 	s := &state{name: name, typ: str(raw, "Type"), next: str(raw, "Next"), raw: raw, lang: lang}
-	s.enteredType, s.exitedType = s.typ+"StateEntered", s.typ+"StateExited"
+	s.enteredType, s.exitedType = eventtype.StateEntered(s.typ), eventtype.StateExited(s.typ)
 	if ql := str(raw, "QueryLanguage"); ql != "" {
 		s.lang = ql
 	}

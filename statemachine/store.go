@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
 // Durable layout in the Store (all values JSON):
@@ -272,7 +274,7 @@ func (e *Engine) load() error {
 	// Oldest first, so that list order matches creation order.
 	sortExecs(e.execList)
 	for _, x := range aborted {
-		x.finish(StatusAborted, nil, &failure{name: "States.Runtime", cause: "The parent execution restarted its Map Run after a crash."}, x.lastEventID())
+		x.finish(StatusAborted, nil, &failure{name: states.Runtime, cause: "The parent execution restarted its Map Run after a crash."}, x.lastEventID())
 	}
 	for _, x := range resume {
 		p := x.prog
