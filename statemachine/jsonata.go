@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
 	"github.com/stepwise-dev/stepwise/statemachine/jsonata"
@@ -329,7 +330,7 @@ func typeName(v any) string {
 }
 
 // execJSONata runs one JSONata-mode state visit.
-func (r *runner) execJSONata(ctx contextT, st *step) (any, string, *failure) {
+func (r *runner) execJSONata(ctx context.Context, st *step) (any, string, *failure) {
 	s := st.s
 	j := s.j
 	next := s.next
@@ -411,7 +412,7 @@ func (r *runner) execJSONata(ctx contextT, st *step) (any, string, *failure) {
 		out, f := finish(nil, false, s.assignB, j.output)
 		return out, s.defaultNext, f
 	case "Wait":
-		var d durationT
+		var d time.Duration
 		switch {
 		case j.seconds != nil:
 			v, f := r.jevalL(st, j.seconds, "Seconds", vars)
@@ -490,7 +491,7 @@ func (r *runner) mapItemsJSONata(st *step, input any) ([]any, *failure) {
 }
 
 // execMapJSONata evaluates a JSONata Map's fields and runs its iterations.
-func (r *runner) execMapJSONata(ctx contextT, st *step, input any) (any, *failure) {
+func (r *runner) execMapJSONata(ctx context.Context, st *step, input any) (any, *failure) {
 	s := st.s
 	j := s.j
 	var items []any
