@@ -36,13 +36,13 @@ func itemioFailure(err error, name string) *failure {
 
 // evalIOArgs evaluates the Parameters (JSONPath) or Arguments (JSONata) of
 // an ItemReader or ResultWriter block.
-func (r *runner) evalIOArgs(st *step, block map[string]any, eff any, field string) (any, *failure) {
+func (r *runner) evalIOArgs(st *step, block map[string]any, effInput any, field string) (any, *failure) {
 	if st.s.lang == langJSONata {
 		v, ok := block["Arguments"]
 		if !ok {
 			return nil, nil
 		}
-		n, err := compileJ(v)
+		n, err := compileJSONataTmpl(v)
 		if err != nil {
 			return nil, r.runtimeErr(st, "%s.Arguments: %v", field, err)
 		}
@@ -56,12 +56,12 @@ func (r *runner) evalIOArgs(st *step, block map[string]any, eff any, field strin
 	if err != nil {
 		return nil, r.runtimeErr(st, "%s.Parameters: %v", field, err)
 	}
-	return r.evalTmpl(st, t, eff, field+".Parameters")
+	return r.evalTmpl(st, t, effInput, field+".Parameters")
 }
 
 // resolveNumberPaths replaces "<Name>Path" members of a config block (for
-// example ReaderConfig.MaxItemsPath) with "<Name>" resolved from eff.
-func (r *runner) resolveNumberPaths(st *step, cfg map[string]any, eff any, names ...string) (map[string]any, *failure) {
+// example ReaderConfig.MaxItemsPath) with "<Name>" resolved from effInput.
+func (r *runner) resolveNumberPaths(st *step, cfg map[string]any, effInput any, names ...string) (map[string]any, *failure) {
 	if cfg == nil {
 		return nil, nil
 	}
@@ -78,7 +78,7 @@ func (r *runner) resolveNumberPaths(st *step, cfg map[string]any, eff any, names
 		if err != nil {
 			return nil, r.runtimeErr(st, "%sPath: %v", n, err)
 		}
-		v, f := r.evalTmpl(st, tm, eff, n+"Path")
+		v, f := r.evalTmpl(st, tm, effInput, n+"Path")
 		if f != nil {
 			return nil, f
 		}
@@ -89,15 +89,15 @@ func (r *runner) resolveNumberPaths(st *step, cfg map[string]any, eff any, names
 }
 
 // readItems reads a Distributed Map's items through its ItemReader.
-func (r *runner) readItems(ctx context.Context, st *step, eff any) ([]any, *failure) {
+func (r *runner) readItems(ctx context.Context, st *step, effInput any) ([]any, *failure) {
 	ir := st.s.itemReader
 	resource, _ := ir["Resource"].(string)
-	args, f := r.evalIOArgs(st, ir, eff, "ItemReader")
+	args, f := r.evalIOArgs(st, ir, effInput, "ItemReader")
 	if f != nil {
 		return nil, f
 	}
 	rc, _ := ir["ReaderConfig"].(map[string]any)
-	cfg, f := r.resolveNumberPaths(st, rc, eff, "MaxItems")
+	cfg, f := r.resolveNumberPaths(st, rc, effInput, "MaxItems")
 	if f != nil {
 		return nil, f
 	}
@@ -132,9 +132,9 @@ func readAllItems(ctx context.Context, objs ObjectStore, spec itemio.ReaderSpec)
 }
 
 // batchItems groups items as the ItemBatcher says.
-func (r *runner) batchItems(st *step, items []any, eff any) ([]any, *failure) {
+func (r *runner) batchItems(st *step, items []any, effInput any) ([]any, *failure) {
 	b := st.s.itemBatcher
-	cfg, f := r.resolveNumberPaths(st, b, eff, "MaxItemsPerBatch", "MaxInputBytesPerBatch")
+	cfg, f := r.resolveNumberPaths(st, b, effInput, "MaxItemsPerBatch", "MaxInputBytesPerBatch")
 	if f != nil {
 		return nil, f
 	}
@@ -143,7 +143,7 @@ func (r *runner) batchItems(st *step, items []any, eff any) ([]any, *failure) {
 		if err != nil {
 			return nil, r.runtimeErr(st, "ItemBatcher.BatchInput: %v", err)
 		}
-		if cfg["BatchInput"], f = r.evalTmpl(st, t, eff, "BatchInput"); f != nil {
+		if cfg["BatchInput"], f = r.evalTmpl(st, t, effInput, "BatchInput"); f != nil {
 			return nil, f
 		}
 	}
@@ -160,10 +160,10 @@ func (r *runner) batchItems(st *step, items []any, eff any) ([]any, *failure) {
 
 // writeResults hands a finished Map Run's child results to the
 // ResultWriter and returns the Map state's result.
-func (r *runner) writeResults(ctx context.Context, st *step, eff any, mapRunArn string, children []*execution) (any, *failure) {
+func (r *runner) writeResults(ctx context.Context, st *step, effInput any, mapRunArn string, children []*execution) (any, *failure) {
 	w := st.s.resultWriter
 	resource, _ := w["Resource"].(string)
-	args, f := r.evalIOArgs(st, w, eff, "ResultWriter")
+	args, f := r.evalIOArgs(st, w, effInput, "ResultWriter")
 	if f != nil {
 		return nil, f
 	}

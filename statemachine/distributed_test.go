@@ -56,7 +56,7 @@ func TestDistributedMapReaderBatcherWriter(t *testing.T) {
 	x := h.start("dm", `{"bucket":"b"}`)
 	got := h.wait(x.ExecutionArn)
 	if got.Status != StatusSucceeded {
-		t.Fatalf("status %s %s %s", got.Status, str2(got.Error), str2(got.Cause))
+		t.Fatalf("status %s %s %s", got.Status, strOrNil(got.Error), strOrNil(got.Cause))
 	}
 	var out map[string]any
 	if err := json.Unmarshal([]byte(*got.Output), &out); err != nil {
@@ -143,8 +143,8 @@ func TestDistributedMapResumeKeepsSucceededChildren(t *testing.T) {
 
 	h2 := newHarness(t, "", Options{Store: store, Services: svc})
 	got := h2.wait(x.ExecutionArn)
-	if got.Status != StatusSucceeded || str2(got.Output) != `[{"n":0},{"n":1},{"n":2},{"n":3}]` {
-		t.Fatalf("got %s %s %s", got.Status, str2(got.Output), str2(got.Cause))
+	if got.Status != StatusSucceeded || strOrNil(got.Output) != `[{"n":0},{"n":1},{"n":2},{"n":3}]` {
+		t.Fatalf("got %s %s %s", got.Status, strOrNil(got.Output), strOrNil(got.Cause))
 	}
 	if want := map[float64]int{0: 1, 1: 1, 2: 2, 3: 1}; !reflect.DeepEqual(calls, want) {
 		t.Fatalf("invocations per item %v, want %v", calls, want)

@@ -159,7 +159,7 @@ func (x *execution) launch(startAt string, input any, prev int64, resume *progre
 func (x *execution) run(ctx context.Context, startAt string, input any, prev int64, resume *progress) {
 	m := x.sm.machine
 	var deadline time.Time
-	if m.hasTimout {
+	if m.hasTimeout {
 		tctx, cancel := context.WithCancelCause(ctx)
 		defer cancel(nil)
 		ctx = tctx
@@ -195,7 +195,7 @@ func (x *execution) run(ctx context.Context, startAt string, input any, prev int
 	// Past the deadline the execution timed out, whatever its last state
 	// did: also when that state ended at the same moment, before or after
 	// the goroutine above cancelled the run.
-	if errors.Is(cerr, errTimedOut) || (m.hasTimout && cerr == nil && x.e.clock.Now().After(deadline)) {
+	if errors.Is(cerr, errTimedOut) || (m.hasTimeout && cerr == nil && x.e.clock.Now().After(deadline)) {
 		x.finish(StatusTimedOut, nil, &failure{name: states.Timeout}, th.prev)
 		return
 	}

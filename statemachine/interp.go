@@ -82,9 +82,9 @@ type step struct {
 	ctxObj      map[string]any
 	// result is what JSONPath Assign sees as "$"; assigned holds the
 	// variables the visit assigns.
-	result   any
-	assigned map[string]any
-	assignB  *assignBlock
+	result         any
+	assigned       map[string]any
+	compiledAssign *assignBlock
 	// resume is the persisted progress this visit continues, if any.
 	resume *progress
 	// ctx is the run's context: expression evaluation stops when it is
@@ -146,9 +146,9 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 		} else {
 			out, next, f = r.execState(ctx, st)
 			if f == nil {
-				ab := s.assignB
-				if st.assignB != nil {
-					ab = st.assignB
+				ab := s.compiledAssign
+				if st.compiledAssign != nil {
+					ab = st.compiledAssign
 				}
 				if ab != nil && s.typ != "Fail" {
 					st.assigned, f = r.runAssign(st, ab, nil, st.result)
@@ -182,7 +182,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 			var ff *failure
 			if s.lang == langJSONata {
 				jv := r.jvars(st, map[string]any{"errorOutput": errOut})
-				if assigned, ff = r.runAssign(st, c.assignB, jv, nil); ff != nil {
+				if assigned, ff = r.runAssign(st, c.compiledAssign, jv, nil); ff != nil {
 					return nil, ff
 				}
 				res = errOut
@@ -192,7 +192,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 					}
 				}
 			} else {
-				if assigned, ff = r.runAssign(st, c.assignB, nil, errOut); ff != nil {
+				if assigned, ff = r.runAssign(st, c.compiledAssign, nil, errOut); ff != nil {
 					return nil, ff
 				}
 				if res, ff = r.applyResultPath(st, c.resultPath, input, errOut); ff != nil {
@@ -249,15 +249,15 @@ func (r *runner) execState(ctx context.Context, st *step) (any, string, *failure
 	}
 	switch s.typ {
 	case "Pass":
-		eff, f := r.applyInputPath(st, st.input)
+		effInput, f := r.applyInputPath(st, st.input)
 		if f != nil {
 			return nil, "", f
 		}
-		res := eff
+		res := effInput
 		if s.hasResult {
 			res = s.result
 		} else if s.parameters != nil {
-			if res, f = r.evalTmpl(st, s.parameters, eff, "Parameters"); f != nil {
+			if res, f = r.evalTmpl(st, s.parameters, effInput, "Parameters"); f != nil {
 				return nil, "", f
 			}
 		}
@@ -265,29 +265,29 @@ func (r *runner) execState(ctx context.Context, st *step) (any, string, *failure
 		out, f := r.finishOutput(st, res)
 		return out, next, f
 	case "Succeed":
-		eff, f := r.applyInputPath(st, st.input)
+		effInput, f := r.applyInputPath(st, st.input)
 		if f != nil {
 			return nil, "", f
 		}
-		st.result = eff
-		out, f := r.applyOutputPath(st, eff)
+		st.result = effInput
+		out, f := r.applyOutputPath(st, effInput)
 		return out, "", f
 	case "Fail":
 		return nil, "", r.execFail(st)
 	case "Choice":
-		eff, f := r.applyInputPath(st, st.input)
+		effInput, f := r.applyInputPath(st, st.input)
 		if f != nil {
 			return nil, "", f
 		}
 		target := ""
 		for _, c := range s.choices {
-			ok, f := r.evalRule(st, c, eff)
+			ok, f := r.evalRule(st, c, effInput)
 			if f != nil {
 				return nil, "", f
 			}
 			if ok {
 				target = c.next
-				st.assignB = c.assignB
+				st.compiledAssign = c.compiledAssign
 				break
 			}
 		}
@@ -297,33 +297,33 @@ func (r *runner) execState(ctx context.Context, st *step) (any, string, *failure
 		if target == "" {
 			return nil, "", &failure{name: states.NoChoiceMatched, cause: "No Matches!"}
 		}
-		st.result = eff
-		out, f := r.applyOutputPath(st, eff)
+		st.result = effInput
+		out, f := r.applyOutputPath(st, effInput)
 		return out, target, f
 	case "Wait":
-		eff, f := r.applyInputPath(st, st.input)
+		effInput, f := r.applyInputPath(st, st.input)
 		if f != nil {
 			return nil, "", f
 		}
-		if f := r.execWait(ctx, st, eff); f != nil {
+		if f := r.execWait(ctx, st, effInput); f != nil {
 			return nil, "", f
 		}
-		st.result = eff
-		out, f := r.applyOutputPath(st, eff)
+		st.result = effInput
+		out, f := r.applyOutputPath(st, effInput)
 		return out, next, f
 	case "Task", "Parallel", "Map":
-		eff, f := r.applyInputPath(st, st.input)
+		effInput, f := r.applyInputPath(st, st.input)
 		if f != nil {
 			return nil, "", f
 		}
 		res, f := r.withRetry(ctx, st, func() (any, *failure) {
 			switch s.typ {
 			case "Task":
-				return r.execTask(ctx, st, eff)
+				return r.execTask(ctx, st, effInput)
 			case "Parallel":
-				return r.execParallel(ctx, st, eff)
+				return r.execParallel(ctx, st, effInput)
 			}
-			return r.execMap(ctx, st, eff)
+			return r.execMap(ctx, st, effInput)
 		})
 		if f != nil {
 			return nil, "", f

@@ -31,16 +31,16 @@ func checkJSONata(expr string) error {
 // sequence ([1..873782] ~> $map(...) takes about 4 million).
 var jsonataBudget = jsonata.Budget{MaxDepth: 100, MaxSteps: 10_000_000, MaxValueBytes: 873782 * 8}
 
-// jnode is a compiled JSONata-mode field value: a literal, a "{% expr %}"
+// jsonataTmpl is a compiled JSONata-mode field value: a literal, a "{% expr %}"
 // string, or an object/array whose members may hold expressions.
-type jnode struct {
+type jsonataTmpl struct {
 	lit    any
 	isLit  bool
 	expr   *jsonata.Expr
 	src    string
 	keys   []string
-	fields []*jnode
-	items  []*jnode
+	fields []*jsonataTmpl
+	items  []*jsonataTmpl
 	isArr  bool
 }
 
@@ -52,7 +52,7 @@ func isExprString(s string) (string, bool) {
 	return "", false
 }
 
-func compileJ(v any) (*jnode, error) {
+func compileJSONataTmpl(v any) (*jsonataTmpl, error) {
 	switch v := v.(type) {
 	case string:
 		if src, ok := isExprString(v); ok {
@@ -60,10 +60,10 @@ func compileJ(v any) (*jnode, error) {
 			if err != nil {
 				return nil, err
 			}
-			return &jnode{expr: e, src: src}, nil
+			return &jsonataTmpl{expr: e, src: src}, nil
 		}
 	case map[string]any:
-		n := &jnode{}
+		n := &jsonataTmpl{}
 		static := true
 		keys := make([]string, 0, len(v))
 		for k := range v {
@@ -71,7 +71,7 @@ func compileJ(v any) (*jnode, error) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			sub, err := compileJ(v[k])
+			sub, err := compileJSONataTmpl(v[k])
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
@@ -82,14 +82,14 @@ func compileJ(v any) (*jnode, error) {
 			n.fields = append(n.fields, sub)
 		}
 		if static {
-			return &jnode{lit: v, isLit: true}, nil
+			return &jsonataTmpl{lit: v, isLit: true}, nil
 		}
 		return n, nil
 	case []any:
-		n := &jnode{isArr: true}
+		n := &jsonataTmpl{isArr: true}
 		static := true
 		for i, it := range v {
-			sub, err := compileJ(it)
+			sub, err := compileJSONataTmpl(it)
 			if err != nil {
 				return nil, fmt.Errorf("%d: %w", i, err)
 			}
@@ -99,20 +99,20 @@ func compileJ(v any) (*jnode, error) {
 			n.items = append(n.items, sub)
 		}
 		if static {
-			return &jnode{lit: v, isLit: true}, nil
+			return &jsonataTmpl{lit: v, isLit: true}, nil
 		}
 		return n, nil
 	}
-	return &jnode{lit: v, isLit: true}, nil
+	return &jsonataTmpl{lit: v, isLit: true}, nil
 }
 
-// compileJField compiles raw[key] when present.
-func compileJField(raw map[string]any, key string) (*jnode, error) {
+// compileJSONataField compiles raw[key] when present.
+func compileJSONataField(raw map[string]any, key string) (*jsonataTmpl, error) {
 	v, ok := raw[key]
 	if !ok {
 		return nil, nil
 	}
-	n, err := compileJ(v)
+	n, err := compileJSONataTmpl(v)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
@@ -121,9 +121,9 @@ func compileJField(raw map[string]any, key string) (*jnode, error) {
 
 // jfields are a state's JSONata-mode fields.
 type jfields struct {
-	args, output, items, itemSelector         *jnode
-	seconds, timestamp, timeout, heartbeat    *jnode
-	maxConc, tolCount, tolPct, errorF, causeF *jnode
+	args, output, items, itemSelector         *jsonataTmpl
+	seconds, timestamp, timeout, heartbeat    *jsonataTmpl
+	maxConc, tolCount, tolPct, errorF, causeF *jsonataTmpl
 }
 
 func compileJFields(raw map[string]any) (*jfields, error) {
@@ -131,12 +131,12 @@ func compileJFields(raw map[string]any) (*jfields, error) {
 	var err error
 	for _, f := range []struct {
 		key string
-		dst **jnode
+		dst **jsonataTmpl
 	}{{"Arguments", &j.args}, {"Output", &j.output}, {"Items", &j.items}, {"ItemSelector", &j.itemSelector},
 		{"Seconds", &j.seconds}, {"Timestamp", &j.timestamp}, {"TimeoutSeconds", &j.timeout}, {"HeartbeatSeconds", &j.heartbeat},
 		{"MaxConcurrency", &j.maxConc}, {"ToleratedFailureCount", &j.tolCount}, {"ToleratedFailurePercentage", &j.tolPct},
 		{"Error", &j.errorF}, {"Cause", &j.causeF}} {
-		if *f.dst, err = compileJField(raw, f.key); err != nil {
+		if *f.dst, err = compileJSONataField(raw, f.key); err != nil {
 			return nil, err
 		}
 	}
@@ -146,7 +146,7 @@ func compileJFields(raw map[string]any) (*jfields, error) {
 // assignBlock is a compiled Assign: JSONata nodes or JSONPath templates.
 type assignBlock struct {
 	names []string
-	j     []*jnode
+	j     []*jsonataTmpl
 	p     []*tmpl
 }
 
@@ -163,7 +163,7 @@ func compileAssign(v any, lang string) (*assignBlock, error) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if lang == langJSONata {
-			n, err := compileJ(m[k])
+			n, err := compileJSONataTmpl(m[k])
 			if err != nil {
 				//lint:ignore ST1005 starts with the ASL field name
 				return nil, fmt.Errorf("Assign/%s: %w", k, err)
@@ -209,8 +209,8 @@ func (r *runner) lazyVars(st *step, extra map[string]any) func() map[string]any 
 	}
 }
 
-// jevalL is jeval with lazily built variables.
-func (r *runner) jevalL(st *step, n *jnode, loc string, vars func() map[string]any) (any, *failure) {
+// jevalLazyVars is jeval with lazily built variables.
+func (r *runner) jevalLazyVars(st *step, n *jsonataTmpl, loc string, vars func() map[string]any) (any, *failure) {
 	if n.isLit {
 		return n.lit, nil
 	}
@@ -219,7 +219,7 @@ func (r *runner) jevalL(st *step, n *jnode, loc string, vars func() map[string]a
 
 // jeval evaluates a JSONata-mode field; loc is the field's location for
 // messages ("Arguments/FunctionName").
-func (r *runner) jeval(st *step, n *jnode, loc string, vars map[string]any) (any, *failure) {
+func (r *runner) jeval(st *step, n *jsonataTmpl, loc string, vars map[string]any) (any, *failure) {
 	switch {
 	case n.isLit:
 		return n.lit, nil
@@ -338,7 +338,7 @@ func (r *runner) execJSONata(ctx context.Context, st *step) (any, string, *failu
 		next = ""
 	}
 	vars := r.lazyVars(st, nil)
-	finish := func(result any, hasResult bool, assign *assignBlock, output *jnode) (any, *failure) {
+	finish := func(result any, hasResult bool, assign *assignBlock, output *jsonataTmpl) (any, *failure) {
 		v := vars
 		if hasResult {
 			v = r.lazyVars(st, map[string]any{"result": result})
@@ -355,7 +355,7 @@ func (r *runner) execJSONata(ctx context.Context, st *step) (any, string, *failu
 			out = st.input
 		}
 		if output != nil {
-			if out, f = r.jevalL(st, output, "Output", v); f != nil {
+			if out, f = r.jevalLazyVars(st, output, "Output", v); f != nil {
 				return nil, f
 			}
 		}
@@ -367,7 +367,7 @@ func (r *runner) execJSONata(ctx context.Context, st *step) (any, string, *failu
 		if s.typ == "Succeed" {
 			next = ""
 		}
-		out, f := finish(nil, false, s.assignB, j.output)
+		out, f := finish(nil, false, s.compiledAssign, j.output)
 		return out, next, f
 	case "Fail":
 		f := &failure{}
@@ -378,14 +378,14 @@ func (r *runner) execJSONata(ctx context.Context, st *step) (any, string, *failu
 			f.cause = *s.causeLit
 		}
 		if j.errorF != nil && !j.errorF.isLit {
-			v, ff := r.jevalL(st, j.errorF, "Error", vars)
+			v, ff := r.jevalLazyVars(st, j.errorF, "Error", vars)
 			if ff != nil {
 				return nil, "", ff
 			}
 			f.name = rawString(v)
 		}
 		if j.causeF != nil && !j.causeF.isLit {
-			v, ff := r.jevalL(st, j.causeF, "Cause", vars)
+			v, ff := r.jevalLazyVars(st, j.causeF, "Cause", vars)
 			if ff != nil {
 				return nil, "", ff
 			}
@@ -397,32 +397,32 @@ func (r *runner) execJSONata(ctx context.Context, st *step) (any, string, *failu
 			if c.condJ == nil {
 				continue
 			}
-			v, f := r.jevalL(st, c.condJ, fmt.Sprintf("Choices/%d/Condition", i), vars)
+			v, f := r.jevalLazyVars(st, c.condJ, fmt.Sprintf("Choices/%d/Condition", i), vars)
 			if f != nil {
 				return nil, "", f
 			}
 			if b, _ := v.(bool); b {
-				out, f := finish(nil, false, c.assignB, c.outputJ)
+				out, f := finish(nil, false, c.compiledAssign, c.outputJ)
 				return out, c.next, f
 			}
 		}
 		if s.defaultNext == "" {
 			return nil, "", &failure{name: states.NoChoiceMatched, cause: "No Matches!"}
 		}
-		out, f := finish(nil, false, s.assignB, j.output)
+		out, f := finish(nil, false, s.compiledAssign, j.output)
 		return out, s.defaultNext, f
 	case "Wait":
 		var d time.Duration
 		switch {
 		case j.seconds != nil:
-			v, f := r.jevalL(st, j.seconds, "Seconds", vars)
+			v, f := r.jevalLazyVars(st, j.seconds, "Seconds", vars)
 			if f != nil {
 				return nil, "", f
 			}
 			n, _ := v.(float64)
 			d = secondsDur(n)
 		case j.timestamp != nil:
-			v, f := r.jevalL(st, j.timestamp, "Timestamp", vars)
+			v, f := r.jevalLazyVars(st, j.timestamp, "Timestamp", vars)
 			if f != nil {
 				return nil, "", f
 			}
@@ -436,13 +436,13 @@ func (r *runner) execJSONata(ctx context.Context, st *step) (any, string, *failu
 		if f := r.waitFor(ctx, st, d); f != nil {
 			return nil, "", f
 		}
-		out, f := finish(nil, false, s.assignB, j.output)
+		out, f := finish(nil, false, s.compiledAssign, j.output)
 		return out, next, f
 	case "Task", "Parallel", "Map":
 		args := st.input
 		if j.args != nil {
 			var f *failure
-			if args, f = r.jevalL(st, j.args, "Arguments", vars); f != nil {
+			if args, f = r.jevalLazyVars(st, j.args, "Arguments", vars); f != nil {
 				return nil, "", f
 			}
 		}
@@ -458,7 +458,7 @@ func (r *runner) execJSONata(ctx context.Context, st *step) (any, string, *failu
 		if f != nil {
 			return nil, "", f
 		}
-		out, f := finish(res, true, s.assignB, j.output)
+		out, f := finish(res, true, s.compiledAssign, j.output)
 		return out, next, f
 	}
 	return nil, "", r.runtimeErr(st, "unsupported state type %q", s.typ)
@@ -505,7 +505,7 @@ func (r *runner) execMapJSONata(ctx context.Context, st *step, input any) (any, 
 		return nil, f
 	}
 	vars := r.jvars(st, nil)
-	num := func(n *jnode, loc string) (float64, bool, *failure) {
+	num := func(n *jsonataTmpl, loc string) (float64, bool, *failure) {
 		if n == nil {
 			return 0, false, nil
 		}

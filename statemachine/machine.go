@@ -21,12 +21,12 @@ const (
 // Machine is a parsed, validated state machine definition. It is immutable
 // and safe for concurrent use.
 type Machine struct {
-	startAt   string
-	states    map[string]*state
-	order     []string
-	timeout   int64 // global TimeoutSeconds, 0 = none
-	lang      string
-	hasTimout bool
+	startAt    string
+	states     map[string]*state
+	order      []string
+	timeout    int64 // global TimeoutSeconds, 0 = none
+	lang       string
+	hasTimeout bool
 	// pure machines only hold Pass, Choice, Succeed and Fail states: they
 	// never block, so Map iterations over them run one after another.
 	pure bool
@@ -59,7 +59,7 @@ func parse(definition []byte, typ string) (*Machine, error) {
 	}
 	if t, ok := raw["TimeoutSeconds"].(float64); ok {
 		m.timeout = int64(t)
-		m.hasTimout = true
+		m.hasTimeout = true
 	}
 	return m, nil
 }
@@ -116,26 +116,26 @@ type optPath struct {
 }
 
 type state struct {
-	name, typ   string
-	enteredType string // e.g. "PassStateEntered"
-	exitedType  string
-	next        string
-	end         bool
-	lang        string
-	raw         map[string]any
-	inputPath   optPath
-	outputPath  optPath
-	resultPath  optPath
-	parameters  *tmpl
-	resultSel   *tmpl
-	result      any
-	hasResult   bool
-	assign      any // JSONata/JSONPath Assign block, raw
-	assignB     *assignBlock
-	j           *jfields // JSONata-mode fields
-	jsonataArgs any
-	output      any
-	hasOutput   bool
+	name, typ      string
+	enteredType    string // e.g. "PassStateEntered"
+	exitedType     string
+	next           string
+	end            bool
+	lang           string
+	raw            map[string]any
+	inputPath      optPath
+	outputPath     optPath
+	resultPath     optPath
+	parameters     *tmpl
+	resultSel      *tmpl
+	result         any
+	hasResult      bool
+	assign         any // JSONata/JSONPath Assign block, raw
+	compiledAssign *assignBlock
+	j              *jfields // JSONata-mode fields
+	jsonataArgs    any
+	output         any
+	hasOutput      bool
 
 	// Task
 	resource      string
@@ -201,14 +201,14 @@ type retrier struct {
 }
 
 type catcher struct {
-	errors     []string
-	resultPath optPath
-	next       string
-	assign     any
-	output     any
-	hasOutput  bool
-	assignB    *assignBlock
-	outputJ    *jnode
+	errors         []string
+	resultPath     optPath
+	next           string
+	assign         any
+	output         any
+	hasOutput      bool
+	compiledAssign *assignBlock
+	outputJ        *jsonataTmpl
 }
 
 func compileMachine(raw map[string]any, lang, ptr string) (*Machine, error) {
@@ -303,7 +303,7 @@ func compileState(name string, raw map[string]any, lang, ptr string) (*state, er
 	}
 	s.result, s.hasResult = raw["Result"]
 	s.assign = raw["Assign"]
-	if s.assignB, err = compileAssign(raw["Assign"], s.lang); err != nil {
+	if s.compiledAssign, err = compileAssign(raw["Assign"], s.lang); err != nil {
 		return fail(err)
 	}
 	if s.lang == langJSONata {
@@ -362,11 +362,11 @@ func compileState(name string, raw map[string]any, lang, ptr string) (*state, er
 		if ct.resultPath, err = compileOptPath(cm, "ResultPath"); err != nil {
 			return fail(err)
 		}
-		if ct.assignB, err = compileAssign(cm["Assign"], s.lang); err != nil {
+		if ct.compiledAssign, err = compileAssign(cm["Assign"], s.lang); err != nil {
 			return fail(err)
 		}
 		if s.lang == langJSONata {
-			if ct.outputJ, err = compileJField(cm, "Output"); err != nil {
+			if ct.outputJ, err = compileJSONataField(cm, "Output"); err != nil {
 				return fail(err)
 			}
 		}
@@ -381,14 +381,14 @@ func compileState(name string, raw map[string]any, lang, ptr string) (*state, er
 		}
 		r.next = str(cm, "Next")
 		r.assign = cm["Assign"]
-		if r.assignB, err = compileAssign(cm["Assign"], s.lang); err != nil {
+		if r.compiledAssign, err = compileAssign(cm["Assign"], s.lang); err != nil {
 			return fail(err)
 		}
 		if s.lang == langJSONata {
-			if r.condJ, err = compileJField(cm, "Condition"); err != nil {
+			if r.condJ, err = compileJSONataField(cm, "Condition"); err != nil {
 				return fail(err)
 			}
-			if r.outputJ, err = compileJField(cm, "Output"); err != nil {
+			if r.outputJ, err = compileJSONataField(cm, "Output"); err != nil {
 				return fail(err)
 			}
 		}
@@ -579,21 +579,21 @@ func compileTmpl(v any) (*tmpl, error) {
 
 // choiceRule is a compiled Choice rule.
 type choiceRule struct {
-	variable  *jsonpath.Path
-	op        string // e.g. "StringEquals", "NumericLessThanPath", "IsNull"
-	val       any
-	valPath   *jsonpath.Path
-	and, or   []*choiceRule
-	not       *choiceRule
-	condition any // JSONata Condition
-	next      string
-	assign    any
-	output    any
-	hasOutput bool
-	pattern   string
-	condJ     *jnode
-	outputJ   *jnode
-	assignB   *assignBlock
+	variable       *jsonpath.Path
+	op             string // e.g. "StringEquals", "NumericLessThanPath", "IsNull"
+	val            any
+	valPath        *jsonpath.Path
+	and, or        []*choiceRule
+	not            *choiceRule
+	condition      any // JSONata Condition
+	next           string
+	assign         any
+	output         any
+	hasOutput      bool
+	pattern        string
+	condJ          *jsonataTmpl
+	outputJ        *jsonataTmpl
+	compiledAssign *assignBlock
 }
 
 func compileRule(m map[string]any) (*choiceRule, error) {

@@ -13,9 +13,9 @@ import (
 	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
-func (r *runner) intField(st *step, eff any, lit *int64, p *jsonpath.Path, name string) (int64, bool, *failure) {
+func (r *runner) intField(st *step, effInput any, lit *int64, p *jsonpath.Path, name string) (int64, bool, *failure) {
 	if p != nil {
-		v, err := r.resolve(st, p, eff)
+		v, err := r.resolve(st, p, effInput)
 		if err != nil {
 			return 0, false, r.runtimeErr(st, "%s", err.Error())
 		}
@@ -37,14 +37,14 @@ func (r *runner) intField(st *step, eff any, lit *int64, p *jsonpath.Path, name 
 	return 0, false, nil
 }
 
-func (r *runner) execMap(ctx context.Context, st *step, eff any) (any, *failure) {
+func (r *runner) execMap(ctx context.Context, st *step, effInput any) (any, *failure) {
 	s := st.s
 	if s.lang == langJSONata {
-		return r.execMapJSONata(ctx, st, eff)
+		return r.execMapJSONata(ctx, st, effInput)
 	}
-	itemsVal := eff
+	itemsVal := effInput
 	if s.itemsPath.p != nil {
-		v, err := r.resolve(st, s.itemsPath.p, eff)
+		v, err := r.resolve(st, s.itemsPath.p, effInput)
 		if err != nil {
 			return nil, r.runtimeErr(st, "%s", err.Error())
 		}
@@ -52,7 +52,7 @@ func (r *runner) execMap(ctx context.Context, st *step, eff any) (any, *failure)
 	}
 	if s.itemReader != nil {
 		var f *failure
-		if itemsVal, f = r.readItems(ctx, st, eff); f != nil {
+		if itemsVal, f = r.readItems(ctx, st, effInput); f != nil {
 			return nil, f
 		}
 	}
@@ -62,7 +62,7 @@ func (r *runner) execMap(ctx context.Context, st *step, eff any) (any, *failure)
 	}
 	maxConc := s.maxConc
 	if s.maxConcPath != nil {
-		n, _, f := r.intField(st, eff, nil, s.maxConcPath, "MaxConcurrencyPath")
+		n, _, f := r.intField(st, effInput, nil, s.maxConcPath, "MaxConcurrencyPath")
 		if f != nil {
 			return nil, f
 		}
@@ -75,7 +75,7 @@ func (r *runner) execMap(ctx context.Context, st *step, eff any) (any, *failure)
 			ist := *st
 			ist.item = &mapItem{index: i, value: it}
 			ist.ctxObj = nil
-			v, f := r.evalTmpl(&ist, s.itemSelector, eff, "ItemSelector")
+			v, f := r.evalTmpl(&ist, s.itemSelector, effInput, "ItemSelector")
 			if f != nil {
 				return nil, f
 			}
@@ -86,14 +86,14 @@ func (r *runner) execMap(ctx context.Context, st *step, eff any) (any, *failure)
 	}
 	if s.itemBatcher != nil {
 		var f *failure
-		if inputs, f = r.batchItems(st, inputs, eff); f != nil {
+		if inputs, f = r.batchItems(st, inputs, effInput); f != nil {
 			return nil, f
 		}
 	}
 	if st.resume == nil || st.resume.MapRunID == "" {
 		st.th.add(eventtype.MapStateStarted, &MapStateStartedEventDetails{Length: len(inputs)})
 	}
-	tolCount, hasCount, f := r.intField(st, eff, s.tolCount, s.tolCountPath, "ToleratedFailureCountPath")
+	tolCount, hasCount, f := r.intField(st, effInput, s.tolCount, s.tolCountPath, "ToleratedFailureCountPath")
 	if f != nil {
 		return nil, f
 	}
@@ -105,7 +105,7 @@ func (r *runner) execMap(ctx context.Context, st *step, eff any) (any, *failure)
 		tolPct, hasPct = *s.tolPct, true
 	}
 	if s.tolPctPath != nil {
-		v, err := r.resolve(st, s.tolPctPath, eff)
+		v, err := r.resolve(st, s.tolPctPath, effInput)
 		if err != nil {
 			return nil, r.runtimeErr(st, "%s", err.Error())
 		}
@@ -124,7 +124,7 @@ func (r *runner) execMap(ctx context.Context, st *step, eff any) (any, *failure)
 		return nil, r.runtimeErr(st, "ToleratedFailurePercentage must be between 0 and 100.")
 	}
 	if s.distributed {
-		return r.mapRun(ctx, st, eff, inputs, maxConc, tolCount, hasCount, tolPct, hasPct)
+		return r.mapRun(ctx, st, effInput, inputs, maxConc, tolCount, hasCount, tolPct, hasPct)
 	}
 	return r.inlineMap(ctx, st, inputs, maxConc, tolCount, hasCount, tolPct, hasPct)
 }

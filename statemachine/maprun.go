@@ -13,7 +13,7 @@ import (
 )
 
 // mapRun runs a Distributed Map: each item becomes a child execution.
-func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, maxConc, tolCount int64, hasCount bool, tolPct float64, hasPct bool) (any, *failure) {
+func (r *runner) mapRun(ctx context.Context, st *step, effInput any, inputs []any, maxConc, tolCount int64, hasCount bool, tolPct float64, hasPct bool) (any, *failure) {
 	s := st.s
 	label := s.label
 	if label == "" {
@@ -166,7 +166,7 @@ func (r *runner) mapRun(ctx context.Context, st *step, eff any, inputs []any, ma
 	}
 	var result any = outs
 	if s.resultWriter != nil {
-		res, f := r.writeResults(ctx, st, eff, arn, children)
+		res, f := r.writeResults(ctx, st, effInput, arn, children)
 		if f != nil {
 			st.th.add(eventtype.MapRunFailed, &FailureEventDetails{Error: f.name, Cause: f.cause})
 			st.th.add(eventtype.MapStateFailed, nil)

@@ -10,12 +10,12 @@ import (
 	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
-func (r *runner) execParallel(ctx context.Context, st *step, eff any) (any, *failure) {
+func (r *runner) execParallel(ctx context.Context, st *step, effInput any) (any, *failure) {
 	s := st.s
-	input := eff
+	input := effInput
 	if s.parameters != nil {
 		var f *failure
-		if input, f = r.evalTmpl(st, s.parameters, eff, "Parameters"); f != nil {
+		if input, f = r.evalTmpl(st, s.parameters, effInput, "Parameters"); f != nil {
 			return nil, f
 		}
 	}

@@ -190,8 +190,8 @@ func TestRunawayJSONataBudget(t *testing.T) {
 			x := h.start("x", `{}`)
 			var got *Execution
 			bounded(t, "WaitExecution", func() { got = h.wait(x.ExecutionArn) })
-			if got.Status != StatusFailed || str2(got.Error) != states.QueryEvaluationError || str2(got.Cause) != wantCause {
-				t.Fatalf("got %s %s %q\nwant FAILED %s %q", got.Status, str2(got.Error), str2(got.Cause), states.QueryEvaluationError, wantCause)
+			if got.Status != StatusFailed || strOrNil(got.Error) != states.QueryEvaluationError || strOrNil(got.Cause) != wantCause {
+				t.Fatalf("got %s %s %q\nwant FAILED %s %q", got.Status, strOrNil(got.Error), strOrNil(got.Cause), states.QueryEvaluationError, wantCause)
 			}
 			if ty := h.types(x.ExecutionArn); !slices.Contains(ty, "EvaluationFailed") {
 				t.Fatalf("no EvaluationFailed event: %v", ty)

@@ -74,12 +74,12 @@ func classify(resource string) (kind resourceKind, pattern IntegrationPattern, s
 	return resService, pattern, "", ""
 }
 
-func (r *runner) timeouts(st *step, eff any) (timeout, heartbeat *int64, f *failure) {
+func (r *runner) timeouts(st *step, effInput any) (timeout, heartbeat *int64, f *failure) {
 	s := st.s
 	timeout, heartbeat = s.timeout, s.heartbeat
 	if s.j != nil {
 		for _, fld := range []struct {
-			n   *jnode
+			n   *jsonataTmpl
 			loc string
 			dst **int64
 		}{{s.j.timeout, "TimeoutSeconds", &timeout}, {s.j.heartbeat, "HeartbeatSeconds", &heartbeat}} {
@@ -100,7 +100,7 @@ func (r *runner) timeouts(st *step, eff any) (timeout, heartbeat *int64, f *fail
 		return timeout, heartbeat, nil
 	}
 	if s.timeoutPath != nil {
-		v, err := r.resolve(st, s.timeoutPath, eff)
+		v, err := r.resolve(st, s.timeoutPath, effInput)
 		n, ok := v.(float64)
 		if err != nil || !ok || n < 1 || n != math.Trunc(n) {
 			return nil, nil, r.runtimeErr(st, "The TimeoutSecondsPath parameter does not reference a valid positive integer: %s", s.timeoutPath)
@@ -109,7 +109,7 @@ func (r *runner) timeouts(st *step, eff any) (timeout, heartbeat *int64, f *fail
 		timeout = &t
 	}
 	if s.heartbeatPath != nil {
-		v, err := r.resolve(st, s.heartbeatPath, eff)
+		v, err := r.resolve(st, s.heartbeatPath, effInput)
 		n, ok := v.(float64)
 		if err != nil || !ok || n < 1 || n != math.Trunc(n) {
 			return nil, nil, r.runtimeErr(st, "The HeartbeatSecondsPath parameter does not reference a valid positive integer: %s", s.heartbeatPath)
@@ -120,7 +120,7 @@ func (r *runner) timeouts(st *step, eff any) (timeout, heartbeat *int64, f *fail
 	return timeout, heartbeat, nil
 }
 
-func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure) {
+func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *failure) {
 	s := st.s
 	kind, pattern, service, action := classify(s.resource)
 	resumed := false
@@ -132,14 +132,14 @@ func (r *runner) execTask(ctx context.Context, st *step, eff any) (any, *failure
 		}
 		st.ctxObj = nil
 	}
-	params := eff
+	params := effInput
 	if s.parameters != nil {
 		var f *failure
-		if params, f = r.evalTmpl(st, s.parameters, eff, "Parameters"); f != nil {
+		if params, f = r.evalTmpl(st, s.parameters, effInput, "Parameters"); f != nil {
 			return nil, f
 		}
 	}
-	timeout, heartbeat, f := r.timeouts(st, eff)
+	timeout, heartbeat, f := r.timeouts(st, effInput)
 	if f != nil {
 		return nil, f
 	}

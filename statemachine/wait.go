@@ -43,7 +43,7 @@ func (r *runner) sleep(ctx context.Context, d time.Duration) *failure {
 }
 
 // execWait sleeps on the engine clock.
-func (r *runner) execWait(ctx context.Context, st *step, eff any) *failure {
+func (r *runner) execWait(ctx context.Context, st *step, effInput any) *failure {
 	s := st.s
 	var d time.Duration
 	switch {
@@ -51,7 +51,7 @@ func (r *runner) execWait(ctx context.Context, st *step, eff any) *failure {
 		f, _ := s.seconds.(float64)
 		d = time.Duration(f) * time.Second
 	case s.secondsPath != nil:
-		v, err := r.resolve(st, s.secondsPath, eff)
+		v, err := r.resolve(st, s.secondsPath, effInput)
 		if err != nil {
 			return r.runtimeErr(st, "The SecondsPath parameter does not reference an input value: %s", s.secondsPath)
 		}
@@ -77,7 +77,7 @@ func (r *runner) execWait(ctx context.Context, st *step, eff any) *failure {
 		}
 		d = t.Sub(r.e.clock.Now())
 	case s.timestampPath != nil:
-		v, err := r.resolve(st, s.timestampPath, eff)
+		v, err := r.resolve(st, s.timestampPath, effInput)
 		if err != nil {
 			return r.runtimeErr(st, "The TimestampPath parameter does not reference an input value: %s", s.timestampPath)
 		}
