@@ -553,8 +553,16 @@ func (r *runner) execMapJSONata(ctx context.Context, st *step, input any) (any, 
 	if st.resume == nil || st.resume.MapRunID == "" {
 		st.th.add(eventtype.MapStateStarted, &MapStateStartedEventDetails{Length: len(inputs)})
 	}
-	if s.distributed {
-		return r.mapRun(ctx, st, input, inputs, int64(mc), int64(tc), hasCount, tp, hasPct)
+	job := mapJob{effInput: input, inputs: inputs, maxConc: int64(mc)}
+	if hasCount {
+		count := int64(tc)
+		job.tolerance.count = &count
 	}
-	return r.inlineMap(ctx, st, inputs, int64(mc), int64(tc), hasCount, tp, hasPct)
+	if hasPct {
+		job.tolerance.pct = &tp
+	}
+	if s.distributed {
+		return r.mapRun(ctx, st, job)
+	}
+	return r.inlineMap(ctx, st, job)
 }

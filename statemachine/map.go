@@ -93,6 +93,7 @@ func (r *runner) execMap(ctx context.Context, st *step, effInput any) (any, *fai
 	if st.resume == nil || st.resume.MapRunID == "" {
 		st.th.add(eventtype.MapStateStarted, &MapStateStartedEventDetails{Length: len(inputs)})
 	}
+	job := mapJob{effInput: effInput, inputs: inputs, maxConc: maxConc}
 	tolCount, hasCount, f := r.intField(st, effInput, s.tolCount, s.tolCountPath, "ToleratedFailureCountPath")
 	if f != nil {
 		return nil, f
@@ -100,9 +101,12 @@ func (r *runner) execMap(ctx context.Context, st *step, effInput any) (any, *fai
 	if hasCount && tolCount < 0 {
 		return nil, r.runtimeErr(st, "ToleratedFailureCount cannot be negative.")
 	}
-	tolPct, hasPct := 0.0, false
+	if hasCount {
+		job.tolerance.count = &tolCount
+	}
 	if s.tolPct != nil {
-		tolPct, hasPct = *s.tolPct, true
+		pct := *s.tolPct
+		job.tolerance.pct = &pct
 	}
 	if s.tolPctPath != nil {
 		v, err := r.resolve(st, s.tolPctPath, effInput)
@@ -118,15 +122,15 @@ func (r *runner) execMap(ctx context.Context, st *step, effInput any) (any, *fai
 		if !ok {
 			return nil, r.runtimeErr(st, "The ToleratedFailurePercentagePath field refers to value \"%s\" which is not a valid float: %s", rawString(v), s.tolPctPath)
 		}
-		tolPct, hasPct = n, true
+		job.tolerance.pct = &n
 	}
-	if hasPct && (tolPct < 0 || tolPct > 100) {
+	if p := job.tolerance.pct; p != nil && (*p < 0 || *p > 100) {
 		return nil, r.runtimeErr(st, "ToleratedFailurePercentage must be between 0 and 100.")
 	}
 	if s.distributed {
-		return r.mapRun(ctx, st, effInput, inputs, maxConc, tolCount, hasCount, tolPct, hasPct)
+		return r.mapRun(ctx, st, job)
 	}
-	return r.inlineMap(ctx, st, inputs, maxConc, tolCount, hasCount, tolPct, hasPct)
+	return r.inlineMap(ctx, st, job)
 }
 
 // rawString renders a value as text: strings bare, anything else as JSON.
@@ -137,26 +141,13 @@ func rawString(v any) string {
 	return marshal(v)
 }
 
-func tolerated(failed, total int, tolCount int64, hasCount bool, tolPct float64, hasPct bool) bool {
-	if failed == 0 {
-		return true
-	}
-	if hasCount && int64(failed) <= tolCount {
-		return true
-	}
-	if hasPct && total > 0 && float64(failed)*100/float64(total) <= tolPct {
-		return true
-	}
-	return false
-}
-
-func (r *runner) inlineMap(ctx context.Context, st *step, inputs []any, maxConc, tolCount int64, hasCount bool, tolPct float64, hasPct bool) (any, *failure) {
+// inlineMap runs the iterations of an inline Map state in this execution.
+func (r *runner) inlineMap(ctx context.Context, st *step, job mapJob) (any, *failure) {
 	s := st.s
+	inputs := job.inputs
 	n := len(inputs)
 	outs := make([]any, n)
-	if maxConc <= 0 || maxConc > 40 {
-		maxConc = 40
-	}
+	maxConc := job.concurrency()
 	if s.processor.pure {
 		maxConc = 1
 	}
@@ -195,7 +186,7 @@ func (r *runner) inlineMap(ctx context.Context, st *step, inputs []any, maxConc,
 				r.x.addEvent(eventtype.MapIterationFailed, th.prev, &MapIterationEventDetails{Name: s.name, Index: i})
 				mu.Lock()
 				failed++
-				if f.runtime || !tolerated(failed, n, tolCount, hasCount, tolPct, hasPct) {
+				if f.runtime || !job.tolerance.allows(failed, n) {
 					if firstFail == nil {
 						firstFail, failPrev = f, th.prev
 						cancel()
@@ -227,7 +218,7 @@ func (r *runner) inlineMap(ctx context.Context, st *step, inputs []any, maxConc,
 			st.th.add(eventtype.MapStateFailed, nil)
 			return nil, firstFail
 		}
-		if hasCount || hasPct {
+		if job.tolerance.declared() {
 			return nil, &failure{name: states.ExceedToleratedFailureThreshold, cause: "The specified tolerated failure threshold was exceeded", failEvent: eventtype.MapStateFailed, prev: failPrev}
 		}
 		return nil, &failure{name: firstFail.name, cause: firstFail.cause, failEvent: eventtype.MapStateFailed, prev: failPrev}

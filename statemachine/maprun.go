@@ -12,49 +12,66 @@ import (
 	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
+// mapJob is what a Map state runs once its fields are evaluated.
+type mapJob struct {
+	effInput  any   // the state's effective input (for ResultWriter)
+	inputs    []any // one per iteration (or batch)
+	maxConc   int64 // 0 = no limit given
+	tolerance failureTolerance
+}
+
+// failureTolerance is a Map state's ToleratedFailureCount and
+// ToleratedFailurePercentage; nil when the field is absent.
+type failureTolerance struct {
+	count *int64
+	pct   *float64
+}
+
+// declared reports whether either field is present.
+func (t failureTolerance) declared() bool { return t.count != nil || t.pct != nil }
+
+// allows reports whether failed failures out of total stay within the
+// tolerance.
+func (t failureTolerance) allows(failed, total int) bool {
+	if failed == 0 {
+		return true
+	}
+	if t.count != nil && int64(failed) <= *t.count {
+		return true
+	}
+	if t.pct != nil && total > 0 && float64(failed)*100/float64(total) <= *t.pct {
+		return true
+	}
+	return false
+}
+
+// concurrency is the number of iterations run at once.
+func (j mapJob) concurrency() int64 {
+	if j.maxConc <= 0 || j.maxConc > 40 {
+		return 40
+	}
+	return j.maxConc
+}
+
+// distributedRun is one Map Run in progress.
+type distributedRun struct {
+	r          *runner
+	st         *step
+	mr         *mapRun
+	arn, runID string
+	label      string
+	resumed    bool
+	childRec   *smRecord
+	runStarted int64 // the MapRunStarted event's id
+}
+
 // mapRun runs a Distributed Map: each item becomes a child execution.
-func (r *runner) mapRun(ctx context.Context, st *step, effInput any, inputs []any, maxConc, tolCount int64, hasCount bool, tolPct float64, hasPct bool) (any, *failure) {
-	s := st.s
-	label := s.label
-	if label == "" {
-		label = s.name
-	}
-	resumed := st.resume != nil && st.resume.MapRunID != ""
-	runID := r.e.opts.NewUUID()
-	if resumed {
-		runID = st.resume.MapRunID
-	}
-	arn := r.e.arn("mapRun", r.x.sm.info.Name+"/"+label+":"+runID)
-	mr := &mapRun{execArn: r.x.arn, info: MapRun{MapRunArn: arn, ExecutionArn: r.x.arn, Status: StatusRunning, StartDate: r.e.clock.Now(),
-		MaxConcurrency: int(maxConc), ToleratedFailureCount: tolCount, ToleratedFailurePercentage: tolPct}}
-	mr.info.ItemCounts.Total = int64(len(inputs))
-	mr.info.ExecutionCounts.Total = int64(len(inputs))
-	r.e.mu.Lock()
-	r.e.mapRuns[arn] = mr
-	r.e.mu.Unlock()
-	r.e.persistMapRun(mr)
-	runStarted := st.th.prev
-	if !resumed {
-		runStarted = st.th.add(eventtype.MapRunStarted, &MapRunStartedEventDetails{MapRunArn: arn})
-		if r.durable(st) {
-			p := r.progress(st)
-			p.MapRunID = runID
-			r.x.checkpoint(p)
-		}
-	}
-	childType := s.childType
-	if childType == "" {
-		childType = TypeStandard
-	}
-	childRec := &smRecord{info: StateMachine{Arn: r.x.sm.baseArn() + "/" + label, Name: r.x.sm.info.Name + "/" + label, Type: childType, RoleArn: r.x.sm.info.RoleArn}, machine: s.processor}
-	n := len(inputs)
+func (r *runner) mapRun(ctx context.Context, st *step, job mapJob) (any, *failure) {
+	d := r.startMapRun(st, job)
+	n := len(job.inputs)
 	outs := make([]any, n)
 	children := make([]*execution, n)
-	limit := maxConc
-	if limit <= 0 || limit > 40 {
-		limit = 40
-	}
-	sem := make(chan struct{}, limit)
+	sem := make(chan struct{}, job.concurrency())
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	failed := 0
@@ -65,75 +82,16 @@ func (r *runner) mapRun(ctx context.Context, st *step, effInput any, inputs []an
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			name := childName(runID, i)
-			carn := r.e.arn("execution", r.x.sm.info.Name+"/"+label+":"+name)
-			if resumed {
-				// A child that succeeded before the crash keeps its result.
-				r.e.mu.RLock()
-				old := r.e.execs[carn]
-				r.e.mu.RUnlock()
-				if old != nil && old.status() == StatusSucceeded {
-					var out any
-					_ = json.Unmarshal([]byte(deref(old.describe().Output)), &out)
-					children[i] = old
-					mr.mu.Lock()
-					mr.info.ItemCounts.Succeeded++
-					mr.info.ExecutionCounts.Succeeded++
-					mr.mu.Unlock()
-					mu.Lock()
-					outs[i] = out
-					mu.Unlock()
-					return
-				}
-			}
-			in := marshal(inputs[i])
-			x := newExecution(r.e, childRec, carn, name, in, inputs[i])
-			x.mapRunArn = arn
-			x.parent = r.x
+			x, out, f, done := d.runChild(ctx, i, job.inputs[i])
 			children[i] = x
-			r.e.mu.Lock()
-			if old, ok := r.e.execs[carn]; ok {
-				for j, y := range r.e.execList {
-					if y == old {
-						r.e.execList = append(r.e.execList[:j:j], r.e.execList[j+1:]...)
-						break
-					}
-				}
+			if !done {
+				return
 			}
-			r.e.execs[carn] = x
-			r.e.execList = append(r.e.execList, x)
-			r.e.mu.Unlock()
-			x.mu.Lock()
-			x.start = r.e.clock.Now()
-			x.mu.Unlock()
-			x.addEvent(eventtype.ExecutionStarted, 0, &ExecutionStartedEventDetails{Input: textJSON(in), RoleArn: childRec.info.RoleArn})
-			cr := &runner{x: x, e: r.e}
-			th := &thread{x: x}
-			out, f := cr.runMachine(ctx, s.processor, s.processor.startAt, inputs[i], th, nil, &mapItem{index: i, value: inputs[i]})
-			if r.e.ctx.Err() != nil {
-				return // engine closing: the child stays RUNNING for a resumed run
-			}
-			mr.mu.Lock()
-			if f != nil && ctx.Err() != nil {
-				// The parent was stopped (or timed out): the child is aborted.
-				x.finish(StatusAborted, nil, &failure{}, th.prev)
-				mr.info.ItemCounts.Aborted++
-				mr.info.ExecutionCounts.Aborted++
-			} else if f != nil {
-				x.finish(StatusFailed, nil, f, th.prev)
-				mr.info.ItemCounts.Failed++
-				mr.info.ExecutionCounts.Failed++
-			} else {
-				x.finish(StatusSucceeded, out, nil, th.prev)
-				mr.info.ItemCounts.Succeeded++
-				mr.info.ExecutionCounts.Succeeded++
-			}
-			mr.mu.Unlock()
 			mu.Lock()
 			defer mu.Unlock()
 			if f != nil {
 				failed++
-				if !tolerated(failed, n, tolCount, hasCount, tolPct, hasPct) && firstFail == nil {
+				if !job.tolerance.allows(failed, n) && firstFail == nil {
 					firstFail = f
 				}
 				return
@@ -145,28 +103,128 @@ func (r *runner) mapRun(ctx context.Context, st *step, effInput any, inputs []an
 	if ctx.Err() != nil {
 		return nil, &failure{name: states.Aborted, runtime: true}
 	}
+	return d.finish(ctx, job, outs, children, firstFail != nil)
+}
+
+// startMapRun registers the Map Run (or finds the one a resumed execution
+// was running) and records MapRunStarted.
+func (r *runner) startMapRun(st *step, job mapJob) *distributedRun {
+	s := st.s
+	d := &distributedRun{r: r, st: st, label: s.label}
+	if d.label == "" {
+		d.label = s.name
+	}
+	d.resumed = st.resume != nil && st.resume.MapRunID != ""
+	d.runID = r.e.opts.NewUUID()
+	if d.resumed {
+		d.runID = st.resume.MapRunID
+	}
+	d.arn = r.e.arn("mapRun", r.x.sm.info.Name+"/"+d.label+":"+d.runID)
+	info := MapRun{MapRunArn: d.arn, ExecutionArn: r.x.arn, Status: StatusRunning, StartDate: r.e.clock.Now(), MaxConcurrency: int(job.maxConc)}
+	if job.tolerance.count != nil {
+		info.ToleratedFailureCount = *job.tolerance.count
+	}
+	if job.tolerance.pct != nil {
+		info.ToleratedFailurePercentage = *job.tolerance.pct
+	}
+	info.ItemCounts.Total = int64(len(job.inputs))
+	info.ExecutionCounts.Total = int64(len(job.inputs))
+	d.mr = &mapRun{execArn: r.x.arn, info: info}
+	r.e.addMapRun(d.mr)
+	r.e.persistMapRun(d.mr)
+	d.runStarted = st.th.prev
+	if !d.resumed {
+		d.runStarted = st.th.add(eventtype.MapRunStarted, &MapRunStartedEventDetails{MapRunArn: d.arn})
+		if r.durable(st) {
+			p := r.progress(st)
+			p.MapRunID = d.runID
+			r.x.checkpoint(p)
+		}
+	}
+	childType := s.childType
+	if childType == "" {
+		childType = TypeStandard
+	}
+	d.childRec = &smRecord{info: StateMachine{Arn: r.x.sm.baseArn() + "/" + d.label, Name: r.x.sm.info.Name + "/" + d.label, Type: childType, RoleArn: r.x.sm.info.RoleArn}, machine: s.processor}
+	return d
+}
+
+// runChild runs item i as a child execution. done is false when the engine
+// is closing: the child then stays RUNNING for a resumed run.
+func (d *distributedRun) runChild(ctx context.Context, i int, input any) (x *execution, out any, f *failure, done bool) {
+	r, s, mr := d.r, d.st.s, d.mr
+	name := childName(d.runID, i)
+	carn := r.e.arn("execution", r.x.sm.info.Name+"/"+d.label+":"+name)
+	if d.resumed {
+		// A child that succeeded before the crash keeps its result.
+		if old := r.e.lookupExecution(carn); old != nil && old.status() == StatusSucceeded {
+			_ = json.Unmarshal([]byte(deref(old.describe().Output)), &out)
+			mr.mu.Lock()
+			mr.info.ItemCounts.Succeeded++
+			mr.info.ExecutionCounts.Succeeded++
+			mr.mu.Unlock()
+			return old, out, nil, true
+		}
+	}
+	in := marshal(input)
+	x = newExecution(r.e, d.childRec, carn, name, in, input)
+	x.mapRunArn = d.arn
+	x.parent = r.x
+	r.e.addChildExecution(x)
+	x.mu.Lock()
+	x.start = r.e.clock.Now()
+	x.mu.Unlock()
+	x.addEvent(eventtype.ExecutionStarted, 0, &ExecutionStartedEventDetails{Input: textJSON(in), RoleArn: d.childRec.info.RoleArn})
+	cr := &runner{x: x, e: r.e}
+	th := &thread{x: x}
+	out, f = cr.runMachine(ctx, s.processor, s.processor.startAt, input, th, nil, &mapItem{index: i, value: input})
+	if r.e.ctx.Err() != nil {
+		return x, nil, nil, false
+	}
+	mr.mu.Lock()
+	defer mr.mu.Unlock()
+	switch {
+	case f != nil && ctx.Err() != nil:
+		// The parent was stopped (or timed out): the child is aborted.
+		x.finish(StatusAborted, nil, &failure{}, th.prev)
+		mr.info.ItemCounts.Aborted++
+		mr.info.ExecutionCounts.Aborted++
+	case f != nil:
+		x.finish(StatusFailed, nil, f, th.prev)
+		mr.info.ItemCounts.Failed++
+		mr.info.ExecutionCounts.Failed++
+	default:
+		x.finish(StatusSucceeded, out, nil, th.prev)
+		mr.info.ItemCounts.Succeeded++
+		mr.info.ExecutionCounts.Succeeded++
+	}
+	return x, out, f, true
+}
+
+// finish closes the Map Run, writes the results (ResultWriter) and records
+// the Map state's last events.
+func (d *distributedRun) finish(ctx context.Context, job mapJob, outs []any, children []*execution, failed bool) (any, *failure) {
+	r, st, mr := d.r, d.st, d.mr
 	now := r.e.clock.Now()
 	mr.mu.Lock()
 	mr.info.StopDate = &now
-	if firstFail != nil {
+	if failed {
 		mr.info.Status = StatusFailed
 	} else {
 		mr.info.Status = StatusSucceeded
 	}
 	mr.mu.Unlock()
 	r.e.persistMapRun(mr)
-	if firstFail != nil {
+	if failed {
+		// AWS reports the threshold whether or not a tolerance was declared.
 		f := &failure{name: states.ExceedToleratedFailureThreshold, cause: "The specified tolerated failure threshold was exceeded"}
-		if !hasCount && !hasPct {
-			f = &failure{name: states.ExceedToleratedFailureThreshold, cause: "The specified tolerated failure threshold was exceeded"}
-		}
 		st.th.add(eventtype.MapRunFailed, &FailureEventDetails{Error: f.name, Cause: f.cause})
 		st.th.add(eventtype.MapStateFailed, nil)
 		return nil, f
 	}
 	var result any = outs
-	if s.resultWriter != nil {
-		res, f := r.writeResults(ctx, st, effInput, arn, children)
+	if st.s.resultWriter != nil {
+		res, f := r.writeResults(ctx, st, job.effInput, d.arn, children)
 		if f != nil {
 			st.th.add(eventtype.MapRunFailed, &FailureEventDetails{Error: f.name, Cause: f.cause})
 			st.th.add(eventtype.MapStateFailed, nil)
@@ -178,7 +236,7 @@ func (r *runner) mapRun(ctx context.Context, st *step, effInput any, inputs []an
 	st.th.add(eventtype.MapStateSucceeded, nil)
 	// AWS links the MapStateExited of a distributed Map to MapRunStarted
 	// (every recording since 2024-11; older ones link it to MapRunSucceeded).
-	st.th.prev = runStarted
+	st.th.prev = d.runStarted
 	return result, nil
 }
 
@@ -190,5 +248,3 @@ func childName(runID string, i int) string {
 	}
 	return fmt.Sprintf("%s-%d", runID, i)
 }
-
-// ---- nested Step Functions ----

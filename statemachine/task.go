@@ -195,20 +195,7 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 	var wait *taskWait
 	if pattern == WaitForTaskToken {
 		wait = &taskWait{ch: make(chan tokenResult, 1)}
-		r.e.mu.Lock()
-		r.e.tokens[st.token] = wait
-		r.e.mu.Unlock()
-		defer func() {
-			r.e.mu.Lock()
-			delete(r.e.tokens, st.token)
-			if wait.timedOut {
-				if len(r.e.timedOut) > 10000 {
-					r.e.timedOut = map[string]bool{}
-				}
-				r.e.timedOut[st.token] = true
-			}
-			r.e.mu.Unlock()
-		}()
+		defer r.e.registerToken(st.token, wait)()
 		if r.durable(st) && !resumed {
 			r.x.checkpoint(r.progress(st))
 		}
