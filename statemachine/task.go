@@ -161,37 +161,15 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 	if kind == resLambdaARN {
 		return r.lambdaARN(tctx, cancel, st, params, timeout, timer, late)
 	}
-	resType, resName := service, action
-	if kind == resLambdaInvoke {
-		resType, resName = "lambda", "invoke"
-	}
-	if kind == resStartExecution {
-		resType, resName = "states", action
-		if pattern == RunJob {
-			resName = "startExecution.sync" + strings.TrimPrefix(action, "startExecution")
-		}
-	}
-	if kind == resSDKSfn {
-		resType, resName = "aws-sdk:sfn", action
-	}
-	if pattern == WaitForTaskToken {
-		resName += ".waitForTaskToken"
-	} else if pattern == RunJob && kind != resStartExecution {
-		resName += ".sync"
-	}
+	call := &taskCall{kind: kind, pattern: pattern, service: service, action: action, params: params, timeout: timeout, heartbeat: heartbeat}
+	call.resType, call.resName = taskResourceNames(kind, pattern, service, action)
+	resType, resName := call.resType, call.resName
 	if !resumed {
 		sched := &TaskScheduledEventDetails{ResourceType: resType, Resource: resName, Region: r.e.opts.Region, Parameters: lazyJSON(params), TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat}
 		st.th.add(eventtype.TaskScheduled, sched)
 		st.th.add(eventtype.TaskStarted, &TaskEventDetails{ResourceType: resType, Resource: resName})
 	}
-	fail := func(f *failure) (any, *failure) {
-		typ := eventtype.TaskFailed
-		if f.name == states.Timeout || f.name == states.HeartbeatTimeout {
-			typ = eventtype.TaskTimedOut
-		}
-		st.th.add(typ, &TaskFailureEventDetails{ResourceType: resType, Resource: resName, Error: f.name, Cause: f.cause})
-		return nil, f
-	}
+	fail := func(f *failure) (any, *failure) { return nil, r.taskFailed(st, call, f) }
 	var wait *taskWait
 	if pattern == WaitForTaskToken {
 		wait = &taskWait{ch: make(chan tokenResult, 1)}
@@ -203,35 +181,8 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 	if resumed {
 		return r.awaitToken(ctx, st, wait, resType, resName, heartbeat, timer)
 	}
-	type result struct {
-		v  any
-		f  *failure
-		at time.Time
-	}
-	done := make(chan result, 1)
-	release := func() {}
-	if kind == resStartExecution || kind == resSDKSfn {
-		// The call (and a .sync submission) happens before any timer fires.
-		release = holdClock(r.e.clock)
-	}
-	go func() {
-		var v any
-		var f *failure
-		switch kind {
-		case resLambdaInvoke:
-			v, f = r.lambdaInvoke(tctx, params)
-		case resStartExecution, resSDKSfn:
-			v, f = r.nestedSfn(tctx, kind, pattern, action, params, func(sub any) {
-				st.th.add(eventtype.TaskSubmitted, &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: lazyJSON(sub)})
-				release()
-			})
-			release()
-		default:
-			v, f = r.service(tctx, s.resource, service, action, pattern, params, st.token, timeout, heartbeat)
-		}
-		done <- result{v, f, r.e.clock.Now()}
-	}()
-	var res result
+	done := r.startTaskCall(tctx, st, call)
+	var res taskResult
 	select {
 	case res = <-done:
 	case t := <-timer:
@@ -271,6 +222,86 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 		r.x.checkpoint(p)
 	}
 	return r.awaitToken(ctx, st, wait, resType, resName, heartbeat, timer)
+}
+
+// taskCall is a Task state's call to its resource once Parameters and the
+// timeouts are evaluated.
+type taskCall struct {
+	kind               resourceKind
+	pattern            IntegrationPattern
+	service, action    string
+	params             any
+	resType, resName   string // as the history names them ("lambda", "invoke.waitForTaskToken")
+	timeout, heartbeat *int64
+}
+
+// taskResult is what a task call returned and when (on the engine clock).
+type taskResult struct {
+	v  any
+	f  *failure
+	at time.Time
+}
+
+// taskResourceNames gives the resourceType and resource that Task events
+// record for a resource.
+func taskResourceNames(kind resourceKind, pattern IntegrationPattern, service, action string) (resType, resName string) {
+	resType, resName = service, action
+	switch kind {
+	case resLambdaInvoke:
+		resType, resName = "lambda", "invoke"
+	case resStartExecution:
+		resType, resName = "states", action
+		if pattern == RunJob {
+			resName = "startExecution.sync" + strings.TrimPrefix(action, "startExecution")
+		}
+	case resSDKSfn:
+		resType, resName = "aws-sdk:sfn", action
+	}
+	if pattern == WaitForTaskToken {
+		resName += ".waitForTaskToken"
+	} else if pattern == RunJob && kind != resStartExecution {
+		resName += ".sync"
+	}
+	return resType, resName
+}
+
+// taskFailed records TaskFailed (TaskTimedOut for a timeout) and returns f.
+func (r *runner) taskFailed(st *step, c *taskCall, f *failure) *failure {
+	typ := eventtype.TaskFailed
+	if f.name == states.Timeout || f.name == states.HeartbeatTimeout {
+		typ = eventtype.TaskTimedOut
+	}
+	st.th.add(typ, &TaskFailureEventDetails{ResourceType: c.resType, Resource: c.resName, Error: f.name, Cause: f.cause})
+	return f
+}
+
+// startTaskCall runs the call in a goroutine; its result arrives on the
+// returned channel.
+func (r *runner) startTaskCall(ctx context.Context, st *step, c *taskCall) <-chan taskResult {
+	done := make(chan taskResult, 1)
+	release := func() {}
+	if c.kind == resStartExecution || c.kind == resSDKSfn {
+		// The call (and a .sync submission) happens before any timer fires.
+		release = holdClock(r.e.clock)
+	}
+	go func() {
+		var v any
+		var f *failure
+		switch c.kind {
+		case resLambdaInvoke:
+			v, f = r.lambdaInvoke(ctx, c.params)
+		case resStartExecution, resSDKSfn:
+			v, f = r.nestedSfn(ctx, c.kind, c.pattern, c.action, c.params, func(sub any) {
+				st.th.add(eventtype.TaskSubmitted, &TaskOutputEventDetails{ResourceType: c.resType, Resource: c.resName, Output: lazyJSON(sub)})
+				release()
+			})
+			release()
+		default:
+			v, f = r.service(ctx, st.s.resource, c.service, c.action, c.pattern, c.params, st.token, c.timeout, c.heartbeat)
+		}
+		done <- taskResult{v, f, r.e.clock.Now()}
+	}()
+	return done
 }
 
 func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, st *step, params any, timeout *int64, timer <-chan time.Time, late func(time.Time) bool) (any, *failure) {
