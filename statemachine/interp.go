@@ -316,15 +316,7 @@ func (r *runner) execState(ctx context.Context, st *step) (any, string, *failure
 		if f != nil {
 			return nil, "", f
 		}
-		res, f := r.withRetry(ctx, st, func() (any, *failure) {
-			switch s.typ {
-			case "Task":
-				return r.execTask(ctx, st, effInput)
-			case "Parallel":
-				return r.execParallel(ctx, st, effInput)
-			}
-			return r.execMap(ctx, st, effInput)
-		})
+		res, f := r.runWithRetry(ctx, st, effInput)
 		if f != nil {
 			return nil, "", f
 		}
@@ -338,6 +330,21 @@ func (r *runner) execState(ctx context.Context, st *step) (any, string, *failure
 		return out, next, f
 	}
 	return nil, "", r.runtimeErr(st, "unsupported state type %q", s.typ)
+}
+
+// runWithRetry runs a Task, Parallel or Map state's work on input (the
+// effective input, or the evaluated Arguments in JSONata), retrying as its
+// Retry says. Both query languages share it.
+func (r *runner) runWithRetry(ctx context.Context, st *step, input any) (any, *failure) {
+	return r.withRetry(ctx, st, func() (any, *failure) {
+		switch st.s.typ {
+		case "Task":
+			return r.execTask(ctx, st, input)
+		case "Parallel":
+			return r.execParallel(ctx, st, input)
+		}
+		return r.execMap(ctx, st, input)
+	})
 }
 
 func (r *runner) execFail(st *step) *failure {

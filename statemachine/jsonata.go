@@ -339,28 +339,7 @@ func (r *runner) execJSONata(ctx context.Context, st *step) (any, string, *failu
 	}
 	vars := r.lazyVars(st, nil)
 	finish := func(result any, hasResult bool, assign *assignBlock, output *jsonataTmpl) (any, *failure) {
-		v := vars
-		if hasResult {
-			v = r.lazyVars(st, map[string]any{"result": result})
-		}
-		var assigned map[string]any
-		var f *failure
-		if assign != nil {
-			if assigned, f = r.runAssign(st, assign, v(), nil); f != nil {
-				return nil, f
-			}
-		}
-		out := result
-		if !hasResult {
-			out = st.input
-		}
-		if output != nil {
-			if out, f = r.jevalLazyVars(st, output, "Output", v); f != nil {
-				return nil, f
-			}
-		}
-		st.assigned = assigned
-		return out, nil
+		return r.finishJSONata(st, vars, result, hasResult, assign, output)
 	}
 	switch s.typ {
 	case "Pass", "Succeed":
@@ -370,28 +349,7 @@ func (r *runner) execJSONata(ctx context.Context, st *step) (any, string, *failu
 		out, f := finish(nil, false, s.compiledAssign, j.output)
 		return out, next, f
 	case "Fail":
-		f := &failure{}
-		if s.errorLit != nil {
-			f.name = *s.errorLit
-		}
-		if s.causeLit != nil {
-			f.cause = *s.causeLit
-		}
-		if j.errorF != nil && !j.errorF.isLit {
-			v, ff := r.jevalLazyVars(st, j.errorF, "Error", vars)
-			if ff != nil {
-				return nil, "", ff
-			}
-			f.name = rawString(v)
-		}
-		if j.causeF != nil && !j.causeF.isLit {
-			v, ff := r.jevalLazyVars(st, j.causeF, "Cause", vars)
-			if ff != nil {
-				return nil, "", ff
-			}
-			f.cause = rawString(v)
-		}
-		return nil, "", f
+		return nil, "", r.execFailJSONata(st, vars)
 	case "Choice":
 		for i, c := range s.choices {
 			if c.condJ == nil {
@@ -412,28 +370,7 @@ func (r *runner) execJSONata(ctx context.Context, st *step) (any, string, *failu
 		out, f := finish(nil, false, s.compiledAssign, j.output)
 		return out, s.defaultNext, f
 	case "Wait":
-		var d time.Duration
-		switch {
-		case j.seconds != nil:
-			v, f := r.jevalLazyVars(st, j.seconds, "Seconds", vars)
-			if f != nil {
-				return nil, "", f
-			}
-			n, _ := v.(float64)
-			d = secondsDur(n)
-		case j.timestamp != nil:
-			v, f := r.jevalLazyVars(st, j.timestamp, "Timestamp", vars)
-			if f != nil {
-				return nil, "", f
-			}
-			ts, _ := v.(string)
-			t, err := parseWaitTimestamp(ts)
-			if err != nil {
-				return nil, "", r.evalFailedAt(st, "Timestamp", "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "+ts, st.th.prev)
-			}
-			d = t.Sub(r.e.clock.Now())
-		}
-		if f := r.waitFor(ctx, st, d); f != nil {
+		if f := r.execWaitJSONata(ctx, st, vars); f != nil {
 			return nil, "", f
 		}
 		out, f := finish(nil, false, s.compiledAssign, j.output)
@@ -446,15 +383,7 @@ func (r *runner) execJSONata(ctx context.Context, st *step) (any, string, *failu
 				return nil, "", f
 			}
 		}
-		res, f := r.withRetry(ctx, st, func() (any, *failure) {
-			switch s.typ {
-			case "Task":
-				return r.execTask(ctx, st, args)
-			case "Parallel":
-				return r.execParallel(ctx, st, args)
-			}
-			return r.execMap(ctx, st, args)
-		})
+		res, f := r.runWithRetry(ctx, st, args)
 		if f != nil {
 			return nil, "", f
 		}
@@ -462,6 +391,89 @@ func (r *runner) execJSONata(ctx context.Context, st *step) (any, string, *failu
 		return out, next, f
 	}
 	return nil, "", r.runtimeErr(st, "unsupported state type %q", s.typ)
+}
+
+// finishJSONata runs a JSONata state's Assign and Output: with
+// hasResult, $states.result is result and the default output; without,
+// the default output is the state's input.
+func (r *runner) finishJSONata(st *step, vars func() map[string]any, result any, hasResult bool, assign *assignBlock, output *jsonataTmpl) (any, *failure) {
+	v := vars
+	if hasResult {
+		v = r.lazyVars(st, map[string]any{"result": result})
+	}
+	var assigned map[string]any
+	var f *failure
+	if assign != nil {
+		if assigned, f = r.runAssign(st, assign, v(), nil); f != nil {
+			return nil, f
+		}
+	}
+	out := result
+	if !hasResult {
+		out = st.input
+	}
+	if output != nil {
+		if out, f = r.jevalLazyVars(st, output, "Output", v); f != nil {
+			return nil, f
+		}
+	}
+	st.assigned = assigned
+	return out, nil
+}
+
+// execFailJSONata builds a JSONata Fail state's failure from Error and Cause.
+func (r *runner) execFailJSONata(st *step, vars func() map[string]any) *failure {
+	s, j := st.s, st.s.j
+	f := &failure{}
+	if s.errorLit != nil {
+		f.name = *s.errorLit
+	}
+	if s.causeLit != nil {
+		f.cause = *s.causeLit
+	}
+	if j.errorF != nil && !j.errorF.isLit {
+		v, ff := r.jevalLazyVars(st, j.errorF, "Error", vars)
+		if ff != nil {
+			return ff
+		}
+		f.name = rawString(v)
+	}
+	if j.causeF != nil && !j.causeF.isLit {
+		v, ff := r.jevalLazyVars(st, j.causeF, "Cause", vars)
+		if ff != nil {
+			return ff
+		}
+		f.cause = rawString(v)
+	}
+	return f
+}
+
+// execWaitJSONata evaluates a JSONata Wait state's Seconds or Timestamp and
+// waits.
+func (r *runner) execWaitJSONata(ctx context.Context, st *step, vars func() map[string]any) *failure {
+	j := st.s.j
+	var d time.Duration
+	switch {
+	case j.seconds != nil:
+		v, f := r.jevalLazyVars(st, j.seconds, "Seconds", vars)
+		if f != nil {
+			return f
+		}
+		n, _ := v.(float64)
+		d = secondsDur(n)
+	case j.timestamp != nil:
+		v, f := r.jevalLazyVars(st, j.timestamp, "Timestamp", vars)
+		if f != nil {
+			return f
+		}
+		ts, _ := v.(string)
+		t, err := parseWaitTimestamp(ts)
+		if err != nil {
+			return r.evalFailedAt(st, "Timestamp", "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "+ts, st.th.prev)
+		}
+		d = t.Sub(r.e.clock.Now())
+	}
+	return r.waitFor(ctx, st, d)
 }
 
 // mapItemsJSONata evaluates a JSONata Map's Items (default: the input).
