@@ -36,11 +36,15 @@ const (
 // (arn:…:stateMachine:<name>:<qualifier>) into the machine's ARN and the
 // qualifier; ok is false for an unqualified ARN.
 func qualified(arn string) (base, qualifier string, ok bool) {
-	parts := strings.Split(arn, ":")
-	if len(parts) != 8 || parts[5] != "stateMachine" || parts[7] == "" {
+	a, err := arnfmt.Parse(arn)
+	if err != nil {
 		return arn, "", false
 	}
-	return strings.Join(parts[:7], ":"), parts[7], true
+	parts := strings.Split(a.Resource, ":")
+	if len(parts) != 3 || parts[0] != "stateMachine" || parts[2] == "" {
+		return arn, "", false
+	}
+	return strings.TrimSuffix(arn, ":"+parts[2]), parts[2], true
 }
 
 // versionNumber returns n for a version ARN …:<name>:<n>, else 0.

@@ -21,6 +21,21 @@ type ARN struct {
 	Resource string
 }
 
+// DefaultAccount is the account id of local ARNs when none is configured
+// (the placeholder account of the AWS documentation).
+const DefaultAccount = "123456789012"
+
+// String joins the fields back into arn:Partition:Service:Region:Account:Resource.
+func (a ARN) String() string {
+	return "arn:" + a.Partition + ":" + a.Service + ":" + a.Region + ":" + a.Account + ":" + a.Resource
+}
+
+// States builds a Step Functions ARN in the aws partition, e.g.
+// States("us-east-1", DefaultAccount, "execution", "m:run1").
+func States(region, account, resourceType, resource string) string {
+	return ARN{Partition: "aws", Service: "states", Region: region, Account: account, Resource: resourceType + ":" + resource}.String()
+}
+
 // Type is the resource type: the part of Resource before the first ':'
 // (Step Functions style) or '/' (IAM style).
 func (a ARN) Type() string {
