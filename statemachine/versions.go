@@ -40,11 +40,12 @@ func qualified(arn string) (base, qualifier string, ok bool) {
 	if err != nil {
 		return arn, "", false
 	}
-	parts := strings.Split(a.Resource, ":")
-	if len(parts) != 3 || parts[0] != "stateMachine" || parts[2] == "" {
+	typ, rest, _ := strings.Cut(a.Resource, ":")
+	_, q, ok := strings.Cut(rest, ":")
+	if !ok || typ != "stateMachine" || q == "" || strings.Contains(q, ":") {
 		return arn, "", false
 	}
-	return strings.TrimSuffix(arn, ":"+parts[2]), parts[2], true
+	return arn[:len(arn)-len(q)-1], q, true
 }
 
 // versionNumber returns n for a version ARN …:<name>:<n>, else 0.
