@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/stepwise-dev/stepwise/statemachine/itemio"
+	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
 // This file is where a Distributed Map's item source (ItemReader), its
@@ -30,13 +31,13 @@ func itemioFailure(err error, name string) *failure {
 
 // evalIOArgs evaluates the Parameters (JSONPath) or Arguments (JSONata) of
 // an ItemReader or ResultWriter block.
-func (r *runner) evalIOArgs(st *step, block map[string]any, eff any, field string) (any, *failure) {
+func (r *runner) evalIOArgs(st *step, block map[string]any, effInput any, field string) (any, *failure) {
 	if st.s.lang == langJSONata {
 		v, ok := block["Arguments"]
 		if !ok {
 			return nil, nil
 		}
-		n, err := compileJ(v)
+		n, err := compileJSONataTmpl(v)
 		if err != nil {
 			return nil, r.runtimeErr(st, "%s.Arguments: %v", field, err)
 		}
@@ -50,12 +51,12 @@ func (r *runner) evalIOArgs(st *step, block map[string]any, eff any, field strin
 	if err != nil {
 		return nil, r.runtimeErr(st, "%s.Parameters: %v", field, err)
 	}
-	return r.evalTmpl(st, t, eff, field+".Parameters")
+	return r.evalTmpl(st, t, effInput, field+".Parameters")
 }
 
 // resolveNumberPaths replaces "<Name>Path" members of a config block (for
-// example ReaderConfig.MaxItemsPath) with "<Name>" resolved from eff.
-func (r *runner) resolveNumberPaths(st *step, cfg map[string]any, eff any, names ...string) (map[string]any, *failure) {
+// example ReaderConfig.MaxItemsPath) with "<Name>" resolved from effInput.
+func (r *runner) resolveNumberPaths(st *step, cfg map[string]any, effInput any, names ...string) (map[string]any, *failure) {
 	if cfg == nil {
 		return nil, nil
 	}
@@ -72,7 +73,7 @@ func (r *runner) resolveNumberPaths(st *step, cfg map[string]any, eff any, names
 		if err != nil {
 			return nil, r.runtimeErr(st, "%sPath: %v", n, err)
 		}
-		v, f := r.evalTmpl(st, tm, eff, n+"Path")
+		v, f := r.evalTmpl(st, tm, effInput, n+"Path")
 		if f != nil {
 			return nil, f
 		}
@@ -83,15 +84,15 @@ func (r *runner) resolveNumberPaths(st *step, cfg map[string]any, eff any, names
 }
 
 // readItems reads a Distributed Map's items through its ItemReader.
-func (r *runner) readItems(ctx context.Context, st *step, eff any) ([]any, *failure) {
+func (r *runner) readItems(ctx context.Context, st *step, effInput any) ([]any, *failure) {
 	ir := st.s.itemReader
 	resource, _ := ir["Resource"].(string)
-	args, f := r.evalIOArgs(st, ir, eff, "ItemReader")
+	args, f := r.evalIOArgs(st, ir, effInput, "ItemReader")
 	if f != nil {
 		return nil, f
 	}
 	rc, _ := ir["ReaderConfig"].(map[string]any)
-	cfg, f := r.resolveNumberPaths(st, rc, eff, "MaxItems")
+	cfg, f := r.resolveNumberPaths(st, rc, effInput, "MaxItems")
 	if f != nil {
 		return nil, f
 	}
@@ -101,26 +102,34 @@ func (r *runner) readItems(ctx context.Context, st *step, eff any) ([]any, *fail
 	}
 	spec, err := itemio.ParseReader(resource, args, cfgArg)
 	if err != nil {
-		return nil, itemioFailure(err, ErrorItemReaderFailed)
+		return nil, itemioFailure(err, states.ItemReaderFailed)
 	}
 	objs := r.objects()
 	if objs == nil {
-		return nil, &failure{name: ErrorItemReaderFailed, cause: "no object store is configured for ItemReader " + resource}
+		return nil, &failure{name: states.ItemReaderFailed, cause: "no object store is configured for ItemReader " + resource}
 	}
-	var items []any
-	if err := itemio.ReadItems(ctx, objs, spec, func(item any) error {
-		items = append(items, item)
-		return nil
-	}); err != nil {
-		return nil, itemioFailure(err, ErrorItemReaderFailed)
+	items, err := readAllItems(ctx, objs, spec)
+	if err != nil {
+		return nil, itemioFailure(err, states.ItemReaderFailed)
 	}
 	return items, nil
 }
 
+// readAllItems collects every item spec names. A source without items
+// gives an empty array, never nil, so the Map state's input is [].
+func readAllItems(ctx context.Context, objs ObjectStore, spec itemio.ReaderSpec) ([]any, error) {
+	items := []any{}
+	err := itemio.ReadItems(ctx, objs, spec, func(item any) error {
+		items = append(items, item)
+		return nil
+	})
+	return items, err
+}
+
 // batchItems groups items as the ItemBatcher says.
-func (r *runner) batchItems(st *step, items []any, eff any) ([]any, *failure) {
+func (r *runner) batchItems(st *step, items []any, effInput any) ([]any, *failure) {
 	b := st.s.itemBatcher
-	cfg, f := r.resolveNumberPaths(st, b, eff, "MaxItemsPerBatch", "MaxInputBytesPerBatch")
+	cfg, f := r.resolveNumberPaths(st, b, effInput, "MaxItemsPerBatch", "MaxInputBytesPerBatch")
 	if f != nil {
 		return nil, f
 	}
@@ -129,27 +138,27 @@ func (r *runner) batchItems(st *step, items []any, eff any) ([]any, *failure) {
 		if err != nil {
 			return nil, r.runtimeErr(st, "ItemBatcher.BatchInput: %v", err)
 		}
-		if cfg["BatchInput"], f = r.evalTmpl(st, t, eff, "BatchInput"); f != nil {
+		if cfg["BatchInput"], f = r.evalTmpl(st, t, effInput, "BatchInput"); f != nil {
 			return nil, f
 		}
 	}
 	spec, err := itemio.ParseBatcher(cfg)
 	if err != nil {
-		return nil, itemioFailure(err, ErrorItemReaderFailed)
+		return nil, itemioFailure(err, states.ItemReaderFailed)
 	}
 	out, err := itemio.Batch(items, spec)
 	if err != nil {
-		return nil, itemioFailure(err, ErrorItemReaderFailed)
+		return nil, itemioFailure(err, states.ItemReaderFailed)
 	}
 	return out, nil
 }
 
 // writeResults hands a finished Map Run's child results to the
 // ResultWriter and returns the Map state's result.
-func (r *runner) writeResults(ctx context.Context, st *step, eff any, mapRunArn string, children []*execution) (any, *failure) {
+func (r *runner) writeResults(ctx context.Context, st *step, effInput any, mapRunArn string, children []*execution) (any, *failure) {
 	w := st.s.resultWriter
 	resource, _ := w["Resource"].(string)
-	args, f := r.evalIOArgs(st, w, eff, "ResultWriter")
+	args, f := r.evalIOArgs(st, w, effInput, "ResultWriter")
 	if f != nil {
 		return nil, f
 	}
@@ -159,7 +168,7 @@ func (r *runner) writeResults(ctx context.Context, st *step, eff any, mapRunArn 
 	}
 	spec, err := itemio.ParseWriter(resource, args, wc)
 	if err != nil {
-		return nil, itemioFailure(err, ErrorResultWriterFailed)
+		return nil, itemioFailure(err, states.ResultWriterFailed)
 	}
 	results := make([]itemio.Result, 0, len(children))
 	for _, x := range children {
@@ -176,11 +185,11 @@ func (r *runner) writeResults(ctx context.Context, st *step, eff any, mapRunArn 
 	}
 	objs := r.objects()
 	if objs == nil && resource != "" {
-		return nil, &failure{name: ErrorResultWriterFailed, cause: fmt.Sprintf("no object store is configured for ResultWriter %s", resource)}
+		return nil, &failure{name: states.ResultWriterFailed, cause: fmt.Sprintf("no object store is configured for ResultWriter %s", resource)}
 	}
 	out, err := itemio.WriteResults(ctx, objs, spec, mapRunArn, results)
 	if err != nil {
-		return nil, itemioFailure(err, ErrorResultWriterFailed)
+		return nil, itemioFailure(err, states.ResultWriterFailed)
 	}
 	return out, nil
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stepwise-dev/stepwise/statemachine/itemio"
 )
 
 // memObjects is an in-memory ObjectStore: it implements the calls a
@@ -60,7 +62,7 @@ func TestDistributedMapReaderBatcherWriter(t *testing.T) {
 	x := h.start("dm", `{"bucket":"b"}`)
 	got := h.wait(x.ExecutionArn)
 	if got.Status != StatusSucceeded {
-		t.Fatalf("status %s %s %s", got.Status, str2(got.Error), str2(got.Cause))
+		t.Fatalf("status %s %s %s", got.Status, strOrNil(got.Error), strOrNil(got.Cause))
 	}
 	var out map[string]any
 	if err := json.Unmarshal([]byte(*got.Output), &out); err != nil {
@@ -147,8 +149,8 @@ func TestDistributedMapResumeKeepsSucceededChildren(t *testing.T) {
 
 	h2 := newHarness(t, "", Options{Store: store, Services: svc})
 	got := h2.wait(x.ExecutionArn)
-	if got.Status != StatusSucceeded || str2(got.Output) != `[{"n":0},{"n":1},{"n":2},{"n":3}]` {
-		t.Fatalf("got %s %s %s", got.Status, str2(got.Output), str2(got.Cause))
+	if got.Status != StatusSucceeded || strOrNil(got.Output) != `[{"n":0},{"n":1},{"n":2},{"n":3}]` {
+		t.Fatalf("got %s %s %s", got.Status, strOrNil(got.Output), strOrNil(got.Cause))
 	}
 	if want := map[float64]int{0: 1, 1: 1, 2: 2, 3: 1}; !reflect.DeepEqual(calls, want) {
 		t.Fatalf("invocations per item %v, want %v", calls, want)
@@ -156,5 +158,22 @@ func TestDistributedMapResumeKeepsSucceededChildren(t *testing.T) {
 	ty := strings.Join(h2.types(x.ExecutionArn), " ")
 	if strings.Count(ty, "MapRunStarted") != 1 || strings.Count(ty, "MapStateStarted") != 1 {
 		t.Fatalf("history %s", ty)
+	}
+}
+
+// An ItemReader source without items gives the Map state an empty array,
+// not nil (the fallback in execMap that meant to do this never ran).
+func TestReadAllItemsEmptySourceIsEmptyArray(t *testing.T) {
+	objs := &memObjects{objs: map[string][]byte{"b/empty.json": []byte(`[]`)}}
+	spec, err := itemio.ParseReader("arn:aws:states:::s3:getObject", map[string]any{"Bucket": "b", "Key": "empty.json"}, map[string]any{"InputType": "JSON"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := readAllItems(context.Background(), objs, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if items == nil || len(items) != 0 {
+		t.Fatalf("items = %#v, want an empty non-nil array", items)
 	}
 }

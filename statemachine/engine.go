@@ -87,7 +87,7 @@ func New(opts Options) (*Engine, error) {
 		opts.Region = "us-east-1"
 	}
 	if opts.AccountID == "" {
-		opts.AccountID = "123456789012"
+		opts.AccountID = arnfmt.DefaultAccount
 	}
 	if opts.Rand == nil {
 		opts.Rand = mrand.Float64
@@ -163,7 +163,7 @@ func invalidArn(s string, k arnfmt.Kind) error {
 }
 
 func (e *Engine) arn(kind, rest string) string {
-	return "arn:aws:states:" + e.opts.Region + ":" + e.opts.AccountID + ":" + kind + ":" + rest
+	return arnfmt.States(e.opts.Region, e.opts.AccountID, kind, rest)
 }
 
 var nameRE = regexp.MustCompile("^[0-9A-Za-z_-]{1,80}$")

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
 // memStore is an in-memory Store. Building a new Engine on the same
@@ -149,7 +151,7 @@ func (h *harness) types(arn string) []string {
 	return out
 }
 
-func str2(p *string) string {
+func strOrNil(p *string) string {
 	if p == nil {
 		return "<nil>"
 	}
@@ -185,8 +187,8 @@ func TestDurableWaitKeepsRemainingTime(t *testing.T) {
 	}
 	clock2.Advance(time.Second)
 	got := h2.wait(x.ExecutionArn)
-	if got.Status != StatusSucceeded || str2(got.Output) != `{"n":1}` {
-		t.Fatalf("got %s %s", got.Status, str2(got.Output))
+	if got.Status != StatusSucceeded || strOrNil(got.Output) != `{"n":1}` {
+		t.Fatalf("got %s %s", got.Status, strOrNil(got.Output))
 	}
 	want := "ExecutionStarted PassStateEntered PassStateExited WaitStateEntered WaitStateExited PassStateEntered PassStateExited ExecutionSucceeded"
 	if g := strings.Join(h2.types(x.ExecutionArn), " "); g != want {
@@ -232,8 +234,8 @@ func TestDurableTaskTokenSurvivesRestart(t *testing.T) {
 		t.Fatalf("SendTaskSuccess with the pre-crash token: %v", err)
 	}
 	got := h2.wait(x.ExecutionArn)
-	if got.Status != StatusSucceeded || str2(got.Output) != `{"ok":true}` {
-		t.Fatalf("got %s %s", got.Status, str2(got.Output))
+	if got.Status != StatusSucceeded || strOrNil(got.Output) != `{"ok":true}` {
+		t.Fatalf("got %s %s", got.Status, strOrNil(got.Output))
 	}
 	select {
 	case tk := <-tokens:
@@ -258,8 +260,8 @@ func TestTaskTokenHeartbeatTimeout(t *testing.T) {
 	h.clock.WaitPending(2, nil) // the re-armed heartbeat timer (the first one is abandoned)
 	h.clock.Advance(100 * time.Second)
 	got := h.wait(x.ExecutionArn)
-	if got.Status != StatusFailed || str2(got.Error) != ErrorHeartbeatTimeout {
-		t.Fatalf("got %s %s", got.Status, str2(got.Error))
+	if got.Status != StatusFailed || strOrNil(got.Error) != states.HeartbeatTimeout {
+		t.Fatalf("got %s %s", got.Status, strOrNil(got.Error))
 	}
 	if err := h.e.SendTaskSuccess(context.Background(), tok, `{}`); !errors.Is(err, ErrTaskTimedOut) {
 		t.Fatalf("token of a timed-out task: got %v, want TaskTimedOut", err)
@@ -296,8 +298,8 @@ func TestStopExecution(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := h.wait(x.ExecutionArn)
-	if got.Status != StatusAborted || str2(got.Error) != "Bye" {
-		t.Fatalf("got %s %s", got.Status, str2(got.Error))
+	if got.Status != StatusAborted || strOrNil(got.Error) != "Bye" {
+		t.Fatalf("got %s %s", got.Status, strOrNil(got.Error))
 	}
 	ty := h.types(x.ExecutionArn)
 	if ty[len(ty)-1] != "ExecutionAborted" {
@@ -338,15 +340,15 @@ func TestRedriveRerunsFailedState(t *testing.T) {
 	 "L":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:f","End":true}}}`
 	h := newHarness(t, def, Options{Lambda: lam})
 	x := h.start("r", `{}`)
-	if got := h.wait(x.ExecutionArn); got.Status != StatusFailed || str2(got.Error) != "Flaky" {
-		t.Fatalf("first run: %s %s", got.Status, str2(got.Error))
+	if got := h.wait(x.ExecutionArn); got.Status != StatusFailed || strOrNil(got.Error) != "Flaky" {
+		t.Fatalf("first run: %s %s", got.Status, strOrNil(got.Error))
 	}
 	if _, err := h.e.RedriveExecution(context.Background(), x.ExecutionArn); err != nil {
 		t.Fatal(err)
 	}
 	got := h.wait(x.ExecutionArn)
-	if got.Status != StatusSucceeded || got.RedriveCount != 1 || str2(got.Output) != `{"done":true}` {
-		t.Fatalf("after redrive: %s redrives=%d %s", got.Status, got.RedriveCount, str2(got.Output))
+	if got.Status != StatusSucceeded || got.RedriveCount != 1 || strOrNil(got.Output) != `{"done":true}` {
+		t.Fatalf("after redrive: %s redrives=%d %s", got.Status, got.RedriveCount, strOrNil(got.Output))
 	}
 	ty := strings.Join(h.types(x.ExecutionArn), " ")
 	if !strings.Contains(ty, "ExecutionFailed ExecutionRedriven TaskStateEntered") || strings.Count(ty, "PassStateEntered") != 1 {
@@ -374,8 +376,8 @@ func TestLimits(t *testing.T) {
 		h := newHarness(t, def, Options{})
 		x := h.start("", `{"n":0}`)
 		got := h.wait(x.ExecutionArn)
-		if got.Status != StatusFailed || str2(got.Error) != ErrorRuntime {
-			t.Fatalf("got %s %s", got.Status, str2(got.Error))
+		if got.Status != StatusFailed || strOrNil(got.Error) != states.Runtime {
+			t.Fatalf("got %s %s", got.Status, strOrNil(got.Error))
 		}
 		evs, _ := h.e.GetExecutionHistory(context.Background(), x.ExecutionArn)
 		if len(evs) != maxEvents || evs[len(evs)-1].Type != "ExecutionFailed" {
@@ -462,8 +464,8 @@ func TestDurableResumeAtEveryCommit(t *testing.T) {
 		h2 := newHarness(t, "", Options{Clock: clock2, Store: inner, Lambda: lam})
 		got := h2.wait(x.ExecutionArn)
 		clock2.SetAuto(false)
-		if got.Status != StatusSucceeded || str2(got.Output) != want {
-			t.Fatalf("crash after commit %d/%d: %s %s %s", limit, total, got.Status, str2(got.Output), str2(got.Cause))
+		if got.Status != StatusSucceeded || strOrNil(got.Output) != want {
+			t.Fatalf("crash after commit %d/%d: %s %s %s", limit, total, got.Status, strOrNil(got.Output), strOrNil(got.Cause))
 		}
 		evs, _ := h2.e.GetExecutionHistory(context.Background(), x.ExecutionArn)
 		for i, ev := range evs {
@@ -494,8 +496,8 @@ func TestManyConcurrentExecutions(t *testing.T) {
 	defer h.clock.SetAuto(false)
 	for i, arn := range arns {
 		got := h.wait(arn)
-		if want := fmt.Sprintf(`{"i":%d,"sq":%d}`, i, 2*i); got.Status != StatusSucceeded || str2(got.Output) != want {
-			t.Fatalf("execution %d: %s %s, want %s", i, got.Status, str2(got.Output), want)
+		if want := fmt.Sprintf(`{"i":%d,"sq":%d}`, i, 2*i); got.Status != StatusSucceeded || strOrNil(got.Output) != want {
+			t.Fatalf("execution %d: %s %s, want %s", i, got.Status, strOrNil(got.Output), want)
 		}
 	}
 	list, err := h.e.ListExecutions(context.Background(), ListExecutionsInput{StateMachineArn: h.sm})
@@ -547,8 +549,8 @@ func TestTokenTimeoutAsInvocationReturns(t *testing.T) {
 	h = newHarness(t, def, Options{Lambda: lam})
 	for i := range 20 {
 		x := h.start(fmt.Sprintf("r%d", i), `{}`)
-		if got := h.wait(x.ExecutionArn); got.Status != StatusFailed || str2(got.Error) != ErrorTimeout {
-			t.Fatalf("execution %d: %s %s, want FAILED %s", i, got.Status, str2(got.Error), ErrorTimeout)
+		if got := h.wait(x.ExecutionArn); got.Status != StatusFailed || strOrNil(got.Error) != states.Timeout {
+			t.Fatalf("execution %d: %s %s, want FAILED %s", i, got.Status, strOrNil(got.Error), states.Timeout)
 		}
 	}
 }
@@ -592,8 +594,8 @@ func TestTaskTimeoutWhenTheResultComesLate(t *testing.T) {
 			for i := range 20 {
 				x := h.start(fmt.Sprintf("r%d", i), `{}`)
 				got := h.wait(x.ExecutionArn)
-				if got.Status != StatusFailed || str2(got.Error) != ErrorTimeout {
-					t.Fatalf("execution %d: %s %s, want FAILED %s", i, got.Status, str2(got.Error), ErrorTimeout)
+				if got.Status != StatusFailed || strOrNil(got.Error) != states.Timeout {
+					t.Fatalf("execution %d: %s %s, want FAILED %s", i, got.Status, strOrNil(got.Error), states.Timeout)
 				}
 				if ty := h.types(x.ExecutionArn); !slices.Contains(ty, tc.event) {
 					t.Fatalf("execution %d: history %v has no %s", i, ty, tc.event)
@@ -621,5 +623,25 @@ func TestTokenShape(t *testing.T) {
 			t.Fatalf("token %q repeated", tok)
 		}
 		seen[tok] = true
+	}
+}
+
+// A store whose execution record lost its definition record (xd/) is
+// damaged: New must say so and name the key instead of loading the
+// execution with an empty definition.
+func TestLoadMissingDefinitionRecord(t *testing.T) {
+	store := newMemStore()
+	h := newHarness(t, `{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`, Options{Store: store})
+	x := h.start("run1", `{}`)
+	h.wait(x.ExecutionArn)
+	h.e.Close()
+	key := "xd/" + x.ExecutionArn
+	if _, ok := store.data[key]; !ok {
+		t.Fatalf("no %s in the store", key)
+	}
+	delete(store.data, key)
+	_, err := New(Options{Clock: NewVirtualClock(t0), Store: store})
+	if err == nil || !strings.Contains(err.Error(), key+" is missing") {
+		t.Fatalf("New on a store without %s: err = %v, want one naming the missing record", key, err)
 	}
 }

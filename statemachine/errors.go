@@ -49,23 +49,3 @@ var (
 	ErrResourceNotFound             = &APIError{Code: "ResourceNotFound"}
 	ErrNotImplemented               = &APIError{Code: "NotImplemented"}
 )
-
-// Error names of AWS Step Functions that the engine raises itself.
-const (
-	ErrorAll                    = "States.ALL"
-	ErrorTaskFailed             = "States.TaskFailed"
-	ErrorTimeout                = "States.Timeout"
-	ErrorHeartbeatTimeout       = "States.HeartbeatTimeout"
-	ErrorRuntime                = "States.Runtime"
-	ErrorDataLimitExceeded      = "States.DataLimitExceeded"
-	ErrorResultPathMatchFailure = "States.ResultPathMatchFailure"
-	ErrorParameterPathFailure   = "States.ParameterPathFailure"
-	ErrorBranchFailed           = "States.BranchFailed"
-	ErrorNoChoiceMatched        = "States.NoChoiceMatched"
-	ErrorIntrinsicFailure       = "States.IntrinsicFailure"
-	ErrorExceedToleratedFailure = "States.ExceedToleratedFailureThreshold"
-	ErrorItemReaderFailed       = "States.ItemReaderFailed"
-	ErrorResultWriterFailed     = "States.ResultWriterFailed"
-	ErrorQueryEvaluationError   = "States.QueryEvaluationError"
-	ErrorPermissions            = "States.Permissions"
-)

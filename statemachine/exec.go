@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
+	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
 const (
@@ -103,7 +106,7 @@ func (x *execution) addEvent(typ string, prev int64, details any) int64 {
 		// Stopped or timed out: goroutines still unwinding record nothing.
 		return id - 1
 	}
-	terminal := typ == "ExecutionFailed" || typ == "ExecutionSucceeded" || typ == "ExecutionAborted" || typ == "ExecutionTimedOut"
+	terminal := typ == eventtype.ExecutionFailed || typ == eventtype.ExecutionSucceeded || typ == eventtype.ExecutionAborted || typ == eventtype.ExecutionTimedOut
 	if id >= maxEvents && !terminal {
 		// Keep the last slot for the terminal event.
 		x.overflow = true
@@ -132,7 +135,7 @@ func (x *execution) begin(ctx context.Context) error {
 	x.mu.Lock()
 	x.start = x.e.clock.Now()
 	x.mu.Unlock()
-	x.addEvent("ExecutionStarted", 0, &ExecutionStartedEventDetails{Input: textJSON(x.input), RoleArn: x.sm.info.RoleArn,
+	x.addEvent(eventtype.ExecutionStarted, 0, &ExecutionStartedEventDetails{Input: textJSON(x.input), RoleArn: x.sm.info.RoleArn,
 		StateMachineAliasArn: x.aliasArn, StateMachineVersionArn: x.sm.versionArn()})
 	if err := x.commit(nil); err != nil {
 		return err
@@ -156,7 +159,7 @@ func (x *execution) launch(startAt string, input any, prev int64, resume *progre
 func (x *execution) run(ctx context.Context, startAt string, input any, prev int64, resume *progress) {
 	m := x.sm.machine
 	var deadline time.Time
-	if m.hasTimout {
+	if m.hasTimeout {
 		tctx, cancel := context.WithCancelCause(ctx)
 		defer cancel(nil)
 		ctx = tctx
@@ -192,8 +195,8 @@ func (x *execution) run(ctx context.Context, startAt string, input any, prev int
 	// Past the deadline the execution timed out, whatever its last state
 	// did: also when that state ended at the same moment, before or after
 	// the goroutine above cancelled the run.
-	if errors.Is(cerr, errTimedOut) || (m.hasTimout && cerr == nil && x.e.clock.Now().After(deadline)) {
-		x.finish(StatusTimedOut, nil, &failure{name: ErrorTimeout}, th.prev)
+	if errors.Is(cerr, errTimedOut) || (m.hasTimeout && cerr == nil && x.e.clock.Now().After(deadline)) {
+		x.finish(StatusTimedOut, nil, &failure{name: states.Timeout}, th.prev)
 		return
 	}
 	if x.e.ctx.Err() != nil && err != nil {
@@ -226,16 +229,16 @@ func (x *execution) finish(status string, out any, f *failure, prev int64) {
 		outText = marshal(out)
 		if len(outText) > maxPayload {
 			status = StatusFailed
-			f = &failure{name: ErrorDataLimitExceeded, cause: "The state/task 'ExecutionSucceeded' returned a result with a size exceeding the maximum number of bytes service limit."}
+			f = &failure{name: states.DataLimitExceeded, cause: "The state/task 'ExecutionSucceeded' returned a result with a size exceeding the maximum number of bytes service limit."}
 		} else {
-			x.addEvent("ExecutionSucceeded", prev, &OutputEventDetails{Output: textJSON(outText)})
+			x.addEvent(eventtype.ExecutionSucceeded, prev, &OutputEventDetails{Output: textJSON(outText)})
 		}
 	case StatusFailed:
-		x.addEvent("ExecutionFailed", prev, &FailureEventDetails{Error: f.name, Cause: f.cause})
+		x.addEvent(eventtype.ExecutionFailed, prev, &FailureEventDetails{Error: f.name, Cause: f.cause})
 	case StatusTimedOut:
-		x.addEvent("ExecutionTimedOut", prev, &FailureEventDetails{Error: f.name, Cause: f.cause})
+		x.addEvent(eventtype.ExecutionTimedOut, prev, &FailureEventDetails{Error: f.name, Cause: f.cause})
 	case StatusAborted:
-		x.addEvent("ExecutionAborted", prev, &FailureEventDetails{Error: f.name, Cause: f.cause})
+		x.addEvent(eventtype.ExecutionAborted, prev, &FailureEventDetails{Error: f.name, Cause: f.cause})
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -304,7 +307,7 @@ func (x *execution) redrive(ctx context.Context) error {
 	x.done = make(chan struct{})
 	point := x.lastFailure
 	x.mu.Unlock()
-	id := x.addEvent("ExecutionRedriven", x.lastEventID(), &ExecutionRedrivenEventDetails{RedriveCount: x.redrives})
+	id := x.addEvent(eventtype.ExecutionRedriven, x.lastEventID(), &ExecutionRedrivenEventDetails{RedriveCount: x.redrives})
 	startAt, input := x.sm.machine.startAt, x.inVal
 	if point != nil && point.state != "" {
 		startAt, input = point.state, point.input

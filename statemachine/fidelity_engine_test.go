@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
 // A .sync child outlives its parent task's TimeoutSeconds: the parent's
@@ -31,8 +33,8 @@ func TestSyncChildStoppedWhenParentTaskTimesOut(t *testing.T) {
 	h.clock.WaitPending(2, nil) // the task's 5 s timer and the child's 60 s Wait
 	h.clock.Advance(5 * time.Second)
 	got := h.wait(x.ExecutionArn)
-	if got.Status != StatusFailed || str2(got.Error) != ErrorTimeout {
-		t.Fatalf("parent: %s %s, want FAILED %s", got.Status, str2(got.Error), ErrorTimeout)
+	if got.Status != StatusFailed || strOrNil(got.Error) != states.Timeout {
+		t.Fatalf("parent: %s %s, want FAILED %s", got.Status, strOrNil(got.Error), states.Timeout)
 	}
 	if ty := h.types(x.ExecutionArn); !slices.Contains(ty, "TaskTimedOut") {
 		t.Errorf("parent history %v has no TaskTimedOut", ty)

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
 )
 
 // HistoryEvent is one event of an execution's history, as
@@ -53,9 +55,9 @@ func (ev HistoryEvent) MarshalJSON() ([]byte, error) {
 // details.
 func detailsKey(typ string) string {
 	switch {
-	case strings.HasSuffix(typ, "StateEntered"):
+	case strings.HasSuffix(typ, eventtype.StateEnteredSuffix):
 		return "stateEnteredEventDetails"
-	case strings.HasSuffix(typ, "StateExited"):
+	case strings.HasSuffix(typ, eventtype.StateExitedSuffix):
 		return "stateExitedEventDetails"
 	}
 	return strings.ToLower(typ[:1]) + typ[1:] + "EventDetails"

@@ -3,6 +3,8 @@ package statemachine
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
 )
 
 // InspectionData is what TestState returns with inspectionLevel DEBUG or
@@ -40,7 +42,7 @@ func (r *runner) inspect(st *step, inVal any, f *failure) *InspectionData {
 		case "Task", "Parallel", "Map":
 			d.AfterArguments = sent
 			if d.AfterArguments == "" && s.j.args != nil { // a mock answered: nothing was sent
-				if v, ff := r.jevalL(st, s.j.args, "Arguments", r.lazyVars(st, nil)); ff == nil {
+				if v, ff := r.jevalLazyVars(st, s.j.args, "Arguments", r.lazyVars(st, nil)); ff == nil {
 					d.AfterArguments = marshal(v)
 				}
 			}
@@ -55,12 +57,12 @@ func (r *runner) inspect(st *step, inVal any, f *failure) *InspectionData {
 		return d
 	}
 	withResult := s.typ == "Pass" && s.hasResult
-	eff, ff := r.applyInputPath(st, inVal)
+	effInput, ff := r.applyInputPath(st, inVal)
 	if ff != nil {
 		return d
 	}
 	if !withResult {
-		d.AfterInputPath = marshal(eff)
+		d.AfterInputPath = marshal(effInput)
 	}
 	switch s.typ {
 	case "Pass":
@@ -76,9 +78,9 @@ func (r *runner) inspect(st *step, inVal any, f *failure) *InspectionData {
 	case "Task", "Parallel", "Map":
 		d.AfterParameters = sent
 		if d.AfterParameters == "" {
-			params := eff
+			params := effInput
 			if s.parameters != nil {
-				if params, ff = r.evalTmpl(st, s.parameters, eff, "Parameters"); ff != nil {
+				if params, ff = r.evalTmpl(st, s.parameters, effInput, "Parameters"); ff != nil {
 					return d
 				}
 			}
@@ -103,9 +105,9 @@ func (r *runner) inspect(st *step, inVal any, f *failure) *InspectionData {
 	}
 	// TestState runs the state alone, so the Assign that runMachine would
 	// run after it is evaluated here, for the variables only.
-	ab := s.assignB
-	if st.assignB != nil {
-		ab = st.assignB
+	ab := s.compiledAssign
+	if st.compiledAssign != nil {
+		ab = st.compiledAssign
 	}
 	assigned, _ := r.runAssign(st, ab, nil, st.result)
 	d.Variables = marshalVars(vars, assigned)
@@ -129,9 +131,9 @@ func (r *runner) taskEvents() (sent, received string) {
 			continue
 		}
 		switch {
-		case ev.Type == "TaskScheduled":
+		case ev.Type == eventtype.TaskScheduled:
 			sent, _ = m["parameters"].(string)
-		case ev.Type == "LambdaFunctionScheduled":
+		case ev.Type == eventtype.LambdaFunctionScheduled:
 			sent, _ = m["input"].(string)
 		case strings.HasSuffix(ev.Type, "Succeeded") && (strings.HasPrefix(ev.Type, "Task") || strings.HasPrefix(ev.Type, "LambdaFunction")):
 			received, _ = m["output"].(string)

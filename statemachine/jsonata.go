@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
 	"github.com/stepwise-dev/stepwise/statemachine/jsonata"
+	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
 // checkJSONata compiles a JSONata expression for validation.
@@ -28,16 +31,16 @@ func checkJSONata(expr string) error {
 // sequence ([1..873782] ~> $map(...) takes about 4 million).
 var jsonataBudget = jsonata.Budget{MaxDepth: 100, MaxSteps: 10_000_000, MaxValueBytes: 873782 * 8}
 
-// jnode is a compiled JSONata-mode field value: a literal, a "{% expr %}"
+// jsonataTmpl is a compiled JSONata-mode field value: a literal, a "{% expr %}"
 // string, or an object/array whose members may hold expressions.
-type jnode struct {
+type jsonataTmpl struct {
 	lit    any
 	isLit  bool
 	expr   *jsonata.Expr
 	src    string
 	keys   []string
-	fields []*jnode
-	items  []*jnode
+	fields []*jsonataTmpl
+	items  []*jsonataTmpl
 	isArr  bool
 }
 
@@ -49,7 +52,7 @@ func isExprString(s string) (string, bool) {
 	return "", false
 }
 
-func compileJ(v any) (*jnode, error) {
+func compileJSONataTmpl(v any) (*jsonataTmpl, error) {
 	switch v := v.(type) {
 	case string:
 		if src, ok := isExprString(v); ok {
@@ -57,10 +60,10 @@ func compileJ(v any) (*jnode, error) {
 			if err != nil {
 				return nil, err
 			}
-			return &jnode{expr: e, src: src}, nil
+			return &jsonataTmpl{expr: e, src: src}, nil
 		}
 	case map[string]any:
-		n := &jnode{}
+		n := &jsonataTmpl{}
 		static := true
 		keys := make([]string, 0, len(v))
 		for k := range v {
@@ -68,7 +71,7 @@ func compileJ(v any) (*jnode, error) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			sub, err := compileJ(v[k])
+			sub, err := compileJSONataTmpl(v[k])
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
@@ -79,14 +82,14 @@ func compileJ(v any) (*jnode, error) {
 			n.fields = append(n.fields, sub)
 		}
 		if static {
-			return &jnode{lit: v, isLit: true}, nil
+			return &jsonataTmpl{lit: v, isLit: true}, nil
 		}
 		return n, nil
 	case []any:
-		n := &jnode{isArr: true}
+		n := &jsonataTmpl{isArr: true}
 		static := true
 		for i, it := range v {
-			sub, err := compileJ(it)
+			sub, err := compileJSONataTmpl(it)
 			if err != nil {
 				return nil, fmt.Errorf("%d: %w", i, err)
 			}
@@ -96,20 +99,20 @@ func compileJ(v any) (*jnode, error) {
 			n.items = append(n.items, sub)
 		}
 		if static {
-			return &jnode{lit: v, isLit: true}, nil
+			return &jsonataTmpl{lit: v, isLit: true}, nil
 		}
 		return n, nil
 	}
-	return &jnode{lit: v, isLit: true}, nil
+	return &jsonataTmpl{lit: v, isLit: true}, nil
 }
 
-// compileJField compiles raw[key] when present.
-func compileJField(raw map[string]any, key string) (*jnode, error) {
+// compileJSONataField compiles raw[key] when present.
+func compileJSONataField(raw map[string]any, key string) (*jsonataTmpl, error) {
 	v, ok := raw[key]
 	if !ok {
 		return nil, nil
 	}
-	n, err := compileJ(v)
+	n, err := compileJSONataTmpl(v)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
@@ -118,9 +121,9 @@ func compileJField(raw map[string]any, key string) (*jnode, error) {
 
 // jfields are a state's JSONata-mode fields.
 type jfields struct {
-	args, output, items, itemSelector         *jnode
-	seconds, timestamp, timeout, heartbeat    *jnode
-	maxConc, tolCount, tolPct, errorF, causeF *jnode
+	args, output, items, itemSelector         *jsonataTmpl
+	seconds, timestamp, timeout, heartbeat    *jsonataTmpl
+	maxConc, tolCount, tolPct, errorF, causeF *jsonataTmpl
 }
 
 func compileJFields(raw map[string]any) (*jfields, error) {
@@ -128,12 +131,12 @@ func compileJFields(raw map[string]any) (*jfields, error) {
 	var err error
 	for _, f := range []struct {
 		key string
-		dst **jnode
+		dst **jsonataTmpl
 	}{{"Arguments", &j.args}, {"Output", &j.output}, {"Items", &j.items}, {"ItemSelector", &j.itemSelector},
 		{"Seconds", &j.seconds}, {"Timestamp", &j.timestamp}, {"TimeoutSeconds", &j.timeout}, {"HeartbeatSeconds", &j.heartbeat},
 		{"MaxConcurrency", &j.maxConc}, {"ToleratedFailureCount", &j.tolCount}, {"ToleratedFailurePercentage", &j.tolPct},
 		{"Error", &j.errorF}, {"Cause", &j.causeF}} {
-		if *f.dst, err = compileJField(raw, f.key); err != nil {
+		if *f.dst, err = compileJSONataField(raw, f.key); err != nil {
 			return nil, err
 		}
 	}
@@ -143,7 +146,7 @@ func compileJFields(raw map[string]any) (*jfields, error) {
 // assignBlock is a compiled Assign: JSONata nodes or JSONPath templates.
 type assignBlock struct {
 	names []string
-	j     []*jnode
+	j     []*jsonataTmpl
 	p     []*tmpl
 }
 
@@ -160,8 +163,9 @@ func compileAssign(v any, lang string) (*assignBlock, error) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if lang == langJSONata {
-			n, err := compileJ(m[k])
+			n, err := compileJSONataTmpl(m[k])
 			if err != nil {
+				//lint:ignore ST1005 starts with the ASL field name
 				return nil, fmt.Errorf("Assign/%s: %w", k, err)
 			}
 			a.names = append(a.names, k)
@@ -170,6 +174,7 @@ func compileAssign(v any, lang string) (*assignBlock, error) {
 		}
 		t, err := compileTmpl(map[string]any{k: m[k]})
 		if err != nil {
+			//lint:ignore ST1005 starts with the ASL field name
 			return nil, fmt.Errorf("Assign/%s: %w", k, err)
 		}
 		a.names = append(a.names, strings.TrimSuffix(k, ".$"))
@@ -204,8 +209,8 @@ func (r *runner) lazyVars(st *step, extra map[string]any) func() map[string]any 
 	}
 }
 
-// jevalL is jeval with lazily built variables.
-func (r *runner) jevalL(st *step, n *jnode, loc string, vars func() map[string]any) (any, *failure) {
+// jevalLazyVars is jeval with lazily built variables.
+func (r *runner) jevalLazyVars(st *step, n *jsonataTmpl, loc string, vars func() map[string]any) (any, *failure) {
 	if n.isLit {
 		return n.lit, nil
 	}
@@ -214,7 +219,7 @@ func (r *runner) jevalL(st *step, n *jnode, loc string, vars func() map[string]a
 
 // jeval evaluates a JSONata-mode field; loc is the field's location for
 // messages ("Arguments/FunctionName").
-func (r *runner) jeval(st *step, n *jnode, loc string, vars map[string]any) (any, *failure) {
+func (r *runner) jeval(st *step, n *jsonataTmpl, loc string, vars map[string]any) (any, *failure) {
 	switch {
 	case n.isLit:
 		return n.lit, nil
@@ -228,7 +233,7 @@ func (r *runner) jeval(st *step, n *jnode, loc string, vars map[string]any) (any
 			if ctx.Err() != nil {
 				// Stopped, timed out or shutting down: whoever cancelled
 				// records the outcome; the state records nothing.
-				return nil, &failure{name: "States.Aborted", runtime: true}
+				return nil, &failure{name: states.Aborted, runtime: true}
 			}
 			if errors.Is(err, jsonata.ErrLimit) {
 				var je *jsonata.Error
@@ -275,9 +280,9 @@ func (r *runner) evalFailed(st *step, loc, msg string) *failure {
 // evalFailedAt is evalFailed with an explicit previousEventId.
 func (r *runner) evalFailedAt(st *step, loc, msg string, prev int64) *failure {
 	cause := fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). ", st.s.name, st.enteredID) + msg
-	id := r.x.addEvent("EvaluationFailed", prev, &EvaluationFailedEventDetails{Error: ErrorQueryEvaluationError, Cause: cause, Location: loc, State: st.s.name})
+	id := r.x.addEvent(eventtype.EvaluationFailed, prev, &EvaluationFailedEventDetails{Error: states.QueryEvaluationError, Cause: cause, Location: loc, State: st.s.name})
 	st.th.prev = id
-	return &failure{name: ErrorQueryEvaluationError, cause: cause, runtime: true}
+	return &failure{name: states.QueryEvaluationError, cause: cause, runtime: true}
 }
 
 // runAssign evaluates an Assign block against the old variable values and
@@ -325,7 +330,7 @@ func typeName(v any) string {
 }
 
 // execJSONata runs one JSONata-mode state visit.
-func (r *runner) execJSONata(ctx contextT, st *step) (any, string, *failure) {
+func (r *runner) execJSONata(ctx context.Context, st *step) (any, string, *failure) {
 	s := st.s
 	j := s.j
 	next := s.next
@@ -333,130 +338,142 @@ func (r *runner) execJSONata(ctx contextT, st *step) (any, string, *failure) {
 		next = ""
 	}
 	vars := r.lazyVars(st, nil)
-	finish := func(result any, hasResult bool, assign *assignBlock, output *jnode) (any, *failure) {
-		v := vars
-		if hasResult {
-			v = r.lazyVars(st, map[string]any{"result": result})
-		}
-		var assigned map[string]any
-		var f *failure
-		if assign != nil {
-			if assigned, f = r.runAssign(st, assign, v(), nil); f != nil {
-				return nil, f
-			}
-		}
-		out := result
-		if !hasResult {
-			out = st.input
-		}
-		if output != nil {
-			if out, f = r.jevalL(st, output, "Output", v); f != nil {
-				return nil, f
-			}
-		}
-		st.assigned = assigned
-		return out, nil
+	finish := func(result any, hasResult bool, assign *assignBlock, output *jsonataTmpl) (any, *failure) {
+		return r.finishJSONata(st, vars, result, hasResult, assign, output)
 	}
 	switch s.typ {
 	case "Pass", "Succeed":
 		if s.typ == "Succeed" {
 			next = ""
 		}
-		out, f := finish(nil, false, s.assignB, j.output)
+		out, f := finish(nil, false, s.compiledAssign, j.output)
 		return out, next, f
 	case "Fail":
-		f := &failure{}
-		if s.errorLit != nil {
-			f.name = *s.errorLit
-		}
-		if s.causeLit != nil {
-			f.cause = *s.causeLit
-		}
-		if j.errorF != nil && !j.errorF.isLit {
-			v, ff := r.jevalL(st, j.errorF, "Error", vars)
-			if ff != nil {
-				return nil, "", ff
-			}
-			f.name = rawString(v)
-		}
-		if j.causeF != nil && !j.causeF.isLit {
-			v, ff := r.jevalL(st, j.causeF, "Cause", vars)
-			if ff != nil {
-				return nil, "", ff
-			}
-			f.cause = rawString(v)
-		}
-		return nil, "", f
+		return nil, "", r.execFailJSONata(st, vars)
 	case "Choice":
 		for i, c := range s.choices {
 			if c.condJ == nil {
 				continue
 			}
-			v, f := r.jevalL(st, c.condJ, fmt.Sprintf("Choices/%d/Condition", i), vars)
+			v, f := r.jevalLazyVars(st, c.condJ, fmt.Sprintf("Choices/%d/Condition", i), vars)
 			if f != nil {
 				return nil, "", f
 			}
 			if b, _ := v.(bool); b {
-				out, f := finish(nil, false, c.assignB, c.outputJ)
+				out, f := finish(nil, false, c.compiledAssign, c.outputJ)
 				return out, c.next, f
 			}
 		}
 		if s.defaultNext == "" {
-			return nil, "", &failure{name: ErrorNoChoiceMatched, cause: "No Matches!"}
+			return nil, "", &failure{name: states.NoChoiceMatched, cause: "No Matches!"}
 		}
-		out, f := finish(nil, false, s.assignB, j.output)
+		out, f := finish(nil, false, s.compiledAssign, j.output)
 		return out, s.defaultNext, f
 	case "Wait":
-		var d durationT
-		switch {
-		case j.seconds != nil:
-			v, f := r.jevalL(st, j.seconds, "Seconds", vars)
-			if f != nil {
-				return nil, "", f
-			}
-			n, _ := v.(float64)
-			d = secondsDur(n)
-		case j.timestamp != nil:
-			v, f := r.jevalL(st, j.timestamp, "Timestamp", vars)
-			if f != nil {
-				return nil, "", f
-			}
-			ts, _ := v.(string)
-			t, err := parseWaitTimestamp(ts)
-			if err != nil {
-				return nil, "", r.evalFailedAt(st, "Timestamp", "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "+ts, st.th.prev)
-			}
-			d = t.Sub(r.e.clock.Now())
-		}
-		if f := r.waitFor(ctx, st, d); f != nil {
+		if f := r.execWaitJSONata(ctx, st, vars); f != nil {
 			return nil, "", f
 		}
-		out, f := finish(nil, false, s.assignB, j.output)
+		out, f := finish(nil, false, s.compiledAssign, j.output)
 		return out, next, f
 	case "Task", "Parallel", "Map":
 		args := st.input
 		if j.args != nil {
 			var f *failure
-			if args, f = r.jevalL(st, j.args, "Arguments", vars); f != nil {
+			if args, f = r.jevalLazyVars(st, j.args, "Arguments", vars); f != nil {
 				return nil, "", f
 			}
 		}
-		res, f := r.withRetry(ctx, st, func() (any, *failure) {
-			switch s.typ {
-			case "Task":
-				return r.execTask(ctx, st, args)
-			case "Parallel":
-				return r.execParallel(ctx, st, args)
-			}
-			return r.execMap(ctx, st, args)
-		})
+		res, f := r.runWithRetry(ctx, st, args)
 		if f != nil {
 			return nil, "", f
 		}
-		out, f := finish(res, true, s.assignB, j.output)
+		out, f := finish(res, true, s.compiledAssign, j.output)
 		return out, next, f
 	}
 	return nil, "", r.runtimeErr(st, "unsupported state type %q", s.typ)
+}
+
+// finishJSONata runs a JSONata state's Assign and Output: with
+// hasResult, $states.result is result and the default output; without,
+// the default output is the state's input.
+func (r *runner) finishJSONata(st *step, vars func() map[string]any, result any, hasResult bool, assign *assignBlock, output *jsonataTmpl) (any, *failure) {
+	v := vars
+	if hasResult {
+		v = r.lazyVars(st, map[string]any{"result": result})
+	}
+	var assigned map[string]any
+	var f *failure
+	if assign != nil {
+		if assigned, f = r.runAssign(st, assign, v(), nil); f != nil {
+			return nil, f
+		}
+	}
+	out := result
+	if !hasResult {
+		out = st.input
+	}
+	if output != nil {
+		if out, f = r.jevalLazyVars(st, output, "Output", v); f != nil {
+			return nil, f
+		}
+	}
+	st.assigned = assigned
+	return out, nil
+}
+
+// execFailJSONata builds a JSONata Fail state's failure from Error and Cause.
+func (r *runner) execFailJSONata(st *step, vars func() map[string]any) *failure {
+	s, j := st.s, st.s.j
+	f := &failure{}
+	if s.errorLit != nil {
+		f.name = *s.errorLit
+	}
+	if s.causeLit != nil {
+		f.cause = *s.causeLit
+	}
+	if j.errorF != nil && !j.errorF.isLit {
+		v, ff := r.jevalLazyVars(st, j.errorF, "Error", vars)
+		if ff != nil {
+			return ff
+		}
+		f.name = rawString(v)
+	}
+	if j.causeF != nil && !j.causeF.isLit {
+		v, ff := r.jevalLazyVars(st, j.causeF, "Cause", vars)
+		if ff != nil {
+			return ff
+		}
+		f.cause = rawString(v)
+	}
+	return f
+}
+
+// execWaitJSONata evaluates a JSONata Wait state's Seconds or Timestamp and
+// waits.
+func (r *runner) execWaitJSONata(ctx context.Context, st *step, vars func() map[string]any) *failure {
+	j := st.s.j
+	var d time.Duration
+	switch {
+	case j.seconds != nil:
+		v, f := r.jevalLazyVars(st, j.seconds, "Seconds", vars)
+		if f != nil {
+			return f
+		}
+		n, _ := v.(float64)
+		d = secondsDur(n)
+	case j.timestamp != nil:
+		v, f := r.jevalLazyVars(st, j.timestamp, "Timestamp", vars)
+		if f != nil {
+			return f
+		}
+		ts, _ := v.(string)
+		t, err := parseWaitTimestamp(ts)
+		if err != nil {
+			return r.evalFailedAt(st, "Timestamp", "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "+ts, st.th.prev)
+		}
+		d = t.Sub(r.e.clock.Now())
+	}
+	return r.waitFor(ctx, st, d)
 }
 
 // mapItemsJSONata evaluates a JSONata Map's Items (default: the input).
@@ -486,7 +503,7 @@ func (r *runner) mapItemsJSONata(st *step, input any) ([]any, *failure) {
 }
 
 // execMapJSONata evaluates a JSONata Map's fields and runs its iterations.
-func (r *runner) execMapJSONata(ctx contextT, st *step, input any) (any, *failure) {
+func (r *runner) execMapJSONata(ctx context.Context, st *step, input any) (any, *failure) {
 	s := st.s
 	j := s.j
 	var items []any
@@ -496,11 +513,11 @@ func (r *runner) execMapJSONata(ctx contextT, st *step, input any) (any, *failur
 			return nil, f
 		}
 	} else if items, f = r.mapItemsJSONata(st, input); f != nil {
-		st.th.add("MapStateFailed", nil)
+		st.th.add(eventtype.MapStateFailed, nil)
 		return nil, f
 	}
 	vars := r.jvars(st, nil)
-	num := func(n *jnode, loc string) (float64, bool, *failure) {
+	num := func(n *jsonataTmpl, loc string) (float64, bool, *failure) {
 		if n == nil {
 			return 0, false, nil
 		}
@@ -546,10 +563,18 @@ func (r *runner) execMapJSONata(ctx contextT, st *step, input any) (any, *failur
 		}
 	}
 	if st.resume == nil || st.resume.MapRunID == "" {
-		st.th.add("MapStateStarted", &MapStateStartedEventDetails{Length: len(inputs)})
+		st.th.add(eventtype.MapStateStarted, &MapStateStartedEventDetails{Length: len(inputs)})
+	}
+	job := mapJob{effInput: input, inputs: inputs, maxConc: int64(mc)}
+	if hasCount {
+		count := int64(tc)
+		job.tolerance.count = &count
+	}
+	if hasPct {
+		job.tolerance.pct = &tp
 	}
 	if s.distributed {
-		return r.mapRun(ctx, st, input, inputs, int64(mc), int64(tc), hasCount, tp, hasPct)
+		return r.mapRun(ctx, st, job)
 	}
-	return r.inlineMap(ctx, st, inputs, int64(mc), int64(tc), hasCount, tp, hasPct)
+	return r.inlineMap(ctx, st, job)
 }

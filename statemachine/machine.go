@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
 	"github.com/stepwise-dev/stepwise/statemachine/intrinsic"
 	"github.com/stepwise-dev/stepwise/statemachine/jsonpath"
 	"github.com/stepwise-dev/stepwise/statemachine/validate"
@@ -20,12 +21,12 @@ const (
 // Machine is a parsed, validated state machine definition. It is immutable
 // and safe for concurrent use.
 type Machine struct {
-	startAt   string
-	states    map[string]*state
-	order     []string
-	timeout   int64 // global TimeoutSeconds, 0 = none
-	lang      string
-	hasTimout bool
+	startAt    string
+	states     map[string]*state
+	order      []string
+	timeout    int64 // global TimeoutSeconds, 0 = none
+	lang       string
+	hasTimeout bool
 	// pure machines only hold Pass, Choice, Succeed and Fail states: they
 	// never block, so Map iterations over them run one after another.
 	pure bool
@@ -58,7 +59,7 @@ func parse(definition []byte, typ string) (*Machine, error) {
 	}
 	if t, ok := raw["TimeoutSeconds"].(float64); ok {
 		m.timeout = int64(t)
-		m.hasTimout = true
+		m.hasTimeout = true
 	}
 	return m, nil
 }
@@ -115,26 +116,26 @@ type optPath struct {
 }
 
 type state struct {
-	name, typ   string
-	enteredType string // e.g. "PassStateEntered"
-	exitedType  string
-	next        string
-	end         bool
-	lang        string
-	raw         map[string]any
-	inputPath   optPath
-	outputPath  optPath
-	resultPath  optPath
-	parameters  *tmpl
-	resultSel   *tmpl
-	result      any
-	hasResult   bool
-	assign      any // JSONata/JSONPath Assign block, raw
-	assignB     *assignBlock
-	j           *jfields // JSONata-mode fields
-	jsonataArgs any
-	output      any
-	hasOutput   bool
+	name, typ      string
+	enteredType    string // e.g. "PassStateEntered"
+	exitedType     string
+	next           string
+	end            bool
+	lang           string
+	raw            map[string]any
+	inputPath      optPath
+	outputPath     optPath
+	resultPath     optPath
+	parameters     *tmpl
+	resultSel      *tmpl
+	result         any
+	hasResult      bool
+	assign         any // JSONata/JSONPath Assign block, raw
+	compiledAssign *assignBlock
+	j              *jfields // JSONata-mode fields
+	jsonataArgs    any
+	output         any
+	hasOutput      bool
 
 	// Task
 	resource      string
@@ -200,14 +201,14 @@ type retrier struct {
 }
 
 type catcher struct {
-	errors     []string
-	resultPath optPath
-	next       string
-	assign     any
-	output     any
-	hasOutput  bool
-	assignB    *assignBlock
-	outputJ    *jnode
+	errors         []string
+	resultPath     optPath
+	next           string
+	assign         any
+	output         any
+	hasOutput      bool
+	compiledAssign *assignBlock
+	outputJ        *jsonataTmpl
 }
 
 func compileMachine(raw map[string]any, lang, ptr string) (*Machine, error) {
@@ -274,44 +275,69 @@ func intPtr(m map[string]any, k string) *int64 {
 
 func compileState(name string, raw map[string]any, lang, ptr string) (*state, error) {
 	s := &state{name: name, typ: str(raw, "Type"), next: str(raw, "Next"), raw: raw, lang: lang}
-	s.enteredType, s.exitedType = s.typ+"StateEntered", s.typ+"StateExited"
+	s.enteredType, s.exitedType = eventtype.StateEntered(s.typ), eventtype.StateExited(s.typ)
 	if ql := str(raw, "QueryLanguage"); ql != "" {
 		s.lang = ql
 	}
 	s.end, _ = raw["End"].(bool)
+	for _, compile := range []func(*state, map[string]any, string) error{
+		(*state).compileDataFlow,
+		(*state).compileTask,
+		(*state).compileRetryCatch,
+		(*state).compileChoice,
+		(*state).compileWait,
+		(*state).compileFail,
+		(*state).compileParallel,
+		(*state).compileMap,
+	} {
+		if err := compile(s, raw, ptr); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// compileDataFlow compiles the paths, templates, Assign and JSONata
+// fields that every state type may have.
+func (s *state) compileDataFlow(raw map[string]any, ptr string) error {
 	var err error
-	fail := func(e error) (*state, error) { return nil, fmt.Errorf("%s: %w", ptr, e) }
 	if s.inputPath, err = compileOptPath(raw, "InputPath"); err != nil {
-		return fail(err)
+		return fmt.Errorf("%s: %w", ptr, err)
 	}
 	if s.outputPath, err = compileOptPath(raw, "OutputPath"); err != nil {
-		return fail(err)
+		return fmt.Errorf("%s: %w", ptr, err)
 	}
 	if s.resultPath, err = compileOptPath(raw, "ResultPath"); err != nil {
-		return fail(err)
+		return fmt.Errorf("%s: %w", ptr, err)
 	}
 	if v, ok := raw["Parameters"]; ok {
 		if s.parameters, err = compileTmpl(v); err != nil {
-			return fail(err)
+			return fmt.Errorf("%s: %w", ptr, err)
 		}
 	}
 	if v, ok := raw["ResultSelector"]; ok {
 		if s.resultSel, err = compileTmpl(v); err != nil {
-			return fail(err)
+			return fmt.Errorf("%s: %w", ptr, err)
 		}
 	}
 	s.result, s.hasResult = raw["Result"]
 	s.assign = raw["Assign"]
-	if s.assignB, err = compileAssign(raw["Assign"], s.lang); err != nil {
-		return fail(err)
+	if s.compiledAssign, err = compileAssign(raw["Assign"], s.lang); err != nil {
+		return fmt.Errorf("%s: %w", ptr, err)
 	}
 	if s.lang == langJSONata {
 		if s.j, err = compileJFields(raw); err != nil {
-			return fail(err)
+			return fmt.Errorf("%s: %w", ptr, err)
 		}
 	}
 	s.jsonataArgs = raw["Arguments"]
 	s.output, s.hasOutput = raw["Output"]
+	return nil
+}
+
+// compileTask compiles a Task state's resource and timeouts.
+func (s *state) compileTask(raw map[string]any, ptr string) error {
+	var err error
 	s.resource = str(raw, "Resource")
 	s.credentials = raw["Credentials"]
 	if v, ok := raw["TimeoutSeconds"]; ok {
@@ -323,11 +349,17 @@ func compileState(name string, raw map[string]any, lang, ptr string) (*state, er
 		s.heartbeat = intPtr(raw, "HeartbeatSeconds")
 	}
 	if s.timeoutPath, err = compilePath(raw, "TimeoutSecondsPath"); err != nil {
-		return fail(err)
+		return fmt.Errorf("%s: %w", ptr, err)
 	}
 	if s.heartbeatPath, err = compilePath(raw, "HeartbeatSecondsPath"); err != nil {
-		return fail(err)
+		return fmt.Errorf("%s: %w", ptr, err)
 	}
+	return nil
+}
+
+// compileRetryCatch compiles Retry and Catch.
+func (s *state) compileRetryCatch(raw map[string]any, ptr string) error {
+	var err error
 	for _, r := range asList(raw["Retry"]) {
 		rm, _ := r.(map[string]any)
 		rt := &retrier{interval: 1, maxAttempts: 3, backoff: 2}
@@ -359,52 +391,66 @@ func compileState(name string, raw map[string]any, lang, ptr string) (*state, er
 			ct.errors = append(ct.errors, es)
 		}
 		if ct.resultPath, err = compileOptPath(cm, "ResultPath"); err != nil {
-			return fail(err)
+			return fmt.Errorf("%s: %w", ptr, err)
 		}
-		if ct.assignB, err = compileAssign(cm["Assign"], s.lang); err != nil {
-			return fail(err)
+		if ct.compiledAssign, err = compileAssign(cm["Assign"], s.lang); err != nil {
+			return fmt.Errorf("%s: %w", ptr, err)
 		}
 		if s.lang == langJSONata {
-			if ct.outputJ, err = compileJField(cm, "Output"); err != nil {
-				return fail(err)
+			if ct.outputJ, err = compileJSONataField(cm, "Output"); err != nil {
+				return fmt.Errorf("%s: %w", ptr, err)
 			}
 		}
 		s.catch = append(s.catch, ct)
 	}
-	// Choice
+	return nil
+}
+
+// compileChoice compiles a Choice state's rules.
+func (s *state) compileChoice(raw map[string]any, ptr string) error {
 	for _, c := range asList(raw["Choices"]) {
 		cm, _ := c.(map[string]any)
 		r, err := compileRule(cm)
 		if err != nil {
-			return fail(err)
+			return fmt.Errorf("%s: %w", ptr, err)
 		}
 		r.next = str(cm, "Next")
 		r.assign = cm["Assign"]
-		if r.assignB, err = compileAssign(cm["Assign"], s.lang); err != nil {
-			return fail(err)
+		if r.compiledAssign, err = compileAssign(cm["Assign"], s.lang); err != nil {
+			return fmt.Errorf("%s: %w", ptr, err)
 		}
 		if s.lang == langJSONata {
-			if r.condJ, err = compileJField(cm, "Condition"); err != nil {
-				return fail(err)
+			if r.condJ, err = compileJSONataField(cm, "Condition"); err != nil {
+				return fmt.Errorf("%s: %w", ptr, err)
 			}
-			if r.outputJ, err = compileJField(cm, "Output"); err != nil {
-				return fail(err)
+			if r.outputJ, err = compileJSONataField(cm, "Output"); err != nil {
+				return fmt.Errorf("%s: %w", ptr, err)
 			}
 		}
 		r.output, r.hasOutput = cm["Output"]
 		s.choices = append(s.choices, r)
 	}
 	s.defaultNext = str(raw, "Default")
-	// Wait
+	return nil
+}
+
+// compileWait compiles a Wait state's fields.
+func (s *state) compileWait(raw map[string]any, ptr string) error {
+	var err error
 	s.seconds, s.hasSeconds = raw["Seconds"]
 	s.timestamp, s.hasTimestamp = raw["Timestamp"]
 	if s.secondsPath, err = compilePath(raw, "SecondsPath"); err != nil {
-		return fail(err)
+		return fmt.Errorf("%s: %w", ptr, err)
 	}
 	if s.timestampPath, err = compilePath(raw, "TimestampPath"); err != nil {
-		return fail(err)
+		return fmt.Errorf("%s: %w", ptr, err)
 	}
-	// Fail
+	return nil
+}
+
+// compileFail compiles a Fail state's Error and Cause.
+func (s *state) compileFail(raw map[string]any, ptr string) error {
+	var err error
 	if s.typ == "Fail" {
 		if v, ok := raw["Error"].(string); ok {
 			s.errorLit = &v
@@ -415,25 +461,34 @@ func compileState(name string, raw map[string]any, lang, ptr string) (*state, er
 		s.errorExpr, s.causeExpr = raw["Error"], raw["Cause"]
 		if v, ok := raw["ErrorPath"].(string); ok {
 			if s.errorPath, err = compileTmpl(map[string]any{"v.$": v}); err != nil {
-				return fail(err)
+				return fmt.Errorf("%s: %w", ptr, err)
 			}
 		}
 		if v, ok := raw["CausePath"].(string); ok {
 			if s.causePath, err = compileTmpl(map[string]any{"v.$": v}); err != nil {
-				return fail(err)
+				return fmt.Errorf("%s: %w", ptr, err)
 			}
 		}
 	}
-	// Parallel
+	return nil
+}
+
+// compileParallel compiles a Parallel state's branches.
+func (s *state) compileParallel(raw map[string]any, ptr string) error {
 	for i, b := range asList(raw["Branches"]) {
 		bm, _ := b.(map[string]any)
 		sub, err := compileMachine(bm, s.lang, fmt.Sprintf("%s/Branches/%d", ptr, i))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.branches = append(s.branches, sub)
 	}
-	// Map
+	return nil
+}
+
+// compileMap compiles a Map state's processor and item fields.
+func (s *state) compileMap(raw map[string]any, ptr string) error {
+	var err error
 	if s.typ == "Map" {
 		proc, _ := raw["ItemProcessor"].(map[string]any)
 		if proc == nil {
@@ -441,7 +496,7 @@ func compileState(name string, raw map[string]any, lang, ptr string) (*state, er
 		}
 		if proc != nil {
 			if s.processor, err = compileMachine(proc, s.lang, ptr+"/ItemProcessor"); err != nil {
-				return nil, err
+				return err
 			}
 			if pc, ok := proc["ProcessorConfig"].(map[string]any); ok {
 				s.distributed = str(pc, "Mode") == "DISTRIBUTED"
@@ -449,7 +504,7 @@ func compileState(name string, raw map[string]any, lang, ptr string) (*state, er
 			}
 		}
 		if s.itemsPath, err = compileOptPath(raw, "ItemsPath"); err != nil {
-			return fail(err)
+			return fmt.Errorf("%s: %w", ptr, err)
 		}
 		sel, ok := raw["ItemSelector"]
 		if !ok && s.lang == langJSONPath {
@@ -458,7 +513,7 @@ func compileState(name string, raw map[string]any, lang, ptr string) (*state, er
 		}
 		if ok && s.lang == langJSONPath {
 			if s.itemSelector, err = compileTmpl(sel); err != nil {
-				return fail(err)
+				return fmt.Errorf("%s: %w", ptr, err)
 			}
 		}
 		s.items, s.hasItems = raw["Items"]
@@ -467,7 +522,7 @@ func compileState(name string, raw map[string]any, lang, ptr string) (*state, er
 		}
 		s.maxConcExpr = raw["MaxConcurrency"]
 		if s.maxConcPath, err = compilePath(raw, "MaxConcurrencyPath"); err != nil {
-			return fail(err)
+			return fmt.Errorf("%s: %w", ptr, err)
 		}
 		s.tolCount = intPtr(raw, "ToleratedFailureCount")
 		if f, ok := raw["ToleratedFailurePercentage"].(float64); ok {
@@ -476,10 +531,10 @@ func compileState(name string, raw map[string]any, lang, ptr string) (*state, er
 		s.tolCountExpr = raw["ToleratedFailureCount"]
 		s.tolPctExpr = raw["ToleratedFailurePercentage"]
 		if s.tolCountPath, err = compilePath(raw, "ToleratedFailureCountPath"); err != nil {
-			return fail(err)
+			return fmt.Errorf("%s: %w", ptr, err)
 		}
 		if s.tolPctPath, err = compilePath(raw, "ToleratedFailurePercentagePath"); err != nil {
-			return fail(err)
+			return fmt.Errorf("%s: %w", ptr, err)
 		}
 		s.label = str(raw, "Label")
 		s.itemReader, _ = raw["ItemReader"].(map[string]any)
@@ -489,7 +544,7 @@ func compileState(name string, raw map[string]any, lang, ptr string) (*state, er
 			s.distributed = true
 		}
 	}
-	return s, nil
+	return nil
 }
 
 func asList(v any) []any { l, _ := v.([]any); return l }
@@ -578,21 +633,21 @@ func compileTmpl(v any) (*tmpl, error) {
 
 // choiceRule is a compiled Choice rule.
 type choiceRule struct {
-	variable  *jsonpath.Path
-	op        string // e.g. "StringEquals", "NumericLessThanPath", "IsNull"
-	val       any
-	valPath   *jsonpath.Path
-	and, or   []*choiceRule
-	not       *choiceRule
-	condition any // JSONata Condition
-	next      string
-	assign    any
-	output    any
-	hasOutput bool
-	pattern   string
-	condJ     *jnode
-	outputJ   *jnode
-	assignB   *assignBlock
+	variable       *jsonpath.Path
+	op             string // e.g. "StringEquals", "NumericLessThanPath", "IsNull"
+	val            any
+	valPath        *jsonpath.Path
+	and, or        []*choiceRule
+	not            *choiceRule
+	condition      any // JSONata Condition
+	next           string
+	assign         any
+	output         any
+	hasOutput      bool
+	pattern        string
+	condJ          *jsonataTmpl
+	outputJ        *jsonataTmpl
+	compiledAssign *assignBlock
 }
 
 func compileRule(m map[string]any) (*choiceRule, error) {
@@ -630,6 +685,7 @@ func compileRule(m map[string]any) (*choiceRule, error) {
 	var err error
 	if v, ok := m["Variable"].(string); ok {
 		if r.variable, err = jsonpath.Compile(v); err != nil {
+			//lint:ignore ST1005 starts with the ASL field name
 			return nil, fmt.Errorf("Variable: %w", err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stepwise-dev/stepwise/statemachine/jsonata"
+	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
 // omega is a JSONata expression that never terminates: a tail call that
@@ -189,8 +190,8 @@ func TestRunawayJSONataBudget(t *testing.T) {
 			x := h.start("x", `{}`)
 			var got *Execution
 			bounded(t, "WaitExecution", func() { got = h.wait(x.ExecutionArn) })
-			if got.Status != StatusFailed || str2(got.Error) != ErrorQueryEvaluationError || str2(got.Cause) != wantCause {
-				t.Fatalf("got %s %s %q\nwant FAILED %s %q", got.Status, str2(got.Error), str2(got.Cause), ErrorQueryEvaluationError, wantCause)
+			if got.Status != StatusFailed || strOrNil(got.Error) != states.QueryEvaluationError || strOrNil(got.Cause) != wantCause {
+				t.Fatalf("got %s %s %q\nwant FAILED %s %q", got.Status, strOrNil(got.Error), strOrNil(got.Cause), states.QueryEvaluationError, wantCause)
 			}
 			if ty := h.types(x.ExecutionArn); !slices.Contains(ty, "EvaluationFailed") {
 				t.Fatalf("no EvaluationFailed event: %v", ty)
@@ -204,7 +205,7 @@ func TestRunawayJSONataBudget(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if out.Status != "FAILED" || out.Error != ErrorQueryEvaluationError || !strings.HasSuffix(out.Cause, c.msg) {
+			if out.Status != "FAILED" || out.Error != states.QueryEvaluationError || !strings.HasSuffix(out.Cause, c.msg) {
 				t.Fatalf("TestState: %+v", *out)
 			}
 		})

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
 // Durable layout in the Store (all values JSON):
@@ -156,107 +158,30 @@ func (e *Engine) persistMapRun(mr *mapRun) {
 func (e *Engine) load() error {
 	ctx := context.Background()
 	st := e.opts.Store
-	err := st.Scan(ctx, "sm/", func(key string, value []byte) error {
-		var sm storedMachine
-		if err := json.Unmarshal(value, &sm); err != nil {
-			return fmt.Errorf("statemachine: load %s: %w", key, err)
-		}
-		info := sm.StateMachine
-		if info.Logging.Level == "" { // stored before logging was kept
-			info.Logging.Level = "OFF"
-		}
-		m, err := parse([]byte(info.Definition), info.Type)
-		if err != nil {
-			return fmt.Errorf("statemachine: load %s: %w", key, err)
-		}
-		e.machines[info.Arn] = &smRecord{info: info, machine: m, nextVersion: sm.NextVersion, tags: sm.Tags}
-		if versionNumber(info.Arn) == 0 {
-			e.smOrder = append(e.smOrder, info.Arn)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	err = st.Scan(ctx, "al/", func(key string, value []byte) error {
-		var a StateMachineAlias
-		if err := json.Unmarshal(value, &a); err != nil {
-			return fmt.Errorf("statemachine: load %s: %w", key, err)
-		}
-		e.aliases[a.AliasArn] = &a
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	err = st.Scan(ctx, "mr/", func(key string, value []byte) error {
-		var info MapRun
-		if err := json.Unmarshal(value, &info); err != nil {
-			return fmt.Errorf("statemachine: load %s: %w", key, err)
-		}
-		e.mapRuns[info.MapRunArn] = &mapRun{info: info, execArn: info.ExecutionArn}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	var resume, aborted []*execution
-	err = st.Scan(ctx, "ex/", func(key string, value []byte) error {
-		var rec execRecord
-		if err := json.Unmarshal(value, &rec); err != nil {
-			return fmt.Errorf("statemachine: load %s: %w", key, err)
-		}
-		def, ok, err := st.Get(ctx, "xd/"+rec.Arn)
-		if err != nil {
-			return fmt.Errorf("statemachine: load %s: %w", key, err)
-		}
-		rec.Machine.Definition = string(def)
-		smr, ok := e.machines[rec.Machine.Arn]
-		if !ok || smr.info.Definition != rec.Machine.Definition {
-			// Map Run children run a processor, not a registered machine;
-			// their records stay describable without a parsed machine.
-			m, err := parse([]byte(rec.Machine.Definition), rec.Machine.Type)
-			if err != nil && rec.Status == StatusRunning && rec.MapRunArn == "" {
-				return fmt.Errorf("statemachine: load %s: %w", key, err)
-			}
-			smr = &smRecord{info: rec.Machine, machine: m}
-		}
-		var inVal any
-		_ = json.Unmarshal([]byte(rec.Input), &inVal)
-		x := newExecution(e, smr, rec.Arn, rec.Name, rec.Input, inVal)
-		x.st, x.output, x.errName, x.cause = rec.Status, rec.Output, rec.Error, rec.Cause
-		x.start, x.stopDate, x.redrives, x.redriveDate = rec.Start, rec.Stop, rec.Redrives, rec.RedriveDate
-		x.traceHeader, x.mapRunArn, x.sync, x.prog = rec.TraceHeader, rec.MapRunArn, rec.Sync, rec.Progress
-		x.aliasArn = rec.AliasArn
-		if rec.RedriveState != "" {
-			x.lastFailure = &redrivePoint{state: rec.RedriveState, input: rec.RedriveInput}
-		}
-		if x.st != StatusRunning {
-			close(x.done)
-		}
-		if err := st.Scan(ctx, "ev/"+rec.Arn+"/", func(k string, v []byte) error {
-			var se storedEvent
-			if err := json.Unmarshal(v, &se); err != nil {
-				return fmt.Errorf("statemachine: load %s: %w", k, err)
-			}
-			ev := HistoryEvent{ID: se.ID, PreviousEventID: se.Prev, Timestamp: se.Time, Type: se.Type}
-			if len(se.Details) > 0 {
-				ev.Details = se.Details
-			}
-			x.events = append(x.events, ev)
-			return nil
-		}); err != nil {
+	for _, l := range []struct {
+		prefix string
+		load   func(key string, value []byte) error
+	}{
+		{"sm/", e.loadMachine},
+		{"al/", e.loadAlias},
+		{"mr/", e.loadMapRun},
+	} {
+		if err := st.Scan(ctx, l.prefix, l.load); err != nil {
 			return err
 		}
-		x.persisted = len(x.events)
-		e.execs[x.arn] = x
-		e.execList = append(e.execList, x)
+	}
+	var resume, aborted []*execution
+	err := st.Scan(ctx, "ex/", func(key string, value []byte) error {
+		x, err := e.loadExecution(ctx, key, value)
+		if err != nil {
+			return err
+		}
 		switch {
 		case x.st != StatusRunning:
 		case x.mapRunArn != "":
 			// A Map Run child: its parent runs the Map state again.
 			aborted = append(aborted, x)
-		case smr.info.Type == TypeStandard:
+		case x.sm.info.Type == TypeStandard:
 			resume = append(resume, x)
 		}
 		return nil
@@ -267,7 +192,7 @@ func (e *Engine) load() error {
 	// Oldest first, so that list order matches creation order.
 	sortExecs(e.execList)
 	for _, x := range aborted {
-		x.finish(StatusAborted, nil, &failure{name: "States.Runtime", cause: "The parent execution restarted its Map Run after a crash."}, x.lastEventID())
+		x.finish(StatusAborted, nil, &failure{name: states.Runtime, cause: "The parent execution restarted its Map Run after a crash."}, x.lastEventID())
 	}
 	for _, x := range resume {
 		p := x.prog
@@ -280,6 +205,108 @@ func (e *Engine) load() error {
 		x.launch(p.State, in, p.Prev, p)
 	}
 	return nil
+}
+
+// loadMachine loads one sm/ record: a state machine or a published version.
+func (e *Engine) loadMachine(key string, value []byte) error {
+	var sm storedMachine
+	if err := json.Unmarshal(value, &sm); err != nil {
+		return fmt.Errorf("statemachine: load %s: %w", key, err)
+	}
+	info := sm.StateMachine
+	if info.Logging.Level == "" { // stored before logging was kept
+		info.Logging.Level = "OFF"
+	}
+	m, err := parse([]byte(info.Definition), info.Type)
+	if err != nil {
+		return fmt.Errorf("statemachine: load %s: %w", key, err)
+	}
+	e.machines[info.Arn] = &smRecord{info: info, machine: m, nextVersion: sm.NextVersion, tags: sm.Tags}
+	if versionNumber(info.Arn) == 0 {
+		e.smOrder = append(e.smOrder, info.Arn)
+	}
+	return nil
+}
+
+// loadAlias loads one al/ record.
+func (e *Engine) loadAlias(key string, value []byte) error {
+	var a StateMachineAlias
+	if err := json.Unmarshal(value, &a); err != nil {
+		return fmt.Errorf("statemachine: load %s: %w", key, err)
+	}
+	e.aliases[a.AliasArn] = &a
+	return nil
+}
+
+// loadMapRun loads one mr/ record.
+func (e *Engine) loadMapRun(key string, value []byte) error {
+	var info MapRun
+	if err := json.Unmarshal(value, &info); err != nil {
+		return fmt.Errorf("statemachine: load %s: %w", key, err)
+	}
+	e.mapRuns[info.MapRunArn] = &mapRun{info: info, execArn: info.ExecutionArn}
+	return nil
+}
+
+// loadExecution loads one ex/ record with its definition (xd/) and history
+// (ev/) and registers the execution.
+func (e *Engine) loadExecution(ctx context.Context, key string, value []byte) (*execution, error) {
+	st := e.opts.Store
+	var rec execRecord
+	if err := json.Unmarshal(value, &rec); err != nil {
+		return nil, fmt.Errorf("statemachine: load %s: %w", key, err)
+	}
+	def, ok, err := st.Get(ctx, "xd/"+rec.Arn)
+	if err != nil {
+		return nil, fmt.Errorf("statemachine: load %s: %w", key, err)
+	}
+	if !ok {
+		// xd/ is written in the same Commit as the first ex/ record, so
+		// its absence means the store was damaged or edited by hand.
+		return nil, fmt.Errorf("statemachine: load %s: its definition record xd/%s is missing: the store is damaged; restore it from a backup or delete %s and ev/%s/", key, rec.Arn, key, rec.Arn)
+	}
+	rec.Machine.Definition = string(def)
+	smr, ok := e.machines[rec.Machine.Arn]
+	if !ok || smr.info.Definition != rec.Machine.Definition {
+		// Map Run children run a processor, not a registered machine;
+		// their records stay describable without a parsed machine.
+		m, err := parse([]byte(rec.Machine.Definition), rec.Machine.Type)
+		if err != nil && rec.Status == StatusRunning && rec.MapRunArn == "" {
+			return nil, fmt.Errorf("statemachine: load %s: %w", key, err)
+		}
+		smr = &smRecord{info: rec.Machine, machine: m}
+	}
+	var inVal any
+	_ = json.Unmarshal([]byte(rec.Input), &inVal)
+	x := newExecution(e, smr, rec.Arn, rec.Name, rec.Input, inVal)
+	x.st, x.output, x.errName, x.cause = rec.Status, rec.Output, rec.Error, rec.Cause
+	x.start, x.stopDate, x.redrives, x.redriveDate = rec.Start, rec.Stop, rec.Redrives, rec.RedriveDate
+	x.traceHeader, x.mapRunArn, x.sync, x.prog = rec.TraceHeader, rec.MapRunArn, rec.Sync, rec.Progress
+	x.aliasArn = rec.AliasArn
+	if rec.RedriveState != "" {
+		x.lastFailure = &redrivePoint{state: rec.RedriveState, input: rec.RedriveInput}
+	}
+	if x.st != StatusRunning {
+		close(x.done)
+	}
+	if err := st.Scan(ctx, "ev/"+rec.Arn+"/", func(k string, v []byte) error {
+		var se storedEvent
+		if err := json.Unmarshal(v, &se); err != nil {
+			return fmt.Errorf("statemachine: load %s: %w", k, err)
+		}
+		ev := HistoryEvent{ID: se.ID, PreviousEventID: se.Prev, Timestamp: se.Time, Type: se.Type}
+		if len(se.Details) > 0 {
+			ev.Details = se.Details
+		}
+		x.events = append(x.events, ev)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	x.persisted = len(x.events)
+	e.execs[x.arn] = x
+	e.execList = append(e.execList, x)
+	return x, nil
 }
 
 func sortExecs(xs []*execution) {

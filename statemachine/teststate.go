@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
 // TestState runs one state in isolation, as the AWS TestState API does: the
@@ -135,7 +137,7 @@ func mockResult(m *TestStateMock) (any, *failure) {
 	}
 	var v any
 	if err := json.Unmarshal([]byte(m.Result), &v); err != nil {
-		return nil, &failure{name: ErrorRuntime, cause: fmt.Sprintf("Mock.Result is not JSON: %v", err)}
+		return nil, &failure{name: states.Runtime, cause: fmt.Sprintf("Mock.Result is not JSON: %v", err)}
 	}
 	return v, nil
 }

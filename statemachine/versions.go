@@ -36,11 +36,16 @@ const (
 // (arn:…:stateMachine:<name>:<qualifier>) into the machine's ARN and the
 // qualifier; ok is false for an unqualified ARN.
 func qualified(arn string) (base, qualifier string, ok bool) {
-	parts := strings.Split(arn, ":")
-	if len(parts) != 8 || parts[5] != "stateMachine" || parts[7] == "" {
+	a, err := arnfmt.Parse(arn)
+	if err != nil {
 		return arn, "", false
 	}
-	return strings.Join(parts[:7], ":"), parts[7], true
+	typ, rest, _ := strings.Cut(a.Resource, ":")
+	_, q, ok := strings.Cut(rest, ":")
+	if !ok || typ != "stateMachine" || q == "" || strings.Contains(q, ":") {
+		return arn, "", false
+	}
+	return arn[:len(arn)-len(q)-1], q, true
 }
 
 // versionNumber returns n for a version ARN …:<name>:<n>, else 0.

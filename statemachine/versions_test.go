@@ -94,8 +94,8 @@ func TestVersionsAndAliases(t *testing.T) {
 		output, ver, alias string
 	}{{latest, `"two"`, "", ""}, {byVersion, `"one"`, v1, ""}, {byAlias, `"one"`, v1, prod.AliasArn}} {
 		if tt.x.ExecutionArn != "arn:aws:states:us-east-1:123456789012:execution:m:"+tt.x.Name || tt.x.StateMachineArn != sm.Arn ||
-			str2(tt.x.Output) != tt.output || tt.x.StateMachineVersionArn != tt.ver || tt.x.StateMachineAliasArn != tt.alias {
-			t.Errorf("%s: %+v (output %s)", tt.x.Name, tt.x, str2(tt.x.Output))
+			strOrNil(tt.x.Output) != tt.output || tt.x.StateMachineVersionArn != tt.ver || tt.x.StateMachineAliasArn != tt.alias {
+			t.Errorf("%s: %+v (output %s)", tt.x.Name, tt.x, strOrNil(tt.x.Output))
 		}
 	}
 	evs, _ := e.GetExecutionHistory(ctx, byAlias.ExecutionArn)

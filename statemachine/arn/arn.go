@@ -21,6 +21,21 @@ type ARN struct {
 	Resource string
 }
 
+// DefaultAccount is the account id of local ARNs when none is configured
+// (the placeholder account of the AWS documentation).
+const DefaultAccount = "123456789012"
+
+// String joins the fields back into arn:Partition:Service:Region:Account:Resource.
+func (a ARN) String() string {
+	return "arn:" + a.Partition + ":" + a.Service + ":" + a.Region + ":" + a.Account + ":" + a.Resource
+}
+
+// States builds a Step Functions ARN in the aws partition, e.g.
+// States("us-east-1", DefaultAccount, "execution", "m:run1").
+func States(region, account, resourceType, resource string) string {
+	return "arn:aws:states:" + region + ":" + account + ":" + resourceType + ":" + resource
+}
+
 // Type is the resource type: the part of Resource before the first ':'
 // (Step Functions style) or '/' (IAM style).
 func (a ARN) Type() string {
@@ -34,11 +49,20 @@ func (a ARN) Type() string {
 // prefix and six ':'-separated fields, the resource being the last one
 // (which may itself hold ':').
 func Parse(s string) (ARN, error) {
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) < 6 || parts[0] != "arn" {
+	// strings.Cut rather than SplitN: the engine parses ARNs on every
+	// execution start, and this allocates nothing.
+	rest, ok := strings.CutPrefix(s, "arn:")
+	var f [4]string
+	for i := range f {
+		if !ok {
+			break
+		}
+		f[i], rest, ok = strings.Cut(rest, ":")
+	}
+	if !ok {
 		return ARN{}, &Error{Reason: "Invalid ARN prefix", Subject: s}
 	}
-	return ARN{Partition: parts[1], Service: parts[2], Region: parts[3], Account: parts[4], Resource: parts[5]}, nil
+	return ARN{Partition: f[0], Service: f[1], Region: f[2], Account: f[3], Resource: rest}, nil
 }
 
 // Kind is what an ARN must identify.

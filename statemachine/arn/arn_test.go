@@ -84,3 +84,20 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+func TestStatesBuildsWhatParseReads(t *testing.T) {
+	s := States("eu-west-1", DefaultAccount, "execution", "m/Label:run1")
+	if want := "arn:aws:states:eu-west-1:123456789012:execution:m/Label:run1"; s != want {
+		t.Fatalf("States = %q, want %q", s, want)
+	}
+	a, err := Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.String() != s || a.Type() != "execution" || a.Account != DefaultAccount {
+		t.Fatalf("Parse(%q) = %+v (String %q)", s, a, a.String())
+	}
+	if err := Check(s, Execution); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+}

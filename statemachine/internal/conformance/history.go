@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
 )
 
 // defaultLoose are masks every recording applied. The HTTP headers of the
@@ -235,10 +237,10 @@ func relinkMapStateExited(events []any) map[int]any {
 	relinked := map[int]any{}
 	for i, e := range events {
 		m, ok := e.(map[string]any)
-		if !ok || m["type"] != "MapStateExited" {
+		if !ok || m["type"] != eventtype.MapStateExited {
 			continue
 		}
-		if prev := byID[fmt.Sprint(m["previousEventId"])]; prev != nil && prev["type"] == "MapRunSucceeded" {
+		if prev := byID[fmt.Sprint(m["previousEventId"])]; prev != nil && prev["type"] == eventtype.MapRunSucceeded {
 			relinked[i] = prev["previousEventId"]
 		}
 	}

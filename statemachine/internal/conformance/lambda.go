@@ -140,7 +140,7 @@ func pythonError(message, typ, requestID, frame string) []byte {
 func parseFunction(f string) (name, qualifier string) {
 	if i := strings.Index(f, ":function:"); i >= 0 {
 		f = f[i+len(":function:"):]
-	} else if strings.HasPrefix(f, "function:") {
+	} else {
 		f = strings.TrimPrefix(f, "function:")
 	}
 	if i := strings.IndexByte(f, ':'); i >= 0 {

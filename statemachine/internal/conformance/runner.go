@@ -266,57 +266,12 @@ func toAny(v any) any {
 }
 
 func runExecution(ctx context.Context, c *Case, d Driver, names *Names) *failure {
-	for i, sm := range c.StateMachines {
-		smType := sm.Type
-		if smType == "" {
-			smType = "STANDARD"
-		}
-		name := TargetName
-		if i > 0 {
-			name = fmt.Sprintf("%s%d", TargetName, i)
-		}
-		if _, err := d.CreateStateMachine(ctx, name, names.Forward(string(sm.Definition)), smType); err != nil {
-			return failf("create nested: "+errorCode(err), "CreateStateMachine(nested %d): %v", i, errText(err))
-		}
+	plan, f := createMachines(ctx, c, d, names)
+	if f != nil {
+		return f
 	}
-	def, err := c.DefinitionText()
-	if err != nil {
-		return failf("bad case", "%v", err)
-	}
-	smType, execName, sync := "STANDARD", StdExecName, false
-	switch c.ExecutionType {
-	case "EXPRESS":
-		smType, execName = "EXPRESS", AsyncExecName
-	case "EXPRESS_SYNC":
-		smType, execName, sync = "EXPRESS", SyncExecName, true
-	}
-	smArn, err := d.CreateStateMachine(ctx, MachineName, names.Forward(def), smType)
-	if err != nil {
-		return failf("create: "+errorCode(err), "CreateStateMachine: %v", errText(err))
-	}
-	var input *string
-	if c.InputRaw != nil {
-		s := names.Forward(*c.InputRaw)
-		input = &s
-	}
-	// A case recorded through an alias (its DescribeExecution names one)
-	// starts there: a version of the machine, an alias routing to it.
-	if alias := c.AliasName(); alias != "" {
-		if smArn, err = d.CreateAlias(ctx, smArn, alias); err != nil {
-			return failf("alias: "+errorCode(err), "publish a version and create alias %s: %v", alias, errText(err))
-		}
-	} else if c.StartedThroughVersion() {
-		// A case started through a version ARN (its DescribeExecution names
-		// a version but no alias) starts there.
-		vp, ok := d.(VersionPublisher)
-		if !ok {
-			return failf("version: driver cannot publish", "the case starts through a version; the driver has no PublishVersion")
-		}
-		if smArn, err = vp.PublishVersion(ctx, smArn); err != nil {
-			return failf("version: "+errorCode(err), "publish a version: %v", errText(err))
-		}
-	}
-	execArn, err := d.Start(ctx, smArn, execName, input, sync)
+	smType, sync := plan.smType, plan.sync
+	execArn, err := d.Start(ctx, plan.smArn, plan.execName, plan.input, sync)
 	if err != nil {
 		return failf("start: "+errorCode(err), "StartExecution: %v", errText(err))
 	}
@@ -345,7 +300,77 @@ func runExecution(ctx context.Context, c *Case, d Driver, names *Names) *failure
 	}
 	repl := names.Reverse(extra...)
 	cmp := newComparer(c, repl)
+	return checkExecution(ctx, c, d, names, execArn, exec, cmp, repl)
+}
 
+// startPlan is how a case's execution starts.
+type startPlan struct {
+	smArn, smType, execName string
+	input                   *string
+	sync                    bool
+}
+
+// createMachines creates the case's state machines (nested ones first, an
+// alias or version if the case was recorded through one) and says how to
+// start the execution.
+func createMachines(ctx context.Context, c *Case, d Driver, names *Names) (startPlan, *failure) {
+	for i, sm := range c.StateMachines {
+		smType := sm.Type
+		if smType == "" {
+			smType = "STANDARD"
+		}
+		name := TargetName
+		if i > 0 {
+			name = fmt.Sprintf("%s%d", TargetName, i)
+		}
+		if _, err := d.CreateStateMachine(ctx, name, names.Forward(string(sm.Definition)), smType); err != nil {
+			return startPlan{}, failf("create nested: "+errorCode(err), "CreateStateMachine(nested %d): %v", i, errText(err))
+		}
+	}
+	def, err := c.DefinitionText()
+	if err != nil {
+		return startPlan{}, failf("bad case", "%v", err)
+	}
+	smType, execName, sync := "STANDARD", StdExecName, false
+	switch c.ExecutionType {
+	case "EXPRESS":
+		smType, execName = "EXPRESS", AsyncExecName
+	case "EXPRESS_SYNC":
+		smType, execName, sync = "EXPRESS", SyncExecName, true
+	}
+	smArn, err := d.CreateStateMachine(ctx, MachineName, names.Forward(def), smType)
+	if err != nil {
+		return startPlan{}, failf("create: "+errorCode(err), "CreateStateMachine: %v", errText(err))
+	}
+	var input *string
+	if c.InputRaw != nil {
+		s := names.Forward(*c.InputRaw)
+		input = &s
+	}
+	// A case recorded through an alias (its DescribeExecution names one)
+	// starts there: a version of the machine, an alias routing to it.
+	if alias := c.AliasName(); alias != "" {
+		if smArn, err = d.CreateAlias(ctx, smArn, alias); err != nil {
+			return startPlan{}, failf("alias: "+errorCode(err), "publish a version and create alias %s: %v", alias, errText(err))
+		}
+	} else if c.StartedThroughVersion() {
+		// A case started through a version ARN (its DescribeExecution names
+		// a version but no alias) starts there.
+		vp, ok := d.(VersionPublisher)
+		if !ok {
+			return startPlan{}, failf("version: driver cannot publish", "the case starts through a version; the driver has no PublishVersion")
+		}
+		if smArn, err = vp.PublishVersion(ctx, smArn); err != nil {
+			return startPlan{}, failf("version: "+errorCode(err), "publish a version: %v", errText(err))
+		}
+	}
+	return startPlan{smArn: smArn, smType: smType, execName: execName, input: input, sync: sync}, nil
+}
+
+// checkExecution compares a finished execution with the case's
+// expectations: status, history, output, error, cause and the describe
+// shapes.
+func checkExecution(ctx context.Context, c *Case, d Driver, names *Names, execArn string, exec *Execution, cmp *comparer, repl []Replacement) *failure {
 	if exec.Status != c.Expected.Status {
 		f := failf("status: want "+c.Expected.Status+" got "+exec.Status+errorSuffix(exec.Error),
 			"status: want %s got %s%s%s", c.Expected.Status, exec.Status, errorSuffix(exec.Error), causeSuffix(exec.Cause, repl))
