@@ -104,46 +104,11 @@ func serveChild(ctx context.Context, cfg childConfig, out *messageWriter) error 
 			return err
 		}
 	}
-	var ms meta.MetadataStorer = meta.XattrMeta{}
-	opts := posix.PosixOpts{
-		// Zero would make every CopyObject and UploadPartCopy fail; 5 GiB
-		// is S3's own limit.
-		CopyObjectThreshold: 5 << 30,
-		Concurrency:         5000,
-	}
-	if err := (meta.XattrMeta{}).Test(cfg.Root); err != nil {
-		if err := os.MkdirAll(cfg.MetaDir, 0o700); err != nil {
-			return fmt.Errorf("local s3: %w", err)
-		}
-		sc, err := meta.NewSideCar(cfg.MetaDir)
-		if err != nil {
-			return fmt.Errorf("local s3: sidecar metadata in %s: %w", cfg.MetaDir, err)
-		}
-		ms = sc
-		opts.SideCarDir = cfg.MetaDir
-	}
-	// posix.New changes the working directory: harmless here, this process
-	// exists only to serve S3.
-	px, err := posix.New(cfg.Root, ms, opts)
+	be, shutdown, err := openBackend(cfg, out)
 	if err != nil {
-		return fmt.Errorf("local s3: open %s: %w", cfg.Root, err)
+		return err
 	}
-	defer px.Shutdown()
-	var be backend.Backend = px
-	if cfg.Events {
-		nb := &notifyingBackend{Backend: px, notify: newNotifier(cfg.Region, cfg.Account, out.sendEvent), root: cfg.Root}
-		if cfg.Outbox != "" {
-			nb.outbox = &outbox{dir: cfg.Outbox}
-			if len(cfg.Durable) > 0 {
-				p, err := eventpattern.Compile(cfg.Durable)
-				if err != nil {
-					return fmt.Errorf("local s3: durable events pattern: %w", err)
-				}
-				nb.durable = p
-			}
-		}
-		be = nb
-	}
+	defer shutdown()
 
 	lim := defaultLimits()
 	if cfg.Limits != nil {
@@ -230,6 +195,52 @@ func serveChild(ctx context.Context, cfg childConfig, out *messageWriter) error 
 		<-gwDone
 		return nil
 	}
+}
+
+// openBackend opens the buckets under cfg.Root as VersityGW's posix
+// backend (xattr metadata, or a sidecar directory where the file system
+// has no xattrs), wrapped to send object-created events when cfg.Events.
+func openBackend(cfg childConfig, out *messageWriter) (backend.Backend, func(), error) {
+	var ms meta.MetadataStorer = meta.XattrMeta{}
+	opts := posix.PosixOpts{
+		// Zero would make every CopyObject and UploadPartCopy fail; 5 GiB
+		// is S3's own limit.
+		CopyObjectThreshold: 5 << 30,
+		Concurrency:         5000,
+	}
+	if err := (meta.XattrMeta{}).Test(cfg.Root); err != nil {
+		if err := os.MkdirAll(cfg.MetaDir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("local s3: %w", err)
+		}
+		sc, err := meta.NewSideCar(cfg.MetaDir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("local s3: sidecar metadata in %s: %w", cfg.MetaDir, err)
+		}
+		ms = sc
+		opts.SideCarDir = cfg.MetaDir
+	}
+	// posix.New changes the working directory: harmless here, this process
+	// exists only to serve S3.
+	px, err := posix.New(cfg.Root, ms, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("local s3: open %s: %w", cfg.Root, err)
+	}
+	if !cfg.Events {
+		return px, px.Shutdown, nil
+	}
+	nb := &notifyingBackend{Backend: px, notify: newNotifier(cfg.Region, cfg.Account, out.sendEvent), root: cfg.Root}
+	if cfg.Outbox != "" {
+		nb.outbox = &outbox{dir: cfg.Outbox}
+		if len(cfg.Durable) > 0 {
+			p, err := eventpattern.Compile(cfg.Durable)
+			if err != nil {
+				px.Shutdown()
+				return nil, nil, fmt.Errorf("local s3: durable events pattern: %w", err)
+			}
+			nb.durable = p
+		}
+	}
+	return nb, px.Shutdown, nil
 }
 
 // readyAddr is the host:port clients use: the configured host with the
