@@ -27,7 +27,17 @@
 // deep, too long, or building a value too large) fails its state with
 // States.QueryEvaluationError and AWS's cause texts; see jsonataBudget.
 //
-// The engine imports only the standard library and its own subpackages. It
+// Files: the interpreter runs one execution (interp.go, and by topic
+// dataflow.go, choice.go, task.go, tokens.go, retry.go, wait.go, map.go,
+// maprun.go, parallel.go, nested.go); it reaches the control plane's
+// registries only through registry.go. The control plane is engine.go,
+// versions.go, teststate.go and store.go. Leaf packages hold what both
+// share: arn (ARNs), states (States.* error names), eventtype (history
+// event types), objects (the object store of ItemReader/ResultWriter),
+// vclock (the virtual clock).
+//
+// The engine imports only the standard library and its own subpackages
+// (TestEngineImportsOnlyStdlib). It
 // reaches Lambda, S3, time and durable storage through the interfaces in
 // interfaces.go; the local stack (local/...) and tests implement them. It is
 // not an HTTP server and not an AWS client.
