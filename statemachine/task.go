@@ -181,24 +181,46 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 	if resumed {
 		return r.awaitToken(ctx, st, wait, resType, resName, heartbeat, timer)
 	}
-	done := r.startTaskCall(tctx, st, call)
-	var res taskResult
-	select {
-	case res = <-done:
-	case t := <-timer:
+	done, submitted := r.startTaskCall(tctx, st, call)
+	// The task's thread records TaskSubmitted itself (the call's goroutine
+	// only reports it), so no two goroutines write the thread's history.
+	record := func(sub submission) {
+		st.th.add(eventtype.TaskSubmitted, &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: lazyJSON(sub.output)})
+		sub.release()
+	}
+	drain := func() {
 		select {
-		case res = <-done:
-			// The result came with the deadline. A token wait that follows
-			// must still see the deadline passed, not a drained timer.
-			again := make(chan time.Time, 1)
-			again <- t
-			timer = again
+		case sub := <-submitted:
+			record(sub)
 		default:
-			cancel(errTimedOut)
-			return fail(&failure{name: states.Timeout})
 		}
-	case <-ctx.Done():
-		return nil, &failure{name: states.Aborted, runtime: true}
+	}
+	var res taskResult
+	for got := false; !got; {
+		select {
+		case sub := <-submitted:
+			record(sub)
+			submitted = nil
+		case res = <-done:
+			drain()
+			got = true
+		case t := <-timer:
+			drain()
+			select {
+			case res = <-done:
+				got = true
+				// The result came with the deadline. A token wait that follows
+				// must still see the deadline passed, not a drained timer.
+				again := make(chan time.Time, 1)
+				again <- t
+				timer = again
+			default:
+				cancel(errTimedOut)
+				return fail(&failure{name: states.Timeout})
+			}
+		case <-ctx.Done():
+			return nil, &failure{name: states.Aborted, runtime: true}
+		}
 	}
 	if late(res.at) {
 		cancel(errTimedOut)
@@ -275,10 +297,19 @@ func (r *runner) taskFailed(st *step, c *taskCall, f *failure) *failure {
 	return f
 }
 
-// startTaskCall runs the call in a goroutine; its result arrives on the
-// returned channel.
-func (r *runner) startTaskCall(ctx context.Context, st *step, c *taskCall) <-chan taskResult {
-	done := make(chan taskResult, 1)
+// submission is a .sync call's report that the work was submitted: its
+// output, and the release of the clock the call holds until the task's
+// thread has recorded TaskSubmitted.
+type submission struct {
+	output  any
+	release func()
+}
+
+// startTaskCall runs the call of c in a goroutine. done receives its
+// result; submitted receives at most one submission, before done.
+func (r *runner) startTaskCall(ctx context.Context, st *step, c *taskCall) (done <-chan taskResult, submitted <-chan submission) {
+	result := make(chan taskResult, 1)
+	sub := make(chan submission, 1)
 	release := func() {}
 	if c.kind == resStartExecution || c.kind == resSDKSfn {
 		// The call (and a .sync submission) happens before any timer fires.
@@ -291,17 +322,16 @@ func (r *runner) startTaskCall(ctx context.Context, st *step, c *taskCall) <-cha
 		case resLambdaInvoke:
 			v, f = r.lambdaInvoke(ctx, c.params)
 		case resStartExecution, resSDKSfn:
-			v, f = r.nestedSfn(ctx, c.kind, c.pattern, c.action, c.params, func(sub any) {
-				st.th.add(eventtype.TaskSubmitted, &TaskOutputEventDetails{ResourceType: c.resType, Resource: c.resName, Output: lazyJSON(sub)})
-				release()
+			v, f = r.nestedSfn(ctx, c.kind, c.pattern, c.action, c.params, func(out any) {
+				sub <- submission{output: out, release: release}
 			})
 			release()
 		default:
 			v, f = r.service(ctx, st.s.resource, c.service, c.action, c.pattern, c.params, st.token, c.timeout, c.heartbeat)
 		}
-		done <- taskResult{v, f, r.e.clock.Now()}
+		result <- taskResult{v, f, r.e.clock.Now()}
 	}()
-	return done
+	return result, sub
 }
 
 func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, st *step, params any, timeout *int64, timer <-chan time.Time, late func(time.Time) bool) (any, *failure) {
