@@ -23,18 +23,25 @@
 //   - Fires missed while the stack was down: on AWS the scheduler itself
 //     never stops, so the nearest case is a target that was unreachable —
 //     each invocation is retried until it is 24 hours old. So on start, the
-//     scheduler delivers every instant missed since the last fire recorded
-//     in the state file that is at most MaxEventAge old, once each, oldest
+//     scheduler delivers every instant missed since the one recorded in
+//     the state file that is at most MaxEventAge old, once each, oldest
 //     first across all schedules, at once (no flexible-window delay);
-//     older ones are dropped and logged. To keep a long outage of a
-//     rate(1 minute) schedule from starting 1,440 executions, at most
+//     older ones are dropped and logged. The scheduler records a schedule
+//     in the state file when it first runs it, so fires missed after that
+//     are caught up even if none was delivered before. To keep a long
+//     outage of a rate(1 minute) schedule from starting 1,440 executions,
+//     at most
 //     [Options.MaxCatchUp] (default 100) are delivered per schedule: the
 //     newest ones, the oldest being dropped and logged. A schedule with no
-//     recorded fire (new, or the state file is new) starts from now, as a
+//     record (new, or the state file is new) starts from now, as a
 //     schedule created on AWS does not fire for instants before it existed.
 //
 // The state file (JSON, written atomically: temporary file, fsync, rename)
-// records the last scheduled instant delivered per workflow and schedule.
+// records, per workflow and schedule, the instant up to which its fires
+// are done (the last scheduled instant delivered or dropped) and the
+// schedule's expression, zone and enabled flag: a fire missed while the
+// stack was down is caught up only if the schedule was then enabled in
+// the same form, so enabling or changing a schedule never back-fills.
 package scheduler
 
 import (
@@ -71,7 +78,7 @@ type Entry struct {
 type Options struct {
 	Clock Clock     // default: the wall clock
 	Start StartFunc // required
-	// StatePath is the JSON file holding the last fire of each schedule;
+	// StatePath is the JSON file recording how far each schedule has fired;
 	// "" keeps it in memory only (nothing is caught up after a restart).
 	StatePath string
 	// MaxEventAge is how old a missed or failing fire may get before it is
@@ -184,7 +191,9 @@ func jitter(e *entry, at time.Time) time.Duration {
 // returns earlier only if the state file cannot be written.
 func (s *Scheduler) Run(ctx context.Context) error {
 	now := s.opts.Clock.Now()
-	s.catchUp(now)
+	if err := s.catchUp(now); err != nil {
+		return err
+	}
 	for {
 		now = s.opts.Clock.Now()
 		if err := s.deliverDue(ctx, now); err != nil {
@@ -203,39 +212,51 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 }
 
-// catchUp sets each entry's cursor from the state file and drops the
-// missed fires that are too old or over the cap (see the package doc).
-func (s *Scheduler) catchUp(now time.Time) {
-	oldest := now.Add(-s.opts.MaxEventAge)
+// catchUp sets each entry's cursor from the state file, drops the missed
+// fires that are too old or over the cap (see the package doc) and saves
+// the cursors, so that a schedule first run now catches up after a later
+// outage.
+func (s *Scheduler) catchUp(now time.Time) error {
 	for _, e := range s.entries {
-		last, ok := s.state.last(e.key)
-		if !ok {
-			e.cursor = now
-			s.advance(e)
-			continue
-		}
-		e.cursor = last
-		var missed []time.Time
-		for t, ok := e.Schedule.Next(last); ok && !t.After(now); t, ok = e.Schedule.Next(t) {
-			if t.Before(oldest) {
-				// Start the scan at the oldest deliverable instant instead
-				// of walking a long outage minute by minute.
-				s.opts.Logf("scheduler: %s: fires from %s to before %s are older than %s and are dropped", e.key, fmtTime(t), fmtTime(oldest), s.opts.MaxEventAge)
-				t = oldest.Add(-time.Nanosecond)
-				e.cursor = t
-				continue
-			}
-			missed = append(missed, t)
-		}
-		if n := len(missed) - s.opts.MaxCatchUp; n > 0 {
-			s.opts.Logf("scheduler: %s: %d missed fires, over the cap of %d; dropping the oldest %d (%s to %s)", e.key, len(missed), s.opts.MaxCatchUp, n, fmtTime(missed[0]), fmtTime(missed[n-1]))
-			e.cursor = missed[n-1]
+		sc := e.Schedule
+		e.cursor = now
+		if prev, ok := s.state.get(e.key); ok && prev.Enabled && sc.Enabled && prev.Expression == sc.Expression && prev.Timezone == sc.Timezone {
+			e.cursor = s.missed(e, prev.Through, now)
 		}
 		s.advance(e)
-		if len(missed) > 0 && !e.pending.IsZero() && !e.pending.After(now) {
+		if !e.pending.IsZero() && !e.pending.After(now) {
 			e.due = e.pending // a missed fire is delivered at once
 		}
+		s.state.put(e.key, stateEntry{Through: e.cursor, Expression: sc.Expression, Timezone: sc.Timezone, Enabled: sc.Enabled})
 	}
+	if err := s.state.write(); err != nil {
+		return fmt.Errorf("scheduler: %w", err)
+	}
+	return nil
+}
+
+// missed returns the cursor from which e catches up the fires missed
+// between through and now: fires older than MaxEventAge and the oldest
+// ones over MaxCatchUp are skipped (and logged).
+func (s *Scheduler) missed(e *entry, through, now time.Time) time.Time {
+	cursor := through
+	if oldest := now.Add(-s.opts.MaxEventAge); through.Before(oldest) {
+		// Start the scan at the oldest deliverable instant instead of
+		// walking a long outage minute by minute.
+		if t, ok := e.Schedule.Next(through); ok && t.Before(oldest) {
+			s.opts.Logf("scheduler: %s: fires from %s to before %s are older than %s and are dropped", e.key, fmtTime(t), fmtTime(oldest), s.opts.MaxEventAge)
+		}
+		cursor = oldest.Add(-time.Nanosecond)
+	}
+	var missed []time.Time
+	for t, ok := e.Schedule.Next(cursor); ok && !t.After(now); t, ok = e.Schedule.Next(t) {
+		missed = append(missed, t)
+	}
+	if n := len(missed) - s.opts.MaxCatchUp; n > 0 {
+		s.opts.Logf("scheduler: %s: %d missed fires, over the cap of %d; dropping the oldest %d (%s to %s)", e.key, len(missed), s.opts.MaxCatchUp, n, fmtTime(missed[0]), fmtTime(missed[n-1]))
+		cursor = missed[n-1]
+	}
+	return cursor
 }
 
 // advance moves e to its next instant after its cursor.
@@ -310,11 +331,11 @@ func (s *Scheduler) deliver(ctx context.Context, e *entry, now time.Time) error 
 	return nil
 }
 
-// done records at as e's last fire and moves e on.
+// done records at as e's last fire (delivered or dropped) and moves e on.
 func (s *Scheduler) done(e *entry, at time.Time) error {
 	e.cursor = at
 	s.advance(e)
-	if err := s.state.set(e.key, at); err != nil {
+	if err := s.state.setThrough(e.key, at); err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}
 	return nil

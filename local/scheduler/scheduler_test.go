@@ -216,10 +216,10 @@ func TestRestartDeliversMissedFiresFromTheStateFile(t *testing.T) {
 	}
 	var st struct {
 		Schedules map[string]struct {
-			LastFired time.Time `json:"last_fired"`
+			Through time.Time
 		}
 	}
-	if err := json.Unmarshal(b, &st); err != nil || !st.Schedules["report/hourly"].LastFired.Equal(utc("2026-05-04T11:00:00Z")) || !st.Schedules["export/half"].LastFired.Equal(utc("2026-05-04T11:30:00Z")) {
+	if err := json.Unmarshal(b, &st); err != nil || !st.Schedules["report/hourly"].Through.Equal(utc("2026-05-04T11:00:00Z")) || !st.Schedules["export/half"].Through.Equal(utc("2026-05-04T11:30:00Z")) {
 		t.Fatalf("state file %s: %v", b, err)
 	}
 
@@ -246,7 +246,9 @@ func TestRestartDeliversMissedFiresFromTheStateFile(t *testing.T) {
 
 func TestRestartDropsFiresOlderThanMaxEventAgeAndCaps(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "scheduler.json")
-	last := `{"version": 1, "schedules": {"report/hourly": {"last_fired": "2026-05-01T00:00:00Z"}, "gone/old": {"last_fired": "2026-01-01T00:00:00Z"}}}`
+	last := `{"version": 1, "schedules": {
+	  "report/hourly": {"through": "2026-05-01T00:00:00Z", "expression": "rate(1 hour)", "enabled": true},
+	  "gone/old": {"through": "2026-01-01T00:00:00Z", "expression": "rate(1 hour)", "enabled": true}}}`
 	if err := os.WriteFile(state, []byte(last), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -350,5 +352,32 @@ func TestExecutionName(t *testing.T) {
 	other := scheduler.ExecutionName(strings.Repeat("w", 40), strings.Repeat("s", 39)+"t", at)
 	if len(long) != 80 || long == other || long != scheduler.ExecutionName(strings.Repeat("w", 40), strings.Repeat("s", 40), at) {
 		t.Errorf("long names %s / %s: want 80 characters, distinct and stable", long, other)
+	}
+}
+
+// TestRestartCatchUpNeedsTheSameEnabledSchedule: a schedule run before
+// the outage catches up even if it had not fired yet; one changed or
+// enabled meanwhile starts afresh.
+func TestRestartCatchUpNeedsTheSameEnabledSchedule(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "scheduler.json")
+	daily := sched("daily", "cron(0 0 * * ? *)", "Europe/Berlin")
+	hourly := sched("hourly", "rate(1 hour)", "")
+	off := sched("off", "rate(1 hour)", "")
+	off.Enabled = false
+	entries := []scheduler.Entry{{Workflow: "a", Schedule: daily}, {Workflow: "b", Schedule: hourly}, {Workflow: "c", Schedule: off}}
+	r := start(t, utc("2026-05-04T09:10:00Z"), entries, scheduler.Options{StatePath: state}, nil)
+	r.advance(10*time.Minute, time.Minute)
+	r.stop()
+	if n := len(r.rec.fires); n != 0 {
+		t.Fatalf("%d fires before the outage, want none", n)
+	}
+	// Down until 09:20 the next day; meanwhile b's expression changes and
+	// c is enabled.
+	hourly.Expression = "rate(2 hours)"
+	off.Enabled = true
+	entries = []scheduler.Entry{{Workflow: "a", Schedule: daily}, {Workflow: "b", Schedule: hourly}, {Workflow: "c", Schedule: off}}
+	r = start(t, utc("2026-05-05T09:20:00Z"), entries, scheduler.Options{StatePath: state}, nil)
+	if got := r.rec.names(); strings.Join(got, " ") != "a-daily-20260504T220000Z" {
+		t.Errorf("caught up %v, want only a's midnight (Berlin) fire", got)
 	}
 }

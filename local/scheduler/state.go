@@ -16,7 +16,8 @@ const stateVersion = 1
 
 // stateData is the state file's content:
 //
-//	{"version": 1, "schedules": {"report/weekly": {"last_fired": "2026-03-30T04:00:00Z"}}}
+//	{"version": 1, "schedules": {"report/weekly": {"through": "2026-03-30T04:00:00Z",
+//	  "expression": "cron(0 6 ? * MON *)", "timezone": "Europe/Berlin", "enabled": true}}}
 //
 // Keys of schedules that no longer exist are kept, so that a schedule
 // removed and put back resumes where it was.
@@ -26,9 +27,18 @@ type stateData struct {
 }
 
 type stateEntry struct {
-	// LastFired is the scheduled instant of the last fire delivered (or
-	// dropped as too old), not the time it was delivered.
-	LastFired time.Time `json:"last_fired"`
+	// Through is the instant up to which the schedule's fires are done:
+	// the scheduled instant (not the delivery time) of the last fire
+	// delivered or dropped, or the time the scheduler first ran the
+	// schedule in this form, whichever is later.
+	Through time.Time `json:"through"`
+	// The schedule as it was last run: a fire missed while the stack was
+	// down is caught up only if the schedule was then enabled with the
+	// same expression and zone (a changed schedule starts afresh, as an
+	// updated schedule does on AWS).
+	Expression string `json:"expression"`
+	Timezone   string `json:"timezone"`
+	Enabled    bool   `json:"enabled"`
 }
 
 type stateFile struct {
@@ -61,18 +71,35 @@ func loadState(path string) (*stateFile, error) {
 	return st, nil
 }
 
-func (st *stateFile) last(key string) (time.Time, bool) {
+func (st *stateFile) get(key string) (stateEntry, bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	e, ok := st.data.Schedules[key]
-	return e.LastFired, ok
+	return e, ok
 }
 
-// set records key's last fire and writes the file atomically.
-func (st *stateFile) set(key string, at time.Time) error {
+// put records key's entry; write saves the file.
+func (st *stateFile) put(key string, e stateEntry) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.data.Schedules[key] = stateEntry{LastFired: at.UTC()}
+	e.Through = e.Through.UTC()
+	st.data.Schedules[key] = e
+}
+
+// setThrough moves key's Through to at and writes the file.
+func (st *stateFile) setThrough(key string, at time.Time) error {
+	st.mu.Lock()
+	e := st.data.Schedules[key]
+	e.Through = at.UTC()
+	st.data.Schedules[key] = e
+	st.mu.Unlock()
+	return st.write()
+}
+
+// write saves the state atomically.
+func (st *stateFile) write() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	if st.path == "" {
 		return nil
 	}
