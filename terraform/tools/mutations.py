@@ -30,7 +30,7 @@ M = [
  ('a state machine role may invoke every step, not only those its definition calls', 'terraform/modules/definitions/workflows.tf', 'Resource = flatten([for step in local.workflow_steps[n] : [local.function_arns[step], "${local.function_arns[step]}:*"]])', 'Resource = flatten([for step, arn in local.function_arns : [arn, "${arn}:*"]])'),
  ('a schedule role that may start any state machine', 'terraform/modules/definitions/workflows.tf', 'Resource = [local.machines[n].arn, "${local.machines[n].arn}:live"]', 'Resource = ["${local.arn_prefix}:stateMachine:*"]'),
  ('a workflow whose steps are not in steps.json', 'steps/steps.json', None, None),
- ('a malformed cron expression accepted', 'terraform/modules/definitions/schedules.tf', 'length(regexall("\\S+", e.cron)) != 6 ?', 'length(regexall("\\S+", e.cron)) < 5 ?'),
+ ('a malformed cron expression accepted', 'terraform/modules/definitions/schedules.tf', 'length(regexall("\\\\S+", e.cron)) != 6 ?', 'length(regexall("\\\\S+", e.cron)) < 5 ?'),
  ('a trigger without a workflow accepted', 'terraform/modules/definitions/workflows.tf', 'if !contains(local.workflow_names, n)\n', 'if false\n'),
  ('an unknown argument on aws_scheduler_schedule', 'terraform/modules/workflow/schedules.tf', '  schedule_expression          = each.value.expression\n', '  schedule_expression          = each.value.expression\n  timezone                     = each.value.timezone\n'),
  ('schedules start the unpublished state machine, not the alias', 'terraform/modules/workflow/schedules.tf', 'arn      = aws_sfn_alias.live.arn', 'arn      = aws_sfn_state_machine.this.arn'),
