@@ -10,26 +10,6 @@ resource "aws_sns_topic_subscription" "alarm_email" {
   endpoint  = var.alarm_email
 }
 
-resource "aws_cloudwatch_metric_alarm" "executions" {
-  for_each = {
-    failed    = { metric = "ExecutionsFailed", what = "failed" }
-    timed-out = { metric = "ExecutionsTimedOut", what = "timed out" }
-  }
-
-  alarm_name          = "${module.definitions.state_machine_name}-executions-${each.key}"
-  alarm_description   = "An export execution ${each.value.what}."
-  namespace           = "AWS/States"
-  metric_name         = each.value.metric
-  dimensions          = { StateMachineArn = aws_sfn_state_machine.export.arn }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-}
-
 resource "aws_cloudwatch_metric_alarm" "step_errors" {
   for_each = local.steps
 
@@ -39,21 +19,6 @@ resource "aws_cloudwatch_metric_alarm" "step_errors" {
   metric_name         = "Errors"
   dimensions          = { FunctionName = aws_lambda_function.step[each.key].function_name }
   statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-}
-
-resource "aws_cloudwatch_metric_alarm" "trigger_dead_letters" {
-  alarm_name          = "${module.definitions.rule_name}-dead-letters"
-  alarm_description   = "Export requests could not be started and went to the dead-letter queue."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = aws_sqs_queue.trigger_dlq.name }
-  statistic           = "Maximum"
   period              = 300
   evaluation_periods  = 1
   threshold           = 0

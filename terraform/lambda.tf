@@ -5,8 +5,9 @@
 resource "aws_iam_role" "step" {
   for_each = local.steps
 
-  name               = "${module.definitions.function_names[each.key]}-role"
-  assume_role_policy = module.definitions.lambda_assume_role_policy
+  name                 = "${module.definitions.function_names[each.key]}-role"
+  assume_role_policy   = module.definitions.lambda_assume_role_policy
+  permissions_boundary = var.permissions_boundary_arn == "" ? null : var.permissions_boundary_arn
 }
 
 resource "aws_iam_role_policy" "step" {

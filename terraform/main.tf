@@ -11,6 +11,7 @@ module "definitions" {
   bucket_name         = local.bucket_name
   source_bucket_names = var.source_bucket_names
   kms_key_arn         = var.kms_key_arn
+  step_s3_access      = var.step_s3_access
 }
 
 locals {

@@ -4,8 +4,24 @@ output "region" {
 }
 
 output "state_machine_arn" {
-  description = "ARN of the export state machine (the runner's --state-machine default)."
-  value       = aws_sfn_state_machine.export.arn
+  description = "ARN of the export state machine (the runner's --state-machine default); null without statemachine/export.asl.json."
+  value       = try(module.workflow["export"].state_machine_arn, null)
+}
+
+output "workflows" {
+  description = "Every deployed workflow, keyed by name: state machine and alias ARNs, log group, trigger rule and dead-letter queue, schedules."
+  value = {
+    for name, w in module.workflow : name => {
+      state_machine_arn     = w.state_machine_arn
+      alias_arn             = w.alias_arn
+      version_arn           = w.version_arn
+      log_group             = w.log_group
+      rule_name             = w.rule_name
+      dead_letter_queue_url = w.dead_letter_queue_url
+      schedules             = w.schedule_names
+      steps                 = module.definitions.workflows[name].steps
+    }
+  }
 }
 
 output "bucket" {
@@ -24,13 +40,13 @@ output "function_names" {
 }
 
 output "state_machine_log_group" {
-  description = "CloudWatch Logs group with the execution logs."
-  value       = aws_cloudwatch_log_group.states.name
+  description = "CloudWatch Logs group with the export workflow's execution logs."
+  value       = try(module.workflow["export"].log_group, null)
 }
 
 output "trigger_dead_letter_queue_url" {
   description = "SQS queue that holds export requests EventBridge could not start."
-  value       = aws_sqs_queue.trigger_dlq.url
+  value       = try(module.workflow["export"].dead_letter_queue_url, null)
 }
 
 output "alarm_topic_arn" {

@@ -48,9 +48,18 @@ func newTF(t *testing.T, dir string) *tfexec.Terraform {
 
 // TestRenderedDefinitionMatchesLocalStack applies the provider-free
 // definitions module to a local state file through terraform-exec and
-// checks that the definition Terraform deploys is byte-identical to the one
-// the local stack renders from the same files with statemachine.Render.
+// checks that every definition Terraform deploys is byte-identical to the
+// one the local stack renders from the same files with statemachine.Render:
+// for this repository's workflows and for the two-workflow fixture.
 func TestRenderedDefinitionMatchesLocalStack(t *testing.T) {
+	for _, repo := range []string{"..", filepath.Join("testdata", "workflows", "two")} {
+		t.Run(filepath.Base(repo), func(t *testing.T) {
+			checkRendering(t, repo)
+		})
+	}
+}
+
+func checkRendering(t *testing.T, repo string) {
 	dir := t.TempDir()
 	abs, err := filepath.Abs(filepath.Join("modules", "definitions"))
 	if err != nil {
@@ -60,6 +69,10 @@ func TestRenderedDefinitionMatchesLocalStack(t *testing.T) {
 	// so its file() paths resolve inside this repository; an absolute one
 	// would be copied into .terraform/modules first.
 	module, err := filepath.Rel(dir, abs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repoAbs, err := filepath.Abs(repo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,8 +87,9 @@ module "d" {
   region      = "eu-west-1"
   account_id  = "123456789012"
   bucket_name = "stepwise-render-check"
+  repo_dir    = "` + filepath.ToSlash(repoAbs) + `"
 }
-output "definition" { value = module.d.definition }
+output "definitions" { value = { for n, w in module.d.workflows : n => w.definition } }
 output "function_arns" { value = module.d.function_arns }
 `
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(root), 0o644); err != nil {
@@ -93,8 +107,8 @@ output "function_arns" { value = module.d.function_arns }
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tfDefinition string
-	if err := json.Unmarshal(outs["definition"].Value, &tfDefinition); err != nil {
+	var tfDefinitions map[string]string
+	if err := json.Unmarshal(outs["definitions"].Value, &tfDefinitions); err != nil {
 		t.Fatal(err)
 	}
 	var arns map[string]string
@@ -105,38 +119,49 @@ output "function_arns" { value = module.d.function_arns }
 	// The local stack's way, computed independently of Terraform: its own
 	// names and ARNs for the steps of steps/steps.json (stack.TemplateVars),
 	// with the same prefix, region, account and bucket.
-	steps, err := lambdalocal.LoadSteps(filepath.Join("..", "steps", "steps.json"))
+	stepsFile := filepath.Join(repo, "steps", "steps.json")
+	steps, err := lambdalocal.LoadSteps(stepsFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	vars := stack.TemplateVars(steps, "stepwise", "eu-west-1", "123456789012", "stepwise-render-check")
 	for step, arn := range arns {
-		if local := vars[stepPlaceholder(t, step)]; local != arn {
+		if local := vars[stepPlaceholder(t, stepsFile, step)]; local != arn {
 			t.Errorf("step %s: Terraform names its function %s, the local stack %s", step, arn, local)
 		}
 	}
-	asl, err := os.ReadFile(filepath.Join("..", "statemachine", "export.asl.json"))
+	files, err := filepath.Glob(filepath.Join(repo, "statemachine", "*.asl.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	local, err := statemachine.Render(asl, vars)
-	if err != nil {
-		t.Fatal(err)
+	if len(files) == 0 || len(files) != len(tfDefinitions) {
+		t.Fatalf("%d workflow files in %s/statemachine, Terraform deploys %d workflows", len(files), repo, len(tfDefinitions))
 	}
-	if string(local) != tfDefinition {
-		t.Fatalf("Terraform and the local stack render statemachine/export.asl.json differently\nterraform:\n%s\nlocal:\n%s", tfDefinition, local)
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".asl.json")
+		asl, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		local, err := statemachine.Render(asl, vars)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(local) != tfDefinitions[name] {
+			t.Errorf("Terraform and the local stack render %s differently\nterraform:\n%s\nlocal:\n%s", f, tfDefinitions[name], local)
+		}
 	}
 }
 
 // stepPlaceholder returns the ${...} name steps.json gives a step's ARN.
-func stepPlaceholder(t *testing.T, step string) string {
+func stepPlaceholder(t *testing.T, stepsFile, step string) string {
 	t.Helper()
 	var settings struct {
 		Steps map[string]struct {
 			ArnPlaceholder string `json:"arn_placeholder"`
 		} `json:"steps"`
 	}
-	data, err := os.ReadFile(filepath.Join("..", "steps", "steps.json"))
+	data, err := os.ReadFile(stepsFile)
 	if err != nil {
 		t.Fatal(err)
 	}

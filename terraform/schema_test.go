@@ -163,12 +163,19 @@ func checkBody(where string, sch *schemaBody, body *hclsyntax.Body, top bool) []
 }
 
 // TestRootModuleMatchesProviderSchema checks every resource and data block
-// of the root module against the aws provider 6.x schema: provider plugins
+// of the root module and of modules/workflow (the per-workflow resources)
+// against the aws provider 6.x schema: provider plugins
 // cannot be downloaded here, so `terraform validate` cannot do it.
 func TestRootModuleMatchesProviderSchema(t *testing.T) {
-	problems := checkModuleAgainstSchema(loadSchema(t), parseModule(t, "."))
-	for _, p := range problems {
-		t.Error(p)
+	s := loadSchema(t)
+	for _, dir := range []string{".", filepath.Join("modules", "workflow")} {
+		bodies := parseModule(t, dir)
+		if len(bodies) == 0 {
+			t.Errorf("%s: no .tf files", dir)
+		}
+		for _, p := range checkModuleAgainstSchema(s, bodies) {
+			t.Error(p)
+		}
 	}
 }
 

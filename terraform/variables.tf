@@ -84,3 +84,37 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "permissions_boundary_arn" {
+  description = "Optional IAM permissions boundary (policy ARN) set on every role this configuration creates (steps, state machines, EventBridge, Scheduler). Empty means none."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.permissions_boundary_arn == "" || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be empty or an IAM policy ARN (arn:aws:iam::<account>:policy/<name>)."
+  }
+}
+
+variable "state_machine_role_arn" {
+  description = "Optional existing IAM role every state machine uses instead of its own least-privilege role (it must trust states.amazonaws.com and allow what each workflow's state_machine_policy in module.definitions.workflows allows). Empty means one role per workflow."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.state_machine_role_arn == "" || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.state_machine_role_arn))
+    error_message = "state_machine_role_arn must be empty or an IAM role ARN (arn:aws:iam::<account>:role/<name>)."
+  }
+}
+
+variable "step_s3_access" {
+  description = "S3 access of your own steps (those the built-in table in modules/definitions does not name), keyed by handler name: prefix keys (requests, uploads, work, approvals, exports) each may read, write, delete and list, and source_buckets = true to read source_bucket_names. Default per step: read uploads and work, write work, list uploads and work."
+  type = map(object({
+    read           = optional(list(string))
+    write          = optional(list(string))
+    delete         = optional(list(string))
+    list           = optional(list(string))
+    source_buckets = optional(bool, false)
+  }))
+  default = {}
+}

@@ -1,6 +1,7 @@
 package terraform
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -96,4 +97,143 @@ func exprText(t *testing.T, e hclsyntax.Expression) string {
 		t.Fatal(err)
 	}
 	return strings.Join(strings.Fields(src), "")
+}
+
+// TestEveryWorkflowIsAModuleInstance checks the workflow wiring: the root
+// module declares no state machine, rule or schedule of its own; it
+// instantiates modules/workflow once per workflow the definitions module
+// discovers; and the module publishes versions, starts schedules through the
+// alias and creates one schedule per entry of the schedule file.
+func TestEveryWorkflowIsAModuleInstance(t *testing.T) {
+	var workflowModule *hclsyntax.Block
+	for _, body := range parseModule(t, ".") {
+		for _, b := range body.Blocks {
+			switch {
+			case b.Type == "resource" && perWorkflowTypes[b.Labels[0]]:
+				t.Errorf("the root module declares %s.%s: per-workflow resources belong in modules/workflow", b.Labels[0], b.Labels[1])
+			case b.Type == "module" && b.Labels[0] == "workflow":
+				workflowModule = b
+			}
+		}
+	}
+	if workflowModule == nil {
+		t.Fatal(`no module "workflow" in the root module`)
+	}
+	for attr, want := range map[string]string{
+		"source":   `"./modules/workflow"`,
+		"for_each": "module.definitions.workflows",
+		"workflow": "each.value",
+	} {
+		a, ok := workflowModule.Body.Attributes[attr]
+		if !ok {
+			t.Errorf(`module "workflow" has no %s`, attr)
+		} else if got := exprText(t, a.Expr); got != want {
+			t.Errorf(`module "workflow": %s = %s, want %s`, attr, got, want)
+		}
+	}
+	want := map[string]map[string]string{ // type.name → attribute → expression
+		"aws_sfn_state_machine.this": {"publish": "true", "definition": "local.w.definition"},
+		"aws_sfn_alias.live":         {},
+		"aws_scheduler_schedule.this": {
+			"for_each":            "local.schedules",
+			"schedule_expression": "each.value.expression",
+		},
+		"aws_iam_role_policy.scheduler":      {"policy": "local.w.scheduler_policy"},
+		"aws_cloudwatch_event_rule.requests": {"for_each": "local.trigger"},
+	}
+	found := map[string]*hclsyntax.Block{}
+	counts := map[string]int{}
+	for _, body := range parseModule(t, filepath.Join("modules", "workflow")) {
+		for _, b := range body.Blocks {
+			if b.Type == "resource" {
+				counts[b.Labels[0]]++
+				found[b.Labels[0]+"."+b.Labels[1]] = b
+			}
+		}
+	}
+	for addr, attrs := range want {
+		b := found[addr]
+		if b == nil {
+			t.Errorf("modules/workflow has no resource %s", addr)
+			continue
+		}
+		for attr, expr := range attrs {
+			a, ok := b.Body.Attributes[attr]
+			if !ok {
+				t.Errorf("%s has no %s", addr, attr)
+			} else if got := exprText(t, a.Expr); got != expr {
+				t.Errorf("%s: %s = %s, want %s", addr, attr, got, expr)
+			}
+		}
+	}
+	if counts["aws_sfn_state_machine"] != 1 || counts["aws_scheduler_schedule"] != 1 {
+		t.Errorf("modules/workflow declares %d state machines and %d schedule blocks; want one of each", counts["aws_sfn_state_machine"], counts["aws_scheduler_schedule"])
+	}
+	if s := found["aws_scheduler_schedule.this"]; s != nil {
+		for _, tb := range s.Body.Blocks {
+			if tb.Type == "target" {
+				if a, ok := tb.Body.Attributes["arn"]; !ok || exprText(t, a.Expr) != "aws_sfn_alias.live.arn" {
+					t.Error("aws_scheduler_schedule.this: target.arn is not aws_sfn_alias.live.arn (schedules start the published version through the alias)")
+				}
+			}
+		}
+	}
+}
+
+// perWorkflowTypes are the resource types modules/workflow owns.
+var perWorkflowTypes = map[string]bool{
+	"aws_sfn_state_machine": true, "aws_sfn_alias": true, "aws_scheduler_schedule": true,
+	"aws_cloudwatch_event_rule": true, "aws_cloudwatch_event_target": true,
+}
+
+// TestMovedBlocksKeepExportResources checks that every moved block of the
+// root module names a resource that modules/workflow declares (so an
+// existing export deployment keeps its resources instead of destroying and
+// recreating them), and that every resource the root module used to declare
+// for the export workflow is moved.
+func TestMovedBlocksKeepExportResources(t *testing.T) {
+	declared := map[string]bool{}
+	for _, body := range parseModule(t, filepath.Join("modules", "workflow")) {
+		for _, b := range body.Blocks {
+			if b.Type == "resource" {
+				declared[b.Labels[0]+"."+b.Labels[1]] = true
+			}
+		}
+	}
+	moved := map[string]bool{}
+	for _, body := range parseModule(t, ".") {
+		for _, b := range body.Blocks {
+			if b.Type != "moved" {
+				continue
+			}
+			from, to := exprText(t, b.Body.Attributes["from"].Expr), exprText(t, b.Body.Attributes["to"].Expr)
+			moved[from] = true
+			rest, ok := strings.CutPrefix(to, `module.workflow["export"].`)
+			if !ok {
+				t.Errorf("moved %s to %s: not into module.workflow[\"export\"]", from, to)
+				continue
+			}
+			if i := strings.IndexByte(rest, '['); i >= 0 {
+				rest = rest[:i]
+			}
+			if !declared[rest] {
+				t.Errorf("moved %s to %s: modules/workflow declares no %s", from, to, rest)
+			}
+			if strings.SplitN(from, ".", 2)[0] != strings.SplitN(rest, ".", 2)[0] {
+				t.Errorf("moved %s to %s: the resource type changes", from, to)
+			}
+		}
+	}
+	// The export workflow's resources in the root module before issue 13.
+	for _, old := range []string{
+		"aws_sfn_state_machine.export", "aws_cloudwatch_log_group.states", "aws_iam_role.states",
+		"aws_iam_role_policy.states", "aws_cloudwatch_metric_alarm.executions",
+		"aws_cloudwatch_event_rule.requests", "aws_iam_role.events", "aws_iam_role_policy.events",
+		"aws_sqs_queue.trigger_dlq", "aws_sqs_queue_policy.trigger_dlq",
+		"aws_cloudwatch_event_target.start_export", "aws_cloudwatch_metric_alarm.trigger_dead_letters",
+	} {
+		if !moved[old] {
+			t.Errorf("no moved block for %s: an existing deployment would destroy it", old)
+		}
+	}
 }

@@ -1,9 +1,8 @@
 locals {
-  repo_root          = "${path.module}/../../.."
-  definition_file    = var.definition_file != "" ? var.definition_file : "${local.repo_root}/statemachine/export.asl.json"
-  steps_file         = var.steps_file != "" ? var.steps_file : "${local.repo_root}/steps/steps.json"
-  event_pattern_file = var.event_pattern_file != "" ? var.event_pattern_file : "${local.repo_root}/statemachine/export.trigger.json"
-  trigger_input_file = "${local.repo_root}/statemachine/export.trigger-input.json"
+  # The checkout the workflow files are read from: statemachine/ and
+  # steps/steps.json, the same files the local stack reads.
+  repo_root  = var.repo_dir != "" ? var.repo_dir : "${path.module}/../../.."
+  steps_file = "${local.repo_root}/steps/steps.json"
 
   settings = jsondecode(file(local.steps_file))
   steps    = local.settings.steps
@@ -14,16 +13,6 @@ locals {
   function_names = { for step, _ in local.steps : step => "${var.name_prefix}-${step}" }
   function_arns  = { for step, name in local.function_names : step => "arn:${var.partition}:lambda:${var.region}:${var.account_id}:function:${name}" }
 
-  state_machine_name = "${var.name_prefix}-export"
-  state_machine_arn  = "arn:${var.partition}:states:${var.region}:${var.account_id}:stateMachine:${local.state_machine_name}"
-  # Distributed Map child executions and map runs are named <state machine>/<label>:<id>.
-  state_machine_child_executions = "arn:${var.partition}:states:${var.region}:${var.account_id}:execution:${local.state_machine_name}/*"
-  state_machine_map_runs         = "arn:${var.partition}:states:${var.region}:${var.account_id}:mapRun:${local.state_machine_name}/*"
-  state_machine_log_group        = "/aws/vendedlogs/states/${local.state_machine_name}"
-
-  rule_name = "${var.name_prefix}-export-requests"
-  rule_arn  = "arn:${var.partition}:events:${var.region}:${var.account_id}:rule/${local.rule_name}"
-
   bucket_arn         = "arn:${var.partition}:s3:::${var.bucket_name}"
   source_bucket_arns = [for b in var.source_bucket_names : "arn:${var.partition}:s3:::${b}"]
 
@@ -32,7 +21,6 @@ locals {
     { for step, s in local.steps : s.arn_placeholder => local.function_arns[step] },
     { BucketName = var.bucket_name },
   )
-  definition = templatefile(local.definition_file, local.template_vars)
 
   # Which prefixes each step may read, write, delete and list. This table is
   # the whole S3 permission model; everything below is derived from it.
@@ -77,8 +65,33 @@ locals {
       list   = [local.p.work, local.p.approvals]
     }
   }
+  # A step the table does not name (a team's own step) gets the access
+  # var.step_s3_access gives it (lists of prefix keys: requests, uploads,
+  # work, approvals, exports), or by default: read uploads/ and work/, write
+  # work/, list uploads/ and work/.
+  default_s3_access = { read = ["uploads", "work"], write = ["work"], delete = [], list = ["uploads", "work"] }
+  s3_access = {
+    for step, s in local.steps : step => lookup(local.step_s3_access, step, {
+      for op, dflt in local.default_s3_access : op => [
+        for k in try(coalesce(var.step_s3_access[step][op], dflt), dflt) : var.prefixes[k] if contains(keys(var.prefixes), k)
+      ]
+    })
+  }
   # Steps that read export sources may also read the extra source buckets.
-  source_readers = ["plan", "exportpart"]
+  source_readers = concat(["plan", "exportpart"], [for step, a in var.step_s3_access : step if a.source_buckets])
+  step_problems = concat(
+    flatten([
+      for step, a in var.step_s3_access : [
+        for op in keys(local.default_s3_access) : [
+          for i, k in coalesce(a[op], []) :
+          "step_s3_access: [\"${step}\"].${op}[${i}]: unknown prefix key ${jsonencode(k)}; want one of ${join(", ", keys(var.prefixes))}"
+          if !contains(keys(var.prefixes), k)
+        ]
+      ]
+    ]),
+    [for step, _ in var.step_s3_access : "step_s3_access: [\"${step}\"]: no step ${step} in steps/steps.json" if !contains(keys(local.steps), step)],
+    [for step, _ in var.step_s3_access : "step_s3_access: [\"${step}\"]: the built-in step ${step} has a fixed access table in modules/definitions/main.tf" if contains(keys(local.step_s3_access), step)],
+  )
 
   kms_statements = var.kms_key_arn == "" ? [] : [{
     Sid      = "UseBucketKey"
@@ -122,88 +135,8 @@ locals {
     }]
   })
 
-  states_assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "states.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-      Condition = {
-        StringEquals = { "aws:SourceAccount" = var.account_id }
-        ArnLike      = { "aws:SourceArn" = "arn:${var.partition}:states:${var.region}:${var.account_id}:stateMachine:${local.state_machine_name}" }
-      }
-    }]
-  })
-
-  events_assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "events.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-      Condition = {
-        StringEquals = { "aws:SourceAccount" = var.account_id }
-        ArnEquals    = { "aws:SourceArn" = local.rule_arn }
-      }
-    }]
-  })
-
-  state_machine_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = concat([
-      {
-        Sid      = "InvokeStepFunctions"
-        Effect   = "Allow"
-        Action   = ["lambda:InvokeFunction"]
-        Resource = flatten([for arn in values(local.function_arns) : [arn, "${arn}:*"]])
-      },
-      {
-        Sid      = "StartDistributedMapChildren"
-        Effect   = "Allow"
-        Action   = ["states:StartExecution"]
-        Resource = [local.state_machine_arn]
-      },
-      {
-        Sid      = "ManageDistributedMapChildren"
-        Effect   = "Allow"
-        Action   = ["states:DescribeExecution", "states:StopExecution"]
-        Resource = [local.state_machine_child_executions]
-      },
-      {
-        Sid      = "ManageMapRuns"
-        Effect   = "Allow"
-        Action   = ["states:DescribeMapRun", "states:UpdateMapRun"]
-        Resource = [local.state_machine_map_runs]
-      },
-      {
-        Sid      = "ReadPartManifests"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject"]
-        Resource = ["${local.bucket_arn}/${local.p.work}*"]
-      },
-      {
-        Sid      = "WriteMapResults"
-        Effect   = "Allow"
-        Action   = ["s3:PutObject"]
-        Resource = ["${local.bucket_arn}/${local.p.work}*"]
-      },
-      {
-        Sid      = "DeliverLogs"
-        Effect   = "Allow"
-        Action   = local.log_delivery_actions
-        Resource = ["*"]
-      },
-      {
-        Sid      = "Tracing"
-        Effect   = "Allow"
-        Action   = local.xray_actions
-        Resource = ["*"]
-      },
-    ], local.kms_statements)
-  })
-
   step_policies = {
-    for step, access in local.step_s3_access : step => jsonencode({
+    for step, access in local.s3_access : step => jsonencode({
       Version = "2012-10-17"
       Statement = concat(
         [{
@@ -254,16 +187,6 @@ locals {
     })
   }
 
-  events_target_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid      = "StartExports"
-      Effect   = "Allow"
-      Action   = ["states:StartExecution"]
-      Resource = [local.state_machine_arn]
-    }]
-  })
-
   bucket_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -275,13 +198,4 @@ locals {
       Condition = { Bool = { "aws:SecureTransport" = "false" } }
     }]
   })
-
-  # The trigger pattern file matches requests under any bucket; the deployed
-  # rule adds this bucket's name.
-  pattern_from_file = jsondecode(file(local.event_pattern_file))
-  event_pattern = jsonencode(merge(local.pattern_from_file, {
-    detail = merge(local.pattern_from_file.detail, { bucket = { name = [var.bucket_name] } })
-  }))
-
-  trigger_input = jsondecode(file(local.trigger_input_file))
 }

@@ -1,10 +1,20 @@
-output "definition" {
-  description = "The state machine definition: statemachine/export.asl.json with every placeholder filled."
-  value       = local.definition
+output "workflows" {
+  description = "Every workflow of statemachine/, keyed by name: its names, ARNs, rendered definition, the steps it calls, trigger, schedules and every policy document. The plan fails here, with every problem listed, when the workflow files are invalid."
+  value       = local.workflows
+
+  precondition {
+    condition     = length(local.problems) == 0
+    error_message = "The workflow files are invalid (fix each file named below, then plan again):\n${join("\n", local.problems)}"
+  }
+}
+
+output "problems" {
+  description = "Every problem found in the workflow files and steps/steps.json, as \"<file>: <json pointer>: <message>\"; empty when they are valid."
+  value       = local.problems
 }
 
 output "template_vars" {
-  description = "The placeholder values used to render the definition (the local stack fills the same names)."
+  description = "The placeholder values used to render the definitions (the local stack fills the same names)."
   value       = local.template_vars
 }
 
@@ -33,44 +43,9 @@ output "function_arns" {
   value       = local.function_arns
 }
 
-output "state_machine_name" {
-  description = "Name of the export state machine."
-  value       = local.state_machine_name
-}
-
-output "state_machine_arn" {
-  description = "ARN of the export state machine, computed from its name."
-  value       = local.state_machine_arn
-}
-
-output "state_machine_log_group" {
-  description = "CloudWatch Logs group for the state machine's execution logs."
-  value       = local.state_machine_log_group
-}
-
-output "rule_name" {
-  description = "Name of the EventBridge rule that starts exports."
-  value       = local.rule_name
-}
-
 output "lambda_assume_role_policy" {
   description = "Trust policy for the step roles."
   value       = local.lambda_assume_role_policy
-}
-
-output "states_assume_role_policy" {
-  description = "Trust policy for the state machine role."
-  value       = local.states_assume_role_policy
-}
-
-output "events_assume_role_policy" {
-  description = "Trust policy for the EventBridge target role."
-  value       = local.events_assume_role_policy
-}
-
-output "state_machine_policy" {
-  description = "Permissions of the state machine role."
-  value       = local.state_machine_policy
 }
 
 output "step_policies" {
@@ -78,29 +53,9 @@ output "step_policies" {
   value       = local.step_policies
 }
 
-output "events_target_policy" {
-  description = "Permissions of the EventBridge target role."
-  value       = local.events_target_policy
-}
-
 output "bucket_policy" {
   description = "The bucket policy (TLS only)."
   value       = local.bucket_policy
-}
-
-output "event_pattern" {
-  description = "The EventBridge pattern for export requests in this bucket."
-  value       = local.event_pattern
-}
-
-output "input_paths" {
-  description = "EventBridge input transformer paths (from statemachine/export.trigger-input.json)."
-  value       = local.trigger_input.input_paths
-}
-
-output "input_template" {
-  description = "EventBridge input transformer template (from statemachine/export.trigger-input.json)."
-  value       = local.trigger_input.input_template
 }
 
 output "resourceless_actions" {
@@ -109,6 +64,6 @@ output "resourceless_actions" {
 }
 
 output "prefixes" {
-  description = "S3 key prefixes used by the workflow."
+  description = "S3 key prefixes used by the workflows."
   value       = var.prefixes
 }

@@ -72,20 +72,8 @@ variable "kms_key_arn" {
   }
 }
 
-variable "definition_file" {
-  description = "Path of the ASL workflow definition. Empty means statemachine/export.asl.json in this repository, the same file the local stack runs."
-  type        = string
-  default     = ""
-}
-
-variable "steps_file" {
-  description = "Path of the step settings file. Empty means steps/steps.json in this repository, the same file the local Lambda runtime reads."
-  type        = string
-  default     = ""
-}
-
-variable "event_pattern_file" {
-  description = "Path of the S3 trigger's event pattern. Empty means statemachine/export.trigger.json, the same file the local trigger reads."
+variable "repo_dir" {
+  description = "Checkout whose statemachine/ (workflows) and steps/steps.json (steps) are deployed. Empty means this repository, the files the local stack reads; the tests point it at fixtures under terraform/testdata/."
   type        = string
   default     = ""
 }
@@ -111,4 +99,16 @@ variable "prefixes" {
     condition     = alltrue([for p in values(var.prefixes) : can(regex("^[a-zA-Z0-9!_.'()-]+(/[a-zA-Z0-9!_.'()-]+)*/$", p))])
     error_message = "every prefix must be a non-empty S3 key prefix ending in '/', without leading '/' or wildcards."
   }
+}
+
+variable "step_s3_access" {
+  description = "S3 access of steps the built-in table does not name (a team's own steps), keyed by handler name: lists of prefix keys (requests, uploads, work, approvals, exports) the step may read, write, delete and list, and whether it reads var.source_bucket_names. An omitted list keeps the default (read uploads and work, write work, list uploads and work, delete nothing)."
+  type = map(object({
+    read           = optional(list(string))
+    write          = optional(list(string))
+    delete         = optional(list(string))
+    list           = optional(list(string))
+    source_buckets = optional(bool, false)
+  }))
+  default = {}
 }

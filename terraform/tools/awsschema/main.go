@@ -168,12 +168,18 @@ var (
 	reConverter = regexp.MustCompile(`([a-zA-Z0-9]+)ToHclTerraform`)
 )
 
-// usedTypes lists "resource.TYPE" and "data.TYPE" for the .tf files in dir.
+// usedTypes lists "resource.TYPE" and "data.TYPE" for the .tf files in dir
+// and in its local modules (dir/modules/*).
 func usedTypes(dir string) (map[string]bool, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.tf"))
 	if err != nil {
 		return nil, err
 	}
+	nested, err := filepath.Glob(filepath.Join(dir, "modules", "*", "*.tf"))
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, nested...)
 	used := map[string]bool{}
 	for _, f := range files {
 		src, err := os.ReadFile(f)

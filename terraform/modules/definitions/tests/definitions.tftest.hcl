@@ -7,20 +7,28 @@ variables {
   bucket_name = "stepwise-exports-example"
 }
 
-run "definition_is_rendered_json" {
+run "definitions_are_rendered_json" {
   command = plan
 
   assert {
-    condition     = can(jsondecode(output.definition))
-    error_message = "the rendered definition is not valid JSON"
+    condition     = length(output.workflows) > 0 && alltrue([for w in values(output.workflows) : can(jsondecode(w.definition))])
+    error_message = "a rendered definition is not valid JSON (or there is no workflow)"
   }
   assert {
-    condition     = !strcontains(output.definition, "$${")
-    error_message = "the rendered definition still contains a $${...} placeholder"
+    condition     = alltrue([for w in values(output.workflows) : !strcontains(w.definition, "$${")])
+    error_message = "a rendered definition still contains a $${...} placeholder"
   }
   assert {
-    condition     = jsondecode(output.definition).StartAt != ""
-    error_message = "the rendered definition has no StartAt"
+    condition     = alltrue([for w in values(output.workflows) : jsondecode(w.definition).StartAt != ""])
+    error_message = "a rendered definition has no StartAt"
+  }
+  assert {
+    condition     = contains(keys(output.workflows), "export") && output.workflows["export"].state_machine_name == "stepwise-export"
+    error_message = "the export workflow is not deployed as stepwise-export (an existing deployment would lose its state machine)"
+  }
+  assert {
+    condition     = length(output.problems) == 0
+    error_message = "the repository's workflow files have problems"
   }
 }
 
@@ -28,29 +36,33 @@ run "every_task_resource_is_allowed" {
   command = plan
 
   assert {
-    # Every Resource in the definition (at any depth: Map processors and
-    # Parallel branches included) is either a step function ARN the state
+    # Every Resource in each definition (at any depth: Map processors and
+    # Parallel branches included) is either a step function ARN its state
     # machine role may invoke, or an integration ARN whose calls the role's
     # other statements cover.
-    condition = alltrue([
-      for r in flatten(regexall("\"Resource\"\\s*:\\s*\"([^\"]+)\"", output.definition)) :
-      contains(flatten([for s in jsondecode(output.state_machine_policy).Statement : s.Resource if contains(flatten([s.Action]), "lambda:InvokeFunction")]), r)
-      || can(regex("^arn:aws:states:::(lambda:invoke(\\.waitForTaskToken)?|s3:getObject|s3:listObjectsV2|s3:putObject)$", r))
-    ])
-    error_message = "a Task/ItemReader/ResultWriter Resource in the definition is not covered by the state machine role"
+    condition = alltrue(flatten([
+      for w in values(output.workflows) : [
+        for r in flatten(regexall("\"Resource\"\\s*:\\s*\"([^\"]+)\"", w.definition)) :
+        contains(flatten([for s in jsondecode(w.state_machine_policy).Statement : s.Resource if contains(flatten([s.Action]), "lambda:InvokeFunction")]), r)
+        || can(regex("^arn:aws:states:::(lambda:invoke(\\.waitForTaskToken)?|s3:getObject|s3:listObjectsV2|s3:putObject)$", r))
+      ]
+    ]))
+    error_message = "a Task/ItemReader/ResultWriter Resource in a definition is not covered by its state machine role"
   }
   assert {
     # lambda:invoke integrations name their function in Parameters/Arguments:
     # each must be one of our functions, and the role must allow invoking it.
-    condition = alltrue([
-      for f in flatten(regexall("\"FunctionName\"\\s*:\\s*\"([^\"]+)\"", output.definition)) :
-      contains(values(output.function_arns), f)
-      && contains(flatten([for s in jsondecode(output.state_machine_policy).Statement : s.Resource if contains(flatten([s.Action]), "lambda:InvokeFunction")]), f)
-    ])
+    condition = alltrue(flatten([
+      for w in values(output.workflows) : [
+        for f in flatten(regexall("\"FunctionName\"\\s*:\\s*\"([^\"]+)\"", w.definition)) :
+        contains(values(output.function_arns), f)
+        && contains(flatten([for s in jsondecode(w.state_machine_policy).Statement : s.Resource if contains(flatten([s.Action]), "lambda:InvokeFunction")]), f)
+      ]
+    ]))
     error_message = "a lambda:invoke FunctionName is not a deployed step function the state machine role may invoke"
   }
   assert {
-    condition     = length(regexall("\"FunctionName\\.\\$\"", output.definition)) == 0
+    condition     = alltrue([for w in values(output.workflows) : length(regexall("\"FunctionName\\.\\$\"", w.definition)) == 0])
     error_message = "a lambda:invoke FunctionName is computed at run time; the role could not be least-privilege"
   }
 }
@@ -60,7 +72,10 @@ run "no_wildcard_resources_except_documented" {
 
   assert {
     condition = alltrue(flatten([
-      for doc in concat([output.state_machine_policy, output.events_target_policy], values(output.step_policies)) : [
+      for doc in concat(
+        values(output.step_policies),
+        compact(flatten([for w in values(output.workflows) : [w.state_machine_policy, w.events_target_policy, w.scheduler_policy]])),
+        ) : [
         for s in jsondecode(doc).Statement : [
           for a in flatten([s.Action]) : contains(keys(output.resourceless_actions), a)
         ] if contains(flatten([s.Resource]), "*")
@@ -70,7 +85,10 @@ run "no_wildcard_resources_except_documented" {
   }
   assert {
     condition = alltrue(flatten([
-      for doc in concat([output.state_machine_policy, output.events_target_policy], values(output.step_policies)) : [
+      for doc in concat(
+        values(output.step_policies),
+        compact(flatten([for w in values(output.workflows) : [w.state_machine_policy, w.events_target_policy, w.scheduler_policy]])),
+        ) : [
         for s in jsondecode(doc).Statement : [
           for a in flatten([s.Action]) : !strcontains(a, "*")
         ]
@@ -105,8 +123,8 @@ run "every_step_has_settings_and_policy" {
     error_message = "a step's memory or timeout is outside Lambda's limits (128-10240 MB, 1-900 s)"
   }
   assert {
-    condition     = alltrue([for step, s in output.steps : strcontains(output.definition, output.function_arns[step])])
-    error_message = "a step in steps/steps.json is not used by the definition"
+    condition     = alltrue([for step, s in output.steps : anytrue([for w in values(output.workflows) : contains(w.steps, step)])])
+    error_message = "a step in steps/steps.json is not used by any workflow"
   }
 }
 
@@ -115,7 +133,10 @@ run "trust_policies_pin_the_account" {
 
   assert {
     condition = alltrue([
-      for doc in [output.lambda_assume_role_policy, output.states_assume_role_policy, output.events_assume_role_policy] :
+      for doc in concat(
+        [output.lambda_assume_role_policy],
+        compact(flatten([for w in values(output.workflows) : [w.states_assume_policy, w.events_assume_policy, w.scheduler_assume_policy]])),
+      ) :
       jsondecode(doc).Statement[0].Condition.StringEquals["aws:SourceAccount"] == "123456789012"
     ])
     error_message = "a trust policy lacks the aws:SourceAccount condition"
@@ -134,20 +155,24 @@ run "bucket_policy_is_tls_only" {
   }
 }
 
-run "event_pattern_targets_this_bucket" {
+run "event_patterns_target_this_bucket" {
   command = plan
 
   assert {
-    condition     = jsondecode(output.event_pattern).detail.bucket.name == ["stepwise-exports-example"]
-    error_message = "the event pattern is not limited to the export bucket"
+    condition     = length([for w in values(output.workflows) : w if w.trigger != null]) > 0
+    error_message = "no workflow has a trigger (the export workflow has statemachine/export.trigger.json)"
   }
   assert {
-    condition     = jsondecode(output.event_pattern)["detail-type"] == ["Object Created"]
-    error_message = "the event pattern does not select Object Created events"
+    condition     = alltrue([for w in values(output.workflows) : jsondecode(w.trigger.event_pattern).detail.bucket.name == ["stepwise-exports-example"] if w.trigger != null])
+    error_message = "an event pattern is not limited to the export bucket"
   }
   assert {
-    condition     = can(jsondecode(replace(output.input_template, "/<[a-z]+>/", "\"x\"")))
-    error_message = "the input template is not JSON once its placeholders are filled"
+    condition     = alltrue([for w in values(output.workflows) : jsondecode(w.trigger.event_pattern)["detail-type"] == ["Object Created"] if w.trigger != null])
+    error_message = "an event pattern does not select Object Created events"
+  }
+  assert {
+    condition     = alltrue([for w in values(output.workflows) : can(jsondecode(replace(w.trigger.input_template, "/<[a-z]+>/", "\"x\""))) if try(w.trigger.input_template != null, false)])
+    error_message = "an input template is not JSON once its placeholders are filled"
   }
 }
 
