@@ -78,6 +78,7 @@ var commandGlobals = map[string]globalSet{
 	"approve":   gExecutions | gBucket,
 	"reject":    gExecutions | gBucket,
 	"up":        gOutput | gDataDir | gBootstrap,
+	"console":   gTarget,
 	"validate":  gOutput | gRemote,
 	"graph":     0,
 	"gen":       gOutput,

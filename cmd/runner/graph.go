@@ -11,25 +11,26 @@ import (
 	"sort"
 	"strings"
 
+	svggraph "github.com/stepwise-dev/stepwise/statemachine/graph"
 	"github.com/stepwise-dev/stepwise/statemachine/validate"
 )
 
 func newGraphCmd() *command {
 	return &command{
-		name: "graph", args: "<asl-file> [--format mermaid|dot]",
+		name: "graph", args: "<asl-file> [--format mermaid|dot|svg]",
 		summary: "Validate, then draw a state machine as Mermaid or Graphviz DOT: conditions on Choice edges, Default, Catch, nested branches.",
 		examples: []string{
 			"runner graph statemachine/export.asl.json > export.mmd",
 			"runner graph statemachine/export.asl.json --format dot | dot -Tsvg > export.svg",
 		},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
-			format := fs.String("format", "mermaid", "mermaid or dot")
+			format := fs.String("format", "mermaid", "mermaid, dot or svg")
 			return func(ctx context.Context, args []string) error {
 				if err := wantArgs(args, 1, 1, "ASL file"); err != nil {
 					return err
 				}
-				if *format != "mermaid" && *format != "dot" {
-					return usagef("--format must be mermaid or dot, not %q", *format)
+				if *format != "mermaid" && *format != "dot" && *format != "svg" {
+					return usagef("--format must be mermaid, dot or svg, not %q", *format)
 				}
 				file := args[0]
 				data, err := os.ReadFile(file)
@@ -54,9 +55,12 @@ func newGraphCmd() *command {
 					return fmt.Errorf("%s: %v", file, err)
 				}
 				g := buildGraph(&m)
-				if *format == "dot" {
+				switch *format {
+				case "svg":
+					return g.svg().Layout().WriteSVG(a.stdout)
+				case "dot":
 					g.writeDOT(a.stdout)
-				} else {
+				default:
 					g.writeMermaid(a.stdout)
 				}
 				return nil
@@ -427,4 +431,25 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// svg converts the graph for statemachine/graph's layered SVG renderer.
+// Nested branches are flattened for now (their states keep their own ids).
+func (g *graph) svg() *svggraph.Graph {
+	out := &svggraph.Graph{}
+	var add func(c *graphCluster)
+	add = func(c *graphCluster) {
+		for _, n := range c.nodes {
+			out.Nodes = append(out.Nodes, svggraph.Node{ID: n.id, Label: strings.ReplaceAll(n.label, "\n", " ")})
+		}
+		for _, cl := range c.clusters {
+			add(cl)
+		}
+	}
+	add(&g.root)
+	kinds := map[int]string{edgeNext: svggraph.EdgeNext, edgeDefault: svggraph.EdgeDefault, edgeCatch: svggraph.EdgeCatch, edgeBranch: svggraph.EdgeNext}
+	for _, e := range g.edges {
+		out.Edges = append(out.Edges, svggraph.Edge{From: e.from, To: e.to, Kind: kinds[e.kind], Label: e.label})
+	}
+	return out
 }

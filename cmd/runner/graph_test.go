@@ -34,7 +34,8 @@ func TestGraphExitCodes(t *testing.T) {
 		{[]string{"graph", broken}, exitError, "", "unexpected end of JSON input"},
 		{[]string{"validate", typo}, exitError, "did you mean 'Done'?", ""},
 		{[]string{"validate", broken}, exitError, "unexpected end of JSON input", ""},
-		{[]string{"graph", good, "--format", "png"}, exitUsage, "", "--format must be mermaid or dot"},
+		{[]string{"graph", good, "--format", "png"}, exitUsage, "", "--format must be mermaid, dot or svg"},
+		{[]string{"graph", good, "--format", "svg"}, exitOK, `data-state="s1_A"`, ""},
 	} {
 		code, stdout, stderr := runCLI(t, "", tc.args...)
 		if code != tc.code || !strings.Contains(stdout, tc.out) || !strings.Contains(stderr, tc.err) {

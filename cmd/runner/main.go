@@ -60,6 +60,7 @@ var commands = []*command{
 	newExportCmd(),
 	newGenCmd(),
 	newGraphCmd(),
+	newConsoleCmd(),
 	newDeployCmd(), newPlanCmd(), newDestroyCmd(), newOutputsCmd(),
 	newUpCmd(),
 	newValidateCmd(),
