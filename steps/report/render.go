@@ -92,9 +92,13 @@ func (p *Partial) WriteHTML(w io.Writer, title string, groupBy []string, top int
 		bars = append(bars, bar{Label: fmt.Sprint(r[:n]), Y: i * 22, W: max(wdt, 0), TextX: 205 + max(wdt, 0), Value: r[n]})
 	}
 	header := Header(groupBy, p.Aggs)
+	measure := ""
+	if len(p.Aggs) > 0 {
+		measure = header[n]
+	}
 	return page.Execute(w, map[string]any{
 		"Title": title, "Header": header, "Rows": rows, "Bars": bars,
-		"Height": len(bars)*22 + 4, "Measure": header[len(header)-1:][0],
+		"Height": len(bars)*22 + 4, "Measure": measure,
 	})
 }
 
