@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"strconv"
-	"strings"
 )
 
 // Ops are the aggregate operators a request may name.
@@ -40,6 +39,7 @@ type Partial struct {
 	Aggs      []Aggregate
 	MaxGroups int
 	Groups    map[string]*Group
+	keyBuf    []byte // reused by group so a known group costs no allocation
 }
 
 // NewPartial returns an empty partial for aggs, bounded by maxGroups.
@@ -49,20 +49,22 @@ func NewPartial(aggs []Aggregate, maxGroups int) *Partial {
 
 // groupKey encodes keys unambiguously (length-prefixed), so keys holding
 // any byte, including separators and non-ASCII text, never collide.
-func groupKey(keys []string) string {
-	var b strings.Builder
+func groupKey(keys []string) string { return string(appendGroupKey(nil, keys)) }
+
+func appendGroupKey(b []byte, keys []string) []byte {
 	for _, k := range keys {
-		b.WriteString(strconv.Itoa(len(k)))
-		b.WriteByte(':')
-		b.WriteString(k)
+		b = strconv.AppendInt(b, int64(len(k)), 10)
+		b = append(b, ':')
+		b = append(b, k...)
 	}
-	return b.String()
+	return b
 }
 
 func (p *Partial) group(keys []string) (*Group, error) {
-	k := groupKey(keys)
-	g := p.Groups[k]
+	p.keyBuf = appendGroupKey(p.keyBuf[:0], keys)
+	g := p.Groups[string(p.keyBuf)] // no allocation for the lookup
 	if g == nil {
+		k := string(p.keyBuf)
 		if p.MaxGroups > 0 && len(p.Groups) >= p.MaxGroups {
 			return nil, fmt.Errorf("%w: more than max_groups=%d distinct groups; raise max_groups in the request or group by fewer columns", ErrTooManyGroups, p.MaxGroups)
 		}
