@@ -1,0 +1,185 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Ops are the aggregate operators a request may name.
+var Ops = map[string]bool{"count": true, "sum": true, "min": true, "max": true, "avg": true, "count_distinct": true}
+
+// Aggregate is one output column: Op over Column ("" for count of rows).
+type Aggregate struct {
+	Op     string `json:"op"`
+	Column string `json:"column,omitempty"`
+}
+
+// ErrTooManyGroups is wrapped by the error returned when a partial or a
+// merge would hold more groups than the configured limit.
+var ErrTooManyGroups = fmt.Errorf("too many groups")
+
+// acc accumulates one aggregate of one group. Empty values are skipped by
+// every operator except count of rows (Column == "").
+type acc struct {
+	n        int64
+	sum      Decimal
+	min, max *Decimal
+	distinct map[string]struct{}
+}
+
+// Group is one group's keys and accumulators.
+type Group struct {
+	Keys  []string
+	Count int64
+	accs  []acc
+}
+
+// Partial is the set of groups a part (or the reduce) has seen.
+type Partial struct {
+	Aggs      []Aggregate
+	MaxGroups int
+	Groups    map[string]*Group
+	keyBuf    []byte // reused by group so a known group costs no allocation
+}
+
+// NewPartial returns an empty partial for aggs, bounded by maxGroups.
+func NewPartial(aggs []Aggregate, maxGroups int) *Partial {
+	return &Partial{Aggs: aggs, MaxGroups: maxGroups, Groups: map[string]*Group{}}
+}
+
+// groupKey encodes keys unambiguously (length-prefixed), so keys holding
+// any byte, including separators and non-ASCII text, never collide.
+func groupKey(keys []string) string { return string(appendGroupKey(nil, keys)) }
+
+func appendGroupKey(b []byte, keys []string) []byte {
+	for _, k := range keys {
+		b = strconv.AppendInt(b, int64(len(k)), 10)
+		b = append(b, ':')
+		b = append(b, k...)
+	}
+	return b
+}
+
+func (p *Partial) group(keys []string) (*Group, error) {
+	p.keyBuf = appendGroupKey(p.keyBuf[:0], keys)
+	g := p.Groups[string(p.keyBuf)] // no allocation for the lookup
+	if g == nil {
+		k := string(p.keyBuf)
+		if p.MaxGroups > 0 && len(p.Groups) >= p.MaxGroups {
+			return nil, fmt.Errorf("%w: more than max_groups=%d distinct groups; raise max_groups in the request or group by fewer columns", ErrTooManyGroups, p.MaxGroups)
+		}
+		g = &Group{Keys: append([]string(nil), keys...), accs: make([]acc, len(p.Aggs))}
+		p.Groups[k] = g
+	}
+	return g, nil
+}
+
+// Add counts one row: keys are its group-by values, vals[i] the value of
+// Aggs[i].Column (ignored for count of rows). A non-numeric value for
+// sum/min/max/avg is an error naming the column.
+func (p *Partial) Add(keys, vals []string) error {
+	g, err := p.group(keys)
+	if err != nil {
+		return err
+	}
+	g.Count++
+	for i, a := range p.Aggs {
+		if a.Column == "" || vals[i] == "" {
+			continue
+		}
+		c := &g.accs[i]
+		switch a.Op {
+		case "count":
+			c.n++
+		case "count_distinct":
+			if c.distinct == nil {
+				c.distinct = map[string]struct{}{}
+			}
+			c.distinct[vals[i]] = struct{}{}
+		default:
+			d, err := ParseDecimal(vals[i])
+			if err != nil {
+				return fmt.Errorf("column %q (%s): %w", a.Column, a.Op, err)
+			}
+			c.addNumber(d)
+		}
+	}
+	return nil
+}
+
+func (c *acc) addNumber(d Decimal) {
+	c.n++
+	c.sum.Add(d)
+	if c.min == nil || d.Cmp(c.min) < 0 {
+		m := d
+		c.min = &m
+	}
+	if c.max == nil || d.Cmp(c.max) > 0 {
+		m := d
+		c.max = &m
+	}
+}
+
+// Merge adds q's groups into p; the limit applies to the merged set.
+func (p *Partial) Merge(q *Partial) error {
+	for _, qg := range q.Groups {
+		g, err := p.group(qg.Keys)
+		if err != nil {
+			return err
+		}
+		g.Count += qg.Count
+		for i := range g.accs {
+			c, o := &g.accs[i], &qg.accs[i]
+			c.merge(o)
+			for v := range o.distinct {
+				if c.distinct == nil {
+					c.distinct = map[string]struct{}{}
+				}
+				c.distinct[v] = struct{}{}
+			}
+		}
+	}
+	return nil
+}
+
+// merge folds o's counts, sum and extremes into c.
+func (c *acc) merge(o *acc) {
+	c.n += o.n
+	c.sum.Add(o.sum)
+	if o.min != nil && (c.min == nil || o.min.Cmp(c.min) < 0) {
+		c.min = o.min
+	}
+	if o.max != nil && (c.max == nil || o.max.Cmp(c.max) > 0) {
+		c.max = o.max
+	}
+}
+
+// Value renders aggregate i of g: count as an integer, sum/min/max as
+// exact decimals, avg rounded half away from zero to the sum's scale + 4
+// digits; "" when the group had no non-empty value of the column.
+func (g *Group) Value(aggs []Aggregate, i int) string {
+	a, c := aggs[i], &g.accs[i]
+	switch a.Op {
+	case "count":
+		if a.Column == "" {
+			return strconv.FormatInt(g.Count, 10)
+		}
+		return strconv.FormatInt(c.n, 10)
+	case "count_distinct":
+		return strconv.Itoa(len(c.distinct))
+	}
+	if c.min == nil {
+		return ""
+	}
+	switch a.Op {
+	case "sum":
+		return c.sum.String()
+	case "min":
+		return c.min.String()
+	case "max":
+		return c.max.String()
+	default: // avg
+		q := c.sum.Quo(c.n, c.sum.Scale+4)
+		return q.String()
+	}
+}

@@ -1,0 +1,73 @@
+package report
+
+import (
+	"errors"
+	"testing"
+)
+
+var testAggs = []Aggregate{{Op: "count"}, {Op: "sum", Column: "x"}, {Op: "min", Column: "x"}, {Op: "max", Column: "x"}, {Op: "avg", Column: "x"}, {Op: "count_distinct", Column: "y"}, {Op: "count", Column: "x"}}
+
+func rows(p *Partial, t *testing.T, rs [][3]string) {
+	for _, r := range rs {
+		if err := p.Add([]string{r[0]}, []string{"", r[1], r[1], r[1], r[1], r[2], r[1]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func values(g *Group) []string {
+	var out []string
+	for i := range testAggs {
+		out = append(out, g.Value(testAggs, i))
+	}
+	return out
+}
+
+func TestPartialMergeEqualsOnePass(t *testing.T) {
+	data := [][3]string{{"Zürich", "1.5", "a"}, {"東京", "-2", "b"}, {"Zürich", "", "a"}, {"Zürich", "0.25", "c"}, {"東京", "7", ""}, {"", "3", "a"}}
+	one := NewPartial(testAggs, 10)
+	rows(one, t, data)
+	a, b := NewPartial(testAggs, 10), NewPartial(testAggs, 10)
+	rows(a, t, data[:3])
+	rows(b, t, data[3:])
+	merged := NewPartial(testAggs, 10)
+	if err := merged.Merge(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := merged.Merge(b); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"Zürich": {"3", "1.75", "0.25", "1.5", "0.875000", "2", "2"},
+		"東京":     {"2", "5", "-2", "7", "2.5000", "1", "2"},
+		"":       {"1", "3", "3", "3", "3.0000", "1", "1"},
+	}
+	for name, p := range map[string]*Partial{"one pass": one, "merged": merged} {
+		if len(p.Groups) != 3 {
+			t.Fatalf("%s: %d groups, want 3", name, len(p.Groups))
+		}
+		for _, g := range p.Groups {
+			got, w := values(g), want[g.Keys[0]]
+			for i := range w {
+				if got[i] != w[i] {
+					t.Errorf("%s: group %q agg %d = %q, want %q", name, g.Keys[0], i, got[i], w[i])
+				}
+			}
+		}
+	}
+}
+
+func TestMaxGroups(t *testing.T) {
+	p := NewPartial(testAggs, 2)
+	rows(p, t, [][3]string{{"a", "1", ""}, {"b", "1", ""}})
+	err := p.Add([]string{"c"}, make([]string, len(testAggs)))
+	if !errors.Is(err, ErrTooManyGroups) {
+		t.Fatalf("third group: err = %v, want ErrTooManyGroups", err)
+	}
+}
+
+func TestGroupKeysDoNotCollide(t *testing.T) {
+	if groupKey([]string{"a:", "b"}) == groupKey([]string{"a", ":b"}) {
+		t.Fatal("keys collide")
+	}
+}
