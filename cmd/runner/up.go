@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"syscall"
 	"time"
 
 	locals3 "github.com/stepwise-dev/stepwise/local/s3"
 	"github.com/stepwise-dev/stepwise/local/sfnapi"
+	"github.com/stepwise-dev/stepwise/local/stack"
 )
 
 // Fixed default ports of `runner up`, so that endpoints in scripts and the
@@ -24,7 +26,7 @@ const (
 func newUpCmd() *command {
 	return &command{
 		name: "up", args: "[--addr 127.0.0.1:PORT] [--s3-addr 127.0.0.1:PORT]",
-		summary: "Serve the local stack (Step Functions API, S3, Lambda steps, S3 trigger) in the foreground until interrupted.",
+		summary: "Serve the local stack (Step Functions API, S3, Lambda steps, every workflow with its S3 trigger and schedules) in the foreground until interrupted.",
 		examples: []string{
 			"runner up --addr 127.0.0.1:8083 --s3-addr 127.0.0.1:8084",
 			"export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test",
@@ -61,6 +63,9 @@ func newUpCmd() *command {
 					if ep.StateMachineArn != "" {
 						fmt.Fprintf(w, "statemachine %s\n", ep.StateMachineArn)
 					}
+					for _, wf := range st.Workflows {
+						fmt.Fprintln(w, workflowLine(wf))
+					}
 					if ep.Bucket != "" {
 						fmt.Fprintf(w, "bucket %s\n", ep.Bucket)
 					}
@@ -87,6 +92,32 @@ func newUpCmd() *command {
 			}
 		},
 	}
+}
+
+// workflowLine describes a deployed workflow on one line: its name, the
+// alias executions start through, its trigger and its schedules.
+//
+//	workflow report arn:aws:states:us-east-1:123456789012:stateMachine:stepwise-report:live schedules weekly=cron(0 6 ? * MON *) Europe/Berlin
+func workflowLine(w stack.Workflow) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "workflow %s %s", w.Name, w.AliasArn)
+	if w.TriggerFile != "" {
+		fmt.Fprintf(&b, " trigger %s", w.TriggerFile)
+	}
+	if len(w.Schedules) > 0 {
+		b.WriteString(" schedules")
+		for i, s := range w.Schedules {
+			sep := " "
+			if i > 0 {
+				sep = ", "
+			}
+			fmt.Fprintf(&b, "%s%s=%s %s", sep, s.Name, s.Expression, s.Timezone)
+			if !s.Enabled {
+				b.WriteString(" (disabled)")
+			}
+		}
+	}
+	return b.String()
 }
 
 // retain applies the local retention now and every retentionInterval
