@@ -127,6 +127,12 @@ func openStackLogging(ctx context.Context, dataDir, addr, s3Addr, bootstrap stri
 	}
 	env.Log = logFile
 	opts.S3Addr, opts.Steps = s3Addr, steps.New(env)
+	// A team's own step, registered and listed in the checkout but not
+	// built into this runner, runs from a bootstrap built from the checkout.
+	if opts.BootstrapPath, err = userStepsBootstrap(ctx, dataDir, opts.Steps, repo, os.Stderr); err != nil {
+		return nil, err
+	}
+	opts.LambdaOutput = logFile
 	// inProcessStepEnv has set the environment already, before the steps'
 	// S3 client was built.
 	opts.NoProcessEnv = true
