@@ -71,6 +71,11 @@ func newUpCmd() *command {
 					for _, wf := range st.Workflows {
 						fmt.Fprintln(w, workflowLine(wf))
 					}
+					// What a Task of a state machine of one's own calls
+					// (Resource, or FunctionName of lambda:invoke).
+					for _, fn := range st.Functions {
+						fmt.Fprintf(w, "function %s\n", fn)
+					}
 					if ep.Bucket != "" {
 						fmt.Fprintf(w, "bucket %s\n", ep.Bucket)
 					}

@@ -8,8 +8,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/stepwise-dev/stepwise/local/sfnapi"
+	"github.com/stepwise-dev/stepwise/local/stack"
+	"github.com/stepwise-dev/stepwise/statemachine/workflow"
 )
 
 // helloStep is a team's own step, as `runner new step` would scaffold it:
@@ -169,6 +175,137 @@ func TestUserStepRunsFromTheCheckout(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dataDir, "bootstrap")); err != nil {
 		t.Errorf("no bootstrap built in the data directory: %v", err)
 	}
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("SKIPPED the AWS CLI part: the AWS CLI (`aws`) is not on PATH; install it (pip install awscli)")
+	}
+	testAWSCLIOnRunnerUp(t, checkout, dataDir)
+}
+
+// testAWSCLIOnRunnerUp serves the checkout with `runner up` and drives it
+// with the real AWS CLI, as the README tells a user to: every workflow is
+// listed and starts; a state machine of the user's own, created through
+// the API, calls the user's own step by its function ARN (issue 13: it
+// failed with Lambda.ResourceNotFoundException, because a step not built
+// into the runner was not served at all).
+func testAWSCLIOnRunnerUp(t *testing.T, checkout, dataDir string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var upOut, upErr strings.Builder
+	upDone := make(chan int, 1)
+	go func() {
+		upDone <- run(ctx, []string{"up", "--addr", "127.0.0.1:0", "--s3-addr", "127.0.0.1:0", "--data-dir", dataDir}, strings.NewReader(""), &upOut, &upErr)
+	}()
+	defer func() {
+		cancel()
+		if code := <-upDone; code != 0 {
+			t.Errorf("runner up exited %d:\n%s", code, upErr.String())
+		}
+	}()
+	var ep *stack.Endpoints
+	for i := 0; ep == nil; i++ {
+		select {
+		case code := <-upDone:
+			upDone <- code
+			t.Fatalf("runner up exited %d:\n%s", code, upErr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		ep, _ = stack.ReadEndpoints(dataDir)
+		if i > 1200 {
+			t.Fatal("runner up did not announce its endpoints within a minute")
+		}
+	}
+	proj, err := workflow.Load(os.DirFS(checkout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	aws := awsCLI(t, sfnapi.CLIEndpoint(ep.StepFunctions))
+
+	// Every workflow of the checkout is listed, and starts.
+	var listed []string
+	for _, sm := range aws("list-state-machines")["stateMachines"].([]any) {
+		listed = append(listed, sm.(map[string]any)["name"].(string))
+	}
+	for _, w := range proj.Workflows {
+		name := w.StateMachineName("stepwise")
+		if !slices.Contains(listed, name) {
+			t.Errorf("list-state-machines = %v, lacks %s", listed, name)
+			continue
+		}
+		arn := "arn:aws:states:us-east-1:123456789012:stateMachine:" + name
+		started := aws("start-execution", "--state-machine-arn", arn, "--name", "cli-"+w.Name, "--input", `{"name": "cli"}`)
+		if x, _ := started["executionArn"].(string); !strings.HasSuffix(x, ":execution:"+name+":cli-"+w.Name) {
+			t.Errorf("start-execution of %s = %v", name, started)
+		}
+		if !strings.Contains(upOut.String(), "workflow "+w.Name+" "+arn+":live") {
+			t.Errorf("runner up printed no line for workflow %s:\n%s", w.Name, upOut.String())
+		}
+	}
+	if d := waitCLI(t, aws, "arn:aws:states:us-east-1:123456789012:execution:stepwise-hello:cli-hello"); d["status"] != "SUCCEEDED" || !strings.Contains(d["output"].(string), `"greeting":"hello cli"`) {
+		t.Errorf("hello through the CLI: %v", d)
+	}
+
+	// A state machine of one's own, created through the API, calling the
+	// user's step by the function ARN runner up printed, in both forms.
+	fn := "arn:aws:lambda:us-east-1:123456789012:function:stepwise-hello"
+	if !strings.Contains(upOut.String(), "function "+fn+"\n") {
+		t.Errorf("runner up did not print the function %s:\n%s", fn, upOut.String())
+	}
+	def := `{"StartAt": "Direct", "States": {
+  "Direct": {"Type": "Task", "Resource": "` + fn + `", "ResultPath": "$.direct", "Next": "Invoke"},
+  "Invoke": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "` + fn + `", "Payload": {"name.$": "$.name"}}, "ResultSelector": {"greeting.$": "$.Payload.greeting"}, "ResultPath": "$.invoke", "End": true}}}`
+	created := aws("create-state-machine", "--name", "mine", "--definition", def, "--role-arn", "arn:aws:iam::123456789012:role/mine")
+	smArn, _ := created["stateMachineArn"].(string)
+	aws("start-execution", "--state-machine-arn", smArn, "--name", "mine-1", "--input", `{"name": "own"}`)
+	d := waitCLI(t, aws, "arn:aws:states:us-east-1:123456789012:execution:mine:mine-1")
+	out, _ := d["output"].(string)
+	if d["status"] != "SUCCEEDED" || !strings.Contains(out, `"direct":{"greeting":"hello own"`) || !strings.Contains(out, `"invoke":{"greeting":"hello own"}`) {
+		t.Errorf("own state machine: %v", d)
+	}
+}
+
+// awsCLI returns a function that runs `aws stepfunctions ARGS` against
+// endpoint and decodes its JSON output; nothing of this process's AWS
+// settings (real credentials, profiles) reaches it.
+func awsCLI(t *testing.T, endpoint string) func(args ...string) map[string]any {
+	dir := t.TempDir()
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AWS_CONFIG_FILE=" + filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"), "AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER="}
+	for _, k := range []string{"PYENV_ROOT", "PYENV_VERSION", "PYTHONPATH", "VIRTUAL_ENV"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return func(args ...string) map[string]any {
+		t.Helper()
+		cmd := exec.Command("aws", append([]string{"stepfunctions", "--endpoint-url", endpoint, "--output", "json"}, args...)...)
+		cmd.Env = env
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("aws stepfunctions %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		var m map[string]any
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatalf("aws stepfunctions %s: output %q: %v", args[0], out, err)
+		}
+		return m
+	}
+}
+
+// waitCLI polls describe-execution until the execution has ended (at most
+// a minute).
+func waitCLI(t *testing.T, aws func(...string) map[string]any, arn string) map[string]any {
+	t.Helper()
+	for i := 0; i < 600; i++ {
+		d := aws("describe-execution", "--execution-arn", arn)
+		if d["status"] != "RUNNING" {
+			return d
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s still RUNNING after a minute", arn)
+	return nil
 }
 
 // TestUserStepWithoutBootstrapSource: a listed step that this runner lacks

@@ -30,6 +30,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
@@ -146,6 +147,9 @@ type Stack struct {
 	// Workflows are the deployed workflows, sorted by name; empty with
 	// [Options].NoDeploy.
 	Workflows []Workflow
+	// Functions are the ARNs of the Lambda functions served, one per step
+	// (<prefix>-<step>) plus [Options].ExtraFunctions, sorted by name.
+	Functions []string
 
 	dataDir string
 	log     *slog.Logger
@@ -379,6 +383,10 @@ func (st *Stack) startLambda(opts Options, steps *lambdalocal.Steps) error {
 	}
 	st.lambda = rt
 	st.closers = append(st.closers, rt.Close)
+	for _, f := range append(fns, opts.ExtraFunctions...) {
+		st.Functions = append(st.Functions, rt.FunctionArn(f.Name))
+	}
+	sort.Strings(st.Functions)
 	return nil
 }
 
