@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -230,5 +231,33 @@ func TestDurablePatternCoversEveryTrigger(t *testing.T) {
 	none, _ := workflow.Load(project(map[string]string{"statemachine/c.asl.json": passASL}))
 	if b, _ := durablePattern(none); b != nil {
 		t.Errorf("no trigger: pattern %s, want nil", b)
+	}
+}
+
+// BenchmarkOpenWorkflows measures Open (without S3) of a checkout with 1
+// and with 3 workflows, on a fresh data directory each time: reading and
+// validating the files, deploying, publishing and aliasing each workflow.
+func BenchmarkOpenWorkflows(b *testing.B) {
+	for _, n := range []int{1, 3} {
+		files := map[string]string{}
+		for i, name := range []string{"alpha", "beta", "gamma"}[:n] {
+			files["statemachine/"+name+".asl.json"] = helloASL
+			if i == 1 {
+				files["statemachine/"+name+".trigger.json"] = triggerOn("in/")
+			}
+			if i == 2 {
+				files["statemachine/"+name+".schedule.json"] = `{"schedules": [{"name": "nightly", "expression": "cron(0 2 * * ? *)", "timezone": "Europe/Berlin"}]}`
+			}
+		}
+		repo := project(files)
+		b.Run(fmt.Sprintf("workflows=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				st, err := Open(context.Background(), Options{DataDir: b.TempDir(), Repo: repo, NoS3: true, Steps: helloSteps()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				st.Close()
+			}
+		})
 	}
 }
