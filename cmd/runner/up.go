@@ -19,6 +19,7 @@ import (
 	locals3 "github.com/stepwise-dev/stepwise/local/s3"
 	"github.com/stepwise-dev/stepwise/local/sfnapi"
 	"github.com/stepwise-dev/stepwise/local/stack"
+	"github.com/stepwise-dev/stepwise/statemachine/workflow"
 )
 
 // Fixed default ports of `runner up`, so that endpoints in scripts and the
@@ -179,9 +180,12 @@ func checkAddrFree(flagName, addr string) error {
 // process. It returns "" when nothing is missing, and an error saying
 // which steps are missing and what to do when it cannot build one.
 func userStepsBootstrap(ctx context.Context, dataDir string, registry map[string]any, repo fs.FS, note io.Writer) (string, error) {
+	if _, err := workflow.Load(repo); err != nil {
+		return "", nil // the stack reports every problem of the files first
+	}
 	b, err := fs.ReadFile(repo, stack.StepsFile)
 	if err != nil {
-		return "", nil // the stack reports it, with the file's name
+		return "", nil // likewise
 	}
 	listed, err := lambdalocal.ParseSteps(stack.StepsFile, b)
 	if err != nil {
