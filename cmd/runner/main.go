@@ -64,6 +64,7 @@ var commands = []*command{
 	newDeployCmd(), newPlanCmd(), newDestroyCmd(), newOutputsCmd(),
 	newUpCmd(),
 	newValidateCmd(),
+	newWorkflowsCmd(),
 }
 
 func lookup(name string) *command {
