@@ -92,6 +92,7 @@ var commandGlobals = map[string]globalSet{
 	"outputs":   gOutput | gDataDir,
 	"clean":     gOutput | gDataDir,
 	"workflows": gTarget,
+	"new":       gOutput,
 }
 
 // globals is the set of global flags command c uses.

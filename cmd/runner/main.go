@@ -64,7 +64,7 @@ var commands = []*command{
 	newDeployCmd(), newPlanCmd(), newDestroyCmd(), newOutputsCmd(),
 	newUpCmd(),
 	newValidateCmd(),
-	newWorkflowsCmd(),
+	newWorkflowsCmd(), newNewCmd(),
 }
 
 func lookup(name string) *command {
