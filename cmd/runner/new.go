@@ -45,7 +45,7 @@ func newNewCmd() *command {
 				}
 				kind := args[0]
 				if kind != "workflow" && kind != "step" {
-					return usagef("runner new %s: want workflow or step", kind)
+					return usagef("want workflow or step, not %q", kind)
 				}
 				if len(args) < 2 {
 					return usagef("missing the %s name", kind)
@@ -53,6 +53,9 @@ func newNewCmd() *command {
 				name := args[1]
 				if !workflow.NamePattern.MatchString(name) {
 					return usagef("%s name %q must match %s (lower-case letters, digits and '-', starting with a letter, at most 40 characters)", kind, name, workflow.NamePattern)
+				}
+				if kind == "step" && token.IsKeyword(goPackage(name)) {
+					return usagef("step name %q makes the Go package name %q, a Go keyword: pick another name", name, goPackage(name))
 				}
 				root, err := checkoutRoot(*dir)
 				if err != nil {
@@ -237,9 +240,6 @@ func newStep(root, name string) ([]string, error) {
 	s, err := newScaffold(root, name)
 	if err != nil {
 		return nil, err
-	}
-	if token.IsKeyword(s.Package) {
-		return nil, fmt.Errorf("step name %q makes the Go package name %q, a Go keyword: pick another name", name, s.Package)
 	}
 	stepsPath := filepath.Join(root, workflow.StepsFile)
 	stepsJSON, err := os.ReadFile(stepsPath)
