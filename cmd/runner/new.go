@@ -87,21 +87,22 @@ func newNewCmd() *command {
 
 // printNext says what to do after the scaffold.
 func printNext(w io.Writer, root, kind, name string) {
-	stepMissing := false
-	if _, err := os.Stat(filepath.Join(root, "steps", name, goPackage(name)+".go")); err != nil {
-		stepMissing = true
-	}
+	_, err := os.Stat(filepath.Join(root, "steps", name, goPackage(name)+".go"))
+	hasStep := err == nil
+	def := workflow.Dir + "/" + name + workflow.DefinitionSuffix
+	_, err = os.Stat(filepath.Join(root, filepath.FromSlash(def)))
+	hasWorkflow := err == nil
 	fmt.Fprintln(w, "next:")
-	if kind == "workflow" && stepMissing {
-		fmt.Fprintf(w, "  runner new step %s        # the step the workflow calls\n", name)
+	switch {
+	case !hasStep:
+		fmt.Fprintf(w, "  runner new step %s    # the step the workflow calls\n", name)
+	case !hasWorkflow:
+		fmt.Fprintf(w, "  runner new workflow %s    # a workflow that calls it (or call ${%s} from yours)\n", name, camel(name)+"FunctionArn")
+		fmt.Fprintf(w, "  go test ./steps/%s/...\n", name)
+	default:
+		fmt.Fprintf(w, "  runner validate %s && go test ./steps/%s/...\n", def, name)
+		fmt.Fprintf(w, "  runner up    # then: runner start %s --input '{\"name\": \"Ada\", \"times\": 2}' --wait\n", name)
 	}
-	if kind == "step" {
-		if _, err := os.Stat(filepath.Join(root, workflow.Dir, name+workflow.DefinitionSuffix)); err != nil {
-			fmt.Fprintf(w, "  runner new workflow %s    # a workflow that calls the step (or call ${%sFunctionArn} from yours)\n", name, camel(name))
-		}
-	}
-	fmt.Fprintf(w, "  runner validate && go test ./steps/%s/...\n", name)
-	fmt.Fprintf(w, "  runner up                  # then: runner start %s --input '{\"name\": \"Ada\", \"times\": 2}' --wait\n", name)
 }
 
 // checkoutRoot is dir, or the checkout around the current directory: the

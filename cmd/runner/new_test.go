@@ -191,12 +191,8 @@ func init() {
 			src := filepath.Join(repo, e.Name())
 			switch e.Name() {
 			case ".stepwise", ".git", "bootstrap", "runner", "dist":
-			case "statemachine", "steps":
-				ts.Check(os.CopyFS(filepath.Join(dst, e.Name()), os.DirFS(src)))
-			case "go.mod", "go.sum":
-				data, err := os.ReadFile(src)
-				ts.Check(err)
-				ts.Check(os.WriteFile(filepath.Join(dst, e.Name()), data, 0o644))
+			case "statemachine", "steps", "go.mod", "go.sum":
+				ts.Check(copyEntry(src, filepath.Join(dst, e.Name())))
 			default:
 				ts.Check(os.Symlink(src, filepath.Join(dst, e.Name())))
 			}
