@@ -17,6 +17,7 @@ import (
 	"github.com/stepwise-dev/stepwise/steps/merge"
 	"github.com/stepwise-dev/stepwise/steps/plan"
 	"github.com/stepwise-dev/stepwise/steps/publish"
+	"github.com/stepwise-dev/stepwise/steps/reportsteps"
 	"github.com/stepwise-dev/stepwise/steps/requestapproval"
 	"github.com/stepwise-dev/stepwise/steps/stepkit"
 )
@@ -35,6 +36,9 @@ func New(env *stepkit.Env) map[string]any {
 		"requestapproval": requestapproval.New(env),
 		"publish":         publish.New(env),
 		"cleanup":         cleanup.New(env),
+		"reportplan":      reportsteps.NewPlan(env),
+		"reportpart":      reportsteps.NewPart(env),
+		"reportreduce":    reportsteps.NewReduce(env),
 	}
 }
 
@@ -51,6 +55,9 @@ func Handlers() map[string]any {
 		"requestapproval": lazy(requestapproval.New),
 		"publish":         lazy(publish.New),
 		"cleanup":         lazy(cleanup.New),
+		"reportplan":      lazy(reportsteps.NewPlan),
+		"reportpart":      lazy(reportsteps.NewPart),
+		"reportreduce":    lazy(reportsteps.NewReduce),
 	}
 }
 

@@ -15,6 +15,8 @@ type Outputs struct {
 	HTML   string `json:"html"`
 	JSON   string `json:"json"`
 	Groups int    `json:"groups"`
+	// Rows is the number of rows the groups hold (after the filter).
+	Rows int64 `json:"rows"`
 }
 
 // Reduce merges the partials stored at partKeys (in order; a missing or
@@ -34,6 +36,9 @@ func Reduce(ctx context.Context, st objstore.Store, bucket string, partKeys []st
 		}
 	}
 	out := Outputs{CSV: prefix + "report.csv", HTML: prefix + "report.html", JSON: prefix + "report.json", Groups: len(all.Groups)}
+	for _, g := range all.Groups {
+		out.Rows += g.Count
+	}
 	var c, h bytes.Buffer
 	if err := all.WriteCSV(&c, groupBy); err != nil {
 		return Outputs{}, err
