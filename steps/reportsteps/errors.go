@@ -73,3 +73,25 @@ func named(err error, maxGroups int) error {
 	}
 	return stepkit.Named(err)
 }
+
+// Failure is a Step Functions error: the Catch's {"Error", "Cause"}.
+type Failure struct {
+	Error string `json:"Error"`
+	Cause string `json:"Cause"`
+}
+
+// finalName returns the error name of an error no retry can cure, "" for
+// other errors (transient ones, which the Retry handles, and unnamed ones).
+func finalName(err error) string {
+	switch err.(type) {
+	case *TooManyGroups:
+		return "TooManyGroups"
+	case *InvalidSourceRow:
+		return "InvalidSourceRow"
+	case *InvalidReportRequest:
+		return "InvalidReportRequest"
+	case *export.SourceChanged:
+		return "SourceChanged"
+	}
+	return ""
+}

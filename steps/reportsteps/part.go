@@ -33,7 +33,16 @@ func NewPart(env *stepkit.Env) func(context.Context, PartInput) (PartOutput, err
 	c := &planCache{}
 	return func(ctx context.Context, in PartInput) (PartOutput, error) {
 		out, maxGroups, err := runPart(ctx, env, c, in)
-		return out, named(err, maxGroups)
+		err = named(err, maxGroups)
+		if name := finalName(err); name != "" {
+			// A Distributed Map reports a failed child only as
+			// States.ExceedToleratedFailureThreshold; this record lets
+			// the workflow's ExplainFailure state say what went wrong.
+			f := Failure{Error: name, Cause: fmt.Sprintf("part %d: %v", in.Part.Part, err)}
+			key := failureKey(env.Layout(in.Job.Execution), in.Part.Part)
+			_, _ = stepkit.WriteJSON(ctx, env.Store, env.BucketOr(in.Job.Bucket), key, f)
+		}
+		return out, err
 	}
 }
 

@@ -60,6 +60,11 @@ func partialKey(lay export.Layout, n int) string {
 	return fmt.Sprintf("%spartials/%05d.json", lay.WorkDir(), n)
 }
 
+// failureKey is where part n records an error no retry can cure.
+func failureKey(lay export.Layout, n int) string {
+	return fmt.Sprintf("%sfailures/%05d.json", lay.WorkDir(), n)
+}
+
 // RunPlan validates the request, splits the source with the export's plan
 // step (same parts, same checks of source, filter and types) and writes the
 // report plan.

@@ -14,6 +14,11 @@ type ReduceInput struct {
 	Job     export.Job `json:"job"`
 	PlanKey string     `json:"planKey"`
 	Parts   int        `json:"parts"`
+	// Failure, when set, asks for an explanation instead of a report: the
+	// Map failed (on AWS with only States.ExceedToleratedFailureThreshold),
+	// and the reduce returns the failure the first failed part recorded,
+	// or Failure unchanged when none did.
+	Failure *Failure `json:"failure,omitempty"`
 	// GeneratedAt is the state's entered time, recorded in the manifest (so
 	// a retried reduce writes the same bytes).
 	GeneratedAt string `json:"generatedAt,omitempty"`
@@ -28,6 +33,9 @@ type ReduceOutput struct {
 	Manifest string `json:"manifest"`
 	Groups   int    `json:"groups"`
 	Rows     int64  `json:"rows"`
+	// Error and Cause are the explained failure (Failure mode only).
+	Error string `json:"Error,omitempty"`
+	Cause string `json:"Cause,omitempty"`
 }
 
 // Manifest is published as manifest.json beside the report files.
@@ -65,6 +73,10 @@ func runReduce(ctx context.Context, env *stepkit.Env, c *planCache, in ReduceInp
 		return ReduceOutput{}, 0, err
 	}
 	req := &p.Request
+	if in.Failure != nil {
+		f, err := explain(ctx, env, bucket, env.Layout(in.Job.Execution), *in.Failure)
+		return ReduceOutput{Error: f.Error, Cause: f.Cause}, req.MaxGroups, err
+	}
 	if in.Parts < 1 {
 		return ReduceOutput{}, req.MaxGroups, fmt.Errorf("report reduce: %d parts; the plan always makes at least one", in.Parts)
 	}
@@ -91,4 +103,25 @@ func runReduce(ctx context.Context, env *stepkit.Env, c *planCache, in ReduceInp
 		return ReduceOutput{}, req.MaxGroups, fmt.Errorf("report reduce: write manifest: %w", err)
 	}
 	return out, req.MaxGroups, nil
+}
+
+// explain returns the failure of the lowest-numbered part that recorded
+// one, else f.
+func explain(ctx context.Context, env *stepkit.Env, bucket string, lay export.Layout, f Failure) (Failure, error) {
+	objs, err := env.Store.List(ctx, bucket, lay.WorkDir()+"failures/")
+	if err != nil {
+		return f, fmt.Errorf("report reduce: list failures: %w", err)
+	}
+	if len(objs) == 0 {
+		return f, nil
+	}
+	first := objs[0].Key
+	for _, o := range objs {
+		first = min(first, o.Key)
+	}
+	var rec Failure
+	if err := stepkit.ReadJSON(ctx, env.Store, bucket, first, &rec); err != nil || rec.Error == "" {
+		return f, nil
+	}
+	return rec, nil
 }
