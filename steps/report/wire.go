@@ -48,7 +48,7 @@ func (p *Partial) MarshalJSON() ([]byte, error) {
 		for i := range g.accs {
 			c, wa := &g.accs[i], &wg.Accs[i]
 			wa.N = c.n
-			if c.min != nil {
+			if c.has {
 				wa.Sum, wa.Min, wa.Max = c.sum.String(), c.min.String(), c.max.String()
 			}
 			for v := range c.distinct {
@@ -80,18 +80,16 @@ func (p *Partial) UnmarshalJSON(data []byte) error {
 			if wa.Min != "" {
 				var err error
 				ptr := fmt.Sprintf("/groups/%d/accs/%d", gi, i)
-				if c.sum, err = ParseDecimal(wa.Sum); err != nil {
+				if c.sum, err = parseNum(wa.Sum); err != nil {
 					return fmt.Errorf("%s/sum: %w", ptr, err)
 				}
-				mn, err := ParseDecimal(wa.Min)
-				if err != nil {
+				if c.min, err = parseNum(wa.Min); err != nil {
 					return fmt.Errorf("%s/min: %w", ptr, err)
 				}
-				mx, err := ParseDecimal(wa.Max)
-				if err != nil {
+				if c.max, err = parseNum(wa.Max); err != nil {
 					return fmt.Errorf("%s/max: %w", ptr, err)
 				}
-				c.min, c.max = &mn, &mx
+				c.has = true
 			}
 			if len(wa.Distinct) > 0 {
 				c.distinct = make(map[string]struct{}, len(wa.Distinct))

@@ -120,6 +120,9 @@ func aggregate(ctx context.Context, env *stepkit.Env, r io.Reader, p *Plan, part
 	if err != nil {
 		return 0, err
 	}
+	if req.Source.Format != export.FormatJSONL {
+		return aggregateCSV(ctx, env, r, p, part, filter, partial)
+	}
 	keyIdx, valIdx := indexes(p.Header, req)
 	keys := make([]string, len(keyIdx))
 	vals := make([]string, len(valIdx))
@@ -166,6 +169,31 @@ func aggregate(ctx context.Context, env *stepkit.Env, r io.Reader, p *Plan, part
 			return n, bad(rows.Line(), err.Error())
 		}
 	}
+}
+
+// aggregateCSV is aggregate for CSV sources, through the allocation-free
+// reader of [report.AggregateRecords].
+func aggregateCSV(ctx context.Context, env *stepkit.Env, r io.Reader, p *Plan, part export.PartSpec, filter *export.Filter, partial *report.Partial) (int64, error) {
+	o := report.Options{Header: p.Header, GroupBy: p.Request.GroupBy, Stop: func() bool { return env.Deadline(ctx) }}
+	if c := p.Request.Source.CSV; c != nil {
+		o.Delimiter = c.Delimiter
+	}
+	if filter != nil {
+		o.Keep = filter.Keep
+	}
+	n, err := report.AggregateRecords(r, o, partial)
+	var rowErr *report.RowError
+	switch {
+	case errors.As(err, &rowErr):
+		return n, &InvalidSourceRow{Bucket: part.Bucket, Key: part.Key, Line: part.FirstLine + rowErr.Line - 1, Reason: rowErr.Reason}
+	case errors.Is(err, report.ErrStopped):
+		return n, &export.PartDeadlineExceeded{Part: part.Part, Processed: n}
+	case errors.Is(err, report.ErrTooManyGroups):
+		return n, fmt.Errorf("s3://%s/%s: %w", part.Bucket, part.Key, err)
+	case err != nil:
+		return n, fmt.Errorf("report part %d: read s3://%s/%s: %w", part.Part, part.Bucket, part.Key, err)
+	}
+	return n, nil
 }
 
 // indexes returns the header positions of the group-by columns and of each
