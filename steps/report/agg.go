@@ -19,6 +19,10 @@ type Aggregate struct {
 // merge would hold more groups than the configured limit.
 var ErrTooManyGroups = fmt.Errorf("too many groups")
 
+// ErrTooManyDistinct is wrapped by the error returned when the distinct
+// values count_distinct keeps (all groups together) pass the limit.
+var ErrTooManyDistinct = fmt.Errorf("too many distinct values")
+
 // acc accumulates one aggregate of one group. Empty values are skipped by
 // every operator except count of rows (Column == "").
 type acc struct {
@@ -40,8 +44,12 @@ type Group struct {
 type Partial struct {
 	Aggs      []Aggregate
 	MaxGroups int
-	Groups    map[string]*Group
-	keyBuf    []byte // reused by group so a known group costs no allocation
+	// MaxDistinct bounds the distinct values kept for count_distinct, all
+	// groups and aggregates together (0: no bound).
+	MaxDistinct int
+	Groups      map[string]*Group
+	nDistinct   int
+	keyBuf      []byte // reused by group so a known group costs no allocation
 }
 
 // NewPartial returns an empty partial for aggs, bounded by maxGroups.
@@ -108,6 +116,9 @@ func addRow[T string | []byte](p *Partial, keys, vals []T) error {
 				c.distinct = map[string]struct{}{}
 			}
 			if _, seen := c.distinct[string(vals[i])]; !seen {
+				if err := p.newDistinct(); err != nil {
+					return err
+				}
 				c.distinct[strings.Clone(string(vals[i]))] = struct{}{}
 			}
 		default:
@@ -118,6 +129,15 @@ func addRow[T string | []byte](p *Partial, keys, vals []T) error {
 			c.addNumber(d)
 		}
 	}
+	return nil
+}
+
+// newDistinct counts one more distinct value against MaxDistinct.
+func (p *Partial) newDistinct() error {
+	if p.MaxDistinct > 0 && p.nDistinct >= p.MaxDistinct {
+		return fmt.Errorf("%w: more than max_distinct=%d distinct values kept for count_distinct (all groups together); raise max_distinct in the request or count fewer distinct columns", ErrTooManyDistinct, p.MaxDistinct)
+	}
+	p.nDistinct++
 	return nil
 }
 
@@ -151,7 +171,12 @@ func (p *Partial) Merge(q *Partial) error {
 				if c.distinct == nil {
 					c.distinct = map[string]struct{}{}
 				}
-				c.distinct[v] = struct{}{}
+				if _, seen := c.distinct[v]; !seen {
+					if err := p.newDistinct(); err != nil {
+						return err
+					}
+					c.distinct[v] = struct{}{}
+				}
 			}
 		}
 	}

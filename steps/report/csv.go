@@ -98,7 +98,7 @@ func AggregateRecords(r io.Reader, o Options, p *Partial) (int64, error) {
 			}
 		}
 		if err := addRow(p, keys, vals); err != nil {
-			if errors.Is(err, ErrTooManyGroups) {
+			if errors.Is(err, ErrTooManyGroups) || errors.Is(err, ErrTooManyDistinct) {
 				return n, fmt.Errorf("line %d: %w", sc.recLine, err)
 			}
 			return n, &RowError{Line: sc.recLine, Reason: err.Error()}
@@ -150,7 +150,7 @@ func aggregateReader(r io.Reader, o Options, keyIdx, valIdx []int, p *Partial) (
 			}
 		}
 		if err := p.Add(keys, vals); err != nil {
-			if errors.Is(err, ErrTooManyGroups) {
+			if errors.Is(err, ErrTooManyGroups) || errors.Is(err, ErrTooManyDistinct) {
 				return n, fmt.Errorf("line %d: %w", rd.Line(), err)
 			}
 			return n, &RowError{Line: rd.Line(), Reason: err.Error()}

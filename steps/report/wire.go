@@ -11,9 +11,10 @@ import (
 // reduce step. Decimals travel as strings so nothing is lost; groups and
 // distinct values are sorted so the same input gives the same bytes.
 type wirePartial struct {
-	Aggs      []Aggregate `json:"aggs"`
-	MaxGroups int         `json:"max_groups"`
-	Groups    []wireGroup `json:"groups"`
+	Aggs        []Aggregate `json:"aggs"`
+	MaxGroups   int         `json:"max_groups"`
+	MaxDistinct int         `json:"max_distinct,omitempty"`
+	Groups      []wireGroup `json:"groups"`
 }
 
 type wireGroup struct {
@@ -42,7 +43,7 @@ func (p *Partial) SortedGroups() []*Group {
 
 // MarshalJSON encodes p deterministically.
 func (p *Partial) MarshalJSON() ([]byte, error) {
-	w := wirePartial{Aggs: p.Aggs, MaxGroups: p.MaxGroups, Groups: []wireGroup{}}
+	w := wirePartial{Aggs: p.Aggs, MaxGroups: p.MaxGroups, MaxDistinct: p.MaxDistinct, Groups: []wireGroup{}}
 	for _, g := range p.SortedGroups() {
 		wg := wireGroup{Keys: g.Keys, Count: g.Count, Accs: make([]wireAcc, len(g.accs))}
 		for i := range g.accs {
@@ -69,6 +70,7 @@ func (p *Partial) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*p = *NewPartial(w.Aggs, w.MaxGroups)
+	p.MaxDistinct = w.MaxDistinct
 	for gi, wg := range w.Groups {
 		if len(wg.Accs) != len(w.Aggs) {
 			return fmt.Errorf("/groups/%d/accs: %d accumulators, want %d (one per aggregate)", gi, len(wg.Accs), len(w.Aggs))
@@ -96,6 +98,7 @@ func (p *Partial) UnmarshalJSON(data []byte) error {
 				for _, v := range wa.Distinct {
 					c.distinct[v] = struct{}{}
 				}
+				p.nDistinct += len(c.distinct)
 			}
 		}
 		k := groupKey(g.Keys)

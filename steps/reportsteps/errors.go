@@ -23,6 +23,16 @@ type TooManyGroups struct {
 // Error implements error.
 func (e *TooManyGroups) Error() string { return e.Message }
 
+// TooManyDistinctValues reports more distinct values kept for
+// count_distinct than the request's max_distinct allows.
+type TooManyDistinctValues struct {
+	Limit   int
+	Message string
+}
+
+// Error implements error.
+func (e *TooManyDistinctValues) Error() string { return e.Message }
+
 // InvalidSourceRow reports a source row the report cannot read or add up
 // (a CSV syntax error, a wrong number of fields, a non-numeric value for
 // sum/min/max/avg, a filter error). Line is the 1-based source line.
@@ -40,7 +50,7 @@ func (e *InvalidSourceRow) Error() string {
 // named turns err into the named error Retry and Catch match: report
 // errors first, then the export's (S3Unavailable, SourceChanged,
 // PartDeadlineExceeded, ...).
-func named(err error, maxGroups int) error {
+func named(err error, lim report.Limits) error {
 	if err == nil {
 		return nil
 	}
@@ -48,6 +58,7 @@ func named(err error, maxGroups int) error {
 		inv *InvalidReportRequest
 		row *InvalidSourceRow
 		tmg *TooManyGroups
+		tmd *TooManyDistinctValues
 		exp *export.InvalidExportRequest
 	)
 	switch {
@@ -57,8 +68,12 @@ func named(err error, maxGroups int) error {
 		return row
 	case errors.As(err, &tmg):
 		return tmg
+	case errors.As(err, &tmd):
+		return tmd
 	case errors.Is(err, report.ErrTooManyGroups):
-		return &TooManyGroups{Limit: maxGroups, Message: err.Error()}
+		return &TooManyGroups{Limit: lim.Groups, Message: err.Error()}
+	case errors.Is(err, report.ErrTooManyDistinct):
+		return &TooManyDistinctValues{Limit: lim.Distinct, Message: err.Error()}
 	case errors.As(err, &exp):
 		// The export plan validated the parts of the request the two jobs
 		// share; its pointers are the report's but for the renamed sizes.
@@ -86,6 +101,8 @@ func finalName(err error) string {
 	switch err.(type) {
 	case *TooManyGroups:
 		return "TooManyGroups"
+	case *TooManyDistinctValues:
+		return "TooManyDistinctValues"
 	case *InvalidSourceRow:
 		return "InvalidSourceRow"
 	case *InvalidReportRequest:

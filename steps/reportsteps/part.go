@@ -1,7 +1,9 @@
 package reportsteps
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -32,8 +34,8 @@ type PartOutput struct {
 func NewPart(env *stepkit.Env) func(context.Context, PartInput) (PartOutput, error) {
 	c := &planCache{}
 	return func(ctx context.Context, in PartInput) (PartOutput, error) {
-		out, maxGroups, err := runPart(ctx, env, c, in)
-		err = named(err, maxGroups)
+		out, lim, err := runPart(ctx, env, c, in)
+		err = named(err, lim)
 		if name := finalName(err); name != "" {
 			// A Distributed Map reports a failed child only as
 			// States.ExceedToleratedFailureThreshold; this record lets
@@ -79,36 +81,42 @@ func RunPart(ctx context.Context, env *stepkit.Env, in PartInput) (PartOutput, e
 	return out, err
 }
 
-func runPart(ctx context.Context, env *stepkit.Env, c *planCache, in PartInput) (PartOutput, int, error) {
+func runPart(ctx context.Context, env *stepkit.Env, c *planCache, in PartInput) (PartOutput, report.Limits, error) {
 	bucket := env.BucketOr(in.Job.Bucket)
 	p, err := c.get(ctx, env, bucket, in.PlanKey)
 	if err != nil {
-		return PartOutput{}, 0, err
+		return PartOutput{}, report.Limits{}, err
 	}
 	req := &p.Request
 	part := in.Part
 	body, info, err := env.Store.Get(ctx, part.Bucket, part.Key, part.Start, part.End)
 	if err != nil {
-		return PartOutput{}, req.MaxGroups, fmt.Errorf("report part %d: %w", part.Part, err)
+		return PartOutput{}, req.limits(), fmt.Errorf("report part %d: %w", part.Part, err)
 	}
 	defer body.Close()
 	if info.ETag != "" && part.ETag != "" && info.ETag != part.ETag {
-		return PartOutput{}, req.MaxGroups, &export.SourceChanged{Bucket: part.Bucket, Key: part.Key, PlannedETag: part.ETag, NowETag: info.ETag}
+		return PartOutput{}, req.limits(), &export.SourceChanged{Bucket: part.Bucket, Key: part.Key, PlannedETag: part.ETag, NowETag: info.ETag}
 	}
 	partial := report.NewPartial(req.Aggregates, req.MaxGroups)
+	partial.MaxDistinct = req.MaxDistinct
 	read, err := aggregate(ctx, env, body, p, part, partial)
 	if err != nil {
-		return PartOutput{}, req.MaxGroups, err
+		return PartOutput{}, req.limits(), err
 	}
 	key := partialKey(env.Layout(in.Job.Execution), part.Part)
-	if _, err := stepkit.WriteJSON(ctx, env.Store, bucket, key, partial); err != nil {
-		return PartOutput{}, req.MaxGroups, fmt.Errorf("report part %d: write partial: %w", part.Part, err)
+	// Compact: a partial can hold many distinct values.
+	doc, err := json.Marshal(partial)
+	if err != nil {
+		return PartOutput{}, req.limits(), err
+	}
+	if _, err := env.Store.Put(ctx, bucket, key, bytes.NewReader(doc), "application/json"); err != nil {
+		return PartOutput{}, req.limits(), fmt.Errorf("report part %d: write partial: %w", part.Part, err)
 	}
 	var kept int64
 	for _, g := range partial.Groups {
 		kept += g.Count
 	}
-	return PartOutput{Part: part.Part, RowsRead: read, RowsKept: kept, Groups: len(partial.Groups), Key: key}, req.MaxGroups, nil
+	return PartOutput{Part: part.Part, RowsRead: read, RowsKept: kept, Groups: len(partial.Groups), Key: key}, req.limits(), nil
 }
 
 // aggregate reads the part's rows into partial and returns how many it
@@ -163,7 +171,7 @@ func aggregate(ctx context.Context, env *stepkit.Env, r io.Reader, p *Plan, part
 			}
 		}
 		if err := partial.Add(keys, vals); err != nil {
-			if errors.Is(err, report.ErrTooManyGroups) {
+			if errors.Is(err, report.ErrTooManyGroups) || errors.Is(err, report.ErrTooManyDistinct) {
 				return n, fmt.Errorf("s3://%s/%s line %d: %w", part.Bucket, part.Key, rows.Line(), err)
 			}
 			return n, bad(rows.Line(), err.Error())
@@ -188,7 +196,7 @@ func aggregateCSV(ctx context.Context, env *stepkit.Env, r io.Reader, p *Plan, p
 		return n, &InvalidSourceRow{Bucket: part.Bucket, Key: part.Key, Line: part.FirstLine + rowErr.Line - 1, Reason: rowErr.Reason}
 	case errors.Is(err, report.ErrStopped):
 		return n, &export.PartDeadlineExceeded{Part: part.Part, Processed: n}
-	case errors.Is(err, report.ErrTooManyGroups):
+	case errors.Is(err, report.ErrTooManyGroups), errors.Is(err, report.ErrTooManyDistinct):
 		return n, fmt.Errorf("s3://%s/%s: %w", part.Bucket, part.Key, err)
 	case err != nil:
 		return n, fmt.Errorf("report part %d: read s3://%s/%s: %w", part.Part, part.Bucket, part.Key, err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stepwise-dev/stepwise/steps/export"
 	"github.com/stepwise-dev/stepwise/steps/plan"
+	"github.com/stepwise-dev/stepwise/steps/report"
 	"github.com/stepwise-dev/stepwise/steps/stepkit"
 )
 
@@ -48,7 +49,7 @@ type Plan struct {
 func NewPlan(env *stepkit.Env) func(context.Context, PlanInput) (PlanOutput, error) {
 	return func(ctx context.Context, in PlanInput) (PlanOutput, error) {
 		out, err := RunPlan(ctx, env, in)
-		return out, named(err, 0)
+		return out, named(err, report.Limits{})
 	}
 }
 
@@ -88,7 +89,7 @@ func RunPlan(ctx context.Context, env *stepkit.Env, in PlanInput) (PlanOutput, e
 	pin.Input.Request = ereq
 	po, err := plan.Run(ctx, env, pin)
 	if err != nil {
-		return PlanOutput{}, inFile(named(err, 0), origin)
+		return PlanOutput{}, inFile(named(err, report.Limits{}), origin)
 	}
 	var ep export.Plan
 	if err := stepkit.ReadJSON(ctx, env.Store, env.Bucket, po.PlanKey, &ep); err != nil {

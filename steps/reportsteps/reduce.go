@@ -55,8 +55,8 @@ type Manifest struct {
 func NewReduce(env *stepkit.Env) func(context.Context, ReduceInput) (ReduceOutput, error) {
 	c := &planCache{}
 	return func(ctx context.Context, in ReduceInput) (ReduceOutput, error) {
-		out, maxGroups, err := runReduce(ctx, env, c, in)
-		return out, named(err, maxGroups)
+		out, lim, err := runReduce(ctx, env, c, in)
+		return out, named(err, lim)
 	}
 }
 
@@ -66,19 +66,19 @@ func RunReduce(ctx context.Context, env *stepkit.Env, in ReduceInput) (ReduceOut
 	return out, err
 }
 
-func runReduce(ctx context.Context, env *stepkit.Env, c *planCache, in ReduceInput) (ReduceOutput, int, error) {
+func runReduce(ctx context.Context, env *stepkit.Env, c *planCache, in ReduceInput) (ReduceOutput, report.Limits, error) {
 	bucket := env.BucketOr(in.Job.Bucket)
 	p, err := c.get(ctx, env, bucket, in.PlanKey)
 	if err != nil {
-		return ReduceOutput{}, 0, err
+		return ReduceOutput{}, report.Limits{}, err
 	}
 	req := &p.Request
 	if in.Failure != nil {
 		f, err := explain(ctx, env, bucket, env.Layout(in.Job.Execution), *in.Failure)
-		return ReduceOutput{Error: f.Error, Cause: f.Cause}, req.MaxGroups, err
+		return ReduceOutput{Error: f.Error, Cause: f.Cause}, req.limits(), err
 	}
 	if in.Parts < 1 {
-		return ReduceOutput{}, req.MaxGroups, fmt.Errorf("report reduce: %d parts; the plan always makes at least one", in.Parts)
+		return ReduceOutput{}, req.limits(), fmt.Errorf("report reduce: %d parts; the plan always makes at least one", in.Parts)
 	}
 	lay := env.Layout(in.Job.Execution)
 	keys := make([]string, in.Parts)
@@ -89,9 +89,9 @@ func runReduce(ctx context.Context, env *stepkit.Env, c *planCache, in ReduceInp
 	if title == "" {
 		title = "Report " + in.Job.Execution
 	}
-	o, err := report.Reduce(ctx, env.Store, bucket, keys, req.GroupBy, req.Aggregates, req.MaxGroups, p.OutputPrefix, title)
+	o, err := report.Reduce(ctx, env.Store, bucket, keys, req.GroupBy, req.Aggregates, req.limits(), p.OutputPrefix, title)
 	if err != nil {
-		return ReduceOutput{}, req.MaxGroups, fmt.Errorf("report reduce: %w", err)
+		return ReduceOutput{}, req.limits(), fmt.Errorf("report reduce: %w", err)
 	}
 	out := ReduceOutput{Bucket: bucket, CSV: o.CSV, HTML: o.HTML, JSON: o.JSON, Manifest: p.OutputPrefix + "manifest.json", Groups: o.Groups, Rows: o.Rows}
 	man := Manifest{
@@ -100,9 +100,9 @@ func runReduce(ctx context.Context, env *stepkit.Env, c *planCache, in ReduceInp
 		Files: map[string]string{"csv": o.CSV, "html": o.HTML, "json": o.JSON},
 	}
 	if _, err := stepkit.WriteJSON(ctx, env.Store, bucket, out.Manifest, man); err != nil {
-		return ReduceOutput{}, req.MaxGroups, fmt.Errorf("report reduce: write manifest: %w", err)
+		return ReduceOutput{}, req.limits(), fmt.Errorf("report reduce: write manifest: %w", err)
 	}
-	return out, req.MaxGroups, nil
+	return out, req.limits(), nil
 }
 
 // explain returns the failure of the lowest-numbered part that recorded

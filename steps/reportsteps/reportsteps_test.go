@@ -38,6 +38,8 @@ func TestParseRequestErrors(t *testing.T) {
 		{`{"source":{"key":"k"},"aggregates":[{"op":"sum","colum":"x"}]}`, "/aggregates/0/colum", "unknown field"},
 		{`{` + base + `,"max_groups":-1}`, "/max_groups", "between 1 and"},
 		{`{` + base + `,"max_groups":"many"}`, "/max_groups", "must be int"},
+		{`{` + base + `,"max_distinct":0.5}`, "/max_distinct", "must be int"},
+		{`{` + base + `,"max_distinct":9000000}`, "/max_distinct", "between 1 and 5000000"},
 		{`{` + base + `,"part_size":10}`, "/part_size", "between"},
 		{`{` + base + `,"output":{"prefix":"work/"}}`, "/output/prefix", `under "work/"`},
 		{`{` + base + `,"output":{"prefix":"reports"}}`, "/output/prefix", `must end with "/"`},
@@ -148,6 +150,7 @@ func TestStepErrorsAreNamed(t *testing.T) {
 		{`{"source":{"key":"uploads/orders.csv"},"where":"total >","aggregates":[{"op":"count"}]}`, "*reportsteps.InvalidReportRequest", `/where:`},
 		{`{"source":{"key":"uploads/orders.csv"},"group_by":["order_id"],"aggregates":[{"op":"count"}],"max_groups":100}`, "*reportsteps.TooManyGroups", "max_groups=100"},
 		{`{"source":{"key":"uploads/orders.csv"},"aggregates":[{"op":"sum","column":"customer"}]}`, "*reportsteps.InvalidSourceRow", "uploads/orders.csv: line 2: column \"customer\""},
+		{`{"source":{"key":"uploads/orders.csv"},"aggregates":[{"op":"count_distinct","column":"customer"}],"max_distinct":10}`, "*reportsteps.TooManyDistinctValues", "more than max_distinct=10 distinct values"},
 		{`{"key":"reports/missing.json"}`, "*reportsteps.InvalidReportRequest", "/request/key: request object s3://stepwise-test/reports/missing.json does not exist"},
 	} {
 		_, err := run(t, e, "bad", c.req)

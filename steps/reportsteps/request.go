@@ -16,6 +16,11 @@ import (
 // Limits and defaults of a report request.
 const (
 	DefaultMaxGroups = 100_000
+	// DefaultMaxDistinct and MaxDistinctLimit bound the distinct values
+	// count_distinct keeps, all groups together (each costs its bytes plus
+	// about 50 bytes of map).
+	DefaultMaxDistinct = 500_000
+	MaxDistinctLimit   = 5_000_000
 	// MaxGroupsLimit bounds max_groups so that a part and the reduce stay
 	// well inside their memory (each group costs a few hundred bytes plus
 	// its distinct values).
@@ -44,6 +49,9 @@ type Request struct {
 	// more fail the report with TooManyGroups instead of running out of
 	// memory.
 	MaxGroups int `json:"max_groups,omitempty"`
+	// MaxDistinct bounds the distinct values count_distinct keeps (default
+	// [DefaultMaxDistinct]); more fail with TooManyDistinctValues.
+	MaxDistinct int `json:"max_distinct,omitempty"`
 	// Output says where the report goes: <prefix><execution>/.
 	Output Output `json:"output"`
 	// PartSize and MaxConcurrency size the Distributed Map as for exports.
@@ -79,7 +87,7 @@ func invalid(field, format string, args ...any) *InvalidReportRequest {
 // known lists the fields of every object in a request, by JSON pointer
 // pattern ("*" stands for an array index).
 var known = map[string][]string{
-	"":              {"name", "source", "where", "types", "group_by", "aggregates", "max_groups", "output", "part_size", "max_concurrency"},
+	"":              {"name", "source", "where", "types", "group_by", "aggregates", "max_groups", "max_distinct", "output", "part_size", "max_concurrency"},
 	"/source":       {"bucket", "key", "prefix", "format", "csv"},
 	"/source/csv":   {"header", "columns", "delimiter", "quote"},
 	"/aggregates/*": {"op", "column"},
@@ -118,6 +126,9 @@ func ParseRequest(data []byte, defaultBucket string) (*Request, error) {
 	}
 	if r.MaxGroups == 0 {
 		r.MaxGroups = DefaultMaxGroups
+	}
+	if r.MaxDistinct == 0 {
+		r.MaxDistinct = DefaultMaxDistinct
 	}
 	if r.Output.Prefix == "" {
 		r.Output.Prefix = DefaultPrefix
@@ -202,6 +213,9 @@ func (r *Request) validate() error {
 	}
 	if r.MaxGroups < 1 || r.MaxGroups > MaxGroupsLimit {
 		return invalid("/max_groups", "must be between 1 and %d, not %d", MaxGroupsLimit, r.MaxGroups)
+	}
+	if r.MaxDistinct < 1 || r.MaxDistinct > MaxDistinctLimit {
+		return invalid("/max_distinct", "must be between 1 and %d, not %d", MaxDistinctLimit, r.MaxDistinct)
 	}
 	if r.PartSize < export.MinPartSize || r.PartSize > export.MaxPartSize {
 		return invalid("/part_size", "must be between %d and %d bytes, not %d", export.MinPartSize, export.MaxPartSize, r.PartSize)
@@ -301,4 +315,9 @@ func jsonKind(v any) string {
 		return "null"
 	}
 	return "an object"
+}
+
+// limits are the request's memory bounds.
+func (r *Request) limits() report.Limits {
+	return report.Limits{Groups: r.MaxGroups, Distinct: r.MaxDistinct}
 }
