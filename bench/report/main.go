@@ -23,6 +23,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"syscall"
@@ -68,6 +69,16 @@ func child(handler, resultFile string) {
 	if err != nil {
 		log.Fatal(err)
 	}
+	if dir := os.Getenv("STEPWISE_BENCH_CPUPROFILE"); dir != "" {
+		f, err := os.CreateTemp(dir, handler+"-*.pprof")
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	out, err := lambda.NewHandler(h).Invoke(context.Background(), in)
 	if err != nil {
 		log.Fatalf("%s: %v", handler, err)
@@ -76,6 +87,8 @@ func child(handler, resultFile string) {
 		log.Fatal(err)
 	}
 }
+
+// The children write CPU profiles into $STEPWISE_BENCH_CPUPROFILE when set.
 
 type stepRun struct {
 	wall time.Duration
@@ -90,6 +103,10 @@ func run(size int64, dir string, partSize int64, conc int, where string) error {
 	}
 	src := filepath.Join(dir, fmt.Sprintf("sales-%d.csv", size))
 	if err := generate(src, size); err != nil {
+		return err
+	}
+	// A fresh store each run: earlier reports and work files are not kept.
+	if err := os.RemoveAll(filepath.Join(dir, "s3")); err != nil {
 		return err
 	}
 	srv, err := s3local.Start(ctx, s3local.Options{Dir: filepath.Join(dir, "s3"), DisableEvents: true, Log: io.Discard})
