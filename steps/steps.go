@@ -17,6 +17,7 @@ import (
 	"github.com/stepwise-dev/stepwise/steps/merge"
 	"github.com/stepwise-dev/stepwise/steps/plan"
 	"github.com/stepwise-dev/stepwise/steps/publish"
+	"github.com/stepwise-dev/stepwise/steps/reportsteps"
 	"github.com/stepwise-dev/stepwise/steps/requestapproval"
 	"github.com/stepwise-dev/stepwise/steps/stepkit"
 )
@@ -36,6 +37,9 @@ var registry = map[string]entry{
 	"requestapproval": step(requestapproval.New),
 	"publish":         step(publish.New),
 	"cleanup":         step(cleanup.New),
+	"reportplan":      step(reportsteps.NewPlan),
+	"reportpart":      step(reportsteps.NewPart),
+	"reportreduce":    step(reportsteps.NewReduce),
 	// runner new step: new steps go above this line.
 }
 
