@@ -161,11 +161,8 @@ func addRow[T string | []byte](p *Partial, keys, vals []T) error {
 			}
 			// A no-op conversion for bytes, a copy for strings (the
 			// reader paths that are not the hot one).
-			if v := []byte(vals[i]); !c.distinct.has(v) {
-				if err := p.newDistinct(); err != nil {
-					return err
-				}
-				c.distinct.add(v)
+			if _, err := c.distinct.insert([]byte(vals[i]), p.newDistinct); err != nil {
+				return err
 			}
 		default:
 			if o.reuse >= 0 {
@@ -223,10 +220,8 @@ func (p *Partial) Merge(q *Partial) error {
 			}
 			var err error
 			o.distinct.eachBytes(func(b []byte) {
-				if err == nil && !c.distinct.has(b) {
-					if err = p.newDistinct(); err == nil {
-						c.distinct.add(b)
-					}
+				if err == nil {
+					_, err = c.distinct.insert(b, p.newDistinct)
 				}
 			})
 			if err != nil {

@@ -58,6 +58,26 @@ func (s *strSet) has(b []byte) bool {
 	return ok
 }
 
+// insert adds b (copied) unless it is there; before adding it asks ok,
+// which may refuse with an error (a limit). It reports whether b was added.
+func (s *strSet) insert(b []byte, ok func() error) (bool, error) {
+	if (s.n+1)*4 > len(s.slots)*3 {
+		s.grow()
+	}
+	h := hashBytes(b)
+	i, found := s.find(b, h)
+	if found {
+		return false, nil
+	}
+	if err := ok(); err != nil {
+		return false, err
+	}
+	s.slots[i] = slot{h: h, off: uint64(len(s.arena)), n: uint32(len(b))}
+	s.arena = append(s.arena, b...)
+	s.n++
+	return true, nil
+}
+
 // add inserts b (copied), which must not be in the set.
 func (s *strSet) add(b []byte) {
 	if (s.n+1)*4 > len(s.slots)*3 {
