@@ -12,6 +12,7 @@ import (
 	_ "embed"
 	"sync"
 
+	"github.com/stepwise-dev/stepwise/steps/approval"
 	"github.com/stepwise-dev/stepwise/steps/cleanup"
 	"github.com/stepwise-dev/stepwise/steps/exportpart"
 	"github.com/stepwise-dev/stepwise/steps/merge"
@@ -35,6 +36,7 @@ func New(env *stepkit.Env) map[string]any {
 		"requestapproval": requestapproval.New(env),
 		"publish":         publish.New(env),
 		"cleanup":         cleanup.New(env),
+		"approval":        approval.New(env),
 	}
 }
 
@@ -51,6 +53,7 @@ func Handlers() map[string]any {
 		"requestapproval": lazy(requestapproval.New),
 		"publish":         lazy(publish.New),
 		"cleanup":         lazy(cleanup.New),
+		"approval":        lazy(approval.New),
 	}
 }
 
