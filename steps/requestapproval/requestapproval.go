@@ -83,21 +83,27 @@ type Output struct {
 }
 
 // New returns the requestapproval handler over env. The notifier is built
-// from the process environment on the first invocation
-// ([approval.NotifierFromEnv]).
+// from the process environment ([approval.NotifierFromEnv]) on the first
+// invocation that finds it configured, and kept: the local stack sets
+// STEPWISE_APPROVAL_URL only once its HTTP port is known.
 func New(env *stepkit.Env) func(context.Context, Input) (Output, error) {
-	var once sync.Once
+	var mu sync.Mutex
 	var notifier *approval.Notifier
-	var notifierErr error
 	return func(ctx context.Context, in Input) (Output, error) {
-		once.Do(func() { notifier, notifierErr = approval.NotifierFromEnv(context.WithoutCancel(ctx), env) })
 		out, rec, err := run(ctx, env, in)
 		if err != nil {
 			return out, stepkit.Named(err)
 		}
-		if nerr := notifierErr; nerr != nil || notifier != nil {
+		mu.Lock()
+		n, nerr := notifier, error(nil)
+		if n == nil {
+			n, nerr = approval.NotifierFromEnv(context.WithoutCancel(ctx), env)
+			notifier = n
+		}
+		mu.Unlock()
+		if nerr != nil || n != nil {
 			if nerr == nil {
-				nerr = notifier.Pending(ctx, rec)
+				nerr = n.Pending(ctx, rec)
 			}
 			if nerr != nil {
 				env.Logger(ctx, "requestapproval", in.Job.Execution).Error("approval notification not sent", "error", nerr.Error())
