@@ -128,6 +128,9 @@ type Stack struct {
 	// (endpoint, credentials, region, STEPWISE_BUCKET); bootstrap processes
 	// get it.
 	StepEnv []string
+	// ApprovalURL is the approval decision page (see withApproval); empty
+	// without S3.
+	ApprovalURL string
 
 	dataDir string
 	log     *slog.Logger
@@ -226,6 +229,10 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 		return nil, fmt.Errorf("stack: Step Functions API: %w", err)
 	}
 	st.srv = newAPIServer(sfnapi.NewHandler(eng, sfnapi.Options{Logger: opts.Logger}))
+	if st.srv.Handler, err = st.withApproval(ctx, st.srv.Handler, ln.Addr().String(), opts); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	st.wg.Go(func() { st.srv.Serve(ln) })
 	st.Endpoints.StepFunctions = "http://" + ln.Addr().String()
 
