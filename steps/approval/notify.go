@@ -27,6 +27,10 @@ const (
 	// http://127.0.0.1:<port>/approval locally). Without it no
 	// notification is sent.
 	EnvURL = "STEPWISE_APPROVAL_URL"
+	// EnvURLParameter names an SSM String parameter holding the page's
+	// URL, read when STEPWISE_APPROVAL_URL is unset. Terraform uses it:
+	// the function URL is only known after the functions exist.
+	EnvURLParameter = "STEPWISE_APPROVAL_URL_PARAMETER"
 	// EnvTopicARN is the SNS topic notifications go to; without it they go
 	// to the outbox (approvals/outbox/<execution>.txt).
 	EnvTopicARN = "STEPWISE_APPROVAL_TOPIC_ARN"
@@ -42,23 +46,32 @@ const (
 // when neither is set.
 func KeyFromEnv(ctx context.Context) ([]byte, error) {
 	if name := os.Getenv(EnvKeyParameter); name != "" {
-		cfg, err := config.LoadDefaultConfig(ctx)
+		text, err := getParameter(ctx, name, true)
 		if err != nil {
-			return nil, fmt.Errorf("approval: AWS configuration: %w", err)
+			return nil, err
 		}
-		out, err := ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
-		if err != nil {
-			return nil, fmt.Errorf("approval: read the key parameter %s (%s): %w", name, EnvKeyParameter, err)
-		}
-		if out.Parameter == nil {
-			return nil, fmt.Errorf("approval: the key parameter %s has no value", name)
-		}
-		return ParseKey("parameter "+name, aws.ToString(out.Parameter.Value))
+		return ParseKey("parameter "+name, text)
 	}
 	if path := os.Getenv(EnvKeyFile); path != "" {
 		return LoadOrCreateKey(path)
 	}
 	return nil, nil
+}
+
+// getParameter reads an SSM parameter's value.
+func getParameter(ctx context.Context, name string, decrypt bool) (string, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return "", fmt.Errorf("approval: AWS configuration: %w", err)
+	}
+	out, err := ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(decrypt)})
+	if err != nil {
+		return "", fmt.Errorf("approval: read the SSM parameter %s: %w", name, err)
+	}
+	if out.Parameter == nil || aws.ToString(out.Parameter.Value) == "" {
+		return "", fmt.Errorf("approval: the SSM parameter %s has no value", name)
+	}
+	return aws.ToString(out.Parameter.Value), nil
 }
 
 // Message is one notification: a one-line subject and a plain-text body.
@@ -135,6 +148,12 @@ type Notifier struct {
 // with `runner approve` alone.
 func NotifierFromEnv(ctx context.Context, env *stepkit.Env) (*Notifier, error) {
 	base := os.Getenv(EnvURL)
+	if name := os.Getenv(EnvURLParameter); base == "" && name != "" {
+		var err error
+		if base, err = getParameter(ctx, name, false); err != nil {
+			return nil, err
+		}
+	}
 	if base == "" {
 		return nil, nil
 	}
