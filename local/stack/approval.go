@@ -27,8 +27,8 @@ const ApprovalPath = "/approval"
 // at ApprovalPath on the Step Functions API's address, and points the steps
 // at it: STEPWISE_APPROVAL_URL and STEPWISE_APPROVAL_KEY_FILE go into
 // StepEnv and, for in-process steps, into this process's environment (set
-// here, once the port is known; requestapproval reads them on its first
-// notification). With no SNS topic configured the notifications land in
+// here, once the port is known; requestapproval reads them when it first
+// finds them set). With no SNS topic configured the notifications land in
 // the outbox, approvals/outbox/<execution>.txt. The page answers tasks
 // through this very API with the same SDK client a user has.
 func (st *Stack) withApproval(ctx context.Context, h http.Handler, addr string, opts Options) (http.Handler, error) {
@@ -50,7 +50,12 @@ func (st *Stack) withApproval(ctx context.Context, h http.Handler, addr string, 
 	st.ApprovalURL = endpoint + ApprovalPath
 	env := []string{approval.EnvURL + "=" + st.ApprovalURL, approval.EnvKeyFile + "=" + keyFile}
 	st.StepEnv = append(st.StepEnv, env...)
-	if len(opts.Steps) > 0 && !opts.NoProcessEnv {
+	// Unlike the S3 settings this is done with NoProcessEnv too: the
+	// runner sets those itself before building the steps, but only the
+	// stack knows the page's address. (Bootstrap processes, started with
+	// the environment the runtime got before the port was known, send no
+	// notifications; decide with `runner approve` or the console.)
+	if len(opts.Steps) > 0 {
 		os.Setenv(approval.EnvURL, st.ApprovalURL)
 		os.Setenv(approval.EnvKeyFile, keyFile)
 	}

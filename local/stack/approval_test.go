@@ -68,9 +68,10 @@ func TestApprovalByLink(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(dir, ApprovalKeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("approval key file: %v %v", fi, err)
 	}
-	// NoProcessEnv: point the in-process steps at the page as Open would.
-	t.Setenv(approval.EnvURL, st.ApprovalURL)
-	t.Setenv(approval.EnvKeyFile, filepath.Join(dir, ApprovalKeyFile))
+	// Open pointed the in-process steps at the page (NoProcessEnv or not).
+	if got := os.Getenv(approval.EnvURL); got != st.ApprovalURL || !strings.HasSuffix(got, ApprovalPath) {
+		t.Fatalf("%s = %q, want the page %q", approval.EnvURL, got, st.ApprovalURL)
+	}
 
 	s3c, err := newS3Client(ctx, st)
 	if err != nil {
@@ -158,6 +159,10 @@ func TestApprovalByLink(t *testing.T) {
 	d := waitForEnd(ctx, t, c, execs["requests/approve-me.json"], st.Endpoints.StateMachineArn)
 	if d.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("approved export: %s %s %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+	}
+	var out struct{ Approval *export.Decision }
+	if err := json.Unmarshal([]byte(aws.ToString(d.Output)), &out); err != nil || out.Approval == nil || out.Approval.Approver != "ana@example.com" || out.Approval.Comment != "numbers checked" {
+		t.Fatalf("the execution's output does not name the approver and the comment: %s", aws.ToString(d.Output))
 	}
 	manifest, err := get("exports/approve-me.csv.manifest.json")
 	if err != nil {
