@@ -55,6 +55,22 @@ resource "aws_lambda_permission" "approval_url" {
   function_url_auth_type = "NONE"
 }
 
+# Function URLs created since October 2025 also need lambda:InvokeFunction
+# (AWS Lambda guide, "Control access to Lambda function URLs"). AWS's example
+# conditions it on lambda:InvokedViaFunctionUrl; the provider schema these
+# checks pin (hashicorp/aws 6.25) has no argument for that condition, so the
+# grant is unconditioned: any AWS principal may also invoke the function
+# directly, which exposes nothing the public URL does not (the handler only
+# serves function URL requests, and checks every link).
+resource "aws_lambda_permission" "approval_invoke" {
+  count = module.definitions.approval.deployed && var.approval_auth_type == "NONE" ? 1 : 0
+
+  statement_id  = "PublicApprovalPageInvoke"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.step["approval"].function_name
+  principal     = "*"
+}
+
 # The functions read the page's URL from here (their environment cannot
 # name the URL of a function created with them).
 resource "aws_ssm_parameter" "approval_url" {
