@@ -234,6 +234,8 @@ func Coverages() []*Coverage {
 		cp.add(c)
 		out = append(out, cp)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Workflow < out[j].Workflow || out[i].Workflow == out[j].Workflow && out[i].File < out[j].File })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Workflow < out[j].Workflow || out[i].Workflow == out[j].Workflow && out[i].File < out[j].File
+	})
 	return out
 }

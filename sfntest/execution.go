@@ -277,4 +277,3 @@ func jsonText(v any) ([]byte, error) {
 	}
 	return json.Marshal(v)
 }
-

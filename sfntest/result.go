@@ -137,7 +137,9 @@ func (x *Execution) children(ctx context.Context, r *Result, arn, scope string) 
 		if err != nil {
 			return err
 		}
-		sort.Slice(kids, func(i, j int) bool { return kids[i].StartDate.Before(kids[j].StartDate) || kids[i].StartDate.Equal(kids[j].StartDate) && kids[i].Name < kids[j].Name })
+		sort.Slice(kids, func(i, j int) bool {
+			return kids[i].StartDate.Before(kids[j].StartDate) || kids[i].StartDate.Equal(kids[j].StartDate) && kids[i].Name < kids[j].Name
+		})
 		for _, k := range kids {
 			h, err := x.engine.GetExecutionHistory(ctx, k.ExecutionArn)
 			if err != nil {
@@ -210,7 +212,7 @@ func (d *definition) scopeEvents(events []statemachine.HistoryEvent) []string {
 		switch ev.Type {
 		case "MapIterationStarted":
 			if det, ok := ev.Details.(*statemachine.MapIterationEventDetails); ok {
-				sc = join(parent, fmt.Sprintf("%s[%d]", det.Name, det.Index))
+				sc = join(cutAt(parent, det.Name), fmt.Sprintf("%s[%d]", det.Name, det.Index))
 			}
 		case "ParallelStateSucceeded", "ParallelStateFailed", "MapStateSucceeded", "MapStateFailed":
 			if prevType != "ParallelStateStarted" && prevType != "MapStateStarted" && !strings.HasPrefix(prevType, "MapRun") {
