@@ -41,6 +41,10 @@ func (x *Execution) Invoke(ctx context.Context, function string, payload []byte)
 	defer release()
 	ti, _ := statemachine.TaskInfoFrom(ctx)
 	if r, ok := x.next(ti.StateName); ok {
+		if r.problem != "" {
+			x.problem("%s", r.problem)
+			return statemachine.LambdaResult{}, &statemachine.TaskError{Name: "States.Runtime", Cause: "sfntest: " + r.problem}
+		}
 		if r.throw != nil {
 			return statemachine.LambdaResult{}, &statemachine.TaskError{Name: r.throw.Error, Cause: r.throw.Cause}
 		}
@@ -115,6 +119,10 @@ func (x *Execution) InvokeService(ctx context.Context, req statemachine.ServiceR
 	defer release()
 	ti, _ := statemachine.TaskInfoFrom(ctx)
 	if r, ok := x.next(ti.StateName); ok {
+		if r.problem != "" {
+			x.problem("%s", r.problem)
+			return nil, &statemachine.TaskError{Name: "States.Runtime", Cause: "sfntest: " + r.problem}
+		}
 		if r.throw != nil {
 			return nil, &statemachine.TaskError{Name: r.throw.Error, Cause: r.throw.Cause}
 		}
@@ -130,12 +138,20 @@ func (x *Execution) InvokeService(ctx context.Context, req statemachine.ServiceR
 		}
 		return v, nil
 	}
+	if fn, ok := x.w.cfg.services[req.Service+":"+req.Action]; ok {
+		v, err := fn(ctx, req)
+		if err == nil && req.Pattern == statemachine.WaitForTaskToken {
+			ti.Token = req.TaskToken
+			x.tokenAsked(ti)
+		}
+		return v, err
+	}
 	if req.Pattern == statemachine.WaitForTaskToken {
 		ti.Token = req.TaskToken
 		x.tokenAsked(ti)
 		return map[string]any{}, nil
 	}
-	x.problem("state %q calls %s:%s, which the harness does not run: mock it with sfntest.Mock(%q, sfntest.Return(...))", ti.StateName, req.Service, req.Action, ti.StateName)
+	x.problem("state %q calls %s:%s, which the harness does not run: mock it with sfntest.Mock(%q, sfntest.Return(...)) or implement it with sfntest.Service(%q, fn)", ti.StateName, req.Service, req.Action, ti.StateName, req.Service+":"+req.Action)
 	return nil, &statemachine.TaskError{Name: "States.Runtime", Cause: fmt.Sprintf("sfntest: %s:%s is not mocked", req.Service, req.Action)}
 }
 

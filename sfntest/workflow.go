@@ -1,6 +1,7 @@
 package sfntest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -38,7 +39,25 @@ type config struct {
 	timeouts map[string]time.Duration
 	objects  []object
 	answers  map[string]Answer
+	services map[string]ServiceFunc
 	start    time.Time
+}
+
+// ServiceFunc implements a service integration for [Service]: it gets the
+// evaluated Parameters and returns the service's response.
+type ServiceFunc func(ctx context.Context, req statemachine.ServiceRequest) (any, error)
+
+// Service gives a service integration other than Lambda ("sqs:sendMessage",
+// "sns:publish", "aws-sdk:s3:getObject" — the Resource's service and
+// action, without .sync or .waitForTaskToken) a Go implementation, for
+// states that are not mocked. A returned *statemachine.TaskError fails
+// the task with its name. For a .waitForTaskToken call, the token then
+// waits for an answer as for a Lambda task.
+func Service(name string, fn ServiceFunc) Option {
+	return func(c *config) error {
+		c.services[name] = fn
+		return nil
+	}
 }
 
 type object struct {
@@ -82,8 +101,9 @@ func Mock(state string, responses ...Response) Option {
 
 // Response is one mocked answer of a Task: see [Return] and [Throw].
 type Response struct {
-	ret   json.RawMessage
-	throw *MockThrow
+	ret     json.RawMessage
+	throw   *MockThrow
+	problem string // a MockConfigFile response without an entry for the invocation
 }
 
 // Return is a mocked successful answer: v is marshalled to JSON
@@ -189,7 +209,7 @@ func New(name string, definition []byte, opts ...Option) (*Workflow, error) {
 func newWorkflow(name, file string, src []byte, opts []Option) (*Workflow, error) {
 	w := &Workflow{name: name, file: file, cfg: config{
 		handlers: map[string]any{}, mocks: map[string][]Response{}, vars: map[string]string{},
-		steps: map[string]string{}, timeouts: map[string]time.Duration{}, answers: map[string]Answer{}, start: DefaultStart,
+		steps: map[string]string{}, timeouts: map[string]time.Duration{}, answers: map[string]Answer{}, services: map[string]ServiceFunc{}, start: DefaultStart,
 	}}
 	for _, o := range opts {
 		if err := o(&w.cfg); err != nil {
