@@ -108,7 +108,7 @@ func (d *definition) cover(ctx context.Context, e *statemachine.Engine, r *Resul
 				if k := d.choiceTaken(ctx, e, s, v, next); k >= 0 {
 					c.Choices[v.Name][k]++
 				}
-			case v.Output == "" && len(s.Catch) > 0:
+			case v.failed && len(s.Catch) > 0:
 				if k := catchTaken(s, v, next); k >= 0 {
 					c.Catches[v.Name][k]++
 				}

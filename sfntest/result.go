@@ -64,6 +64,9 @@ type StateRun struct {
 	Attempts int
 	// failures are the error names of each failed attempt, in order.
 	failures []string
+	// failed: the visit's last attempt failed (then a catcher, if any,
+	// chose the next state).
+	failed bool
 }
 
 // Visits returns the visits of the named state.
@@ -281,7 +284,15 @@ func (d *definition) visits(events []statemachine.HistoryEvent, base string) []S
 		switch ev.Type {
 		case "TaskScheduled", "LambdaFunctionScheduled":
 			out[k].Attempts++
+		case "TaskSucceeded", "LambdaFunctionSucceeded", "MapStateSucceeded", "ParallelStateSucceeded":
+			out[k].failed = false
+		case "MapStateFailed", "ParallelStateFailed", "MapRunFailed":
+			out[k].failed = true
+			if f, ok := failureOf(ev.Details); ok {
+				out[k].Error, out[k].Cause = f.Error, f.Cause
+			}
 		case "TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "LambdaFunctionTimedOut", "LambdaFunctionScheduleFailed", "LambdaFunctionStartFailed", "TaskStartFailed", "TaskSubmitFailed":
+			out[k].failed = true
 			if f, ok := failureOf(ev.Details); ok {
 				out[k].Error, out[k].Cause = f.Error, f.Cause
 				out[k].failures = append(out[k].failures, f.Error)
