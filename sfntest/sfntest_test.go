@@ -197,3 +197,25 @@ func TestBadInput(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkSevenDaysAndRetries measures the wall time of an execution
+// with nine retries (BackoffRate 2, 511 s of back-off), an approval and a
+// 7-day Wait: all on the virtual clock.
+func BenchmarkSevenDaysAndRetries(b *testing.B) {
+	var rs []sfntest.Response
+	for range 9 {
+		rs = append(rs, sfntest.Throw("Throttled", "slow down"))
+	}
+	rs = append(rs, sfntest.Return(map[string]any{"Payload": map[string]any{"total": 5000}}))
+	w, err := sfntest.Load("testdata/order.asl.json", sfntest.Mock("Price", rs...), sfntest.OnToken("Approve", sfntest.Succeed(1)),
+		sfntest.Handler("notify", func(context.Context, any) error { return nil }))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		r, err := w.Run(context.Background(), `{"items":[1,2,3]}`)
+		if err != nil || r.Status != "SUCCEEDED" {
+			b.Fatalf("%v %s %s %v", err, r.Status, r.Error, r.Problems)
+		}
+	}
+}
