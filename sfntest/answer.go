@@ -9,11 +9,10 @@ import (
 // task as soon as its call has been made: see [Succeed], [Fail] and
 // [NoAnswer], given with [OnToken].
 type Answer struct {
-	kind        answerKind
-	output      json.RawMessage
-	errorName   string
-	cause       string
-	description string
+	kind      answerKind
+	output    json.RawMessage
+	errorName string
+	cause     string
 }
 
 type answerKind int
