@@ -2,49 +2,45 @@ package sfntest_test
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/stepwise-dev/stepwise/sfntest"
 )
 
-const exportASL = "../statemachine/export.asl.json"
+const (
+	exportASL   = "../statemachine/export.asl.json"
+	exportTests = "../statemachine/tests/export"
+)
 
-// TestExportWorkflow runs every test case of testdata/export.mock.json
-// against the project's own export workflow (statemachine/export.asl.json)
-// and then requires 100% of its states, Choice rules and Catch handlers to
-// be covered. With STEPWISE_COVER=1 the table is printed after the tests,
+// TestExportWorkflow runs every test case of the export workflow's own
+// mock config (statemachine/tests/export.mock.json, with the S3 objects of
+// export.s3/ and the expected endings of export.expect.json — the files
+// `runner test` runs) against statemachine/export.asl.json, and then
+// requires 100% of its states, Choice rules and Catch handlers to be
+// covered. With STEPWISE_COVER=1 the table is printed after the tests,
 // with STEPWISE_COVER_JSON=<file> it is written as JSON.
 func TestExportWorkflow(t *testing.T) {
-	cfg, err := sfntest.LoadMockConfig("testdata/export.mock.json")
+	cfg, err := sfntest.LoadMockConfig(exportTests + ".mock.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := sfntest.Load(exportASL, sfntest.Object("sfntest-bucket", "work/x/parts.json", []byte(`[{"part":0},{"part":1},{"part":2}]`)))
+	b, err := os.ReadFile(exportTests + ".expect.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	published := `{"bucket":"sfntest-bucket","key":"exports/x/eu.csv","manifestKey":"exports/x/eu.csv.manifest.json","url":"http://127.0.0.1/presigned","rows":20,"bytes":200,"sha256":"bb"}`
-	want := map[string]struct {
-		status, err string
-		path        string
-	}{
-		"NoApproval":     {"SUCCEEDED", "", "Plan ExportParts Merge NeedsApproval ApprovalNotRequired Publish"},
-		"PlanRetried":    {"SUCCEEDED", "", "Plan ExportParts Merge NeedsApproval ApprovalNotRequired Publish"},
-		"Approved":       {"SUCCEEDED", "", "Plan ExportParts Merge NeedsApproval RequestApproval Decision Publish"},
-		"Rejected":       {"FAILED", "ExportRejected", "Plan ExportParts Merge NeedsApproval RequestApproval Decision Rejected Cleanup Failed"},
-		"NoDecision":     {"FAILED", "ExportRejected", "Plan ExportParts Merge NeedsApproval RequestApproval Decision Rejected Cleanup Failed"},
-		"Expired":        {"FAILED", "ApprovalExpired", "Plan ExportParts Merge NeedsApproval RequestApproval ApprovalExpired Cleanup Failed"},
-		"ApprovalBroken": {"FAILED", "ApprovalStoreDown", "Plan ExportParts Merge NeedsApproval RequestApproval Cleanup Failed"},
-		"PlanInvalid":    {"FAILED", "InvalidExportRequest", "Plan Cleanup Failed"},
-		"PartFails":      {"FAILED", "States.ExceedToleratedFailureThreshold", "Plan ExportParts Cleanup Failed"},
-		"MergeFails":     {"FAILED", "TooManyRejectedRows", "Plan ExportParts Merge Cleanup Failed"},
-		"PublishFails":   {"FAILED", "AccessDenied", "Plan ExportParts Merge NeedsApproval ApprovalNotRequired Publish Cleanup Failed"},
-		"CleanupFails":   {"FAILED", "InvalidExportRequest", "Plan Cleanup Failed"},
+	want, err := sfntest.ParseExpectations(exportTests+".expect.json", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := sfntest.Load(exportASL, sfntest.ObjectsFrom(os.DirFS(".."), "statemachine/tests/export.s3"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	cases := cfg.TestCases("export")
-	if len(cases) != len(want) {
-		t.Fatalf("test cases %v, want %d", cases, len(want))
+	if len(cases) != len(want["export"]) || len(cases) < 12 {
+		t.Fatalf("test cases %v, expectations for %d", cases, len(want["export"]))
 	}
 	for _, name := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -53,15 +49,15 @@ func TestExportWorkflow(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := tc.Test(t, `{"request":{"name":"eu"}}`)
-			wt := want[name]
-			if wt.status == "SUCCEEDED" {
-				r.ExpectOutput(t, published)
-			} else {
-				r.ExpectFailed(t, wt.err)
+			e, ok := want["export"][name]
+			if !ok {
+				t.Fatalf("no expectation for %s in %s.expect.json", name, exportTests)
 			}
-			r.ExpectPath(t, strings.Fields(wt.path)...)
-			if n := len(r.Children); r.Visits("ExportPart") != nil && n != 3 {
-				t.Errorf("%d Distributed Map children, want 3", n)
+			for _, d := range r.Check(e) {
+				t.Errorf("%s: %s", name, d)
+			}
+			if r.Visits("ExportPart") != nil && len(r.Children) != 3 {
+				t.Errorf("%d Distributed Map children, want 3 (one per part of the manifest)", len(r.Children))
 			}
 		})
 	}
@@ -82,4 +78,15 @@ func TestExportWorkflow(t *testing.T) {
 		return
 	}
 	t.Fatal("no coverage recorded for the export workflow")
+}
+
+// TestExpectationsErrors: a bad status names the file and pointer.
+func TestExpectationsErrors(t *testing.T) {
+	_, err := sfntest.ParseExpectations("e.json", []byte(`{"m":{"T":{"status":"DONE"}}}`))
+	if err == nil || err.Error() != `e.json: /m/T/status: "DONE" is not SUCCEEDED, FAILED, TIMED_OUT or ABORTED` {
+		t.Fatal(err)
+	}
+	if _, err := sfntest.ParseExpectations("e.json", []byte(`{"m":{"T":{"statu":"FAILED"}}}`)); err == nil || !strings.HasPrefix(err.Error(), "e.json: not an expectations file") {
+		t.Fatal(err)
+	}
 }

@@ -10,11 +10,19 @@ import (
 // n-th invocation of the state in the execution, Map iterations and
 // retries included, takes the entry whose range holds n), and every other
 // Task calls its handler — Step Functions Local's "hybrid" path. machine
-// is the key under /StateMachines ("" is the workflow's name). Errors name
+// is the key under /StateMachines ("" is the workflow's name, or
+// stepwise-<name> as the local stack names it). Errors name
 // the mock config file and the JSON pointer of the problem.
 func (w *Workflow) TestCase(c *MockConfig, machine, testCase string) (*Workflow, error) {
 	if machine == "" {
+		// The workflow's name, or the name the local stack and Terraform
+		// deploy it under (stepwise-<name>).
 		machine = w.name
+		if _, ok := c.machines[machine]; !ok {
+			if _, ok := c.machines["stepwise-"+w.name]; ok {
+				machine = "stepwise-" + w.name
+			}
+		}
 	}
 	states, err := c.TestCase(machine, testCase)
 	if err != nil {

@@ -38,6 +38,7 @@ type config struct {
 	steps    map[string]string // placeholder → step (function) name
 	timeouts map[string]time.Duration
 	objects  []object
+	store    *objstore.Memory
 	answers  map[string]Answer
 	services map[string]ServiceFunc
 	start    time.Time
@@ -165,6 +166,12 @@ func Object(bucket, key string, data []byte) Option {
 	}
 }
 
+// ObjectStore makes executions use m as their in-memory S3 (to share it
+// with handlers that read and write S3 through it); [Object] fills it.
+func ObjectStore(m *objstore.Memory) Option {
+	return func(c *config) error { c.store = m; return nil }
+}
+
 // StartTime sets the virtual time executions start at.
 func StartTime(t time.Time) Option {
 	return func(c *config) error { c.start = t; return nil }
@@ -250,7 +257,10 @@ func newWorkflow(name, file string, src []byte, opts []Option) (*Workflow, error
 		}
 		w.fns = append(w.fns, lambdalocal.Function{Name: h, Handler: h, Timeout: to})
 	}
-	w.objs = objstore.NewMemory()
+	w.objs = w.cfg.store
+	if w.objs == nil {
+		w.objs = objstore.NewMemory()
+	}
 	for _, o := range w.cfg.objects {
 		w.objs.PutBytes(o.bucket, o.key, o.data)
 	}

@@ -88,6 +88,7 @@ var commandGlobals = map[string]globalSet{
 	"destroy":   gOutput | gDataDir,
 	"outputs":   gOutput | gDataDir,
 	"clean":     gOutput | gDataDir,
+	"test":      gOutput,
 }
 
 // globals is the set of global flags command c uses.

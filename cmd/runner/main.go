@@ -64,6 +64,7 @@ var commands = []*command{
 	newDeployCmd(), newPlanCmd(), newDestroyCmd(), newOutputsCmd(),
 	newUpCmd(),
 	newValidateCmd(),
+	newTestCmd(),
 }
 
 func lookup(name string) *command {
