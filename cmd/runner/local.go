@@ -106,7 +106,7 @@ func openStack(ctx context.Context, dataDir, addr, s3Addr, bootstrap string) (*s
 }
 
 func openStackLogging(ctx context.Context, dataDir, addr, s3Addr, bootstrap string, repo fs.FS, logFile *os.File) (*stack.Stack, error) {
-	opts := stack.Options{DataDir: dataDir, Addr: addr, S3Addr: s3Addr, Repo: repo}
+	opts := stack.Options{DataDir: dataDir, Addr: addr, S3Addr: s3Addr, Repo: repo, MockConfig: stackMockConfig}
 	if bootstrap != "" {
 		path, err := checkBootstrap(bootstrap)
 		if err != nil {
