@@ -134,14 +134,57 @@ func TestTokenFromTheTest(t *testing.T) {
 	}
 }
 
-// TestTokenTimesOut lets the approval's TimeoutSeconds fire.
+// TestTokenTimesOut lets the approval's HeartbeatSeconds (1 h) fire before
+// its TimeoutSeconds (24 h), whether nothing answers (NoAnswer) or the test
+// releases the token it took.
 func TestTokenTimesOut(t *testing.T) {
+	opts := []sfntest.Option{sfntest.Mock("Price", sfntest.Return(map[string]any{"Payload": map[string]any{"total": 2000}})),
+		sfntest.Handler("notify", func(context.Context, any) error { return nil })}
+	r := load(t, append(opts, sfntest.OnToken("Approve", sfntest.NoAnswer()))...).Test(t, `{}`)
+	r.ExpectFailed(t, "States.HeartbeatTimeout").ExpectPath(t, "Price", "Big", "Approve")
+	if r.Elapsed != time.Hour {
+		t.Fatalf("elapsed %v, want 1h", r.Elapsed)
+	}
+
+	ctx := sfntest.Context(t)
+	x, err := load(t, opts...).Start(ctx, `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := x.Token(ctx, "Approve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok.Release()
+	if r, err = x.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.ExpectFailed(t, "States.HeartbeatTimeout")
+}
+
+// TestTokenFailure answers the token with SendTaskFailure.
+func TestTokenFailure(t *testing.T) {
 	w := load(t, sfntest.Mock("Price", sfntest.Return(map[string]any{"Payload": map[string]any{"total": 2000}})),
-		sfntest.Handler("notify", func(context.Context, any) error { return nil }), sfntest.OnToken("Approve", sfntest.NoAnswer()))
-	r := w.Test(t, `{}`)
-	r.ExpectFailed(t, "OrderRejected").ExpectPath(t, "Price", "Big", "Approve", "Rejected")
-	if r.Elapsed != 24*time.Hour {
-		t.Fatalf("elapsed %v", r.Elapsed)
+		sfntest.Handler("notify", func(context.Context, any) error { return nil }))
+	ctx := sfntest.Context(t)
+	x, err := w.Start(ctx, `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := x.Token(ctx, "Approve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tok.Fail(ctx, "Vetoed", "the approver said no"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := x.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.ExpectFailed(t, "Vetoed")
+	if v := r.Visits("Approve"); len(v) != 1 || v[0].Error != "Vetoed" || v[0].Cause != "the approver said no" {
+		t.Fatalf("Approve visit %+v", v)
 	}
 }
 
@@ -186,6 +229,18 @@ func TestBadInput(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || r.Status != "RUNNING" || !strings.Contains(fmt.Sprint(r.Problems), `state "Approve" still waits for its task token`) {
 			t.Fatalf("err %v status %s problems %q", err, r.Status, r.Problems)
 		}
+	})
+	t.Run("token of a state never reached", func(t *testing.T) {
+		ctx := sfntest.Context(t)
+		x, err := load(t, sfntest.Handler("price", price)).Start(ctx, `{"total":1,"items":[]}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = x.Token(ctx, "Approve")
+		if err == nil || !strings.Contains(err.Error(), `the execution ended (SUCCEEDED) before state "Approve" asked for a task token; path: Price → Big → Ship`) {
+			t.Fatal(err)
+		}
+		x.Wait(ctx)
 	})
 	t.Run("missing handler", func(t *testing.T) {
 		r, err := load(t).Run(sfntest.Context(t), `{}`)

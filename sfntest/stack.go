@@ -38,7 +38,6 @@ type mockedExec struct {
 	machine, testCase string
 	states            map[string]string
 	calls             map[string]int // state → invocations, shared with children
-	children          bool           // map runs looked up
 }
 
 var (
