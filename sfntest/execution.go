@@ -27,6 +27,7 @@ type Execution struct {
 
 	mu       sync.Mutex
 	calls    map[string]int      // state → invocations so far
+	inflight map[string]int      // state → invocations running now
 	pending  map[string][]*Token // state → unanswered tokens
 	changed  chan struct{}       // closed and replaced when pending changes
 	problems []string
@@ -62,7 +63,7 @@ func (w *Workflow) start(ctx context.Context, input string, interactive bool) (*
 		return nil, fmt.Errorf("sfntest: %s: the execution input is not JSON: %.80s", w.name, input)
 	}
 	x := &Execution{w: w, interactive: interactive, done: make(chan struct{}), stuck: make(chan struct{}),
-		calls: map[string]int{}, pending: map[string][]*Token{}, changed: make(chan struct{})}
+		calls: map[string]int{}, inflight: map[string]int{}, pending: map[string][]*Token{}, changed: make(chan struct{})}
 	x.clock = statemachine.NewVirtualClock(w.cfg.start)
 	var err error
 	if x.rt, err = lambdalocal.New(lambdalocal.Options{Region: Region, AccountID: AccountID, Functions: w.fns, Handlers: w.cfg.handlers}); err != nil {
@@ -125,6 +126,11 @@ func (x *Execution) Wait(ctx context.Context) (*Result, error) {
 	case <-ctx.Done():
 		waitErr = ctx.Err()
 		x.mu.Lock()
+		for _, st := range sortedKeys(x.inflight) {
+			if x.inflight[st] > 0 {
+				x.problems = append(x.problems, fmt.Sprintf("state %q was still running its task (a handler or service call that did not return)", st))
+			}
+		}
 		for _, st := range sortedKeys(x.pending) {
 			if len(x.pending[st]) > 0 {
 				x.problems = append(x.problems, fmt.Sprintf("state %q still waits for its task token: answer it with Execution.Token(ctx, %q), give sfntest.OnToken(%q, ...), or mock the state", st, st, st))

@@ -56,7 +56,9 @@ func (x *Execution) Invoke(ctx context.Context, function string, payload []byte)
 		}
 		return statemachine.LambdaResult{Payload: lambdaPayload(r.ret)}, nil
 	}
+	x.running(ti.StateName, 1)
 	res, err := x.rt.Invoke(ctx, function, payload)
+	x.running(ti.StateName, -1)
 	var te *statemachine.TaskError
 	if errors.As(err, &te) && te.Name == "Lambda.ResourceNotFoundException" {
 		x.problem("state %q invokes Lambda function %q, which has no handler: give one with sfntest.Handler(%q, fn) or mock the state with sfntest.Mock(%q, ...)", ti.StateName, function, functionName(function), ti.StateName)
@@ -139,7 +141,9 @@ func (x *Execution) InvokeService(ctx context.Context, req statemachine.ServiceR
 		return v, nil
 	}
 	if fn, ok := x.w.cfg.services[req.Service+":"+req.Action]; ok {
+		x.running(ti.StateName, 1)
 		v, err := fn(ctx, req)
+		x.running(ti.StateName, -1)
 		if err == nil && req.Pattern == statemachine.WaitForTaskToken {
 			ti.Token = req.TaskToken
 			x.tokenAsked(ti)
@@ -193,4 +197,10 @@ func (x *Execution) tokenAsked(ti statemachine.TaskInfo) {
 	x.pending[ti.StateName] = append(x.pending[ti.StateName], t)
 	close(x.changed)
 	x.changed = make(chan struct{})
+}
+
+func (x *Execution) running(state string, d int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.inflight[state] += d
 }

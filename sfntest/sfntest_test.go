@@ -242,6 +242,17 @@ func TestBadInput(t *testing.T) {
 		}
 		x.Wait(ctx)
 	})
+	t.Run("handler that never returns", func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		w := load(t, sfntest.Handler("price", func(ctx context.Context, o order) (priced, error) { <-release; return priced{}, nil }))
+		ctx, cancel := context.WithTimeout(sfntest.Context(t), 300*time.Millisecond)
+		defer cancel()
+		r, err := w.Run(ctx, `{}`)
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(fmt.Sprint(r.Problems), `state "Price" was still running its task`) {
+			t.Fatalf("err %v problems %q", err, r.Problems)
+		}
+	})
 	t.Run("missing handler", func(t *testing.T) {
 		r, err := load(t).Run(sfntest.Context(t), `{}`)
 		if err != nil {
