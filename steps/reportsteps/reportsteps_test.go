@@ -39,7 +39,7 @@ func TestParseRequestErrors(t *testing.T) {
 		{`{` + base + `,"max_groups":-1}`, "/max_groups", "between 1 and"},
 		{`{` + base + `,"max_groups":"many"}`, "/max_groups", "must be int"},
 		{`{` + base + `,"max_distinct":0.5}`, "/max_distinct", "must be int"},
-		{`{` + base + `,"max_distinct":9000000}`, "/max_distinct", "between 1 and 5000000"},
+		{`{` + base + `,"max_distinct":9000000}`, "/max_distinct", "between 1 and 2000000"},
 		{`{` + base + `,"part_size":10}`, "/part_size", "between"},
 		{`{` + base + `,"output":{"prefix":"work/"}}`, "/output/prefix", `under "work/"`},
 		{`{` + base + `,"output":{"prefix":"reports"}}`, "/output/prefix", `must end with "/"`},
