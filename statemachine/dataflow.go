@@ -59,27 +59,7 @@ func (r *runner) context(st *step) map[string]any {
 	if st.ctxObj != nil {
 		return st.ctxObj
 	}
-	x := r.x
-	x.mu.Lock()
-	if x.ctxExec == nil {
-		exe := map[string]any{
-			"Id":        x.arn,
-			"Input":     x.inVal,
-			"Name":      x.name,
-			"RoleArn":   x.sm.info.RoleArn,
-			"StartTime": x.start.UTC().Format(isoMillis),
-		}
-		if !x.sync {
-			exe["RedriveCount"] = float64(x.redrives)
-		}
-		if x.redriveDate != nil {
-			exe["RedriveTime"] = x.redriveDate.UTC().Format(isoMillis)
-		}
-		x.ctxExec = exe
-		x.ctxSM = map[string]any{"Id": x.sm.baseArn(), "Name": x.sm.info.Name}
-	}
-	exe, sm := x.ctxExec, x.ctxSM
-	x.mu.Unlock()
+	exe, sm := r.x.contextObject()
 	c := map[string]any{
 		"Execution":    exe,
 		"State":        map[string]any{"Name": st.s.name, "EnteredTime": st.entered.UTC().Format(isoMillis)},
@@ -233,7 +213,7 @@ func (r *runner) evalTmpl(st *step, t *tmpl, input any, field string) (any, *fai
 			}
 			out[fd.key] = v
 		case fd.fn != nil:
-			v, err := fd.fn.Eval(stepResolver{r, st, input}, &intrinsic.Options{Rand: r.e.opts.Rand, UUID: r.e.opts.NewUUID})
+			v, err := fd.fn.Eval(stepResolver{r, st, input}, &intrinsic.Options{Rand: r.env.rand, UUID: r.env.newUUID})
 			if err != nil {
 				var ie *intrinsic.Error
 				if errors.As(err, &ie) && errors.Is(err, jsonpath.ErrNotFound) {

@@ -45,6 +45,7 @@ type Options struct {
 type Engine struct {
 	opts   Options
 	clock  Clock
+	env    *env // what runners see of e
 	log    *slog.Logger
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -121,6 +122,7 @@ func New(opts Options) (*Engine, error) {
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
+	e.env = e.newEnv()
 	if opts.Store != nil {
 		if err := e.load(); err != nil {
 			return nil, err

@@ -116,6 +116,13 @@ func (x *execution) addEvent(typ string, prev int64, details any) int64 {
 	return id
 }
 
+// history returns a copy of the events so far.
+func (x *execution) history() []HistoryEvent {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return append([]HistoryEvent(nil), x.events...)
+}
+
 func (x *execution) lastEventID() int64 {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -176,7 +183,7 @@ func (x *execution) run(ctx context.Context, startAt string, input any, prev int
 			}
 		}()
 	}
-	r := &runner{x: x, e: x.e, resume: resume}
+	r := &runner{x: x, env: x.e.env, resume: resume}
 	th := &thread{x: x, prev: prev, top: true}
 	var vars *scope
 	if resume != nil && resume.Vars != nil {
@@ -429,11 +436,19 @@ func validToken(t string) bool {
 	return true
 }
 
-// mapRun is a Distributed Map run.
+// mapRun is a Distributed Map run. A run loaded from the Store has only
+// info and execArn.
 type mapRun struct {
 	mu      sync.Mutex
 	info    MapRun
 	execArn string
+
+	e        *Engine
+	parent   *execution
+	label    string
+	resumed  bool
+	childRec *smRecord
+	children []*execution // by item index; nil until started
 }
 
 func (m *mapRun) describe() *MapRun {

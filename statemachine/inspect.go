@@ -32,10 +32,10 @@ type InspectionData struct {
 // and received from the history events, and uses the mock when there is
 // one. f is the state's failure, if any. TRACE adds nothing here: the engine has no HTTP Task, whose request
 // and response TRACE would show.
-func (r *runner) inspect(st *step, inVal any, f *failure) *InspectionData {
+func (r *runner) inspect(st *step, inVal any, f *failure, events []HistoryEvent) *InspectionData {
 	s := st.s
 	d := &InspectionData{Input: marshal(inVal)}
-	sent, received := r.taskEvents()
+	sent, received := taskEvents(events)
 	vars := st.vars.all()
 	if s.lang == langJSONata {
 		switch s.typ {
@@ -117,10 +117,7 @@ func (r *runner) inspect(st *step, inVal any, f *failure) *InspectionData {
 // taskEvents returns what the tested state's task sent (TaskScheduled
 // parameters, LambdaFunctionScheduled input) and the result it received
 // (the output of *Succeeded), as JSON text; "" when there is none.
-func (r *runner) taskEvents() (sent, received string) {
-	r.x.mu.Lock()
-	events := append([]HistoryEvent(nil), r.x.events...)
-	r.x.mu.Unlock()
+func taskEvents(events []HistoryEvent) (sent, received string) {
 	for _, ev := range events {
 		if ev.Details == nil {
 			continue

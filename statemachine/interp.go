@@ -35,7 +35,7 @@ func (f *failure) Error() string { return f.name + ": " + f.cause }
 // thread is one sequence of history events (the execution, or one branch
 // or iteration); prev is the id of its last event.
 type thread struct {
-	x    *execution
+	x    run
 	prev int64
 	top  bool // the execution's own thread (checkpointed)
 	// branch marks a Parallel branch: a state a failure leaves is
@@ -49,9 +49,11 @@ func (t *thread) add(typ string, d any) int64 {
 	return id
 }
 
+// runner runs one execution (or a Map Run child, or a TestState state)
+// against its env; it writes to the execution through x.
 type runner struct {
-	x      *execution
-	e      *Engine
+	x      run
+	env    *env
 	resume *progress // where a resumed execution picks up, until used
 	// TestState: tasks answered by mock; failures a retrier would retry
 	// are reported instead of retried.
@@ -104,7 +106,7 @@ func (r *runner) progress(st *step) *progress {
 }
 
 // durable reports whether the step's position is checkpointed.
-func (r *runner) durable(st *step) bool { return st.th.top && r.e.opts.Store != nil }
+func (r *runner) durable(st *step) bool { return st.th.top && r.env.durable }
 
 func (r *runner) runtimeErr(st *step, format string, a ...any) *failure {
 	return &failure{name: states.Runtime, runtime: true,
@@ -125,7 +127,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 		if ctx.Err() != nil {
 			return nil, &failure{name: states.Aborted, runtime: true}
 		}
-		st := &step{s: s, input: input, entered: r.e.clock.Now(), th: th, vars: vars, item: item, ctx: ctx}
+		st := &step{s: s, input: input, entered: r.env.clock.Now(), th: th, vars: vars, item: item, ctx: ctx}
 		if p := r.resume; p != nil && th.top && p.State == cur {
 			r.resume = nil
 			st.resume = p
@@ -155,7 +157,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 				}
 			}
 		}
-		if r.x.overflow {
+		if r.x.overflowed() {
 			return nil, &failure{name: states.Runtime, runtime: true, cause: "The execution reached the maximum number of events in its history (25000)."}
 		}
 		if f != nil {
@@ -220,7 +222,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 // aborted records <Type>StateAborted when a failure leaves a state of a
 // Parallel branch.
 func (r *runner) aborted(th *thread, s *state) {
-	if th.branch && s.typ != "Fail" && !r.x.overflow {
+	if th.branch && s.typ != "Fail" && !r.x.overflowed() {
 		th.add(eventtype.StateAborted(s.typ), nil)
 	}
 }
@@ -368,7 +370,7 @@ func (r *runner) execFail(st *step) *failure {
 		var v any
 		var err error
 		if fd.fn != nil {
-			v, err = fd.fn.Eval(stepResolver{r, st, st.input}, &intrinsic.Options{Rand: r.e.opts.Rand, UUID: r.e.opts.NewUUID})
+			v, err = fd.fn.Eval(stepResolver{r, st, st.input}, &intrinsic.Options{Rand: r.env.rand, UUID: r.env.newUUID})
 			if err != nil {
 				return &failure{name: states.IntrinsicFailure, cause: err.Error()}
 			}

@@ -471,7 +471,7 @@ func (r *runner) execWaitJSONata(ctx context.Context, st *step, vars func() map[
 		if err != nil {
 			return r.evalFailedAt(st, "Timestamp", "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "+ts, st.th.prev)
 		}
-		d = t.Sub(r.e.clock.Now())
+		d = t.Sub(r.env.clock.Now())
 	}
 	return r.waitFor(ctx, st, d)
 }

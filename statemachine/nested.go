@@ -15,11 +15,11 @@ import (
 	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
-func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern IntegrationPattern, action string, params any, submit func(any)) (any, *failure) {
-	pm, _ := params.(map[string]any)
-	if kind == resSDKSfn && action != "startExecution" && action != "startExecution.sync" {
-		return r.sdkSfn(ctx, action, pm)
-	}
+// nestedSfn starts a child execution for a states:startExecution(.sync)
+// task or an aws-sdk:sfn startExecution action and, for .sync, waits for
+// it.
+func (e *Engine) nestedSfn(ctx context.Context, c sfnCall) (any, *failure) {
+	pm, action := c.params, c.action
 	smArn, _ := pm["StateMachineArn"].(string)
 	in := StartExecutionInput{StateMachineArn: smArn}
 	if name, ok := pm["Name"].(string); ok {
@@ -33,22 +33,22 @@ func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern Integ
 			in.Input = marshal(v)
 		}
 	}
-	x, err := r.e.start(ctx, in, false)
+	x, err := e.start(ctx, in, false)
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			if kind == resSDKSfn {
-				return nil, r.sdkSfnError(ae)
+			if c.sdk {
+				return nil, e.sdkSfnError(ae)
 			}
 			return nil, &failure{name: serviceErrorName("StepFunctions", ae.Code),
-				cause: fmt.Sprintf("%s (Service: AWSStepFunctions; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)", ae.Message, ae.Code, r.e.opts.NewUUID())}
+				cause: fmt.Sprintf("%s (Service: AWSStepFunctions; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)", ae.Message, ae.Code, e.opts.NewUUID())}
 		}
 		return nil, &failure{name: states.TaskFailed, cause: err.Error()}
 	}
 	d := x.describe()
 	body := `{"executionArn":"` + d.ExecutionArn + `","startDate":` + strconv.FormatFloat(float64(d.StartDate.UnixMilli())/1000, 'f', -1, 64) + `}`
-	reqID := r.e.opts.NewUUID()
-	date := strings.Replace(r.e.clock.Now().UTC().Format(time.RFC1123), "UTC", "GMT", 1)
+	reqID := e.opts.NewUUID()
+	date := strings.Replace(e.clock.Now().UTC().Format(time.RFC1123), "UTC", "GMT", 1)
 	started := map[string]any{
 		"ExecutionArn": d.ExecutionArn,
 		"StartDate":    d.StartDate.UTC().Format(isoMillis),
@@ -61,13 +61,13 @@ func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern Integ
 		},
 		"SdkResponseMetadata": map[string]any{"RequestId": reqID},
 	}
-	if kind == resSDKSfn {
+	if c.sdk {
 		return map[string]any{"ExecutionArn": d.ExecutionArn, "StartDate": d.StartDate.UTC().Format(isoMillis)}, nil
 	}
-	if pattern != RunJob {
+	if c.pattern != RunJob {
 		return started, nil
 	}
-	submit(started)
+	c.submit(started)
 	select {
 	case <-x.done:
 	case <-ctx.Done():
@@ -114,22 +114,22 @@ func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern Integ
 	return out, nil
 }
 
-func (r *runner) sdkSfn(ctx context.Context, action string, pm map[string]any) (any, *failure) {
+func (e *Engine) sdkSfn(ctx context.Context, action string, pm map[string]any) (any, *failure) {
 	tok, _ := pm["TaskToken"].(string)
 	var err error
 	switch action {
 	case "sendTaskSuccess":
 		out, _ := pm["Output"].(string)
-		err = r.e.SendTaskSuccess(ctx, tok, out)
+		err = e.SendTaskSuccess(ctx, tok, out)
 	case "sendTaskFailure":
 		en, _ := pm["Error"].(string)
 		c, _ := pm["Cause"].(string)
-		err = r.e.SendTaskFailure(ctx, tok, en, c)
+		err = e.SendTaskFailure(ctx, tok, en, c)
 	case "sendTaskHeartbeat":
-		err = r.e.SendTaskHeartbeat(ctx, tok)
+		err = e.SendTaskHeartbeat(ctx, tok)
 	case "describeExecution":
 		arn, _ := pm["ExecutionArn"].(string)
-		d, derr := r.e.DescribeExecution(ctx, arn)
+		d, derr := e.DescribeExecution(ctx, arn)
 		if derr != nil {
 			err = derr
 			break
@@ -139,7 +139,7 @@ func (r *runner) sdkSfn(ctx context.Context, action string, pm map[string]any) (
 		arn, _ := pm["ExecutionArn"].(string)
 		en, _ := pm["Error"].(string)
 		c, _ := pm["Cause"].(string)
-		d, serr := r.e.StopExecution(ctx, arn, en, c)
+		d, serr := e.StopExecution(ctx, arn, en, c)
 		if serr != nil {
 			err = serr
 			break
@@ -151,7 +151,7 @@ func (r *runner) sdkSfn(ctx context.Context, action string, pm map[string]any) (
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			return nil, r.sdkSfnError(ae)
+			return nil, e.sdkSfnError(ae)
 		}
 		return nil, &failure{name: states.TaskFailed, cause: err.Error()}
 	}

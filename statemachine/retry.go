@@ -68,13 +68,13 @@ func (r *runner) withRetry(ctx context.Context, st *step, attempt func() (any, *
 			delay = rt.maxDelay
 		}
 		if rt.jitter {
-			delay *= r.e.opts.Rand()
+			delay *= r.env.rand()
 		}
 		counts[idx]++
 		st.retries++
 		st.ctxObj = nil
 		select {
-		case <-r.e.clock.After(time.Duration(delay * float64(time.Second))):
+		case <-r.env.clock.After(time.Duration(delay * float64(time.Second))):
 		case <-ctx.Done():
 			return nil, f
 		}

@@ -27,14 +27,14 @@ func serviceErrorName(service, code string) string {
 //
 // The optimized states:startExecution integration words its errors
 // differently (StepFunctions.<Code>Exception, SDK v1's shape).
-func (r *runner) sdkSfnError(ae *APIError) *failure {
+func (e *Engine) sdkSfnError(ae *APIError) *failure {
 	msg := ae.Message
 	if ae.Code == "InvalidToken" {
 		// AWS words a malformed token this way in the SDK integration.
 		msg = "Invalid Token: 'Invalid token'"
 	}
 	return &failure{name: serviceErrorName("Sfn", ae.Code),
-		cause: fmt.Sprintf("%s (Service: Sfn, Status Code: 400, Request ID: %s) (SDK Attempt Count: 1)", msg, r.e.opts.NewUUID())}
+		cause: fmt.Sprintf("%s (Service: Sfn, Status Code: 400, Request ID: %s) (SDK Attempt Count: 1)", msg, e.opts.NewUUID())}
 }
 
 // describeMore adds the DescribeExecution members the aws-sdk:sfn

@@ -148,8 +148,8 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 	var timer <-chan time.Time // nil (never fires) without TimeoutSeconds
 	var deadline time.Time
 	if timeout != nil {
-		deadline = r.e.clock.Now().Add(time.Duration(*timeout) * time.Second)
-		timer = r.e.clock.After(time.Duration(*timeout) * time.Second)
+		deadline = r.env.clock.Now().Add(time.Duration(*timeout) * time.Second)
+		timer = r.env.clock.After(time.Duration(*timeout) * time.Second)
 	}
 	// late reports whether a result that came at t came after the
 	// deadline: it is a timeout then, whichever of the result and the
@@ -165,7 +165,7 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 	call.resType, call.resName = taskResourceNames(kind, pattern, service, action)
 	resType, resName := call.resType, call.resName
 	if !resumed {
-		sched := &TaskScheduledEventDetails{ResourceType: resType, Resource: resName, Region: r.e.opts.Region, Parameters: lazyJSON(params), TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat}
+		sched := &TaskScheduledEventDetails{ResourceType: resType, Resource: resName, Region: r.env.region, Parameters: lazyJSON(params), TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat}
 		st.th.add(eventtype.TaskScheduled, sched)
 		st.th.add(eventtype.TaskStarted, &TaskEventDetails{ResourceType: resType, Resource: resName})
 	}
@@ -173,7 +173,7 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 	var wait *taskWait
 	if pattern == WaitForTaskToken {
 		wait = &taskWait{ch: make(chan tokenResult, 1)}
-		defer r.e.registerToken(st.token, wait)()
+		defer r.env.host.registerToken(st.token, wait)()
 		if r.durable(st) && !resumed {
 			r.x.checkpoint(r.progress(st))
 		}
@@ -313,7 +313,7 @@ func (r *runner) startTaskCall(ctx context.Context, st *step, c *taskCall) (done
 	release := func() {}
 	if c.kind == resStartExecution || c.kind == resSDKSfn {
 		// The call (and a .sync submission) happens before any timer fires.
-		release = holdClock(r.e.clock)
+		release = holdClock(r.env.clock)
 	}
 	go func() {
 		var v any
@@ -322,14 +322,14 @@ func (r *runner) startTaskCall(ctx context.Context, st *step, c *taskCall) (done
 		case resLambdaInvoke:
 			v, f = r.lambdaInvoke(ctx, c.params)
 		case resStartExecution, resSDKSfn:
-			v, f = r.nestedSfn(ctx, c.kind, c.pattern, c.action, c.params, func(out any) {
-				sub <- submission{output: out, release: release}
-			})
+			pm, _ := c.params.(map[string]any)
+			v, f = r.env.host.stepFunctions(ctx, sfnCall{sdk: c.kind == resSDKSfn, pattern: c.pattern, action: c.action, params: pm,
+				submit: func(out any) { sub <- submission{output: out, release: release} }})
 			release()
 		default:
 			v, f = r.service(ctx, st.s.resource, c.service, c.action, c.pattern, c.params, st.token, c.timeout, c.heartbeat)
 		}
-		result <- taskResult{v, f, r.e.clock.Now()}
+		result <- taskResult{v, f, r.env.clock.Now()}
 	}()
 	return result, sub
 }
@@ -343,7 +343,7 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 		st.th.add(eventtype.LambdaFunctionFailed, &FailureEventDetails{Error: f.name, Cause: f.cause})
 		return nil, f
 	}
-	if r.e.opts.Lambda == nil {
+	if r.env.lambda == nil {
 		return fail(&failure{name: "Lambda.ServiceException", cause: "no Lambda invoker configured"})
 	}
 	type result struct {
@@ -353,8 +353,8 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 	}
 	done := make(chan result, 1)
 	go func() {
-		res, err := r.e.opts.Lambda.Invoke(ctx, s.resource, []byte(in))
-		done <- result{res, err, r.e.clock.Now()}
+		res, err := r.env.lambda.Invoke(ctx, s.resource, []byte(in))
+		done <- result{res, err, r.env.clock.Now()}
 	}()
 	timedOut := func() (any, *failure) {
 		cancel(errTimedOut)
@@ -470,10 +470,10 @@ func (r *runner) lambdaInvoke(ctx context.Context, params any) (any, *failure) {
 			payload = []byte(marshal(p))
 		}
 	}
-	if r.e.opts.Lambda == nil {
+	if r.env.lambda == nil {
 		return nil, &failure{name: "Lambda.ServiceException", cause: "no Lambda invoker configured"}
 	}
-	res, err := r.e.opts.Lambda.Invoke(ctx, fn, payload)
+	res, err := r.env.lambda.Invoke(ctx, fn, payload)
 	if err != nil {
 		return nil, taskErr(err)
 	}
@@ -495,12 +495,12 @@ func (r *runner) lambdaInvoke(ctx context.Context, params any) (any, *failure) {
 	}
 	reqID := res.RequestID
 	if reqID == "" {
-		reqID = r.e.opts.NewUUID()
+		reqID = r.env.newUUID()
 	}
 	n := strconv.Itoa(len(res.Payload))
-	date := r.e.clock.Now().UTC().Format(time.RFC1123)
+	date := r.env.clock.Now().UTC().Format(time.RFC1123)
 	date = strings.Replace(date, "UTC", "GMT", 1)
-	trace := "Root=1-" + strconv.FormatInt(r.e.clock.Now().Unix(), 16) + "-" + strings.ReplaceAll(r.e.opts.NewUUID(), "-", "")[:24] + ";Sampled=0"
+	trace := "Root=1-" + strconv.FormatInt(r.env.clock.Now().Unix(), 16) + "-" + strings.ReplaceAll(r.env.newUUID(), "-", "")[:24] + ";Sampled=0"
 	all := map[string]any{
 		"Connection":                     []any{"keep-alive"},
 		"Content-Length":                 []any{n},
@@ -533,7 +533,7 @@ func (r *runner) lambdaInvoke(ctx context.Context, params any) (any, *failure) {
 }
 
 func (r *runner) service(ctx context.Context, resource, service, action string, pattern IntegrationPattern, params any, token string, timeout, heartbeat *int64) (any, *failure) {
-	if r.e.opts.Services == nil {
+	if r.env.services == nil {
 		return nil, &failure{name: states.Runtime, cause: fmt.Sprintf("The resource '%s' is not supported: no service invoker is configured", resource)}
 	}
 	req := ServiceRequest{Resource: resource, Service: service, Action: action, Pattern: pattern, Input: params, TaskToken: token}
@@ -543,7 +543,7 @@ func (r *runner) service(ctx context.Context, resource, service, action string, 
 	if heartbeat != nil {
 		req.Heartbeat = time.Duration(*heartbeat) * time.Second
 	}
-	v, err := r.e.opts.Services.InvokeService(ctx, req)
+	v, err := r.env.services.InvokeService(ctx, req)
 	if err != nil {
 		return nil, taskErr(err)
 	}

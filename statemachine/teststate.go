@@ -60,7 +60,7 @@ func (e *Engine) TestState(ctx context.Context, in TestStateInput) (*TestStateOu
 	rec := &smRecord{info: StateMachine{Arn: e.arn("stateMachine", "TestState"), Name: "TestState", Type: TypeStandard, RoleArn: in.RoleArn}, machine: m}
 	x := newExecution(e, rec, e.arn("execution", "TestState:"+e.opts.NewUUID()), "TestState", input, inVal)
 	x.start = e.clock.Now()
-	r := &runner{x: x, e: e, mock: in.Mock, noRetry: true}
+	r := &runner{x: x, env: e.env, mock: in.Mock, noRetry: true}
 	vars := &scope{}
 	if in.Variables != "" {
 		if err := json.Unmarshal([]byte(in.Variables), &vars.vars); err != nil {
@@ -84,7 +84,7 @@ func (e *Engine) TestState(ctx context.Context, in TestStateInput) (*TestStateOu
 	}
 	res := &TestStateOutput{}
 	if in.InspectionLevel == "DEBUG" || in.InspectionLevel == "TRACE" {
-		res.InspectionData = r.inspect(st, inVal, f)
+		res.InspectionData = r.inspect(st, inVal, f, x.history())
 	}
 	if f == nil {
 		res.Status = "SUCCEEDED"

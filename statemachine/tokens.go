@@ -33,14 +33,14 @@ func (r *runner) awaitToken(ctx context.Context, st *step, wait *taskWait, resTy
 	}
 	var hb <-chan time.Time
 	if heartbeat != nil {
-		hb = r.e.clock.After(time.Duration(*heartbeat) * time.Second)
+		hb = r.env.clock.After(time.Duration(*heartbeat) * time.Second)
 	}
 	for {
 		select {
 		case tr := <-wait.ch:
 			if tr.heartbeat {
 				if heartbeat != nil {
-					hb = r.e.clock.After(time.Duration(*heartbeat) * time.Second)
+					hb = r.env.clock.After(time.Duration(*heartbeat) * time.Second)
 				}
 				continue
 			}

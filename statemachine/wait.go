@@ -15,10 +15,10 @@ import (
 // deadline so that a resumed execution keeps the remaining time.
 func (r *runner) waitFor(ctx context.Context, st *step, d time.Duration) *failure {
 	if r.durable(st) {
-		until := r.e.clock.Now().Add(d)
+		until := r.env.clock.Now().Add(d)
 		if st.resume != nil && st.resume.WaitUntil != nil {
 			until = *st.resume.WaitUntil
-			d = until.Sub(r.e.clock.Now())
+			d = until.Sub(r.env.clock.Now())
 		}
 		p := r.progress(st)
 		p.WaitUntil = &until
@@ -35,7 +35,7 @@ func (r *runner) sleep(ctx context.Context, d time.Duration) *failure {
 		return nil
 	}
 	select {
-	case <-r.e.clock.After(d):
+	case <-r.env.clock.After(d):
 		return nil
 	case <-ctx.Done():
 		return &failure{name: states.Aborted, runtime: true}
@@ -75,7 +75,7 @@ func (r *runner) execWait(ctx context.Context, st *step, effInput any) *failure 
 		if err != nil {
 			return r.runtimeErr(st, "The Timestamp parameter does not reference a valid ISO-8601 extended offset date-time format string: %s", ts)
 		}
-		d = t.Sub(r.e.clock.Now())
+		d = t.Sub(r.env.clock.Now())
 	case s.timestampPath != nil:
 		v, err := r.resolve(st, s.timestampPath, effInput)
 		if err != nil {
@@ -86,7 +86,7 @@ func (r *runner) execWait(ctx context.Context, st *step, effInput any) *failure 
 		if err != nil {
 			return r.runtimeErr(st, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", s.timestampPath, ts)
 		}
-		d = t.Sub(r.e.clock.Now())
+		d = t.Sub(r.env.clock.Now())
 	}
 	if d <= 0 {
 		return nil
