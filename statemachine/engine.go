@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	arnfmt "github.com/stepwise-dev/stepwise/statemachine/arn"
+	"github.com/stepwise-dev/stepwise/statemachine/internal/interp"
 	"github.com/stepwise-dev/stepwise/statemachine/validate"
 )
 
@@ -45,7 +46,7 @@ type Options struct {
 type Engine struct {
 	opts   Options
 	clock  Clock
-	env    *env // what runners see of e
+	env    *interp.Env // what the interpreter sees of e
 	log    *slog.Logger
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -55,7 +56,7 @@ type Engine struct {
 	smOrder  []string
 	execs    map[string]*execution
 	execList []*execution
-	tokens   map[string]*taskWait
+	tokens   map[string]*interp.TaskWait
 	timedOut map[string]bool // tokens whose task timed out (bounded)
 	mapRuns  map[string]*mapRun
 	aliases  map[string]*StateMachineAlias
@@ -110,7 +111,7 @@ func New(opts Options) (*Engine, error) {
 		log:      opts.Logger,
 		machines: map[string]*smRecord{},
 		execs:    map[string]*execution{},
-		tokens:   map[string]*taskWait{},
+		tokens:   map[string]*interp.TaskWait{},
 		timedOut: map[string]bool{},
 		mapRuns:  map[string]*mapRun{},
 		aliases:  map[string]*StateMachineAlias{},
@@ -358,7 +359,7 @@ func (e *Engine) DeleteStateMachine(ctx context.Context, arn string) error {
 
 // ValidateDefinition runs ValidateStateMachineDefinition's checks.
 func (e *Engine) ValidateDefinition(definition string, smType string) []Diagnostic {
-	return validate.Definition([]byte(definition), validate.Options{Type: smType, CheckJSONata: checkJSONata})
+	return validate.Definition([]byte(definition), validate.Options{Type: smType, CheckJSONata: interp.CheckJSONata})
 }
 
 // StartExecution starts an execution of a machine. Starting again with the

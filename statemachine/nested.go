@@ -12,14 +12,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepwise-dev/stepwise/statemachine/internal/interp"
 	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
 // nestedSfn starts a child execution for a states:startExecution(.sync)
 // task or an aws-sdk:sfn startExecution action and, for .sync, waits for
 // it.
-func (e *Engine) nestedSfn(ctx context.Context, c sfnCall) (any, *failure) {
-	pm, action := c.params, c.action
+func (e *Engine) nestedSfn(ctx context.Context, c interp.SfnCall) (any, error) {
+	pm, action := c.Params, c.Action
 	smArn, _ := pm["StateMachineArn"].(string)
 	in := StartExecutionInput{StateMachineArn: smArn}
 	if name, ok := pm["Name"].(string); ok {
@@ -37,13 +38,13 @@ func (e *Engine) nestedSfn(ctx context.Context, c sfnCall) (any, *failure) {
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			if c.sdk {
+			if c.SDK {
 				return nil, e.sdkSfnError(ae)
 			}
-			return nil, &failure{name: serviceErrorName("StepFunctions", ae.Code),
-				cause: fmt.Sprintf("%s (Service: AWSStepFunctions; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)", ae.Message, ae.Code, e.opts.NewUUID())}
+			return nil, &TaskError{Name: serviceErrorName("StepFunctions", ae.Code),
+				Cause: fmt.Sprintf("%s (Service: AWSStepFunctions; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)", ae.Message, ae.Code, e.opts.NewUUID())}
 		}
-		return nil, &failure{name: states.TaskFailed, cause: err.Error()}
+		return nil, &TaskError{Name: states.TaskFailed, Cause: err.Error()}
 	}
 	d := x.describe()
 	body := `{"executionArn":"` + d.ExecutionArn + `","startDate":` + strconv.FormatFloat(float64(d.StartDate.UnixMilli())/1000, 'f', -1, 64) + `}`
@@ -61,18 +62,18 @@ func (e *Engine) nestedSfn(ctx context.Context, c sfnCall) (any, *failure) {
 		},
 		"SdkResponseMetadata": map[string]any{"RequestId": reqID},
 	}
-	if c.sdk {
+	if c.SDK {
 		return map[string]any{"ExecutionArn": d.ExecutionArn, "StartDate": d.StartDate.UTC().Format(isoMillis)}, nil
 	}
-	if c.pattern != RunJob {
+	if c.Pattern != RunJob {
 		return started, nil
 	}
-	c.submit(started)
+	c.Submit(started)
 	select {
 	case <-x.done:
 	case <-ctx.Done():
 		_ = x.stop("", "")
-		return nil, &failure{name: states.Aborted, runtime: true}
+		return nil, ctx.Err()
 	}
 	d = x.describe()
 	out := map[string]any{
@@ -109,12 +110,12 @@ func (e *Engine) nestedSfn(ctx context.Context, c sfnCall) (any, *failure) {
 		case StatusTimedOut:
 			name = states.Timeout
 		}
-		return nil, &failure{name: name, cause: marshal(out)}
+		return nil, &TaskError{Name: name, Cause: marshal(out)}
 	}
 	return out, nil
 }
 
-func (e *Engine) sdkSfn(ctx context.Context, action string, pm map[string]any) (any, *failure) {
+func (e *Engine) sdkSfn(ctx context.Context, action string, pm map[string]any) (any, error) {
 	tok, _ := pm["TaskToken"].(string)
 	var err error
 	switch action {
@@ -146,14 +147,14 @@ func (e *Engine) sdkSfn(ctx context.Context, action string, pm map[string]any) (
 		}
 		return map[string]any{"StopDate": d.StopDate.UTC().Format(isoMillis)}, nil
 	default:
-		return nil, &failure{name: states.Runtime, cause: "unsupported aws-sdk:sfn action " + action}
+		return nil, &TaskError{Name: states.Runtime, Cause: "unsupported aws-sdk:sfn action " + action}
 	}
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
 			return nil, e.sdkSfnError(ae)
 		}
-		return nil, &failure{name: states.TaskFailed, cause: err.Error()}
+		return nil, &TaskError{Name: states.TaskFailed, Cause: err.Error()}
 	}
 	return map[string]any{}, nil
 }

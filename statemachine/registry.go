@@ -1,5 +1,5 @@
-// The control plane's side of env.go: the Engine is the interpreter's
-// host, an *execution its run and a *mapRun its mapRunHost. Only here
+// The control plane's side of internal/interp's Env: the Engine is the
+// interpreter's Host, an *execution its Run and a *mapRun its MapRunHost. Only here
 // does the interpreter's work reach e.mu, e.execs, e.execList, e.mapRuns
 // and e.tokens.
 
@@ -10,27 +10,28 @@ import (
 	"encoding/json"
 
 	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
+	"github.com/stepwise-dev/stepwise/statemachine/internal/interp"
 	"github.com/stepwise-dev/stepwise/statemachine/itemio"
 )
 
 var (
-	_ host       = (*Engine)(nil)
-	_ run        = (*execution)(nil)
-	_ mapRunHost = (*mapRun)(nil)
+	_ interp.Host       = (*Engine)(nil)
+	_ interp.Run        = (*execution)(nil)
+	_ interp.MapRunHost = (*mapRun)(nil)
 )
 
 // newEnv is the interpreter's view of e.
-func (e *Engine) newEnv() *env {
-	return &env{clock: e.clock, rand: e.opts.Rand, newUUID: e.opts.NewUUID, region: e.opts.Region,
-		lambda: e.opts.Lambda, services: e.opts.Services, objects: e.opts.Objects,
-		durable: e.opts.Store != nil, stopping: e.ctx, host: e}
+func (e *Engine) newEnv() *interp.Env {
+	return &interp.Env{Clock: e.clock, Rand: e.opts.Rand, NewUUID: e.opts.NewUUID, Region: e.opts.Region,
+		Lambda: e.opts.Lambda, Services: e.opts.Services, Objects: e.opts.Objects,
+		Durable: e.opts.Store != nil, Stopping: e.ctx, Host: e}
 }
 
-// registerToken makes token answerable by SendTaskSuccess, SendTaskFailure
+// RegisterToken makes token answerable by SendTaskSuccess, SendTaskFailure
 // and SendTaskHeartbeat until release is called. If w timed out by then,
 // the token is remembered so that a late answer gets TaskTimedOut rather
 // than TaskDoesNotExist.
-func (e *Engine) registerToken(token string, w *taskWait) (release func()) {
+func (e *Engine) RegisterToken(token string, w *interp.TaskWait) (release func()) {
 	e.mu.Lock()
 	e.tokens[token] = w
 	e.mu.Unlock()
@@ -38,7 +39,7 @@ func (e *Engine) registerToken(token string, w *taskWait) (release func()) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		delete(e.tokens, token)
-		if w.timedOut {
+		if w.TimedOut() {
 			if len(e.timedOut) > 10000 {
 				e.timedOut = map[string]bool{}
 			}
@@ -47,23 +48,24 @@ func (e *Engine) registerToken(token string, w *taskWait) (release func()) {
 	}
 }
 
-// stepFunctions runs a nested execution or an aws-sdk:sfn action.
-func (e *Engine) stepFunctions(ctx context.Context, c sfnCall) (any, *failure) {
-	if c.sdk && c.action != "startExecution" && c.action != "startExecution.sync" {
-		return e.sdkSfn(ctx, c.action, c.params)
+// StepFunctions runs a nested execution or an aws-sdk:sfn action.
+func (e *Engine) StepFunctions(ctx context.Context, c interp.SfnCall) (any, error) {
+	if c.SDK && c.Action != "startExecution" && c.Action != "startExecution.sync" {
+		return e.sdkSfn(ctx, c.Action, c.Params)
 	}
 	return e.nestedSfn(ctx, c)
 }
 
-func (x *execution) overflowed() bool {
+// Overflowed reports that the history reached maxEvents.
+func (x *execution) Overflowed() bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.overflow
 }
 
-// contextObject builds the Execution and StateMachine members of $$ once
+// ContextObject builds the Execution and StateMachine members of $$ once
 // per run.
-func (x *execution) contextObject() (exe, sm map[string]any) {
+func (x *execution) ContextObject() (exe, sm map[string]any) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.ctxExec == nil {
@@ -86,27 +88,27 @@ func (x *execution) contextObject() (exe, sm map[string]any) {
 	return x.ctxExec, x.ctxSM
 }
 
-// openMapRun registers a Map Run of x so that DescribeMapRun and
+// OpenMapRun registers a Map Run of x so that DescribeMapRun and
 // ListMapRuns see it, and persists it.
-func (x *execution) openMapRun(spec mapRunSpec) mapRunHost {
+func (x *execution) OpenMapRun(spec interp.MapRunSpec) interp.MapRunHost {
 	e := x.e
-	arn := e.arn("mapRun", x.sm.info.Name+"/"+spec.label+":"+spec.runID)
-	info := MapRun{MapRunArn: arn, ExecutionArn: x.arn, Status: StatusRunning, StartDate: e.clock.Now(), MaxConcurrency: int(spec.maxConc)}
-	if spec.tolerance.count != nil {
-		info.ToleratedFailureCount = *spec.tolerance.count
+	arn := e.arn("mapRun", x.sm.info.Name+"/"+spec.Label+":"+spec.RunID)
+	info := MapRun{MapRunArn: arn, ExecutionArn: x.arn, Status: StatusRunning, StartDate: e.clock.Now(), MaxConcurrency: int(spec.MaxConcurrency)}
+	if spec.ToleratedFailureCount != nil {
+		info.ToleratedFailureCount = *spec.ToleratedFailureCount
 	}
-	if spec.tolerance.pct != nil {
-		info.ToleratedFailurePercentage = *spec.tolerance.pct
+	if spec.ToleratedFailurePercentage != nil {
+		info.ToleratedFailurePercentage = *spec.ToleratedFailurePercentage
 	}
-	info.ItemCounts.Total = int64(spec.total)
-	info.ExecutionCounts.Total = int64(spec.total)
-	childType := spec.childType
+	info.ItemCounts.Total = int64(spec.Total)
+	info.ExecutionCounts.Total = int64(spec.Total)
+	childType := spec.ChildType
 	if childType == "" {
 		childType = TypeStandard
 	}
-	mr := &mapRun{execArn: x.arn, info: info, e: e, parent: x, label: spec.label, resumed: spec.resumed, children: make([]*execution, spec.total),
-		childRec: &smRecord{info: StateMachine{Arn: x.sm.baseArn() + "/" + spec.label, Name: x.sm.info.Name + "/" + spec.label,
-			Type: childType, RoleArn: x.sm.info.RoleArn}, machine: spec.processor}}
+	mr := &mapRun{execArn: x.arn, info: info, e: e, parent: x, label: spec.Label, resumed: spec.Resumed, children: make([]*execution, spec.Total),
+		childRec: &smRecord{info: StateMachine{Arn: x.sm.baseArn() + "/" + spec.Label, Name: x.sm.info.Name + "/" + spec.Label,
+			Type: childType, RoleArn: x.sm.info.RoleArn}, machine: spec.Processor}}
 	e.mu.Lock()
 	e.mapRuns[arn] = mr
 	e.mu.Unlock()
@@ -114,12 +116,13 @@ func (x *execution) openMapRun(spec mapRunSpec) mapRunHost {
 	return mr
 }
 
-func (m *mapRun) arn() string { return m.info.MapRunArn }
+// ARN is the Map Run's ARN.
+func (m *mapRun) ARN() string { return m.info.MapRunArn }
 
-// child registers item i's child execution, replacing one with the same
+// Child registers item i's child execution, replacing one with the same
 // ARN that a resumed run starts again; in a resumed run, one that already
 // succeeded is kept and reported done.
-func (m *mapRun) child(i int, name string, input any) (run, any, bool) {
+func (m *mapRun) Child(i int, name string, input any) (interp.Run, any, bool) {
 	e, p := m.e, m.parent
 	carn := e.arn("execution", p.sm.info.Name+"/"+m.label+":"+name)
 	e.mu.Lock()
@@ -156,20 +159,21 @@ func (m *mapRun) child(i int, name string, input any) (run, any, bool) {
 	x.mu.Lock()
 	x.start = e.clock.Now()
 	x.mu.Unlock()
-	x.addEvent(eventtype.ExecutionStarted, 0, &ExecutionStartedEventDetails{Input: textJSON(in), RoleArn: m.childRec.info.RoleArn})
+	x.AddEvent(eventtype.ExecutionStarted, 0, &ExecutionStartedEventDetails{Input: interp.TextJSON(in), RoleArn: m.childRec.info.RoleArn})
 	m.mu.Lock()
 	m.children[i] = x
 	m.mu.Unlock()
 	return x, nil, false
 }
 
-func (m *mapRun) endChild(c run, out any, f *failure, aborted bool, prev int64) {
+// EndChild finishes child c and counts it.
+func (m *mapRun) EndChild(c interp.Run, out any, f *TaskError, aborted bool, prev int64) {
 	x := c.(*execution)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch {
 	case aborted:
-		x.finish(StatusAborted, nil, &failure{}, prev)
+		x.finish(StatusAborted, nil, &TaskError{}, prev)
 		m.info.ItemCounts.Aborted++
 		m.info.ExecutionCounts.Aborted++
 	case f != nil:
@@ -183,7 +187,8 @@ func (m *mapRun) endChild(c run, out any, f *failure, aborted bool, prev int64) 
 	}
 }
 
-func (m *mapRun) close(failed bool) {
+// Close records the run's end and persists it.
+func (m *mapRun) Close(failed bool) {
 	now := m.e.clock.Now()
 	m.mu.Lock()
 	m.info.StopDate = &now
@@ -196,7 +201,8 @@ func (m *mapRun) close(failed bool) {
 	m.e.persistMapRun(m)
 }
 
-func (m *mapRun) results() []itemio.Result {
+// Results are the children's outcomes, in item order.
+func (m *mapRun) Results() []itemio.Result {
 	m.mu.Lock()
 	children := append([]*execution(nil), m.children...)
 	m.mu.Unlock()

@@ -1,6 +1,6 @@
 // Distributed Map runs: each item runs as a child execution of a Map Run.
 
-package statemachine
+package interp
 
 import (
 	"context"
@@ -56,7 +56,7 @@ func (j mapJob) concurrency() int64 {
 type distributedRun struct {
 	r          *runner
 	st         *step
-	mr         mapRunHost
+	mr         MapRunHost
 	runID      string
 	resumed    bool
 	runStarted int64 // the MapRunStarted event's id
@@ -111,19 +111,20 @@ func (r *runner) startMapRun(st *step, job mapJob) *distributedRun {
 		label = s.name
 	}
 	d.resumed = st.resume != nil && st.resume.MapRunID != ""
-	d.runID = r.env.newUUID()
+	d.runID = r.env.NewUUID()
 	if d.resumed {
 		d.runID = st.resume.MapRunID
 	}
-	d.mr = r.x.openMapRun(mapRunSpec{label: label, runID: d.runID, resumed: d.resumed, maxConc: job.maxConc, tolerance: job.tolerance,
-		total: len(job.inputs), childType: s.childType, processor: s.processor})
+	d.mr = r.x.OpenMapRun(MapRunSpec{Label: label, RunID: d.runID, Resumed: d.resumed, MaxConcurrency: job.maxConc,
+		ToleratedFailureCount: job.tolerance.count, ToleratedFailurePercentage: job.tolerance.pct,
+		Total: len(job.inputs), ChildType: s.childType, Processor: s.processor})
 	d.runStarted = st.th.prev
 	if !d.resumed {
-		d.runStarted = st.th.add(eventtype.MapRunStarted, &MapRunStartedEventDetails{MapRunArn: d.mr.arn()})
+		d.runStarted = st.th.add(eventtype.MapRunStarted, &MapRunStartedEventDetails{MapRunArn: d.mr.ARN()})
 		if r.durable(st) {
 			p := r.progress(st)
 			p.MapRunID = d.runID
-			r.x.checkpoint(p)
+			r.x.Checkpoint(p)
 		}
 	}
 	return d
@@ -133,7 +134,7 @@ func (r *runner) startMapRun(st *step, job mapJob) *distributedRun {
 // is shutting down: the child then stays RUNNING for a resumed run.
 func (d *distributedRun) runChild(ctx context.Context, i int, input any) (out any, f *failure, done bool) {
 	r, s := d.r, d.st.s
-	x, out, done := d.mr.child(i, childName(d.runID, i), input)
+	x, out, done := d.mr.Child(i, childName(d.runID, i), input)
 	if done {
 		return out, nil, true
 	}
@@ -143,7 +144,11 @@ func (d *distributedRun) runChild(ctx context.Context, i int, input any) (out an
 	if r.env.closing() {
 		return nil, nil, false
 	}
-	d.mr.endChild(x, out, f, f != nil && ctx.Err() != nil, th.prev)
+	var err *TaskError
+	if f != nil {
+		err = &TaskError{Name: f.name, Cause: f.cause}
+	}
+	d.mr.EndChild(x, out, err, f != nil && ctx.Err() != nil, th.prev)
 	return out, f, true
 }
 
@@ -151,7 +156,7 @@ func (d *distributedRun) runChild(ctx context.Context, i int, input any) (out an
 // the Map state's last events.
 func (d *distributedRun) finish(ctx context.Context, job mapJob, outs []any, failed bool) (any, *failure) {
 	r, st := d.r, d.st
-	d.mr.close(failed)
+	d.mr.Close(failed)
 	if failed {
 		// AWS reports the threshold whether or not a tolerance was declared.
 		f := &failure{name: states.ExceedToleratedFailureThreshold, cause: "The specified tolerated failure threshold was exceeded"}
@@ -161,7 +166,7 @@ func (d *distributedRun) finish(ctx context.Context, job mapJob, outs []any, fai
 	}
 	var result any = outs
 	if st.s.resultWriter != nil {
-		res, f := r.writeResults(ctx, st, job.effInput, d.mr.arn(), d.mr.results())
+		res, f := r.writeResults(ctx, st, job.effInput, d.mr.ARN(), d.mr.Results())
 		if f != nil {
 			st.th.add(eventtype.MapRunFailed, &FailureEventDetails{Error: f.name, Cause: f.cause})
 			st.th.add(eventtype.MapStateFailed, nil)

@@ -1,4 +1,4 @@
-package statemachine
+package interp
 
 import (
 	"context"
@@ -13,13 +13,13 @@ import (
 	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
-// checkJSONata compiles a JSONata expression for validation.
-func checkJSONata(expr string) error {
+// CheckJSONata compiles a JSONata expression for validation.
+func CheckJSONata(expr string) error {
 	_, err := jsonata.Compile(expr, jsonata.StepFunctions())
 	return err
 }
 
-// jsonataBudget bounds every JSONata evaluation of a state, as AWS Step
+// JSONataBudget bounds every JSONata evaluation of a state, as AWS Step
 // Functions bounds its own: past a bound the state fails with
 // States.QueryEvaluationError (catchable, retryable) instead of spinning or
 // exhausting memory. The depth and size bounds follow what AWS was
@@ -29,7 +29,7 @@ func checkJSONata(expr string) error {
 // step bound stands in for it deterministically: about 10 million steps
 // is a few seconds here, above any expression over the largest accepted
 // sequence ([1..873782] ~> $map(...) takes about 4 million).
-var jsonataBudget = jsonata.Budget{MaxDepth: 100, MaxSteps: 10_000_000, MaxValueBytes: 873782 * 8}
+var JSONataBudget = jsonata.Budget{MaxDepth: 100, MaxSteps: 10_000_000, MaxValueBytes: 873782 * 8}
 
 // jsonataTmpl is a compiled JSONata-mode field value: a literal, a "{% expr %}"
 // string, or an object/array whose members may hold expressions.
@@ -56,7 +56,7 @@ func compileJSONataTmpl(v any) (*jsonataTmpl, error) {
 	switch v := v.(type) {
 	case string:
 		if src, ok := isExprString(v); ok {
-			e, err := jsonata.Compile(src, jsonata.StepFunctions(), jsonata.WithBudget(jsonataBudget))
+			e, err := jsonata.Compile(src, jsonata.StepFunctions(), jsonata.WithBudget(JSONataBudget))
 			if err != nil {
 				return nil, err
 			}
@@ -280,7 +280,7 @@ func (r *runner) evalFailed(st *step, loc, msg string) *failure {
 // evalFailedAt is evalFailed with an explicit previousEventId.
 func (r *runner) evalFailedAt(st *step, loc, msg string, prev int64) *failure {
 	cause := fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). ", st.s.name, st.enteredID) + msg
-	id := r.x.addEvent(eventtype.EvaluationFailed, prev, &EvaluationFailedEventDetails{Error: states.QueryEvaluationError, Cause: cause, Location: loc, State: st.s.name})
+	id := r.x.AddEvent(eventtype.EvaluationFailed, prev, &EvaluationFailedEventDetails{Error: states.QueryEvaluationError, Cause: cause, Location: loc, State: st.s.name})
 	st.th.prev = id
 	return &failure{name: states.QueryEvaluationError, cause: cause, runtime: true}
 }
@@ -471,7 +471,7 @@ func (r *runner) execWaitJSONata(ctx context.Context, st *step, vars func() map[
 		if err != nil {
 			return r.evalFailedAt(st, "Timestamp", "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "+ts, st.th.prev)
 		}
-		d = t.Sub(r.env.clock.Now())
+		d = t.Sub(r.env.Clock.Now())
 	}
 	return r.waitFor(ctx, st, d)
 }
@@ -482,7 +482,7 @@ func (r *runner) mapItemsJSONata(st *step, input any) ([]any, *failure) {
 	if j.items == nil {
 		items, ok := input.([]any)
 		if !ok {
-			return nil, r.evalFailed(st, "", fmt.Sprintf("Map state input must be an array but was: %s", marshal(input)))
+			return nil, r.evalFailed(st, "", fmt.Sprintf("Map state input must be an array but was: %s", Marshal(input)))
 		}
 		return items, nil
 	}
@@ -497,7 +497,7 @@ func (r *runner) mapItemsJSONata(st *step, input any) ([]any, *failure) {
 		return nil, r.evalFailed(st, "Items", fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unsupported result type.", j.items.src))
 	}
 	if !ok {
-		return nil, r.evalFailed(st, "Items", fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", j.items.src, typeName(v), marshal(v)))
+		return nil, r.evalFailed(st, "Items", fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", j.items.src, typeName(v), Marshal(v)))
 	}
 	return items, nil
 }
@@ -527,7 +527,7 @@ func (r *runner) execMapJSONata(ctx context.Context, st *step, input any) (any, 
 		}
 		x, ok := v.(float64)
 		if !ok {
-			return 0, false, r.evalFailed(st, loc, fmt.Sprintf("The %s field must be a number, but was: %s", loc, marshal(v)))
+			return 0, false, r.evalFailed(st, loc, fmt.Sprintf("The %s field must be a number, but was: %s", loc, Marshal(v)))
 		}
 		return x, true, nil
 	}

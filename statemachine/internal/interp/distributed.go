@@ -1,4 +1,4 @@
-package statemachine
+package interp
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // fields' parameters and hands over Options.Objects.
 
 // objects returns the engine's ObjectStore (nil when none).
-func (r *runner) objects() ObjectStore { return r.env.objects }
+func (r *runner) objects() ObjectStore { return r.env.Objects }
 
 func itemioFailure(err error, name string) *failure {
 	var ie *itemio.Error

@@ -1,6 +1,6 @@
 // The Wait state and every wait on the engine clock.
 
-package statemachine
+package interp
 
 import (
 	"context"
@@ -15,14 +15,14 @@ import (
 // deadline so that a resumed execution keeps the remaining time.
 func (r *runner) waitFor(ctx context.Context, st *step, d time.Duration) *failure {
 	if r.durable(st) {
-		until := r.env.clock.Now().Add(d)
+		until := r.env.Clock.Now().Add(d)
 		if st.resume != nil && st.resume.WaitUntil != nil {
 			until = *st.resume.WaitUntil
-			d = until.Sub(r.env.clock.Now())
+			d = until.Sub(r.env.Clock.Now())
 		}
 		p := r.progress(st)
 		p.WaitUntil = &until
-		r.x.checkpoint(p)
+		r.x.Checkpoint(p)
 	}
 	return r.sleep(ctx, d)
 }
@@ -35,7 +35,7 @@ func (r *runner) sleep(ctx context.Context, d time.Duration) *failure {
 		return nil
 	}
 	select {
-	case <-r.env.clock.After(d):
+	case <-r.env.Clock.After(d):
 		return nil
 	case <-ctx.Done():
 		return &failure{name: states.Aborted, runtime: true}
@@ -60,10 +60,10 @@ func (r *runner) execWait(ctx context.Context, st *step, effInput any) *failure 
 			return r.runtimeErr(st, "The SecondsPath parameter does not reference an input value: %s", s.secondsPath)
 		}
 		if n != math.Trunc(n) {
-			return r.runtimeErr(st, "The SecondsPath parameter cannot be parsed as a long value: %s == %s", s.secondsPath, marshal(n))
+			return r.runtimeErr(st, "The SecondsPath parameter cannot be parsed as a long value: %s == %s", s.secondsPath, Marshal(n))
 		}
 		if n < 0 {
-			return r.runtimeErr(st, "The SecondsPath parameter references a negative value: %s == %s", s.secondsPath, marshal(n))
+			return r.runtimeErr(st, "The SecondsPath parameter references a negative value: %s == %s", s.secondsPath, Marshal(n))
 		}
 		if n > 99999999 {
 			return r.runtimeErr(st, "Wait state delay is too long.")
@@ -75,7 +75,7 @@ func (r *runner) execWait(ctx context.Context, st *step, effInput any) *failure 
 		if err != nil {
 			return r.runtimeErr(st, "The Timestamp parameter does not reference a valid ISO-8601 extended offset date-time format string: %s", ts)
 		}
-		d = t.Sub(r.env.clock.Now())
+		d = t.Sub(r.env.Clock.Now())
 	case s.timestampPath != nil:
 		v, err := r.resolve(st, s.timestampPath, effInput)
 		if err != nil {
@@ -86,7 +86,7 @@ func (r *runner) execWait(ctx context.Context, st *step, effInput any) *failure 
 		if err != nil {
 			return r.runtimeErr(st, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", s.timestampPath, ts)
 		}
-		d = t.Sub(r.env.clock.Now())
+		d = t.Sub(r.env.Clock.Now())
 	}
 	if d <= 0 {
 		return nil

@@ -1,7 +1,7 @@
 // Data flow between states: JSONPath InputPath, Parameters, ResultPath,
 // OutputPath, payload templates, variables (scope) and the context object.
 
-package statemachine
+package interp
 
 import (
 	"errors"
@@ -59,7 +59,7 @@ func (r *runner) context(st *step) map[string]any {
 	if st.ctxObj != nil {
 		return st.ctxObj
 	}
-	exe, sm := r.x.contextObject()
+	exe, sm := r.x.ContextObject()
 	c := map[string]any{
 		"Execution":    exe,
 		"State":        map[string]any{"Name": st.s.name, "EnteredTime": st.entered.UTC().Format(isoMillis)},
@@ -209,15 +209,15 @@ func (r *runner) evalTmpl(st *step, t *tmpl, input any, field string) (any, *fai
 				if fd.path.Root() == jsonpath.RootVariable || errors.Is(err, jsonpath.ErrLimit) {
 					return nil, r.runtimeErr(st, "%s", err.Error())
 				}
-				return nil, r.runtimeErr(st, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", fd.expr, fd.src, marshal(input))
+				return nil, r.runtimeErr(st, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", fd.expr, fd.src, Marshal(input))
 			}
 			out[fd.key] = v
 		case fd.fn != nil:
-			v, err := fd.fn.Eval(stepResolver{r, st, input}, &intrinsic.Options{Rand: r.env.rand, UUID: r.env.newUUID})
+			v, err := fd.fn.Eval(stepResolver{r, st, input}, &intrinsic.Options{Rand: r.env.Rand, UUID: r.env.NewUUID})
 			if err != nil {
 				var ie *intrinsic.Error
 				if errors.As(err, &ie) && errors.Is(err, jsonpath.ErrNotFound) {
-					return nil, r.runtimeErr(st, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", fd.expr, fd.src, marshal(input))
+					return nil, r.runtimeErr(st, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", fd.expr, fd.src, Marshal(input))
 				}
 				return nil, &failure{name: states.IntrinsicFailure, cause: err.Error()}
 			}

@@ -1,4 +1,4 @@
-package statemachine
+package interp
 
 import (
 	"context"
@@ -35,7 +35,7 @@ func (f *failure) Error() string { return f.name + ": " + f.cause }
 // thread is one sequence of history events (the execution, or one branch
 // or iteration); prev is the id of its last event.
 type thread struct {
-	x    run
+	x    Run
 	prev int64
 	top  bool // the execution's own thread (checkpointed)
 	// branch marks a Parallel branch: a state a failure leaves is
@@ -44,7 +44,7 @@ type thread struct {
 }
 
 func (t *thread) add(typ string, d any) int64 {
-	id := t.x.addEvent(typ, t.prev, d)
+	id := t.x.AddEvent(typ, t.prev, d)
 	t.prev = id
 	return id
 }
@@ -52,12 +52,12 @@ func (t *thread) add(typ string, d any) int64 {
 // runner runs one execution (or a Map Run child, or a TestState state)
 // against its env; it writes to the execution through x.
 type runner struct {
-	x      run
-	env    *env
-	resume *progress // where a resumed execution picks up, until used
+	x      Run
+	env    *Env
+	resume *Progress // where a resumed execution picks up, until used
 	// TestState: tasks answered by mock; failures a retrier would retry
 	// are reported instead of retried.
-	mock    *TestStateMock
+	mock    *Mock
 	noRetry bool
 }
 
@@ -88,7 +88,7 @@ type step struct {
 	assigned       map[string]any
 	compiledAssign *assignBlock
 	// resume is the persisted progress this visit continues, if any.
-	resume *progress
+	resume *Progress
 	// ctx is the run's context: expression evaluation stops when it is
 	// done (StopExecution, TimeoutSeconds, engine shutdown, a TestState
 	// caller gone).
@@ -96,8 +96,8 @@ type step struct {
 }
 
 // progress returns the checkpoint of a top-level step.
-func (r *runner) progress(st *step) *progress {
-	p := &progress{State: st.s.name, Input: json.RawMessage(marshal(st.input)), EnteredID: st.enteredID, EnteredPrev: st.enteredPrev,
+func (r *runner) progress(st *step) *Progress {
+	p := &Progress{State: st.s.name, Input: json.RawMessage(Marshal(st.input)), EnteredID: st.enteredID, EnteredPrev: st.enteredPrev,
 		Entered: st.entered, Prev: st.th.prev, Token: st.token}
 	if st.vars != nil && len(st.vars.vars) > 0 {
 		p.Vars = st.vars.vars
@@ -106,7 +106,7 @@ func (r *runner) progress(st *step) *progress {
 }
 
 // durable reports whether the step's position is checkpointed.
-func (r *runner) durable(st *step) bool { return st.th.top && r.env.durable }
+func (r *runner) durable(st *step) bool { return st.th.top && r.env.Durable }
 
 func (r *runner) runtimeErr(st *step, format string, a ...any) *failure {
 	return &failure{name: states.Runtime, runtime: true,
@@ -127,7 +127,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 		if ctx.Err() != nil {
 			return nil, &failure{name: states.Aborted, runtime: true}
 		}
-		st := &step{s: s, input: input, entered: r.env.clock.Now(), th: th, vars: vars, item: item, ctx: ctx}
+		st := &step{s: s, input: input, entered: r.env.Clock.Now(), th: th, vars: vars, item: item, ctx: ctx}
 		if p := r.resume; p != nil && th.top && p.State == cur {
 			r.resume = nil
 			st.resume = p
@@ -137,7 +137,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 			st.enteredPrev = th.prev
 			st.enteredID = th.add(s.enteredType, &StateEnteredEventDetails{Name: s.name, Input: lazyJSON(input)})
 			if r.durable(st) {
-				r.x.checkpoint(r.progress(st))
+				r.x.Checkpoint(r.progress(st))
 			}
 		}
 		var out any
@@ -157,7 +157,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 				}
 			}
 		}
-		if r.x.overflowed() {
+		if r.x.Overflowed() {
 			return nil, &failure{name: states.Runtime, runtime: true, cause: "The execution reached the maximum number of events in its history (25000)."}
 		}
 		if f != nil {
@@ -206,7 +206,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 			continue
 		}
 		if s.typ != "Fail" {
-			if jsonSize(out, maxPayload) > maxPayload {
+			if jsonSize(out, MaxPayload) > MaxPayload {
 				return nil, &failure{name: states.DataLimitExceeded, runtime: true, state: cur, stateInput: input,
 					cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", s.name)}
 			}
@@ -222,7 +222,7 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 // aborted records <Type>StateAborted when a failure leaves a state of a
 // Parallel branch.
 func (r *runner) aborted(th *thread, s *state) {
-	if th.branch && s.typ != "Fail" && !r.x.overflowed() {
+	if th.branch && s.typ != "Fail" && !r.x.Overflowed() {
 		th.add(eventtype.StateAborted(s.typ), nil)
 	}
 }
@@ -233,7 +233,7 @@ func (r *runner) exited(name string, output JSONText, assigned map[string]any, v
 	if len(assigned) > 0 { // an empty Assign block records neither field
 		d.AssignedVariables = make(map[string]string, len(assigned))
 		for k, v := range assigned {
-			d.AssignedVariables[k] = marshal(v)
+			d.AssignedVariables[k] = Marshal(v)
 			vars.set(k, v)
 		}
 		d.AssignedVariablesDetails = &HistoryEventDetails{}
@@ -370,19 +370,19 @@ func (r *runner) execFail(st *step) *failure {
 		var v any
 		var err error
 		if fd.fn != nil {
-			v, err = fd.fn.Eval(stepResolver{r, st, st.input}, &intrinsic.Options{Rand: r.env.rand, UUID: r.env.newUUID})
+			v, err = fd.fn.Eval(stepResolver{r, st, st.input}, &intrinsic.Options{Rand: r.env.Rand, UUID: r.env.NewUUID})
 			if err != nil {
 				return &failure{name: states.IntrinsicFailure, cause: err.Error()}
 			}
 		} else {
 			v, err = r.resolve(st, fd.path, st.input)
 			if err != nil {
-				return r.runtimeErr(st, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", fd.expr, p.field, marshal(st.input))
+				return r.runtimeErr(st, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", fd.expr, p.field, Marshal(st.input))
 			}
 		}
 		sv, ok := v.(string)
 		if !ok {
-			sv = marshal(v)
+			sv = Marshal(v)
 		}
 		*p.dst = sv
 	}

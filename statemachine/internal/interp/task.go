@@ -1,7 +1,7 @@
 // Task states: resource classification, timeouts and heartbeats, the Lambda
 // integrations and other service integrations.
 
-package statemachine
+package interp
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
@@ -92,7 +93,7 @@ func (r *runner) timeouts(st *step, effInput any) (timeout, heartbeat *int64, f 
 			}
 			n, ok := v.(float64)
 			if !ok || n < 1 || n != math.Trunc(n) {
-				return nil, nil, r.evalFailed(st, fld.loc, fmt.Sprintf("The %s field must be a positive integer, but was: %s", fld.loc, marshal(v)))
+				return nil, nil, r.evalFailed(st, fld.loc, fmt.Sprintf("The %s field must be a positive integer, but was: %s", fld.loc, Marshal(v)))
 			}
 			t := int64(n)
 			*fld.dst = &t
@@ -148,8 +149,8 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 	var timer <-chan time.Time // nil (never fires) without TimeoutSeconds
 	var deadline time.Time
 	if timeout != nil {
-		deadline = r.env.clock.Now().Add(time.Duration(*timeout) * time.Second)
-		timer = r.env.clock.After(time.Duration(*timeout) * time.Second)
+		deadline = r.env.Clock.Now().Add(time.Duration(*timeout) * time.Second)
+		timer = r.env.Clock.After(time.Duration(*timeout) * time.Second)
 	}
 	// late reports whether a result that came at t came after the
 	// deadline: it is a timeout then, whichever of the result and the
@@ -165,17 +166,17 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 	call.resType, call.resName = taskResourceNames(kind, pattern, service, action)
 	resType, resName := call.resType, call.resName
 	if !resumed {
-		sched := &TaskScheduledEventDetails{ResourceType: resType, Resource: resName, Region: r.env.region, Parameters: lazyJSON(params), TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat}
+		sched := &TaskScheduledEventDetails{ResourceType: resType, Resource: resName, Region: r.env.Region, Parameters: lazyJSON(params), TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat}
 		st.th.add(eventtype.TaskScheduled, sched)
 		st.th.add(eventtype.TaskStarted, &TaskEventDetails{ResourceType: resType, Resource: resName})
 	}
 	fail := func(f *failure) (any, *failure) { return nil, r.taskFailed(st, call, f) }
-	var wait *taskWait
+	var wait *TaskWait
 	if pattern == WaitForTaskToken {
-		wait = &taskWait{ch: make(chan tokenResult, 1)}
-		defer r.env.host.registerToken(st.token, wait)()
+		wait = &TaskWait{ch: make(chan TokenResult, 1)}
+		defer r.env.Host.RegisterToken(st.token, wait)()
 		if r.durable(st) && !resumed {
-			r.x.checkpoint(r.progress(st))
+			r.x.Checkpoint(r.progress(st))
 		}
 	}
 	if resumed {
@@ -230,7 +231,7 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 		return fail(res.f)
 	}
 	out := lazyJSON(res.v)
-	if jsonSize(res.v, maxPayload) > maxPayload {
+	if jsonSize(res.v, MaxPayload) > MaxPayload {
 		return fail(&failure{name: states.DataLimitExceeded, cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", resName)})
 	}
 	if pattern != WaitForTaskToken {
@@ -241,7 +242,7 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 	if r.durable(st) {
 		p := r.progress(st)
 		p.Submitted = true
-		r.x.checkpoint(p)
+		r.x.Checkpoint(p)
 	}
 	return r.awaitToken(ctx, st, wait, resType, resName, heartbeat, timer)
 }
@@ -313,7 +314,7 @@ func (r *runner) startTaskCall(ctx context.Context, st *step, c *taskCall) (done
 	release := func() {}
 	if c.kind == resStartExecution || c.kind == resSDKSfn {
 		// The call (and a .sync submission) happens before any timer fires.
-		release = holdClock(r.env.clock)
+		release = holdClock(r.env.Clock)
 	}
 	go func() {
 		var v any
@@ -322,28 +323,60 @@ func (r *runner) startTaskCall(ctx context.Context, st *step, c *taskCall) (done
 		case resLambdaInvoke:
 			v, f = r.lambdaInvoke(ctx, c.params)
 		case resStartExecution, resSDKSfn:
-			pm, _ := c.params.(map[string]any)
-			v, f = r.env.host.stepFunctions(ctx, sfnCall{sdk: c.kind == resSDKSfn, pattern: c.pattern, action: c.action, params: pm,
-				submit: func(out any) { sub <- submission{output: out, release: release} }})
+			v, f = r.stepFunctions(ctx, c, func(out any) { sub <- submission{output: out, release: release} })
 			release()
 		default:
 			v, f = r.service(ctx, st.s.resource, c.service, c.action, c.pattern, c.params, st.token, c.timeout, c.heartbeat)
 		}
-		result <- taskResult{v, f, r.env.clock.Now()}
+		result <- taskResult{v, f, r.env.Clock.Now()}
 	}()
 	return result, sub
 }
 
+// stepFunctions makes the Step Functions API call of c through the host.
+func (r *runner) stepFunctions(ctx context.Context, c *taskCall, submit func(any)) (any, *failure) {
+	pm, _ := c.params.(map[string]any)
+	v, err := r.env.Host.StepFunctions(ctx, SfnCall{SDK: c.kind == resSDKSfn, Pattern: c.pattern, Action: c.action, Params: pm, Submit: submit})
+	if err == nil {
+		return v, nil
+	}
+	var te *TaskError
+	if errors.As(err, &te) {
+		return nil, &failure{name: te.Name, cause: te.Cause}
+	}
+	if ctx.Err() != nil {
+		return nil, &failure{name: states.Aborted, runtime: true}
+	}
+	return nil, &failure{name: states.TaskFailed, cause: err.Error()}
+}
+
+// holdClock keeps a clock that can be held (the conformance runner's
+// virtual clock, which otherwise jumps to the next timer as soon as the
+// engine looks idle) still until release is called; other clocks need
+// nothing. The returned release may be called more than once.
+func holdClock(c Clock) (release func()) {
+	h, ok := c.(interface{ Hold() func() })
+	if !ok {
+		return func() {}
+	}
+	var once sync.Once
+	rel := h.Hold()
+	return func() { once.Do(rel) }
+}
+
+// errTimedOut is the cancellation cause of a task's TimeoutSeconds.
+var errTimedOut = errors.New("task timed out")
+
 func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, st *step, params any, timeout *int64, timer <-chan time.Time, late func(time.Time) bool) (any, *failure) {
 	s := st.s
-	in := marshal(params)
-	st.th.add(eventtype.LambdaFunctionScheduled, &LambdaFunctionScheduledEventDetails{Resource: s.resource, Input: textJSON(in), TimeoutInSeconds: timeout})
+	in := Marshal(params)
+	st.th.add(eventtype.LambdaFunctionScheduled, &LambdaFunctionScheduledEventDetails{Resource: s.resource, Input: TextJSON(in), TimeoutInSeconds: timeout})
 	st.th.add(eventtype.LambdaFunctionStarted, nil)
 	fail := func(f *failure) (any, *failure) {
 		st.th.add(eventtype.LambdaFunctionFailed, &FailureEventDetails{Error: f.name, Cause: f.cause})
 		return nil, f
 	}
-	if r.env.lambda == nil {
+	if r.env.Lambda == nil {
 		return fail(&failure{name: "Lambda.ServiceException", cause: "no Lambda invoker configured"})
 	}
 	type result struct {
@@ -353,8 +386,8 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 	}
 	done := make(chan result, 1)
 	go func() {
-		res, err := r.env.lambda.Invoke(ctx, s.resource, []byte(in))
-		done <- result{res, err, r.env.clock.Now()}
+		res, err := r.env.Lambda.Invoke(ctx, s.resource, []byte(in))
+		done <- result{res, err, r.env.Clock.Now()}
 	}()
 	timedOut := func() (any, *failure) {
 		cancel(errTimedOut)
@@ -382,7 +415,7 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 	if res.res.FunctionError != "" {
 		return fail(lambdaFunctionError(res.res.Payload, false))
 	}
-	if len(res.res.Payload) > maxPayload {
+	if len(res.res.Payload) > MaxPayload {
 		return fail(&failure{name: states.DataLimitExceeded, cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", s.resource)})
 	}
 	var v any
@@ -467,20 +500,20 @@ func (r *runner) lambdaInvoke(ctx context.Context, params any) (any, *failure) {
 		if s, isStr := p.(string); isStr {
 			payload = []byte(s)
 		} else {
-			payload = []byte(marshal(p))
+			payload = []byte(Marshal(p))
 		}
 	}
-	if r.env.lambda == nil {
+	if r.env.Lambda == nil {
 		return nil, &failure{name: "Lambda.ServiceException", cause: "no Lambda invoker configured"}
 	}
-	res, err := r.env.lambda.Invoke(ctx, fn, payload)
+	res, err := r.env.Lambda.Invoke(ctx, fn, payload)
 	if err != nil {
 		return nil, taskErr(err)
 	}
 	if res.FunctionError != "" {
 		return nil, lambdaFunctionError(res.Payload, true)
 	}
-	if len(res.Payload) > maxPayload {
+	if len(res.Payload) > MaxPayload {
 		return nil, &failure{name: states.DataLimitExceeded, cause: "The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit."}
 	}
 	var v any
@@ -495,12 +528,12 @@ func (r *runner) lambdaInvoke(ctx context.Context, params any) (any, *failure) {
 	}
 	reqID := res.RequestID
 	if reqID == "" {
-		reqID = r.env.newUUID()
+		reqID = r.env.NewUUID()
 	}
 	n := strconv.Itoa(len(res.Payload))
-	date := r.env.clock.Now().UTC().Format(time.RFC1123)
+	date := r.env.Clock.Now().UTC().Format(time.RFC1123)
 	date = strings.Replace(date, "UTC", "GMT", 1)
-	trace := "Root=1-" + strconv.FormatInt(r.env.clock.Now().Unix(), 16) + "-" + strings.ReplaceAll(r.env.newUUID(), "-", "")[:24] + ";Sampled=0"
+	trace := "Root=1-" + strconv.FormatInt(r.env.Clock.Now().Unix(), 16) + "-" + strings.ReplaceAll(r.env.NewUUID(), "-", "")[:24] + ";Sampled=0"
 	all := map[string]any{
 		"Connection":                     []any{"keep-alive"},
 		"Content-Length":                 []any{n},
@@ -533,7 +566,7 @@ func (r *runner) lambdaInvoke(ctx context.Context, params any) (any, *failure) {
 }
 
 func (r *runner) service(ctx context.Context, resource, service, action string, pattern IntegrationPattern, params any, token string, timeout, heartbeat *int64) (any, *failure) {
-	if r.env.services == nil {
+	if r.env.Services == nil {
 		return nil, &failure{name: states.Runtime, cause: fmt.Sprintf("The resource '%s' is not supported: no service invoker is configured", resource)}
 	}
 	req := ServiceRequest{Resource: resource, Service: service, Action: action, Pattern: pattern, Input: params, TaskToken: token}
@@ -543,7 +576,7 @@ func (r *runner) service(ctx context.Context, resource, service, action string, 
 	if heartbeat != nil {
 		req.Heartbeat = time.Duration(*heartbeat) * time.Second
 	}
-	v, err := r.env.services.InvokeService(ctx, req)
+	v, err := r.env.Services.InvokeService(ctx, req)
 	if err != nil {
 		return nil, taskErr(err)
 	}

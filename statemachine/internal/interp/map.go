@@ -1,6 +1,6 @@
 // The Map state: items, ItemSelector, tolerated failures and the inline mode.
 
-package statemachine
+package interp
 
 import (
 	"context"
@@ -58,7 +58,7 @@ func (r *runner) execMap(ctx context.Context, st *step, effInput any) (any, *fai
 	}
 	items, ok := itemsVal.([]any)
 	if !ok {
-		return nil, r.runtimeErr(st, "Item selector path does not reference an array: %s", marshal(itemsVal))
+		return nil, r.runtimeErr(st, "Item selector path does not reference an array: %s", Marshal(itemsVal))
 	}
 	maxConc := s.maxConc
 	if s.maxConcPath != nil {
@@ -138,7 +138,7 @@ func rawString(v any) string {
 	if s, ok := v.(string); ok {
 		return s
 	}
-	return marshal(v)
+	return Marshal(v)
 }
 
 // inlineMap runs the iterations of an inline Map state in this execution.
@@ -183,7 +183,7 @@ func (r *runner) inlineMap(ctx context.Context, st *step, job mapJob) (any, *fai
 					sem <- th.prev
 					return
 				}
-				r.x.addEvent(eventtype.MapIterationFailed, th.prev, &MapIterationEventDetails{Name: s.name, Index: i})
+				r.x.AddEvent(eventtype.MapIterationFailed, th.prev, &MapIterationEventDetails{Name: s.name, Index: i})
 				mu.Lock()
 				failed++
 				if f.runtime || !job.tolerance.allows(failed, n) {
@@ -197,7 +197,7 @@ func (r *runner) inlineMap(ctx context.Context, st *step, job mapJob) (any, *fai
 				return
 			}
 			outs[i] = out
-			id := r.x.addEvent(eventtype.MapIterationSucceeded, th.prev, &MapIterationEventDetails{Name: s.name, Index: i})
+			id := r.x.AddEvent(eventtype.MapIterationSucceeded, th.prev, &MapIterationEventDetails{Name: s.name, Index: i})
 			mu.Lock()
 			if id > lastSucc {
 				lastSucc = id
@@ -226,7 +226,7 @@ func (r *runner) inlineMap(ctx context.Context, st *step, job mapJob) (any, *fai
 	if ctx.Err() != nil {
 		return nil, &failure{name: states.Aborted, runtime: true}
 	}
-	last := r.x.lastEventID()
+	last := r.x.LastEventID()
 	st.th.prev = last
 	st.th.add(eventtype.MapStateSucceeded, nil)
 	st.th.prev = last

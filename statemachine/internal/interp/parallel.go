@@ -1,6 +1,6 @@
 // The Parallel state.
 
-package statemachine
+package interp
 
 import (
 	"context"
@@ -62,7 +62,7 @@ func (r *runner) execParallel(ctx context.Context, st *step, effInput any) (any,
 	if ctx.Err() != nil {
 		return nil, &failure{name: states.Aborted, runtime: true}
 	}
-	last := r.x.lastEventID()
+	last := r.x.LastEventID()
 	st.th.prev = last
 	st.th.add(eventtype.ParallelStateSucceeded, nil)
 	st.th.prev = last

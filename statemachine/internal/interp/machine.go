@@ -1,4 +1,4 @@
-package statemachine
+package interp
 
 import (
 	"bytes"
@@ -32,22 +32,25 @@ type Machine struct {
 	pure bool
 }
 
-// Parse validates definition (see [validate.Definition]) and compiles it.
-// The error is an *APIError with Code "InvalidDefinition" whose message lists
-// every diagnostic with its location.
-func Parse(definition []byte) (*Machine, error) {
-	return parse(definition, TypeStandard)
-}
+// DefinitionError is an invalid definition; Message is the text of
+// AWS's InvalidDefinition error, listing every diagnostic with its
+// location.
+type DefinitionError struct{ Message string }
 
-func parse(definition []byte, typ string) (*Machine, error) {
-	ds := validate.Definition(definition, validate.Options{Type: typ, CheckJSONata: checkJSONata})
+func (e *DefinitionError) Error() string { return e.Message }
+
+// Parse validates definition (see [validate.Definition]) for a machine of
+// type typ (STANDARD or EXPRESS) and compiles it. The error is a
+// *DefinitionError.
+func Parse(definition []byte, typ string) (*Machine, error) {
+	ds := validate.Definition(definition, validate.Options{Type: typ, CheckJSONata: CheckJSONata})
 	if validate.HasErrors(ds) {
-		return nil, &APIError{Code: "InvalidDefinition", Message: validate.InvalidDefinitionMessage(ds)}
+		return nil, &DefinitionError{Message: validate.InvalidDefinitionMessage(ds)}
 	}
 	var raw map[string]any
 	dec := json.NewDecoder(bytes.NewReader(definition))
 	if err := dec.Decode(&raw); err != nil {
-		return nil, &APIError{Code: "InvalidDefinition", Message: "Invalid State Machine Definition: '" + err.Error() + "'"}
+		return nil, &DefinitionError{Message: "Invalid State Machine Definition: '" + err.Error() + "'"}
 	}
 	lang, _ := raw["QueryLanguage"].(string)
 	if lang == "" {
@@ -55,7 +58,7 @@ func parse(definition []byte, typ string) (*Machine, error) {
 	}
 	m, err := compileMachine(raw, lang, "")
 	if err != nil {
-		return nil, &APIError{Code: "InvalidDefinition", Message: "Invalid State Machine Definition: '" + err.Error() + "'"}
+		return nil, &DefinitionError{Message: "Invalid State Machine Definition: '" + err.Error() + "'"}
 	}
 	if t, ok := raw["TimeoutSeconds"].(float64); ok {
 		m.timeout = int64(t)
@@ -63,6 +66,9 @@ func parse(definition []byte, typ string) (*Machine, error) {
 	}
 	return m, nil
 }
+
+// Timeout returns the machine's TimeoutSeconds, ok == false when absent.
+func (m *Machine) Timeout() (seconds int64, ok bool) { return m.timeout, m.hasTimeout }
 
 // StartAt returns the name of the first state.
 func (m *Machine) StartAt() string { return m.startAt }
