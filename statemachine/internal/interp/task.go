@@ -182,7 +182,42 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 	if resumed {
 		return r.awaitToken(ctx, st, wait, resType, resName, heartbeat, timer)
 	}
+	res, timer, f := r.awaitCall(tctx, ctx, cancel, st, call, timer)
+	if f != nil {
+		return nil, f
+	}
+	if late(res.at) {
+		cancel(errTimedOut)
+		return fail(&failure{name: states.Timeout})
+	}
+	if res.f != nil {
+		return fail(res.f)
+	}
+	out := lazyJSON(res.v)
+	if jsonSize(res.v, MaxPayload) > MaxPayload {
+		return fail(&failure{name: states.DataLimitExceeded, cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", resName)})
+	}
+	if pattern != WaitForTaskToken {
+		st.th.add(eventtype.TaskSucceeded, &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: out})
+		return res.v, nil
+	}
+	st.th.add(eventtype.TaskSubmitted, &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: out})
+	if r.durable(st) {
+		p := r.progress(st)
+		p.Submitted = true
+		r.x.Checkpoint(p)
+	}
+	return r.awaitToken(ctx, st, wait, resType, resName, heartbeat, timer)
+}
+
+// awaitCall starts the task's call on tctx and waits for its result,
+// recording TaskSubmitted when a .sync call reports it, until the result
+// comes, the task times out (timer) or the run stops (ctx). A result that
+// came with the deadline is returned with a timer that has fired again,
+// so that a token wait that follows still sees the deadline passed.
+func (r *runner) awaitCall(tctx, ctx context.Context, cancel context.CancelCauseFunc, st *step, call *taskCall, timer <-chan time.Time) (taskResult, <-chan time.Time, *failure) {
 	done, submitted := r.startTaskCall(tctx, st, call)
+	resType, resName := call.resType, call.resName
 	// The task's thread records TaskSubmitted itself (the call's goroutine
 	// only reports it), so no two goroutines write the thread's history.
 	record := func(sub submission) {
@@ -217,34 +252,13 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 				timer = again
 			default:
 				cancel(errTimedOut)
-				return fail(&failure{name: states.Timeout})
+				return res, timer, r.taskFailed(st, call, &failure{name: states.Timeout})
 			}
 		case <-ctx.Done():
-			return nil, &failure{name: states.Aborted, runtime: true}
+			return res, timer, &failure{name: states.Aborted, runtime: true}
 		}
 	}
-	if late(res.at) {
-		cancel(errTimedOut)
-		return fail(&failure{name: states.Timeout})
-	}
-	if res.f != nil {
-		return fail(res.f)
-	}
-	out := lazyJSON(res.v)
-	if jsonSize(res.v, MaxPayload) > MaxPayload {
-		return fail(&failure{name: states.DataLimitExceeded, cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", resName)})
-	}
-	if pattern != WaitForTaskToken {
-		st.th.add(eventtype.TaskSucceeded, &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: out})
-		return res.v, nil
-	}
-	st.th.add(eventtype.TaskSubmitted, &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: out})
-	if r.durable(st) {
-		p := r.progress(st)
-		p.Submitted = true
-		r.x.Checkpoint(p)
-	}
-	return r.awaitToken(ctx, st, wait, resType, resName, heartbeat, timer)
+	return res, timer, nil
 }
 
 // taskCall is a Task state's call to its resource once Parameters and the
