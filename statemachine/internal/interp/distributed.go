@@ -85,7 +85,7 @@ func (r *runner) resolveNumberPaths(st *step, cfg map[string]any, effInput any, 
 
 // readItems reads a Distributed Map's items through its ItemReader.
 func (r *runner) readItems(ctx context.Context, st *step, effInput any) ([]any, *failure) {
-	ir := st.s.itemReader
+	ir := st.s.mapState.itemReader
 	resource, _ := ir["Resource"].(string)
 	args, f := r.evalIOArgs(st, ir, effInput, "ItemReader")
 	if f != nil {
@@ -128,7 +128,7 @@ func readAllItems(ctx context.Context, objs ObjectStore, spec itemio.ReaderSpec)
 
 // batchItems groups items as the ItemBatcher says.
 func (r *runner) batchItems(st *step, items []any, effInput any) ([]any, *failure) {
-	b := st.s.itemBatcher
+	b := st.s.mapState.itemBatcher
 	cfg, f := r.resolveNumberPaths(st, b, effInput, "MaxItemsPerBatch", "MaxInputBytesPerBatch")
 	if f != nil {
 		return nil, f
@@ -156,7 +156,7 @@ func (r *runner) batchItems(st *step, items []any, effInput any) ([]any, *failur
 // writeResults hands a finished Map Run's child results to the
 // ResultWriter and returns the Map state's result.
 func (r *runner) writeResults(ctx context.Context, st *step, effInput any, mapRunArn string, results []itemio.Result) (any, *failure) {
-	w := st.s.resultWriter
+	w := st.s.mapState.resultWriter
 	resource, _ := w["Resource"].(string)
 	args, f := r.evalIOArgs(st, w, effInput, "ResultWriter")
 	if f != nil {

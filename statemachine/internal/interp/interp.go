@@ -282,7 +282,7 @@ func (r *runner) execState(ctx context.Context, st *step) (any, string, *failure
 			return nil, "", f
 		}
 		target := ""
-		for _, c := range s.choices {
+		for _, c := range s.choice.choices {
 			ok, f := r.evalRule(st, c, effInput)
 			if f != nil {
 				return nil, "", f
@@ -294,7 +294,7 @@ func (r *runner) execState(ctx context.Context, st *step) (any, string, *failure
 			}
 		}
 		if target == "" {
-			target = s.defaultNext
+			target = s.choice.defaultNext
 		}
 		if target == "" {
 			return nil, "", &failure{name: states.NoChoiceMatched, cause: "No Matches!"}
@@ -352,17 +352,17 @@ func (r *runner) runWithRetry(ctx context.Context, st *step, input any) (any, *f
 func (r *runner) execFail(st *step) *failure {
 	s := st.s
 	f := &failure{}
-	if s.errorLit != nil {
-		f.name = *s.errorLit
+	if s.fail.errorLit != nil {
+		f.name = *s.fail.errorLit
 	}
-	if s.causeLit != nil {
-		f.cause = *s.causeLit
+	if s.fail.causeLit != nil {
+		f.cause = *s.fail.causeLit
 	}
 	for _, p := range []struct {
 		t     *tmpl
 		field string
 		dst   *string
-	}{{s.errorPath, "ErrorPath", &f.name}, {s.causePath, "CausePath", &f.cause}} {
+	}{{s.fail.errorPath, "ErrorPath", &f.name}, {s.fail.causePath, "CausePath", &f.cause}} {
 		if p.t == nil {
 			continue
 		}

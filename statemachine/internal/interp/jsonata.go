@@ -351,7 +351,7 @@ func (r *runner) execJSONata(ctx context.Context, st *step) (any, string, *failu
 	case "Fail":
 		return nil, "", r.execFailJSONata(st, vars)
 	case "Choice":
-		for i, c := range s.choices {
+		for i, c := range s.choice.choices {
 			if c.condJ == nil {
 				continue
 			}
@@ -364,11 +364,11 @@ func (r *runner) execJSONata(ctx context.Context, st *step) (any, string, *failu
 				return out, c.next, f
 			}
 		}
-		if s.defaultNext == "" {
+		if s.choice.defaultNext == "" {
 			return nil, "", &failure{name: states.NoChoiceMatched, cause: "No Matches!"}
 		}
 		out, f := finish(nil, false, s.compiledAssign, j.output)
-		return out, s.defaultNext, f
+		return out, s.choice.defaultNext, f
 	case "Wait":
 		if f := r.execWaitJSONata(ctx, st, vars); f != nil {
 			return nil, "", f
@@ -425,11 +425,11 @@ func (r *runner) finishJSONata(st *step, vars func() map[string]any, result any,
 func (r *runner) execFailJSONata(st *step, vars func() map[string]any) *failure {
 	s, j := st.s, st.s.j
 	f := &failure{}
-	if s.errorLit != nil {
-		f.name = *s.errorLit
+	if s.fail.errorLit != nil {
+		f.name = *s.fail.errorLit
 	}
-	if s.causeLit != nil {
-		f.cause = *s.causeLit
+	if s.fail.causeLit != nil {
+		f.cause = *s.fail.causeLit
 	}
 	if j.errorF != nil && !j.errorF.isLit {
 		v, ff := r.jevalLazyVars(st, j.errorF, "Error", vars)
@@ -508,7 +508,7 @@ func (r *runner) execMapJSONata(ctx context.Context, st *step, input any) (any, 
 	j := s.j
 	var items []any
 	var f *failure
-	if s.itemReader != nil {
+	if s.mapState.itemReader != nil {
 		if items, f = r.readItems(ctx, st, input); f != nil {
 			return nil, f
 		}
@@ -557,7 +557,7 @@ func (r *runner) execMapJSONata(ctx context.Context, st *step, input any) (any, 
 			inputs[i] = v
 		}
 	}
-	if s.itemBatcher != nil {
+	if s.mapState.itemBatcher != nil {
 		if inputs, f = r.batchItems(st, inputs, input); f != nil {
 			return nil, f
 		}
@@ -573,7 +573,7 @@ func (r *runner) execMapJSONata(ctx context.Context, st *step, input any) (any, 
 	if hasPct {
 		job.tolerance.pct = &tp
 	}
-	if s.distributed {
+	if s.mapState.distributed {
 		return r.mapRun(ctx, st, job)
 	}
 	return r.inlineMap(ctx, st, job)

@@ -106,7 +106,7 @@ func (r *runner) mapRun(ctx context.Context, st *step, job mapJob) (any, *failur
 func (r *runner) startMapRun(st *step, job mapJob) *distributedRun {
 	s := st.s
 	d := &distributedRun{r: r, st: st}
-	label := s.label
+	label := s.mapState.label
 	if label == "" {
 		label = s.name
 	}
@@ -117,7 +117,7 @@ func (r *runner) startMapRun(st *step, job mapJob) *distributedRun {
 	}
 	d.mr = r.x.OpenMapRun(MapRunSpec{Label: label, RunID: d.runID, Resumed: d.resumed, MaxConcurrency: job.maxConc,
 		ToleratedFailureCount: job.tolerance.count, ToleratedFailurePercentage: job.tolerance.pct,
-		Total: len(job.inputs), ChildType: s.childType, Processor: s.processor})
+		Total: len(job.inputs), ChildType: s.mapState.childType, Processor: s.mapState.processor})
 	d.runStarted = st.th.prev
 	if !d.resumed {
 		d.runStarted = st.th.add(eventtype.MapRunStarted, &MapRunStartedEventDetails{MapRunArn: d.mr.ARN()})
@@ -140,7 +140,7 @@ func (d *distributedRun) runChild(ctx context.Context, i int, input any) (out an
 	}
 	cr := &runner{x: x, env: r.env}
 	th := &thread{x: x}
-	out, f = cr.runMachine(ctx, s.processor, s.processor.startAt, input, th, nil, &mapItem{index: i, value: input})
+	out, f = cr.runMachine(ctx, s.mapState.processor, s.mapState.processor.startAt, input, th, nil, &mapItem{index: i, value: input})
 	if r.env.closing() {
 		return nil, nil, false
 	}
@@ -165,7 +165,7 @@ func (d *distributedRun) finish(ctx context.Context, job mapJob, outs []any, fai
 		return nil, f
 	}
 	var result any = outs
-	if st.s.resultWriter != nil {
+	if st.s.mapState.resultWriter != nil {
 		res, f := r.writeResults(ctx, st, job.effInput, d.mr.ARN(), d.mr.Results())
 		if f != nil {
 			st.th.add(eventtype.MapRunFailed, &FailureEventDetails{Error: f.name, Cause: f.cause})

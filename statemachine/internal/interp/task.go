@@ -77,7 +77,7 @@ func classify(resource string) (kind resourceKind, pattern IntegrationPattern, s
 
 func (r *runner) timeouts(st *step, effInput any) (timeout, heartbeat *int64, f *failure) {
 	s := st.s
-	timeout, heartbeat = s.timeout, s.heartbeat
+	timeout, heartbeat = s.task.timeout, s.task.heartbeat
 	if s.j != nil {
 		for _, fld := range []struct {
 			n   *jsonataTmpl
@@ -100,20 +100,20 @@ func (r *runner) timeouts(st *step, effInput any) (timeout, heartbeat *int64, f 
 		}
 		return timeout, heartbeat, nil
 	}
-	if s.timeoutPath != nil {
-		v, err := r.resolve(st, s.timeoutPath, effInput)
+	if s.task.timeoutPath != nil {
+		v, err := r.resolve(st, s.task.timeoutPath, effInput)
 		n, ok := v.(float64)
 		if err != nil || !ok || n < 1 || n != math.Trunc(n) {
-			return nil, nil, r.runtimeErr(st, "The TimeoutSecondsPath parameter does not reference a valid positive integer: %s", s.timeoutPath)
+			return nil, nil, r.runtimeErr(st, "The TimeoutSecondsPath parameter does not reference a valid positive integer: %s", s.task.timeoutPath)
 		}
 		t := int64(n)
 		timeout = &t
 	}
-	if s.heartbeatPath != nil {
-		v, err := r.resolve(st, s.heartbeatPath, effInput)
+	if s.task.heartbeatPath != nil {
+		v, err := r.resolve(st, s.task.heartbeatPath, effInput)
 		n, ok := v.(float64)
 		if err != nil || !ok || n < 1 || n != math.Trunc(n) {
-			return nil, nil, r.runtimeErr(st, "The HeartbeatSecondsPath parameter does not reference a valid positive integer: %s", s.heartbeatPath)
+			return nil, nil, r.runtimeErr(st, "The HeartbeatSecondsPath parameter does not reference a valid positive integer: %s", s.task.heartbeatPath)
 		}
 		h := int64(n)
 		heartbeat = &h
@@ -123,7 +123,7 @@ func (r *runner) timeouts(st *step, effInput any) (timeout, heartbeat *int64, f 
 
 func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *failure) {
 	s := st.s
-	kind, pattern, service, action := classify(s.resource)
+	kind, pattern, service, action := classify(s.task.resource)
 	resumed := false
 	if pattern == WaitForTaskToken {
 		st.token = newToken()
@@ -340,7 +340,7 @@ func (r *runner) startTaskCall(ctx context.Context, st *step, c *taskCall) (done
 			v, f = r.stepFunctions(ctx, c, func(out any) { sub <- submission{output: out, release: release} })
 			release()
 		default:
-			v, f = r.service(ctx, st.s.resource, c.service, c.action, c.pattern, c.params, st.token, c.timeout, c.heartbeat)
+			v, f = r.service(ctx, st.s.task.resource, c.service, c.action, c.pattern, c.params, st.token, c.timeout, c.heartbeat)
 		}
 		result <- taskResult{v, f, r.env.Clock.Now()}
 	}()
@@ -384,7 +384,7 @@ var errTimedOut = errors.New("task timed out")
 func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, st *step, params any, timeout *int64, timer <-chan time.Time, late func(time.Time) bool) (any, *failure) {
 	s := st.s
 	in := Marshal(params)
-	st.th.add(eventtype.LambdaFunctionScheduled, &LambdaFunctionScheduledEventDetails{Resource: s.resource, Input: TextJSON(in), TimeoutInSeconds: timeout})
+	st.th.add(eventtype.LambdaFunctionScheduled, &LambdaFunctionScheduledEventDetails{Resource: s.task.resource, Input: TextJSON(in), TimeoutInSeconds: timeout})
 	st.th.add(eventtype.LambdaFunctionStarted, nil)
 	fail := func(f *failure) (any, *failure) {
 		st.th.add(eventtype.LambdaFunctionFailed, &FailureEventDetails{Error: f.name, Cause: f.cause})
@@ -400,7 +400,7 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 	}
 	done := make(chan result, 1)
 	go func() {
-		res, err := r.env.Lambda.Invoke(ctx, s.resource, []byte(in))
+		res, err := r.env.Lambda.Invoke(ctx, s.task.resource, []byte(in))
 		done <- result{res, err, r.env.Clock.Now()}
 	}()
 	timedOut := func() (any, *failure) {
@@ -430,7 +430,7 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 		return fail(lambdaFunctionError(res.res.Payload, false))
 	}
 	if len(res.res.Payload) > MaxPayload {
-		return fail(&failure{name: states.DataLimitExceeded, cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", s.resource)})
+		return fail(&failure{name: states.DataLimitExceeded, cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", s.task.resource)})
 	}
 	var v any
 	if len(res.res.Payload) > 0 {

@@ -47,44 +47,44 @@ func (r *runner) execWait(ctx context.Context, st *step, effInput any) *failure 
 	s := st.s
 	var d time.Duration
 	switch {
-	case s.hasSeconds:
-		f, _ := s.seconds.(float64)
+	case s.wait.hasSeconds:
+		f, _ := s.wait.seconds.(float64)
 		d = time.Duration(f) * time.Second
-	case s.secondsPath != nil:
-		v, err := r.resolve(st, s.secondsPath, effInput)
+	case s.wait.secondsPath != nil:
+		v, err := r.resolve(st, s.wait.secondsPath, effInput)
 		if err != nil {
-			return r.runtimeErr(st, "The SecondsPath parameter does not reference an input value: %s", s.secondsPath)
+			return r.runtimeErr(st, "The SecondsPath parameter does not reference an input value: %s", s.wait.secondsPath)
 		}
 		n, ok := v.(float64)
 		if !ok {
-			return r.runtimeErr(st, "The SecondsPath parameter does not reference an input value: %s", s.secondsPath)
+			return r.runtimeErr(st, "The SecondsPath parameter does not reference an input value: %s", s.wait.secondsPath)
 		}
 		if n != math.Trunc(n) {
-			return r.runtimeErr(st, "The SecondsPath parameter cannot be parsed as a long value: %s == %s", s.secondsPath, Marshal(n))
+			return r.runtimeErr(st, "The SecondsPath parameter cannot be parsed as a long value: %s == %s", s.wait.secondsPath, Marshal(n))
 		}
 		if n < 0 {
-			return r.runtimeErr(st, "The SecondsPath parameter references a negative value: %s == %s", s.secondsPath, Marshal(n))
+			return r.runtimeErr(st, "The SecondsPath parameter references a negative value: %s == %s", s.wait.secondsPath, Marshal(n))
 		}
 		if n > 99999999 {
 			return r.runtimeErr(st, "Wait state delay is too long.")
 		}
 		d = time.Duration(n) * time.Second
-	case s.hasTimestamp:
-		ts, _ := s.timestamp.(string)
+	case s.wait.hasTimestamp:
+		ts, _ := s.wait.timestamp.(string)
 		t, err := parseTimestamp(ts)
 		if err != nil {
 			return r.runtimeErr(st, "The Timestamp parameter does not reference a valid ISO-8601 extended offset date-time format string: %s", ts)
 		}
 		d = t.Sub(r.env.Clock.Now())
-	case s.timestampPath != nil:
-		v, err := r.resolve(st, s.timestampPath, effInput)
+	case s.wait.timestampPath != nil:
+		v, err := r.resolve(st, s.wait.timestampPath, effInput)
 		if err != nil {
-			return r.runtimeErr(st, "The TimestampPath parameter does not reference an input value: %s", s.timestampPath)
+			return r.runtimeErr(st, "The TimestampPath parameter does not reference an input value: %s", s.wait.timestampPath)
 		}
 		ts, _ := v.(string)
 		t, err := parseWaitTimestamp(ts)
 		if err != nil {
-			return r.runtimeErr(st, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", s.timestampPath, ts)
+			return r.runtimeErr(st, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", s.wait.timestampPath, ts)
 		}
 		d = t.Sub(r.env.Clock.Now())
 	}
