@@ -62,8 +62,6 @@ type JSONText = interp.JSONText
 type (
 	HistoryEvent                        = interp.HistoryEvent
 	HistoryEventDetails                 = interp.HistoryEventDetails
-	ExecutionStartedEventDetails        = interp.ExecutionStartedEventDetails
-	ExecutionRedrivenEventDetails       = interp.ExecutionRedrivenEventDetails
 	OutputEventDetails                  = interp.OutputEventDetails
 	FailureEventDetails                 = interp.FailureEventDetails
 	StateEnteredEventDetails            = interp.StateEnteredEventDetails
