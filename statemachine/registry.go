@@ -1,7 +1,7 @@
-// The control plane's side of internal/interp's Env: the Engine is the
-// interpreter's Host, an *execution its Run and a *mapRun its MapRunHost. Only here
-// does the interpreter's work reach e.mu, e.execs, e.execList, e.mapRuns
-// and e.tokens.
+// The control plane's side of internal/interp's Env: host (the Engine) is
+// the interpreter's Host, an *execution its Run and a *mapRun its
+// MapRunHost. Only here does the interpreter's work reach e.mu, e.execs,
+// e.execList, e.mapRuns and e.tokens.
 
 package statemachine
 
@@ -15,23 +15,28 @@ import (
 )
 
 var (
-	_ interp.Host       = (*Engine)(nil)
+	_ interp.Host       = host{}
 	_ interp.Run        = (*execution)(nil)
 	_ interp.MapRunHost = (*mapRun)(nil)
 )
+
+// host is the Engine as the interpreter's Host; its methods are not part
+// of the Engine's API.
+type host struct{ e *Engine }
 
 // newEnv is the interpreter's view of e.
 func (e *Engine) newEnv() *interp.Env {
 	return &interp.Env{Clock: e.clock, Rand: e.opts.Rand, NewUUID: e.opts.NewUUID, Region: e.opts.Region,
 		Lambda: e.opts.Lambda, Services: e.opts.Services, Objects: e.opts.Objects,
-		Durable: e.opts.Store != nil, Stopping: e.ctx, Host: e}
+		Durable: e.opts.Store != nil, Stopping: e.ctx, Host: host{e}}
 }
 
 // RegisterToken makes token answerable by SendTaskSuccess, SendTaskFailure
 // and SendTaskHeartbeat until release is called. If w timed out by then,
 // the token is remembered so that a late answer gets TaskTimedOut rather
 // than TaskDoesNotExist.
-func (e *Engine) RegisterToken(token string, w *interp.TaskWait) (release func()) {
+func (h host) RegisterToken(token string, w *interp.TaskWait) (release func()) {
+	e := h.e
 	e.mu.Lock()
 	e.tokens[token] = w
 	e.mu.Unlock()
@@ -49,7 +54,8 @@ func (e *Engine) RegisterToken(token string, w *interp.TaskWait) (release func()
 }
 
 // StepFunctions runs a nested execution or an aws-sdk:sfn action.
-func (e *Engine) StepFunctions(ctx context.Context, c interp.SfnCall) (any, error) {
+func (h host) StepFunctions(ctx context.Context, c interp.SfnCall) (any, error) {
+	e := h.e
 	if c.SDK && c.Action != "startExecution" && c.Action != "startExecution.sync" {
 		return e.sdkSfn(ctx, c.Action, c.Params)
 	}
