@@ -62,6 +62,9 @@ func (h host) StepFunctions(ctx context.Context, c interp.SfnCall) (any, error) 
 	return e.nestedSfn(ctx, c)
 }
 
+// ARN is the execution's ARN.
+func (x *execution) ARN() string { return x.arn }
+
 // Overflowed reports that the history reached maxEvents.
 func (x *execution) Overflowed() bool {
 	x.mu.Lock()

@@ -61,6 +61,8 @@ type SfnCall struct {
 // Run is one execution as the interpreter writes to it: its history,
 // its checkpoints and its context object.
 type Run interface {
+	// ARN is the execution's ARN.
+	ARN() string
 	// AddEvent appends a history event and returns its id.
 	AddEvent(typ string, prev int64, details any) int64
 	LastEventID() int64
