@@ -4,6 +4,7 @@
 package interp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -225,4 +226,54 @@ func (r *runner) evalTmpl(st *step, t *tmpl, input any, field string) (any, *fai
 		}
 	}
 	return out, nil
+}
+
+// jsonPathFlow is the JSONPath data flow: InputPath, Parameters (applied
+// by the Task, Parallel and Map work itself), ResultSelector, ResultPath
+// and OutputPath.
+type jsonPathFlow struct{ r *runner }
+
+func (fl jsonPathFlow) input(st *step) (any, *failure) { return fl.r.applyInputPath(st, st.input) }
+
+func (fl jsonPathFlow) pass(st *step, in any) (any, bool, *failure) {
+	s := st.s
+	if s.hasResult {
+		return s.result, true, nil
+	}
+	if s.parameters != nil {
+		res, f := fl.r.evalTmpl(st, s.parameters, in, "Parameters")
+		return res, true, f
+	}
+	return in, true, nil
+}
+
+func (fl jsonPathFlow) args(st *step, in any) (any, *failure) { return in, nil }
+
+func (fl jsonPathFlow) matches(st *step, i int, c *choiceRule, in any) (bool, *failure) {
+	return fl.r.evalRule(st, c, in)
+}
+
+func (fl jsonPathFlow) wait(ctx context.Context, st *step, in any) *failure {
+	return fl.r.execWait(ctx, st, in)
+}
+
+func (fl jsonPathFlow) fail(st *step) *failure { return fl.r.execFail(st) }
+
+// output applies ResultSelector (Task, Parallel, Map), ResultPath and
+// OutputPath to a result, or only OutputPath to the effective input of a
+// state without one (Succeed, Choice, Wait). st.result is what Assign
+// then sees as "$".
+func (fl jsonPathFlow) output(st *step, in, result any, hasResult bool, rule *choiceRule) (any, *failure) {
+	if !hasResult {
+		st.result = in
+		return fl.r.applyOutputPath(st, in)
+	}
+	if st.s.resultSel != nil && st.s.typ != "Pass" {
+		var f *failure
+		if result, f = fl.r.evalTmpl(st, st.s.resultSel, result, "ResultSelector"); f != nil {
+			return nil, f
+		}
+	}
+	st.result = result
+	return fl.r.finishOutput(st, result)
 }

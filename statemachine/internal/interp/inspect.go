@@ -216,14 +216,7 @@ func TestState(ctx context.Context, env *Env, x Run, t StateTest) (*TestResult, 
 	vars := &scope{vars: t.Vars}
 	th := &thread{x: x}
 	st := &step{s: s, input: inVal, entered: env.Clock.Now(), th: th, vars: vars, ctx: ctx}
-	var out any
-	var next string
-	var f *failure
-	if s.lang == langJSONata {
-		out, next, f = r.execJSONata(ctx, st)
-	} else {
-		out, next, f = r.execState(ctx, st)
-	}
+	out, next, f := r.execStep(ctx, st)
 	if f != nil && ctx.Err() != nil {
 		// The caller gave up (its request context is done); evaluation
 		// stopped on that and there is no one to answer.

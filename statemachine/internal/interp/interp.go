@@ -140,21 +140,15 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 				r.x.Checkpoint(r.progress(st))
 			}
 		}
-		var out any
-		var next string
-		var f *failure
-		if s.lang == langJSONata {
-			out, next, f = r.execJSONata(ctx, st)
-		} else {
-			out, next, f = r.execState(ctx, st)
-			if f == nil {
-				ab := s.compiledAssign
-				if st.compiledAssign != nil {
-					ab = st.compiledAssign
-				}
-				if ab != nil && s.typ != "Fail" {
-					st.assigned, f = r.runAssign(st, ab, nil, st.result)
-				}
+		out, next, f := r.execStep(ctx, st)
+		if f == nil && s.lang != langJSONata {
+			// JSONPath's Assign sees the state's result as "$".
+			ab := s.compiledAssign
+			if st.compiledAssign != nil {
+				ab = st.compiledAssign
+			}
+			if ab != nil && s.typ != "Fail" {
+				st.assigned, f = r.runAssign(st, ab, nil, st.result)
 			}
 		}
 		if r.x.Overflowed() {
@@ -241,97 +235,95 @@ func (r *runner) exited(name string, output JSONText, assigned map[string]any, v
 	return d
 }
 
-// execState runs one state visit and returns its output and the next state
+// flow is one query language's data flow around a state's work: JSONPath
+// (InputPath, Parameters, ResultSelector, ResultPath, OutputPath; Assign
+// runs after it in runMachine) or JSONata (Arguments, Output, Assign).
+// execStep is the one dispatch over state types; the flow does what
+// differs between the languages.
+type flow interface {
+	// input is what the state works on (InputPath in JSONPath).
+	input(st *step) (any, *failure)
+	// pass is a Pass state's result; ok is false when it has none.
+	pass(st *step, in any) (res any, ok bool, f *failure)
+	// args is what a Task, Parallel or Map state's work receives.
+	args(st *step, in any) (any, *failure)
+	// matches reports whether Choice rule i (c) holds for in.
+	matches(st *step, i int, c *choiceRule, in any) (bool, *failure)
+	wait(ctx context.Context, st *step, in any) *failure
+	fail(st *step) *failure
+	// output is the state's output: from result when hasResult (Pass,
+	// Task, Parallel, Map), else from in; rule is the Choice rule taken.
+	output(st *step, in, result any, hasResult bool, rule *choiceRule) (any, *failure)
+}
+
+// flow returns the data flow of the step's query language.
+func (r *runner) flow(st *step) flow {
+	if st.s.lang == langJSONata {
+		return &jsonataFlow{r: r, vars: r.lazyVars(st, nil)}
+	}
+	return jsonPathFlow{r}
+}
+
+// execStep runs one state visit and returns its output and the next state
 // ("" at the end).
-func (r *runner) execState(ctx context.Context, st *step) (any, string, *failure) {
+func (r *runner) execStep(ctx context.Context, st *step) (any, string, *failure) {
 	s := st.s
+	fl := r.flow(st)
+	if s.typ == "Fail" {
+		return nil, "", fl.fail(st)
+	}
+	in, f := fl.input(st)
+	if f != nil {
+		return nil, "", f
+	}
 	next := s.next
-	if s.end {
+	if s.end || s.typ == "Succeed" {
 		next = ""
 	}
+	var res any
+	hasResult := false
+	var rule *choiceRule
 	switch s.typ {
-	case "Pass":
-		effInput, f := r.applyInputPath(st, st.input)
-		if f != nil {
-			return nil, "", f
-		}
-		res := effInput
-		if s.hasResult {
-			res = s.result
-		} else if s.parameters != nil {
-			if res, f = r.evalTmpl(st, s.parameters, effInput, "Parameters"); f != nil {
-				return nil, "", f
-			}
-		}
-		st.result = res
-		out, f := r.finishOutput(st, res)
-		return out, next, f
 	case "Succeed":
-		effInput, f := r.applyInputPath(st, st.input)
-		if f != nil {
-			return nil, "", f
-		}
-		st.result = effInput
-		out, f := r.applyOutputPath(st, effInput)
-		return out, "", f
-	case "Fail":
-		return nil, "", r.execFail(st)
+	case "Pass":
+		res, hasResult, f = fl.pass(st, in)
 	case "Choice":
-		effInput, f := r.applyInputPath(st, st.input)
-		if f != nil {
-			return nil, "", f
-		}
-		target := ""
-		for _, c := range s.choice.choices {
-			ok, f := r.evalRule(st, c, effInput)
-			if f != nil {
-				return nil, "", f
-			}
-			if ok {
-				target = c.next
-				st.compiledAssign = c.compiledAssign
-				break
-			}
-		}
-		if target == "" {
-			target = s.choice.defaultNext
-		}
-		if target == "" {
-			return nil, "", &failure{name: states.NoChoiceMatched, cause: "No Matches!"}
-		}
-		st.result = effInput
-		out, f := r.applyOutputPath(st, effInput)
-		return out, target, f
+		next, rule, f = r.choose(st, fl, in)
 	case "Wait":
-		effInput, f := r.applyInputPath(st, st.input)
-		if f != nil {
-			return nil, "", f
-		}
-		if f := r.execWait(ctx, st, effInput); f != nil {
-			return nil, "", f
-		}
-		st.result = effInput
-		out, f := r.applyOutputPath(st, effInput)
-		return out, next, f
+		f = fl.wait(ctx, st, in)
 	case "Task", "Parallel", "Map":
-		effInput, f := r.applyInputPath(st, st.input)
-		if f != nil {
-			return nil, "", f
+		var args any
+		if args, f = fl.args(st, in); f == nil {
+			res, f = r.runWithRetry(ctx, st, args)
+			hasResult = true
 		}
-		res, f := r.runWithRetry(ctx, st, effInput)
-		if f != nil {
-			return nil, "", f
-		}
-		if s.resultSel != nil {
-			if res, f = r.evalTmpl(st, s.resultSel, res, "ResultSelector"); f != nil {
-				return nil, "", f
-			}
-		}
-		st.result = res
-		out, f := r.finishOutput(st, res)
-		return out, next, f
+	default:
+		return nil, "", r.runtimeErr(st, "unsupported state type %q", s.typ)
 	}
-	return nil, "", r.runtimeErr(st, "unsupported state type %q", s.typ)
+	if f != nil {
+		return nil, "", f
+	}
+	out, f := fl.output(st, in, res, hasResult, rule)
+	return out, next, f
+}
+
+// choose returns the Next of the first Choice rule that holds (and the
+// rule), or the Default.
+func (r *runner) choose(st *step, fl flow, in any) (string, *choiceRule, *failure) {
+	for i, c := range st.s.choice.choices {
+		ok, f := fl.matches(st, i, c, in)
+		if f != nil {
+			return "", nil, f
+		}
+		if ok {
+			st.compiledAssign = c.compiledAssign
+			return c.next, c, nil
+		}
+	}
+	if st.s.choice.defaultNext == "" {
+		return "", nil, &failure{name: states.NoChoiceMatched, cause: "No Matches!"}
+	}
+	return st.s.choice.defaultNext, nil, nil
 }
 
 // runWithRetry runs a Task, Parallel or Map state's work on input (the

@@ -329,68 +329,51 @@ func typeName(v any) string {
 	return "object"
 }
 
-// execJSONata runs one JSONata-mode state visit.
-func (r *runner) execJSONata(ctx context.Context, st *step) (any, string, *failure) {
-	s := st.s
-	j := s.j
-	next := s.next
-	if s.end {
-		next = ""
+// jsonataFlow is the JSONata data flow: Arguments, Output and Assign,
+// evaluated with $states and the workflow variables (vars, built once per
+// visit).
+type jsonataFlow struct {
+	r    *runner
+	vars func() map[string]any
+}
+
+func (fl *jsonataFlow) input(st *step) (any, *failure) { return st.input, nil }
+
+func (fl *jsonataFlow) pass(st *step, in any) (any, bool, *failure) { return nil, false, nil }
+
+func (fl *jsonataFlow) args(st *step, in any) (any, *failure) {
+	if st.s.j.args == nil {
+		return in, nil
 	}
-	vars := r.lazyVars(st, nil)
-	finish := func(result any, hasResult bool, assign *assignBlock, output *jsonataTmpl) (any, *failure) {
-		return r.finishJSONata(st, vars, result, hasResult, assign, output)
+	return fl.r.jevalLazyVars(st, st.s.j.args, "Arguments", fl.vars)
+}
+
+func (fl *jsonataFlow) matches(st *step, i int, c *choiceRule, in any) (bool, *failure) {
+	if c.condJ == nil {
+		return false, nil
 	}
-	switch s.typ {
-	case "Pass", "Succeed":
-		if s.typ == "Succeed" {
-			next = ""
-		}
-		out, f := finish(nil, false, s.compiledAssign, j.output)
-		return out, next, f
-	case "Fail":
-		return nil, "", r.execFailJSONata(st, vars)
-	case "Choice":
-		for i, c := range s.choice.choices {
-			if c.condJ == nil {
-				continue
-			}
-			v, f := r.jevalLazyVars(st, c.condJ, fmt.Sprintf("Choices/%d/Condition", i), vars)
-			if f != nil {
-				return nil, "", f
-			}
-			if b, _ := v.(bool); b {
-				out, f := finish(nil, false, c.compiledAssign, c.outputJ)
-				return out, c.next, f
-			}
-		}
-		if s.choice.defaultNext == "" {
-			return nil, "", &failure{name: states.NoChoiceMatched, cause: "No Matches!"}
-		}
-		out, f := finish(nil, false, s.compiledAssign, j.output)
-		return out, s.choice.defaultNext, f
-	case "Wait":
-		if f := r.execWaitJSONata(ctx, st, vars); f != nil {
-			return nil, "", f
-		}
-		out, f := finish(nil, false, s.compiledAssign, j.output)
-		return out, next, f
-	case "Task", "Parallel", "Map":
-		args := st.input
-		if j.args != nil {
-			var f *failure
-			if args, f = r.jevalLazyVars(st, j.args, "Arguments", vars); f != nil {
-				return nil, "", f
-			}
-		}
-		res, f := r.runWithRetry(ctx, st, args)
-		if f != nil {
-			return nil, "", f
-		}
-		out, f := finish(res, true, s.compiledAssign, j.output)
-		return out, next, f
+	v, f := fl.r.jevalLazyVars(st, c.condJ, fmt.Sprintf("Choices/%d/Condition", i), fl.vars)
+	if f != nil {
+		return false, f
 	}
-	return nil, "", r.runtimeErr(st, "unsupported state type %q", s.typ)
+	b, _ := v.(bool)
+	return b, nil
+}
+
+func (fl *jsonataFlow) wait(ctx context.Context, st *step, in any) *failure {
+	return fl.r.execWaitJSONata(ctx, st, fl.vars)
+}
+
+func (fl *jsonataFlow) fail(st *step) *failure { return fl.r.execFailJSONata(st, fl.vars) }
+
+// output runs Assign and Output: the Choice rule's when one was taken,
+// else the state's.
+func (fl *jsonataFlow) output(st *step, in, result any, hasResult bool, rule *choiceRule) (any, *failure) {
+	assign, output := st.s.compiledAssign, st.s.j.output
+	if rule != nil {
+		assign, output = rule.compiledAssign, rule.outputJ
+	}
+	return fl.r.finishJSONata(st, fl.vars, result, hasResult, assign, output)
 }
 
 // finishJSONata runs a JSONata state's Assign and Output: with
