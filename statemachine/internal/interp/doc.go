@@ -13,12 +13,16 @@
 // it.
 //
 // Files, in the order a state visit goes through them: machine.go
-// (compiled states), interp.go (the state loop, one dispatch per query
-// language), dataflow.go (JSONPath InputPath/Parameters/ResultPath/
-// OutputPath, the context object), jsonata.go (JSONata Arguments/Output/
-// Assign), choice.go, wait.go, task.go and tokens.go (Task states, timeouts,
-// heartbeats, task tokens), retry.go (Retry/Catch), parallel.go, map.go
-// (inline Map), maprun.go and distributed.go (Distributed Map, ItemReader,
-// ItemBatcher, ResultWriter), inspect.go (TestState), history.go (event
-// shapes), jsontext.go (JSON text kept as text), env.go (the boundary).
+// (compiled states: what every state has, and one struct per state
+// type), interp.go (the state loop, Catch, and execStep: one dispatch
+// over state types for both query languages, which differ only in their
+// flow), dataflow.go (the JSONPath flow: InputPath, Parameters,
+// ResultSelector, ResultPath, OutputPath; the context object), jsonata.go
+// (the JSONata flow: Arguments, Output, Assign), choice.go, wait.go,
+// task.go and tokens.go (Task states, timeouts, heartbeats, task tokens),
+// retry.go (Retry/Catch), parallel.go, map.go (inline Map), maprun.go and
+// distributed.go (Distributed Map, ItemReader, ItemBatcher,
+// ResultWriter), inspect.go (TestState), observer.go (TaskInfo for
+// invokers), history.go (event shapes), jsontext.go (JSON text kept as
+// text), env.go (the boundary).
 package interp
