@@ -37,8 +37,9 @@
 // teststate.go, store.go (the durable schema), registry.go (the Host,
 // Run and MapRunHost implementations: task tokens, Map Run children),
 // nested.go and sfnsdk.go (nested executions and aws-sdk:sfn). The
-// interpreter's public types (Machine, HistoryEvent, Clock, TaskError, ...)
-// are aliases here (aliases.go). Leaf packages hold what both share: arn
+// interpreter's public types (Machine, HistoryEvent, Clock, TaskError,
+// TaskInfo, ...) are aliases here (aliases.go, observer.go); events.go
+// holds the events only the control plane records. Leaf packages hold what both share: arn
 // (ARNs), states (States.* error names), eventtype (history event types),
 // objects (the object store of ItemReader/ResultWriter), vclock (the
 // virtual clock).
