@@ -277,3 +277,17 @@ func (fl jsonPathFlow) output(st *step, in, result any, hasResult bool, rule *ch
 	st.result = result
 	return fl.r.finishOutput(st, result)
 }
+
+// caught runs the catcher's Assign (on the error output) and ResultPath
+// (into the state's input).
+func (fl jsonPathFlow) caught(st *step, c *catcher, errOut map[string]any) (any, map[string]any, *failure) {
+	assigned, f := fl.r.runAssign(st, c.compiledAssign, nil, errOut)
+	if f != nil {
+		return nil, nil, f
+	}
+	res, f := fl.r.applyResultPath(st, c.resultPath, st.input, errOut)
+	if f != nil {
+		return nil, nil, f
+	}
+	return res, assigned, nil
+}

@@ -142,28 +142,16 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 		}
 		out, next, f := r.execStep(ctx, st)
 		if f == nil && s.lang != langJSONata {
-			// JSONPath's Assign sees the state's result as "$".
-			ab := s.compiledAssign
-			if st.compiledAssign != nil {
-				ab = st.compiledAssign
-			}
-			if ab != nil && s.typ != "Fail" {
-				st.assigned, f = r.runAssign(st, ab, nil, st.result)
-			}
+			f = r.assignJSONPath(st)
 		}
 		if r.x.Overflowed() {
 			return nil, &failure{name: states.Runtime, runtime: true, cause: "The execution reached the maximum number of events in its history (25000)."}
 		}
 		if f != nil {
-			if f.runtime || ctx.Err() != nil {
-				if f.state == "" {
-					f.state, f.stateInput = cur, input
-				}
-				f.branchPrev = th.prev
-				r.aborted(th, s)
-				return nil, f
+			var c *catcher
+			if !f.runtime && ctx.Err() == nil {
+				c = matchCatch(s.catch, f.name)
 			}
-			c := matchCatch(s.catch, f.name)
 			if c == nil {
 				if f.state == "" {
 					f.state, f.stateInput = cur, input
@@ -172,28 +160,9 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 				r.aborted(th, s)
 				return nil, f
 			}
-			errOut := map[string]any{"Error": f.name, "Cause": f.cause}
-			var res any
-			var assigned map[string]any
-			var ff *failure
-			if s.lang == langJSONata {
-				jv := r.jvars(st, map[string]any{"errorOutput": errOut})
-				if assigned, ff = r.runAssign(st, c.compiledAssign, jv, nil); ff != nil {
-					return nil, ff
-				}
-				res = errOut
-				if c.outputJ != nil {
-					if res, ff = r.jeval(st, c.outputJ, "Output", jv); ff != nil {
-						return nil, ff
-					}
-				}
-			} else {
-				if assigned, ff = r.runAssign(st, c.compiledAssign, nil, errOut); ff != nil {
-					return nil, ff
-				}
-				if res, ff = r.applyResultPath(st, c.resultPath, input, errOut); ff != nil {
-					return nil, ff
-				}
+			res, assigned, ff := r.flow(st).caught(st, c, map[string]any{"Error": f.name, "Cause": f.cause})
+			if ff != nil {
+				return nil, ff
 			}
 			th.add(s.exitedType, r.exited(s.name, lazyJSON(res), assigned, vars))
 			cur, input = c.next, res
@@ -211,6 +180,21 @@ func (r *runner) runMachine(ctx context.Context, m *Machine, startAt string, inp
 		}
 		cur, input = next, out
 	}
+}
+
+// assignJSONPath runs a JSONPath state's Assign (or the taken Choice
+// rule's), which sees the state's result as "$".
+func (r *runner) assignJSONPath(st *step) *failure {
+	ab := st.s.compiledAssign
+	if st.compiledAssign != nil {
+		ab = st.compiledAssign
+	}
+	if ab == nil || st.s.typ == "Fail" {
+		return nil
+	}
+	var f *failure
+	st.assigned, f = r.runAssign(st, ab, nil, st.result)
+	return f
 }
 
 // aborted records <Type>StateAborted when a failure leaves a state of a
@@ -254,6 +238,9 @@ type flow interface {
 	// output is the state's output: from result when hasResult (Pass,
 	// Task, Parallel, Map), else from in; rule is the Choice rule taken.
 	output(st *step, in, result any, hasResult bool, rule *choiceRule) (any, *failure)
+	// caught is the output of Catch c for the error output errOut, and
+	// the variables c assigns.
+	caught(st *step, c *catcher, errOut map[string]any) (any, map[string]any, *failure)
 }
 
 // flow returns the data flow of the step's query language.

@@ -366,6 +366,23 @@ func (fl *jsonataFlow) wait(ctx context.Context, st *step, in any) *failure {
 
 func (fl *jsonataFlow) fail(st *step) *failure { return fl.r.execFailJSONata(st, fl.vars) }
 
+// caught runs the catcher's Assign and Output with $states.errorOutput;
+// without Output the error output is the result.
+func (fl *jsonataFlow) caught(st *step, c *catcher, errOut map[string]any) (any, map[string]any, *failure) {
+	jv := fl.r.jvars(st, map[string]any{"errorOutput": errOut})
+	assigned, f := fl.r.runAssign(st, c.compiledAssign, jv, nil)
+	if f != nil {
+		return nil, nil, f
+	}
+	var res any = errOut
+	if c.outputJ != nil {
+		if res, f = fl.r.jeval(st, c.outputJ, "Output", jv); f != nil {
+			return nil, nil, f
+		}
+	}
+	return res, assigned, nil
+}
+
 // output runs Assign and Output: the Choice rule's when one was taken,
 // else the state's.
 func (fl *jsonataFlow) output(st *step, in, result any, hasResult bool, rule *choiceRule) (any, *failure) {
