@@ -47,10 +47,7 @@ type execution struct {
 	prog        *interp.Progress // top-level position, for the Store
 	sync        bool             // started by StartSyncExecution
 	finishing   bool             // finish has begun; a second caller backs off
-	// ctxExec and ctxSM are the immutable parts of the context object,
-	// built once per run.
-	ctxExec, ctxSM map[string]any
-	parent         *execution // nested or map-run parent, if any
+	parent      *execution       // nested or map-run parent, if any
 
 	// redrive bookkeeping: how far the last run got.
 	lastFailure *redrivePoint
@@ -303,7 +300,6 @@ func (x *execution) redrive(ctx context.Context) error {
 	}
 	x.redrives++
 	x.redriveDate = &now
-	x.ctxExec, x.ctxSM = nil, nil
 	x.st = StatusRunning
 	x.finishing = false
 	x.output, x.errName, x.cause, x.stopDate = nil, nil, nil, nil

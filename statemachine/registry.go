@@ -72,29 +72,13 @@ func (x *execution) Overflowed() bool {
 	return x.overflow
 }
 
-// ContextObject builds the Execution and StateMachine members of $$ once
-// per run.
-func (x *execution) ContextObject() (exe, sm map[string]any) {
+// Info is what the context object ($$) says of x.
+func (x *execution) Info() interp.ExecutionInfo {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.ctxExec == nil {
-		exe := map[string]any{
-			"Id":        x.arn,
-			"Input":     x.inVal,
-			"Name":      x.name,
-			"RoleArn":   x.sm.info.RoleArn,
-			"StartTime": x.start.UTC().Format(isoMillis),
-		}
-		if !x.sync {
-			exe["RedriveCount"] = float64(x.redrives)
-		}
-		if x.redriveDate != nil {
-			exe["RedriveTime"] = x.redriveDate.UTC().Format(isoMillis)
-		}
-		x.ctxExec = exe
-		x.ctxSM = map[string]any{"Id": x.sm.baseArn(), "Name": x.sm.info.Name}
-	}
-	return x.ctxExec, x.ctxSM
+	return interp.ExecutionInfo{ARN: x.arn, Name: x.name, RoleArn: x.sm.info.RoleArn, Input: x.inVal, StartTime: x.start,
+		RedriveCount: x.redrives, NoRedriveCount: x.sync, RedriveTime: x.redriveDate,
+		StateMachineARN: x.sm.baseArn(), StateMachineName: x.sm.info.Name}
 }
 
 // OpenMapRun registers a Map Run of x so that DescribeMapRun and

@@ -60,7 +60,7 @@ func (r *runner) context(st *step) map[string]any {
 	if st.ctxObj != nil {
 		return st.ctxObj
 	}
-	exe, sm := r.x.ContextObject()
+	exe, sm := r.contextObject()
 	c := map[string]any{
 		"Execution":    exe,
 		"State":        map[string]any{"Name": st.s.name, "EnteredTime": st.entered.UTC().Format(isoMillis)},

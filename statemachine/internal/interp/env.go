@@ -70,11 +70,26 @@ type Run interface {
 	Overflowed() bool
 	// Checkpoint records the top-level position p (nil: only events).
 	Checkpoint(p *Progress)
-	// ContextObject returns the Execution and StateMachine members of
-	// the context object ($$), which do not change during a run.
-	ContextObject() (execution, stateMachine map[string]any)
+	// Info is what the context object ($$) says of the execution; it
+	// does not change during a run.
+	Info() ExecutionInfo
 	// OpenMapRun registers a Distributed Map's Map Run.
 	OpenMapRun(spec MapRunSpec) MapRunHost
+}
+
+// ExecutionInfo is what the context object ($$.Execution and
+// $$.StateMachine) tells a state about its execution.
+type ExecutionInfo struct {
+	ARN, Name, RoleArn string
+	Input              any
+	StartTime          time.Time
+	RedriveCount       int
+	// NoRedriveCount leaves RedriveCount out ($$ of a StartSyncExecution
+	// run has none).
+	NoRedriveCount bool
+	RedriveTime    *time.Time // set once redriven
+
+	StateMachineARN, StateMachineName string
 }
 
 // MapRunSpec describes a Map Run about to start.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
@@ -59,6 +60,33 @@ type runner struct {
 	// are reported instead of retried.
 	mock    *Mock
 	noRetry bool
+
+	// The Execution and StateMachine members of $$, built once per run.
+	ctxOnce        sync.Once
+	ctxExec, ctxSM map[string]any
+}
+
+// contextObject returns the members of $$ that do not change during the
+// run.
+func (r *runner) contextObject() (exe, sm map[string]any) {
+	r.ctxOnce.Do(func() {
+		info := r.x.Info()
+		r.ctxExec = map[string]any{
+			"Id":        info.ARN,
+			"Input":     info.Input,
+			"Name":      info.Name,
+			"RoleArn":   info.RoleArn,
+			"StartTime": info.StartTime.UTC().Format(isoMillis),
+		}
+		if !info.NoRedriveCount {
+			r.ctxExec["RedriveCount"] = float64(info.RedriveCount)
+		}
+		if info.RedriveTime != nil {
+			r.ctxExec["RedriveTime"] = info.RedriveTime.UTC().Format(isoMillis)
+		}
+		r.ctxSM = map[string]any{"Id": info.StateMachineARN, "Name": info.StateMachineName}
+	})
+	return r.ctxExec, r.ctxSM
 }
 
 // mapItem is the $$.Map.Item of an iteration.
