@@ -80,6 +80,9 @@ func newUpCmd() *command {
 					if ep.Bucket != "" {
 						fmt.Fprintf(w, "bucket %s\n", ep.Bucket)
 					}
+					if st.ApprovalURL != "" {
+						fmt.Fprintf(w, "approvals %s (decision links arrive in s3://%s/approvals/outbox/ and are printed here)\n", st.ApprovalURL, ep.Bucket)
+					}
 					fmt.Fprintf(w, "data %s (%s; runner clean frees work files, uploads and decided approvals)\n", st.DataDir(), humanBytes(usage))
 					// What the AWS CLI and SDKs need besides --endpoint-url:
 					// a region and keys (the Step Functions API takes any).
@@ -95,6 +98,7 @@ func newUpCmd() *command {
 				// approvals after 30; never exports.
 				if t, err := localTarget(ctx, &st.Endpoints); err == nil {
 					go retain(ctx, t, a.stderr)
+					go watchOutbox(ctx, t, a.notificationOut())
 				}
 				fmt.Fprintln(a.stderr, "serving; press Ctrl-C to stop")
 				<-ctx.Done()

@@ -150,6 +150,9 @@ type Stack struct {
 	// Functions are the ARNs of the Lambda functions served, one per step
 	// (<prefix>-<step>) plus [Options].ExtraFunctions, sorted by name.
 	Functions []string
+	// ApprovalURL is the approval decision page (see withApproval); empty
+	// without S3.
+	ApprovalURL string
 
 	dataDir string
 	log     *slog.Logger
@@ -256,6 +259,10 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 		return nil, fmt.Errorf("stack: Step Functions API: %w", err)
 	}
 	st.srv = newAPIServer(sfnapi.NewHandler(eng, sfnapi.Options{Logger: opts.Logger}))
+	if st.srv.Handler, err = st.withApproval(ctx, st.srv.Handler, ln.Addr().String(), opts); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	st.wg.Go(func() { st.srv.Serve(ln) })
 	st.Endpoints.StepFunctions = "http://" + ln.Addr().String()
 
