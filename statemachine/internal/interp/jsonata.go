@@ -29,6 +29,10 @@ func CheckJSONata(expr string) error {
 // step bound stands in for it deterministically: about 10 million steps
 // is a few seconds here, above any expression over the largest accepted
 // sequence ([1..873782] ~> $map(...) takes about 4 million).
+//
+// It is read when a machine is compiled ([Parse]). It is a variable only
+// so that tests (statemachine's runaway tests) can lower the step bound;
+// nothing else changes it.
 var JSONataBudget = jsonata.Budget{MaxDepth: 100, MaxSteps: 10_000_000, MaxValueBytes: 873782 * 8}
 
 // jsonataTmpl is a compiled JSONata-mode field value: a literal, a "{% expr %}"
