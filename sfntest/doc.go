@@ -56,7 +56,8 @@
 // Coverage: every run counts the states entered, the Choice rules taken
 // (each rule and Default), the retriers and catchers that fired and the
 // Parallel branches and Map iterations that ran, per workflow. Call [Main]
-// from TestMain and set STEPWISE_COVER=1 to print a table after the tests,
+// from TestMain and set STEPWISE_COVER=1 to print a table after the tests
+// (go test -v; without -v, go test hides a passing package's output),
 // STEPWISE_COVER_JSON=<file> for a JSON report and
 // STEPWISE_COVER_SVG=<dir> for drawings of each workflow with the
 // uncovered parts marked.

@@ -38,7 +38,13 @@ type Execution struct {
 // Its virtual clock advances by itself: Wait states, Retry back-off and
 // timeouts take no real time.
 func (w *Workflow) Start(ctx context.Context, input string) (*Execution, error) {
-	return w.start(ctx, input, true)
+	return w.start(ctx, "", input, true)
+}
+
+// StartNamed is [Workflow.Start] with an execution name (what $$.Execution.Name
+// and the execution ARN carry); "" generates one.
+func (w *Workflow) StartNamed(ctx context.Context, name, input string) (*Execution, error) {
+	return w.start(ctx, name, input, true)
 }
 
 // Run runs an execution to its end and returns the result. A
@@ -46,7 +52,7 @@ func (w *Workflow) Start(ctx context.Context, input string) (*Execution, error) 
 // problem naming the state; use [Workflow.Start] to answer tokens from the
 // test. ctx bounds the run (see [Context]).
 func (w *Workflow) Run(ctx context.Context, input string) (*Result, error) {
-	x, err := w.start(ctx, input, false)
+	x, err := w.start(ctx, "", input, false)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +61,7 @@ func (w *Workflow) Run(ctx context.Context, input string) (*Result, error) {
 
 var invalidNameChars = regexp.MustCompile(`[^0-9A-Za-z_-]`)
 
-func (w *Workflow) start(ctx context.Context, input string, interactive bool) (*Execution, error) {
+func (w *Workflow) start(ctx context.Context, execName, input string, interactive bool) (*Execution, error) {
 	if input == "" {
 		input = "{}"
 	}
@@ -83,7 +89,7 @@ func (w *Workflow) start(ctx context.Context, input string, interactive bool) (*
 		return nil, fmt.Errorf("sfntest: %s: %w", w.name, err)
 	}
 	x.clock.SetAuto(true)
-	ex, err := x.engine.StartExecution(ctx, statemachine.StartExecutionInput{StateMachineArn: sm.Arn, Input: input, InputSet: true})
+	ex, err := x.engine.StartExecution(ctx, statemachine.StartExecutionInput{StateMachineArn: sm.Arn, Name: execName, Input: input, InputSet: true})
 	if err != nil {
 		x.close()
 		return nil, fmt.Errorf("sfntest: %s: %w", w.name, err)
