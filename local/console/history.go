@@ -78,6 +78,9 @@ func derive(events []types.HistoryEvent, status types.ExecutionStatus) *runView 
 				}
 			}
 			if v != nil {
+				// A failure still standing when the state exits was
+				// caught: the Catch leads on to its Next.
+				v.caught = v.caught || v.failed
 				v.exited, v.failed, v.waitToken = true, false, false
 				v.Left, v.Output = aws.ToTime(e.Timestamp), aws.ToString(d.Output)
 				rv.Owner[e.Id] = v
@@ -164,6 +167,8 @@ func (rv *runView) apply(v *visit, e *types.HistoryEvent) {
 
 func visitStatus(v *visit, status types.ExecutionStatus) string {
 	switch {
+	case v.caught && !v.failed:
+		return graph.StatusCaught
 	case v.exited && v.retried:
 		return graph.StatusRetried
 	case v.exited:

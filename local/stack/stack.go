@@ -225,7 +225,7 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("stack: Step Functions API: %w", err)
 	}
-	st.srv = newAPIServer(sfnapi.NewHandler(eng, sfnapi.Options{Logger: opts.Logger}))
+	st.srv = newAPIServer(st.withConsole(ctx, sfnapi.NewHandler(eng, sfnapi.Options{Logger: opts.Logger}), "http://"+ln.Addr().String(), opts))
 	st.wg.Go(func() { st.srv.Serve(ln) })
 	st.Endpoints.StepFunctions = "http://" + ln.Addr().String()
 

@@ -1,0 +1,243 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/stepwise-dev/stepwise/local/sfnapi"
+	"github.com/stepwise-dev/stepwise/local/stack"
+	"github.com/stepwise-dev/stepwise/steps"
+)
+
+// testStack is a local stack running the real export steps, whose Step
+// Functions endpoint also serves the console (GET /).
+type testStack struct {
+	*stack.Stack
+	sfn  *sfn.Client
+	s3   *awss3.Client
+	url  string // the console, http://127.0.0.1:PORT
+	gate chan struct{}
+}
+
+// openStack starts the stack. With gated, the plan step waits until
+// gate is closed, so a test can watch an execution change.
+func openStack(t *testing.T, gated bool) *testStack {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the export workflow on a local stack; skipped with -short")
+	}
+	ctx := context.Background()
+	handlers := steps.Handlers()
+	ts := &testStack{gate: make(chan struct{})}
+	if gated {
+		handlers["plan"] = gate(handlers["plan"], ts.gate)
+	} else {
+		close(ts.gate)
+	}
+	for _, k := range []string{"AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "STEPWISE_BUCKET", "STEPWISE_S3_PATH_STYLE", "AWS_PROFILE", "AWS_CA_BUNDLE"} {
+		t.Setenv(k, os.Getenv(k)) // restored after the test; Open sets them for the in-process steps
+	}
+	st, err := stack.Open(ctx, stack.Options{DataDir: t.TempDir(), Repo: os.DirFS(filepath.Join("..", "..")), Steps: handlers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ts.Stack = st
+	ts.url = st.Endpoints.StepFunctions
+	ts.sfn = sfn.New(sfn.Options{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")}, sfnapi.ClientOptions(ts.url))
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(st.Endpoints.S3AccessKey, st.Endpoints.S3SecretKey, "")}
+	ts.s3 = awss3.NewFromConfig(cfg, func(o *awss3.Options) { o.BaseEndpoint = aws.String(st.Endpoints.S3); o.UsePathStyle = true })
+	orders, err := os.ReadFile(filepath.Join("..", "..", "testdata", "orders.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.s3.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String(st.Endpoints.Bucket), Key: aws.String("uploads/orders.csv"), Body: strings.NewReader(string(orders))}); err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+// gate wraps an aws-lambda-go style handler func so that it first waits
+// for ch to close.
+func gate(h any, ch chan struct{}) any {
+	v := reflect.ValueOf(h)
+	return reflect.MakeFunc(v.Type(), func(args []reflect.Value) []reflect.Value {
+		<-ch
+		return v.Call(args)
+	}).Interface()
+}
+
+// request is the sample export of testdata/export, with changes.
+func request(t *testing.T, change func(map[string]any)) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "export", "request-orders-de.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req map[string]any
+	if err := json.Unmarshal(b, &req); err != nil {
+		t.Fatal(err)
+	}
+	if change != nil {
+		change(req)
+	}
+	in, _ := json.Marshal(map[string]any{"request": req})
+	return string(in)
+}
+
+func (ts *testStack) start(t *testing.T, name, input string) string {
+	t.Helper()
+	out, err := ts.sfn.StartExecution(context.Background(), &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(ts.Endpoints.StateMachineArn), Name: aws.String(name), Input: aws.String(input)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.ExecutionArn)
+}
+
+// waitFor polls DescribeExecution (and, for a pending approval, the
+// record) until cond holds, for at most a minute.
+func (ts *testStack) waitFor(t *testing.T, arn string, cond func(*sfn.DescribeExecutionOutput) bool) *sfn.DescribeExecutionOutput {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		d, err := ts.sfn.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cond(d) {
+			return d
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still %s after a minute", arn, d.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (ts *testStack) pending(arn string) bool {
+	name := arn[strings.LastIndex(arn, ":")+1:]
+	_, err := ts.s3.HeadObject(context.Background(), &awss3.HeadObjectInput{Bucket: aws.String(ts.Endpoints.Bucket), Key: aws.String("approvals/pending/" + name + ".json")})
+	return err == nil
+}
+
+func (ts *testStack) waitPending(t *testing.T, arn string) {
+	t.Helper()
+	ts.waitFor(t, arn, func(d *sfn.DescribeExecutionOutput) bool {
+		if d.Status != types.ExecutionStatusRunning {
+			t.Fatalf("%s ended %s (%s: %s) before its approval", arn, d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+		}
+		return ts.pending(arn)
+	})
+}
+
+func ended(d *sfn.DescribeExecutionOutput) bool { return d.Status != types.ExecutionStatusRunning }
+
+func getPage(t *testing.T, u string) string {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %s\n%s", u, resp.Status, b)
+	}
+	return string(b)
+}
+
+// liveStates reads the execution's JSON endpoint.
+func liveStates(t *testing.T, ts *testStack, arn string) map[string]struct{ Status, Detail string } {
+	t.Helper()
+	var v struct {
+		States map[string]struct{ Status, Detail string }
+	}
+	if err := json.Unmarshal([]byte(getPage(t, ts.url+"/api/execution?arn="+url.QueryEscape(arn))), &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.States
+}
+
+// TestConsoleServedByStack drives the console of a local stack over
+// HTTP: the graph of an export waiting for approval, approving it with a
+// same-origin POST, and a failed export's error on its failing state.
+func TestConsoleServedByStack(t *testing.T) {
+	ts := openStack(t, false)
+	if body := getPage(t, ts.url+"/"); !strings.Contains(body, "stepwise-export") {
+		t.Fatalf("workflows page lists no stepwise-export:\n%s", body)
+	}
+	arn := ts.start(t, "wait-1", request(t, nil))
+	ts.waitPending(t, arn)
+	states := liveStates(t, ts, arn)
+	for state, want := range map[string]string{"Plan": "succeeded", "ExportParts": "succeeded", "Merge": "succeeded", "NeedsApproval": "succeeded", "RequestApproval": "waiting", "Publish": ""} {
+		if states[state].Status != want {
+			t.Errorf("%s is %q, want %q (all: %v)", state, states[state].Status, want, states)
+		}
+	}
+	page := getPage(t, ts.url+"/execution?arn="+url.QueryEscape(arn))
+	if !strings.Contains(page, `action="/actions/decide"`) || !strings.Contains(page, "Map Run") {
+		t.Errorf("execution page has no approval form or no Map Run")
+	}
+
+	// Approve as the form does: same origin, the page's CSRF token.
+	token := between(page, `name="csrf" value="`, `"`)
+	form := url.Values{"csrf": {token}, "execution": {arn}, "decision": {"approve"}, "comment": {"looks right"}}
+	req, _ := http.NewRequest("POST", ts.url+"/actions/decide", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", ts.url)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("approve: %s", resp.Status)
+	}
+	d := ts.waitFor(t, arn, ended)
+	if d.Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("approved export ended %s %s", d.Status, aws.ToString(d.Cause))
+	}
+	page = getPage(t, ts.url+"/execution?arn="+url.QueryEscape(arn))
+	if !strings.Contains(page, "s3://stepwise/exports/") {
+		t.Errorf("no published path on the page of the approved export")
+	}
+
+	bad := ts.start(t, "bad-1", request(t, func(r map[string]any) { r["where"] = "total >" }))
+	ts.waitFor(t, bad, ended)
+	states = liveStates(t, ts, bad)
+	if s := states["Plan"]; s.Status != "caught" || s.Detail != "InvalidExportRequest" {
+		t.Errorf("Plan of a bad request: %+v, want caught InvalidExportRequest (all %v)", s, states)
+	}
+	if states["Cleanup"].Status != "succeeded" || states["ExportFailed"].Status != "failed" && states["Failed"].Status != "failed" {
+		t.Errorf("states of a failed export: %v", states)
+	}
+}
+
+func between(s, from, to string) string {
+	i := strings.Index(s, from)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(from):]
+	if j := strings.Index(s, to); j >= 0 {
+		return s[:j]
+	}
+	return s
+}
+
