@@ -240,4 +240,3 @@ func between(s, from, to string) string {
 	}
 	return s
 }
-
