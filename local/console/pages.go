@@ -47,14 +47,15 @@ const (
 )
 
 var funcs = template.FuncMap{
-	"pretty": prettyJSON,
-	"big":    func(s string) bool { return len(s) > foldAt },
-	"when":   when,
-	"lower":  func(s any) string { return strings.ToLower(fmt.Sprint(s)) },
-	"add":    func(a, b int) int { return a + b },
-	"deref":  aws.ToString,
-	"seq":    func(n int) []int { return make([]int, n) },
-	"dict":   func(csrf string, rec any) map[string]any { return map[string]any{"CSRF": csrf, "Rec": rec} },
+	"pretty":   prettyJSON,
+	"big":      func(s string) bool { return len(s) > foldAt },
+	"when":     when,
+	"lower":    func(s any) string { return strings.ToLower(fmt.Sprint(s)) },
+	"add":      func(a, b int) int { return a + b },
+	"deref":    aws.ToString,
+	"derefInt": func(p *int32) int32 { return aws.ToInt32(p) },
+	"seq":      func(n int) []int { return make([]int, n) },
+	"dict":     func(csrf string, rec any) map[string]any { return map[string]any{"CSRF": csrf, "Rec": rec} },
 }
 
 // when formats a time (or *time.Time) for a page; zero is "".

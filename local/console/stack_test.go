@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,9 +20,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	locals3 "github.com/stepwise-dev/stepwise/local/s3"
 	"github.com/stepwise-dev/stepwise/local/sfnapi"
 	"github.com/stepwise-dev/stepwise/local/stack"
 	"github.com/stepwise-dev/stepwise/steps"
+	"github.com/stepwise-dev/stepwise/steps/stepkit"
 )
 
 // testStack is a local stack running the real export steps, whose Step
@@ -42,17 +45,34 @@ func openStack(t *testing.T, gated bool) *testStack {
 		t.Skip("runs the export workflow on a local stack; skipped with -short")
 	}
 	ctx := context.Background()
-	handlers := steps.Handlers()
+	// The steps build their S3 clients from the environment, as on
+	// Lambda: point it at the S3 port the stack will serve on.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3Addr := l.Addr().String()
+	l.Close()
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL_S3": "http://" + s3Addr, "AWS_ACCESS_KEY_ID": locals3.DefaultAccessKey,
+		"AWS_SECRET_ACCESS_KEY": locals3.DefaultSecretKey, "AWS_REGION": stack.DefaultRegion, "AWS_EC2_METADATA_DISABLED": "true",
+		"STEPWISE_S3_PATH_STYLE": "true", "STEPWISE_BUCKET": stack.DefaultBucket, "AWS_PROFILE": "", "AWS_SESSION_TOKEN": "", "AWS_CA_BUNDLE": "",
+	} {
+		t.Setenv(k, v)
+	}
+	env, err := stepkit.FromOS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Log = io.Discard
+	handlers := steps.New(env)
 	ts := &testStack{gate: make(chan struct{})}
 	if gated {
 		handlers["plan"] = gate(handlers["plan"], ts.gate)
 	} else {
 		close(ts.gate)
 	}
-	for _, k := range []string{"AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "STEPWISE_BUCKET", "STEPWISE_S3_PATH_STYLE", "AWS_PROFILE", "AWS_CA_BUNDLE"} {
-		t.Setenv(k, os.Getenv(k)) // restored after the test; Open sets them for the in-process steps
-	}
-	st, err := stack.Open(ctx, stack.Options{DataDir: t.TempDir(), Repo: os.DirFS(filepath.Join("..", "..")), Steps: handlers})
+	st, err := stack.Open(ctx, stack.Options{DataDir: t.TempDir(), Repo: os.DirFS(filepath.Join("..", "..")), S3Addr: s3Addr, Steps: handlers, NoProcessEnv: true})
 	if err != nil {
 		t.Fatal(err)
 	}
