@@ -41,7 +41,7 @@ func (h *Handler) history(ctx context.Context, arn string) ([]types.HistoryEvent
 
 // graphSVG draws a definition with the states coloured as rv says (nil:
 // no execution).
-func graphSVG(definition string, rv *runView) (template.HTML, error) {
+func graphSVG(definition string, rv *runView, status types.ExecutionStatus) (template.HTML, error) {
 	g, err := graph.FromASL([]byte(definition))
 	if err != nil {
 		return "", err
@@ -50,6 +50,12 @@ func graphSVG(definition string, rv *runView) (template.HTML, error) {
 		for i, n := range g.Nodes {
 			if s := rv.States[n.ID]; s != nil {
 				g.Nodes[i].Status, g.Nodes[i].Detail = s.Status, s.Detail
+			}
+			switch {
+			case n.ID == graph.StartID:
+				g.Nodes[i].Status = graph.StatusSucceeded
+			case n.ID == graph.EndID && status == types.ExecutionStatusSucceeded:
+				g.Nodes[i].Status = graph.StatusSucceeded
 			}
 		}
 	}
@@ -70,7 +76,7 @@ func timelineSVG(rv *runView, start, end time.Time) template.HTML {
 		more = len(visits) - maxTimelineRows
 		visits = visits[:maxTimelineRows]
 	}
-	const labelW, barW, rowH = 200, 640, 18
+	const labelW, barW, rowH = 150, 400, 18
 	total := end.Sub(start)
 	if total <= 0 {
 		total = time.Millisecond
@@ -80,7 +86,7 @@ func timelineSVG(rv *runView, start, end time.Time) template.HTML {
 	if more > 0 {
 		height += rowH
 	}
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="timeline" width="%d" height="%d" font-family="sans-serif" font-size="11">`, labelW+barW+120, height)
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="timeline" width="%d" height="%d" font-family="sans-serif" font-size="11">`, labelW+barW+70, height)
 	for i, v := range visits {
 		y := 4 + i*rowH
 		left := v.Left
@@ -157,6 +163,7 @@ func published(output string) string {
 
 // execView is everything the execution page and its JSON endpoint show.
 type execView struct {
+	MapRuns []mapRunRow
 	Desc    *sfn.DescribeExecutionOutput
 	Def     string
 	Events  []types.HistoryEvent
@@ -179,6 +186,7 @@ func (h *Handler) loadExecution(ctx context.Context, arn string) (*execView, str
 	if d.StopDate != nil {
 		v.End = *d.StopDate
 	}
+	v.MapRuns = h.mapRuns(ctx, v.Run)
 	if d.Status == types.ExecutionStatusRunning && h.opts.S3 != nil && h.opts.Bucket != "" {
 		for _, s := range v.Run.States {
 			if s.Status == graph.StatusWaiting {
@@ -203,6 +211,42 @@ type mapRunRow struct {
 	Items  *types.MapRunItemCounts
 }
 
+// mapRuns describes the Map Runs of the execution (at most 10) and puts
+// the item counts of each Map state, distributed or inline, on its node.
+func (h *Handler) mapRuns(ctx context.Context, rv *runView) []mapRunRow {
+	var runs []mapRunRow
+	for _, name := range sortedStates(rv) {
+		s := rv.States[name]
+		if it := s.Last.Items; it != nil && s.Detail == "" {
+			s.Detail = fmt.Sprintf("%d/%d items ok", it.Succeeded, it.Total)
+		}
+		if s.Last.MapRunArn == "" || len(runs) == 10 {
+			continue
+		}
+		row := mapRunRow{Arn: s.Last.MapRunArn}
+		if d, err := h.opts.SFN.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: aws.String(row.Arn)}); err == nil {
+			row.Status, row.Items = string(d.Status), d.ItemCounts
+			if it := d.ItemCounts; it != nil && s.Detail == "" {
+				s.Detail = fmt.Sprintf("%d/%d items ok", it.Succeeded, it.Total)
+				if it.Failed > 0 {
+					s.Detail += fmt.Sprintf(", %d failed", it.Failed)
+				}
+			}
+		}
+		runs = append(runs, row)
+	}
+	return runs
+}
+
+func sortedStates(rv *runView) []string {
+	names := make([]string, 0, len(rv.States))
+	for n := range rv.States {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool { return rv.States[names[i]].Last.EnteredID < rv.States[names[j]].Last.EnteredID })
+	return names
+}
+
 func (h *Handler) execution(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	arn := r.URL.Query().Get("arn")
@@ -215,7 +259,7 @@ func (h *Handler) execution(w http.ResponseWriter, r *http.Request) {
 	var svg template.HTML
 	var gerr error
 	if err == nil {
-		svg, gerr = graphSVG(aws.ToString(def.Definition), v.Run)
+		svg, gerr = graphSVG(aws.ToString(def.Definition), v.Run, v.Desc.Status)
 	} else {
 		gerr = err
 	}
@@ -224,30 +268,19 @@ func (h *Handler) execution(w http.ResponseWriter, r *http.Request) {
 		states = append(states, stateRow{s, "state-" + strconv.FormatInt(s.Last.EnteredID, 10)})
 	}
 	sort.Slice(states, func(i, j int) bool { return states[i].Last.EnteredID < states[j].Last.EnteredID })
-	var runs []mapRunRow
-	for i, mr := range v.Run.MapRuns {
-		if i == 10 {
-			break
-		}
-		row := mapRunRow{Arn: mr}
-		if d, err := h.opts.SFN.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: aws.String(mr)}); err == nil {
-			row.Status, row.Items = string(d.Status), d.ItemCounts
-		}
-		runs = append(runs, row)
-	}
 	evPage, _ := strconv.Atoi(r.URL.Query().Get("events"))
-	rows := eventRows(v.Events, v.Run, v.Start)
-	pages := (len(rows) + eventsPerPage - 1) / eventsPerPage
+	n := len(v.Events)
+	pages := (n + eventsPerPage - 1) / eventsPerPage
 	evPage = max(0, min(evPage, pages-1))
-	shown := rows[min(len(rows), evPage*eventsPerPage):min(len(rows), (evPage+1)*eventsPerPage)]
+	shown := eventRows(v.Events[min(n, evPage*eventsPerPage):min(n, (evPage+1)*eventsPerPage)], v.Run, v.Start)
 	var lastID int64
 	if n := len(v.Events); n > 0 {
 		lastID = v.Events[n-1].Id
 	}
 	h.render(w, "execution.html", map[string]any{
 		"L": layout{Title: aws.ToString(v.Desc.Name), CSRF: h.csrf}, "E": v.Desc, "Graph": svg, "GraphErr": gerr,
-		"Timeline": timelineSVG(v.Run, v.Start, v.End), "States": states, "Events": shown, "EventCount": len(rows),
-		"EventPage": evPage, "EventPages": pages, "LastID": lastID, "MapRuns": runs, "Pending": v.Pending,
+		"Timeline": timelineSVG(v.Run, v.Start, v.End), "States": states, "Events": shown, "EventCount": n,
+		"EventPage": evPage, "EventPages": pages, "LastID": lastID, "MapRuns": v.MapRuns, "Pending": v.Pending,
 		"Published": published(aws.ToString(v.Desc.Output)), "Live": v.Desc.Status == types.ExecutionStatusRunning,
 		"Redrivable": v.Desc.Status == types.ExecutionStatusFailed || v.Desc.Status == types.ExecutionStatusTimedOut || v.Desc.Status == types.ExecutionStatusAborted,
 	})
@@ -265,6 +298,7 @@ type liveState struct {
 	Events    []eventRow            `json:"events"`
 	LastID    int64                 `json:"lastId"`
 	Approval  bool                  `json:"approval"`
+	Timeline  template.HTML         `json:"timeline"`
 }
 
 type liveStatus struct {
@@ -293,12 +327,13 @@ func (h *Handler) executionJSON(w http.ResponseWriter, r *http.Request) {
 	for name, s := range v.Run.States {
 		out.States[name] = liveStatus{s.Status, s.Detail}
 	}
-	rows := eventRows(v.Events, v.Run, v.Start)
-	for _, row := range rows {
-		if row.ID > after && len(out.Events) < eventsPerPage {
-			out.Events = append(out.Events, row)
-		}
+	out.Timeline = timelineSVG(v.Run, v.Start, v.End)
+	out.States[graph.StartID] = liveStatus{Status: graph.StatusSucceeded}
+	if d.Status == types.ExecutionStatusSucceeded {
+		out.States[graph.EndID] = liveStatus{Status: graph.StatusSucceeded}
 	}
+	first := sort.Search(len(v.Events), func(i int) bool { return v.Events[i].Id > after })
+	out.Events = eventRows(v.Events[first:min(len(v.Events), first+eventsPerPage)], v.Run, v.Start)
 	out.LastID = after
 	if n := len(out.Events); n > 0 {
 		out.LastID = out.Events[n-1].ID

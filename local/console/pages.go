@@ -54,6 +54,7 @@ var funcs = template.FuncMap{
 	"add":      func(a, b int) int { return a + b },
 	"deref":    aws.ToString,
 	"derefInt": func(p *int32) int32 { return aws.ToInt32(p) },
+	"short":    func(arn string) string { return arn[strings.LastIndexAny(arn, "/:")+1:] },
 	"seq":      func(n int) []int { return make([]int, n) },
 	"dict":     func(csrf string, rec any) map[string]any { return map[string]any{"CSRF": csrf, "Rec": rec} },
 }
@@ -220,7 +221,7 @@ func (h *Handler) workflow(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, "DescribeStateMachine "+arn, err)
 		return
 	}
-	svg, gerr := graphSVG(aws.ToString(sm.Definition), nil)
+	svg, gerr := graphSVG(aws.ToString(sm.Definition), nil, "")
 	page, err := h.listExecutions(ctx, arn, status, search, next)
 	if err != nil {
 		h.fail(w, "ListExecutions "+arn, err)

@@ -7,11 +7,12 @@ import (
 	"strings"
 )
 
-// Reserved node IDs of the start and end markers. State names cannot hold
-// control characters, so these never clash with a state.
+// Node IDs of the start and end markers. They are printable (they end up
+// in HTML attributes); a state with one of these names is drawn as the
+// marker's twin, which is harmless.
 const (
-	StartID = "\x01start"
-	EndID   = "\x01end"
+	StartID = "stepwise:start"
+	EndID   = "stepwise:end"
 )
 
 type aslMachine struct {
@@ -92,7 +93,7 @@ func (g *Graph) addMachine(m *aslMachine, group, exit string) {
 				continue
 			}
 			g.Edges = append(g.Edges, Edge{From: name, To: sub.StartAt, Kind: EdgeBranch})
-			g.addMachine(sub, name, "\x02"+name) // ends lead back out of the branch
+			g.addMachine(sub, name, "stepwise:exit:"+name) // ends lead back out of the branch
 		}
 		switch {
 		case s.Type == "Choice":
@@ -114,7 +115,7 @@ func (g *Graph) addMachine(m *aslMachine, group, exit string) {
 		if len(nested) > 0 {
 			// A branch's last states lead on to what follows the
 			// Map or Parallel, so the layout puts that below the frame.
-			g.rewireExits("\x02"+name, after)
+			g.rewireExits("stepwise:exit:"+name, after)
 		}
 	}
 }

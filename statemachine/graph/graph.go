@@ -258,8 +258,16 @@ func (l *Layout) WriteSVG(w io.Writer) error {
 	for _, b := range l.Boxes {
 		pos[b.ID] = b
 	}
+	width := l.Width
+	for _, e := range l.Edges {
+		a, ok1 := pos[e.From]
+		b, ok2 := pos[e.To]
+		if off := detour(a, b); ok1 && ok2 && off > 0 {
+			width = max(width, a.X+a.W+off+margin, b.X+b.W+off*3/4+margin+140) // room for a label
+		}
+	}
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
-	p(`<svg xmlns="http://www.w3.org/2000/svg" class="graph" width="%d" height="%d" viewBox="0 0 %[1]d %[2]d" font-family="sans-serif" font-size="12">`+"\n", l.Width, l.Height)
+	p(`<svg xmlns="http://www.w3.org/2000/svg" class="graph" width="%d" height="%d" viewBox="0 0 %[1]d %[2]d" font-family="sans-serif" font-size="12">`+"\n", width, l.Height)
 	p(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0L10,5L0,10z"/></marker></defs>` + "\n")
 	for _, gb := range l.Groups {
 		p(`<g class="group"><rect x="%d" y="%d" width="%d" height="%d" rx="8" fill="none" stroke="#90a4ae" stroke-dasharray="4,3"/>`, gb.X, gb.Y, gb.W, gb.H)
@@ -299,10 +307,14 @@ func (l *Layout) writeEdge(w io.Writer, e Edge, a, b Box) {
 		style = ` stroke-dasharray="2,3" stroke="#78909c"`
 	}
 	x1, y1, x2, y2 := a.X+a.W/2, a.Y+a.H, b.X+b.W/2, b.Y
-	if b.Y <= a.Y { // a loop goes back up: route it around the right side
+	if off := detour(a, b); off > 0 {
+		// A loop back up, or an edge over more than one layer: route it
+		// around the right side of the boxes in between, further out
+		// the longer it is.
+		xa, xb, ya, yb := a.X+a.W, b.X+b.W, a.Y+a.H/2, b.Y+b.H/2
 		p(`<path class="edge %s" d="M%d,%d C%d,%d %d,%d %d,%d" fill="none"%s marker-end="url(#arrow)"/>`+"\n",
-			e.Kind, a.X+a.W, a.Y+a.H/2, a.X+a.W+60, a.Y, b.X+b.W+60, b.Y+b.H, b.X+b.W, b.Y+b.H/2, style)
-		x1, y1, x2, y2 = a.X+a.W+30, a.Y, b.X+b.W+30, b.Y+b.H
+			e.Kind, xa, ya, xa+off, ya, xb+off, yb, xb, yb, style)
+		x1, y1, x2, y2 = xa+off*3/4, ya, xb+off*3/4, yb
 	} else {
 		p(`<line class="edge %s" x1="%d" y1="%d" x2="%d" y2="%d"%s marker-end="url(#arrow)"/>`+"\n", e.Kind, x1, y1, x2, y2, style)
 	}
@@ -317,6 +329,23 @@ func (l *Layout) writeEdge(w io.Writer, e Edge, a, b Box) {
 		}
 		p(`<text class="edge-label" x="%d" y="%d" font-size="10" fill="%s">%s</text>`+"\n", (x1+x2)/2+4, (y1+y2)/2, fill, html.EscapeString(clip(label, 40)))
 	}
+}
+
+// detour is how far right of its boxes an edge is routed, 0 for a
+// straight edge to the next layer.
+func detour(a, b Box) int {
+	span := (b.Y - a.Y) / (boxH + gapY)
+	if b.Y > a.Y && span <= 1 {
+		return 0
+	}
+	return 2 * (gapX/2 + 8 + 5*min(abs(span), 8))
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 // statusClass is the CSS class suffix of a status ("none" when not reached).

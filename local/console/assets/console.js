@@ -55,6 +55,9 @@ function poll(root) {
     last = String(data.lastId);
     root.dataset.last = last;
     document.getElementById("output").textContent = data.output || "";
+    // The timeline is an SVG the server drew, every text in it escaped.
+    const timeline = document.querySelector(".timeline-wrap");
+    if (timeline && data.timeline) timeline.innerHTML = data.timeline;
     if (data.published) {
       document.getElementById("published").textContent = data.published;
       document.getElementById("published-line").hidden = false;
