@@ -183,6 +183,8 @@ func TestBrowser(t *testing.T) {
 		if !strings.HasPrefix(published, "s3://stepwise/exports/nightly-orders/") {
 			t.Errorf("published path %q", published)
 		}
+		// Open it afresh, as the README's screenshot shows it.
+		b.do("reopen the execution", chromedp.Navigate(execURL), chromedp.WaitVisible(css(`#status .s-succeeded`)), chromedp.WaitReady(node("Publish", "succeeded")))
 		png := b.shot("export-succeeded")
 		if out := os.Getenv(envReadmeShot); out != "" {
 			if err := os.WriteFile(out, png, 0o644); err != nil {

@@ -47,16 +47,9 @@ func graphSVG(definition string, rv *runView, status types.ExecutionStatus) (tem
 		return "", err
 	}
 	if rv != nil {
+		st := nodeStatuses(g, rv, status)
 		for i, n := range g.Nodes {
-			if s := rv.States[n.ID]; s != nil {
-				g.Nodes[i].Status, g.Nodes[i].Detail = s.Status, s.Detail
-			}
-			switch {
-			case n.ID == graph.StartID:
-				g.Nodes[i].Status = graph.StatusSucceeded
-			case n.ID == graph.EndID && status == types.ExecutionStatusSucceeded:
-				g.Nodes[i].Status = graph.StatusSucceeded
-			}
+			g.Nodes[i].Status, g.Nodes[i].Detail = st[n.ID].Status, st[n.ID].Detail
 		}
 	}
 	var b bytes.Buffer
@@ -65,6 +58,35 @@ func graphSVG(definition string, rv *runView, status types.ExecutionStatus) (tem
 	}
 	// The SVG writer escapes every label: it is safe to embed as it is.
 	return template.HTML(b.String()), nil
+}
+
+// nodeStatuses are the nodes' colours and detail lines: a state's own outcome;
+// the states inside a distributed Map (they run in child executions) take
+// the outcome of its Map Run; Start and End show how far the execution got.
+func nodeStatuses(g *graph.Graph, rv *runView, status types.ExecutionStatus) map[string]liveStatus {
+	out := map[string]liveStatus{}
+	for _, n := range g.Nodes {
+		if s := rv.States[n.ID]; s != nil {
+			out[n.ID] = liveStatus{s.Status, s.Detail}
+			continue
+		}
+		if p := rv.States[n.Group]; p != nil && p.Items != nil {
+			it := p.Items
+			switch {
+			case it.Failed+it.Aborted+it.TimedOut > 0:
+				out[n.ID] = liveStatus{Status: graph.StatusFailed, Detail: fmt.Sprintf("%d items failed", it.Failed+it.Aborted+it.TimedOut)}
+			case it.Total > 0 && it.Succeeded == it.Total:
+				out[n.ID] = liveStatus{Status: graph.StatusSucceeded}
+			case it.Running+it.Pending > 0:
+				out[n.ID] = liveStatus{Status: graph.StatusRunning}
+			}
+		}
+	}
+	out[graph.StartID] = liveStatus{Status: graph.StatusSucceeded}
+	if status == types.ExecutionStatusSucceeded {
+		out[graph.EndID] = liveStatus{Status: graph.StatusSucceeded}
+	}
+	return out
 }
 
 // timelineSVG draws one bar per state visit (at most maxTimelineRows),
@@ -166,6 +188,7 @@ type execView struct {
 	MapRuns []mapRunRow
 	Desc    *sfn.DescribeExecutionOutput
 	Def     string
+	DefErr  error
 	Events  []types.HistoryEvent
 	Run     *runView
 	Start   time.Time
@@ -187,6 +210,11 @@ func (h *Handler) loadExecution(ctx context.Context, arn string) (*execView, str
 		v.End = *d.StopDate
 	}
 	v.MapRuns = h.mapRuns(ctx, v.Run)
+	if def, err := h.opts.SFN.DescribeStateMachineForExecution(ctx, &sfn.DescribeStateMachineForExecutionInput{ExecutionArn: aws.String(arn)}); err == nil {
+		v.Def = aws.ToString(def.Definition)
+	} else {
+		v.DefErr = err
+	}
 	if d.Status == types.ExecutionStatusRunning && h.opts.S3 != nil && h.opts.Bucket != "" {
 		for _, s := range v.Run.States {
 			if s.Status == graph.StatusWaiting {
@@ -217,7 +245,7 @@ func (h *Handler) mapRuns(ctx context.Context, rv *runView) []mapRunRow {
 	var runs []mapRunRow
 	for _, name := range sortedStates(rv) {
 		s := rv.States[name]
-		if it := s.Last.Items; it != nil && s.Detail == "" {
+		if it := s.Last.Items; it != nil && s.Detail == "" && s.Last.MapRunArn == "" {
 			s.Detail = fmt.Sprintf("%d/%d items ok", it.Succeeded, it.Total)
 		}
 		if s.Last.MapRunArn == "" || len(runs) == 10 {
@@ -225,7 +253,7 @@ func (h *Handler) mapRuns(ctx context.Context, rv *runView) []mapRunRow {
 		}
 		row := mapRunRow{Arn: s.Last.MapRunArn}
 		if d, err := h.opts.SFN.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: aws.String(row.Arn)}); err == nil {
-			row.Status, row.Items = string(d.Status), d.ItemCounts
+			row.Status, row.Items, s.Items = string(d.Status), d.ItemCounts, d.ItemCounts
 			if it := d.ItemCounts; it != nil && s.Detail == "" {
 				s.Detail = fmt.Sprintf("%d/%d items ok", it.Succeeded, it.Total)
 				if it.Failed > 0 {
@@ -255,13 +283,9 @@ func (h *Handler) execution(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, what, err)
 		return
 	}
-	def, err := h.opts.SFN.DescribeStateMachineForExecution(ctx, &sfn.DescribeStateMachineForExecutionInput{ExecutionArn: aws.String(arn)})
-	var svg template.HTML
-	var gerr error
-	if err == nil {
-		svg, gerr = graphSVG(aws.ToString(def.Definition), v.Run, v.Desc.Status)
-	} else {
-		gerr = err
+	svg, gerr := template.HTML(""), v.DefErr
+	if gerr == nil {
+		svg, gerr = graphSVG(v.Def, v.Run, v.Desc.Status)
 	}
 	var states []stateRow
 	for _, s := range v.Run.States {
@@ -324,13 +348,13 @@ func (h *Handler) executionJSON(w http.ResponseWriter, r *http.Request) {
 	if d.StopDate != nil {
 		out.Stopped = d.StopDate.Local().Format("2006-01-02 15:04:05")
 	}
-	for name, s := range v.Run.States {
-		out.States[name] = liveStatus{s.Status, s.Detail}
-	}
 	out.Timeline = timelineSVG(v.Run, v.Start, v.End)
-	out.States[graph.StartID] = liveStatus{Status: graph.StatusSucceeded}
-	if d.Status == types.ExecutionStatusSucceeded {
-		out.States[graph.EndID] = liveStatus{Status: graph.StatusSucceeded}
+	if g, err := graph.FromASL([]byte(v.Def)); err == nil {
+		out.States = nodeStatuses(g, v.Run, d.Status)
+	} else {
+		for name, s := range v.Run.States {
+			out.States[name] = liveStatus{s.Status, s.Detail}
+		}
 	}
 	first := sort.Search(len(v.Events), func(i int) bool { return v.Events[i].Id > after })
 	out.Events = eventRows(v.Events[first:min(len(v.Events), first+eventsPerPage)], v.Run, v.Start)

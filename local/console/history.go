@@ -39,6 +39,9 @@ type stateSummary struct {
 	Detail string // the error name of a failed or caught state
 	Visits int
 	Last   *visit
+	// Items are the item counts of a distributed Map's last Map Run,
+	// when described.
+	Items *types.MapRunItemCounts
 }
 
 // runView is an execution's history, read as states.

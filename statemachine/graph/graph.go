@@ -284,12 +284,15 @@ func (l *Layout) WriteSVG(w io.Writer) error {
 	for i, b := range l.Boxes {
 		p(`<g class="state st-%s" data-state="%s" id="node-%d"><title>%s</title><rect x="%d" y="%d" width="%d" height="%d" rx="6" fill="%s" stroke="#555"/>`,
 			statusClass(b.Status), html.EscapeString(b.ID), i, html.EscapeString(b.Label), b.X, b.Y, b.W, b.H, statusFill[b.Status])
-		ty := b.Y + b.H/2 + 4
-		if b.Detail != "" {
-			ty -= 6
-		}
+		// The label sits a little high, leaving room for a detail line
+		// that a page's script may fill in later.
+		ty := b.Y + b.H/2 - 1
 		p(`<text x="%d" y="%d" text-anchor="middle">%s</text>`, b.X+b.W/2, ty, html.EscapeString(clip(b.Label, 26)))
-		p(`<text class="detail" x="%d" y="%d" text-anchor="middle" font-size="10" fill="#b71c1c">%s</text></g>`+"\n", b.X+b.W/2, ty+14, html.EscapeString(clip(b.Detail, 30)))
+		detailFill := "#37474f"
+		if b.Status == StatusFailed || b.Status == StatusCaught {
+			detailFill = "#b71c1c"
+		}
+		p(`<text class="detail" x="%d" y="%d" text-anchor="middle" font-size="10" fill="%s">%s</text></g>`+"\n", b.X+b.W/2, ty+14, detailFill, html.EscapeString(clip(b.Detail, 30)))
 	}
 	_, err := fmt.Fprintln(w, "</svg>")
 	return err
