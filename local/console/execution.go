@@ -117,7 +117,7 @@ func timelineSVG(rv *runView, start, end time.Time) template.HTML {
 		}
 		x := labelW + int(float64(barW)*float64(v.Entered.Sub(start))/float64(total))
 		w := max(2, int(float64(barW)*float64(left.Sub(v.Entered))/float64(total)))
-		fmt.Fprintf(&b, `<text x="0" y="%d">%s</text>`, y+12, html.EscapeString(v.Name))
+		fmt.Fprintf(&b, `<text x="0" y="%d"><title>%s</title>%s</text>`, y+12, html.EscapeString(v.Name), html.EscapeString(clipRunes(v.Name, 22)))
 		fmt.Fprintf(&b, `<rect class="bar st-%s" x="%d" y="%d" width="%d" height="%d" rx="2"/>`, statusClassOf(v.Status), x, y+2, w, rowH-5)
 		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#555">%s</text>`, min(x+w+4, labelW+barW+4), y+12, html.EscapeString(duration(left.Sub(v.Entered))))
 	}
@@ -126,6 +126,15 @@ func timelineSVG(rv *runView, start, end time.Time) template.HTML {
 	}
 	b.WriteString("</svg>")
 	return template.HTML(b.String())
+}
+
+// clipRunes shortens s to n characters, ending a cut text in "…".
+func clipRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 func statusClassOf(s string) string {
