@@ -55,6 +55,17 @@ type Options struct {
 	// Approver is recorded with decisions made in the console; default
 	// "console".
 	Approver string
+	// Known describes what the Step Functions API cannot tell about a
+	// state machine (its S3 trigger and schedules, read from the
+	// workflow's files), keyed by state machine ARN; optional.
+	Known map[string]WorkflowInfo
+}
+
+// WorkflowInfo is what the workflows page shows beside the API's answers
+// when the workflow's files are known.
+type WorkflowInfo struct {
+	Trigger   string   // the trigger file, "" without one
+	Schedules []string // "name: expression (timezone)"
 }
 
 // Handler serves the console. Create it with [New]; it is safe for

@@ -120,6 +120,7 @@ type machineRow struct {
 	Versions        int
 	Aliases         []string
 	Last            *types.ExecutionListItem
+	Known           *WorkflowInfo
 }
 
 func (h *Handler) workflows(w http.ResponseWriter, r *http.Request) {
@@ -133,7 +134,11 @@ func (h *Handler) workflows(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, sm := range page.StateMachines {
-			rows = append(rows, machineRow{Name: aws.ToString(sm.Name), Arn: aws.ToString(sm.StateMachineArn), Type: string(sm.Type), Created: sm.CreationDate})
+			row := machineRow{Name: aws.ToString(sm.Name), Arn: aws.ToString(sm.StateMachineArn), Type: string(sm.Type), Created: sm.CreationDate}
+			if k, ok := h.opts.Known[row.Arn]; ok {
+				row.Known = &k
+			}
+			rows = append(rows, row)
 		}
 	}
 	for i := range rows {

@@ -199,8 +199,8 @@ func liveStates(t *testing.T, ts *testStack, arn string) map[string]struct{ Stat
 // same-origin POST, and a failed export's error on its failing state.
 func TestConsoleServedByStack(t *testing.T) {
 	ts := openStack(t, false)
-	if body := getPage(t, ts.url+"/"); !strings.Contains(body, "stepwise-export") {
-		t.Fatalf("workflows page lists no stepwise-export:\n%s", body)
+	if body := getPage(t, ts.url+"/"); !strings.Contains(body, "stepwise-export") || !strings.Contains(body, "export.trigger.json") {
+		t.Fatalf("workflows page lists no stepwise-export with its trigger file:\n%s", body)
 	}
 	arn := ts.start(t, "wait-1", request(t, nil))
 	ts.waitPending(t, arn)

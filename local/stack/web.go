@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -19,7 +20,14 @@ import (
 func (st *Stack) withConsole(ctx context.Context, api http.Handler, endpoint string, opts Options) http.Handler {
 	client := sfn.New(sfn.Options{Region: opts.Region, Credentials: credentials.NewStaticCredentialsProvider("stepwise", "stepwise", "")},
 		sfnapi.ClientOptions(endpoint))
-	copts := console.Options{SFN: client}
+	copts := console.Options{SFN: client, Known: map[string]console.WorkflowInfo{}}
+	for _, w := range st.Workflows {
+		info := console.WorkflowInfo{Trigger: w.TriggerFile}
+		for _, sc := range w.Schedules {
+			info.Schedules = append(info.Schedules, fmt.Sprintf("%s: %s (%s)", sc.Name, sc.Expression, sc.Timezone))
+		}
+		copts.Known[w.Arn] = info
+	}
 	if st.s3 != nil {
 		if s3c, err := st.s3.NewClient(ctx); err == nil {
 			copts.S3, copts.Bucket = s3c, opts.Bucket
