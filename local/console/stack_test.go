@@ -217,17 +217,8 @@ func TestConsoleServedByStack(t *testing.T) {
 
 	// Approve as the form does: same origin, the page's CSRF token.
 	token := between(page, `name="csrf" value="`, `"`)
-	form := url.Values{"csrf": {token}, "execution": {arn}, "decision": {"approve"}, "comment": {"looks right"}}
-	req, _ := http.NewRequest("POST", ts.url+"/actions/decide", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", ts.url)
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("approve: %s", resp.Status)
+	if code := post(t, ts, "/actions/decide", url.Values{"csrf": {token}, "execution": {arn}, "decision": {"approve"}, "comment": {"looks right"}}); code != http.StatusSeeOther {
+		t.Fatalf("approve: %d", code)
 	}
 	d := ts.waitFor(t, arn, ended)
 	if d.Status != types.ExecutionStatusSucceeded {
@@ -238,6 +229,20 @@ func TestConsoleServedByStack(t *testing.T) {
 		t.Errorf("no published path on the page of the approved export")
 	}
 
+	// Stop a waiting export, then redrive it, as the buttons do.
+	stopMe := ts.start(t, "stop-me", request(t, nil))
+	ts.waitPending(t, stopMe)
+	if code := post(t, ts, "/actions/stop", url.Values{"csrf": {token}, "execution": {stopMe}}); code != http.StatusSeeOther {
+		t.Fatalf("stop: %d", code)
+	}
+	if d := ts.waitFor(t, stopMe, ended); d.Status != types.ExecutionStatusAborted {
+		t.Fatalf("stopped export is %s", d.Status)
+	}
+	if code := post(t, ts, "/actions/redrive", url.Values{"csrf": {token}, "execution": {stopMe}}); code != http.StatusSeeOther {
+		t.Fatalf("redrive: %d", code)
+	}
+	ts.waitFor(t, stopMe, func(d *sfn.DescribeExecutionOutput) bool { return d.Status == types.ExecutionStatusRunning && aws.ToInt32(d.RedriveCount) == 1 })
+
 	bad := ts.start(t, "bad-1", request(t, func(r map[string]any) { r["where"] = "total >" }))
 	ts.waitFor(t, bad, ended)
 	states = liveStates(t, ts, bad)
@@ -247,6 +252,24 @@ func TestConsoleServedByStack(t *testing.T) {
 	if states["Cleanup"].Status != "succeeded" || states["ExportFailed"].Status != "failed" && states["Failed"].Status != "failed" {
 		t.Errorf("states of a failed export: %v", states)
 	}
+}
+
+// post sends a form as a page of the console does: same origin.
+func post(t *testing.T, ts *testStack, path string, form url.Values) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", ts.url+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", ts.url)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Logf("POST %s: %s %s", path, resp.Status, body)
+	}
+	return resp.StatusCode
 }
 
 func between(s, from, to string) string {
