@@ -241,7 +241,9 @@ func TestConsoleServedByStack(t *testing.T) {
 	if code := post(t, ts, "/actions/redrive", url.Values{"csrf": {token}, "execution": {stopMe}}); code != http.StatusSeeOther {
 		t.Fatalf("redrive: %d", code)
 	}
-	ts.waitFor(t, stopMe, func(d *sfn.DescribeExecutionOutput) bool { return d.Status == types.ExecutionStatusRunning && aws.ToInt32(d.RedriveCount) == 1 })
+	ts.waitFor(t, stopMe, func(d *sfn.DescribeExecutionOutput) bool {
+		return d.Status == types.ExecutionStatusRunning && aws.ToInt32(d.RedriveCount) == 1
+	})
 
 	bad := ts.start(t, "bad-1", request(t, func(r map[string]any) { r["where"] = "total >" }))
 	ts.waitFor(t, bad, ended)
