@@ -17,6 +17,7 @@ import (
 	"github.com/stepwise-dev/stepwise/steps/merge"
 	"github.com/stepwise-dev/stepwise/steps/plan"
 	"github.com/stepwise-dev/stepwise/steps/publish"
+	"github.com/stepwise-dev/stepwise/steps/reportsteps"
 	"github.com/stepwise-dev/stepwise/steps/requestapproval"
 	"github.com/stepwise-dev/stepwise/steps/stepkit"
 )
@@ -26,16 +27,45 @@ import (
 //go:embed steps.json
 var SettingsJSON []byte
 
+// registry is every step, by handler name (the key in steps.json): the
+// one table both [New] and [Handlers] serve. `runner new step` adds a line
+// just above the marker comment that closes it; keep the marker.
+var registry = map[string]entry{
+	"plan":            step(plan.New),
+	"exportpart":      step(exportpart.New),
+	"merge":           step(merge.New),
+	"requestapproval": step(requestapproval.New),
+	"publish":         step(publish.New),
+	"cleanup":         step(cleanup.New),
+	"reportplan":      step(reportsteps.NewPlan),
+	"reportpart":      step(reportsteps.NewPart),
+	"reportreduce":    step(reportsteps.NewReduce),
+	// runner new step: new steps go above this line.
+}
+
+// entry is one registered step: its handler built over a given
+// environment, or over the process environment on first use.
+type entry struct {
+	build func(*stepkit.Env) any
+	lazy  func() any
+}
+
+// step registers a step by its constructor, a func(*stepkit.Env) returning
+// the typed aws-lambda-go handler func(context.Context, In) (Out, error).
+func step[In, Out any](build func(*stepkit.Env) func(context.Context, In) (Out, error)) entry {
+	return entry{
+		build: func(env *stepkit.Env) any { return build(env) },
+		lazy:  func() any { return lazy(build) },
+	}
+}
+
 // New returns every step's handler, built over env.
 func New(env *stepkit.Env) map[string]any {
-	return map[string]any{
-		"plan":            plan.New(env),
-		"exportpart":      exportpart.New(env),
-		"merge":           merge.New(env),
-		"requestapproval": requestapproval.New(env),
-		"publish":         publish.New(env),
-		"cleanup":         cleanup.New(env),
+	out := make(map[string]any, len(registry))
+	for name, e := range registry {
+		out[name] = e.build(env)
 	}
+	return out
 }
 
 // Handlers returns every step's handler over the process environment
@@ -44,14 +74,11 @@ func New(env *stepkit.Env) map[string]any {
 // once, on the first invocation of any handler; a failure to build it fails
 // that invocation.
 func Handlers() map[string]any {
-	return map[string]any{
-		"plan":            lazy(plan.New),
-		"exportpart":      lazy(exportpart.New),
-		"merge":           lazy(merge.New),
-		"requestapproval": lazy(requestapproval.New),
-		"publish":         lazy(publish.New),
-		"cleanup":         lazy(cleanup.New),
+	out := make(map[string]any, len(registry))
+	for name, e := range registry {
+		out[name] = e.lazy()
 	}
+	return out
 }
 
 // lazy builds a handler (and its caches) over the default environment on

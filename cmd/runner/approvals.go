@@ -78,7 +78,7 @@ func (a *app) resolveToken(ctx context.Context, t *target, ref string) (token st
 	if !isArn && !maybeExecutionName(ref) {
 		return ref, false, nil // AWS task tokens are hundreds of characters long
 	}
-	arn, err := a.executionArn(ctx, t, ref)
+	arn, err := a.executionArnOn(ctx, t, ref)
 	if err != nil {
 		if !isArn && maybeTaskToken(ref) {
 			return ref, false, nil // e.g. a token of another state machine's task

@@ -21,6 +21,7 @@ type globalFlags struct {
 	region       string
 	endpointURL  string
 	stateMachine string
+	workflow     string
 	bucket       string
 	bootstrap    string
 
@@ -42,6 +43,7 @@ const (
 	gStateMachine
 	gBucket
 	gBootstrap
+	gWorkflow
 
 	// gRemote: the flags that choose a remote target.
 	gRemote = gAWS | gProfile | gRegion | gEndpoint
@@ -50,23 +52,24 @@ const (
 	// whose steps --bootstrap runs.
 	gTarget = gOutput | gDataDir | gRemote | gBootstrap
 	// gExecutions: commands that name executions of a state machine.
-	gExecutions = gTarget | gStateMachine
+	gExecutions = gTarget | gStateMachine | gWorkflow
 )
 
 // globalOrder lists the global flags in the order errors report them.
-var globalOrder = []globalSet{gOutput, gDataDir, gAWS, gProfile, gRegion, gEndpoint, gStateMachine, gBucket, gBootstrap}
+var globalOrder = []globalSet{gOutput, gDataDir, gAWS, gProfile, gRegion, gEndpoint, gStateMachine, gWorkflow, gBucket, gBootstrap}
 
 // globalNames maps each global flag to its name.
 var globalNames = map[globalSet]string{
 	gOutput: "output", gDataDir: "data-dir", gAWS: "aws", gProfile: "profile", gRegion: "region",
 	gEndpoint: "endpoint-url", gStateMachine: "state-machine", gBucket: "bucket", gBootstrap: "bootstrap",
+	gWorkflow: "workflow",
 }
 
 // commandGlobals says which global flags each command uses: its --help
 // lists only those, and any other is refused. Every command must be here
 // (TestEveryCommandDeclaresItsGlobalFlags).
 var commandGlobals = map[string]globalSet{
-	"export":    gExecutions | gBucket,
+	"export":    gExecutions&^gWorkflow | gBucket,
 	"start":     gExecutions,
 	"list":      gExecutions,
 	"describe":  gExecutions,
@@ -88,6 +91,8 @@ var commandGlobals = map[string]globalSet{
 	"destroy":   gOutput | gDataDir,
 	"outputs":   gOutput | gDataDir,
 	"clean":     gOutput | gDataDir,
+	"workflows": gTarget,
+	"new":       gOutput,
 }
 
 // globals is the set of global flags command c uses.
@@ -101,6 +106,7 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.region, "region", "", "AWS region (default from the AWS config chain)")
 	fs.StringVar(&g.endpointURL, "endpoint-url", "", "Step Functions endpoint URL, as in the AWS CLI (implies a remote target)")
 	fs.StringVar(&g.stateMachine, "state-machine", "", "state machine ARN or name (default: the export state machine)")
+	fs.StringVar(&g.workflow, "workflow", "", "workflow name (statemachine/NAME.asl.json, deployed as <prefix>-NAME); picks the state machine like --state-machine")
 	fs.StringVar(&g.bucket, "bucket", "", "export bucket (default: from the local stack or the saved Terraform outputs)")
 	fs.StringVar(&g.bootstrap, "bootstrap", envOr("STEPWISE_BOOTSTRAP", ""), "when this command starts the embedded local stack: run the steps as this Lambda bootstrap binary behind the Lambda Runtime API, one process per concurrent invocation, instead of in-process (build it with: go build -tags lambda.norpc -o bootstrap ./cmd/steps; env STEPWISE_BOOTSTRAP)")
 }
@@ -118,6 +124,9 @@ func (g *globalFlags) check(c *command) error {
 	case "text", "json":
 	default:
 		return usagef("--output must be text or json, not %q", g.output)
+	}
+	if g.stateMachine != "" && g.workflow != "" {
+		return usagef("--state-machine and --workflow both pick the state machine: pass one of them")
 	}
 	if g.set["bootstrap"] && g.remote() {
 		return usagef("--bootstrap %s does not apply with %s: the steps run where that target runs them; --bootstrap is for the embedded local stack", g.bootstrap, g.remoteFlag())

@@ -1,6 +1,7 @@
-// Command runner is the Stepwise CLI: it runs report exports and drives
-// state machine executions, approvals, the local stack, builds and
-// deployments. Every command works against the embedded local stack (the
+// Command runner is the Stepwise CLI: it runs report exports, drives the
+// executions of every workflow (statemachine/<name>.asl.json), scaffolds
+// new workflows and steps, and drives approvals, the local stack, builds
+// and deployments. Every command works against the embedded local stack (the
 // default), a running `runner up`, or AWS (--aws), with the same
 // aws-sdk-go-v2 clients; only the endpoint differs.
 package main
@@ -64,6 +65,7 @@ var commands = []*command{
 	newDeployCmd(), newPlanCmd(), newDestroyCmd(), newOutputsCmd(),
 	newUpCmd(),
 	newValidateCmd(),
+	newWorkflowsCmd(), newNewCmd(),
 }
 
 func lookup(name string) *command {
@@ -200,8 +202,10 @@ Exit codes:
 
 Examples:
   runner export testdata/orders.csv --where 'total > 100' --yes
+  runner workflows
+  runner start report --input @request.json --wait
   runner list
-  runner history <execution-arn> --output json
+  runner history <execution-name|workflow|arn> --output json
   runner validate statemachine/export.asl.json
 
 Run 'runner <command> --help' for a command's flags and examples.

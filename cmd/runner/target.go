@@ -118,11 +118,15 @@ func jsonString(raw json.RawMessage) string {
 	return s
 }
 
-// stateMachineArn resolves --state-machine (an ARN or a name) or the
-// export state machine.
+// stateMachineArn resolves ref, else --state-machine (an ARN or a name),
+// else --workflow, else the export state machine. A name that no state
+// machine has is tried as a workflow name (see [app.workflowArn]).
 func (a *app) stateMachineArn(ctx context.Context, t *target, ref string) (string, error) {
 	if ref == "" {
 		ref = a.g.stateMachine
+	}
+	if ref == "" && a.g.workflow != "" {
+		return a.workflowArn(ctx, t, a.g.workflow)
 	}
 	if ref == "" && t.smArn != "" {
 		return t.smArn, nil
@@ -133,23 +137,13 @@ func (a *app) stateMachineArn(ctx context.Context, t *target, ref string) (strin
 	if strings.HasPrefix(ref, "arn:") {
 		return ref, nil
 	}
-	p := sfn.NewListStateMachinesPaginator(t.sfn, &sfn.ListStateMachinesInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return "", fmt.Errorf("list state machines: %w", err)
-		}
-		for _, sm := range page.StateMachines {
-			if aws.ToString(sm.Name) == ref {
-				return aws.ToString(sm.StateMachineArn), nil
-			}
-		}
-	}
-	return "", fmt.Errorf("no state machine named %q (pass an ARN with --state-machine, or deploy first)", ref)
+	return a.workflowArn(ctx, t, ref)
 }
 
-// executionArn resolves an execution ARN or a name of an execution of the
-// (default) state machine.
+// executionArn resolves an execution ARN; or an execution name on the
+// state machine --state-machine or --workflow names; or else an execution
+// name or a workflow name looked up across every state machine (see
+// [app.findExecution]).
 func (a *app) executionArn(ctx context.Context, t *target, ref string) (string, error) {
 	if strings.HasPrefix(ref, "arn:") {
 		if !strings.Contains(ref, ":execution:") && !strings.Contains(ref, ":express:") {
@@ -157,10 +151,22 @@ func (a *app) executionArn(ctx context.Context, t *target, ref string) (string, 
 		}
 		return ref, nil
 	}
+	if a.g.stateMachine == "" && a.g.workflow == "" {
+		return a.findExecution(ctx, t, ref)
+	}
+	return a.executionArnOn(ctx, t, ref)
+}
+
+// executionArnOn resolves an execution ARN, or an execution name on the
+// state machine the flags pick (the export one by default), without
+// looking elsewhere: for approvals, which belong to exports.
+func (a *app) executionArnOn(ctx context.Context, t *target, ref string) (string, error) {
+	if strings.HasPrefix(ref, "arn:") {
+		return a.executionArn(ctx, t, ref)
+	}
 	sm, err := a.stateMachineArn(ctx, t, "")
 	if err != nil {
 		return "", err
 	}
-	// arn:aws:states:<region>:<account>:stateMachine:<name> → ...:execution:<name>:<exec>
-	return strings.Replace(sm, ":stateMachine:", ":execution:", 1) + ":" + ref, nil
+	return executionOn(sm, ref), nil
 }
