@@ -160,3 +160,26 @@ func TestHostileExecutionPage(t *testing.T) {
 		assertEscaped(t, page, rec.Body.String())
 	}
 }
+
+// TestLargePayloadsFold: a state input over the fold size is shown inside
+// a closed <details>, pretty-printed; a small one is shown as it is.
+func TestLargePayloadsFold(t *testing.T) {
+	big := fmt.Sprintf(`{"rows":%q}`, strings.Repeat("x", 3*foldAt))
+	b := &historyBuilder{t0: time.Now().Add(-time.Minute)}
+	b.add(types.HistoryEventTypeExecutionStarted, nil)
+	b.enter(types.HistoryEventTypePassStateEntered, "Big", big)
+	b.exit(types.HistoryEventTypePassStateExited, "Big", `{"small":1}`)
+	arn := "arn:aws:states:us-east-1:1:execution:m:e"
+	api := &fakeAPI{definition: `{"StartAt":"Big","States":{"Big":{"Type":"Pass","End":true}}}`, events: b.events,
+		exec: &sfn.DescribeExecutionOutput{Name: aws.String("e"), ExecutionArn: aws.String(arn), Status: types.ExecutionStatusRunning, StartDate: aws.Time(b.t0), StateMachineArn: aws.String("arn:sm")}}
+	rec := httptest.NewRecorder()
+	New(Options{SFN: api}).ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1/execution?arn="+url.QueryEscape(arn), nil))
+	body := rec.Body.String()
+	if !strings.Contains(body, fmt.Sprintf(`<details class="fold"><summary>%d bytes — show</summary><pre class="json">{
+  &#34;rows&#34;`, len(big))) {
+		t.Errorf("big input not folded and pretty-printed:\n%s", body)
+	}
+	if !strings.Contains(body, "<pre class=\"json\">{\n  &#34;small&#34;: 1\n}</pre>") {
+		t.Errorf("small output not shown pretty-printed")
+	}
+}
