@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -284,4 +285,68 @@ func between(s, from, to string) string {
 		return s[:j]
 	}
 	return s
+}
+
+// TestTenThousandExecutionsPaginate lists 10,000 executions of a local
+// stack in the console: each page is one ListExecutions call of 50, and
+// the Next links walk all of them, newest first, none twice.
+func TestTenThousandExecutionsPaginate(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("starts 10,000 executions (~30 s); skipped with -short and under -race (TestExecutionsPaginate covers the paging logic)")
+	}
+	ctx := context.Background()
+	st, err := stack.Open(ctx, stack.Options{DataDir: t.TempDir(), Repo: os.DirFS(filepath.Join("..", "..")), NoS3: true, NoDeploy: true, NoTrigger: true, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := sfn.New(sfn.Options{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")}, sfnapi.ClientOptions(st.Endpoints.StepFunctions))
+	sm, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("many"), RoleArn: aws.String("arn:aws:iam::123456789012:role/x"),
+		Definition: aws.String(`{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 10000
+	t0 := time.Now()
+	errs := make(chan error, 8)
+	for w := range 8 {
+		go func() {
+			for i := w; i < n; i += 8 {
+				if _, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Name: aws.String(fmt.Sprintf("run-%05d", i))}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("started %d executions in %v", n, time.Since(t0))
+	t0 = time.Now()
+	seen := map[string]bool{}
+	next := st.Endpoints.StepFunctions + "/workflow?arn=" + url.QueryEscape(aws.ToString(sm.StateMachineArn))
+	pages := 0
+	for next != "" {
+		body := getPage(t, next)
+		pages++
+		for _, part := range strings.Split(body, `execution%3amany%3a`)[1:] {
+			name := part[:strings.IndexByte(part, '"')]
+			if seen[name] {
+				t.Fatalf("page %d lists %s again", pages, name)
+			}
+			seen[name] = true
+		}
+		next = ""
+		if href := between(body, `id="next-page" href="`, `"`); href != "" {
+			next = st.Endpoints.StepFunctions + strings.ReplaceAll(href, "&amp;", "&")
+		}
+	}
+	t.Logf("walked %d pages in %v", pages, time.Since(t0))
+	if len(seen) != n || pages != n/50 {
+		t.Errorf("walked %d pages listing %d executions, want %d pages and %d", pages, len(seen), n/50, n)
+	}
 }
