@@ -52,10 +52,13 @@ func (f *fakeAPI) DescribeStateMachineForExecution(context.Context, *sfn.Describ
 // the real API pages with an opaque one.
 func (f *fakeAPI) ListExecutions(_ context.Context, in *sfn.ListExecutionsInput, _ ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error) {
 	f.listCalls++
-	var all []types.ExecutionListItem
-	for _, e := range f.executions {
-		if in.StatusFilter == "" || e.Status == in.StatusFilter {
-			all = append(all, e)
+	all := f.executions
+	if in.StatusFilter != "" {
+		all = nil
+		for _, e := range f.executions {
+			if e.Status == in.StatusFilter {
+				all = append(all, e)
+			}
 		}
 	}
 	start := 0
