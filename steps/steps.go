@@ -12,6 +12,7 @@ import (
 	_ "embed"
 	"sync"
 
+	"github.com/stepwise-dev/stepwise/steps/approval"
 	"github.com/stepwise-dev/stepwise/steps/cleanup"
 	"github.com/stepwise-dev/stepwise/steps/exportpart"
 	"github.com/stepwise-dev/stepwise/steps/merge"
@@ -40,6 +41,7 @@ var registry = map[string]entry{
 	"reportplan":      step(reportsteps.NewPlan),
 	"reportpart":      step(reportsteps.NewPart),
 	"reportreduce":    step(reportsteps.NewReduce),
+	"approval":        step(approval.New),
 	// runner new step: new steps go above this line.
 }
 
