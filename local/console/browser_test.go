@@ -230,32 +230,38 @@ func TestBrowser(t *testing.T) {
 		b.shot("hostile")
 	})
 
-	t.Run("cross-origin approve is refused", func(t *testing.T) {
-		b.t = t
-		victim := ts.start(t, "victim", request(t, nil))
-		ts.waitPending(t, victim)
-		b.do("open approvals", chromedp.Navigate(ts.url+"/approvals"), chromedp.WaitReady(css(`input[name=csrf]`)))
-		token := get(b, "read the token", chromedp.AttributeValue(css(`input[name=csrf]`), "value")).Value
-		// Even with the token (as if leaked), another origin cannot decide.
-		evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/go.js" {
-				w.Header().Set("Content-Type", "text/javascript")
-				fmt.Fprint(w, `document.forms[0].submit();`)
-				return
-			}
-			fmt.Fprintf(w, `<!doctype html><form method="post" action="%s/actions/decide"><input name="csrf" value="%s"><input name="execution" value="%s"><input name="decision" value="approve"></form><script src="/go.js"></script>`, ts.url, token, victim)
-		}))
-		defer evil.Close()
-		b.do("post from another origin", chromedp.Navigate(evil.URL))
-		get(b, "wait for the answer", chromedp.Poll[bool](`location.href.includes("/actions/decide") && document.readyState === "complete"`, chromedp.WithPollingTimeout(20*time.Second)))
-		body := get(b, "read the answer", chromedp.Text(css(`body`)))
-		b.shot("cross-origin-refused")
-		if !strings.Contains(body, "refused") {
-			t.Errorf("cross-origin approve answered %q", body)
+	t.Run("cross-origin approve is refused", func(t *testing.T) { crossOriginRefused(t, b, ts) })
+}
+
+// crossOriginRefused: a page of another origin that posts an approval to
+// the console — even with the CSRF token, as if it leaked — is refused,
+// and the export stays waiting.
+func crossOriginRefused(t *testing.T, b *browser, ts *testStack) {
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	b.t = t
+	victim := ts.start(t, "victim", request(t, nil))
+	ts.waitPending(t, victim)
+	b.do("open approvals", chromedp.Navigate(ts.url+"/approvals"), chromedp.WaitReady(css(`input[name=csrf]`)))
+	token := get(b, "read the token", chromedp.AttributeValue(css(`input[name=csrf]`), "value")).Value
+	// Even with the token (as if leaked), another origin cannot decide.
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/go.js" {
+			w.Header().Set("Content-Type", "text/javascript")
+			fmt.Fprint(w, `document.forms[0].submit();`)
+			return
 		}
-		d := ts.waitFor(t, victim, func(*sfn.DescribeExecutionOutput) bool { return true })
-		if d.Status != types.ExecutionStatusRunning || !ts.pending(victim) {
-			t.Errorf("after a cross-origin approve the export is %s, pending %v", d.Status, ts.pending(victim))
-		}
-	})
+		fmt.Fprintf(w, `<!doctype html><form method="post" action="%s/actions/decide"><input name="csrf" value="%s"><input name="execution" value="%s"><input name="decision" value="approve"></form><script src="/go.js"></script>`, ts.url, token, victim)
+	}))
+	defer evil.Close()
+	b.do("post from another origin", chromedp.Navigate(evil.URL))
+	get(b, "wait for the answer", chromedp.Poll[bool](`location.href.includes("/actions/decide") && document.readyState === "complete"`, chromedp.WithPollingTimeout(20*time.Second)))
+	body := get(b, "read the answer", chromedp.Text(css(`body`)))
+	b.shot("cross-origin-refused")
+	if !strings.Contains(body, "refused") {
+		t.Errorf("cross-origin approve answered %q", body)
+	}
+	d := ts.waitFor(t, victim, func(*sfn.DescribeExecutionOutput) bool { return true })
+	if d.Status != types.ExecutionStatusRunning || !ts.pending(victim) {
+		t.Errorf("after a cross-origin approve the export is %s, pending %v", d.Status, ts.pending(victim))
+	}
 }
