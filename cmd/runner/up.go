@@ -233,7 +233,7 @@ func userStepsBootstrap(ctx context.Context, dataDir string, registry map[string
 		them = "them"
 	}
 	fmt.Fprintf(note, "runner: %s; building %s from %s/cmd/steps to serve %s\n", what, out, dir, them)
-	cmd := exec.CommandContext(ctx, goTool, "build", "-tags", "lambda.norpc", "-o", out, "./cmd/steps")
+	cmd := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-tags", "lambda.norpc", "-o", out, "./cmd/steps")
 	cmd.Dir = dir
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("%s; building them (go build -tags lambda.norpc -o %s ./cmd/steps in %s) failed: %v\n%s", what, out, dir, err, msg)
