@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -13,14 +12,15 @@ import (
 	"github.com/stepwise-dev/stepwise/statemachine/validate"
 )
 
-// TestExportDefinition checks statemachine/export.asl.json against the
-// step settings: it uses exactly the ARN placeholders steps.json names
-// (plus BucketName, which Terraform also fills), renders as Terraform
-// renders it, and passes the engine's validator without errors.
-func TestExportDefinition(t *testing.T) {
-	def, err := os.ReadFile(filepath.Join("..", "statemachine", "export.asl.json"))
-	if err != nil {
-		t.Fatal(err)
+// TestDefinitions checks every statemachine/*.asl.json against the step
+// settings: each uses only ARN placeholders steps.json names (plus
+// BucketName, which Terraform also fills), every step is used by some
+// workflow, and each renders as Terraform renders it and passes the
+// engine's validator without errors.
+func TestDefinitions(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "statemachine", "*.asl.json"))
+	if err != nil || len(files) < 2 {
+		t.Fatalf("workflows %v: %v", files, err)
 	}
 	var settings struct {
 		Steps map[string]struct {
@@ -31,28 +31,46 @@ func TestExportDefinition(t *testing.T) {
 		t.Fatal(err)
 	}
 	vars := map[string]string{"BucketName": "stepwise-exports-example"}
-	var want []string
+	// The approval step serves the decision page behind a function URL;
+	// no state machine calls it.
+	delete(settings.Steps, "approval")
 	for step, s := range settings.Steps {
 		vars[s.ArnPlaceholder] = "arn:aws:lambda:eu-west-1:123456789012:function:stepwise-" + step
-		want = append(want, s.ArnPlaceholder)
 	}
-	sort.Strings(want)
-	got := slices.DeleteFunc(statemachine.Placeholders(def), func(s string) bool { return s == "BucketName" })
-	if !slices.Equal(got, want) {
-		t.Fatalf("placeholders %v, steps.json has %v", got, want)
+	used := map[string]bool{}
+	for _, file := range files {
+		def, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range statemachine.Placeholders(def) {
+			if _, ok := vars[p]; !ok {
+				t.Errorf("%s: placeholder ${%s} is not in steps.json", file, p)
+			}
+		}
+		rendered, err := statemachine.Render(def, vars)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for step := range settings.Steps {
+			if strings.Contains(string(rendered), "function:stepwise-"+step+`"`) {
+				used[step] = true
+			}
+		}
+		for _, d := range validate.Definition(rendered, validate.Options{}) {
+			if d.Severity == validate.SeverityError {
+				t.Errorf("%s: %+v", file, d)
+			}
+		}
 	}
-	rendered, err := statemachine.Render(def, vars)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var unused []string
 	for step := range settings.Steps {
-		if !strings.Contains(string(rendered), "function:stepwise-"+step+`"`) {
-			t.Errorf("step %s is not used by the definition", step)
+		if !used[step] {
+			unused = append(unused, step)
 		}
 	}
-	for _, d := range validate.Definition(rendered, validate.Options{}) {
-		if d.Severity == validate.SeverityError {
-			t.Errorf("%+v", d)
-		}
+	sort.Strings(unused)
+	if len(unused) > 0 {
+		t.Errorf("steps.json lists steps no workflow uses: %v", unused)
 	}
 }

@@ -12,11 +12,13 @@ import (
 	_ "embed"
 	"sync"
 
+	"github.com/stepwise-dev/stepwise/steps/approval"
 	"github.com/stepwise-dev/stepwise/steps/cleanup"
 	"github.com/stepwise-dev/stepwise/steps/exportpart"
 	"github.com/stepwise-dev/stepwise/steps/merge"
 	"github.com/stepwise-dev/stepwise/steps/plan"
 	"github.com/stepwise-dev/stepwise/steps/publish"
+	"github.com/stepwise-dev/stepwise/steps/reportsteps"
 	"github.com/stepwise-dev/stepwise/steps/requestapproval"
 	"github.com/stepwise-dev/stepwise/steps/stepkit"
 )
@@ -36,6 +38,10 @@ var registry = map[string]entry{
 	"requestapproval": step(requestapproval.New),
 	"publish":         step(publish.New),
 	"cleanup":         step(cleanup.New),
+	"reportplan":      step(reportsteps.NewPlan),
+	"reportpart":      step(reportsteps.NewPart),
+	"reportreduce":    step(reportsteps.NewReduce),
+	"approval":        step(approval.New),
 	// runner new step: new steps go above this line.
 }
 

@@ -40,14 +40,14 @@ resource "aws_lambda_function" "step" {
   timeout          = each.value.timeout_seconds
 
   environment {
-    variables = {
+    variables = merge({
       STEPWISE_BUCKET           = aws_s3_bucket.exports.id
       STEPWISE_PREFIX_REQUESTS  = local.prefixes.requests
       STEPWISE_PREFIX_UPLOADS   = local.prefixes.uploads
       STEPWISE_PREFIX_WORK      = local.prefixes.work
       STEPWISE_PREFIX_APPROVALS = local.prefixes.approvals
       STEPWISE_PREFIX_EXPORTS   = local.prefixes.exports
-    }
+    }, lookup(module.definitions.step_environment, each.key, {}))
   }
 
   tracing_config {

@@ -12,6 +12,7 @@ module "definitions" {
   source_bucket_names = var.source_bucket_names
   kms_key_arn         = var.kms_key_arn
   step_s3_access      = var.step_s3_access
+  approval_auth_type  = var.approval_auth_type
 }
 
 locals {

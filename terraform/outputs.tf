@@ -53,3 +53,13 @@ output "alarm_topic_arn" {
   description = "SNS topic that receives the alarms."
   value       = aws_sns_topic.alarms.arn
 }
+
+output "approval_topic_arn" {
+  description = "SNS topic of approval notifications: subscribe e-mail (approval_email_subscriptions) or other endpoints (chat webhooks, queues) to it."
+  value       = aws_sns_topic.approvals.arn
+}
+
+output "approval_url" {
+  description = "Base URL of the approval decision page (the approval function's URL); null when steps.json has no approval step."
+  value       = try(aws_lambda_function_url.approval[0].function_url, null)
+}

@@ -71,6 +71,22 @@ resource "aws_s3_bucket_lifecycle_configuration" "exports" {
     }
   }
 
+  # The decision page's receipts (approvals/decisions/) answer a second
+  # click; they matter no longer than the decided records.
+  rule {
+    id     = "expire-approval-receipts"
+    status = "Enabled"
+    filter {
+      prefix = "${local.prefixes.approvals}decisions/"
+    }
+    expiration {
+      days = var.decided_approval_expiration_days
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
+  }
+
   rule {
     id     = "abort-incomplete-uploads"
     status = "Enabled"

@@ -118,3 +118,20 @@ variable "step_s3_access" {
   }))
   default = {}
 }
+
+variable "approval_email_subscriptions" {
+  description = "E-mail addresses subscribed to the approval topic: each gets a plain-text notification with a signed decision link when an export waits for approval (each address must confirm its subscription)."
+  type        = list(string)
+  default     = []
+}
+
+variable "approval_auth_type" {
+  description = "Auth type of the approval decision page's function URL: NONE (links are HMAC-signed, expire and decide only by POST with the page's form token) or AWS_IAM (callers sign requests with IAM credentials; the principal is recorded as the approver)."
+  type        = string
+  default     = "NONE"
+
+  validation {
+    condition     = contains(["NONE", "AWS_IAM"], var.approval_auth_type)
+    error_message = "approval_auth_type must be NONE or AWS_IAM."
+  }
+}

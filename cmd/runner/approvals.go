@@ -273,6 +273,10 @@ func newApprovalsCmd() *command {
 						recs[i].TaskToken = "" // tokens stay out of listings; approve by execution name
 					}
 					v := map[string]any{"approvals": recs}
+					links := approvalLinks(ctx, t, recs)
+					if len(links) > 0 {
+						v["links"] = links // execution → decision link (from the outbox)
+					}
 					if len(skipped) > 0 {
 						v["skipped"] = skipped
 					}
@@ -283,6 +287,9 @@ func newApprovalsCmd() *command {
 						}
 						for _, r := range recs {
 							printApproval(w, r)
+							if link := links[r.Execution]; link != "" {
+								fmt.Fprintf(w, "  decide:  %s\n", link)
+							}
 						}
 					})
 				})

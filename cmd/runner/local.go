@@ -106,7 +106,12 @@ func openStack(ctx context.Context, dataDir, addr, s3Addr, bootstrap string) (*s
 }
 
 func openStackLogging(ctx context.Context, dataDir, addr, s3Addr, bootstrap string, repo fs.FS, logFile *os.File) (*stack.Stack, error) {
-	opts := stack.Options{DataDir: dataDir, Addr: addr, S3Addr: s3Addr, Repo: repo}
+	// Schedules fire only in the stack `runner up` serves (it alone passes
+	// listen addresses): the stack a single command opens for itself lives
+	// as long as the command, and must not start scheduled executions, or
+	// catch up missed ones, as a side effect of `runner list`. Fires missed
+	// meanwhile are caught up by the next `runner up`.
+	opts := stack.Options{DataDir: dataDir, Addr: addr, S3Addr: s3Addr, Repo: repo, NoSchedules: addr == ""}
 	if bootstrap != "" {
 		path, err := checkBootstrap(bootstrap)
 		if err != nil {
@@ -127,6 +132,12 @@ func openStackLogging(ctx context.Context, dataDir, addr, s3Addr, bootstrap stri
 	}
 	env.Log = logFile
 	opts.S3Addr, opts.Steps = s3Addr, steps.New(env)
+	// A team's own step, registered and listed in the checkout but not
+	// built into this runner, runs from a bootstrap built from the checkout.
+	if opts.BootstrapPath, err = userStepsBootstrap(ctx, dataDir, opts.Steps, repo, os.Stderr); err != nil {
+		return nil, err
+	}
+	opts.LambdaOutput = logFile
 	// inProcessStepEnv has set the environment already, before the steps'
 	// S3 client was built.
 	opts.NoProcessEnv = true

@@ -6,12 +6,20 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
+	lambdalocal "github.com/stepwise-dev/stepwise/local/lambda"
 	locals3 "github.com/stepwise-dev/stepwise/local/s3"
 	"github.com/stepwise-dev/stepwise/local/sfnapi"
+	"github.com/stepwise-dev/stepwise/local/stack"
+	"github.com/stepwise-dev/stepwise/statemachine/workflow"
 )
 
 // Fixed default ports of `runner up`, so that endpoints in scripts and the
@@ -24,7 +32,7 @@ const (
 func newUpCmd() *command {
 	return &command{
 		name: "up", args: "[--addr 127.0.0.1:PORT] [--s3-addr 127.0.0.1:PORT]",
-		summary: "Serve the local stack (Step Functions API, S3, Lambda steps, S3 trigger) in the foreground until interrupted.",
+		summary: "Serve the local stack (Step Functions API, S3, Lambda steps, every workflow with its S3 trigger and schedules) in the foreground until interrupted.",
 		examples: []string{
 			"runner up --addr 127.0.0.1:8083 --s3-addr 127.0.0.1:8084",
 			"export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test",
@@ -61,8 +69,19 @@ func newUpCmd() *command {
 					if ep.StateMachineArn != "" {
 						fmt.Fprintf(w, "statemachine %s\n", ep.StateMachineArn)
 					}
+					for _, wf := range st.Workflows {
+						fmt.Fprintln(w, workflowLine(wf))
+					}
+					// What a Task of a state machine of one's own calls
+					// (Resource, or FunctionName of lambda:invoke).
+					for _, fn := range st.Functions {
+						fmt.Fprintf(w, "function %s\n", fn)
+					}
 					if ep.Bucket != "" {
 						fmt.Fprintf(w, "bucket %s\n", ep.Bucket)
+					}
+					if st.ApprovalURL != "" {
+						fmt.Fprintf(w, "approvals %s (decision links arrive in s3://%s/approvals/outbox/ and are printed here)\n", st.ApprovalURL, ep.Bucket)
 					}
 					fmt.Fprintf(w, "data %s (%s; runner clean frees work files, uploads and decided approvals)\n", st.DataDir(), humanBytes(usage))
 					// What the AWS CLI and SDKs need besides --endpoint-url:
@@ -79,6 +98,7 @@ func newUpCmd() *command {
 				// approvals after 30; never exports.
 				if t, err := localTarget(ctx, &st.Endpoints); err == nil {
 					go retain(ctx, t, a.stderr)
+					go watchOutbox(ctx, t, a.notificationOut())
 				}
 				fmt.Fprintln(a.stderr, "serving; press Ctrl-C to stop")
 				<-ctx.Done()
@@ -87,6 +107,32 @@ func newUpCmd() *command {
 			}
 		},
 	}
+}
+
+// workflowLine describes a deployed workflow on one line: its name, the
+// alias executions start through, its trigger and its schedules.
+//
+//	workflow report arn:aws:states:us-east-1:123456789012:stateMachine:stepwise-report:live schedules weekly=cron(0 6 ? * MON *) Europe/Berlin
+func workflowLine(w stack.Workflow) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "workflow %s %s", w.Name, w.AliasArn)
+	if w.TriggerFile != "" {
+		fmt.Fprintf(&b, " trigger %s", w.TriggerFile)
+	}
+	if len(w.Schedules) > 0 {
+		b.WriteString(" schedules")
+		for i, s := range w.Schedules {
+			sep := " "
+			if i > 0 {
+				sep = ", "
+			}
+			fmt.Fprintf(&b, "%s%s=%s %s", sep, s.Name, s.Expression, s.Timezone)
+			if !s.Enabled {
+				b.WriteString(" (disabled)")
+			}
+		}
+	}
+	return b.String()
 }
 
 // retain applies the local retention now and every retentionInterval
@@ -125,4 +171,67 @@ func checkAddrFree(flagName, addr string) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// userStepsBootstrap makes the steps of steps/steps.json that this
+// runner's own step registry lacks runnable: a team's new step is
+// registered in steps/steps.go and listed in steps.json of its checkout,
+// but a runner built before it does not have it in process. When the
+// checkout has cmd/steps, it builds the bootstrap from it
+// (go build -tags lambda.norpc -o <dataDir>/bootstrap ./cmd/steps) and
+// returns its path: the stack serves the missing steps from it through
+// the local Lambda Runtime API, as Lambda would, and the others in
+// process. It returns "" when nothing is missing, and an error saying
+// which steps are missing and what to do when it cannot build one.
+func userStepsBootstrap(ctx context.Context, dataDir string, registry map[string]any, repo fs.FS, note io.Writer) (string, error) {
+	if _, err := workflow.Load(repo); err != nil {
+		return "", nil // the stack reports every problem of the files first
+	}
+	b, err := fs.ReadFile(repo, stack.StepsFile)
+	if err != nil {
+		return "", nil // likewise
+	}
+	listed, err := lambdalocal.ParseSteps(stack.StepsFile, b)
+	if err != nil {
+		return "", nil // likewise
+	}
+	var missing []string
+	for _, name := range listed.StepNames() {
+		if _, ok := registry[name]; !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return "", nil
+	}
+	what := fmt.Sprintf("step %s listed in %s is not built into this runner", strings.Join(missing, ", "), stack.StepsFile)
+	if len(missing) > 1 {
+		what = fmt.Sprintf("steps %s listed in %s are not built into this runner", strings.Join(missing, ", "), stack.StepsFile)
+	}
+	_, dir, err := checkoutFiles()
+	if err != nil {
+		return "", fmt.Errorf("%s, and there is no checkout to build them from: run the runner in your checkout (or set STEPWISE_REPO to it) so that it builds cmd/steps, or pass --bootstrap with a bootstrap built with: go build -tags lambda.norpc -o bootstrap ./cmd/steps", what)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "cmd", "steps")); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("%s, and %s has no cmd/steps to build a bootstrap from: register the step in steps/steps.go and keep the bootstrap command in cmd/steps, or pass --bootstrap with a bootstrap that serves it", what, dir)
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("%s; building them from %s/cmd/steps needs the Go toolchain, which is not on PATH: install Go, or pass --bootstrap", what, dir)
+	}
+	out, err := filepath.Abs(filepath.Join(dataDir, "bootstrap"))
+	if err != nil {
+		return "", err
+	}
+	them := "it"
+	if len(missing) > 1 {
+		them = "them"
+	}
+	fmt.Fprintf(note, "runner: %s; building %s from %s/cmd/steps to serve %s\n", what, out, dir, them)
+	cmd := exec.CommandContext(ctx, goTool, "build", "-tags", "lambda.norpc", "-o", out, "./cmd/steps")
+	cmd.Dir = dir
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%s; building them (go build -tags lambda.norpc -o %s ./cmd/steps in %s) failed: %v\n%s", what, out, dir, err, msg)
+	}
+	return out, nil
 }

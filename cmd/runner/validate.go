@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,13 +15,15 @@ import (
 	"github.com/stepwise-dev/stepwise/statemachine"
 	"github.com/stepwise-dev/stepwise/statemachine/jsonata"
 	"github.com/stepwise-dev/stepwise/statemachine/validate"
+	"github.com/stepwise-dev/stepwise/statemachine/workflow"
 )
 
 func newValidateCmd() *command {
 	return &command{
-		name: "validate", args: "<asl-file>... [--type STANDARD|EXPRESS]",
-		summary: "Check ASL definitions: every problem at once, as file:line:col and JSON pointer, with did-you-mean hints; exit 1 if any has errors.",
+		name: "validate", args: "[<asl-file>...] [--type STANDARD|EXPRESS]",
+		summary: "Check the workflow files (no argument: every statemachine/*.json workflow file and steps/steps.json of the checkout, as `runner up` and Terraform read them) or the ASL files given: every problem at once, with its file and JSON pointer; exit 1 if any.",
 		examples: []string{
+			"runner validate",
 			"runner validate statemachine/export.asl.json",
 			"runner validate my.asl.json --type EXPRESS --output json",
 			"runner validate my.asl.json --aws   # ask AWS's ValidateStateMachineDefinition instead (AWS's wording, AWS's locations)",
@@ -28,8 +31,11 @@ func newValidateCmd() *command {
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			smType := fs.String("type", "STANDARD", "state machine type: STANDARD or EXPRESS")
 			return func(ctx context.Context, args []string) error {
-				if err := wantArgs(args, 1, -1, "ASL file"); err != nil {
-					return err
+				if len(args) == 0 {
+					if a.g.remote() {
+						return usagef("with --aws or --endpoint-url, name the ASL files to validate")
+					}
+					return validateProject(a)
 				}
 				*smType = strings.ToUpper(*smType)
 				if *smType != "STANDARD" && *smType != "EXPRESS" {
@@ -42,6 +48,53 @@ func newValidateCmd() *command {
 			}
 		},
 	}
+}
+
+// validateProject checks every workflow file of the checkout and
+// steps/steps.json with [workflow.Load], as `runner up` and Terraform
+// read them, and prints every problem as "<file>: <json pointer>:
+// <message>"; it fails (exit 1) if there is any.
+func validateProject(a *app) error {
+	repo, where, err := checkoutFiles()
+	if err != nil {
+		return err
+	}
+	proj, err := workflow.Load(repo)
+	var problems workflow.Errors
+	if err != nil && !errors.As(err, &problems) {
+		return err
+	}
+	type result struct {
+		Checkout  string          `json:"checkout"`
+		Result    string          `json:"result"`
+		Workflows []string        `json:"workflows"`
+		Steps     []string        `json:"steps"`
+		Problems  workflow.Errors `json:"problems"`
+	}
+	r := result{Checkout: where, Result: "OK", Workflows: proj.Names(), Steps: []string{}, Problems: problems}
+	for _, s := range proj.Steps {
+		r.Steps = append(r.Steps, s.Handler)
+	}
+	if r.Problems == nil {
+		r.Problems = workflow.Errors{}
+	} else {
+		r.Result = "FAIL"
+	}
+	err = a.emit(r, func(w io.Writer) {
+		for _, p := range problems {
+			fmt.Fprintln(w, p.Error())
+		}
+		if len(problems) == 0 {
+			fmt.Fprintf(w, "%s: OK: %d workflows (%s), %d steps\n", where, len(r.Workflows), strings.Join(r.Workflows, ", "), len(r.Steps))
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return &exitStatus{code: exitError, msg: fmt.Sprintf("%d problems in the workflow files of %s", len(problems), where)}
+	}
+	return nil
 }
 
 // validateFiles checks each ASL file, locally or, given a remote target,

@@ -12,42 +12,59 @@ import (
 
 	"github.com/stepwise-dev/stepwise/local/stack"
 	"github.com/stepwise-dev/stepwise/statemachine"
+	"github.com/stepwise-dev/stepwise/statemachine/workflow"
 	"github.com/stepwise-dev/stepwise/steps"
 )
 
 // workflowFiles is where the local stack reads the workflow files
 // (statemachine/*.json, steps/steps.json): the checkout named by
 // STEPWISE_REPO; else the checkout the runner is used in, found upwards
-// from the current directory, so that an edited workflow runs without
-// rebuilding the runner; else the files built into the runner, so that a
-// built runner works from any directory.
+// from the current directory, so that an edited or added workflow runs
+// without rebuilding the runner; else the files built into the runner, so
+// that a built runner works from any directory.
 func workflowFiles() (fs.FS, error) {
+	repo, _, err := checkoutFiles()
+	if errors.Is(err, errNoCheckout) {
+		return builtinWorkflows, nil
+	}
+	return repo, err
+}
+
+// errNoCheckout: neither STEPWISE_REPO nor a directory above the current
+// one is a checkout.
+var errNoCheckout = errors.New("not in a Stepwise checkout (no steps/steps.json and statemachine/ here or in a parent directory); run it in your checkout or set STEPWISE_REPO to it")
+
+// checkoutFiles returns the checkout named by STEPWISE_REPO or found
+// upwards from the current directory, and its path; errNoCheckout when
+// there is none.
+func checkoutFiles() (fs.FS, string, error) {
 	if r := os.Getenv("STEPWISE_REPO"); r != "" {
-		if _, err := os.Stat(filepath.Join(r, stack.DefinitionFile)); err != nil {
-			return nil, errors.New("STEPWISE_REPO=" + r + " is not a Stepwise checkout: " + err.Error() + " (unset it to use the workflow files built into the runner)")
+		if !isCheckout(r) {
+			return nil, "", errors.New("STEPWISE_REPO=" + r + " is not a Stepwise checkout: it needs " + stack.StepsFile + " and " + workflow.Dir + "/ (unset it to use the workflow files built into the runner)")
 		}
-		return os.DirFS(r), nil
+		return os.DirFS(r), r, nil
 	}
 	if dir, err := os.Getwd(); err == nil {
 		for d := dir; ; d = filepath.Dir(d) {
 			if isCheckout(d) {
-				return os.DirFS(d), nil
+				return os.DirFS(d), d, nil
 			}
 			if filepath.Dir(d) == d {
 				break
 			}
 		}
 	}
-	return builtinWorkflows, nil
+	return nil, "", errNoCheckout
 }
 
+// isCheckout reports whether dir has steps/steps.json and a statemachine/
+// directory: the files every part of Stepwise reads.
 func isCheckout(dir string) bool {
-	for _, f := range []string{stack.StepsFile, stack.DefinitionFile} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			return false
-		}
+	if _, err := os.Stat(filepath.Join(dir, stack.StepsFile)); err != nil {
+		return false
 	}
-	return true
+	fi, err := os.Stat(filepath.Join(dir, workflow.Dir))
+	return err == nil && fi.IsDir()
 }
 
 // builtinWorkflows lays the workflow files built into the runner out as

@@ -12,16 +12,26 @@ import (
 	"testing/fstest"
 
 	"github.com/stepwise-dev/stepwise/local/stack"
+	"github.com/stepwise-dev/stepwise/statemachine/workflow"
 )
 
 // TestBuiltinWorkflows: the files built into the runner are laid out as
-// in the repository and are the repository's files.
+// in the repository and are the repository's files: steps.json and every
+// statemachine/*.json workflow file, not only export's.
 func TestBuiltinWorkflows(t *testing.T) {
-	if err := fstest.TestFS(builtinWorkflows, stack.StepsFile, stack.DefinitionFile, stack.TriggerFile, stack.TriggerInput); err != nil {
+	repo := filepath.Join("..", "..")
+	files, err := filepath.Glob(filepath.Join(repo, "statemachine", "*.json"))
+	if err != nil || len(files) < 3 {
+		t.Fatalf("statemachine/*.json in the repository: %v %v", files, err)
+	}
+	names := []string{stack.StepsFile}
+	for _, f := range files {
+		names = append(names, "statemachine/"+filepath.Base(f))
+	}
+	if err := fstest.TestFS(builtinWorkflows, names...); err != nil {
 		t.Fatal(err)
 	}
-	repo := filepath.Join("..", "..")
-	for _, name := range []string{stack.StepsFile, stack.DefinitionFile, stack.TriggerFile, stack.TriggerInput} {
+	for _, name := range names {
 		got, err := fs.ReadFile(builtinWorkflows, name)
 		if err != nil {
 			t.Fatal(err)
@@ -34,9 +44,8 @@ func TestBuiltinWorkflows(t *testing.T) {
 			t.Errorf("built-in %s differs from the repository's", name)
 		}
 	}
-	asl, err := fs.Glob(builtinWorkflows, "statemachine/*.asl.json")
-	if err != nil || len(asl) == 0 {
-		t.Fatalf("no built-in statemachine/*.asl.json: %v %v", asl, err)
+	if _, err := workflow.Load(builtinWorkflows); err != nil {
+		t.Errorf("the built-in workflow files do not load:\n%v", err)
 	}
 }
 

@@ -31,10 +31,19 @@ type Endpoints struct {
 	AccountID string `json:"accountId"`
 	// StateMachineArn is the deployed export workflow, if any.
 	StateMachineArn string `json:"stateMachineArn,omitempty"`
+	// Workflows are every deployed workflow, sorted by name.
+	Workflows []EndpointWorkflow `json:"workflows,omitempty"`
 	// Bucket is the bucket the export workflow uses.
 	Bucket string `json:"bucket,omitempty"`
 	// PID is the process serving these endpoints.
 	PID int `json:"pid"`
+}
+
+// EndpointWorkflow is one deployed workflow in endpoints.json.
+type EndpointWorkflow struct {
+	Name     string `json:"name"`     // <name> of statemachine/<name>.asl.json
+	Arn      string `json:"arn"`      // the state machine <prefix>-<name>
+	AliasArn string `json:"aliasArn"` // its alias "live"
 }
 
 // ErrNotRunning is returned by [ReadEndpoints] when no live stack serves

@@ -1,8 +1,14 @@
 // Package stack assembles the local Stepwise stack in one process: the
 // durable store, the ASL engine, the local Lambda runtime, the embedded S3
-// server, the Step Functions API on 127.0.0.1 and the S3 trigger, with the
-// export workflow deployed exactly as Terraform deploys it (same ASL file,
-// same placeholder values, same names).
+// server, the Step Functions API on 127.0.0.1, the S3 triggers and the
+// scheduler, with every workflow of the repository deployed exactly as
+// Terraform deploys it: the same files (statemachine/<name>.asl.json, its
+// optional .trigger.json, .trigger-input.json and .schedule.json, and
+// steps/steps.json, read and checked by package statemachine/workflow),
+// the same placeholder values, the same names (<prefix>-<name>), a version
+// published for each new definition and the alias "live" pointing at it.
+// Invalid files stop [Open] with every problem, each
+// "<file>: <json pointer>: <message>".
 //
 // A running stack announces its endpoints in <DataDir>/endpoints.json; a
 // second process that tries to [Open] the same data directory gets an
@@ -24,6 +30,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
@@ -32,17 +39,22 @@ import (
 	"github.com/stepwise-dev/stepwise/local/sfnapi"
 	"github.com/stepwise-dev/stepwise/local/store"
 	"github.com/stepwise-dev/stepwise/statemachine"
+	"github.com/stepwise-dev/stepwise/statemachine/workflow"
 	"github.com/stepwise-dev/stepwise/steps/objstore"
 )
 
-// Files inside [Options].Repo that the stack reads: the same files
-// Terraform reads.
+// Files inside [Options].Repo that the stack reads, besides every
+// workflow file of statemachine/ (see package statemachine/workflow).
 const (
-	StepsFile      = "steps/steps.json"                       // step names, memory, timeouts
-	DefinitionFile = "statemachine/export.asl.json"           // the export workflow
-	TriggerFile    = "statemachine/export.trigger.json"       // the S3 trigger's event pattern
-	TriggerInput   = "statemachine/export.trigger-input.json" // the trigger's input transformer
+	StepsFile = workflow.StepsFile // step names, memory, timeouts
+	// DefinitionFile is the export workflow's definition: tools look for
+	// it to recognise a Stepwise checkout.
+	DefinitionFile = "statemachine/export.asl.json"
 )
+
+// ExportWorkflow is the workflow whose ARN [Endpoints].StateMachineArn
+// names, for the runner's export commands.
+const ExportWorkflow = "export"
 
 // Defaults for [Options] fields left empty; the names match Terraform's
 // defaults (name_prefix "stepwise").
@@ -80,10 +92,10 @@ type Options struct {
 	// Region and AccountID appear in every ARN; defaults us-east-1 and
 	// 123456789012.
 	Region, AccountID string
-	// Prefix is Terraform's name_prefix: functions are <Prefix>-<step>, the
-	// workflow <Prefix>-export; default "stepwise".
+	// Prefix is Terraform's name_prefix: functions are <Prefix>-<step>,
+	// workflows <Prefix>-<name>; default "stepwise".
 	Prefix string
-	// Bucket fills ${BucketName} in the workflow and is created in the
+	// Bucket fills ${BucketName} in the workflows and is created in the
 	// local S3; default "stepwise".
 	Bucket string
 	// Repo is where steps/steps.json and statemachine/*.json are read from;
@@ -97,17 +109,21 @@ type Options struct {
 	// ExtraFunctions are served in addition to the steps of steps.json
 	// (tests and benchmarks); their handlers go in Steps.
 	ExtraFunctions []lambdalocal.Function
-	// NoDeploy skips deploying the export workflow (for tests that bring
-	// their own machines, or before export.asl.json exists).
+	// NoDeploy skips reading and deploying the workflows (and so their
+	// triggers and schedules), for tests that bring their own machines.
+	// steps/steps.json is still read.
 	NoDeploy bool
-	// NoTrigger skips the S3 trigger.
+	// NoTrigger skips the S3 triggers.
 	NoTrigger bool
+	// NoSchedules skips the scheduler: no schedule fires.
+	NoSchedules bool
 	// NoProcessEnv keeps Open from setting the S3 endpoint, credentials,
 	// region and STEPWISE_BUCKET in this process's environment. By default
 	// they are set when Steps run in-process with the local S3, because
 	// steps build their S3 clients from the environment as on Lambda.
 	NoProcessEnv bool
-	// Clock is the engine's clock; nil means real time.
+	// Clock is the engine's and the scheduler's clock; nil means real
+	// time.
 	Clock statemachine.Clock
 	// NoSync turns off fsync in the store: faster, not crash-safe. For
 	// benchmarks that measure something else.
@@ -128,6 +144,15 @@ type Stack struct {
 	// (endpoint, credentials, region, STEPWISE_BUCKET); bootstrap processes
 	// get it.
 	StepEnv []string
+	// Workflows are the deployed workflows, sorted by name; empty with
+	// [Options].NoDeploy.
+	Workflows []Workflow
+	// Functions are the ARNs of the Lambda functions served, one per step
+	// (<prefix>-<step>) plus [Options].ExtraFunctions, sorted by name.
+	Functions []string
+	// ApprovalURL is the approval decision page (see withApproval); empty
+	// without S3.
+	ApprovalURL string
 
 	dataDir string
 	log     *slog.Logger
@@ -185,12 +210,18 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	proj := &workflow.Project{}
+	if !opts.NoDeploy {
+		if proj, err = loadProject(opts.Repo); err != nil {
+			return nil, err
+		}
+	}
 
 	// 2. S3.
 	st.Endpoints = Endpoints{Region: opts.Region, AccountID: opts.AccountID, PID: os.Getpid()}
 	var objects statemachine.ObjectStore
 	if !opts.NoS3 {
-		if objects, err = st.startS3(ctx, opts); err != nil {
+		if objects, err = st.startS3(ctx, opts, proj); err != nil {
 			return nil, err
 		}
 	}
@@ -211,13 +242,15 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 	st.Engine = eng
 	st.closers = append(st.closers, eng.Close)
 
-	// 5. The export workflow, rendered as Terraform renders it.
-	if !opts.NoDeploy {
-		arn, err := deploy(ctx, eng, opts, steps)
-		if err != nil {
-			return nil, err
+	// 5. The workflows, rendered as Terraform renders them.
+	if st.Workflows, err = deployAll(ctx, eng, opts, proj, steps); err != nil {
+		return nil, err
+	}
+	for _, w := range st.Workflows {
+		st.Endpoints.Workflows = append(st.Endpoints.Workflows, EndpointWorkflow{Name: w.Name, Arn: w.Arn, AliasArn: w.AliasArn})
+		if w.Name == ExportWorkflow {
+			st.Endpoints.StateMachineArn = w.Arn
 		}
-		st.Endpoints.StateMachineArn = arn
 	}
 
 	// 6. The Step Functions API.
@@ -226,18 +259,37 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 		return nil, fmt.Errorf("stack: Step Functions API: %w", err)
 	}
 	st.srv = newAPIServer(sfnapi.NewHandler(eng, sfnapi.Options{Logger: opts.Logger}))
+	if st.srv.Handler, err = st.withApproval(ctx, st.srv.Handler, ln.Addr().String(), opts); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	st.wg.Go(func() { st.srv.Serve(ln) })
 	st.Endpoints.StepFunctions = "http://" + ln.Addr().String()
 
-	// 7. The trigger.
+	// 7. The triggers and the schedules.
 	runCtx, cancel := context.WithCancel(context.Background())
 	st.cancel = cancel
-	if st.s3 != nil && !opts.NoTrigger && st.Endpoints.StateMachineArn != "" {
-		tr, err := newTrigger(opts, eng, st.Endpoints.StateMachineArn, st.s3.Ack)
+	if st.s3 != nil && !opts.NoTrigger {
+		ts, err := newTriggers(opts, eng, proj, st.Workflows)
 		if err != nil {
 			return nil, err
 		}
-		st.wg.Go(func() { tr.Serve(runCtx, st.s3.Events()) })
+		if len(ts) > 0 {
+			st.wg.Go(func() { serveTriggers(runCtx, st.s3, ts) })
+		}
+	}
+	if !opts.NoSchedules {
+		sch, err := st.newScheduler(opts)
+		if err != nil {
+			return nil, err
+		}
+		if sch != nil {
+			st.wg.Go(func() {
+				if err := sch.Run(runCtx); err != nil && runCtx.Err() == nil {
+					opts.Logger.Error("stack: the scheduler stopped; no schedule fires until the stack restarts", "err", err)
+				}
+			})
+		}
 	}
 
 	if err := writeEndpoints(dataDir, &st.Endpoints); err != nil {
@@ -267,19 +319,20 @@ func (st *Stack) openStore(opts Options) error {
 // startS3 starts the local S3 server, makes sure the bucket exists and
 // records the endpoint; it returns the object store the engine's
 // ItemReader and ResultWriter use.
-func (st *Stack) startS3(ctx context.Context, opts Options) (statemachine.ObjectStore, error) {
+func (st *Stack) startS3(ctx context.Context, opts Options, proj *workflow.Project) (statemachine.ObjectStore, error) {
+	durable, err := durablePattern(proj)
+	if err != nil {
+		return nil, err
+	}
 	s3opts := locals3.Options{
 		Dir: filepath.Join(st.dataDir, s3DirName), Addr: opts.S3Addr, TLS: opts.S3TLS,
-		Region: opts.Region, Account: opts.AccountID, DisableEvents: opts.NoTrigger || opts.NoDeploy,
+		Region: opts.Region, Account: opts.AccountID, DisableEvents: opts.NoTrigger || durable == nil,
 	}
 	if !s3opts.DisableEvents {
-		// Events the trigger acts on are recorded before the write is
-		// acknowledged and delivered again until the trigger settles
-		// them (see the trigger section of the package doc).
-		var err error
-		if s3opts.DurableEvents, err = fs.ReadFile(opts.Repo, TriggerFile); err != nil {
-			return nil, fmt.Errorf("stack: %w", err)
-		}
+		// Events any trigger acts on are recorded before the write is
+		// acknowledged and delivered again until every trigger has
+		// settled them (see package local/trigger).
+		s3opts.DurableEvents = durable
 	}
 	srv, err := locals3.Start(ctx, s3opts)
 	if err != nil {
@@ -337,6 +390,10 @@ func (st *Stack) startLambda(opts Options, steps *lambdalocal.Steps) error {
 	}
 	st.lambda = rt
 	st.closers = append(st.closers, rt.Close)
+	for _, f := range append(fns, opts.ExtraFunctions...) {
+		st.Functions = append(st.Functions, rt.FunctionArn(f.Name))
+	}
+	sort.Strings(st.Functions)
 	return nil
 }
 

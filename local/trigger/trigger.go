@@ -1,9 +1,9 @@
 // Package trigger is the local stand-in for the EventBridge rule that
-// starts an export when an object lands in S3: it matches S3 "Object
+// starts a workflow when an object lands in S3: it matches S3 "Object
 // Created" events against the rule's event pattern (the same file
-// Terraform reads, statemachine/export.trigger.json), shapes the execution
+// Terraform reads, statemachine/<name>.trigger.json), shapes the execution
 // input with the rule's input transformer (statemachine/
-// export.trigger-input.json) and starts one execution per object version.
+// <name>.trigger-input.json) and starts one execution per object version.
 //
 // Exactly-once starts come from execution-name idempotency, as on AWS
 // where EventBridge delivers at least once: the execution name is derived
@@ -30,7 +30,10 @@
 // an old one without the sequencer, and it would re-run every request
 // whose execution history had been deleted.
 //
-// It is not an EventBridge emulator: one rule, one target, no retries or
+// A stack has one trigger per workflow with a trigger file; [ServeAll]
+// hands each event to all of them, as EventBridge hands an event to every
+// rule that matches it, and acknowledges it once all have settled it. It
+// is not an EventBridge emulator: one target per rule, no retries or
 // dead-letter queue.
 package trigger
 
@@ -102,6 +105,8 @@ type Options struct {
 	// acknowledged, so that a durable source delivers it again
 	// ([locals3.Server.Ack] with [locals3.Options].DurableEvents).
 	Ack func(locals3.Event) error
+	// Name, if set, names the trigger (its workflow) in log lines.
+	Name string
 }
 
 // Trigger matches events and starts executions. It is safe for
@@ -112,6 +117,7 @@ type Trigger struct {
 	start       StartFunc
 	ack         func(locals3.Event) error
 	log         *slog.Logger
+	name        string
 }
 
 // New compiles the pattern and returns a Trigger.
@@ -127,7 +133,7 @@ func New(opts Options) (*Trigger, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Trigger{pattern: p, transformer: opts.Transformer, start: opts.Start, ack: opts.Ack, log: log}, nil
+	return &Trigger{pattern: p, transformer: opts.Transformer, start: opts.Start, ack: opts.Ack, log: log, name: opts.Name}, nil
 }
 
 // Load reads the pattern file and, if transformerFile is not empty, the
@@ -186,6 +192,18 @@ func (t *Trigger) Deliver(ctx context.Context, event []byte) (Outcome, error) {
 // Serve delivers every event from events until the channel closes or ctx
 // is done. Failures are logged and do not stop it.
 func (t *Trigger) Serve(ctx context.Context, events <-chan locals3.Event) {
+	ServeAll(ctx, events, t.ack, t)
+}
+
+// ServeAll delivers every event from events to each trigger, as
+// EventBridge delivers an event to every rule it matches, until the
+// channel closes or ctx is done. ack (which may be nil; the triggers' own
+// [Options].Ack is not used) is called for an event once every trigger has
+// settled it; if any start failed, the event is not acknowledged, so that
+// a durable source delivers it again and the triggers that did start
+// their execution find it existing. Failures are logged and do not stop
+// it.
+func ServeAll(ctx context.Context, events <-chan locals3.Event, ack func(locals3.Event) error, triggers ...*Trigger) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -194,31 +212,50 @@ func (t *Trigger) Serve(ctx context.Context, events <-chan locals3.Event) {
 			if !ok {
 				return
 			}
-			b, err := json.Marshal(ev)
-			if err != nil {
-				t.log.Error("trigger: encode event", "err", err)
+			settled := true
+			for _, t := range triggers {
+				settled = t.handle(ctx, ev) && settled
+			}
+			if !settled || ack == nil {
 				continue
 			}
-			out, err := t.Deliver(ctx, b)
-			key := ev.Detail.Bucket.Name + "/" + ev.Detail.Object.Key
-			var se *startError
-			if errors.As(err, &se) {
-				// Not settled: the source keeps the event for the next run.
-				t.log.Error("trigger: event not delivered; it is delivered again when the stack restarts", "object", key, "err", err)
-				continue
-			}
-			if err != nil {
-				t.log.Error("trigger: event can never start an execution", "object", key, "err", err)
-			} else if out != NoMatch {
-				t.log.Info("trigger: S3 object created", "object", key, "outcome", out.String())
-			}
-			if t.ack != nil {
-				if err := t.ack(ev); err != nil {
-					t.log.Error("trigger: acknowledge event", "object", key, "err", err)
-				}
+			if err := ack(ev); err != nil && len(triggers) > 0 {
+				triggers[0].log.Error("trigger: acknowledge event", "object", ev.Detail.Bucket.Name+"/"+ev.Detail.Object.Key, "err", err)
 			}
 		}
 	}
+}
+
+// handle delivers one event and logs the outcome; it reports whether the
+// event is settled for this trigger.
+func (t *Trigger) handle(ctx context.Context, ev locals3.Event) bool {
+	key := ev.Detail.Bucket.Name + "/" + ev.Detail.Object.Key
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.log.Error("trigger: encode event", "err", err)
+		return true
+	}
+	out, err := t.Deliver(ctx, b)
+	var se *startError
+	if errors.As(err, &se) {
+		// Not settled: the source keeps the event for the next run.
+		t.log.Error("trigger: event not delivered; it is delivered again when the stack restarts", t.attrs("object", key, "err", err)...)
+		return false
+	}
+	if err != nil {
+		t.log.Error("trigger: event can never start an execution", t.attrs("object", key, "err", err)...)
+	} else if out != NoMatch {
+		t.log.Info("trigger: S3 object created", t.attrs("object", key, "outcome", out.String())...)
+	}
+	return true
+}
+
+// attrs adds the trigger's name, if any, to log attributes.
+func (t *Trigger) attrs(kv ...any) []any {
+	if t.name == "" {
+		return kv
+	}
+	return append([]any{"workflow", t.name}, kv...)
 }
 
 // startError is a start function's failure other than a duplicate: the

@@ -12,15 +12,16 @@ import (
 type Error struct {
 	// File is the path of the file inside the checkout, e.g.
 	// "statemachine/report.schedule.json".
-	File string
+	File string `json:"file"`
 	// Pointer is an RFC 6901 JSON pointer into the file; "/" is the whole
 	// document.
-	Pointer string
+	Pointer string `json:"pointer"`
 	// Message says what is wrong and, where it helps, what to do.
-	Message string
+	Message string `json:"message"`
 	// Line and Column (1-based) locate the problem in the text; 0 when
 	// unknown.
-	Line, Column int
+	Line   int `json:"line,omitempty"`
+	Column int `json:"column,omitempty"`
 }
 
 // Error implements error.

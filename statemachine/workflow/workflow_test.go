@@ -80,7 +80,7 @@ func TestLoadMinimal(t *testing.T) {
 		t.Fatalf("schedules = %+v", w.Schedules)
 	}
 	s := w.Schedules[0]
-	if s.Name != "daily" || s.Timezone != "Europe/Berlin" || string(s.Input) != `{"a": [1, 2]}` || s.FlexibleWindow.Minutes() != 15 || !s.Enabled {
+	if s.Name != "daily" || s.Timezone != "Europe/Berlin" || string(s.Input) != `{"a":[1,2]}` || s.FlexibleWindow.Minutes() != 15 || !s.Enabled {
 		t.Errorf("schedule = %+v", s)
 	}
 	if got := w.StateMachineName("stepwise"); got != "stepwise-hello" {
@@ -154,22 +154,25 @@ func TestLoadErrors(t *testing.T) {
 			"statemachine/a.asl.json": helloASL,
 			"statemachine/a.schedule.json": `{"schedules": [
  {"name": "d", "expression": "cron(0 6 * * *)"},
- {"name": "d", "expression": "rate(1 minutes)", "timezone": "Mars/Base", "flexible_window_minutes": 2000},
+ {"name": "e", "expression": "rate(1 minutes)", "flexible_window_minutes": 2000},
  {"name": "bad name!", "expression": "every day", "enabled": "yes", "start_date": "tomorrow"},
- {"expression": "at(2026-02-30T00:00:00)", "extra": 1}]}`,
+ {"expression": "at(2026-02-30T00:00:00)", "extra": 1},
+ {"name": "ok", "expression": "rate(5 minutes)"},
+ {"name": "ok", "expression": "rate(1 day)"},
+ {"name": "f", "expression": "rate(5 minutes)", "timezone": "Mars/Base"}]}`,
 		}, []string{
 			`statemachine/a.schedule.json: /schedules/0/expression: cron(0 6 * * *) has 5 fields, want 6 (minutes hours day-of-month month day-of-week year) (line 2, column 30)`,
-			`statemachine/a.schedule.json: /schedules/1/name: schedule name "d" is used twice in the file (line 3, column 11)`,
-			`statemachine/a.schedule.json: /schedules/1/expression: rate(1 minutes): use a positive value, with a singular unit only for 1 (rate(1 hour), rate(5 minutes)) (line 3, column 30)`,
-			`statemachine/a.schedule.json: /schedules/1/timezone: unknown time zone "Mars/Base" (want an IANA name such as "Europe/Berlin" or "UTC") (line 3, column 61)`,
-			`statemachine/a.schedule.json: /schedules/1/flexible_window_minutes: want 0 (OFF) or a whole number of minutes from 1 to 1440 (line 3, column 101)`,
-			`statemachine/a.schedule.json: /schedules/2/name: schedule name "bad name!" must match ^[A-Za-z0-9_.-]{1,40}$ (line 4, column 11)`,
-			`statemachine/a.schedule.json: /schedules/2/expression: "every day" is not a schedule expression: want cron(m h dom mon dow y), rate(N unit) or at(yyyy-mm-ddThh:mm:ss) (line 4, column 38)`,
-			`statemachine/a.schedule.json: /schedules/2/enabled: want true or false, got a string (line 4, column 62)`,
-			`statemachine/a.schedule.json: /schedules/2/start_date: "tomorrow" is not an RFC 3339 time such as 2026-01-01T00:00:00Z (line 4, column 83)`,
-			`statemachine/a.schedule.json: /schedules/3/name: missing (line 5, column 2)`,
-			`statemachine/a.schedule.json: /schedules/3/expression: at(2026-02-30T00:00:00): 2026-02-30T00:00:00 is not a valid date and time (line 5, column 17)`,
-			`statemachine/a.schedule.json: /schedules/3/extra: unknown field "extra" (want name, expression, timezone, input, flexible_window_minutes, enabled, start_date, end_date) (line 5, column 53)`,
+			`statemachine/a.schedule.json: /schedules/1/expression: rate(1 minutes) needs the singular unit "minute" with value 1, not "minutes" (line 3, column 30)`,
+			`statemachine/a.schedule.json: /schedules/1/flexible_window_minutes: 2000 is not 0 (off) or a whole number of minutes 1-1440 (line 3, column 76)`,
+			`statemachine/a.schedule.json: /schedules/2/name: "bad name!" is not a valid name: want 1-40 of A-Z a-z 0-9 _ . - (line 4, column 11)`,
+			`statemachine/a.schedule.json: /schedules/2/expression: "every day" is not a schedule expression; want cron(m h dom mon dow y), rate(N unit) or at(yyyy-mm-ddThh:mm:ss) (line 4, column 38)`,
+			`statemachine/a.schedule.json: /schedules/2/enabled: want true or false, got a string ("yes") (line 4, column 62)`,
+			`statemachine/a.schedule.json: /schedules/2/start_date: "tomorrow" is not an RFC 3339 date-time such as "2026-01-01T00:00:00Z" (line 4, column 83)`,
+			`statemachine/a.schedule.json: /schedules/3/name: required (line 5, column 2)`,
+			`statemachine/a.schedule.json: /schedules/3/expression: at(2026-02-30T00:00:00) wants a local date-time yyyy-mm-ddThh:mm:ss (no zone: the zone is the timezone field) (line 5, column 17)`,
+			`statemachine/a.schedule.json: /schedules/3/extra: unknown field "extra"; known fields: name, expression, timezone, input, flexible_window_minutes, enabled, start_date, end_date (line 5, column 53)`,
+			`statemachine/a.schedule.json: /schedules/5/name: "ok" is already the name of /schedules/4; names must be unique in the file (line 7, column 11)`,
+			`statemachine/a.schedule.json: /schedules/6/timezone: unknown time zone "Mars/Base"; want an IANA name such as "Europe/Berlin" or "UTC" (line 8, column 61)`,
 		}},
 		{"steps.json", map[string]string{
 			"statemachine/a.asl.json": `{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}`,

@@ -42,6 +42,9 @@ type Output struct {
 	Rows        int64  `json:"rows"`
 	Bytes       int64  `json:"bytes"`
 	SHA256      string `json:"sha256"`
+	// Approval is the decision the export was published with (who
+	// approved, and their comment), for the execution's output.
+	Approval *export.Decision `json:"approval"`
 }
 
 // New returns the publish handler over env.
@@ -102,7 +105,7 @@ func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
 	env.EmitMetrics(map[string]string{"Step": "publish"},
 		stepkit.Metric{Name: "PublishedRows", Unit: "Count", Value: float64(m.Rows)},
 		stepkit.Metric{Name: "PublishedBytes", Unit: "Bytes", Value: float64(m.Bytes)})
-	return Output{Bucket: p.OutputBucket, Key: p.OutputKey, ManifestKey: manKey, URL: url, Rows: m.Rows, Bytes: m.Bytes, SHA256: m.SHA256}, nil
+	return Output{Bucket: p.OutputBucket, Key: p.OutputKey, ManifestKey: manKey, URL: url, Rows: m.Rows, Bytes: m.Bytes, SHA256: m.SHA256, Approval: in.Approval}, nil
 }
 
 // OutputNotWritable reports that the export's destination refused the

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Ops are the aggregate operators a request may name.
@@ -18,12 +19,17 @@ type Aggregate struct {
 // merge would hold more groups than the configured limit.
 var ErrTooManyGroups = fmt.Errorf("too many groups")
 
+// ErrTooManyDistinct is wrapped by the error returned when the distinct
+// values count_distinct keeps (all groups together) pass the limit.
+var ErrTooManyDistinct = fmt.Errorf("too many distinct values")
+
 // acc accumulates one aggregate of one group. Empty values are skipped by
 // every operator except count of rows (Column == "").
 type acc struct {
 	n        int64
-	sum      Decimal
-	min, max *Decimal
+	sum      num
+	min, max num
+	has      bool // min and max hold values
 	distinct map[string]struct{}
 }
 
@@ -38,8 +44,12 @@ type Group struct {
 type Partial struct {
 	Aggs      []Aggregate
 	MaxGroups int
-	Groups    map[string]*Group
-	keyBuf    []byte // reused by group so a known group costs no allocation
+	// MaxDistinct bounds the distinct values kept for count_distinct, all
+	// groups and aggregates together (0: no bound).
+	MaxDistinct int
+	Groups      map[string]*Group
+	nDistinct   int
+	keyBuf      []byte // reused by group so a known group costs no allocation
 }
 
 // NewPartial returns an empty partial for aggs, bounded by maxGroups.
@@ -51,7 +61,7 @@ func NewPartial(aggs []Aggregate, maxGroups int) *Partial {
 // any byte, including separators and non-ASCII text, never collide.
 func groupKey(keys []string) string { return string(appendGroupKey(nil, keys)) }
 
-func appendGroupKey(b []byte, keys []string) []byte {
+func appendGroupKey[T string | []byte](b []byte, keys []T) []byte {
 	for _, k := range keys {
 		b = strconv.AppendInt(b, int64(len(k)), 10)
 		b = append(b, ':')
@@ -60,7 +70,7 @@ func appendGroupKey(b []byte, keys []string) []byte {
 	return b
 }
 
-func (p *Partial) group(keys []string) (*Group, error) {
+func group[T string | []byte](p *Partial, keys []T) (*Group, error) {
 	p.keyBuf = appendGroupKey(p.keyBuf[:0], keys)
 	g := p.Groups[string(p.keyBuf)] // no allocation for the lookup
 	if g == nil {
@@ -68,7 +78,13 @@ func (p *Partial) group(keys []string) (*Group, error) {
 		if p.MaxGroups > 0 && len(p.Groups) >= p.MaxGroups {
 			return nil, fmt.Errorf("%w: more than max_groups=%d distinct groups; raise max_groups in the request or group by fewer columns", ErrTooManyGroups, p.MaxGroups)
 		}
-		g = &Group{Keys: append([]string(nil), keys...), accs: make([]acc, len(p.Aggs))}
+		// Clone: a key may be a slice of a whole record's text, which
+		// the group would otherwise keep alive.
+		ks := make([]string, len(keys))
+		for i, k := range keys {
+			ks[i] = strings.Clone(string(k))
+		}
+		g = &Group{Keys: ks, accs: make([]acc, len(p.Aggs))}
 		p.Groups[k] = g
 	}
 	return g, nil
@@ -77,14 +93,18 @@ func (p *Partial) group(keys []string) (*Group, error) {
 // Add counts one row: keys are its group-by values, vals[i] the value of
 // Aggs[i].Column (ignored for count of rows). A non-numeric value for
 // sum/min/max/avg is an error naming the column.
-func (p *Partial) Add(keys, vals []string) error {
-	g, err := p.group(keys)
+func (p *Partial) Add(keys, vals []string) error { return addRow(p, keys, vals) }
+
+// addRow is Add over strings or over bytes: fields in a read buffer
+// cost no allocation unless they start a group or a distinct value.
+func addRow[T string | []byte](p *Partial, keys, vals []T) error {
+	g, err := group(p, keys)
 	if err != nil {
 		return err
 	}
 	g.Count++
 	for i, a := range p.Aggs {
-		if a.Column == "" || vals[i] == "" {
+		if a.Column == "" || len(vals[i]) == 0 {
 			continue
 		}
 		c := &g.accs[i]
@@ -95,9 +115,14 @@ func (p *Partial) Add(keys, vals []string) error {
 			if c.distinct == nil {
 				c.distinct = map[string]struct{}{}
 			}
-			c.distinct[vals[i]] = struct{}{}
+			if _, seen := c.distinct[string(vals[i])]; !seen {
+				if err := p.newDistinct(); err != nil {
+					return err
+				}
+				c.distinct[strings.Clone(string(vals[i]))] = struct{}{}
+			}
 		default:
-			d, err := ParseDecimal(vals[i])
+			d, err := parseNum(vals[i])
 			if err != nil {
 				return fmt.Errorf("column %q (%s): %w", a.Column, a.Op, err)
 			}
@@ -107,23 +132,34 @@ func (p *Partial) Add(keys, vals []string) error {
 	return nil
 }
 
-func (c *acc) addNumber(d Decimal) {
-	c.n++
-	c.sum.Add(d)
-	if c.min == nil || d.Cmp(c.min) < 0 {
-		m := d
-		c.min = &m
+// newDistinct counts one more distinct value against MaxDistinct.
+func (p *Partial) newDistinct() error {
+	if p.MaxDistinct > 0 && p.nDistinct >= p.MaxDistinct {
+		return fmt.Errorf("%w: more than max_distinct=%d distinct values kept for count_distinct (all groups together); raise max_distinct in the request or count fewer distinct columns", ErrTooManyDistinct, p.MaxDistinct)
 	}
-	if c.max == nil || d.Cmp(c.max) > 0 {
-		m := d
-		c.max = &m
+	p.nDistinct++
+	return nil
+}
+
+func (c *acc) addNumber(d num) {
+	c.n++
+	c.sum.add(d)
+	if !c.has {
+		c.min, c.max, c.has = d, d, true
+		return
+	}
+	if d.cmp(c.min) < 0 {
+		c.min = d
+	}
+	if d.cmp(c.max) > 0 {
+		c.max = d
 	}
 }
 
 // Merge adds q's groups into p; the limit applies to the merged set.
 func (p *Partial) Merge(q *Partial) error {
 	for _, qg := range q.Groups {
-		g, err := p.group(qg.Keys)
+		g, err := group(p, qg.Keys)
 		if err != nil {
 			return err
 		}
@@ -135,7 +171,12 @@ func (p *Partial) Merge(q *Partial) error {
 				if c.distinct == nil {
 					c.distinct = map[string]struct{}{}
 				}
-				c.distinct[v] = struct{}{}
+				if _, seen := c.distinct[v]; !seen {
+					if err := p.newDistinct(); err != nil {
+						return err
+					}
+					c.distinct[v] = struct{}{}
+				}
 			}
 		}
 	}
@@ -145,13 +186,17 @@ func (p *Partial) Merge(q *Partial) error {
 // merge folds o's counts, sum and extremes into c.
 func (c *acc) merge(o *acc) {
 	c.n += o.n
-	c.sum.Add(o.sum)
-	if o.min != nil && (c.min == nil || o.min.Cmp(c.min) < 0) {
+	c.sum.add(o.sum)
+	if !o.has {
+		return
+	}
+	if !c.has || o.min.cmp(c.min) < 0 {
 		c.min = o.min
 	}
-	if o.max != nil && (c.max == nil || o.max.Cmp(c.max) > 0) {
+	if !c.has || o.max.cmp(c.max) > 0 {
 		c.max = o.max
 	}
+	c.has = true
 }
 
 // Value renders aggregate i of g: count as an integer, sum/min/max as
@@ -168,7 +213,7 @@ func (g *Group) Value(aggs []Aggregate, i int) string {
 	case "count_distinct":
 		return strconv.Itoa(len(c.distinct))
 	}
-	if c.min == nil {
+	if !c.has {
 		return ""
 	}
 	switch a.Op {
@@ -179,7 +224,8 @@ func (g *Group) Value(aggs []Aggregate, i int) string {
 	case "max":
 		return c.max.String()
 	default: // avg
-		q := c.sum.Quo(c.n, c.sum.Scale+4)
+		sum := c.sum.decimal()
+		q := sum.Quo(c.n, c.sum.scale+4)
 		return q.String()
 	}
 }

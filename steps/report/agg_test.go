@@ -2,6 +2,7 @@ package report
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -69,5 +70,31 @@ func TestMaxGroups(t *testing.T) {
 func TestGroupKeysDoNotCollide(t *testing.T) {
 	if groupKey([]string{"a:", "b"}) == groupKey([]string{"a", ":b"}) {
 		t.Fatal("keys collide")
+	}
+}
+
+func TestMaxDistinct(t *testing.T) {
+	aggs := []Aggregate{{Op: "count_distinct", Column: "u"}}
+	p := NewPartial(aggs, 10)
+	p.MaxDistinct = 3
+	for _, r := range [][2]string{{"a", "1"}, {"a", "1"}, {"b", "1"}, {"b", "2"}} {
+		if err := p.Add([]string{r[0]}, []string{r[1]}); err != nil {
+			t.Fatalf("%v: %v", r, err)
+		}
+	}
+	if err := p.Add([]string{"a"}, []string{"3"}); !errors.Is(err, ErrTooManyDistinct) || !strings.Contains(err.Error(), "max_distinct=3") {
+		t.Fatalf("fourth distinct value: err = %v, want ErrTooManyDistinct naming max_distinct=3", err)
+	}
+	q := NewPartial(aggs, 10)
+	q.MaxDistinct = 3
+	if err := q.Merge(p); err != nil {
+		t.Fatal(err)
+	}
+	extra := NewPartial(aggs, 10)
+	if err := extra.Add([]string{"c"}, []string{"9"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Merge(extra); !errors.Is(err, ErrTooManyDistinct) {
+		t.Fatalf("merge past the limit: err = %v", err)
 	}
 }

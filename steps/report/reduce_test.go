@@ -38,7 +38,7 @@ func TestReduceMergesPartsAndWritesOutputs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out, err := Reduce(ctx, st, "b", []string{"parts/0.json", "parts/1.json"}, []string{"region"}, aggs, 100, "out/", "t")
+	out, err := Reduce(ctx, st, "b", []string{"parts/0.json", "parts/1.json"}, []string{"region"}, aggs, Limits{Groups: 100}, "out/", "t")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,10 +53,10 @@ func TestReduceMergesPartsAndWritesOutputs(t *testing.T) {
 	if _, ok := st.Object("b", out.HTML); !ok {
 		t.Fatal("no html")
 	}
-	if _, err := Reduce(ctx, st, "b", []string{"parts/0.json", "parts/1.json"}, []string{"region"}, aggs, 2, "out/", "t"); !errors.Is(err, ErrTooManyGroups) {
+	if _, err := Reduce(ctx, st, "b", []string{"parts/0.json", "parts/1.json"}, []string{"region"}, aggs, Limits{Groups: 2}, "out/", "t"); !errors.Is(err, ErrTooManyGroups) {
 		t.Fatalf("limit 2: err = %v, want ErrTooManyGroups", err)
 	}
-	if _, err := Reduce(ctx, st, "b", []string{"parts/9.json"}, []string{"region"}, aggs, 100, "out/", "t"); err == nil || !strings.Contains(err.Error(), "parts/9.json") {
+	if _, err := Reduce(ctx, st, "b", []string{"parts/9.json"}, []string{"region"}, aggs, Limits{Groups: 100}, "out/", "t"); err == nil || !strings.Contains(err.Error(), "parts/9.json") {
 		t.Fatalf("missing part: err = %v", err)
 	}
 }

@@ -11,9 +11,10 @@ import (
 // reduce step. Decimals travel as strings so nothing is lost; groups and
 // distinct values are sorted so the same input gives the same bytes.
 type wirePartial struct {
-	Aggs      []Aggregate `json:"aggs"`
-	MaxGroups int         `json:"max_groups"`
-	Groups    []wireGroup `json:"groups"`
+	Aggs        []Aggregate `json:"aggs"`
+	MaxGroups   int         `json:"max_groups"`
+	MaxDistinct int         `json:"max_distinct,omitempty"`
+	Groups      []wireGroup `json:"groups"`
 }
 
 type wireGroup struct {
@@ -42,13 +43,13 @@ func (p *Partial) SortedGroups() []*Group {
 
 // MarshalJSON encodes p deterministically.
 func (p *Partial) MarshalJSON() ([]byte, error) {
-	w := wirePartial{Aggs: p.Aggs, MaxGroups: p.MaxGroups, Groups: []wireGroup{}}
+	w := wirePartial{Aggs: p.Aggs, MaxGroups: p.MaxGroups, MaxDistinct: p.MaxDistinct, Groups: []wireGroup{}}
 	for _, g := range p.SortedGroups() {
 		wg := wireGroup{Keys: g.Keys, Count: g.Count, Accs: make([]wireAcc, len(g.accs))}
 		for i := range g.accs {
 			c, wa := &g.accs[i], &wg.Accs[i]
 			wa.N = c.n
-			if c.min != nil {
+			if c.has {
 				wa.Sum, wa.Min, wa.Max = c.sum.String(), c.min.String(), c.max.String()
 			}
 			for v := range c.distinct {
@@ -69,6 +70,7 @@ func (p *Partial) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*p = *NewPartial(w.Aggs, w.MaxGroups)
+	p.MaxDistinct = w.MaxDistinct
 	for gi, wg := range w.Groups {
 		if len(wg.Accs) != len(w.Aggs) {
 			return fmt.Errorf("/groups/%d/accs: %d accumulators, want %d (one per aggregate)", gi, len(wg.Accs), len(w.Aggs))
@@ -80,24 +82,23 @@ func (p *Partial) UnmarshalJSON(data []byte) error {
 			if wa.Min != "" {
 				var err error
 				ptr := fmt.Sprintf("/groups/%d/accs/%d", gi, i)
-				if c.sum, err = ParseDecimal(wa.Sum); err != nil {
+				if c.sum, err = parseNum(wa.Sum); err != nil {
 					return fmt.Errorf("%s/sum: %w", ptr, err)
 				}
-				mn, err := ParseDecimal(wa.Min)
-				if err != nil {
+				if c.min, err = parseNum(wa.Min); err != nil {
 					return fmt.Errorf("%s/min: %w", ptr, err)
 				}
-				mx, err := ParseDecimal(wa.Max)
-				if err != nil {
+				if c.max, err = parseNum(wa.Max); err != nil {
 					return fmt.Errorf("%s/max: %w", ptr, err)
 				}
-				c.min, c.max = &mn, &mx
+				c.has = true
 			}
 			if len(wa.Distinct) > 0 {
 				c.distinct = make(map[string]struct{}, len(wa.Distinct))
 				for _, v := range wa.Distinct {
 					c.distinct[v] = struct{}{}
 				}
+				p.nDistinct += len(c.distinct)
 			}
 		}
 		k := groupKey(g.Keys)

@@ -5,6 +5,18 @@
 // execution then waits until an approver answers with the token (or the
 // state's timeout ends it with ApprovalExpired).
 //
+// When the deployment has a decision page (STEPWISE_APPROVAL_URL), it then
+// tells the approvers: a plain-text notification with what is exported and
+// a signed link to the page (package approval). On AWS it publishes to the
+// SNS topic STEPWISE_APPROVAL_TOPIC_ARN with the SDK, from this step, rather
+// than through a Step Functions SNS task: the message needs the signed link,
+// whose key only the functions may read, and the local engine has no
+// sns:publish integration, so one code path serves both. Locally (no topic)
+// the notification goes to the outbox object approvals/outbox/<execution>.txt.
+// A notification that cannot be sent is logged (with the metric
+// ApprovalNotificationFailed) and does not fail the export: the record is
+// written and `runner approvals` still lists it.
+//
 // It does not decide anything and does not wait itself.
 package requestapproval
 
@@ -19,11 +31,13 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/stepwise-dev/stepwise/steps/approval"
 	"github.com/stepwise-dev/stepwise/steps/csvsplit"
 	"github.com/stepwise-dev/stepwise/steps/export"
 	"github.com/stepwise-dev/stepwise/steps/objstore"
@@ -68,28 +82,58 @@ type Output struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
-// New returns the requestapproval handler over env.
+// New returns the requestapproval handler over env. The notifier is built
+// from the process environment ([approval.NotifierFromEnv]) on the first
+// invocation that finds it configured, and kept: the local stack sets
+// STEPWISE_APPROVAL_URL only once its HTTP port is known.
 func New(env *stepkit.Env) func(context.Context, Input) (Output, error) {
+	var mu sync.Mutex
+	var notifier *approval.Notifier
 	return func(ctx context.Context, in Input) (Output, error) {
-		out, err := Run(ctx, env, in)
-		return out, stepkit.Named(err)
+		out, rec, err := run(ctx, env, in)
+		if err != nil {
+			return out, stepkit.Named(err)
+		}
+		mu.Lock()
+		n, nerr := notifier, error(nil)
+		if n == nil {
+			n, nerr = approval.NotifierFromEnv(context.WithoutCancel(ctx), env)
+			notifier = n
+		}
+		mu.Unlock()
+		if nerr != nil || n != nil {
+			if nerr == nil {
+				nerr = n.Pending(ctx, rec)
+			}
+			if nerr != nil {
+				env.Logger(ctx, "requestapproval", in.Job.Execution).Error("approval notification not sent", "error", nerr.Error())
+				env.EmitMetrics(map[string]string{"Step": "requestapproval"}, stepkit.Metric{Name: "ApprovalNotificationFailed", Unit: "Count", Value: 1})
+			}
+		}
+		return out, nil
 	}
 }
 
 // Run writes the pending approval record.
 func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
+	out, _, err := run(ctx, env, in)
+	return out, err
+}
+
+// run writes the pending approval record and returns it.
+func run(ctx context.Context, env *stepkit.Env, in Input) (Output, *export.ApprovalRecord, error) {
 	if in.TaskToken == "" {
-		return Output{}, fmt.Errorf("requestapproval: no task token in the input (run it with .waitForTaskToken)")
+		return Output{}, nil, fmt.Errorf("requestapproval: no task token in the input (run it with .waitForTaskToken)")
 	}
 	bucket := env.BucketOr(in.Job.Bucket)
 	lay := env.Layout(in.Job.Execution)
 	var p export.Plan
 	if err := stepkit.ReadJSON(ctx, env.Store, bucket, lay.PlanKey(), &p); err != nil {
-		return Output{}, fmt.Errorf("requestapproval: read plan: %w", err)
+		return Output{}, nil, fmt.Errorf("requestapproval: read plan: %w", err)
 	}
 	var m export.MergeResult
 	if err := stepkit.ReadJSON(ctx, env.Store, bucket, lay.MergeResultKey(), &m); err != nil {
-		return Output{}, fmt.Errorf("requestapproval: read merge result: %w", err)
+		return Output{}, nil, fmt.Errorf("requestapproval: read merge result: %w", err)
 	}
 	requested := env.Clock()
 	if t, err := time.Parse(time.RFC3339Nano, in.RequestedAt); err == nil {
@@ -102,7 +146,7 @@ func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
 		// rows before it rather than leave the export undecidable.
 		note = fmt.Sprintf("the sample stops at row %d: the next line is longer than 16 MiB", len(sample)+1)
 	} else if err != nil {
-		return Output{}, fmt.Errorf("requestapproval: sample rows of s3://%s/%s: %w", bucket, m.Key, err)
+		return Output{}, nil, fmt.Errorf("requestapproval: sample rows of s3://%s/%s: %w", bucket, m.Key, err)
 	}
 	rec := export.ApprovalRecord{
 		TaskToken: in.TaskToken, Execution: in.Job.Execution, ExecutionID: in.Job.ExecutionID,
@@ -122,10 +166,10 @@ func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
 	Bound(&rec)
 	key := lay.PendingApprovalKey()
 	if _, err := stepkit.WriteJSON(ctx, env.Store, bucket, key, rec); err != nil {
-		return Output{}, fmt.Errorf("requestapproval: write s3://%s/%s: %w", bucket, key, err)
+		return Output{}, nil, fmt.Errorf("requestapproval: write s3://%s/%s: %w", bucket, key, err)
 	}
 	env.Logger(ctx, "requestapproval", in.Job.Execution).Info("approval requested", "key", key, "rows", m.Rows, "expiresAt", rec.ExpiresAt)
-	return Output{Bucket: bucket, Key: key, ExpiresAt: rec.ExpiresAt}, nil
+	return Output{Bucket: bucket, Key: key, ExpiresAt: rec.ExpiresAt}, &rec, nil
 }
 
 // Bound cuts rec down until it is at most [MaxRecordBytes] as written:

@@ -42,12 +42,14 @@ M = [
  ('module names functions differently from the local stack', 'terraform/modules/definitions/main.tf', 'step => "${var.name_prefix}-${step}"', 'step => "${var.name_prefix}-fn-${step}"'),
  ('local stack names its functions differently', 'local/stack/deploy.go', 'vars := steps.ArnVars(prefix, region, accountID)', 'vars := steps.ArnVars(prefix+"-local", region, accountID)'),
  ('unknown argument on a resource', 'terraform/lambda.tf', '  memory_size      = each.value.memory_mb', '  memory_size      = each.value.memory_mb\n  memory_mb        = 1'),
- ('required argument removed (aws_iam_role.assume_role_policy)', 'terraform/lambda.tf', '  assume_role_policy = module.definitions.lambda_assume_role_policy\n', ''),
+ ('required argument removed (aws_iam_role.assume_role_policy)', 'terraform/lambda.tf', '  assume_role_policy   = module.definitions.lambda_assume_role_policy\n', ''),
  ('unknown resource type', 'terraform/workflows.tf', None, None),
  ('misformatted HCL', 'terraform/outputs.tf', None, None),
  ('unused variable declared', 'terraform/variables.tf', None, None),
  ('a step without a log group', 'terraform/lambda.tf', 'resource "aws_cloudwatch_log_group" "step" {\n  for_each = local.steps', 'resource "aws_cloudwatch_log_group" "step" {\n  for_each = { for k, v in local.steps : k => v if k != "cleanup" }'),
  ('a function that is not a step', 'terraform/lambda.tf', None, None),
+ ('decision function allowed states:*', 'terraform/modules/definitions/approval.tf', 'Action   = ["states:SendTaskSuccess"]', 'Action   = ["states:*"]'),
+ ('function URL without the signature check configured', 'terraform/modules/definitions/approval.tf', '    approval = {\n      STEPWISE_APPROVAL_KEY_PARAMETER = local.approval.key_parameter_name\n    }\n', '    approval = {}\n'),
 ]
 def special(name, path, s):
     if name.startswith('account id validation'):
@@ -72,10 +74,10 @@ for name, path, old, new in M:
     if old is None:
         t = special(name, path, s)
         if t is None or t == s:
-            results.append((name, 'MUTATION NOT APPLIED')); continue
+            results.append((name, 'MUTATION NOT APPLIED')); print(f'{name}: MUTATION NOT APPLIED', flush=True); continue
     else:
         if old not in s:
-            results.append((name, 'MUTATION NOT APPLIED')); continue
+            results.append((name, 'MUTATION NOT APPLIED')); print(f'{name}: MUTATION NOT APPLIED', flush=True); continue
         t = s.replace(old, new, 1)
     open(p, 'w').write(t)
     caught = []

@@ -44,6 +44,14 @@ locals {
       delete = []
       list   = [local.p.work]
     }
+    # The decision page reads pending and decided records and keeps its
+    # receipts under approvals/decisions/; it cannot touch anything else.
+    approval = {
+      read   = ["${local.p.approvals}pending/", "${local.p.approvals}decided/", "${local.p.approvals}decisions/"]
+      write  = ["${local.p.approvals}decisions/"]
+      delete = []
+      list   = []
+    }
     requestapproval = {
       read   = [local.p.work]
       write  = [local.p.approvals]
@@ -183,6 +191,7 @@ locals {
           Resource = ["*"]
         }],
         local.kms_statements,
+        lookup(local.step_extra_statements, step, []),
       )
     })
   }

@@ -112,3 +112,14 @@ variable "step_s3_access" {
   }))
   default = {}
 }
+
+variable "approval_auth_type" {
+  description = "Auth type of the approval decision page's function URL: NONE (anyone with a link may open it; every link is HMAC-signed, expires and decides only by POST with the page's form token) or AWS_IAM (callers must sign requests with IAM credentials allowed lambda:InvokeFunctionUrl; the caller's principal is recorded as the approver)."
+  type        = string
+  default     = "NONE"
+
+  validation {
+    condition     = contains(["NONE", "AWS_IAM"], var.approval_auth_type)
+    error_message = "approval_auth_type must be NONE or AWS_IAM."
+  }
+}

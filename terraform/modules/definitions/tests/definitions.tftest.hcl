@@ -123,7 +123,8 @@ run "every_step_has_settings_and_policy" {
     error_message = "a step's memory or timeout is outside Lambda's limits (128-10240 MB, 1-900 s)"
   }
   assert {
-    condition     = alltrue([for step, s in output.steps : anytrue([for w in values(output.workflows) : contains(w.steps, step)])])
+    # approval is the decision page behind a function URL: browsers call it, no workflow does.
+    condition     = alltrue([for step, s in output.steps : step == "approval" || anytrue([for w in values(output.workflows) : contains(w.steps, step)])])
     error_message = "a step in steps/steps.json is not used by any workflow"
   }
 }
@@ -212,4 +213,66 @@ run "rejects_bad_region" {
     region = "Europe"
   }
   expect_failures = [var.region]
+}
+
+run "approval_page_is_least_privilege" {
+  command = plan
+
+  assert {
+    condition     = output.approval.topic_arn == "arn:aws:sns:eu-west-1:123456789012:stepwise-approvals" && output.approval.auth_type == "NONE"
+    error_message = "the approval topic ARN or the default function URL auth type changed"
+  }
+  assert {
+    # Every action of the decision page's role, with the resources it may act on.
+    condition = alltrue([
+      for s in jsondecode(output.step_policies["approval"]).Statement : alltrue([
+        for a in flatten([s.Action]) : contains([
+          "logs:CreateLogStream", "logs:PutLogEvents", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject",
+          "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "ssm:GetParameter", "states:SendTaskSuccess",
+          "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
+        ], a)
+      ])
+    ])
+    error_message = "the decision page's role allows an action beyond reading its key and records, writing receipts and answering task tokens"
+  }
+  assert {
+    condition     = one([for s in jsondecode(output.step_policies["approval"]).Statement : s.Resource if s.Sid == "AnswerApprovalTasks"]) == [output.workflows["export"].state_machine_arn]
+    error_message = "the decision page may answer task tokens of state machines other than those that wait for approval"
+  }
+  assert {
+    condition     = one([for s in jsondecode(output.step_policies["approval"]).Statement : s.Resource if s.Sid == "ReadApprovalKey"]) == [output.approval.key_parameter_arn]
+    error_message = "the decision page may read parameters other than its key"
+  }
+  assert {
+    condition = alltrue(flatten([for s in jsondecode(output.step_policies["approval"]).Statement : [
+      for r in flatten([s.Resource]) : !strcontains(r, ":s3:::") || startswith(r, "arn:aws:s3:::stepwise-exports-example/approvals/")
+    ]]))
+    error_message = "the decision page may reach S3 objects outside approvals/"
+  }
+  assert {
+    # The signature check is configured: the page gets the key it checks links with.
+    condition     = output.step_environment["approval"]["STEPWISE_APPROVAL_KEY_PARAMETER"] == output.approval.key_parameter_name
+    error_message = "the decision page is deployed without its signing key parameter (it could not check links)"
+  }
+  assert {
+    condition = (
+      one([for s in jsondecode(output.step_policies["requestapproval"]).Statement : s.Resource if s.Sid == "NotifyApprovers"]) == [output.approval.topic_arn]
+      && output.step_environment["requestapproval"]["STEPWISE_APPROVAL_TOPIC_ARN"] == output.approval.topic_arn
+    )
+    error_message = "requestapproval does not publish to (only) the approval topic"
+  }
+  assert {
+    condition     = alltrue([for step, p in output.step_policies : step == "approval" || !strcontains(p, "states:SendTaskSuccess")])
+    error_message = "a step other than the decision page may answer task tokens"
+  }
+}
+
+run "rejects_unknown_approval_auth_type" {
+  command = plan
+
+  variables {
+    approval_auth_type = "API_KEY"
+  }
+
+  expect_failures = [var.approval_auth_type]
 }

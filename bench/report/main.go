@@ -1,0 +1,359 @@
+// Command report measures the report workflow's steps on a large generated
+// CSV: the wall time of the whole report (plan, every part, reduce) next to
+// `cp` of the same file in the same run, and the peak RSS of each step.
+//
+// Each step runs as a child process (this binary re-executed with the
+// real step handlers from steps.Handlers behind aws-lambda-go's handler
+// adapter, the way the bootstrap serves them), against the embedded local
+// S3 over plain HTTP, so that the child's peak RSS is the step's, read
+// from getrusage. The parent plays the state machine: plan, the parts
+// MaxConcurrency at a time, reduce. Run it through bench/report.sh.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	s3local "github.com/stepwise-dev/stepwise/local/s3"
+	"github.com/stepwise-dev/stepwise/steps"
+	"github.com/stepwise-dev/stepwise/steps/export"
+	"github.com/stepwise-dev/stepwise/steps/objstore"
+	"github.com/stepwise-dev/stepwise/steps/stepkit"
+)
+
+const bucket = "stepwise-bench"
+
+func main() {
+	if len(os.Args) == 4 && os.Args[1] == "child" {
+		child(os.Args[2], os.Args[3])
+		return
+	}
+	size := flag.Int64("size", 1<<30, "bytes of CSV to generate")
+	dir := flag.String("dir", filepath.Join(os.TempDir(), "stepwise-report-bench-data"), "work directory (the generated file is kept and reused)")
+	partSize := flag.Int64("part-size", 64<<20, "part_size of the report request")
+	conc := flag.Int("concurrency", runtime.NumCPU(), "parts running at once (max_concurrency)")
+	where := flag.String("where", "", "where filter of the report request (none by default)")
+	flag.Parse()
+	if err := run(*size, *dir, *partSize, *conc, *where); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// child serves one invocation of a step: the event on stdin, the result in
+// the file resultFile (stdout carries the step's logs, as on Lambda).
+func child(handler, resultFile string) {
+	h, ok := steps.Handlers()[handler]
+	if !ok {
+		log.Fatalf("no step %q", handler)
+	}
+	in, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if dir := os.Getenv("STEPWISE_BENCH_CPUPROFILE"); dir != "" {
+		f, err := os.CreateTemp(dir, handler+"-*.pprof")
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	out, err := lambda.NewHandler(h).Invoke(context.Background(), in)
+	if err != nil {
+		log.Fatalf("%s: %v", handler, err)
+	}
+	if err := os.WriteFile(resultFile, out, 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// The children write CPU profiles into $STEPWISE_BENCH_CPUPROFILE when set.
+
+type stepRun struct {
+	wall time.Duration
+	cpu  time.Duration // user + system
+	rss  int64         // bytes
+}
+
+func run(size int64, dir string, partSize int64, conc int, where string) error {
+	ctx := context.Background()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	src := filepath.Join(dir, fmt.Sprintf("sales-%d.csv", size))
+	if err := generate(src, size); err != nil {
+		return err
+	}
+	// A fresh store each run: earlier reports and work files are not kept.
+	if err := os.RemoveAll(filepath.Join(dir, "s3")); err != nil {
+		return err
+	}
+	srv, err := s3local.Start(ctx, s3local.Options{Dir: filepath.Join(dir, "s3"), DisableEvents: true, Log: io.Discard})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	client, err := srv.NewClient(ctx)
+	if err != nil {
+		return err
+	}
+	_, _ = client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
+	st := objstore.NewSDK(client)
+	if err := upload(ctx, st, src); err != nil {
+		return err
+	}
+	cpWall, err := timeCp(src, filepath.Join(dir, "copy.csv"))
+	if err != nil {
+		return err
+	}
+	env := append(os.Environ(), srv.Env()...)
+	env = append(env, "STEPWISE_BUCKET="+bucket, "STEPWISE_S3_PATH_STYLE=true")
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	req := map[string]any{
+		"name": "bench", "source": map[string]any{"key": "samples/bench.csv"}, "group_by": []string{"region", "channel"},
+		"aggregates": []map[string]string{{"op": "count"}, {"op": "sum", "column": "amount"}, {"op": "avg", "column": "amount"},
+			{"op": "min", "column": "amount"}, {"op": "max", "column": "amount"}, {"op": "count_distinct", "column": "user"}},
+		"part_size": partSize, "max_concurrency": conc,
+	}
+	if where != "" {
+		req["where"] = where
+		req["types"] = map[string]string{"amount": "number"}
+	}
+	exec := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	start := time.Now()
+	var plan struct {
+		Job      export.Job `json:"job"`
+		PlanKey  string     `json:"planKey"`
+		Manifest struct{ Bucket, Key string }
+		Parts    int `json:"parts"`
+	}
+	planRun, err := invoke(self, env, "reportplan", map[string]any{"execution": exec, "input": map[string]any{"request": req}}, &plan)
+	if err != nil {
+		return err
+	}
+	var parts []json.RawMessage
+	if err := stepkit.ReadJSON(ctx, st, plan.Manifest.Bucket, plan.Manifest.Key, &parts); err != nil {
+		return err
+	}
+	partsStart := time.Now()
+	partRuns, err := runParts(self, env, plan.Job, plan.PlanKey, parts, conc)
+	if err != nil {
+		return err
+	}
+	partsWall := time.Since(partsStart)
+	var out struct {
+		CSV    string `json:"csv"`
+		Groups int    `json:"groups"`
+		Rows   int64  `json:"rows"`
+	}
+	reduceRun, err := invoke(self, env, "reportreduce", map[string]any{"job": plan.Job, "planKey": plan.PlanKey, "parts": plan.Parts}, &out)
+	if err != nil {
+		return err
+	}
+	total := time.Since(start)
+	var partRSS int64
+	var partCPU time.Duration
+	for _, r := range partRuns {
+		partRSS = max(partRSS, r.rss)
+		partCPU += r.cpu
+	}
+	mib := func(b int64) float64 { return float64(b) / (1 << 20) }
+	fmt.Printf("source: %s, %.0f MiB, %d rows in %d groups, %d parts of %d MiB, %d at a time, %d CPUs\n", filepath.Base(src), mib(size), out.Rows, out.Groups, len(parts), partSize>>20, conc, runtime.NumCPU())
+	fmt.Printf("cp:      %8.2fs\n", cpWall.Seconds())
+	fmt.Printf("report:  %8.2fs  (plan %.2fs, parts %.2fs, reduce %.2fs)  = %.2fx cp  (goal <= 1.5x)\n",
+		total.Seconds(), planRun.wall.Seconds(), partsWall.Seconds(), reduceRun.wall.Seconds(), total.Seconds()/cpWall.Seconds())
+	fmt.Printf("peak RSS: plan %.0f MiB, part %.0f MiB (max of %d), reduce %.0f MiB  (goal <= 128 MiB each)\n",
+		mib(planRun.rss), mib(partRSS), len(partRuns), mib(reduceRun.rss))
+	fmt.Printf("CPU time: plan %.2fs, parts %.2fs (sum), reduce %.2fs\n", planRun.cpu.Seconds(), partCPU.Seconds(), reduceRun.cpu.Seconds())
+	fmt.Printf("throughput: report %.0f MiB/s, cp %.0f MiB/s; load average when done: %s\n", mib(size)/total.Seconds(), mib(size)/cpWall.Seconds(), loadavg())
+	return nil
+}
+
+// runParts runs every part as a child, conc at a time.
+func runParts(self string, env []string, job export.Job, planKey string, parts []json.RawMessage, conc int) ([]stepRun, error) {
+	runs := make([]stepRun, len(parts))
+	errs := make([]error, len(parts))
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			runs[i], errs[i] = invoke(self, env, "reportpart", map[string]any{"job": job, "planKey": planKey, "part": p}, nil)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return runs, nil
+}
+
+// invoke runs one step in a child process and decodes its result into out.
+func invoke(self string, env []string, handler string, event any, out any) (stepRun, error) {
+	in, err := json.Marshal(event)
+	if err != nil {
+		return stepRun{}, err
+	}
+	res, err := os.CreateTemp("", "stepwise-report-bench-*.json")
+	if err != nil {
+		return stepRun{}, err
+	}
+	res.Close()
+	defer os.Remove(res.Name())
+	cmd := exec.Command(self, "child", handler, res.Name())
+	cmd.Env = env
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return stepRun{}, fmt.Errorf("%s: %v\n%s", handler, err, lastLines(stderr.Bytes()))
+	}
+	r := stepRun{wall: time.Since(start), cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), rss: maxRSS(cmd.ProcessState)}
+	if out != nil {
+		data, err := os.ReadFile(res.Name())
+		if err != nil {
+			return r, err
+		}
+		if err := json.Unmarshal(data, out); err != nil {
+			return r, fmt.Errorf("%s: result: %v", handler, err)
+		}
+	}
+	return r, nil
+}
+
+// maxRSS is the child's peak resident set size in bytes (getrusage).
+func maxRSS(ps *os.ProcessState) int64 {
+	ru, ok := ps.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0
+	}
+	if runtime.GOOS == "darwin" {
+		return ru.Maxrss // bytes there, KiB on Linux
+	}
+	return ru.Maxrss << 10
+}
+
+func lastLines(b []byte) []byte {
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return b
+}
+
+// timeCp copies src with cp(1) and returns its wall time.
+func timeCp(src, dst string) (time.Duration, error) {
+	defer os.Remove(dst)
+	start := time.Now()
+	if out, err := exec.Command("cp", src, dst).CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("cp: %v: %s", err, out)
+	}
+	return time.Since(start), nil
+}
+
+func upload(ctx context.Context, st *objstore.SDK, src string) error {
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = st.Put(ctx, bucket, "samples/bench.csv", f, "text/csv")
+	return err
+}
+
+// generate writes about size bytes of sales rows to path unless a file of
+// that size is there: quoted fields with commas and newlines, empty
+// values, non-ASCII keys, a few thousand users.
+func generate(path string, size int64) error {
+	if fi, err := os.Stat(path); err == nil && fi.Size() >= size {
+		return nil
+	}
+	f, err := os.Create(path + ".tmp")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	regions := []string{"Zürich", "東京", "São Paulo", "\"a \"\"quoted\"\"\nregion\"", "", "\"x,y\"", "Kraków", "Ελλάδα"}
+	channels := []string{"web", "shop", "Straße", ""}
+	rng := rand.New(rand.NewPCG(1, 2))
+	w := make([]byte, 0, 1<<20)
+	w = append(w, "order_id,region,channel,amount,user,note\n"...)
+	var n int64
+	for id := 1; n < size; id++ {
+		w = strconv.AppendInt(w, int64(id), 10)
+		w = append(w, ',')
+		w = append(w, regions[rng.IntN(len(regions))]...)
+		w = append(w, ',')
+		w = append(w, channels[rng.IntN(len(channels))]...)
+		w = append(w, ',')
+		if rng.IntN(10) != 0 {
+			w = strconv.AppendInt(w, int64(rng.IntN(3000)-1000), 10)
+			w = append(w, '.')
+			c := rng.IntN(100)
+			w = append(w, byte('0'+c/10), byte('0'+c%10))
+		}
+		w = append(w, ',')
+		if rng.IntN(10) != 0 {
+			w = append(w, 'u')
+			w = strconv.AppendInt(w, int64(rng.IntN(5000)), 10)
+		}
+		w = append(w, ",\"delivered to the side door, thank you\"\n"...)
+		if len(w) > 1<<20-200 {
+			if _, err := f.Write(w); err != nil {
+				return err
+			}
+			n += int64(len(w))
+			w = w[:0]
+		}
+	}
+	if _, err := f.Write(w); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(path+".tmp", path)
+}
+
+// loadavg returns /proc/loadavg's first three fields ("?" elsewhere): the
+// machine may be shared, and the wall times say little without it.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := bytes.Fields(b)
+	if len(f) < 3 {
+		return "?"
+	}
+	return string(bytes.Join(f[:3], []byte(" ")))
+}
