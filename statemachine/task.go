@@ -143,7 +143,7 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 	if f != nil {
 		return nil, f
 	}
-	tctx, cancel := context.WithCancelCause(ctx)
+	tctx, cancel := context.WithCancelCause(withTaskInfo(ctx, r, st))
 	defer cancel(nil)
 	var timer <-chan time.Time // nil (never fires) without TimeoutSeconds
 	var deadline time.Time

@@ -4,123 +4,78 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	lambdalocal "github.com/stepwise-dev/stepwise/local/lambda"
+	"github.com/stepwise-dev/stepwise/sfntest"
 	"github.com/stepwise-dev/stepwise/statemachine"
 	"github.com/stepwise-dev/stepwise/steps"
 	"github.com/stepwise-dev/stepwise/steps/export"
 	"github.com/stepwise-dev/stepwise/steps/objstore"
-	"github.com/stepwise-dev/stepwise/steps/requestapproval"
 )
 
 type workflow struct {
-	engine *statemachine.Engine
-	clock  *statemachine.VirtualClock
-	st     *objstore.Memory
-	smArn  string
-	tokens chan string
+	wf *sfntest.Workflow
+	st *objstore.Memory
 }
 
-// newWorkflow runs statemachine/export.asl.json on the engine with the
-// steps in-process behind the local Lambda runtime, as the local stack
-// does, over the in-memory S3.
+// newWorkflow runs statemachine/export.asl.json on the sfntest harness with
+// every step's real handler in-process (through aws-lambda-go, as the local
+// stack runs them) over the in-memory S3, on virtual time.
 func newWorkflow(t *testing.T) *workflow {
 	t.Helper()
 	st := objstore.NewMemory()
 	st.PutBytes(bucket, "uploads/orders.csv", sampleData(t))
-	env := newEnv(st)
-	w := &workflow{st: st, tokens: make(chan string, 4), clock: statemachine.NewVirtualClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))}
-	handlers := steps.New(env)
-	approve := handlers["requestapproval"].(func(context.Context, requestapproval.Input) (requestapproval.Output, error))
-	handlers["requestapproval"] = func(ctx context.Context, in requestapproval.Input) (requestapproval.Output, error) {
-		out, err := approve(ctx, in)
-		if err == nil {
-			w.tokens <- in.TaskToken
-		}
-		return out, err
+	opts := []sfntest.Option{sfntest.ObjectStore(st), sfntest.Steps("steps.json", steps.SettingsJSON), sfntest.Vars(map[string]string{"BucketName": bucket})}
+	for name, h := range steps.New(newEnv(st)) {
+		opts = append(opts, sfntest.Handler(name, h))
 	}
-	settings, err := lambdalocal.ParseSteps("steps.json", steps.SettingsJSON)
+	wf, err := sfntest.Load(filepath.Join("..", "statemachine", "export.asl.json"), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := lambdalocal.New(lambdalocal.Options{Functions: settings.Functions("stepwise"), Handlers: handlers})
-	if err != nil {
-		t.Fatal(err)
-	}
-	vars := map[string]string{"BucketName": bucket}
-	for name, s := range settings.Steps {
-		vars[s.ArnPlaceholder] = lambdalocal.FunctionArn("us-east-1", "123456789012", "stepwise-"+name)
-	}
-	raw, err := os.ReadFile(filepath.Join("..", "statemachine", "export.asl.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	def, err := statemachine.Render(raw, vars)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.engine, err = statemachine.New(statemachine.Options{Lambda: rt, Objects: st, Clock: w.clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.engine.Close() })
-	sm, err := w.engine.CreateStateMachine(context.Background(), statemachine.CreateStateMachineInput{Name: "stepwise-export", Definition: string(def), RoleArn: "arn:aws:iam::123456789012:role/stepwise"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.smArn = sm.Arn
-	return w
+	return &workflow{wf: wf, st: st}
 }
 
-func (w *workflow) start(t *testing.T, name, request string) string {
+func (w *workflow) start(t *testing.T, name, request string) *sfntest.Execution {
 	t.Helper()
-	ex, err := w.engine.StartExecution(context.Background(), statemachine.StartExecutionInput{StateMachineArn: w.smArn, Name: name, Input: `{"request":` + request + `}`, InputSet: true})
+	x, err := w.wf.StartNamed(sfntest.Context(t), name, `{"request":`+request+`}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ex.ExecutionArn
+	return x
 }
 
-func (w *workflow) wait(t *testing.T, arn string) *statemachine.Execution {
+// wait waits for the end of x and returns it as DescribeExecution does; a
+// run that cannot end fails the test with what it waits for and its path.
+func (w *workflow) wait(t *testing.T, x *sfntest.Execution) *statemachine.Execution {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	ex, err := w.engine.WaitExecution(ctx, arn)
+	r, err := x.Wait(sfntest.Context(t))
 	if err != nil {
-		events, _ := w.engine.GetExecutionHistory(context.Background(), arn)
-		var b strings.Builder
-		for _, e := range events {
-			fmt.Fprintf(&b, "  %d %s\n", e.ID, e.Type)
-		}
-		t.Fatalf("%v; %d timers pending on the virtual clock; history so far:\n%s", err, w.clock.Pending(), b.String())
+		t.Fatalf("%v; problems: %q; path: %v", err, r.Problems, r.Path)
+	}
+	ex := &statemachine.Execution{ExecutionArn: r.ExecutionArn, Status: r.Status}
+	if r.Status == statemachine.StatusSucceeded {
+		ex.Output = &r.Output
+	}
+	if r.Error != "" || r.Cause != "" {
+		ex.Error, ex.Cause = &r.Error, &r.Cause
 	}
 	return ex
 }
 
-func (w *workflow) token(t *testing.T, arn string) string {
+// token waits for the approval's task token; the virtual clock stands
+// still until it is answered or released.
+func (w *workflow) token(t *testing.T, x *sfntest.Execution) *sfntest.Token {
 	t.Helper()
-	ended := make(chan *statemachine.Execution, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		if ex, err := w.engine.WaitExecution(ctx, arn); err == nil {
-			ended <- ex
-		}
-	}()
-	select {
-	case tok := <-w.tokens:
-		return tok
-	case ex := <-ended:
-		t.Fatalf("execution ended before asking for approval: %s %s: %s", ex.Status, deref(ex.Error), deref(ex.Cause))
-		return ""
+	tok, err := x.Token(sfntest.Context(t), "RequestApproval")
+	if err != nil {
+		t.Fatal(err)
 	}
+	return tok
 }
 
 const workflowRequest = `{"name":"eu","source":{"bucket":"stepwise-test","key":"uploads/orders.csv"},
@@ -135,7 +90,7 @@ func TestWorkflowApprovePublishes(t *testing.T) {
 	w := newWorkflow(t)
 	arn := w.start(t, "eu-approve", workflowRequest)
 	tok := w.token(t, arn)
-	if err := w.engine.SendTaskSuccess(context.Background(), tok, `{"decision":"approve","approver":"ann"}`); err != nil {
+	if err := tok.Succeed(context.Background(), `{"decision":"approve","approver":"ann"}`); err != nil {
 		t.Fatal(err)
 	}
 	ex := w.wait(t, arn)
@@ -170,12 +125,11 @@ func TestWorkflowRejectAndExpire(t *testing.T) {
 			arn := w.start(t, "eu-"+tc.name, workflowRequest)
 			tok := w.token(t, arn)
 			if tc.name == "reject" {
-				if err := w.engine.SendTaskSuccess(context.Background(), tok, `{"decision":"reject","approver":"bob"}`); err != nil {
+				if err := tok.Succeed(context.Background(), `{"decision":"reject","approver":"bob"}`); err != nil {
 					t.Fatal(err)
 				}
 			} else {
-				w.clock.WaitPending(1, nil)
-				w.clock.Advance(601 * time.Second)
+				tok.Release() // the virtual clock runs to the request's 600 s approval timeout
 			}
 			ex := w.wait(t, arn)
 			if ex.Status != "FAILED" || deref(ex.Error) != tc.wantErr {
@@ -213,7 +167,6 @@ func TestWorkflowPartRetried(t *testing.T) {
 		}
 		return nil
 	}
-	w.clock.SetAuto(true)
 	req := strings.Replace(workflowRequest, `"timeoutSeconds":600}`, `"required":false}`, 1)
 	arn := w.start(t, "eu-retry", req)
 	ex := w.wait(t, arn)

@@ -93,6 +93,7 @@ var commandGlobals = map[string]globalSet{
 	"clean":     gOutput | gDataDir,
 	"workflows": gTarget,
 	"new":       gOutput,
+	"test":      gOutput,
 }
 
 // globals is the set of global flags command c uses.

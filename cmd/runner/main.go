@@ -65,7 +65,7 @@ var commands = []*command{
 	newDeployCmd(), newPlanCmd(), newDestroyCmd(), newOutputsCmd(),
 	newUpCmd(),
 	newValidateCmd(),
-	newWorkflowsCmd(), newNewCmd(),
+	newWorkflowsCmd(), newNewCmd(), newTestCmd(),
 }
 
 func lookup(name string) *command {

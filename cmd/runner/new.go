@@ -208,7 +208,7 @@ func readStepsFile(root string) (map[string]stepSettings, error) {
 }
 
 // newWorkflow writes statemachine/<name>.asl.json and the workflow's Go
-// test (steps/<name>/workflow_test.go: the engine runs the definition
+// test (steps/<name>/workflow_test.go: the sfntest harness runs the definition
 // with the step's real handler); it refuses to overwrite either.
 func newWorkflow(root, name string) ([]string, error) {
 	s, err := newScaffold(root, name)

@@ -233,120 +233,58 @@ const workflowTemplate = `{
 const workflowTestTemplate = `package [[.Package]]_test
 
 import (
-	"context"
-	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
-	"time"
 
-	lambdalocal "[[.Module]]/local/lambda"
-	"[[.Module]]/statemachine"
+	"[[.Module]]/sfntest"
 	"[[.Module]]/steps/[[.Name]]"
 	"[[.Module]]/steps/objstore"
 	"[[.Module]]/steps/stepkit"
 )
 
-// TestWorkflow runs statemachine/[[.Name]].asl.json on the engine, with the
-// [[.Name]] step's real handler behind the local Lambda runtime, as ` + "`runner up`" + `
-// does: the definition, the step and the JSON between them are tested together.
-func TestWorkflow(t *testing.T) {
-	engine, smArn := newEngine(t)
-	for _, tc := range []struct {
-		name, input string
-		status      string
-		output      string // SUCCEEDED: the output, as JSON
-		errName     string // FAILED: the error
-	}{
-		{name: "one", input: ` + "`{}`" + `, status: "SUCCEEDED", output: ` + "`" + `{"greeting": "Hello, world!"}` + "`" + `},
-		{name: "many", input: ` + "`" + `{"name": "Ada", "times": 2}` + "`" + `, status: "SUCCEEDED", output: ` + "`" + `{"greetings": ["Hello, Ada!", "Hello, Ada!"], "summary": "2 greetings"}` + "`" + `},
-		{name: "rejected", input: ` + "`" + `{"times": 99}` + "`" + `, status: "FAILED", errName: "InvalidRequestError"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			ex, err := engine.StartExecution(ctx, statemachine.StartExecutionInput{StateMachineArn: smArn, Name: tc.name, Input: tc.input, InputSet: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			end, err := engine.WaitExecution(ctx, ex.ExecutionArn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if end.Status != tc.status {
-				t.Fatalf("status %s (error %s: %s), want %s", end.Status, deref(end.Error), deref(end.Cause), tc.status)
-			}
-			if tc.errName != "" && deref(end.Error) != tc.errName {
-				t.Errorf("error %s, want %s", deref(end.Error), tc.errName)
-			}
-			if tc.output != "" {
-				var got, want any
-				if err := json.Unmarshal([]byte(deref(end.Output)), &got); err != nil {
-					t.Fatal(err)
-				}
-				if err := json.Unmarshal([]byte(tc.output), &want); err != nil {
-					t.Fatal(err)
-				}
-				if !reflect.DeepEqual(got, want) {
-					t.Errorf("output %s, want %s", deref(end.Output), tc.output)
-				}
-			}
-		})
-	}
-}
+// TestMain prints the workflow's coverage after the tests when
+// STEPWISE_COVER=1 (STEPWISE_COVER_JSON=<file> writes it as JSON).
+func TestMain(m *testing.M) { os.Exit(sfntest.Main(m)) }
 
-// newEngine deploys the workflow on an engine whose Lambda runtime serves
-// the [[.Name]] step in-process.
-func newEngine(t *testing.T) (*statemachine.Engine, string) {
-	t.Helper()
+// TestWorkflow runs statemachine/[[.Name]].asl.json on the sfntest harness
+// with the [[.Name]] step's real handler (through aws-lambda-go, as on
+// Lambda) and virtual time: the definition, the step and the JSON between
+// them are tested together. Mock a state with sfntest.Mock, answer a task
+// token with sfntest.OnToken; see the sfntest package.
+func TestWorkflow(t *testing.T) {
 	root := filepath.Join("..", "..")
-	settings, err := lambdalocal.LoadSteps(filepath.Join(root, "steps", "steps.json"))
+	settings, err := os.ReadFile(filepath.Join(root, "steps", "steps.json"))
 	if err != nil {
 		t.Fatal(err)
-	}
-	var fns []lambdalocal.Function
-	for _, f := range settings.Functions("stepwise") {
-		if f.Handler == "[[.Name]]" {
-			fns = append(fns, f)
-		}
-	}
-	if len(fns) == 0 {
-		t.Fatal("steps/steps.json lists no step [[.Name]]: run ` + "`runner new step [[.Name]]`" + `")
 	}
 	env := &stepkit.Env{Store: objstore.NewMemory(), Bucket: "stepwise", Log: io.Discard}
-	rt, err := lambdalocal.New(lambdalocal.Options{Functions: fns, Handlers: map[string]any{"[[.Name]]": [[.Package]].New(env)}})
+	w, err := sfntest.Load(filepath.Join(root, "statemachine", "[[.Name]].asl.json"),
+		sfntest.Steps("steps/steps.json", settings),
+		sfntest.Handler("[[.Name]]", [[.Package]].New(env)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { rt.Close() })
-	raw, err := os.ReadFile(filepath.Join(root, "statemachine", "[[.Name]].asl.json"))
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name, input string
+		output      string // the output of a SUCCEEDED execution, as JSON
+		errName     string // else the error it FAILED with
+		path        []string
+	}{
+		{name: "one", input: ` + "`{}`" + `, output: ` + "`" + `{"greeting": "Hello, world!"}` + "`" + `, path: []string{"Run", "Check", "One"}},
+		{name: "many", input: ` + "`" + `{"name": "Ada", "times": 2}` + "`" + `, output: ` + "`" + `{"greetings": ["Hello, Ada!", "Hello, Ada!"], "summary": "2 greetings"}` + "`" + `, path: []string{"Run", "Check", "Many"}},
+		{name: "rejected", input: ` + "`" + `{"times": 99}` + "`" + `, errName: "InvalidRequestError", path: []string{"Run", "Rejected"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := w.Test(t, tc.input)
+			if tc.errName != "" {
+				r.ExpectFailed(t, tc.errName)
+			} else {
+				r.ExpectOutput(t, tc.output)
+			}
+			r.ExpectPath(t, tc.path...)
+		})
 	}
-	vars := settings.ArnVars("stepwise", "us-east-1", "123456789012")
-	vars["BucketName"] = "stepwise"
-	def, err := statemachine.Render(raw, vars)
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := statemachine.New(statemachine.Options{Lambda: rt})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { engine.Close() })
-	sm, err := engine.CreateStateMachine(context.Background(), statemachine.CreateStateMachineInput{Name: "stepwise-[[.Name]]", Definition: string(def), RoleArn: "arn:aws:iam::123456789012:role/stepwise-[[.Name]]"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return engine, sm.Arn
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 `

@@ -31,7 +31,7 @@ const (
 
 func newUpCmd() *command {
 	return &command{
-		name: "up", args: "[--addr 127.0.0.1:PORT] [--s3-addr 127.0.0.1:PORT]",
+		name: "up", args: "[--addr 127.0.0.1:PORT] [--s3-addr 127.0.0.1:PORT] [--mock-config FILE]",
 		summary: "Serve the local stack (Step Functions API, S3, Lambda steps, every workflow with its S3 trigger and schedules) in the foreground until interrupted.",
 		examples: []string{
 			"runner up --addr 127.0.0.1:8083 --s3-addr 127.0.0.1:8084",
@@ -42,8 +42,12 @@ func newUpCmd() *command {
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			addr := fs.String("addr", defaultUpAddr, "Step Functions API listen address (127.0.0.1 unless you mean otherwise; port 0: any free port)")
 			s3Addr := fs.String("s3-addr", defaultUpS3Addr, "S3 API listen address (port 0: any free port)")
+			mockConfig := fs.String("mock-config", "", "an AWS Step Functions Local mock config file: StartExecution on <stateMachineArn>#<TestCase> runs that test case with its mocked responses")
 			return func(ctx context.Context, args []string) error {
 				if err := wantArgs(args, 0, 0, ""); err != nil {
+					return err
+				}
+				if err := useMockConfig(*mockConfig); err != nil {
 					return err
 				}
 				if err := checkAddrFree("--addr", *addr); err != nil {

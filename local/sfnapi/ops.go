@@ -335,10 +335,15 @@ func (h *Handler) startExecution(ctx context.Context, in *startIn) (any, error) 
 	if err != nil {
 		return nil, err
 	}
+	started, err := h.beforeStart(ctx, &si)
+	if err != nil {
+		return nil, err
+	}
 	ex, err := h.eng.StartExecution(ctx, si)
 	if err != nil {
 		return nil, err
 	}
+	started(ex.ExecutionArn)
 	return struct {
 		ExecutionArn string `json:"executionArn"`
 		StartDate    epoch  `json:"startDate"`
@@ -350,10 +355,15 @@ func (h *Handler) startSyncExecution(ctx context.Context, in *startIn) (any, err
 	if err != nil {
 		return nil, err
 	}
+	started, err := h.beforeStart(ctx, &si)
+	if err != nil {
+		return nil, err
+	}
 	ex, err := h.eng.StartSyncExecution(ctx, si)
 	if err != nil {
 		return nil, err
 	}
+	started(ex.ExecutionArn)
 	out := struct {
 		ExecutionArn    string       `json:"executionArn"`
 		StateMachineArn string       `json:"stateMachineArn"`

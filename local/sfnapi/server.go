@@ -56,19 +56,39 @@ const targetPrefix = "AWSStepFunctions."
 type Options struct {
 	// Logger receives one line per failed request; nil discards.
 	Logger *slog.Logger
+	// StartHook, when set, sees every StartExecution and
+	// StartSyncExecution request before the engine does: it may rewrite
+	// the input (the stack's --mock-config takes "#<TestCase>" off the
+	// ARN) or refuse it with an error (an *statemachine.APIError is
+	// answered as such); started, if not nil, is told the execution's ARN.
+	StartHook func(ctx context.Context, in *statemachine.StartExecutionInput) (started func(executionArn string), err error)
 }
 
 // Handler is the HTTP handler of the Step Functions API. It is safe for
 // concurrent use.
 type Handler struct {
-	eng *statemachine.Engine
-	log *slog.Logger
-	ops map[string]func(ctx context.Context, body []byte) (any, error)
+	eng       *statemachine.Engine
+	log       *slog.Logger
+	startHook func(ctx context.Context, in *statemachine.StartExecutionInput) (func(string), error)
+	ops       map[string]func(ctx context.Context, body []byte) (any, error)
+}
+
+// beforeStart runs [Options].StartHook; started is never nil.
+func (h *Handler) beforeStart(ctx context.Context, in *statemachine.StartExecutionInput) (started func(string), err error) {
+	started = func(string) {}
+	if h.startHook == nil {
+		return started, nil
+	}
+	f, err := h.startHook(ctx, in)
+	if f != nil {
+		started = f
+	}
+	return started, err
 }
 
 // NewHandler returns the API handler over eng.
 func NewHandler(eng *statemachine.Engine, opts Options) *Handler {
-	h := &Handler{eng: eng, log: opts.Logger}
+	h := &Handler{eng: eng, log: opts.Logger, startHook: opts.StartHook}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

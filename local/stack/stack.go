@@ -38,6 +38,7 @@ import (
 	locals3 "github.com/stepwise-dev/stepwise/local/s3"
 	"github.com/stepwise-dev/stepwise/local/sfnapi"
 	"github.com/stepwise-dev/stepwise/local/store"
+	"github.com/stepwise-dev/stepwise/sfntest"
 	"github.com/stepwise-dev/stepwise/statemachine"
 	"github.com/stepwise-dev/stepwise/statemachine/workflow"
 	"github.com/stepwise-dev/stepwise/steps/objstore"
@@ -128,6 +129,10 @@ type Options struct {
 	// NoSync turns off fsync in the store: faster, not crash-safe. For
 	// benchmarks that measure something else.
 	NoSync bool
+	// MockConfig, when set, is an AWS Step Functions Local mock config
+	// file: StartExecution on "<stateMachineArn>#<TestCase>" runs that test
+	// case, its mocked states answering from the file (see sfntest.Mocks).
+	MockConfig *sfntest.MockConfig
 	// Logger receives the stack's logs; nil discards them.
 	Logger *slog.Logger
 	// LambdaOutput receives bootstrap processes' output; nil discards it.
@@ -232,10 +237,16 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 	}
 
 	// 4. The engine: resumes RUNNING executions from the store.
-	eng, err := statemachine.New(statemachine.Options{
+	engOpts := statemachine.Options{
 		Clock: opts.Clock, Lambda: st.lambda, Objects: objects, Store: st.store,
 		Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger,
-	})
+	}
+	var mocks *sfntest.Mocks
+	if opts.MockConfig != nil {
+		mocks = sfntest.NewMocks(opts.MockConfig, st.lambda, nil)
+		engOpts.Lambda, engOpts.Services = mocks, mocks
+	}
+	eng, err := statemachine.New(engOpts)
 	if err != nil {
 		return nil, fmt.Errorf("stack: start engine: %w", err)
 	}
@@ -258,7 +269,12 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("stack: Step Functions API: %w", err)
 	}
-	st.srv = newAPIServer(sfnapi.NewHandler(eng, sfnapi.Options{Logger: opts.Logger}))
+	apiOpts := sfnapi.Options{Logger: opts.Logger}
+	if mocks != nil {
+		mocks.SetEngine(eng)
+		apiOpts.StartHook = mocks.StartHook
+	}
+	st.srv = newAPIServer(sfnapi.NewHandler(eng, apiOpts))
 	if st.srv.Handler, err = st.withApproval(ctx, st.srv.Handler, ln.Addr().String(), opts); err != nil {
 		ln.Close()
 		return nil, err

@@ -164,7 +164,7 @@ func (l *Layout) WriteSVG(w io.Writer) error {
 			p(`<line class="edge %s" x1="%d" y1="%d" x2="%d" y2="%d"%s marker-end="url(#arrow)"/>`+"\n", e.Kind, x1, y1, x2, y2, dash)
 		}
 		label := e.Label
-		if e.Kind == EdgeDefault {
+		if e.Kind == EdgeDefault && label == "" {
 			label = "Default"
 		}
 		if label != "" {

@@ -1,6 +1,3 @@
-// Package sfntest tests a user's own state machine: Go handlers or mocked
-// responses, virtual time and coverage. This first part reads AWS Step
-// Functions Local's MockConfigFile format unchanged.
 package sfntest
 
 import (
@@ -11,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 )
+
+// This file reads AWS Step Functions Local's MockConfigFile format
+// unchanged; mockrun.go runs its test cases.
 
 // MockedResponse is one entry of a mocked response: either Return (the
 // service's response, e.g. a Lambda Invoke result) or Throw.
