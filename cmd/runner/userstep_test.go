@@ -118,7 +118,7 @@ func addHelloStep(t *testing.T, dir string) {
 	}
 	write("steps/hello/hello.go", helloStep)
 	edit("steps/steps.go", regexp.MustCompile(`import \(\n`), "\t\"github.com/stepwise-dev/stepwise/steps/hello\"\n")
-	edit("steps/steps.go", regexp.MustCompile(`func New\(env \*stepkit\.Env\) map\[string\]any \{\n\s*return map\[string\]any\{\n`), "\t\t\"hello\": hello.New(env),\n")
+	edit("steps/steps.go", regexp.MustCompile(`var registry = map\[string\]entry\{\n`), "\t\"hello\": step(hello.New),\n")
 	edit("steps/steps.json", regexp.MustCompile(`"steps":\s*\{`), "\n    \"hello\": {\"arn_placeholder\": \"HelloFunctionArn\", \"memory_mb\": 128, \"timeout_seconds\": 30, \"description\": \"A team's own step.\"},")
 	write("statemachine/hello.asl.json", helloWorkflow)
 }
