@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/stepwise-dev/stepwise/local/console/approval"
 	"github.com/stepwise-dev/stepwise/steps/export"
 )
 
@@ -62,14 +63,7 @@ func newDecisionCmd(name, summary string, approve bool) *command {
 // output; the export state machine routes a rejection to ExportRejected
 // (after cleaning up) and records the approver either way.
 func sendDecision(ctx context.Context, t *target, token string, d export.Decision) error {
-	out, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	if _, err := t.sfn.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(string(out))}); err != nil {
-		return fmt.Errorf("send the %s decision: %w", d.Decision, err)
-	}
-	return nil
+	return approval.Send(ctx, t.sfn, token, d)
 }
 
 // resolveToken turns what the user typed into the task token to decide

@@ -57,7 +57,13 @@ func newGraphCmd() *command {
 				g := buildGraph(&m)
 				switch *format {
 				case "svg":
-					return g.svg().Layout().WriteSVG(a.stdout)
+					// The web console's renderer: Map and Parallel
+					// branches drawn as frames, states keyed by name.
+					sg, err := svggraph.FromASL(rendered)
+					if err != nil {
+						return fmt.Errorf("%s: %v", file, err)
+					}
+					return sg.Layout().WriteSVG(a.stdout)
 				case "dot":
 					g.writeDOT(a.stdout)
 				default:
@@ -431,25 +437,4 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-// svg converts the graph for statemachine/graph's layered SVG renderer.
-// Nested branches are flattened for now (their states keep their own ids).
-func (g *graph) svg() *svggraph.Graph {
-	out := &svggraph.Graph{}
-	var add func(c *graphCluster)
-	add = func(c *graphCluster) {
-		for _, n := range c.nodes {
-			out.Nodes = append(out.Nodes, svggraph.Node{ID: n.id, Label: strings.ReplaceAll(n.label, "\n", " ")})
-		}
-		for _, cl := range c.clusters {
-			add(cl)
-		}
-	}
-	add(&g.root)
-	kinds := map[int]string{edgeNext: svggraph.EdgeNext, edgeDefault: svggraph.EdgeDefault, edgeCatch: svggraph.EdgeCatch, edgeBranch: svggraph.EdgeNext}
-	for _, e := range g.edges {
-		out.Edges = append(out.Edges, svggraph.Edge{From: e.from, To: e.to, Kind: kinds[e.kind], Label: e.label})
-	}
-	return out
 }

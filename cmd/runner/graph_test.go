@@ -35,7 +35,7 @@ func TestGraphExitCodes(t *testing.T) {
 		{[]string{"validate", typo}, exitError, "did you mean 'Done'?", ""},
 		{[]string{"validate", broken}, exitError, "unexpected end of JSON input", ""},
 		{[]string{"graph", good, "--format", "png"}, exitUsage, "", "--format must be mermaid, dot or svg"},
-		{[]string{"graph", good, "--format", "svg"}, exitOK, `data-state="s1_A"`, ""},
+		{[]string{"graph", good, "--format", "svg"}, exitOK, `data-state="A"`, ""},
 	} {
 		code, stdout, stderr := runCLI(t, "", tc.args...)
 		if code != tc.code || !strings.Contains(stdout, tc.out) || !strings.Contains(stderr, tc.err) {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/stepwise-dev/stepwise/local/console/approval"
 	"github.com/stepwise-dev/stepwise/steps/export"
 )
 
@@ -38,7 +38,7 @@ const (
 	recordLimit = 64 << 20
 )
 
-var errNoPendingRecord = errors.New("no pending approval record")
+var errNoPendingRecord = approval.ErrNoRecord
 
 func (t *target) approvalsPrefix() string {
 	if p := t.prefixes["approvals"]; p != "" {
@@ -90,31 +90,7 @@ func recordName(t *target, key string) string {
 // readRecord reads one approval record of at most limit bytes. A missing
 // record is errNoPendingRecord.
 func readRecord(ctx context.Context, t *target, key string, limit int64) (*export.ApprovalRecord, error) {
-	obj, err := t.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(t.bucket), Key: aws.String(key)})
-	if err != nil {
-		var nsk *s3types.NoSuchKey
-		var re interface{ HTTPStatusCode() int }
-		if errors.As(err, &nsk) || errors.As(err, &re) && re.HTTPStatusCode() == 404 {
-			return nil, errNoPendingRecord
-		}
-		return nil, fmt.Errorf("read: %w", err)
-	}
-	defer obj.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(obj.Body, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read: %w", err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("more than %d bytes; not read", limit)
-	}
-	var rec export.ApprovalRecord
-	if err := json.Unmarshal(data, &rec); err != nil {
-		return nil, fmt.Errorf("not a pending approval record: %w", err)
-	}
-	if rec.TaskToken == "" || rec.Execution == "" {
-		return nil, errors.New("not a pending approval record: it has no task token or no execution")
-	}
-	return &rec, nil
+	return approval.Read(ctx, t.s3, t.bucket, key, limit)
 }
 
 // pendingApprovalFor reads the pending approval record of one execution,

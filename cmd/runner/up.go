@@ -66,6 +66,7 @@ func newUpCmd() *command {
 					fmt.Fprintf(w, "stepfunctions %s\n", ep.StepFunctions)
 					// The AWS CLI and boto3 reach StartSyncExecution and TestState too.
 					fmt.Fprintf(w, "stepfunctions-cli %s\n", sfnapi.CLIEndpoint(ep.StepFunctions))
+					fmt.Fprintf(w, "console %s/ (web console; the API keeps POST /)\n", ep.StepFunctions)
 					if ep.S3 != "" {
 						fmt.Fprintf(w, "s3 %s (keys %s/%s or %s/%s)\n", ep.S3,
 							locals3.ConventionalAccessKey, locals3.ConventionalSecretKey, ep.S3AccessKey, ep.S3SecretKey)

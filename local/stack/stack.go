@@ -274,7 +274,7 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 		mocks.SetEngine(eng)
 		apiOpts.StartHook = mocks.StartHook
 	}
-	st.srv = newAPIServer(sfnapi.NewHandler(eng, apiOpts))
+	st.srv = newAPIServer(st.withConsole(ctx, sfnapi.NewHandler(eng, apiOpts), "http://"+ln.Addr().String(), opts))
 	if st.srv.Handler, err = st.withApproval(ctx, st.srv.Handler, ln.Addr().String(), opts); err != nil {
 		ln.Close()
 		return nil, err
