@@ -18,9 +18,9 @@ import (
 
 func newDescribeCmd() *command {
 	return &command{
-		name: "describe", args: "<execution-arn|name>",
+		name: "describe", args: "<execution-name|workflow|execution-arn>",
 		summary:  "Show an execution's status, input, output or error.",
-		examples: []string{"runner describe nightly-2026-11-23", "runner describe arn:aws:states:...:execution:stepwise-export:abc --output json"},
+		examples: []string{"runner describe nightly-2026-11-23", "runner describe report   # the report workflow's latest execution", "runner describe ok-1 --workflow export", "runner describe arn:aws:states:...:execution:stepwise-export:abc --output json"},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			return func(ctx context.Context, args []string) error {
 				return a.withExecution(ctx, args, func(t *target, arn string) error {
@@ -41,7 +41,7 @@ func newDescribeCmd() *command {
 
 func newHistoryCmd() *command {
 	return &command{
-		name: "history", args: "<execution-arn|name> [--reverse]",
+		name: "history", args: "<execution-name|workflow|execution-arn> [--reverse]",
 		summary:  "Print an execution's event history.",
 		examples: []string{"runner history nightly-2026-11-23", "runner history <arn> --output json"},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
@@ -80,7 +80,7 @@ func newHistoryCmd() *command {
 
 func newWatchCmd() *command {
 	return &command{
-		name: "watch", args: "<execution-arn|name>",
+		name: "watch", args: "<execution-name|workflow|execution-arn>",
 		summary:  "Follow an execution's events until it ends; exit 3 if it did not succeed.",
 		examples: []string{"runner watch nightly-2026-11-23"},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
@@ -113,7 +113,7 @@ func newWatchCmd() *command {
 
 func newStopCmd() *command {
 	return &command{
-		name: "stop", args: "<execution-arn|name> [--error NAME] [--cause TEXT]",
+		name: "stop", args: "<execution-name|workflow|execution-arn> [--error NAME] [--cause TEXT]",
 		summary:  "Stop a running execution (it ends ABORTED).",
 		examples: []string{`runner stop nightly-2026-11-23 --cause "started by mistake"`},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
@@ -141,7 +141,7 @@ func newStopCmd() *command {
 
 func newRedriveCmd() *command {
 	return &command{
-		name: "redrive", args: "<execution-arn|name>",
+		name: "redrive", args: "<execution-name|workflow|execution-arn>",
 		summary:  "Redrive a FAILED, TIMED_OUT or ABORTED execution from the state that failed.",
 		examples: []string{"runner redrive nightly-2026-11-23 && runner watch nightly-2026-11-23"},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
@@ -158,8 +158,10 @@ func newRedriveCmd() *command {
 	}
 }
 
-// withExecution checks that args is one execution ARN or name, opens the
-// target (see [app.withTarget]), resolves the execution on it, and runs fn.
+// withExecution checks that args is one execution ARN or name or a
+// workflow name (its latest execution), opens the target (see
+// [app.withTarget]), resolves the execution on it (across every state
+// machine unless --state-machine or --workflow picks one), and runs fn.
 func (a *app) withExecution(ctx context.Context, args []string, fn func(t *target, arn string) error) error {
 	if err := wantArgs(args, 1, 1, "execution ARN or name"); err != nil {
 		return err

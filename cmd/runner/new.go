@@ -89,8 +89,7 @@ func newNewCmd() *command {
 func printNext(w io.Writer, root, kind, name string) {
 	_, err := os.Stat(filepath.Join(root, "steps", name, goPackage(name)+".go"))
 	hasStep := err == nil
-	def := workflow.Dir + "/" + name + workflow.DefinitionSuffix
-	_, err = os.Stat(filepath.Join(root, filepath.FromSlash(def)))
+	_, err = os.Stat(filepath.Join(root, workflow.Dir, name+workflow.DefinitionSuffix))
 	hasWorkflow := err == nil
 	fmt.Fprintln(w, "next:")
 	switch {
@@ -100,7 +99,7 @@ func printNext(w io.Writer, root, kind, name string) {
 		fmt.Fprintf(w, "  runner new workflow %s    # a workflow that calls it (or call ${%s} from yours)\n", name, camel(name)+"FunctionArn")
 		fmt.Fprintf(w, "  go test ./steps/%s/...\n", name)
 	default:
-		fmt.Fprintf(w, "  runner validate %s && go test ./steps/%s/...\n", def, name)
+		fmt.Fprintf(w, "  runner validate && go test ./steps/%s/...\n", name)
 		fmt.Fprintf(w, "  runner up    # then: runner start %s --input '{\"name\": \"Ada\", \"times\": 2}' --wait\n", name)
 	}
 }
