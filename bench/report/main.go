@@ -52,8 +52,9 @@ func main() {
 	partSize := flag.Int64("part-size", 64<<20, "part_size of the report request")
 	conc := flag.Int("concurrency", runtime.NumCPU(), "parts running at once (max_concurrency)")
 	where := flag.String("where", "", "where filter of the report request (none by default)")
+	noDistinct := flag.Bool("no-distinct", false, "leave count_distinct(user) out of the aggregates")
 	flag.Parse()
-	if err := run(*size, *dir, *partSize, *conc, *where); err != nil {
+	if err := run(*size, *dir, *partSize, *conc, *where, *noDistinct); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -96,7 +97,7 @@ type stepRun struct {
 	rss  int64         // bytes
 }
 
-func run(size int64, dir string, partSize int64, conc int, where string) error {
+func run(size int64, dir string, partSize int64, conc int, where string, noDistinct bool) error {
 	ctx := context.Background()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -138,6 +139,10 @@ func run(size int64, dir string, partSize int64, conc int, where string) error {
 		"aggregates": []map[string]string{{"op": "count"}, {"op": "sum", "column": "amount"}, {"op": "avg", "column": "amount"},
 			{"op": "min", "column": "amount"}, {"op": "max", "column": "amount"}, {"op": "count_distinct", "column": "user"}},
 		"part_size": partSize, "max_concurrency": conc,
+	}
+	if noDistinct {
+		aggs := req["aggregates"].([]map[string]string)
+		req["aggregates"] = aggs[:len(aggs)-1]
 	}
 	if where != "" {
 		req["where"] = where
@@ -182,7 +187,7 @@ func run(size int64, dir string, partSize int64, conc int, where string) error {
 		partCPU += r.cpu
 	}
 	mib := func(b int64) float64 { return float64(b) / (1 << 20) }
-	fmt.Printf("source: %s, %.0f MiB, %d rows in %d groups, %d parts of %d MiB, %d at a time, %d CPUs\n", filepath.Base(src), mib(size), out.Rows, out.Groups, len(parts), partSize>>20, conc, runtime.NumCPU())
+	fmt.Printf("source: %s, %.0f MiB, %d rows in %d groups, %d parts of %d MiB, %d at a time, %d CPUs; aggregates %v\n", filepath.Base(src), mib(size), out.Rows, out.Groups, len(parts), partSize>>20, conc, runtime.NumCPU(), req["aggregates"])
 	fmt.Printf("cp:      %8.2fs\n", cpWall.Seconds())
 	fmt.Printf("report:  %8.2fs  (plan %.2fs, parts %.2fs, reduce %.2fs)  = %.2fx cp  (goal <= 1.5x)\n",
 		total.Seconds(), planRun.wall.Seconds(), partsWall.Seconds(), reduceRun.wall.Seconds(), total.Seconds()/cpWall.Seconds())

@@ -40,96 +40,8 @@ func TestApprovalByLink(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s3Addr := l.Addr().String()
-	l.Close()
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_S3": "http://" + s3Addr, "AWS_ACCESS_KEY_ID": locals3.DefaultAccessKey,
-		"AWS_SECRET_ACCESS_KEY": locals3.DefaultSecretKey, "AWS_REGION": DefaultRegion, "AWS_EC2_METADATA_DISABLED": "true",
-		"STEPWISE_S3_PATH_STYLE": "true", "STEPWISE_BUCKET": DefaultBucket, "AWS_PROFILE": "", "AWS_SESSION_TOKEN": "", "AWS_CA_BUNDLE": "",
-		approval.EnvURL: "", approval.EnvKeyFile: "", approval.EnvTopicARN: "", approval.EnvKeyParameter: "",
-	} {
-		t.Setenv(k, v)
-	}
-	env, err := stepkit.FromOS(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.Log = io.Discard
-	dir := t.TempDir()
-	st, err := Open(ctx, Options{DataDir: dir, Repo: repo, S3Addr: s3Addr, Steps: steps.New(env), NoProcessEnv: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if fi, err := os.Stat(filepath.Join(dir, ApprovalKeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("approval key file: %v %v", fi, err)
-	}
-	// Open pointed the in-process steps at the page (NoProcessEnv or not).
-	if got := os.Getenv(approval.EnvURL); got != st.ApprovalURL || !strings.HasSuffix(got, ApprovalPath) {
-		t.Fatalf("%s = %q, want the page %q", approval.EnvURL, got, st.ApprovalURL)
-	}
-
-	s3c, err := newS3Client(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bucket := aws.String(st.Endpoints.Bucket)
-	put := func(key string, body []byte) {
-		t.Helper()
-		if _, err := s3c.PutObject(ctx, &awss3.PutObjectInput{Bucket: bucket, Key: aws.String(key), Body: strings.NewReader(string(body))}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	get := func(key string) ([]byte, error) {
-		o, err := s3c.GetObject(ctx, &awss3.GetObjectInput{Bucket: bucket, Key: aws.String(key)})
-		if err != nil {
-			return nil, err
-		}
-		defer o.Body.Close()
-		return io.ReadAll(o.Body)
-	}
-	orders, err := os.ReadFile(filepath.Join("..", "..", "testdata", "orders.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	put("uploads/orders.csv", orders)
-	req, err := os.ReadFile(filepath.Join("..", "..", "testdata", "export", "request-orders-de.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"approve-me", "reject-me"} {
-		var r map[string]any
-		json.Unmarshal(req, &r)
-		r["output"] = map[string]any{"format": "csv", "key": "exports/" + name + ".csv"}
-		b, _ := json.Marshal(r)
-		put("requests/"+name+".json", b)
-	}
-
-	c := sfnClient(st.Endpoints.StepFunctions)
-	execs := waitForExecutions(ctx, t, c, st.Endpoints.StateMachineArn, 2)
-	links := map[string]string{}
-	for key, name := range execs {
-		for links[key] == "" {
-			text, err := get("approvals/outbox/" + name + ".txt")
-			if err == nil {
-				m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(st.ApprovalURL) + `\?\S+$`).Find(text)
-				if m == nil {
-					t.Fatalf("the notification of %s has no link to %s:\n%s", name, st.ApprovalURL, text)
-				}
-				links[key] = string(m)
-				break
-			}
-			if ctx.Err() != nil {
-				t.Fatalf("no notification for %s in the outbox", name)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-
+	e := startApprovalExports(ctx, t, "approve-me", "reject-me")
+	st, c, get, links, execs, dir := e.st, e.c, e.get, e.links, e.execs, e.dir
 	decide := func(link, decision, approver, comment string) (int, string) {
 		t.Helper()
 		resp, err := http.Get(link)
@@ -204,6 +116,115 @@ func TestApprovalByLink(t *testing.T) {
 	if d.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("after a second POST the approved export is %s", d.Status)
 	}
+}
+
+// approvalExports is a local stack running the real steps with exports
+// waiting for approval, each with its notification's link.
+type approvalExports struct {
+	st    *Stack
+	c     *sfn.Client
+	get   func(key string) ([]byte, error)
+	links map[string]string // request key → decision link
+	execs map[string]string // request key → execution name
+	dir   string
+}
+
+// startApprovalExports starts a stack and one export per name (request
+// requests/<name>.json, output exports/<name>.csv), and waits for each
+// one's notification in the outbox.
+func startApprovalExports(ctx context.Context, t *testing.T, names ...string) *approvalExports {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3Addr := l.Addr().String()
+	l.Close()
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL_S3": "http://" + s3Addr, "AWS_ACCESS_KEY_ID": locals3.DefaultAccessKey,
+		"AWS_SECRET_ACCESS_KEY": locals3.DefaultSecretKey, "AWS_REGION": DefaultRegion, "AWS_EC2_METADATA_DISABLED": "true",
+		"STEPWISE_S3_PATH_STYLE": "true", "STEPWISE_BUCKET": DefaultBucket, "AWS_PROFILE": "", "AWS_SESSION_TOKEN": "", "AWS_CA_BUNDLE": "",
+		approval.EnvURL: "", approval.EnvKeyFile: "", approval.EnvTopicARN: "", approval.EnvKeyParameter: "",
+	} {
+		t.Setenv(k, v)
+	}
+	env, err := stepkit.FromOS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Log = io.Discard
+	dir := t.TempDir()
+	st, err := Open(ctx, Options{DataDir: dir, Repo: repo, S3Addr: s3Addr, Steps: steps.New(env), NoProcessEnv: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if fi, err := os.Stat(filepath.Join(dir, ApprovalKeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("approval key file: %v %v", fi, err)
+	}
+	// Open pointed the in-process steps at the page (NoProcessEnv or not).
+	if got := os.Getenv(approval.EnvURL); got != st.ApprovalURL || !strings.HasSuffix(got, ApprovalPath) {
+		t.Fatalf("%s = %q, want the page %q", approval.EnvURL, got, st.ApprovalURL)
+	}
+
+	s3c, err := newS3Client(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := aws.String(st.Endpoints.Bucket)
+	put := func(key string, body []byte) {
+		t.Helper()
+		if _, err := s3c.PutObject(ctx, &awss3.PutObjectInput{Bucket: bucket, Key: aws.String(key), Body: strings.NewReader(string(body))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(key string) ([]byte, error) {
+		o, err := s3c.GetObject(ctx, &awss3.GetObjectInput{Bucket: bucket, Key: aws.String(key)})
+		if err != nil {
+			return nil, err
+		}
+		defer o.Body.Close()
+		return io.ReadAll(o.Body)
+	}
+	orders, err := os.ReadFile(filepath.Join("..", "..", "testdata", "orders.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	put("uploads/orders.csv", orders)
+	req, err := os.ReadFile(filepath.Join("..", "..", "testdata", "export", "request-orders-de.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		var r map[string]any
+		json.Unmarshal(req, &r)
+		r["output"] = map[string]any{"format": "csv", "key": "exports/" + name + ".csv"}
+		b, _ := json.Marshal(r)
+		put("requests/"+name+".json", b)
+	}
+
+	c := sfnClient(st.Endpoints.StepFunctions)
+	execs := waitForExecutions(ctx, t, c, st.Endpoints.StateMachineArn, len(names))
+	links := map[string]string{}
+	for key, name := range execs {
+		for links[key] == "" {
+			text, err := get("approvals/outbox/" + name + ".txt")
+			if err == nil {
+				m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(st.ApprovalURL) + `\?\S+$`).Find(text)
+				if m == nil {
+					t.Fatalf("the notification of %s has no link to %s:\n%s", name, st.ApprovalURL, text)
+				}
+				links[key] = string(m)
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("no notification for %s in the outbox", name)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
+	return &approvalExports{st: st, c: c, get: get, links: links, execs: execs, dir: dir}
 }
 
 func mustKey(t *testing.T, dir string) []byte {

@@ -30,7 +30,7 @@ type acc struct {
 	sum      num
 	min, max num
 	has      bool // min and max hold values
-	distinct map[string]struct{}
+	distinct *strSet
 }
 
 // Group is one group's keys and accumulators.
@@ -50,6 +50,46 @@ type Partial struct {
 	Groups      map[string]*Group
 	nDistinct   int
 	keyBuf      []byte // reused by group so a known group costs no allocation
+	ops         []op   // Aggs compiled for the per-row loop
+	nums        []num  // the row's parsed values, by aggregate
+}
+
+// op is an aggregate compiled for addRow: the operator as a small integer
+// and, for a number on a column an earlier aggregate already parsed in the
+// same row, that aggregate's index (sum, min and max of one column parse
+// it once).
+type op struct {
+	kind   uint8
+	column bool
+	reuse  int
+}
+
+const (
+	opCount = iota
+	opDistinct
+	opNumber
+)
+
+func (p *Partial) compile() {
+	p.ops = make([]op, len(p.Aggs))
+	p.nums = make([]num, len(p.Aggs))
+	for i, a := range p.Aggs {
+		o := op{kind: opNumber, column: a.Column != "", reuse: -1}
+		switch a.Op {
+		case "count":
+			o.kind = opCount
+		case "count_distinct":
+			o.kind = opDistinct
+		default:
+			for j := range i {
+				if p.ops[j].kind == opNumber && p.Aggs[j].Column == a.Column {
+					o.reuse = j
+					break
+				}
+			}
+		}
+		p.ops[i] = o
+	}
 }
 
 // NewPartial returns an empty partial for aggs, bounded by maxGroups.
@@ -103,30 +143,38 @@ func addRow[T string | []byte](p *Partial, keys, vals []T) error {
 		return err
 	}
 	g.Count++
-	for i, a := range p.Aggs {
-		if a.Column == "" || len(vals[i]) == 0 {
+	if len(p.ops) != len(p.Aggs) {
+		p.compile()
+	}
+	for i := range p.ops {
+		o := &p.ops[i]
+		if !o.column || len(vals[i]) == 0 {
 			continue
 		}
 		c := &g.accs[i]
-		switch a.Op {
-		case "count":
+		switch o.kind {
+		case opCount:
 			c.n++
-		case "count_distinct":
+		case opDistinct:
 			if c.distinct == nil {
-				c.distinct = map[string]struct{}{}
+				c.distinct = &strSet{}
 			}
-			if _, seen := c.distinct[string(vals[i])]; !seen {
-				if err := p.newDistinct(); err != nil {
-					return err
-				}
-				c.distinct[strings.Clone(string(vals[i]))] = struct{}{}
+			// A no-op conversion for bytes, a copy for strings (the
+			// reader paths that are not the hot one).
+			if _, err := c.distinct.insert([]byte(vals[i]), p.newDistinct); err != nil {
+				return err
 			}
 		default:
-			d, err := parseNum(vals[i])
-			if err != nil {
-				return fmt.Errorf("column %q (%s): %w", a.Column, a.Op, err)
+			if o.reuse >= 0 {
+				p.nums[i] = p.nums[o.reuse]
+			} else {
+				d, err := parseNum(vals[i])
+				if err != nil {
+					return fmt.Errorf("column %q (%s): %w", p.Aggs[i].Column, p.Aggs[i].Op, err)
+				}
+				p.nums[i] = d
 			}
-			c.addNumber(d)
+			c.addNumber(p.nums[i])
 		}
 	}
 	return nil
@@ -167,16 +215,17 @@ func (p *Partial) Merge(q *Partial) error {
 		for i := range g.accs {
 			c, o := &g.accs[i], &qg.accs[i]
 			c.merge(o)
-			for v := range o.distinct {
-				if c.distinct == nil {
-					c.distinct = map[string]struct{}{}
+			if o.distinct.Len() > 0 && c.distinct == nil {
+				c.distinct = &strSet{}
+			}
+			var err error
+			o.distinct.eachBytes(func(b []byte) {
+				if err == nil {
+					_, err = c.distinct.insert(b, p.newDistinct)
 				}
-				if _, seen := c.distinct[v]; !seen {
-					if err := p.newDistinct(); err != nil {
-						return err
-					}
-					c.distinct[v] = struct{}{}
-				}
+			})
+			if err != nil {
+				return err
 			}
 		}
 	}
@@ -211,7 +260,7 @@ func (g *Group) Value(aggs []Aggregate, i int) string {
 		}
 		return strconv.FormatInt(c.n, 10)
 	case "count_distinct":
-		return strconv.Itoa(len(c.distinct))
+		return strconv.Itoa(c.distinct.Len())
 	}
 	if !c.has {
 		return ""

@@ -2,6 +2,7 @@ package report
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -96,5 +97,38 @@ func TestMaxDistinct(t *testing.T) {
 	}
 	if err := q.Merge(extra); !errors.Is(err, ErrTooManyDistinct) {
 		t.Fatalf("merge past the limit: err = %v", err)
+	}
+}
+
+// TestStrSet checks the distinct-value set against a map through growth,
+// with empty, colliding-prefix and non-ASCII values.
+func TestStrSet(t *testing.T) {
+	var s strSet
+	want := map[string]bool{}
+	for i := range 20000 {
+		v := []byte(strings.Repeat("é", i%3) + strconv.Itoa(i%7919))
+		if i%1000 == 0 {
+			v = nil
+		}
+		if s.has(v) != want[string(v)] {
+			t.Fatalf("has(%q) = %v after %d inserts", v, !want[string(v)], len(want))
+		}
+		if !want[string(v)] {
+			s.add(v)
+			want[string(v)] = true
+		}
+	}
+	if s.Len() != len(want) {
+		t.Fatalf("Len %d, want %d", s.Len(), len(want))
+	}
+	n := 0
+	s.each(func(v string) {
+		if !want[v] {
+			t.Fatalf("each: %q not added", v)
+		}
+		n++
+	})
+	if n != len(want) {
+		t.Fatalf("each visited %d, want %d", n, len(want))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Header returns the output column names: the group-by columns, then one
@@ -89,7 +90,7 @@ func (p *Partial) WriteHTML(w io.Writer, title string, groupBy []string, top int
 		if maxV > 0 {
 			wdt = int(num(r) / maxV * 380)
 		}
-		bars = append(bars, bar{Label: fmt.Sprint(r[:n]), Y: i * 22, W: max(wdt, 0), TextX: 205 + max(wdt, 0), Value: r[n]})
+		bars = append(bars, bar{Label: barLabel(r[:n]), Y: i * 22, W: max(wdt, 0), TextX: 205 + max(wdt, 0), Value: r[n]})
 	}
 	header := Header(groupBy, p.Aggs)
 	measure := ""
@@ -110,4 +111,20 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
+}
+
+// barLabel names a group in the chart: its keys joined by " / ", an empty
+// key shown as "(empty)".
+func barLabel(keys []string) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		if k == "" {
+			k = "(empty)"
+		}
+		parts[i] = k
+	}
+	if len(parts) == 0 {
+		return "(all rows)"
+	}
+	return strings.Join(parts, " / ")
 }

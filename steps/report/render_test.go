@@ -26,7 +26,7 @@ func TestWriteCSVAndHTML(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := h.String()
-	for _, s := range []string{"<svg", "&lt;b&gt;東京&lt;/b&gt;", `width="380"`, "<td>3.5</td>"} {
+	for _, s := range []string{"<svg", "&lt;b&gt;東京&lt;/b&gt;", `width="380"`, "<td>3.5</td>", `font-size="12">Zürich</text>`} {
 		if !strings.Contains(page, s) {
 			t.Errorf("html lacks %q:\n%s", s, page)
 		}

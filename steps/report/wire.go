@@ -52,9 +52,7 @@ func (p *Partial) MarshalJSON() ([]byte, error) {
 			if c.has {
 				wa.Sum, wa.Min, wa.Max = c.sum.String(), c.min.String(), c.max.String()
 			}
-			for v := range c.distinct {
-				wa.Distinct = append(wa.Distinct, v)
-			}
+			c.distinct.each(func(v string) { wa.Distinct = append(wa.Distinct, v) })
 			slices.Sort(wa.Distinct)
 		}
 		w.Groups = append(w.Groups, wg)
@@ -94,11 +92,13 @@ func (p *Partial) UnmarshalJSON(data []byte) error {
 				c.has = true
 			}
 			if len(wa.Distinct) > 0 {
-				c.distinct = make(map[string]struct{}, len(wa.Distinct))
+				c.distinct = &strSet{}
 				for _, v := range wa.Distinct {
-					c.distinct[v] = struct{}{}
+					if b := []byte(v); !c.distinct.has(b) {
+						c.distinct.add(b)
+					}
 				}
-				p.nDistinct += len(c.distinct)
+				p.nDistinct += c.distinct.Len()
 			}
 		}
 		k := groupKey(g.Keys)

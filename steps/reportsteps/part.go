@@ -3,7 +3,6 @@ package reportsteps
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -105,7 +104,7 @@ func runPart(ctx context.Context, env *stepkit.Env, c *planCache, in PartInput) 
 	}
 	key := partialKey(env.Layout(in.Job.Execution), part.Part)
 	// Compact: a partial can hold many distinct values.
-	doc, err := json.Marshal(partial)
+	doc, err := partial.MarshalJSON() // not json.Marshal, which would copy it to check it
 	if err != nil {
 		return PartOutput{}, req.limits(), err
 	}

@@ -20,7 +20,7 @@ const (
 	// count_distinct keeps, all groups together (each costs its bytes plus
 	// about 50 bytes of map).
 	DefaultMaxDistinct = 500_000
-	MaxDistinctLimit   = 5_000_000
+	MaxDistinctLimit   = 2_000_000
 	// MaxGroupsLimit bounds max_groups so that a part and the reduce stay
 	// well inside their memory (each group costs a few hundred bytes plus
 	// its distinct values).
