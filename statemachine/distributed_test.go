@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/stepwise-dev/stepwise/statemachine/itemio"
 )
 
 // memObjects is an in-memory ObjectStore: it implements the calls a
@@ -158,22 +156,5 @@ func TestDistributedMapResumeKeepsSucceededChildren(t *testing.T) {
 	ty := strings.Join(h2.types(x.ExecutionArn), " ")
 	if strings.Count(ty, "MapRunStarted") != 1 || strings.Count(ty, "MapStateStarted") != 1 {
 		t.Fatalf("history %s", ty)
-	}
-}
-
-// An ItemReader source without items gives the Map state an empty array,
-// not nil (the fallback in execMap that meant to do this never ran).
-func TestReadAllItemsEmptySourceIsEmptyArray(t *testing.T) {
-	objs := &memObjects{objs: map[string][]byte{"b/empty.json": []byte(`[]`)}}
-	spec, err := itemio.ParseReader("arn:aws:states:::s3:getObject", map[string]any{"Bucket": "b", "Key": "empty.json"}, map[string]any{"InputType": "JSON"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	items, err := readAllItems(context.Background(), objs, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if items == nil || len(items) != 0 {
-		t.Fatalf("items = %#v, want an empty non-nil array", items)
 	}
 }

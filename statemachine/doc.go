@@ -25,20 +25,28 @@
 // machine's TimeoutSeconds, [Engine.Close] and a TestState caller that goes
 // away stop an evaluation in progress. A runaway JSONata expression (too
 // deep, too long, or building a value too large) fails its state with
-// States.QueryEvaluationError and AWS's cause texts; see jsonataBudget.
+// States.QueryEvaluationError and AWS's cause texts; see interp.JSONataBudget.
 //
-// Files: the interpreter runs one execution (interp.go, and by topic
-// dataflow.go, choice.go, task.go, tokens.go, retry.go, wait.go, map.go,
-// maprun.go, parallel.go, nested.go); it reaches the control plane's
-// registries only through registry.go. The control plane is engine.go,
-// versions.go, teststate.go and store.go. Leaf packages hold what both
-// share: arn (ARNs), states (States.* error names), eventtype (history
-// event types), objects (the object store of ItemReader/ResultWriter),
-// vclock (the virtual clock).
+// Layers: the interpreter (internal/interp) parses definitions and runs
+// one execution, or one state for TestState, against narrow interfaces
+// (interp.Env: clock, invokers, object store, and a Host for task tokens
+// and nested executions) and writes history events to an interp.Run. This
+// package is the control plane on top: engine.go (state machines,
+// executions registry, the API), exec.go (an execution's record and
+// lifecycle, the Run the interpreter writes to), versions.go, tags.go,
+// teststate.go, store.go (the durable schema), registry.go (the Host,
+// Run and MapRunHost implementations: task tokens, Map Run children),
+// nested.go and sfnsdk.go (nested executions and aws-sdk:sfn). The
+// interpreter's public types (Machine, HistoryEvent, Clock, TaskError,
+// TaskInfo, ...) are aliases here (aliases.go, observer.go); events.go
+// holds the events only the control plane records. Leaf packages hold what both share: arn
+// (ARNs), states (States.* error names), eventtype (history event types),
+// objects (the object store of ItemReader/ResultWriter), vclock (the
+// virtual clock).
 //
 // The engine imports only the standard library and its own subpackages
-// (TestEngineImportsOnlyStdlib). It
-// reaches Lambda, S3, time and durable storage through the interfaces in
-// interfaces.go; the local stack (local/...) and tests implement them. It is
-// not an HTTP server and not an AWS client.
+// (TestEngineImportsOnlyStdlib). It reaches Lambda, S3 and time through
+// the interfaces of internal/interp/interfaces.go (aliased here) and
+// durable storage through [Store]; the local stack (local/...) and tests
+// implement them. It is not an HTTP server and not an AWS client.
 package statemachine

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	arnfmt "github.com/stepwise-dev/stepwise/statemachine/arn"
+	"github.com/stepwise-dev/stepwise/statemachine/internal/interp"
 	"github.com/stepwise-dev/stepwise/statemachine/validate"
 )
 
@@ -45,6 +46,7 @@ type Options struct {
 type Engine struct {
 	opts   Options
 	clock  Clock
+	env    *interp.Env // what the interpreter sees of e
 	log    *slog.Logger
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -54,7 +56,7 @@ type Engine struct {
 	smOrder  []string
 	execs    map[string]*execution
 	execList []*execution
-	tokens   map[string]*taskWait
+	tokens   map[string]*interp.TaskWait
 	timedOut map[string]bool // tokens whose task timed out (bounded)
 	mapRuns  map[string]*mapRun
 	aliases  map[string]*StateMachineAlias
@@ -109,7 +111,7 @@ func New(opts Options) (*Engine, error) {
 		log:      opts.Logger,
 		machines: map[string]*smRecord{},
 		execs:    map[string]*execution{},
-		tokens:   map[string]*taskWait{},
+		tokens:   map[string]*interp.TaskWait{},
 		timedOut: map[string]bool{},
 		mapRuns:  map[string]*mapRun{},
 		aliases:  map[string]*StateMachineAlias{},
@@ -121,6 +123,7 @@ func New(opts Options) (*Engine, error) {
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
+	e.env = e.newEnv()
 	if opts.Store != nil {
 		if err := e.load(); err != nil {
 			return nil, err
@@ -356,7 +359,7 @@ func (e *Engine) DeleteStateMachine(ctx context.Context, arn string) error {
 
 // ValidateDefinition runs ValidateStateMachineDefinition's checks.
 func (e *Engine) ValidateDefinition(definition string, smType string) []Diagnostic {
-	return validate.Definition([]byte(definition), validate.Options{Type: smType, CheckJSONata: checkJSONata})
+	return validate.Definition([]byte(definition), validate.Options{Type: smType, CheckJSONata: interp.CheckJSONata})
 }
 
 // StartExecution starts an execution of a machine. Starting again with the

@@ -4,18 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
 	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
+	"github.com/stepwise-dev/stepwise/statemachine/internal/interp"
 	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
-const (
-	maxPayload = 256 * 1024
-	maxEvents  = 25000
-)
+// isoMillis is how Step Functions writes dates inside JSON documents.
+const isoMillis = "2006-01-02T15:04:05.000Z"
+
+// maxEvents is AWS's limit on an execution's history.
+const maxEvents = 25000
 
 // execution is one running or finished execution.
 type execution struct {
@@ -42,14 +43,11 @@ type execution struct {
 	mapRunArn   string
 	aliasArn    string // the alias StartExecution went through, if any
 	overflow    bool
-	persisted   int       // events already in the Store
-	prog        *progress // top-level position, for the Store
-	sync        bool      // started by StartSyncExecution
-	finishing   bool      // finish has begun; a second caller backs off
-	// ctxExec and ctxSM are the immutable parts of the context object,
-	// built once per run.
-	ctxExec, ctxSM map[string]any
-	parent         *execution // nested or map-run parent, if any
+	persisted   int              // events already in the Store
+	prog        *interp.Progress // top-level position, for the Store
+	sync        bool             // started by StartSyncExecution
+	finishing   bool             // finish has begun; a second caller backs off
+	parent      *execution       // nested or map-run parent, if any
 
 	// redrive bookkeeping: how far the last run got.
 	lastFailure *redrivePoint
@@ -97,7 +95,7 @@ func (x *execution) describe() *Execution {
 }
 
 // addEvent appends an event and returns its id.
-func (x *execution) addEvent(typ string, prev int64, details any) int64 {
+func (x *execution) AddEvent(typ string, prev int64, details any) int64 {
 	now := x.e.clock.Now()
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -116,7 +114,14 @@ func (x *execution) addEvent(typ string, prev int64, details any) int64 {
 	return id
 }
 
-func (x *execution) lastEventID() int64 {
+// history returns a copy of the events so far.
+func (x *execution) history() []HistoryEvent {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return append([]HistoryEvent(nil), x.events...)
+}
+
+func (x *execution) LastEventID() int64 {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return int64(len(x.events))
@@ -135,16 +140,16 @@ func (x *execution) begin(ctx context.Context) error {
 	x.mu.Lock()
 	x.start = x.e.clock.Now()
 	x.mu.Unlock()
-	x.addEvent(eventtype.ExecutionStarted, 0, &ExecutionStartedEventDetails{Input: textJSON(x.input), RoleArn: x.sm.info.RoleArn,
+	x.AddEvent(eventtype.ExecutionStarted, 0, &ExecutionStartedEventDetails{Input: interp.TextJSON(x.input), RoleArn: x.sm.info.RoleArn,
 		StateMachineAliasArn: x.aliasArn, StateMachineVersionArn: x.sm.versionArn()})
 	if err := x.commit(nil); err != nil {
 		return err
 	}
-	x.launch(x.sm.machine.startAt, x.inVal, 0, nil)
+	x.launch(x.sm.machine.StartAt(), x.inVal, 0, nil)
 	return nil
 }
 
-func (x *execution) launch(startAt string, input any, prev int64, resume *progress) {
+func (x *execution) launch(startAt string, input any, prev int64, resume *interp.Progress) {
 	rctx, cancel := context.WithCancelCause(x.e.ctx)
 	x.mu.Lock()
 	x.cancel = cancel
@@ -156,16 +161,17 @@ func (x *execution) launch(startAt string, input any, prev int64, resume *progre
 	}()
 }
 
-func (x *execution) run(ctx context.Context, startAt string, input any, prev int64, resume *progress) {
+func (x *execution) run(ctx context.Context, startAt string, input any, prev int64, resume *interp.Progress) {
 	m := x.sm.machine
 	var deadline time.Time
-	if m.hasTimeout {
+	timeout, hasTimeout := m.Timeout()
+	if hasTimeout {
 		tctx, cancel := context.WithCancelCause(ctx)
 		defer cancel(nil)
 		ctx = tctx
-		deadline = x.start.Add(time.Duration(m.timeout) * time.Second)
+		deadline = x.start.Add(time.Duration(timeout) * time.Second)
 		if x.redriveDate != nil {
-			deadline = x.redriveDate.Add(time.Duration(m.timeout) * time.Second)
+			deadline = x.redriveDate.Add(time.Duration(timeout) * time.Second)
 		}
 		timer := x.e.clock.After(deadline.Sub(x.e.clock.Now()))
 		go func() {
@@ -176,13 +182,7 @@ func (x *execution) run(ctx context.Context, startAt string, input any, prev int
 			}
 		}()
 	}
-	r := &runner{x: x, e: x.e, resume: resume}
-	th := &thread{x: x, prev: prev, top: true}
-	var vars *scope
-	if resume != nil && resume.Vars != nil {
-		vars = &scope{vars: resume.Vars}
-	}
-	out, err := r.runMachine(ctx, m, startAt, input, th, vars, nil)
+	out, last, err := interp.Execute(ctx, x.e.env, x, m, startAt, input, prev, resume)
 	cerr := context.Cause(ctx)
 	if cerr != nil && err != nil {
 		switch {
@@ -195,8 +195,8 @@ func (x *execution) run(ctx context.Context, startAt string, input any, prev int
 	// Past the deadline the execution timed out, whatever its last state
 	// did: also when that state ended at the same moment, before or after
 	// the goroutine above cancelled the run.
-	if errors.Is(cerr, errTimedOut) || (m.hasTimeout && cerr == nil && x.e.clock.Now().After(deadline)) {
-		x.finish(StatusTimedOut, nil, &failure{name: states.Timeout}, th.prev)
+	if errors.Is(cerr, errTimedOut) || (hasTimeout && cerr == nil && x.e.clock.Now().After(deadline)) {
+		x.finish(StatusTimedOut, nil, &TaskError{Name: states.Timeout}, last)
 		return
 	}
 	if x.e.ctx.Err() != nil && err != nil {
@@ -204,16 +204,16 @@ func (x *execution) run(ctx context.Context, startAt string, input any, prev int
 	}
 	if err != nil {
 		x.mu.Lock()
-		x.lastFailure = &redrivePoint{state: err.state, input: err.stateInput}
+		x.lastFailure = &redrivePoint{state: err.State, input: err.StateInput}
 		x.mu.Unlock()
-		x.finish(StatusFailed, nil, err, th.prev)
+		x.finish(StatusFailed, nil, &err.TaskError, last)
 		return
 	}
-	x.finish(StatusSucceeded, out, nil, th.prev)
+	x.finish(StatusSucceeded, out, nil, last)
 }
 
 // finish records the terminal event and status.
-func (x *execution) finish(status string, out any, f *failure, prev int64) {
+func (x *execution) finish(status string, out any, f *TaskError, prev int64) {
 	x.mu.Lock()
 	if x.st != StatusRunning || x.finishing {
 		// Already ending (StopExecution racing the last state, say).
@@ -229,16 +229,16 @@ func (x *execution) finish(status string, out any, f *failure, prev int64) {
 		outText = marshal(out)
 		if len(outText) > maxPayload {
 			status = StatusFailed
-			f = &failure{name: states.DataLimitExceeded, cause: "The state/task 'ExecutionSucceeded' returned a result with a size exceeding the maximum number of bytes service limit."}
+			f = &TaskError{Name: states.DataLimitExceeded, Cause: "The state/task 'ExecutionSucceeded' returned a result with a size exceeding the maximum number of bytes service limit."}
 		} else {
-			x.addEvent(eventtype.ExecutionSucceeded, prev, &OutputEventDetails{Output: textJSON(outText)})
+			x.AddEvent(eventtype.ExecutionSucceeded, prev, &OutputEventDetails{Output: interp.TextJSON(outText)})
 		}
 	case StatusFailed:
-		x.addEvent(eventtype.ExecutionFailed, prev, &FailureEventDetails{Error: f.name, Cause: f.cause})
+		x.AddEvent(eventtype.ExecutionFailed, prev, &FailureEventDetails{Error: f.Name, Cause: f.Cause})
 	case StatusTimedOut:
-		x.addEvent(eventtype.ExecutionTimedOut, prev, &FailureEventDetails{Error: f.name, Cause: f.cause})
+		x.AddEvent(eventtype.ExecutionTimedOut, prev, &FailureEventDetails{Error: f.Name, Cause: f.Cause})
 	case StatusAborted:
-		x.addEvent(eventtype.ExecutionAborted, prev, &FailureEventDetails{Error: f.name, Cause: f.cause})
+		x.AddEvent(eventtype.ExecutionAborted, prev, &FailureEventDetails{Error: f.Name, Cause: f.Cause})
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -247,17 +247,17 @@ func (x *execution) finish(status string, out any, f *failure, prev int64) {
 	if status == StatusSucceeded {
 		x.output = &outText
 	} else if f != nil {
-		if f.name != "" {
-			n := f.name
+		if f.Name != "" {
+			n := f.Name
 			x.errName = &n
 		}
-		if f.cause != "" {
-			c := f.cause
+		if f.Cause != "" {
+			c := f.Cause
 			x.cause = &c
 		}
 	}
 	x.mu.Unlock()
-	x.checkpoint(nil)
+	x.Checkpoint(nil)
 	x.mu.Lock()
 	close(x.done)
 }
@@ -273,7 +273,7 @@ func (x *execution) stop(errorName, cause string) error {
 	// ExecutionAborted follows an API call, not an event of the run: AWS
 	// records it with previousEventId 0, as it does the first state's
 	// entered event.
-	x.finish(StatusAborted, nil, &failure{name: errorName, cause: cause}, 0)
+	x.finish(StatusAborted, nil, &TaskError{Name: errorName, Cause: cause}, 0)
 	if cancel != nil {
 		cancel(errStopped)
 	}
@@ -300,64 +300,22 @@ func (x *execution) redrive(ctx context.Context) error {
 	}
 	x.redrives++
 	x.redriveDate = &now
-	x.ctxExec, x.ctxSM = nil, nil
 	x.st = StatusRunning
 	x.finishing = false
 	x.output, x.errName, x.cause, x.stopDate = nil, nil, nil, nil
 	x.done = make(chan struct{})
 	point := x.lastFailure
 	x.mu.Unlock()
-	id := x.addEvent(eventtype.ExecutionRedriven, x.lastEventID(), &ExecutionRedrivenEventDetails{RedriveCount: x.redrives})
-	startAt, input := x.sm.machine.startAt, x.inVal
+	id := x.AddEvent(eventtype.ExecutionRedriven, x.LastEventID(), &ExecutionRedrivenEventDetails{RedriveCount: x.redrives})
+	startAt, input := x.sm.machine.StartAt(), x.inVal
 	if point != nil && point.state != "" {
 		startAt, input = point.state, point.input
 	}
-	x.checkpoint(nil)
+	x.Checkpoint(nil)
 	x.launch(startAt, input, id, nil)
 	x.mu.Lock()
 	return nil
 }
-
-// marshal writes v as compact JSON without HTML escaping, as AWS does.
-func marshal(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return "null"
-	case string:
-		b, _ := json.Marshal(v)
-		if !needsUnescape(b) {
-			return string(b)
-		}
-	case map[string]any:
-		if len(v) == 0 {
-			return "{}"
-		}
-	}
-	var buf jsonBuf
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return fmt.Sprintf("%q", fmt.Sprint(v))
-	}
-	b := buf.b
-	if n := len(b); n > 0 && b[n-1] == '\n' {
-		b = b[:n-1]
-	}
-	return string(b)
-}
-
-func needsUnescape(b []byte) bool {
-	for i := 0; i+1 < len(b); i++ {
-		if b[i] == '\\' && b[i+1] == 'u' {
-			return true
-		}
-	}
-	return false
-}
-
-type jsonBuf struct{ b []byte }
-
-func (j *jsonBuf) Write(p []byte) (int, error) { j.b = append(j.b, p...); return len(p), nil }
 
 // SendTaskSuccess completes the waitForTaskToken task holding token.
 func (e *Engine) SendTaskSuccess(ctx context.Context, token, output string) error {
@@ -365,32 +323,20 @@ func (e *Engine) SendTaskSuccess(ctx context.Context, token, output string) erro
 	if err := json.Unmarshal([]byte(output), &v); err != nil {
 		return apiErr("InvalidOutput", "Invalid Output: '%s'", err.Error())
 	}
-	return e.completeToken(token, tokenResult{output: v})
+	return e.completeToken(token, interp.TokenResult{Output: v})
 }
 
 // SendTaskFailure fails the waitForTaskToken task holding token.
 func (e *Engine) SendTaskFailure(ctx context.Context, token, errorName, cause string) error {
-	return e.completeToken(token, tokenResult{fail: &failure{name: errorName, cause: cause}})
+	return e.completeToken(token, interp.TokenResult{Fail: &TaskError{Name: errorName, Cause: cause}})
 }
 
 // SendTaskHeartbeat resets the heartbeat timer of the task holding token.
 func (e *Engine) SendTaskHeartbeat(ctx context.Context, token string) error {
-	return e.completeToken(token, tokenResult{heartbeat: true})
+	return e.completeToken(token, interp.TokenResult{Heartbeat: true})
 }
 
-// taskWait is a task waiting for SendTask* with its token.
-type taskWait struct {
-	ch       chan tokenResult
-	timedOut bool // set by the waiting task before it deregisters
-}
-
-type tokenResult struct {
-	output    any
-	fail      *failure
-	heartbeat bool
-}
-
-func (e *Engine) completeToken(token string, res tokenResult) error {
+func (e *Engine) completeToken(token string, res interp.TokenResult) error {
 	e.mu.RLock()
 	w, ok := e.tokens[token]
 	e.mu.RUnlock()
@@ -406,15 +352,10 @@ func (e *Engine) completeToken(token string, res tokenResult) error {
 		}
 		return apiErr("TaskDoesNotExist", "Task Does Not Exist: '%s'", token)
 	}
-	select {
-	case w.ch <- res:
+	if w.Deliver(res) || res.Heartbeat {
 		return nil
-	default:
-		if res.heartbeat {
-			return nil
-		}
-		return apiErr("TaskTimedOut", "Task Timed Out: '%s'", token)
 	}
+	return apiErr("TaskTimedOut", "Task Timed Out: '%s'", token)
 }
 
 func validToken(t string) bool {
@@ -429,11 +370,19 @@ func validToken(t string) bool {
 	return true
 }
 
-// mapRun is a Distributed Map run.
+// mapRun is a Distributed Map run. A run loaded from the Store has only
+// info and execArn.
 type mapRun struct {
 	mu      sync.Mutex
 	info    MapRun
 	execArn string
+
+	e        *Engine
+	parent   *execution
+	label    string
+	resumed  bool
+	childRec *smRecord
+	children []*execution // by item index; nil until started
 }
 
 func (m *mapRun) describe() *MapRun {

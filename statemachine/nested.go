@@ -12,14 +12,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepwise-dev/stepwise/statemachine/internal/interp"
 	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
-func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern IntegrationPattern, action string, params any, submit func(any)) (any, *failure) {
-	pm, _ := params.(map[string]any)
-	if kind == resSDKSfn && action != "startExecution" && action != "startExecution.sync" {
-		return r.sdkSfn(ctx, action, pm)
-	}
+// nestedSfn starts a child execution for a states:startExecution(.sync)
+// task or an aws-sdk:sfn startExecution action and, for .sync, waits for
+// it.
+func (e *Engine) nestedSfn(ctx context.Context, c interp.SfnCall) (any, error) {
+	pm, action := c.Params, c.Action
 	smArn, _ := pm["StateMachineArn"].(string)
 	in := StartExecutionInput{StateMachineArn: smArn}
 	if name, ok := pm["Name"].(string); ok {
@@ -33,22 +34,22 @@ func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern Integ
 			in.Input = marshal(v)
 		}
 	}
-	x, err := r.e.start(ctx, in, false)
+	x, err := e.start(ctx, in, false)
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			if kind == resSDKSfn {
-				return nil, r.sdkSfnError(ae)
+			if c.SDK {
+				return nil, e.sdkSfnError(ae)
 			}
-			return nil, &failure{name: serviceErrorName("StepFunctions", ae.Code),
-				cause: fmt.Sprintf("%s (Service: AWSStepFunctions; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)", ae.Message, ae.Code, r.e.opts.NewUUID())}
+			return nil, &TaskError{Name: serviceErrorName("StepFunctions", ae.Code),
+				Cause: fmt.Sprintf("%s (Service: AWSStepFunctions; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)", ae.Message, ae.Code, e.opts.NewUUID())}
 		}
-		return nil, &failure{name: states.TaskFailed, cause: err.Error()}
+		return nil, &TaskError{Name: states.TaskFailed, Cause: err.Error()}
 	}
 	d := x.describe()
 	body := `{"executionArn":"` + d.ExecutionArn + `","startDate":` + strconv.FormatFloat(float64(d.StartDate.UnixMilli())/1000, 'f', -1, 64) + `}`
-	reqID := r.e.opts.NewUUID()
-	date := strings.Replace(r.e.clock.Now().UTC().Format(time.RFC1123), "UTC", "GMT", 1)
+	reqID := e.opts.NewUUID()
+	date := strings.Replace(e.clock.Now().UTC().Format(time.RFC1123), "UTC", "GMT", 1)
 	started := map[string]any{
 		"ExecutionArn": d.ExecutionArn,
 		"StartDate":    d.StartDate.UTC().Format(isoMillis),
@@ -61,18 +62,18 @@ func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern Integ
 		},
 		"SdkResponseMetadata": map[string]any{"RequestId": reqID},
 	}
-	if kind == resSDKSfn {
+	if c.SDK {
 		return map[string]any{"ExecutionArn": d.ExecutionArn, "StartDate": d.StartDate.UTC().Format(isoMillis)}, nil
 	}
-	if pattern != RunJob {
+	if c.Pattern != RunJob {
 		return started, nil
 	}
-	submit(started)
+	c.Submit(started)
 	select {
 	case <-x.done:
 	case <-ctx.Done():
 		_ = x.stop("", "")
-		return nil, &failure{name: states.Aborted, runtime: true}
+		return nil, ctx.Err()
 	}
 	d = x.describe()
 	out := map[string]any{
@@ -109,27 +110,27 @@ func (r *runner) nestedSfn(ctx context.Context, kind resourceKind, pattern Integ
 		case StatusTimedOut:
 			name = states.Timeout
 		}
-		return nil, &failure{name: name, cause: marshal(out)}
+		return nil, &TaskError{Name: name, Cause: marshal(out)}
 	}
 	return out, nil
 }
 
-func (r *runner) sdkSfn(ctx context.Context, action string, pm map[string]any) (any, *failure) {
+func (e *Engine) sdkSfn(ctx context.Context, action string, pm map[string]any) (any, error) {
 	tok, _ := pm["TaskToken"].(string)
 	var err error
 	switch action {
 	case "sendTaskSuccess":
 		out, _ := pm["Output"].(string)
-		err = r.e.SendTaskSuccess(ctx, tok, out)
+		err = e.SendTaskSuccess(ctx, tok, out)
 	case "sendTaskFailure":
 		en, _ := pm["Error"].(string)
 		c, _ := pm["Cause"].(string)
-		err = r.e.SendTaskFailure(ctx, tok, en, c)
+		err = e.SendTaskFailure(ctx, tok, en, c)
 	case "sendTaskHeartbeat":
-		err = r.e.SendTaskHeartbeat(ctx, tok)
+		err = e.SendTaskHeartbeat(ctx, tok)
 	case "describeExecution":
 		arn, _ := pm["ExecutionArn"].(string)
-		d, derr := r.e.DescribeExecution(ctx, arn)
+		d, derr := e.DescribeExecution(ctx, arn)
 		if derr != nil {
 			err = derr
 			break
@@ -139,21 +140,21 @@ func (r *runner) sdkSfn(ctx context.Context, action string, pm map[string]any) (
 		arn, _ := pm["ExecutionArn"].(string)
 		en, _ := pm["Error"].(string)
 		c, _ := pm["Cause"].(string)
-		d, serr := r.e.StopExecution(ctx, arn, en, c)
+		d, serr := e.StopExecution(ctx, arn, en, c)
 		if serr != nil {
 			err = serr
 			break
 		}
 		return map[string]any{"StopDate": d.StopDate.UTC().Format(isoMillis)}, nil
 	default:
-		return nil, &failure{name: states.Runtime, cause: "unsupported aws-sdk:sfn action " + action}
+		return nil, &TaskError{Name: states.Runtime, Cause: "unsupported aws-sdk:sfn action " + action}
 	}
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			return nil, r.sdkSfnError(ae)
+			return nil, e.sdkSfnError(ae)
 		}
-		return nil, &failure{name: states.TaskFailed, cause: err.Error()}
+		return nil, &TaskError{Name: states.TaskFailed, Cause: err.Error()}
 	}
 	return map[string]any{}, nil
 }

@@ -1,6 +1,10 @@
 package statemachine
 
-import "context"
+import (
+	"context"
+
+	"github.com/stepwise-dev/stepwise/statemachine/internal/interp"
+)
 
 // TaskInfo says which Task state of which execution a Lambda or service
 // invocation runs for. The engine puts it in the context it passes to
@@ -8,23 +12,7 @@ import "context"
 // invoker can answer by state name (test harnesses mock tasks per state, as
 // AWS Step Functions Local's MockConfigFile does) and can learn the task
 // token of a .waitForTaskToken task without parsing the payload.
-type TaskInfo struct {
-	ExecutionArn string
-	StateName    string
-	// Resource is the state's Resource as written (placeholders substituted).
-	Resource string
-	// Token is the task token of a .waitForTaskToken task, else "".
-	Token string
-}
-
-type taskInfoKey struct{}
+type TaskInfo = interp.TaskInfo
 
 // TaskInfoFrom returns the [TaskInfo] the engine put in ctx, if any.
-func TaskInfoFrom(ctx context.Context) (TaskInfo, bool) {
-	ti, ok := ctx.Value(taskInfoKey{}).(TaskInfo)
-	return ti, ok
-}
-
-func withTaskInfo(ctx context.Context, r *runner, st *step) context.Context {
-	return context.WithValue(ctx, taskInfoKey{}, TaskInfo{ExecutionArn: r.x.arn, StateName: st.s.name, Resource: st.s.resource, Token: st.token})
-}
+func TaskInfoFrom(ctx context.Context) (TaskInfo, bool) { return interp.TaskInfoFrom(ctx) }

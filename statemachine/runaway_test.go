@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stepwise-dev/stepwise/statemachine/internal/interp"
 	"github.com/stepwise-dev/stepwise/statemachine/jsonata"
 	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
@@ -31,9 +32,9 @@ func runawayDef(timeout int) string {
 // test ends. Top-level tests of this package that do so are not parallel,
 // so no other test compiles meanwhile.
 func withBudget(t *testing.T, b jsonata.Budget) {
-	old := jsonataBudget
-	jsonataBudget = b
-	t.Cleanup(func() { jsonataBudget = old })
+	old := interp.JSONataBudget
+	interp.JSONataBudget = b
+	t.Cleanup(func() { interp.JSONataBudget = old })
 }
 
 // unbounded is a budget with no step bound: only the run's context can
@@ -165,7 +166,7 @@ func TestRunawayJSONataAfterRestart(t *testing.T) {
 // fails its state with States.QueryEvaluationError and the texts AWS uses,
 // in executions and in TestState alike; so do too-deep and too-large ones.
 func TestRunawayJSONataBudget(t *testing.T) {
-	b := jsonataBudget
+	b := interp.JSONataBudget
 	b.MaxSteps = 100_000 // the real bound takes seconds; the mapping is the same
 	withBudget(t, b)
 	sum200 := strings.TrimSuffix(strings.Repeat("1+", 200), "+")

@@ -3,7 +3,6 @@ package statemachine
 import (
 	"fmt"
 	"strings"
-	"sync"
 )
 
 // serviceErrorName is the Error of a failed service call: the service's
@@ -27,14 +26,14 @@ func serviceErrorName(service, code string) string {
 //
 // The optimized states:startExecution integration words its errors
 // differently (StepFunctions.<Code>Exception, SDK v1's shape).
-func (r *runner) sdkSfnError(ae *APIError) *failure {
+func (e *Engine) sdkSfnError(ae *APIError) *TaskError {
 	msg := ae.Message
 	if ae.Code == "InvalidToken" {
 		// AWS words a malformed token this way in the SDK integration.
 		msg = "Invalid Token: 'Invalid token'"
 	}
-	return &failure{name: serviceErrorName("Sfn", ae.Code),
-		cause: fmt.Sprintf("%s (Service: Sfn, Status Code: 400, Request ID: %s) (SDK Attempt Count: 1)", msg, r.e.opts.NewUUID())}
+	return &TaskError{Name: serviceErrorName("Sfn", ae.Code),
+		Cause: fmt.Sprintf("%s (Service: Sfn, Status Code: 400, Request ID: %s) (SDK Attempt Count: 1)", msg, e.opts.NewUUID())}
 }
 
 // describeMore adds the DescribeExecution members the aws-sdk:sfn
@@ -66,18 +65,4 @@ func describeMore(d *Execution, out map[string]any) {
 	if d.StateMachineAliasArn != "" {
 		out["StateMachineAliasArn"] = d.StateMachineAliasArn
 	}
-}
-
-// holdClock keeps a clock that can be held (the conformance runner's
-// virtual clock, which otherwise jumps to the next timer as soon as the
-// engine looks idle) still until release is called; other clocks need
-// nothing. The returned release may be called more than once.
-func holdClock(c Clock) (release func()) {
-	h, ok := c.(interface{ Hold() func() })
-	if !ok {
-		return func() {}
-	}
-	var once sync.Once
-	rel := h.Hold()
-	return func() { once.Do(rel) }
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stepwise-dev/stepwise/statemachine/internal/interp"
 	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
@@ -27,44 +28,27 @@ import (
 // task keeps its token, any other task is invoked again (at-least-once), and
 // a Parallel or Map state runs again from its start.
 
-// progress is where a top-level thread stands.
-type progress struct {
-	State       string          `json:"state"`
-	Input       json.RawMessage `json:"input"`
-	EnteredID   int64           `json:"enteredId"`
-	EnteredPrev int64           `json:"enteredPrev"`
-	Entered     time.Time       `json:"entered"`
-	Prev        int64           `json:"prev"`
-	Vars        map[string]any  `json:"vars,omitempty"`
-	WaitUntil   *time.Time      `json:"waitUntil,omitempty"`
-	Token       string          `json:"token,omitempty"`
-	Submitted   bool            `json:"submitted,omitempty"`
-	// MapRunID is the id of a Distributed Map's run in progress: on resume
-	// the run continues and children that already succeeded are kept.
-	MapRunID string `json:"mapRunId,omitempty"`
-}
-
 // execRecord is the persisted form of an execution.
 type execRecord struct {
-	Arn          string       `json:"arn"`
-	Name         string       `json:"name"`
-	Machine      StateMachine `json:"machine"`
-	Input        string       `json:"input"`
-	Status       string       `json:"status"`
-	Output       *string      `json:"output,omitempty"`
-	Error        *string      `json:"error,omitempty"`
-	Cause        *string      `json:"cause,omitempty"`
-	Start        time.Time    `json:"start"`
-	Stop         *time.Time   `json:"stop,omitempty"`
-	Redrives     int          `json:"redrives"`
-	RedriveDate  *time.Time   `json:"redriveDate,omitempty"`
-	TraceHeader  string       `json:"traceHeader,omitempty"`
-	MapRunArn    string       `json:"mapRunArn,omitempty"`
-	AliasArn     string       `json:"aliasArn,omitempty"`
-	Sync         bool         `json:"sync,omitempty"`
-	Progress     *progress    `json:"progress,omitempty"`
-	RedriveState string       `json:"redriveState,omitempty"`
-	RedriveInput any          `json:"redriveInput,omitempty"`
+	Arn          string           `json:"arn"`
+	Name         string           `json:"name"`
+	Machine      StateMachine     `json:"machine"`
+	Input        string           `json:"input"`
+	Status       string           `json:"status"`
+	Output       *string          `json:"output,omitempty"`
+	Error        *string          `json:"error,omitempty"`
+	Cause        *string          `json:"cause,omitempty"`
+	Start        time.Time        `json:"start"`
+	Stop         *time.Time       `json:"stop,omitempty"`
+	Redrives     int              `json:"redrives"`
+	RedriveDate  *time.Time       `json:"redriveDate,omitempty"`
+	TraceHeader  string           `json:"traceHeader,omitempty"`
+	MapRunArn    string           `json:"mapRunArn,omitempty"`
+	AliasArn     string           `json:"aliasArn,omitempty"`
+	Sync         bool             `json:"sync,omitempty"`
+	Progress     *interp.Progress `json:"progress,omitempty"`
+	RedriveState string           `json:"redriveState,omitempty"`
+	RedriveInput any              `json:"redriveInput,omitempty"`
 }
 
 type storedEvent struct {
@@ -80,14 +64,14 @@ func eventKey(arn string, id int64) string { return fmt.Sprintf("ev/%s/%010d", a
 // checkpoint writes the events recorded since the last checkpoint and the
 // execution record (with p as its progress) in one Commit. Without a Store
 // it does nothing.
-func (x *execution) checkpoint(p *progress) {
+func (x *execution) Checkpoint(p *interp.Progress) {
 	if err := x.commit(p); err != nil {
 		x.e.log.Error("statemachine: checkpoint", "arn", x.arn, "err", err)
 	}
 }
 
 // commit is checkpoint that reports a failed write.
-func (x *execution) commit(p *progress) error {
+func (x *execution) commit(p *interp.Progress) error {
 	st := x.e.opts.Store
 	if st == nil || x.sm.info.Type == TypeExpress {
 		return nil
@@ -192,12 +176,12 @@ func (e *Engine) load() error {
 	// Oldest first, so that list order matches creation order.
 	sortExecs(e.execList)
 	for _, x := range aborted {
-		x.finish(StatusAborted, nil, &failure{name: states.Runtime, cause: "The parent execution restarted its Map Run after a crash."}, x.lastEventID())
+		x.finish(StatusAborted, nil, &TaskError{Name: states.Runtime, Cause: "The parent execution restarted its Map Run after a crash."}, x.LastEventID())
 	}
 	for _, x := range resume {
 		p := x.prog
 		if p == nil {
-			x.launch(x.sm.machine.startAt, x.inVal, 0, nil)
+			x.launch(x.sm.machine.StartAt(), x.inVal, 0, nil)
 			continue
 		}
 		var in any
@@ -316,3 +300,43 @@ func sortExecs(xs []*execution) {
 		}
 	}
 }
+
+// Store persists engine state so that Standard executions survive a crash
+// of the process. The engine owns the key layout and value encoding; a
+// Store is an ordered byte-oriented key/value store. Implementations must
+// be safe for concurrent use and should group concurrent Commits into one
+// durable write (group commit): the engine calls Commit at every state
+// transition of every running execution.
+type Store interface {
+	// Commit applies b atomically. When it returns nil the writes are
+	// durable (they survive kill -9 of the process).
+	Commit(ctx context.Context, b *Batch) error
+	// Get returns the value stored at key, or ok == false.
+	Get(ctx context.Context, key string) (value []byte, ok bool, err error)
+	// Scan calls fn for every key with the given prefix, in ascending key
+	// order, until fn returns an error (which Scan returns).
+	Scan(ctx context.Context, prefix string, fn func(key string, value []byte) error) error
+	// Close releases the store.
+	Close() error
+}
+
+// Batch is a set of writes that a Store applies atomically.
+type Batch struct {
+	Puts    []KV
+	Deletes []string
+}
+
+// KV is one key/value write.
+type KV struct {
+	Key   string
+	Value []byte
+}
+
+// Put adds a write to the batch.
+func (b *Batch) Put(key string, value []byte) { b.Puts = append(b.Puts, KV{Key: key, Value: value}) }
+
+// Delete adds a deletion to the batch.
+func (b *Batch) Delete(key string) { b.Deletes = append(b.Deletes, key) }
+
+// Len reports how many writes the batch holds.
+func (b *Batch) Len() int { return len(b.Puts) + len(b.Deletes) }

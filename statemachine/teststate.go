@@ -3,9 +3,8 @@ package statemachine
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
-	"github.com/stepwise-dev/stepwise/statemachine/states"
+	"github.com/stepwise-dev/stepwise/statemachine/internal/interp"
 )
 
 // TestState runs one state in isolation, as the AWS TestState API does: the
@@ -45,8 +44,7 @@ func (e *Engine) TestState(ctx context.Context, in TestStateInput) (*TestStateOu
 	if err != nil {
 		return nil, err
 	}
-	s, ok := m.states[name]
-	if !ok {
+	if _, ok := m.State(name); !ok {
 		return nil, apiErr("ValidationException", "State '%s' does not exist in the definition", name)
 	}
 	input := "{}"
@@ -60,54 +58,14 @@ func (e *Engine) TestState(ctx context.Context, in TestStateInput) (*TestStateOu
 	rec := &smRecord{info: StateMachine{Arn: e.arn("stateMachine", "TestState"), Name: "TestState", Type: TypeStandard, RoleArn: in.RoleArn}, machine: m}
 	x := newExecution(e, rec, e.arn("execution", "TestState:"+e.opts.NewUUID()), "TestState", input, inVal)
 	x.start = e.clock.Now()
-	r := &runner{x: x, e: e, mock: in.Mock, noRetry: true}
-	vars := &scope{}
+	vars := map[string]any{}
 	if in.Variables != "" {
-		if err := json.Unmarshal([]byte(in.Variables), &vars.vars); err != nil {
+		if err := json.Unmarshal([]byte(in.Variables), &vars); err != nil {
 			return nil, apiErr("ValidationException", "Invalid variables: '%s'", err.Error())
 		}
 	}
-	th := &thread{x: x}
-	st := &step{s: s, input: inVal, entered: e.clock.Now(), th: th, vars: vars, ctx: ctx}
-	var out any
-	var next string
-	var f *failure
-	if s.lang == langJSONata {
-		out, next, f = r.execJSONata(ctx, st)
-	} else {
-		out, next, f = r.execState(ctx, st)
-	}
-	if f != nil && ctx.Err() != nil {
-		// The caller gave up (its request context is done); evaluation
-		// stopped on that and there is no one to answer.
-		return nil, fmt.Errorf("test state %s: %w", name, context.Cause(ctx))
-	}
-	res := &TestStateOutput{}
-	if in.InspectionLevel == "DEBUG" || in.InspectionLevel == "TRACE" {
-		res.InspectionData = r.inspect(st, inVal, f)
-	}
-	if f == nil {
-		res.Status = "SUCCEEDED"
-		res.Output = marshal(out)
-		res.NextState = next
-		return res, nil
-	}
-	res.Error, res.Cause = f.name, f.cause
-	switch c := matchCatch(s.catch, f.name); {
-	case f.retriable:
-		res.Status = "RETRIABLE"
-	case c != nil && !f.runtime:
-		res.Status = "CAUGHT_ERROR"
-		res.NextState = c.next
-		errOut := map[string]any{"Error": f.name, "Cause": f.cause}
-		v, ff := r.applyResultPath(st, c.resultPath, inVal, errOut)
-		if ff == nil {
-			res.Output = marshal(v)
-		}
-	default:
-		res.Status = "FAILED"
-	}
-	return res, nil
+	return interp.TestState(ctx, e.env, x, interp.StateTest{Machine: m, State: name, Input: inVal, Vars: vars, Mock: in.Mock,
+		Inspect: in.InspectionLevel == "DEBUG" || in.InspectionLevel == "TRACE", History: x.history})
 }
 
 // referencedStates lists the state names a single state refers to.
@@ -121,7 +79,7 @@ func referencedStates(st map[string]any) []string {
 	add(st["Next"])
 	add(st["Default"])
 	for _, key := range []string{"Choices", "Catch"} {
-		for _, c := range asList(st[key]) {
+		for _, c := range list(st[key]) {
 			if cm, ok := c.(map[string]any); ok {
 				add(cm["Next"])
 			}
@@ -130,14 +88,7 @@ func referencedStates(st map[string]any) []string {
 	return out
 }
 
-// mockResult answers a Task from TestState's Mock.
-func mockResult(m *TestStateMock) (any, *failure) {
-	if m.ErrorOutput != nil {
-		return nil, &failure{name: m.ErrorOutput.Error, cause: m.ErrorOutput.Cause}
-	}
-	var v any
-	if err := json.Unmarshal([]byte(m.Result), &v); err != nil {
-		return nil, &failure{name: states.Runtime, cause: fmt.Sprintf("Mock.Result is not JSON: %v", err)}
-	}
-	return v, nil
+func list(v any) []any {
+	l, _ := v.([]any)
+	return l
 }

@@ -218,25 +218,3 @@ type TestStateInput struct {
 	StateName       string
 	Mock            *TestStateMock
 }
-
-// TestStateMock replaces a Task's invocation in [Engine.TestState].
-type TestStateMock struct {
-	Result      string
-	ErrorOutput *TestStateMockError
-}
-
-// TestStateMockError is a mocked task failure.
-type TestStateMockError struct {
-	Error, Cause string
-}
-
-// TestStateOutput is the answer of [Engine.TestState].
-type TestStateOutput struct {
-	Output    string
-	Error     string
-	Cause     string
-	NextState string
-	Status    string // SUCCEEDED FAILED RETRIABLE CAUGHT_ERROR
-	// InspectionData is set for InspectionLevel DEBUG and TRACE.
-	InspectionData *InspectionData
-}

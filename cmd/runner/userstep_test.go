@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -92,35 +91,30 @@ func copyCheckout(t *testing.T, repo, dir string) {
 	}
 }
 
-// addHelloStep adds the hello step (package, registry entry, steps.json
-// entry) and a workflow calling it to a checkout.
+// addHelloStep adds the hello step to a checkout as a user does, with
+// `runner new step hello` (package, steps.json entry, registry line), with
+// this test's own code in place of the scaffold's, and a workflow calling
+// it.
 func addHelloStep(t *testing.T, dir string) {
 	t.Helper()
-	write := func(name, data string) {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
+	t.Chdir(dir)
+	var stdout, stderr strings.Builder
+	if code := run(context.Background(), []string{"new", "step", "hello"}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("runner new step hello exited %d:\n%s%s", code, stdout.String(), stderr.String())
+	}
+	for name, data := range map[string]string{"steps/hello/hello.go": helloStep, "statemachine/hello.asl.json": helloWorkflow} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	edit := func(name string, re *regexp.Regexp, repl string) {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		loc := re.FindIndex(b)
-		if loc == nil {
-			t.Fatalf("%s: no match for %s", name, re)
-		}
-		out := string(b[:loc[1]]) + repl + string(b[loc[1]:])
-		write(name, out)
+	// The scaffold's test is for the scaffold's code.
+	if err := os.Remove(filepath.Join(dir, "steps", "hello", "hello_test.go")); err != nil {
+		t.Fatal(err)
 	}
-	write("steps/hello/hello.go", helloStep)
-	edit("steps/steps.go", regexp.MustCompile(`import \(\n`), "\t\"github.com/stepwise-dev/stepwise/steps/hello\"\n")
-	edit("steps/steps.go", regexp.MustCompile(`func New\(env \*stepkit\.Env\) map\[string\]any \{\n\s*return map\[string\]any\{\n`), "\t\t\"hello\": hello.New(env),\n")
-	edit("steps/steps.json", regexp.MustCompile(`"steps":\s*\{`), "\n    \"hello\": {\"arn_placeholder\": \"HelloFunctionArn\", \"memory_mb\": 128, \"timeout_seconds\": 30, \"description\": \"A team's own step.\"},")
-	write("statemachine/hello.asl.json", helloWorkflow)
+	b, err := os.ReadFile(filepath.Join(dir, "steps", "steps.json"))
+	if err != nil || !strings.Contains(string(b), `"HelloFunctionArn"`) {
+		t.Fatalf("steps.json after runner new step: %v\n%s", err, b)
+	}
 }
 
 // TestUserStepRunsFromTheCheckout: a step registered in steps/steps.go

@@ -1,6 +1,6 @@
 // The Parallel state.
 
-package statemachine
+package interp
 
 import (
 	"context"
@@ -22,13 +22,13 @@ func (r *runner) execParallel(ctx context.Context, st *step, effInput any) (any,
 	st.th.add(eventtype.ParallelStateStarted, nil)
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	outs := make([]any, len(s.branches))
-	threads := make([]*thread, len(s.branches))
+	outs := make([]any, len(s.parallel.branches))
+	threads := make([]*thread, len(s.parallel.branches))
 	var mu sync.Mutex
 	var first *failure
 	var firstPrev int64
 	var wg sync.WaitGroup
-	for i, b := range s.branches {
+	for i, b := range s.parallel.branches {
 		th := &thread{x: r.x, prev: st.th.prev, branch: true}
 		threads[i] = th
 		wg.Add(1)
@@ -62,7 +62,7 @@ func (r *runner) execParallel(ctx context.Context, st *step, effInput any) (any,
 	if ctx.Err() != nil {
 		return nil, &failure{name: states.Aborted, runtime: true}
 	}
-	last := r.x.lastEventID()
+	last := r.x.LastEventID()
 	st.th.prev = last
 	st.th.add(eventtype.ParallelStateSucceeded, nil)
 	st.th.prev = last

@@ -1,7 +1,8 @@
-package statemachine
+package interp
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"unicode/utf8"
 )
@@ -16,8 +17,8 @@ type JSONText struct {
 	isText bool
 }
 
-// textJSON wraps JSON text that already exists.
-func textJSON(s string) JSONText { return JSONText{text: s, isText: true} }
+// TextJSON wraps JSON text that already exists.
+func TextJSON(s string) JSONText { return JSONText{text: s, isText: true} }
 
 // lazyJSON wraps a value to be encoded on demand.
 func lazyJSON(v any) JSONText { return JSONText{val: v} }
@@ -27,7 +28,7 @@ func (j JSONText) String() string {
 	if j.isText {
 		return j.text
 	}
-	return marshal(j.val)
+	return Marshal(j.val)
 }
 
 // MarshalJSON writes the document as a JSON string, as AWS does.
@@ -43,7 +44,7 @@ func (j *JSONText) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return err
 	}
-	*j = textJSON(s)
+	*j = TextJSON(s)
 	return nil
 }
 
@@ -142,7 +143,7 @@ func jsonSize(v any, limit int) int {
 				walk(it)
 			}
 		default:
-			n += len(marshal(v))
+			n += len(Marshal(v))
 		}
 	}
 	walk(v)
@@ -164,3 +165,48 @@ func stringSize(s string) int {
 	}
 	return n
 }
+
+// MaxPayload is the largest input or output a state or execution may
+// have: 256 KiB, as in AWS.
+const MaxPayload = 256 * 1024
+
+// Marshal writes v as compact JSON without HTML escaping, as AWS does.
+func Marshal(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		b, _ := json.Marshal(v)
+		if !needsUnescape(b) {
+			return string(b)
+		}
+	case map[string]any:
+		if len(v) == 0 {
+			return "{}"
+		}
+	}
+	var buf jsonBuf
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprintf("%q", fmt.Sprint(v))
+	}
+	b := buf.b
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	return string(b)
+}
+
+func needsUnescape(b []byte) bool {
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] == '\\' && b[i+1] == 'u' {
+			return true
+		}
+	}
+	return false
+}
+
+type jsonBuf struct{ b []byte }
+
+func (j *jsonBuf) Write(p []byte) (int, error) { j.b = append(j.b, p...); return len(p), nil }

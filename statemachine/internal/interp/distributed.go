@@ -1,4 +1,4 @@
-package statemachine
+package interp
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // fields' parameters and hands over Options.Objects.
 
 // objects returns the engine's ObjectStore (nil when none).
-func (r *runner) objects() ObjectStore { return r.e.opts.Objects }
+func (r *runner) objects() ObjectStore { return r.env.Objects }
 
 func itemioFailure(err error, name string) *failure {
 	var ie *itemio.Error
@@ -85,7 +85,7 @@ func (r *runner) resolveNumberPaths(st *step, cfg map[string]any, effInput any, 
 
 // readItems reads a Distributed Map's items through its ItemReader.
 func (r *runner) readItems(ctx context.Context, st *step, effInput any) ([]any, *failure) {
-	ir := st.s.itemReader
+	ir := st.s.mapState.itemReader
 	resource, _ := ir["Resource"].(string)
 	args, f := r.evalIOArgs(st, ir, effInput, "ItemReader")
 	if f != nil {
@@ -128,7 +128,7 @@ func readAllItems(ctx context.Context, objs ObjectStore, spec itemio.ReaderSpec)
 
 // batchItems groups items as the ItemBatcher says.
 func (r *runner) batchItems(st *step, items []any, effInput any) ([]any, *failure) {
-	b := st.s.itemBatcher
+	b := st.s.mapState.itemBatcher
 	cfg, f := r.resolveNumberPaths(st, b, effInput, "MaxItemsPerBatch", "MaxInputBytesPerBatch")
 	if f != nil {
 		return nil, f
@@ -155,8 +155,8 @@ func (r *runner) batchItems(st *step, items []any, effInput any) ([]any, *failur
 
 // writeResults hands a finished Map Run's child results to the
 // ResultWriter and returns the Map state's result.
-func (r *runner) writeResults(ctx context.Context, st *step, effInput any, mapRunArn string, children []*execution) (any, *failure) {
-	w := st.s.resultWriter
+func (r *runner) writeResults(ctx context.Context, st *step, effInput any, mapRunArn string, results []itemio.Result) (any, *failure) {
+	w := st.s.mapState.resultWriter
 	resource, _ := w["Resource"].(string)
 	args, f := r.evalIOArgs(st, w, effInput, "ResultWriter")
 	if f != nil {
@@ -170,19 +170,6 @@ func (r *runner) writeResults(ctx context.Context, st *step, effInput any, mapRu
 	if err != nil {
 		return nil, itemioFailure(err, states.ResultWriterFailed)
 	}
-	results := make([]itemio.Result, 0, len(children))
-	for _, x := range children {
-		if x == nil {
-			continue
-		}
-		d := x.describe()
-		res := itemio.Result{ExecutionArn: d.ExecutionArn, Name: d.Name, StateMachineArn: d.StateMachineArn, Status: d.Status,
-			Input: deref(d.Input), Output: deref(d.Output), Error: deref(d.Error), Cause: deref(d.Cause), StartDate: d.StartDate, RedriveCount: d.RedriveCount}
-		if d.StopDate != nil {
-			res.StopDate = *d.StopDate
-		}
-		results = append(results, res)
-	}
 	objs := r.objects()
 	if objs == nil && resource != "" {
 		return nil, &failure{name: states.ResultWriterFailed, cause: fmt.Sprintf("no object store is configured for ResultWriter %s", resource)}
@@ -192,11 +179,4 @@ func (r *runner) writeResults(ctx context.Context, st *step, effInput any, mapRu
 		return nil, itemioFailure(err, states.ResultWriterFailed)
 	}
 	return out, nil
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

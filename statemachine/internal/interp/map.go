@@ -1,6 +1,6 @@
 // The Map state: items, ItemSelector, tolerated failures and the inline mode.
 
-package statemachine
+package interp
 
 import (
 	"context"
@@ -43,14 +43,14 @@ func (r *runner) execMap(ctx context.Context, st *step, effInput any) (any, *fai
 		return r.execMapJSONata(ctx, st, effInput)
 	}
 	itemsVal := effInput
-	if s.itemsPath.p != nil {
-		v, err := r.resolve(st, s.itemsPath.p, effInput)
+	if s.mapState.itemsPath.p != nil {
+		v, err := r.resolve(st, s.mapState.itemsPath.p, effInput)
 		if err != nil {
 			return nil, r.runtimeErr(st, "%s", err.Error())
 		}
 		itemsVal = v
 	}
-	if s.itemReader != nil {
+	if s.mapState.itemReader != nil {
 		var f *failure
 		if itemsVal, f = r.readItems(ctx, st, effInput); f != nil {
 			return nil, f
@@ -58,11 +58,11 @@ func (r *runner) execMap(ctx context.Context, st *step, effInput any) (any, *fai
 	}
 	items, ok := itemsVal.([]any)
 	if !ok {
-		return nil, r.runtimeErr(st, "Item selector path does not reference an array: %s", marshal(itemsVal))
+		return nil, r.runtimeErr(st, "Item selector path does not reference an array: %s", Marshal(itemsVal))
 	}
-	maxConc := s.maxConc
-	if s.maxConcPath != nil {
-		n, _, f := r.intField(st, effInput, nil, s.maxConcPath, "MaxConcurrencyPath")
+	maxConc := s.mapState.maxConc
+	if s.mapState.maxConcPath != nil {
+		n, _, f := r.intField(st, effInput, nil, s.mapState.maxConcPath, "MaxConcurrencyPath")
 		if f != nil {
 			return nil, f
 		}
@@ -71,11 +71,11 @@ func (r *runner) execMap(ctx context.Context, st *step, effInput any) (any, *fai
 	// Per-item inputs (ItemSelector / legacy Parameters).
 	inputs := make([]any, len(items))
 	for i, it := range items {
-		if s.itemSelector != nil {
+		if s.mapState.itemSelector != nil {
 			ist := *st
 			ist.item = &mapItem{index: i, value: it}
 			ist.ctxObj = nil
-			v, f := r.evalTmpl(&ist, s.itemSelector, effInput, "ItemSelector")
+			v, f := r.evalTmpl(&ist, s.mapState.itemSelector, effInput, "ItemSelector")
 			if f != nil {
 				return nil, f
 			}
@@ -84,7 +84,7 @@ func (r *runner) execMap(ctx context.Context, st *step, effInput any) (any, *fai
 			inputs[i] = it
 		}
 	}
-	if s.itemBatcher != nil {
+	if s.mapState.itemBatcher != nil {
 		var f *failure
 		if inputs, f = r.batchItems(st, inputs, effInput); f != nil {
 			return nil, f
@@ -94,7 +94,7 @@ func (r *runner) execMap(ctx context.Context, st *step, effInput any) (any, *fai
 		st.th.add(eventtype.MapStateStarted, &MapStateStartedEventDetails{Length: len(inputs)})
 	}
 	job := mapJob{effInput: effInput, inputs: inputs, maxConc: maxConc}
-	tolCount, hasCount, f := r.intField(st, effInput, s.tolCount, s.tolCountPath, "ToleratedFailureCountPath")
+	tolCount, hasCount, f := r.intField(st, effInput, s.mapState.tolCount, s.mapState.tolCountPath, "ToleratedFailureCountPath")
 	if f != nil {
 		return nil, f
 	}
@@ -104,12 +104,12 @@ func (r *runner) execMap(ctx context.Context, st *step, effInput any) (any, *fai
 	if hasCount {
 		job.tolerance.count = &tolCount
 	}
-	if s.tolPct != nil {
-		pct := *s.tolPct
+	if s.mapState.tolPct != nil {
+		pct := *s.mapState.tolPct
 		job.tolerance.pct = &pct
 	}
-	if s.tolPctPath != nil {
-		v, err := r.resolve(st, s.tolPctPath, effInput)
+	if s.mapState.tolPctPath != nil {
+		v, err := r.resolve(st, s.mapState.tolPctPath, effInput)
 		if err != nil {
 			return nil, r.runtimeErr(st, "%s", err.Error())
 		}
@@ -120,14 +120,14 @@ func (r *runner) execMap(ctx context.Context, st *step, effInput any) (any, *fai
 			}
 		}
 		if !ok {
-			return nil, r.runtimeErr(st, "The ToleratedFailurePercentagePath field refers to value \"%s\" which is not a valid float: %s", rawString(v), s.tolPctPath)
+			return nil, r.runtimeErr(st, "The ToleratedFailurePercentagePath field refers to value \"%s\" which is not a valid float: %s", rawString(v), s.mapState.tolPctPath)
 		}
 		job.tolerance.pct = &n
 	}
 	if p := job.tolerance.pct; p != nil && (*p < 0 || *p > 100) {
 		return nil, r.runtimeErr(st, "ToleratedFailurePercentage must be between 0 and 100.")
 	}
-	if s.distributed {
+	if s.mapState.distributed {
 		return r.mapRun(ctx, st, job)
 	}
 	return r.inlineMap(ctx, st, job)
@@ -138,7 +138,7 @@ func rawString(v any) string {
 	if s, ok := v.(string); ok {
 		return s
 	}
-	return marshal(v)
+	return Marshal(v)
 }
 
 // inlineMap runs the iterations of an inline Map state in this execution.
@@ -148,7 +148,7 @@ func (r *runner) inlineMap(ctx context.Context, st *step, job mapJob) (any, *fai
 	n := len(inputs)
 	outs := make([]any, n)
 	maxConc := job.concurrency()
-	if s.processor.pure {
+	if s.mapState.processor.pure {
 		maxConc = 1
 	}
 	mctx, cancel := context.WithCancel(ctx)
@@ -177,13 +177,13 @@ func (r *runner) inlineMap(ctx context.Context, st *step, job mapJob) (any, *fai
 		wg.Add(1)
 		iter := func(i int) {
 			defer wg.Done()
-			out, f := r.runMachine(mctx, s.processor, s.processor.startAt, inputs[i], th, &scope{parent: st.vars}, &mapItem{index: i, value: inputs[i]})
+			out, f := r.runMachine(mctx, s.mapState.processor, s.mapState.processor.startAt, inputs[i], th, &scope{parent: st.vars}, &mapItem{index: i, value: inputs[i]})
 			if f != nil {
 				if mctx.Err() != nil && !f.runtime {
 					sem <- th.prev
 					return
 				}
-				r.x.addEvent(eventtype.MapIterationFailed, th.prev, &MapIterationEventDetails{Name: s.name, Index: i})
+				r.x.AddEvent(eventtype.MapIterationFailed, th.prev, &MapIterationEventDetails{Name: s.name, Index: i})
 				mu.Lock()
 				failed++
 				if f.runtime || !job.tolerance.allows(failed, n) {
@@ -197,7 +197,7 @@ func (r *runner) inlineMap(ctx context.Context, st *step, job mapJob) (any, *fai
 				return
 			}
 			outs[i] = out
-			id := r.x.addEvent(eventtype.MapIterationSucceeded, th.prev, &MapIterationEventDetails{Name: s.name, Index: i})
+			id := r.x.AddEvent(eventtype.MapIterationSucceeded, th.prev, &MapIterationEventDetails{Name: s.name, Index: i})
 			mu.Lock()
 			if id > lastSucc {
 				lastSucc = id
@@ -205,7 +205,7 @@ func (r *runner) inlineMap(ctx context.Context, st *step, job mapJob) (any, *fai
 			mu.Unlock()
 			sem <- th.prev
 		}
-		if s.processor.pure {
+		if s.mapState.processor.pure {
 			iter(i) // never blocks: no goroutine needed
 		} else {
 			go iter(i)
@@ -226,7 +226,7 @@ func (r *runner) inlineMap(ctx context.Context, st *step, job mapJob) (any, *fai
 	if ctx.Err() != nil {
 		return nil, &failure{name: states.Aborted, runtime: true}
 	}
-	last := r.x.lastEventID()
+	last := r.x.LastEventID()
 	st.th.prev = last
 	st.th.add(eventtype.MapStateSucceeded, nil)
 	st.th.prev = last

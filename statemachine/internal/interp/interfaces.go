@@ -1,4 +1,4 @@
-package statemachine
+package interp
 
 import (
 	"context"
@@ -109,43 +109,3 @@ type ObjectStore = objects.Store
 // ObjectInfo is [objects.ObjectInfo]: the fields of an S3 ListObjectsV2
 // entry that ItemReader passes to Map iterations.
 type ObjectInfo = objects.ObjectInfo
-
-// Store persists engine state so that Standard executions survive a crash
-// of the process. The engine owns the key layout and value encoding; a
-// Store is an ordered byte-oriented key/value store. Implementations must
-// be safe for concurrent use and should group concurrent Commits into one
-// durable write (group commit): the engine calls Commit at every state
-// transition of every running execution.
-type Store interface {
-	// Commit applies b atomically. When it returns nil the writes are
-	// durable (they survive kill -9 of the process).
-	Commit(ctx context.Context, b *Batch) error
-	// Get returns the value stored at key, or ok == false.
-	Get(ctx context.Context, key string) (value []byte, ok bool, err error)
-	// Scan calls fn for every key with the given prefix, in ascending key
-	// order, until fn returns an error (which Scan returns).
-	Scan(ctx context.Context, prefix string, fn func(key string, value []byte) error) error
-	// Close releases the store.
-	Close() error
-}
-
-// Batch is a set of writes that a Store applies atomically.
-type Batch struct {
-	Puts    []KV
-	Deletes []string
-}
-
-// KV is one key/value write.
-type KV struct {
-	Key   string
-	Value []byte
-}
-
-// Put adds a write to the batch.
-func (b *Batch) Put(key string, value []byte) { b.Puts = append(b.Puts, KV{Key: key, Value: value}) }
-
-// Delete adds a deletion to the batch.
-func (b *Batch) Delete(key string) { b.Deletes = append(b.Deletes, key) }
-
-// Len reports how many writes the batch holds.
-func (b *Batch) Len() int { return len(b.Puts) + len(b.Deletes) }

@@ -1,10 +1,13 @@
-package statemachine
+package interp
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
+	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
 // InspectionData is what TestState returns with inspectionLevel DEBUG or
@@ -32,10 +35,10 @@ type InspectionData struct {
 // and received from the history events, and uses the mock when there is
 // one. f is the state's failure, if any. TRACE adds nothing here: the engine has no HTTP Task, whose request
 // and response TRACE would show.
-func (r *runner) inspect(st *step, inVal any, f *failure) *InspectionData {
+func (r *runner) inspect(st *step, inVal any, f *failure, events []HistoryEvent) *InspectionData {
 	s := st.s
-	d := &InspectionData{Input: marshal(inVal)}
-	sent, received := r.taskEvents()
+	d := &InspectionData{Input: Marshal(inVal)}
+	sent, received := taskEvents(events)
 	vars := st.vars.all()
 	if s.lang == langJSONata {
 		switch s.typ {
@@ -43,7 +46,7 @@ func (r *runner) inspect(st *step, inVal any, f *failure) *InspectionData {
 			d.AfterArguments = sent
 			if d.AfterArguments == "" && s.j.args != nil { // a mock answered: nothing was sent
 				if v, ff := r.jevalLazyVars(st, s.j.args, "Arguments", r.lazyVars(st, nil)); ff == nil {
-					d.AfterArguments = marshal(v)
+					d.AfterArguments = Marshal(v)
 				}
 			}
 			if f == nil {
@@ -62,18 +65,18 @@ func (r *runner) inspect(st *step, inVal any, f *failure) *InspectionData {
 		return d
 	}
 	if !withResult {
-		d.AfterInputPath = marshal(effInput)
+		d.AfterInputPath = Marshal(effInput)
 	}
 	switch s.typ {
 	case "Pass":
 		if f != nil {
 			return d
 		}
-		d.AfterResultSelector = marshal(st.result)
+		d.AfterResultSelector = Marshal(st.result)
 		if withResult {
-			d.Result = marshal(st.result)
+			d.Result = Marshal(st.result)
 		} else {
-			d.AfterParameters = marshal(st.result)
+			d.AfterParameters = Marshal(st.result)
 		}
 	case "Task", "Parallel", "Map":
 		d.AfterParameters = sent
@@ -84,7 +87,7 @@ func (r *runner) inspect(st *step, inVal any, f *failure) *InspectionData {
 					return d
 				}
 			}
-			d.AfterParameters = marshal(params)
+			d.AfterParameters = Marshal(params)
 		}
 		if f != nil {
 			return d
@@ -94,14 +97,14 @@ func (r *runner) inspect(st *step, inVal any, f *failure) *InspectionData {
 			d.Result = compactText(r.mock.Result)
 		}
 		if d.Result == "" && s.resultSel == nil {
-			d.Result = marshal(st.result)
+			d.Result = Marshal(st.result)
 		}
-		d.AfterResultSelector = marshal(st.result)
+		d.AfterResultSelector = Marshal(st.result)
 	default:
 		return d
 	}
 	if v, ff := r.applyResultPath(st, s.resultPath, inVal, st.result); ff == nil {
-		d.AfterResultPath = marshal(v)
+		d.AfterResultPath = Marshal(v)
 	}
 	// TestState runs the state alone, so the Assign that runMachine would
 	// run after it is evaluated here, for the variables only.
@@ -117,10 +120,7 @@ func (r *runner) inspect(st *step, inVal any, f *failure) *InspectionData {
 // taskEvents returns what the tested state's task sent (TaskScheduled
 // parameters, LambdaFunctionScheduled input) and the result it received
 // (the output of *Succeeded), as JSON text; "" when there is none.
-func (r *runner) taskEvents() (sent, received string) {
-	r.x.mu.Lock()
-	events := append([]HistoryEvent(nil), r.x.events...)
-	r.x.mu.Unlock()
+func taskEvents(events []HistoryEvent) (sent, received string) {
 	for _, ev := range events {
 		if ev.Details == nil {
 			continue
@@ -155,7 +155,7 @@ func marshalVars(vars, assigned map[string]any) string {
 	for k, v := range assigned {
 		all[k] = v
 	}
-	return marshal(all)
+	return Marshal(all)
 }
 
 // compactText re-encodes JSON text compactly (as AWS returns it), or
@@ -165,5 +165,99 @@ func compactText(s string) string {
 	if json.Unmarshal([]byte(s), &v) != nil {
 		return s
 	}
-	return marshal(v)
+	return Marshal(v)
+}
+
+// Mock answers a TestState task instead of invoking it.
+type Mock struct {
+	Result      string
+	ErrorOutput *MockError
+}
+
+// MockError is a mocked task failure.
+type MockError struct {
+	Error, Cause string
+}
+
+// TestResult is the outcome of one [TestState] call.
+type TestResult struct {
+	Output    string
+	Error     string
+	Cause     string
+	NextState string
+	Status    string // SUCCEEDED FAILED RETRIABLE CAUGHT_ERROR
+	// InspectionData is set when [StateTest.Inspect] asks for it.
+	InspectionData *InspectionData
+}
+
+// StateTest is one state to run alone (the TestState API).
+type StateTest struct {
+	Machine *Machine
+	State   string
+	Input   any
+	Vars    map[string]any
+	Mock    *Mock // answers a Task instead of invoking it; may be nil
+	Inspect bool  // fill InspectionData
+	// History returns the events the run recorded so far.
+	History func() []HistoryEvent
+}
+
+// TestState runs t.State of t.Machine once on x: retries are not
+// performed (a failure a retrier would retry reports RETRIABLE) and a
+// Catch is reported, not followed. The error is set only when ctx ended
+// the evaluation.
+func TestState(ctx context.Context, env *Env, x Run, t StateTest) (*TestResult, error) {
+	s, ok := t.Machine.states[t.State]
+	if !ok {
+		return nil, fmt.Errorf("test state: no state %q", t.State)
+	}
+	inVal := t.Input
+	r := &runner{x: x, env: env, mock: t.Mock, noRetry: true}
+	vars := &scope{vars: t.Vars}
+	th := &thread{x: x}
+	st := &step{s: s, input: inVal, entered: env.Clock.Now(), th: th, vars: vars, ctx: ctx}
+	out, next, f := r.execStep(ctx, st)
+	if f != nil && ctx.Err() != nil {
+		// The caller gave up (its request context is done); evaluation
+		// stopped on that and there is no one to answer.
+		return nil, fmt.Errorf("test state %s: %w", t.State, context.Cause(ctx))
+	}
+	res := &TestResult{}
+	if t.Inspect {
+		res.InspectionData = r.inspect(st, inVal, f, t.History())
+	}
+	if f == nil {
+		res.Status = "SUCCEEDED"
+		res.Output = Marshal(out)
+		res.NextState = next
+		return res, nil
+	}
+	res.Error, res.Cause = f.name, f.cause
+	switch c := matchCatch(s.catch, f.name); {
+	case f.retriable:
+		res.Status = "RETRIABLE"
+	case c != nil && !f.runtime:
+		res.Status = "CAUGHT_ERROR"
+		res.NextState = c.next
+		errOut := map[string]any{"Error": f.name, "Cause": f.cause}
+		v, ff := r.applyResultPath(st, c.resultPath, inVal, errOut)
+		if ff == nil {
+			res.Output = Marshal(v)
+		}
+	default:
+		res.Status = "FAILED"
+	}
+	return res, nil
+}
+
+// mockResult answers a Task from TestState's Mock.
+func mockResult(m *Mock) (any, *failure) {
+	if m.ErrorOutput != nil {
+		return nil, &failure{name: m.ErrorOutput.Error, cause: m.ErrorOutput.Cause}
+	}
+	var v any
+	if err := json.Unmarshal([]byte(m.Result), &v); err != nil {
+		return nil, &failure{name: states.Runtime, cause: fmt.Sprintf("Mock.Result is not JSON: %v", err)}
+	}
+	return v, nil
 }

@@ -1,4 +1,4 @@
-package statemachine
+package interp
 
 import (
 	"context"
@@ -13,13 +13,13 @@ import (
 	"github.com/stepwise-dev/stepwise/statemachine/states"
 )
 
-// checkJSONata compiles a JSONata expression for validation.
-func checkJSONata(expr string) error {
+// CheckJSONata compiles a JSONata expression for validation.
+func CheckJSONata(expr string) error {
 	_, err := jsonata.Compile(expr, jsonata.StepFunctions())
 	return err
 }
 
-// jsonataBudget bounds every JSONata evaluation of a state, as AWS Step
+// JSONataBudget bounds every JSONata evaluation of a state, as AWS Step
 // Functions bounds its own: past a bound the state fails with
 // States.QueryEvaluationError (catchable, retryable) instead of spinning or
 // exhausting memory. The depth and size bounds follow what AWS was
@@ -29,7 +29,11 @@ func checkJSONata(expr string) error {
 // step bound stands in for it deterministically: about 10 million steps
 // is a few seconds here, above any expression over the largest accepted
 // sequence ([1..873782] ~> $map(...) takes about 4 million).
-var jsonataBudget = jsonata.Budget{MaxDepth: 100, MaxSteps: 10_000_000, MaxValueBytes: 873782 * 8}
+//
+// It is read when a machine is compiled ([Parse]). It is a variable only
+// so that tests (statemachine's runaway tests) can lower the step bound;
+// nothing else changes it.
+var JSONataBudget = jsonata.Budget{MaxDepth: 100, MaxSteps: 10_000_000, MaxValueBytes: 873782 * 8}
 
 // jsonataTmpl is a compiled JSONata-mode field value: a literal, a "{% expr %}"
 // string, or an object/array whose members may hold expressions.
@@ -56,7 +60,7 @@ func compileJSONataTmpl(v any) (*jsonataTmpl, error) {
 	switch v := v.(type) {
 	case string:
 		if src, ok := isExprString(v); ok {
-			e, err := jsonata.Compile(src, jsonata.StepFunctions(), jsonata.WithBudget(jsonataBudget))
+			e, err := jsonata.Compile(src, jsonata.StepFunctions(), jsonata.WithBudget(JSONataBudget))
 			if err != nil {
 				return nil, err
 			}
@@ -280,7 +284,7 @@ func (r *runner) evalFailed(st *step, loc, msg string) *failure {
 // evalFailedAt is evalFailed with an explicit previousEventId.
 func (r *runner) evalFailedAt(st *step, loc, msg string, prev int64) *failure {
 	cause := fmt.Sprintf("An error occurred while executing the state '%s' (entered at the event id #%d). ", st.s.name, st.enteredID) + msg
-	id := r.x.addEvent(eventtype.EvaluationFailed, prev, &EvaluationFailedEventDetails{Error: states.QueryEvaluationError, Cause: cause, Location: loc, State: st.s.name})
+	id := r.x.AddEvent(eventtype.EvaluationFailed, prev, &EvaluationFailedEventDetails{Error: states.QueryEvaluationError, Cause: cause, Location: loc, State: st.s.name})
 	st.th.prev = id
 	return &failure{name: states.QueryEvaluationError, cause: cause, runtime: true}
 }
@@ -329,68 +333,68 @@ func typeName(v any) string {
 	return "object"
 }
 
-// execJSONata runs one JSONata-mode state visit.
-func (r *runner) execJSONata(ctx context.Context, st *step) (any, string, *failure) {
-	s := st.s
-	j := s.j
-	next := s.next
-	if s.end {
-		next = ""
+// jsonataFlow is the JSONata data flow: Arguments, Output and Assign,
+// evaluated with $states and the workflow variables (vars, built once per
+// visit).
+type jsonataFlow struct {
+	r    *runner
+	vars func() map[string]any
+}
+
+func (fl *jsonataFlow) input(st *step) (any, *failure) { return st.input, nil }
+
+func (fl *jsonataFlow) pass(st *step, in any) (any, bool, *failure) { return nil, false, nil }
+
+func (fl *jsonataFlow) args(st *step, in any) (any, *failure) {
+	if st.s.j.args == nil {
+		return in, nil
 	}
-	vars := r.lazyVars(st, nil)
-	finish := func(result any, hasResult bool, assign *assignBlock, output *jsonataTmpl) (any, *failure) {
-		return r.finishJSONata(st, vars, result, hasResult, assign, output)
+	return fl.r.jevalLazyVars(st, st.s.j.args, "Arguments", fl.vars)
+}
+
+func (fl *jsonataFlow) matches(st *step, i int, c *choiceRule, in any) (bool, *failure) {
+	if c.condJ == nil {
+		return false, nil
 	}
-	switch s.typ {
-	case "Pass", "Succeed":
-		if s.typ == "Succeed" {
-			next = ""
-		}
-		out, f := finish(nil, false, s.compiledAssign, j.output)
-		return out, next, f
-	case "Fail":
-		return nil, "", r.execFailJSONata(st, vars)
-	case "Choice":
-		for i, c := range s.choices {
-			if c.condJ == nil {
-				continue
-			}
-			v, f := r.jevalLazyVars(st, c.condJ, fmt.Sprintf("Choices/%d/Condition", i), vars)
-			if f != nil {
-				return nil, "", f
-			}
-			if b, _ := v.(bool); b {
-				out, f := finish(nil, false, c.compiledAssign, c.outputJ)
-				return out, c.next, f
-			}
-		}
-		if s.defaultNext == "" {
-			return nil, "", &failure{name: states.NoChoiceMatched, cause: "No Matches!"}
-		}
-		out, f := finish(nil, false, s.compiledAssign, j.output)
-		return out, s.defaultNext, f
-	case "Wait":
-		if f := r.execWaitJSONata(ctx, st, vars); f != nil {
-			return nil, "", f
-		}
-		out, f := finish(nil, false, s.compiledAssign, j.output)
-		return out, next, f
-	case "Task", "Parallel", "Map":
-		args := st.input
-		if j.args != nil {
-			var f *failure
-			if args, f = r.jevalLazyVars(st, j.args, "Arguments", vars); f != nil {
-				return nil, "", f
-			}
-		}
-		res, f := r.runWithRetry(ctx, st, args)
-		if f != nil {
-			return nil, "", f
-		}
-		out, f := finish(res, true, s.compiledAssign, j.output)
-		return out, next, f
+	v, f := fl.r.jevalLazyVars(st, c.condJ, fmt.Sprintf("Choices/%d/Condition", i), fl.vars)
+	if f != nil {
+		return false, f
 	}
-	return nil, "", r.runtimeErr(st, "unsupported state type %q", s.typ)
+	b, _ := v.(bool)
+	return b, nil
+}
+
+func (fl *jsonataFlow) wait(ctx context.Context, st *step, in any) *failure {
+	return fl.r.execWaitJSONata(ctx, st, fl.vars)
+}
+
+func (fl *jsonataFlow) fail(st *step) *failure { return fl.r.execFailJSONata(st, fl.vars) }
+
+// caught runs the catcher's Assign and Output with $states.errorOutput;
+// without Output the error output is the result.
+func (fl *jsonataFlow) caught(st *step, c *catcher, errOut map[string]any) (any, map[string]any, *failure) {
+	jv := fl.r.jvars(st, map[string]any{"errorOutput": errOut})
+	assigned, f := fl.r.runAssign(st, c.compiledAssign, jv, nil)
+	if f != nil {
+		return nil, nil, f
+	}
+	var res any = errOut
+	if c.outputJ != nil {
+		if res, f = fl.r.jeval(st, c.outputJ, "Output", jv); f != nil {
+			return nil, nil, f
+		}
+	}
+	return res, assigned, nil
+}
+
+// output runs Assign and Output: the Choice rule's when one was taken,
+// else the state's.
+func (fl *jsonataFlow) output(st *step, in, result any, hasResult bool, rule *choiceRule) (any, *failure) {
+	assign, output := st.s.compiledAssign, st.s.j.output
+	if rule != nil {
+		assign, output = rule.compiledAssign, rule.outputJ
+	}
+	return fl.r.finishJSONata(st, fl.vars, result, hasResult, assign, output)
 }
 
 // finishJSONata runs a JSONata state's Assign and Output: with
@@ -425,11 +429,11 @@ func (r *runner) finishJSONata(st *step, vars func() map[string]any, result any,
 func (r *runner) execFailJSONata(st *step, vars func() map[string]any) *failure {
 	s, j := st.s, st.s.j
 	f := &failure{}
-	if s.errorLit != nil {
-		f.name = *s.errorLit
+	if s.fail.errorLit != nil {
+		f.name = *s.fail.errorLit
 	}
-	if s.causeLit != nil {
-		f.cause = *s.causeLit
+	if s.fail.causeLit != nil {
+		f.cause = *s.fail.causeLit
 	}
 	if j.errorF != nil && !j.errorF.isLit {
 		v, ff := r.jevalLazyVars(st, j.errorF, "Error", vars)
@@ -471,7 +475,7 @@ func (r *runner) execWaitJSONata(ctx context.Context, st *step, vars func() map[
 		if err != nil {
 			return r.evalFailedAt(st, "Timestamp", "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "+ts, st.th.prev)
 		}
-		d = t.Sub(r.e.clock.Now())
+		d = t.Sub(r.env.Clock.Now())
 	}
 	return r.waitFor(ctx, st, d)
 }
@@ -482,7 +486,7 @@ func (r *runner) mapItemsJSONata(st *step, input any) ([]any, *failure) {
 	if j.items == nil {
 		items, ok := input.([]any)
 		if !ok {
-			return nil, r.evalFailed(st, "", fmt.Sprintf("Map state input must be an array but was: %s", marshal(input)))
+			return nil, r.evalFailed(st, "", fmt.Sprintf("Map state input must be an array but was: %s", Marshal(input)))
 		}
 		return items, nil
 	}
@@ -497,7 +501,7 @@ func (r *runner) mapItemsJSONata(st *step, input any) ([]any, *failure) {
 		return nil, r.evalFailed(st, "Items", fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unsupported result type.", j.items.src))
 	}
 	if !ok {
-		return nil, r.evalFailed(st, "Items", fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", j.items.src, typeName(v), marshal(v)))
+		return nil, r.evalFailed(st, "Items", fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", j.items.src, typeName(v), Marshal(v)))
 	}
 	return items, nil
 }
@@ -508,7 +512,7 @@ func (r *runner) execMapJSONata(ctx context.Context, st *step, input any) (any, 
 	j := s.j
 	var items []any
 	var f *failure
-	if s.itemReader != nil {
+	if s.mapState.itemReader != nil {
 		if items, f = r.readItems(ctx, st, input); f != nil {
 			return nil, f
 		}
@@ -527,7 +531,7 @@ func (r *runner) execMapJSONata(ctx context.Context, st *step, input any) (any, 
 		}
 		x, ok := v.(float64)
 		if !ok {
-			return 0, false, r.evalFailed(st, loc, fmt.Sprintf("The %s field must be a number, but was: %s", loc, marshal(v)))
+			return 0, false, r.evalFailed(st, loc, fmt.Sprintf("The %s field must be a number, but was: %s", loc, Marshal(v)))
 		}
 		return x, true, nil
 	}
@@ -557,7 +561,7 @@ func (r *runner) execMapJSONata(ctx context.Context, st *step, input any) (any, 
 			inputs[i] = v
 		}
 	}
-	if s.itemBatcher != nil {
+	if s.mapState.itemBatcher != nil {
 		if inputs, f = r.batchItems(st, inputs, input); f != nil {
 			return nil, f
 		}
@@ -573,7 +577,7 @@ func (r *runner) execMapJSONata(ctx context.Context, st *step, input any) (any, 
 	if hasPct {
 		job.tolerance.pct = &tp
 	}
-	if s.distributed {
+	if s.mapState.distributed {
 		return r.mapRun(ctx, st, job)
 	}
 	return r.inlineMap(ctx, st, job)

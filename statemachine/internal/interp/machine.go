@@ -1,4 +1,4 @@
-package statemachine
+package interp
 
 import (
 	"bytes"
@@ -32,22 +32,25 @@ type Machine struct {
 	pure bool
 }
 
-// Parse validates definition (see [validate.Definition]) and compiles it.
-// The error is an *APIError with Code "InvalidDefinition" whose message lists
-// every diagnostic with its location.
-func Parse(definition []byte) (*Machine, error) {
-	return parse(definition, TypeStandard)
-}
+// DefinitionError is an invalid definition; Message is the text of
+// AWS's InvalidDefinition error, listing every diagnostic with its
+// location.
+type DefinitionError struct{ Message string }
 
-func parse(definition []byte, typ string) (*Machine, error) {
-	ds := validate.Definition(definition, validate.Options{Type: typ, CheckJSONata: checkJSONata})
+func (e *DefinitionError) Error() string { return e.Message }
+
+// Parse validates definition (see [validate.Definition]) for a machine of
+// type typ (STANDARD or EXPRESS) and compiles it. The error is a
+// *DefinitionError.
+func Parse(definition []byte, typ string) (*Machine, error) {
+	ds := validate.Definition(definition, validate.Options{Type: typ, CheckJSONata: CheckJSONata})
 	if validate.HasErrors(ds) {
-		return nil, &APIError{Code: "InvalidDefinition", Message: validate.InvalidDefinitionMessage(ds)}
+		return nil, &DefinitionError{Message: validate.InvalidDefinitionMessage(ds)}
 	}
 	var raw map[string]any
 	dec := json.NewDecoder(bytes.NewReader(definition))
 	if err := dec.Decode(&raw); err != nil {
-		return nil, &APIError{Code: "InvalidDefinition", Message: "Invalid State Machine Definition: '" + err.Error() + "'"}
+		return nil, &DefinitionError{Message: "Invalid State Machine Definition: '" + err.Error() + "'"}
 	}
 	lang, _ := raw["QueryLanguage"].(string)
 	if lang == "" {
@@ -55,7 +58,7 @@ func parse(definition []byte, typ string) (*Machine, error) {
 	}
 	m, err := compileMachine(raw, lang, "")
 	if err != nil {
-		return nil, &APIError{Code: "InvalidDefinition", Message: "Invalid State Machine Definition: '" + err.Error() + "'"}
+		return nil, &DefinitionError{Message: "Invalid State Machine Definition: '" + err.Error() + "'"}
 	}
 	if t, ok := raw["TimeoutSeconds"].(float64); ok {
 		m.timeout = int64(t)
@@ -63,6 +66,9 @@ func parse(definition []byte, typ string) (*Machine, error) {
 	}
 	return m, nil
 }
+
+// Timeout returns the machine's TimeoutSeconds, ok == false when absent.
+func (m *Machine) Timeout() (seconds int64, ok bool) { return m.timeout, m.hasTimeout }
 
 // StartAt returns the name of the first state.
 func (m *Machine) StartAt() string { return m.startAt }
@@ -92,18 +98,23 @@ func (m *Machine) State(name string) (StateInfo, bool) {
 	if !ok {
 		return StateInfo{}, false
 	}
-	info := StateInfo{Name: name, Type: s.typ, Next: s.next, End: s.end, Branches: s.branches}
-	for _, c := range s.choices {
-		info.Choices = append(info.Choices, c.next)
-	}
-	if s.defaultNext != "" {
-		info.Choices = append(info.Choices, s.defaultNext)
+	info := StateInfo{Name: name, Type: s.typ, Next: s.next, End: s.end}
+	if s.choice != nil {
+		for _, c := range s.choice.choices {
+			info.Choices = append(info.Choices, c.next)
+		}
+		if s.choice.defaultNext != "" {
+			info.Choices = append(info.Choices, s.choice.defaultNext)
+		}
 	}
 	for _, c := range s.catch {
 		info.Catches = append(info.Catches, c.next)
 	}
-	if s.processor != nil {
-		info.Branches = []*Machine{s.processor}
+	if s.parallel != nil {
+		info.Branches = s.parallel.branches
+	}
+	if s.mapState != nil && s.mapState.processor != nil {
+		info.Branches = []*Machine{s.mapState.processor}
 	}
 	return info, true
 }
@@ -136,8 +147,20 @@ type state struct {
 	jsonataArgs    any
 	output         any
 	hasOutput      bool
+	retry          []*retrier // Task, Parallel, Map
+	catch          []*catcher // Task, Parallel, Map
 
-	// Task
+	// The fields of the state's type: only the one for typ is set.
+	task     *taskFields
+	choice   *choiceFields
+	wait     *waitFields
+	fail     *failFields
+	parallel *parallelFields
+	mapState *mapFields
+}
+
+// taskFields are a Task state's resource and timeouts.
+type taskFields struct {
 	resource      string
 	timeout       *int64
 	timeoutPath   *jsonpath.Path
@@ -146,28 +169,38 @@ type state struct {
 	timeoutExpr   any
 	heartbeatExpr any
 	credentials   any
-	retry         []*retrier
-	catch         []*catcher
+}
 
-	// Choice
+// choiceFields are a Choice state's rules.
+type choiceFields struct {
 	choices     []*choiceRule
 	defaultNext string
+}
 
-	// Wait
+// waitFields are a Wait state's duration or deadline.
+type waitFields struct {
 	seconds       any
 	secondsPath   *jsonpath.Path
 	timestamp     any
 	timestampPath *jsonpath.Path
 	hasSeconds    bool
 	hasTimestamp  bool
+}
 
-	// Fail
+// failFields are a Fail state's Error and Cause.
+type failFields struct {
 	errorLit, causeLit   *string
 	errorPath, causePath *tmpl
 	errorExpr, causeExpr any
+}
 
-	// Parallel / Map
-	branches     []*Machine
+// parallelFields are a Parallel state's branches.
+type parallelFields struct {
+	branches []*Machine
+}
+
+// mapFields are a Map state's processor, items and limits.
+type mapFields struct {
 	processor    *Machine
 	itemsPath    optPath
 	itemSelector *tmpl
@@ -280,6 +313,20 @@ func compileState(name string, raw map[string]any, lang, ptr string) (*state, er
 		s.lang = ql
 	}
 	s.end, _ = raw["End"].(bool)
+	switch s.typ {
+	case "Task":
+		s.task = &taskFields{}
+	case "Choice":
+		s.choice = &choiceFields{}
+	case "Wait":
+		s.wait = &waitFields{}
+	case "Fail":
+		s.fail = &failFields{}
+	case "Parallel":
+		s.parallel = &parallelFields{}
+	case "Map":
+		s.mapState = &mapFields{}
+	}
 	for _, compile := range []func(*state, map[string]any, string) error{
 		(*state).compileDataFlow,
 		(*state).compileTask,
@@ -337,21 +384,24 @@ func (s *state) compileDataFlow(raw map[string]any, ptr string) error {
 
 // compileTask compiles a Task state's resource and timeouts.
 func (s *state) compileTask(raw map[string]any, ptr string) error {
+	if s.task == nil {
+		return nil
+	}
 	var err error
-	s.resource = str(raw, "Resource")
-	s.credentials = raw["Credentials"]
+	s.task.resource = str(raw, "Resource")
+	s.task.credentials = raw["Credentials"]
 	if v, ok := raw["TimeoutSeconds"]; ok {
-		s.timeoutExpr = v
-		s.timeout = intPtr(raw, "TimeoutSeconds")
+		s.task.timeoutExpr = v
+		s.task.timeout = intPtr(raw, "TimeoutSeconds")
 	}
 	if v, ok := raw["HeartbeatSeconds"]; ok {
-		s.heartbeatExpr = v
-		s.heartbeat = intPtr(raw, "HeartbeatSeconds")
+		s.task.heartbeatExpr = v
+		s.task.heartbeat = intPtr(raw, "HeartbeatSeconds")
 	}
-	if s.timeoutPath, err = compilePath(raw, "TimeoutSecondsPath"); err != nil {
+	if s.task.timeoutPath, err = compilePath(raw, "TimeoutSecondsPath"); err != nil {
 		return fmt.Errorf("%s: %w", ptr, err)
 	}
-	if s.heartbeatPath, err = compilePath(raw, "HeartbeatSecondsPath"); err != nil {
+	if s.task.heartbeatPath, err = compilePath(raw, "HeartbeatSecondsPath"); err != nil {
 		return fmt.Errorf("%s: %w", ptr, err)
 	}
 	return nil
@@ -408,6 +458,9 @@ func (s *state) compileRetryCatch(raw map[string]any, ptr string) error {
 
 // compileChoice compiles a Choice state's rules.
 func (s *state) compileChoice(raw map[string]any, ptr string) error {
+	if s.choice == nil {
+		return nil
+	}
 	for _, c := range asList(raw["Choices"]) {
 		cm, _ := c.(map[string]any)
 		r, err := compileRule(cm)
@@ -428,21 +481,24 @@ func (s *state) compileChoice(raw map[string]any, ptr string) error {
 			}
 		}
 		r.output, r.hasOutput = cm["Output"]
-		s.choices = append(s.choices, r)
+		s.choice.choices = append(s.choice.choices, r)
 	}
-	s.defaultNext = str(raw, "Default")
+	s.choice.defaultNext = str(raw, "Default")
 	return nil
 }
 
 // compileWait compiles a Wait state's fields.
 func (s *state) compileWait(raw map[string]any, ptr string) error {
+	if s.wait == nil {
+		return nil
+	}
 	var err error
-	s.seconds, s.hasSeconds = raw["Seconds"]
-	s.timestamp, s.hasTimestamp = raw["Timestamp"]
-	if s.secondsPath, err = compilePath(raw, "SecondsPath"); err != nil {
+	s.wait.seconds, s.wait.hasSeconds = raw["Seconds"]
+	s.wait.timestamp, s.wait.hasTimestamp = raw["Timestamp"]
+	if s.wait.secondsPath, err = compilePath(raw, "SecondsPath"); err != nil {
 		return fmt.Errorf("%s: %w", ptr, err)
 	}
-	if s.timestampPath, err = compilePath(raw, "TimestampPath"); err != nil {
+	if s.wait.timestampPath, err = compilePath(raw, "TimestampPath"); err != nil {
 		return fmt.Errorf("%s: %w", ptr, err)
 	}
 	return nil
@@ -451,21 +507,21 @@ func (s *state) compileWait(raw map[string]any, ptr string) error {
 // compileFail compiles a Fail state's Error and Cause.
 func (s *state) compileFail(raw map[string]any, ptr string) error {
 	var err error
-	if s.typ == "Fail" {
+	if s.fail != nil {
 		if v, ok := raw["Error"].(string); ok {
-			s.errorLit = &v
+			s.fail.errorLit = &v
 		}
 		if v, ok := raw["Cause"].(string); ok {
-			s.causeLit = &v
+			s.fail.causeLit = &v
 		}
-		s.errorExpr, s.causeExpr = raw["Error"], raw["Cause"]
+		s.fail.errorExpr, s.fail.causeExpr = raw["Error"], raw["Cause"]
 		if v, ok := raw["ErrorPath"].(string); ok {
-			if s.errorPath, err = compileTmpl(map[string]any{"v.$": v}); err != nil {
+			if s.fail.errorPath, err = compileTmpl(map[string]any{"v.$": v}); err != nil {
 				return fmt.Errorf("%s: %w", ptr, err)
 			}
 		}
 		if v, ok := raw["CausePath"].(string); ok {
-			if s.causePath, err = compileTmpl(map[string]any{"v.$": v}); err != nil {
+			if s.fail.causePath, err = compileTmpl(map[string]any{"v.$": v}); err != nil {
 				return fmt.Errorf("%s: %w", ptr, err)
 			}
 		}
@@ -475,13 +531,16 @@ func (s *state) compileFail(raw map[string]any, ptr string) error {
 
 // compileParallel compiles a Parallel state's branches.
 func (s *state) compileParallel(raw map[string]any, ptr string) error {
+	if s.parallel == nil {
+		return nil
+	}
 	for i, b := range asList(raw["Branches"]) {
 		bm, _ := b.(map[string]any)
 		sub, err := compileMachine(bm, s.lang, fmt.Sprintf("%s/Branches/%d", ptr, i))
 		if err != nil {
 			return err
 		}
-		s.branches = append(s.branches, sub)
+		s.parallel.branches = append(s.parallel.branches, sub)
 	}
 	return nil
 }
@@ -489,21 +548,21 @@ func (s *state) compileParallel(raw map[string]any, ptr string) error {
 // compileMap compiles a Map state's processor and item fields.
 func (s *state) compileMap(raw map[string]any, ptr string) error {
 	var err error
-	if s.typ == "Map" {
+	if s.mapState != nil {
 		proc, _ := raw["ItemProcessor"].(map[string]any)
 		if proc == nil {
 			proc, _ = raw["Iterator"].(map[string]any)
 		}
 		if proc != nil {
-			if s.processor, err = compileMachine(proc, s.lang, ptr+"/ItemProcessor"); err != nil {
+			if s.mapState.processor, err = compileMachine(proc, s.lang, ptr+"/ItemProcessor"); err != nil {
 				return err
 			}
 			if pc, ok := proc["ProcessorConfig"].(map[string]any); ok {
-				s.distributed = str(pc, "Mode") == "DISTRIBUTED"
-				s.childType = str(pc, "ExecutionType")
+				s.mapState.distributed = str(pc, "Mode") == "DISTRIBUTED"
+				s.mapState.childType = str(pc, "ExecutionType")
 			}
 		}
-		if s.itemsPath, err = compileOptPath(raw, "ItemsPath"); err != nil {
+		if s.mapState.itemsPath, err = compileOptPath(raw, "ItemsPath"); err != nil {
 			return fmt.Errorf("%s: %w", ptr, err)
 		}
 		sel, ok := raw["ItemSelector"]
@@ -512,36 +571,36 @@ func (s *state) compileMap(raw map[string]any, ptr string) error {
 			s.parameters = nil
 		}
 		if ok && s.lang == langJSONPath {
-			if s.itemSelector, err = compileTmpl(sel); err != nil {
+			if s.mapState.itemSelector, err = compileTmpl(sel); err != nil {
 				return fmt.Errorf("%s: %w", ptr, err)
 			}
 		}
-		s.items, s.hasItems = raw["Items"]
+		s.mapState.items, s.mapState.hasItems = raw["Items"]
 		if f, ok := raw["MaxConcurrency"].(float64); ok {
-			s.maxConc = int64(f)
+			s.mapState.maxConc = int64(f)
 		}
-		s.maxConcExpr = raw["MaxConcurrency"]
-		if s.maxConcPath, err = compilePath(raw, "MaxConcurrencyPath"); err != nil {
+		s.mapState.maxConcExpr = raw["MaxConcurrency"]
+		if s.mapState.maxConcPath, err = compilePath(raw, "MaxConcurrencyPath"); err != nil {
 			return fmt.Errorf("%s: %w", ptr, err)
 		}
-		s.tolCount = intPtr(raw, "ToleratedFailureCount")
+		s.mapState.tolCount = intPtr(raw, "ToleratedFailureCount")
 		if f, ok := raw["ToleratedFailurePercentage"].(float64); ok {
-			s.tolPct = &f
+			s.mapState.tolPct = &f
 		}
-		s.tolCountExpr = raw["ToleratedFailureCount"]
-		s.tolPctExpr = raw["ToleratedFailurePercentage"]
-		if s.tolCountPath, err = compilePath(raw, "ToleratedFailureCountPath"); err != nil {
+		s.mapState.tolCountExpr = raw["ToleratedFailureCount"]
+		s.mapState.tolPctExpr = raw["ToleratedFailurePercentage"]
+		if s.mapState.tolCountPath, err = compilePath(raw, "ToleratedFailureCountPath"); err != nil {
 			return fmt.Errorf("%s: %w", ptr, err)
 		}
-		if s.tolPctPath, err = compilePath(raw, "ToleratedFailurePercentagePath"); err != nil {
+		if s.mapState.tolPctPath, err = compilePath(raw, "ToleratedFailurePercentagePath"); err != nil {
 			return fmt.Errorf("%s: %w", ptr, err)
 		}
-		s.label = str(raw, "Label")
-		s.itemReader, _ = raw["ItemReader"].(map[string]any)
-		s.itemBatcher, _ = raw["ItemBatcher"].(map[string]any)
-		s.resultWriter, _ = raw["ResultWriter"].(map[string]any)
-		if s.itemReader != nil || s.resultWriter != nil {
-			s.distributed = true
+		s.mapState.label = str(raw, "Label")
+		s.mapState.itemReader, _ = raw["ItemReader"].(map[string]any)
+		s.mapState.itemBatcher, _ = raw["ItemBatcher"].(map[string]any)
+		s.mapState.resultWriter, _ = raw["ResultWriter"].(map[string]any)
+		if s.mapState.itemReader != nil || s.mapState.resultWriter != nil {
+			s.mapState.distributed = true
 		}
 	}
 	return nil

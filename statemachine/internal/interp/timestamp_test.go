@@ -1,4 +1,4 @@
-package statemachine
+package interp
 
 import (
 	"testing"
@@ -43,18 +43,6 @@ func TestParseWaitTimestamp(t *testing.T) {
 	} {
 		if got, err := parseWaitTimestamp(in); err == nil {
 			t.Errorf("parseWaitTimestamp(%q) = %v, want an error", in, got)
-		}
-	}
-}
-
-func TestServiceErrorName(t *testing.T) {
-	for _, c := range [][3]string{
-		{"Sfn", "ExecutionDoesNotExist", "Sfn.ExecutionDoesNotExistException"},
-		{"Sfn", "ValidationException", "Sfn.ValidationException"},
-		{"StepFunctions", "StateMachineDoesNotExist", "StepFunctions.StateMachineDoesNotExistException"},
-	} {
-		if got := serviceErrorName(c[0], c[1]); got != c[2] {
-			t.Errorf("serviceErrorName(%q, %q) = %q, want %q", c[0], c[1], got, c[2])
 		}
 	}
 }

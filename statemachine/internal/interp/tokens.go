@@ -1,6 +1,6 @@
 // Task tokens: .waitForTaskToken tasks wait for SendTaskSuccess/Failure/Heartbeat.
 
-package statemachine
+package interp
 
 import (
 	"context"
@@ -22,7 +22,7 @@ func newToken() string {
 }
 
 // awaitToken waits for SendTaskSuccess/Failure/Heartbeat on the step's token.
-func (r *runner) awaitToken(ctx context.Context, st *step, wait *taskWait, resType, resName string, heartbeat *int64, timer <-chan time.Time) (any, *failure) {
+func (r *runner) awaitToken(ctx context.Context, st *step, wait *TaskWait, resType, resName string, heartbeat *int64, timer <-chan time.Time) (any, *failure) {
 	fail := func(f *failure) (any, *failure) {
 		typ := eventtype.TaskFailed
 		if f.name == states.Timeout || f.name == states.HeartbeatTimeout {
@@ -33,22 +33,22 @@ func (r *runner) awaitToken(ctx context.Context, st *step, wait *taskWait, resTy
 	}
 	var hb <-chan time.Time
 	if heartbeat != nil {
-		hb = r.e.clock.After(time.Duration(*heartbeat) * time.Second)
+		hb = r.env.Clock.After(time.Duration(*heartbeat) * time.Second)
 	}
 	for {
 		select {
 		case tr := <-wait.ch:
-			if tr.heartbeat {
+			if tr.Heartbeat {
 				if heartbeat != nil {
-					hb = r.e.clock.After(time.Duration(*heartbeat) * time.Second)
+					hb = r.env.Clock.After(time.Duration(*heartbeat) * time.Second)
 				}
 				continue
 			}
-			if tr.fail != nil {
-				return fail(tr.fail)
+			if tr.Fail != nil {
+				return fail(&failure{name: tr.Fail.Name, cause: tr.Fail.Cause})
 			}
-			st.th.add(eventtype.TaskSucceeded, &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: lazyJSON(tr.output)})
-			return tr.output, nil
+			st.th.add(eventtype.TaskSucceeded, &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: lazyJSON(tr.Output)})
+			return tr.Output, nil
 		case <-hb:
 			wait.timedOut = true
 			return fail(&failure{name: states.HeartbeatTimeout})

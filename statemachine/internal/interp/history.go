@@ -1,4 +1,4 @@
-package statemachine
+package interp
 
 import (
 	"bytes"
@@ -12,8 +12,9 @@ import (
 
 // HistoryEvent is one event of an execution's history, as
 // GetExecutionHistory returns it. Details is a pointer to one of the
-// *EventDetails types of this package (nil for events without details, such
-// as ParallelStateStarted).
+// *EventDetails types of this package, or of package statemachine for the
+// events only the control plane records (nil for events without details,
+// such as ParallelStateStarted).
 type HistoryEvent struct {
 	ID              int64
 	PreviousEventID int64
@@ -66,21 +67,6 @@ func detailsKey(typ string) string {
 // HistoryEventDetails says whether a payload in an event was truncated.
 type HistoryEventDetails struct {
 	Truncated bool `json:"truncated"`
-}
-
-// ExecutionStartedEventDetails are the details of ExecutionStarted.
-type ExecutionStartedEventDetails struct {
-	Input        JSONText            `json:"input"`
-	InputDetails HistoryEventDetails `json:"inputDetails"`
-	RoleArn      string              `json:"roleArn"`
-	// The version and alias StartExecution went through, if any.
-	StateMachineAliasArn   string `json:"stateMachineAliasArn,omitempty"`
-	StateMachineVersionArn string `json:"stateMachineVersionArn,omitempty"`
-}
-
-// ExecutionRedrivenEventDetails are the details of ExecutionRedriven.
-type ExecutionRedrivenEventDetails struct {
-	RedriveCount int `json:"redriveCount"`
 }
 
 // OutputEventDetails carry an output document (ExecutionSucceeded,

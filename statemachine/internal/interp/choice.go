@@ -1,6 +1,6 @@
 // Choice rules in JSONPath: comparison operators, type tests and wildcards.
 
-package statemachine
+package interp
 
 import (
 	"strings"

@@ -1,6 +1,6 @@
 // Retry and Catch: matching error names and backing off between attempts.
 
-package statemachine
+package interp
 
 import (
 	"context"
@@ -68,13 +68,13 @@ func (r *runner) withRetry(ctx context.Context, st *step, attempt func() (any, *
 			delay = rt.maxDelay
 		}
 		if rt.jitter {
-			delay *= r.e.opts.Rand()
+			delay *= r.env.Rand()
 		}
 		counts[idx]++
 		st.retries++
 		st.ctxObj = nil
 		select {
-		case <-r.e.clock.After(time.Duration(delay * float64(time.Second))):
+		case <-r.env.Clock.After(time.Duration(delay * float64(time.Second))):
 		case <-ctx.Done():
 			return nil, f
 		}

@@ -1,9 +1,10 @@
 // Data flow between states: JSONPath InputPath, Parameters, ResultPath,
 // OutputPath, payload templates, variables (scope) and the context object.
 
-package statemachine
+package interp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -59,27 +60,7 @@ func (r *runner) context(st *step) map[string]any {
 	if st.ctxObj != nil {
 		return st.ctxObj
 	}
-	x := r.x
-	x.mu.Lock()
-	if x.ctxExec == nil {
-		exe := map[string]any{
-			"Id":        x.arn,
-			"Input":     x.inVal,
-			"Name":      x.name,
-			"RoleArn":   x.sm.info.RoleArn,
-			"StartTime": x.start.UTC().Format(isoMillis),
-		}
-		if !x.sync {
-			exe["RedriveCount"] = float64(x.redrives)
-		}
-		if x.redriveDate != nil {
-			exe["RedriveTime"] = x.redriveDate.UTC().Format(isoMillis)
-		}
-		x.ctxExec = exe
-		x.ctxSM = map[string]any{"Id": x.sm.baseArn(), "Name": x.sm.info.Name}
-	}
-	exe, sm := x.ctxExec, x.ctxSM
-	x.mu.Unlock()
+	exe, sm := r.contextObject()
 	c := map[string]any{
 		"Execution":    exe,
 		"State":        map[string]any{"Name": st.s.name, "EnteredTime": st.entered.UTC().Format(isoMillis)},
@@ -229,15 +210,15 @@ func (r *runner) evalTmpl(st *step, t *tmpl, input any, field string) (any, *fai
 				if fd.path.Root() == jsonpath.RootVariable || errors.Is(err, jsonpath.ErrLimit) {
 					return nil, r.runtimeErr(st, "%s", err.Error())
 				}
-				return nil, r.runtimeErr(st, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", fd.expr, fd.src, marshal(input))
+				return nil, r.runtimeErr(st, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", fd.expr, fd.src, Marshal(input))
 			}
 			out[fd.key] = v
 		case fd.fn != nil:
-			v, err := fd.fn.Eval(stepResolver{r, st, input}, &intrinsic.Options{Rand: r.e.opts.Rand, UUID: r.e.opts.NewUUID})
+			v, err := fd.fn.Eval(stepResolver{r, st, input}, &intrinsic.Options{Rand: r.env.Rand, UUID: r.env.NewUUID})
 			if err != nil {
 				var ie *intrinsic.Error
 				if errors.As(err, &ie) && errors.Is(err, jsonpath.ErrNotFound) {
-					return nil, r.runtimeErr(st, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", fd.expr, fd.src, marshal(input))
+					return nil, r.runtimeErr(st, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", fd.expr, fd.src, Marshal(input))
 				}
 				return nil, &failure{name: states.IntrinsicFailure, cause: err.Error()}
 			}
@@ -245,4 +226,68 @@ func (r *runner) evalTmpl(st *step, t *tmpl, input any, field string) (any, *fai
 		}
 	}
 	return out, nil
+}
+
+// jsonPathFlow is the JSONPath data flow: InputPath, Parameters (applied
+// by the Task, Parallel and Map work itself), ResultSelector, ResultPath
+// and OutputPath.
+type jsonPathFlow struct{ r *runner }
+
+func (fl jsonPathFlow) input(st *step) (any, *failure) { return fl.r.applyInputPath(st, st.input) }
+
+func (fl jsonPathFlow) pass(st *step, in any) (any, bool, *failure) {
+	s := st.s
+	if s.hasResult {
+		return s.result, true, nil
+	}
+	if s.parameters != nil {
+		res, f := fl.r.evalTmpl(st, s.parameters, in, "Parameters")
+		return res, true, f
+	}
+	return in, true, nil
+}
+
+func (fl jsonPathFlow) args(st *step, in any) (any, *failure) { return in, nil }
+
+func (fl jsonPathFlow) matches(st *step, i int, c *choiceRule, in any) (bool, *failure) {
+	return fl.r.evalRule(st, c, in)
+}
+
+func (fl jsonPathFlow) wait(ctx context.Context, st *step, in any) *failure {
+	return fl.r.execWait(ctx, st, in)
+}
+
+func (fl jsonPathFlow) fail(st *step) *failure { return fl.r.execFail(st) }
+
+// output applies ResultSelector (Task, Parallel, Map), ResultPath and
+// OutputPath to a result, or only OutputPath to the effective input of a
+// state without one (Succeed, Choice, Wait). st.result is what Assign
+// then sees as "$".
+func (fl jsonPathFlow) output(st *step, in, result any, hasResult bool, rule *choiceRule) (any, *failure) {
+	if !hasResult {
+		st.result = in
+		return fl.r.applyOutputPath(st, in)
+	}
+	if st.s.resultSel != nil && st.s.typ != "Pass" {
+		var f *failure
+		if result, f = fl.r.evalTmpl(st, st.s.resultSel, result, "ResultSelector"); f != nil {
+			return nil, f
+		}
+	}
+	st.result = result
+	return fl.r.finishOutput(st, result)
+}
+
+// caught runs the catcher's Assign (on the error output) and ResultPath
+// (into the state's input).
+func (fl jsonPathFlow) caught(st *step, c *catcher, errOut map[string]any) (any, map[string]any, *failure) {
+	assigned, f := fl.r.runAssign(st, c.compiledAssign, nil, errOut)
+	if f != nil {
+		return nil, nil, f
+	}
+	res, f := fl.r.applyResultPath(st, c.resultPath, st.input, errOut)
+	if f != nil {
+		return nil, nil, f
+	}
+	return res, assigned, nil
 }

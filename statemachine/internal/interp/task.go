@@ -1,7 +1,7 @@
 // Task states: resource classification, timeouts and heartbeats, the Lambda
 // integrations and other service integrations.
 
-package statemachine
+package interp
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
@@ -76,7 +77,7 @@ func classify(resource string) (kind resourceKind, pattern IntegrationPattern, s
 
 func (r *runner) timeouts(st *step, effInput any) (timeout, heartbeat *int64, f *failure) {
 	s := st.s
-	timeout, heartbeat = s.timeout, s.heartbeat
+	timeout, heartbeat = s.task.timeout, s.task.heartbeat
 	if s.j != nil {
 		for _, fld := range []struct {
 			n   *jsonataTmpl
@@ -92,27 +93,27 @@ func (r *runner) timeouts(st *step, effInput any) (timeout, heartbeat *int64, f 
 			}
 			n, ok := v.(float64)
 			if !ok || n < 1 || n != math.Trunc(n) {
-				return nil, nil, r.evalFailed(st, fld.loc, fmt.Sprintf("The %s field must be a positive integer, but was: %s", fld.loc, marshal(v)))
+				return nil, nil, r.evalFailed(st, fld.loc, fmt.Sprintf("The %s field must be a positive integer, but was: %s", fld.loc, Marshal(v)))
 			}
 			t := int64(n)
 			*fld.dst = &t
 		}
 		return timeout, heartbeat, nil
 	}
-	if s.timeoutPath != nil {
-		v, err := r.resolve(st, s.timeoutPath, effInput)
+	if s.task.timeoutPath != nil {
+		v, err := r.resolve(st, s.task.timeoutPath, effInput)
 		n, ok := v.(float64)
 		if err != nil || !ok || n < 1 || n != math.Trunc(n) {
-			return nil, nil, r.runtimeErr(st, "The TimeoutSecondsPath parameter does not reference a valid positive integer: %s", s.timeoutPath)
+			return nil, nil, r.runtimeErr(st, "The TimeoutSecondsPath parameter does not reference a valid positive integer: %s", s.task.timeoutPath)
 		}
 		t := int64(n)
 		timeout = &t
 	}
-	if s.heartbeatPath != nil {
-		v, err := r.resolve(st, s.heartbeatPath, effInput)
+	if s.task.heartbeatPath != nil {
+		v, err := r.resolve(st, s.task.heartbeatPath, effInput)
 		n, ok := v.(float64)
 		if err != nil || !ok || n < 1 || n != math.Trunc(n) {
-			return nil, nil, r.runtimeErr(st, "The HeartbeatSecondsPath parameter does not reference a valid positive integer: %s", s.heartbeatPath)
+			return nil, nil, r.runtimeErr(st, "The HeartbeatSecondsPath parameter does not reference a valid positive integer: %s", s.task.heartbeatPath)
 		}
 		h := int64(n)
 		heartbeat = &h
@@ -122,7 +123,7 @@ func (r *runner) timeouts(st *step, effInput any) (timeout, heartbeat *int64, f 
 
 func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *failure) {
 	s := st.s
-	kind, pattern, service, action := classify(s.resource)
+	kind, pattern, service, action := classify(s.task.resource)
 	resumed := false
 	if pattern == WaitForTaskToken {
 		st.token = newToken()
@@ -148,8 +149,8 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 	var timer <-chan time.Time // nil (never fires) without TimeoutSeconds
 	var deadline time.Time
 	if timeout != nil {
-		deadline = r.e.clock.Now().Add(time.Duration(*timeout) * time.Second)
-		timer = r.e.clock.After(time.Duration(*timeout) * time.Second)
+		deadline = r.env.Clock.Now().Add(time.Duration(*timeout) * time.Second)
+		timer = r.env.Clock.After(time.Duration(*timeout) * time.Second)
 	}
 	// late reports whether a result that came at t came after the
 	// deadline: it is a timeout then, whichever of the result and the
@@ -165,23 +166,58 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 	call.resType, call.resName = taskResourceNames(kind, pattern, service, action)
 	resType, resName := call.resType, call.resName
 	if !resumed {
-		sched := &TaskScheduledEventDetails{ResourceType: resType, Resource: resName, Region: r.e.opts.Region, Parameters: lazyJSON(params), TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat}
+		sched := &TaskScheduledEventDetails{ResourceType: resType, Resource: resName, Region: r.env.Region, Parameters: lazyJSON(params), TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat}
 		st.th.add(eventtype.TaskScheduled, sched)
 		st.th.add(eventtype.TaskStarted, &TaskEventDetails{ResourceType: resType, Resource: resName})
 	}
 	fail := func(f *failure) (any, *failure) { return nil, r.taskFailed(st, call, f) }
-	var wait *taskWait
+	var wait *TaskWait
 	if pattern == WaitForTaskToken {
-		wait = &taskWait{ch: make(chan tokenResult, 1)}
-		defer r.e.registerToken(st.token, wait)()
+		wait = &TaskWait{ch: make(chan TokenResult, 1)}
+		defer r.env.Host.RegisterToken(st.token, wait)()
 		if r.durable(st) && !resumed {
-			r.x.checkpoint(r.progress(st))
+			r.x.Checkpoint(r.progress(st))
 		}
 	}
 	if resumed {
 		return r.awaitToken(ctx, st, wait, resType, resName, heartbeat, timer)
 	}
+	res, timer, f := r.awaitCall(tctx, ctx, cancel, st, call, timer)
+	if f != nil {
+		return nil, f
+	}
+	if late(res.at) {
+		cancel(errTimedOut)
+		return fail(&failure{name: states.Timeout})
+	}
+	if res.f != nil {
+		return fail(res.f)
+	}
+	out := lazyJSON(res.v)
+	if jsonSize(res.v, MaxPayload) > MaxPayload {
+		return fail(&failure{name: states.DataLimitExceeded, cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", resName)})
+	}
+	if pattern != WaitForTaskToken {
+		st.th.add(eventtype.TaskSucceeded, &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: out})
+		return res.v, nil
+	}
+	st.th.add(eventtype.TaskSubmitted, &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: out})
+	if r.durable(st) {
+		p := r.progress(st)
+		p.Submitted = true
+		r.x.Checkpoint(p)
+	}
+	return r.awaitToken(ctx, st, wait, resType, resName, heartbeat, timer)
+}
+
+// awaitCall starts the task's call on tctx and waits for its result,
+// recording TaskSubmitted when a .sync call reports it, until the result
+// comes, the task times out (timer) or the run stops (ctx). A result that
+// came with the deadline is returned with a timer that has fired again,
+// so that a token wait that follows still sees the deadline passed.
+func (r *runner) awaitCall(tctx, ctx context.Context, cancel context.CancelCauseFunc, st *step, call *taskCall, timer <-chan time.Time) (taskResult, <-chan time.Time, *failure) {
 	done, submitted := r.startTaskCall(tctx, st, call)
+	resType, resName := call.resType, call.resName
 	// The task's thread records TaskSubmitted itself (the call's goroutine
 	// only reports it), so no two goroutines write the thread's history.
 	record := func(sub submission) {
@@ -216,34 +252,13 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 				timer = again
 			default:
 				cancel(errTimedOut)
-				return fail(&failure{name: states.Timeout})
+				return res, timer, r.taskFailed(st, call, &failure{name: states.Timeout})
 			}
 		case <-ctx.Done():
-			return nil, &failure{name: states.Aborted, runtime: true}
+			return res, timer, &failure{name: states.Aborted, runtime: true}
 		}
 	}
-	if late(res.at) {
-		cancel(errTimedOut)
-		return fail(&failure{name: states.Timeout})
-	}
-	if res.f != nil {
-		return fail(res.f)
-	}
-	out := lazyJSON(res.v)
-	if jsonSize(res.v, maxPayload) > maxPayload {
-		return fail(&failure{name: states.DataLimitExceeded, cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", resName)})
-	}
-	if pattern != WaitForTaskToken {
-		st.th.add(eventtype.TaskSucceeded, &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: out})
-		return res.v, nil
-	}
-	st.th.add(eventtype.TaskSubmitted, &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: out})
-	if r.durable(st) {
-		p := r.progress(st)
-		p.Submitted = true
-		r.x.checkpoint(p)
-	}
-	return r.awaitToken(ctx, st, wait, resType, resName, heartbeat, timer)
+	return res, timer, nil
 }
 
 // taskCall is a Task state's call to its resource once Parameters and the
@@ -313,7 +328,7 @@ func (r *runner) startTaskCall(ctx context.Context, st *step, c *taskCall) (done
 	release := func() {}
 	if c.kind == resStartExecution || c.kind == resSDKSfn {
 		// The call (and a .sync submission) happens before any timer fires.
-		release = holdClock(r.e.clock)
+		release = holdClock(r.env.Clock)
 	}
 	go func() {
 		var v any
@@ -322,28 +337,60 @@ func (r *runner) startTaskCall(ctx context.Context, st *step, c *taskCall) (done
 		case resLambdaInvoke:
 			v, f = r.lambdaInvoke(ctx, c.params)
 		case resStartExecution, resSDKSfn:
-			v, f = r.nestedSfn(ctx, c.kind, c.pattern, c.action, c.params, func(out any) {
-				sub <- submission{output: out, release: release}
-			})
+			v, f = r.stepFunctions(ctx, c, func(out any) { sub <- submission{output: out, release: release} })
 			release()
 		default:
-			v, f = r.service(ctx, st.s.resource, c.service, c.action, c.pattern, c.params, st.token, c.timeout, c.heartbeat)
+			v, f = r.service(ctx, st.s.task.resource, c.service, c.action, c.pattern, c.params, st.token, c.timeout, c.heartbeat)
 		}
-		result <- taskResult{v, f, r.e.clock.Now()}
+		result <- taskResult{v, f, r.env.Clock.Now()}
 	}()
 	return result, sub
 }
 
+// stepFunctions makes the Step Functions API call of c through the host.
+func (r *runner) stepFunctions(ctx context.Context, c *taskCall, submit func(any)) (any, *failure) {
+	pm, _ := c.params.(map[string]any)
+	v, err := r.env.Host.StepFunctions(ctx, SfnCall{SDK: c.kind == resSDKSfn, Pattern: c.pattern, Action: c.action, Params: pm, Submit: submit})
+	if err == nil {
+		return v, nil
+	}
+	var te *TaskError
+	if errors.As(err, &te) {
+		return nil, &failure{name: te.Name, cause: te.Cause}
+	}
+	if ctx.Err() != nil {
+		return nil, &failure{name: states.Aborted, runtime: true}
+	}
+	return nil, &failure{name: states.TaskFailed, cause: err.Error()}
+}
+
+// holdClock keeps a clock that can be held (the conformance runner's
+// virtual clock, which otherwise jumps to the next timer as soon as the
+// engine looks idle) still until release is called; other clocks need
+// nothing. The returned release may be called more than once.
+func holdClock(c Clock) (release func()) {
+	h, ok := c.(interface{ Hold() func() })
+	if !ok {
+		return func() {}
+	}
+	var once sync.Once
+	rel := h.Hold()
+	return func() { once.Do(rel) }
+}
+
+// errTimedOut is the cancellation cause of a task's TimeoutSeconds.
+var errTimedOut = errors.New("task timed out")
+
 func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, st *step, params any, timeout *int64, timer <-chan time.Time, late func(time.Time) bool) (any, *failure) {
 	s := st.s
-	in := marshal(params)
-	st.th.add(eventtype.LambdaFunctionScheduled, &LambdaFunctionScheduledEventDetails{Resource: s.resource, Input: textJSON(in), TimeoutInSeconds: timeout})
+	in := Marshal(params)
+	st.th.add(eventtype.LambdaFunctionScheduled, &LambdaFunctionScheduledEventDetails{Resource: s.task.resource, Input: TextJSON(in), TimeoutInSeconds: timeout})
 	st.th.add(eventtype.LambdaFunctionStarted, nil)
 	fail := func(f *failure) (any, *failure) {
 		st.th.add(eventtype.LambdaFunctionFailed, &FailureEventDetails{Error: f.name, Cause: f.cause})
 		return nil, f
 	}
-	if r.e.opts.Lambda == nil {
+	if r.env.Lambda == nil {
 		return fail(&failure{name: "Lambda.ServiceException", cause: "no Lambda invoker configured"})
 	}
 	type result struct {
@@ -353,8 +400,8 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 	}
 	done := make(chan result, 1)
 	go func() {
-		res, err := r.e.opts.Lambda.Invoke(ctx, s.resource, []byte(in))
-		done <- result{res, err, r.e.clock.Now()}
+		res, err := r.env.Lambda.Invoke(ctx, s.task.resource, []byte(in))
+		done <- result{res, err, r.env.Clock.Now()}
 	}()
 	timedOut := func() (any, *failure) {
 		cancel(errTimedOut)
@@ -382,8 +429,8 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 	if res.res.FunctionError != "" {
 		return fail(lambdaFunctionError(res.res.Payload, false))
 	}
-	if len(res.res.Payload) > maxPayload {
-		return fail(&failure{name: states.DataLimitExceeded, cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", s.resource)})
+	if len(res.res.Payload) > MaxPayload {
+		return fail(&failure{name: states.DataLimitExceeded, cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", s.task.resource)})
 	}
 	var v any
 	if len(res.res.Payload) > 0 {
@@ -467,20 +514,20 @@ func (r *runner) lambdaInvoke(ctx context.Context, params any) (any, *failure) {
 		if s, isStr := p.(string); isStr {
 			payload = []byte(s)
 		} else {
-			payload = []byte(marshal(p))
+			payload = []byte(Marshal(p))
 		}
 	}
-	if r.e.opts.Lambda == nil {
+	if r.env.Lambda == nil {
 		return nil, &failure{name: "Lambda.ServiceException", cause: "no Lambda invoker configured"}
 	}
-	res, err := r.e.opts.Lambda.Invoke(ctx, fn, payload)
+	res, err := r.env.Lambda.Invoke(ctx, fn, payload)
 	if err != nil {
 		return nil, taskErr(err)
 	}
 	if res.FunctionError != "" {
 		return nil, lambdaFunctionError(res.Payload, true)
 	}
-	if len(res.Payload) > maxPayload {
+	if len(res.Payload) > MaxPayload {
 		return nil, &failure{name: states.DataLimitExceeded, cause: "The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit."}
 	}
 	var v any
@@ -495,12 +542,12 @@ func (r *runner) lambdaInvoke(ctx context.Context, params any) (any, *failure) {
 	}
 	reqID := res.RequestID
 	if reqID == "" {
-		reqID = r.e.opts.NewUUID()
+		reqID = r.env.NewUUID()
 	}
 	n := strconv.Itoa(len(res.Payload))
-	date := r.e.clock.Now().UTC().Format(time.RFC1123)
+	date := r.env.Clock.Now().UTC().Format(time.RFC1123)
 	date = strings.Replace(date, "UTC", "GMT", 1)
-	trace := "Root=1-" + strconv.FormatInt(r.e.clock.Now().Unix(), 16) + "-" + strings.ReplaceAll(r.e.opts.NewUUID(), "-", "")[:24] + ";Sampled=0"
+	trace := "Root=1-" + strconv.FormatInt(r.env.Clock.Now().Unix(), 16) + "-" + strings.ReplaceAll(r.env.NewUUID(), "-", "")[:24] + ";Sampled=0"
 	all := map[string]any{
 		"Connection":                     []any{"keep-alive"},
 		"Content-Length":                 []any{n},
@@ -533,7 +580,7 @@ func (r *runner) lambdaInvoke(ctx context.Context, params any) (any, *failure) {
 }
 
 func (r *runner) service(ctx context.Context, resource, service, action string, pattern IntegrationPattern, params any, token string, timeout, heartbeat *int64) (any, *failure) {
-	if r.e.opts.Services == nil {
+	if r.env.Services == nil {
 		return nil, &failure{name: states.Runtime, cause: fmt.Sprintf("The resource '%s' is not supported: no service invoker is configured", resource)}
 	}
 	req := ServiceRequest{Resource: resource, Service: service, Action: action, Pattern: pattern, Input: params, TaskToken: token}
@@ -543,7 +590,7 @@ func (r *runner) service(ctx context.Context, resource, service, action string, 
 	if heartbeat != nil {
 		req.Heartbeat = time.Duration(*heartbeat) * time.Second
 	}
-	v, err := r.e.opts.Services.InvokeService(ctx, req)
+	v, err := r.env.Services.InvokeService(ctx, req)
 	if err != nil {
 		return nil, taskErr(err)
 	}

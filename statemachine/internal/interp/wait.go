@@ -1,6 +1,6 @@
 // The Wait state and every wait on the engine clock.
 
-package statemachine
+package interp
 
 import (
 	"context"
@@ -15,14 +15,14 @@ import (
 // deadline so that a resumed execution keeps the remaining time.
 func (r *runner) waitFor(ctx context.Context, st *step, d time.Duration) *failure {
 	if r.durable(st) {
-		until := r.e.clock.Now().Add(d)
+		until := r.env.Clock.Now().Add(d)
 		if st.resume != nil && st.resume.WaitUntil != nil {
 			until = *st.resume.WaitUntil
-			d = until.Sub(r.e.clock.Now())
+			d = until.Sub(r.env.Clock.Now())
 		}
 		p := r.progress(st)
 		p.WaitUntil = &until
-		r.x.checkpoint(p)
+		r.x.Checkpoint(p)
 	}
 	return r.sleep(ctx, d)
 }
@@ -35,7 +35,7 @@ func (r *runner) sleep(ctx context.Context, d time.Duration) *failure {
 		return nil
 	}
 	select {
-	case <-r.e.clock.After(d):
+	case <-r.env.Clock.After(d):
 		return nil
 	case <-ctx.Done():
 		return &failure{name: states.Aborted, runtime: true}
@@ -47,46 +47,46 @@ func (r *runner) execWait(ctx context.Context, st *step, effInput any) *failure 
 	s := st.s
 	var d time.Duration
 	switch {
-	case s.hasSeconds:
-		f, _ := s.seconds.(float64)
+	case s.wait.hasSeconds:
+		f, _ := s.wait.seconds.(float64)
 		d = time.Duration(f) * time.Second
-	case s.secondsPath != nil:
-		v, err := r.resolve(st, s.secondsPath, effInput)
+	case s.wait.secondsPath != nil:
+		v, err := r.resolve(st, s.wait.secondsPath, effInput)
 		if err != nil {
-			return r.runtimeErr(st, "The SecondsPath parameter does not reference an input value: %s", s.secondsPath)
+			return r.runtimeErr(st, "The SecondsPath parameter does not reference an input value: %s", s.wait.secondsPath)
 		}
 		n, ok := v.(float64)
 		if !ok {
-			return r.runtimeErr(st, "The SecondsPath parameter does not reference an input value: %s", s.secondsPath)
+			return r.runtimeErr(st, "The SecondsPath parameter does not reference an input value: %s", s.wait.secondsPath)
 		}
 		if n != math.Trunc(n) {
-			return r.runtimeErr(st, "The SecondsPath parameter cannot be parsed as a long value: %s == %s", s.secondsPath, marshal(n))
+			return r.runtimeErr(st, "The SecondsPath parameter cannot be parsed as a long value: %s == %s", s.wait.secondsPath, Marshal(n))
 		}
 		if n < 0 {
-			return r.runtimeErr(st, "The SecondsPath parameter references a negative value: %s == %s", s.secondsPath, marshal(n))
+			return r.runtimeErr(st, "The SecondsPath parameter references a negative value: %s == %s", s.wait.secondsPath, Marshal(n))
 		}
 		if n > 99999999 {
 			return r.runtimeErr(st, "Wait state delay is too long.")
 		}
 		d = time.Duration(n) * time.Second
-	case s.hasTimestamp:
-		ts, _ := s.timestamp.(string)
+	case s.wait.hasTimestamp:
+		ts, _ := s.wait.timestamp.(string)
 		t, err := parseTimestamp(ts)
 		if err != nil {
 			return r.runtimeErr(st, "The Timestamp parameter does not reference a valid ISO-8601 extended offset date-time format string: %s", ts)
 		}
-		d = t.Sub(r.e.clock.Now())
-	case s.timestampPath != nil:
-		v, err := r.resolve(st, s.timestampPath, effInput)
+		d = t.Sub(r.env.Clock.Now())
+	case s.wait.timestampPath != nil:
+		v, err := r.resolve(st, s.wait.timestampPath, effInput)
 		if err != nil {
-			return r.runtimeErr(st, "The TimestampPath parameter does not reference an input value: %s", s.timestampPath)
+			return r.runtimeErr(st, "The TimestampPath parameter does not reference an input value: %s", s.wait.timestampPath)
 		}
 		ts, _ := v.(string)
 		t, err := parseWaitTimestamp(ts)
 		if err != nil {
-			return r.runtimeErr(st, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", s.timestampPath, ts)
+			return r.runtimeErr(st, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", s.wait.timestampPath, ts)
 		}
-		d = t.Sub(r.e.clock.Now())
+		d = t.Sub(r.env.Clock.Now())
 	}
 	if d <= 0 {
 		return nil

@@ -1,10 +1,9 @@
 // Distributed Map runs: each item runs as a child execution of a Map Run.
 
-package statemachine
+package interp
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 
@@ -57,11 +56,9 @@ func (j mapJob) concurrency() int64 {
 type distributedRun struct {
 	r          *runner
 	st         *step
-	mr         *mapRun
-	arn, runID string
-	label      string
+	mr         MapRunHost
+	runID      string
 	resumed    bool
-	childRec   *smRecord
 	runStarted int64 // the MapRunStarted event's id
 }
 
@@ -70,7 +67,6 @@ func (r *runner) mapRun(ctx context.Context, st *step, job mapJob) (any, *failur
 	d := r.startMapRun(st, job)
 	n := len(job.inputs)
 	outs := make([]any, n)
-	children := make([]*execution, n)
 	sem := make(chan struct{}, job.concurrency())
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -82,8 +78,7 @@ func (r *runner) mapRun(ctx context.Context, st *step, job mapJob) (any, *failur
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			x, out, f, done := d.runChild(ctx, i, job.inputs[i])
-			children[i] = x
+			out, f, done := d.runChild(ctx, i, job.inputs[i])
 			if !done {
 				return
 			}
@@ -103,118 +98,65 @@ func (r *runner) mapRun(ctx context.Context, st *step, job mapJob) (any, *failur
 	if ctx.Err() != nil {
 		return nil, &failure{name: states.Aborted, runtime: true}
 	}
-	return d.finish(ctx, job, outs, children, firstFail != nil)
+	return d.finish(ctx, job, outs, firstFail != nil)
 }
 
-// startMapRun registers the Map Run (or finds the one a resumed execution
-// was running) and records MapRunStarted.
+// startMapRun opens the Map Run (or the one a resumed execution was
+// running) and records MapRunStarted.
 func (r *runner) startMapRun(st *step, job mapJob) *distributedRun {
 	s := st.s
-	d := &distributedRun{r: r, st: st, label: s.label}
-	if d.label == "" {
-		d.label = s.name
+	d := &distributedRun{r: r, st: st}
+	label := s.mapState.label
+	if label == "" {
+		label = s.name
 	}
 	d.resumed = st.resume != nil && st.resume.MapRunID != ""
-	d.runID = r.e.opts.NewUUID()
+	d.runID = r.env.NewUUID()
 	if d.resumed {
 		d.runID = st.resume.MapRunID
 	}
-	d.arn = r.e.arn("mapRun", r.x.sm.info.Name+"/"+d.label+":"+d.runID)
-	info := MapRun{MapRunArn: d.arn, ExecutionArn: r.x.arn, Status: StatusRunning, StartDate: r.e.clock.Now(), MaxConcurrency: int(job.maxConc)}
-	if job.tolerance.count != nil {
-		info.ToleratedFailureCount = *job.tolerance.count
-	}
-	if job.tolerance.pct != nil {
-		info.ToleratedFailurePercentage = *job.tolerance.pct
-	}
-	info.ItemCounts.Total = int64(len(job.inputs))
-	info.ExecutionCounts.Total = int64(len(job.inputs))
-	d.mr = &mapRun{execArn: r.x.arn, info: info}
-	r.e.addMapRun(d.mr)
-	r.e.persistMapRun(d.mr)
+	d.mr = r.x.OpenMapRun(MapRunSpec{Label: label, RunID: d.runID, Resumed: d.resumed, MaxConcurrency: job.maxConc,
+		ToleratedFailureCount: job.tolerance.count, ToleratedFailurePercentage: job.tolerance.pct,
+		Total: len(job.inputs), ChildType: s.mapState.childType, Processor: s.mapState.processor})
 	d.runStarted = st.th.prev
 	if !d.resumed {
-		d.runStarted = st.th.add(eventtype.MapRunStarted, &MapRunStartedEventDetails{MapRunArn: d.arn})
+		d.runStarted = st.th.add(eventtype.MapRunStarted, &MapRunStartedEventDetails{MapRunArn: d.mr.ARN()})
 		if r.durable(st) {
 			p := r.progress(st)
 			p.MapRunID = d.runID
-			r.x.checkpoint(p)
+			r.x.Checkpoint(p)
 		}
 	}
-	childType := s.childType
-	if childType == "" {
-		childType = TypeStandard
-	}
-	d.childRec = &smRecord{info: StateMachine{Arn: r.x.sm.baseArn() + "/" + d.label, Name: r.x.sm.info.Name + "/" + d.label, Type: childType, RoleArn: r.x.sm.info.RoleArn}, machine: s.processor}
 	return d
 }
 
-// runChild runs item i as a child execution. done is false when the engine
-// is closing: the child then stays RUNNING for a resumed run.
-func (d *distributedRun) runChild(ctx context.Context, i int, input any) (x *execution, out any, f *failure, done bool) {
-	r, s, mr := d.r, d.st.s, d.mr
-	name := childName(d.runID, i)
-	carn := r.e.arn("execution", r.x.sm.info.Name+"/"+d.label+":"+name)
-	if d.resumed {
-		// A child that succeeded before the crash keeps its result.
-		if old := r.e.lookupExecution(carn); old != nil && old.status() == StatusSucceeded {
-			_ = json.Unmarshal([]byte(deref(old.describe().Output)), &out)
-			mr.mu.Lock()
-			mr.info.ItemCounts.Succeeded++
-			mr.info.ExecutionCounts.Succeeded++
-			mr.mu.Unlock()
-			return old, out, nil, true
-		}
+// runChild runs item i as a child execution. done is false when the host
+// is shutting down: the child then stays RUNNING for a resumed run.
+func (d *distributedRun) runChild(ctx context.Context, i int, input any) (out any, f *failure, done bool) {
+	r, s := d.r, d.st.s
+	x, out, done := d.mr.Child(i, childName(d.runID, i), input)
+	if done {
+		return out, nil, true
 	}
-	in := marshal(input)
-	x = newExecution(r.e, d.childRec, carn, name, in, input)
-	x.mapRunArn = d.arn
-	x.parent = r.x
-	r.e.addChildExecution(x)
-	x.mu.Lock()
-	x.start = r.e.clock.Now()
-	x.mu.Unlock()
-	x.addEvent(eventtype.ExecutionStarted, 0, &ExecutionStartedEventDetails{Input: textJSON(in), RoleArn: d.childRec.info.RoleArn})
-	cr := &runner{x: x, e: r.e}
+	cr := &runner{x: x, env: r.env}
 	th := &thread{x: x}
-	out, f = cr.runMachine(ctx, s.processor, s.processor.startAt, input, th, nil, &mapItem{index: i, value: input})
-	if r.e.ctx.Err() != nil {
-		return x, nil, nil, false
+	out, f = cr.runMachine(ctx, s.mapState.processor, s.mapState.processor.startAt, input, th, nil, &mapItem{index: i, value: input})
+	if r.env.closing() {
+		return nil, nil, false
 	}
-	mr.mu.Lock()
-	defer mr.mu.Unlock()
-	switch {
-	case f != nil && ctx.Err() != nil:
-		// The parent was stopped (or timed out): the child is aborted.
-		x.finish(StatusAborted, nil, &failure{}, th.prev)
-		mr.info.ItemCounts.Aborted++
-		mr.info.ExecutionCounts.Aborted++
-	case f != nil:
-		x.finish(StatusFailed, nil, f, th.prev)
-		mr.info.ItemCounts.Failed++
-		mr.info.ExecutionCounts.Failed++
-	default:
-		x.finish(StatusSucceeded, out, nil, th.prev)
-		mr.info.ItemCounts.Succeeded++
-		mr.info.ExecutionCounts.Succeeded++
+	var err *TaskError
+	if f != nil {
+		err = &TaskError{Name: f.name, Cause: f.cause}
 	}
-	return x, out, f, true
+	d.mr.EndChild(x, out, err, f != nil && ctx.Err() != nil, th.prev)
+	return out, f, true
 }
 
 // finish closes the Map Run, writes the results (ResultWriter) and records
 // the Map state's last events.
-func (d *distributedRun) finish(ctx context.Context, job mapJob, outs []any, children []*execution, failed bool) (any, *failure) {
-	r, st, mr := d.r, d.st, d.mr
-	now := r.e.clock.Now()
-	mr.mu.Lock()
-	mr.info.StopDate = &now
-	if failed {
-		mr.info.Status = StatusFailed
-	} else {
-		mr.info.Status = StatusSucceeded
-	}
-	mr.mu.Unlock()
-	r.e.persistMapRun(mr)
+func (d *distributedRun) finish(ctx context.Context, job mapJob, outs []any, failed bool) (any, *failure) {
+	r, st := d.r, d.st
+	d.mr.Close(failed)
 	if failed {
 		// AWS reports the threshold whether or not a tolerance was declared.
 		f := &failure{name: states.ExceedToleratedFailureThreshold, cause: "The specified tolerated failure threshold was exceeded"}
@@ -223,8 +165,8 @@ func (d *distributedRun) finish(ctx context.Context, job mapJob, outs []any, chi
 		return nil, f
 	}
 	var result any = outs
-	if st.s.resultWriter != nil {
-		res, f := r.writeResults(ctx, st, job.effInput, d.arn, children)
+	if st.s.mapState.resultWriter != nil {
+		res, f := r.writeResults(ctx, st, job.effInput, d.mr.ARN(), d.mr.Results())
 		if f != nil {
 			st.th.add(eventtype.MapRunFailed, &FailureEventDetails{Error: f.name, Cause: f.cause})
 			st.th.add(eventtype.MapStateFailed, nil)
