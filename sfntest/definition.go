@@ -32,6 +32,7 @@ type stateDef struct {
 	Default  string
 	Choices  []string // Next of each rule
 	Retry    [][]string
+	NoRetry  []bool // a retrier with MaxAttempts 0: it never retries, so coverage does not count it
 	Catch    []catcher
 	Branches []*machine // Parallel branches, or the Map's item processor
 	Parent   string     // enclosing Parallel or Map state, "" at top level
@@ -100,6 +101,8 @@ func (d *definition) machine(raw map[string]any, parent string, branch int, ptr 
 		for _, r := range list(sr["Retry"]) {
 			rm, _ := r.(map[string]any)
 			s.Retry = append(s.Retry, strs(rm["ErrorEquals"]))
+			n, set := rm["MaxAttempts"].(float64)
+			s.NoRetry = append(s.NoRetry, set && n == 0)
 		}
 		for _, c := range list(sr["Catch"]) {
 			cm, _ := c.(map[string]any)

@@ -143,6 +143,9 @@ func (c *Coverage) Summary() Summary {
 			}
 		}
 		for k, errs := range st.Retry {
+			if st.NoRetry[k] {
+				continue
+			}
 			s.Retries.add(c.Retries[n][k] > 0)
 			if c.Retries[n][k] == 0 {
 				miss("retry %s[%d] (%s)", n, k, strings.Join(errs, ", "))

@@ -219,14 +219,17 @@ func TestBadInput(t *testing.T) {
 	})
 	t.Run("interactive token never answered", func(t *testing.T) {
 		w := load(t, sfntest.Mock("Price", sfntest.Return(map[string]any{"Payload": map[string]any{"total": 2000}})), sfntest.Handler("notify", func(context.Context, any) error { return nil }))
-		ctx, cancel := context.WithTimeout(sfntest.Context(t), 200*time.Millisecond)
-		defer cancel()
-		x, err := w.Start(ctx, `{}`)
+		x, err := w.Start(sfntest.Context(t), `{}`)
 		if err != nil {
 			t.Fatal(err)
 		}
+		if _, err := x.Token(sfntest.Context(t), "Approve"); err != nil { // the state has asked
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // the test's time is up
 		r, err := x.Wait(ctx)
-		if !errors.Is(err, context.DeadlineExceeded) || r.Status != "RUNNING" || !strings.Contains(fmt.Sprint(r.Problems), `state "Approve" still waits for its task token`) {
+		if !errors.Is(err, context.Canceled) || r.Status != "RUNNING" || !strings.Contains(fmt.Sprint(r.Problems), `state "Approve" still waits for its task token`) {
 			t.Fatalf("err %v status %s problems %q", err, r.Status, r.Problems)
 		}
 	})
@@ -243,13 +246,18 @@ func TestBadInput(t *testing.T) {
 		x.Wait(ctx)
 	})
 	t.Run("handler that never returns", func(t *testing.T) {
-		release := make(chan struct{})
+		started, release := make(chan struct{}), make(chan struct{})
 		defer close(release)
-		w := load(t, sfntest.Handler("price", func(ctx context.Context, o order) (priced, error) { <-release; return priced{}, nil }))
-		ctx, cancel := context.WithTimeout(sfntest.Context(t), 300*time.Millisecond)
-		defer cancel()
-		r, err := w.Run(ctx, `{}`)
-		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(fmt.Sprint(r.Problems), `state "Price" was still running its task`) {
+		w := load(t, sfntest.Handler("price", func(ctx context.Context, o order) (priced, error) { close(started); <-release; return priced{}, nil }))
+		x, err := w.Start(sfntest.Context(t), `{}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-started
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		r, err := x.Wait(ctx)
+		if !errors.Is(err, context.Canceled) || !strings.Contains(fmt.Sprint(r.Problems), `state "Price" was still running its task`) {
 			t.Fatalf("err %v problems %q", err, r.Problems)
 		}
 	})
