@@ -8,6 +8,7 @@ package interp
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/stepwise-dev/stepwise/statemachine/itemio"
@@ -146,7 +147,9 @@ type Progress struct {
 // token; the host delivers answers with [TaskWait.Deliver].
 type TaskWait struct {
 	ch       chan TokenResult
-	timedOut bool // set by the waiting task before it deregisters
+	mu       sync.Mutex // serialises Deliver
+	answered bool       // an answer (not a heartbeat) was delivered
+	timedOut bool       // set by the waiting task before it deregisters
 }
 
 // TokenResult is one SendTaskSuccess (Output), SendTaskFailure (Fail) or
@@ -159,12 +162,30 @@ type TokenResult struct {
 
 // Deliver hands res to the waiting task; false means the task no longer
 // waits (it timed out or already has an answer).
+//
+// A delivery may come before the task reads any: a worker that got its
+// token in the Lambda payload can heartbeat and answer while the task still
+// waits for that Lambda's response. A heartbeat then adds nothing to a
+// delivery not yet read, and an answer replaces an unread heartbeat; the
+// first answer stands.
 func (w *TaskWait) Deliver(res TokenResult) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.answered {
+		return false
+	}
+	if !res.Heartbeat {
+		select {
+		case <-w.ch: // an unread heartbeat, replaced by the answer
+		default:
+		}
+	}
 	select {
 	case w.ch <- res:
+		w.answered = !res.Heartbeat
 		return true
 	default:
-		return false
+		return res.Heartbeat // a heartbeat is unread already
 	}
 }
 

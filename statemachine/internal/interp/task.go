@@ -146,6 +146,12 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 	}
 	tctx, cancel := context.WithCancelCause(withTaskInfo(ctx, r, st))
 	defer cancel(nil)
+	// The virtual clock is held from the task's timers until its call has
+	// started (the call's goroutine releases it just before the invoker,
+	// which holds the clock itself while it runs): otherwise a loaded
+	// machine could let the timeout fire before the invocation began.
+	entered := holdClock(r.env.Clock)
+	defer entered()
 	var timer <-chan time.Time // nil (never fires) without TimeoutSeconds
 	var deadline time.Time
 	if timeout != nil {
@@ -160,9 +166,9 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 		return mockResult(r.mock)
 	}
 	if kind == resLambdaARN {
-		return r.lambdaARN(tctx, cancel, st, params, timeout, timer, late)
+		return r.lambdaARN(tctx, cancel, st, params, timeout, timer, late, entered)
 	}
-	call := &taskCall{kind: kind, pattern: pattern, service: service, action: action, params: params, timeout: timeout, heartbeat: heartbeat}
+	call := &taskCall{kind: kind, pattern: pattern, service: service, action: action, params: params, timeout: timeout, heartbeat: heartbeat, entered: entered}
 	call.resType, call.resName = taskResourceNames(kind, pattern, service, action)
 	resType, resName := call.resType, call.resName
 	if !resumed {
@@ -180,6 +186,7 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 		}
 	}
 	if resumed {
+		entered()
 		return r.awaitToken(ctx, st, wait, resType, resName, heartbeat, timer)
 	}
 	res, timer, f := r.awaitCall(tctx, ctx, cancel, st, call, timer)
@@ -270,6 +277,9 @@ type taskCall struct {
 	params             any
 	resType, resName   string // as the history names them ("lambda", "invoke.waitForTaskToken")
 	timeout, heartbeat *int64
+	// entered releases the clock hold taken before the task's timers;
+	// the call's goroutine calls it as it starts.
+	entered func()
 }
 
 // taskResult is what a task call returned and when (on the engine clock).
@@ -331,6 +341,9 @@ func (r *runner) startTaskCall(ctx context.Context, st *step, c *taskCall) (done
 		release = holdClock(r.env.Clock)
 	}
 	go func() {
+		if c.entered != nil {
+			c.entered()
+		}
 		var v any
 		var f *failure
 		switch c.kind {
@@ -381,7 +394,7 @@ func holdClock(c Clock) (release func()) {
 // errTimedOut is the cancellation cause of a task's TimeoutSeconds.
 var errTimedOut = errors.New("task timed out")
 
-func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, st *step, params any, timeout *int64, timer <-chan time.Time, late func(time.Time) bool) (any, *failure) {
+func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, st *step, params any, timeout *int64, timer <-chan time.Time, late func(time.Time) bool, entered func()) (any, *failure) {
 	s := st.s
 	in := Marshal(params)
 	st.th.add(eventtype.LambdaFunctionScheduled, &LambdaFunctionScheduledEventDetails{Resource: s.task.resource, Input: TextJSON(in), TimeoutInSeconds: timeout})
@@ -400,6 +413,7 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 	}
 	done := make(chan result, 1)
 	go func() {
+		entered()
 		res, err := r.env.Lambda.Invoke(ctx, s.task.resource, []byte(in))
 		done <- result{res, err, r.env.Clock.Now()}
 	}()
