@@ -47,38 +47,48 @@ func approvalLink(ctx context.Context, t *target, execution string) string {
 }
 
 // watchOutbox prints every notification that lands in the outbox (and
-// again when it changes) to w until ctx is done.
+// again when it changes) to w until ctx is done, then looks once more so
+// that a notification written just before the stop is not lost.
 func watchOutbox(ctx context.Context, t *target, w io.Writer) {
 	seen := map[string]string{} // key → ETag
 	// Notifications from before this start were shown then. (S3 times
 	// have whole seconds.)
 	since := time.Now().Add(-time.Second)
 	for {
-		p := s3.NewListObjectsV2Paginator(t.s3, &s3.ListObjectsV2Input{Bucket: aws.String(t.bucket), Prefix: aws.String(t.outboxPrefix())})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				break
-			}
-			for _, o := range page.Contents {
-				key, etag := aws.ToString(o.Key), aws.ToString(o.ETag)
-				if seen[key] == etag {
-					continue
-				}
-				seen[key] = etag
-				if aws.ToTime(o.LastModified).Before(since) {
-					continue
-				}
-				name := strings.TrimSuffix(strings.TrimPrefix(key, t.outboxPrefix()), ".txt")
-				if text := readOutbox(ctx, t, name); text != "" {
-					fmt.Fprintf(w, "--- approval notification (s3://%s/%s) ---\n%s\n", t.bucket, key, strings.TrimRight(text, "\n"))
-				}
-			}
-		}
+		scanOutbox(ctx, t, w, seen, since)
 		select {
 		case <-ctx.Done():
+			last, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			scanOutbox(last, t, w, seen, since)
+			cancel()
 			return
 		case <-time.After(outboxInterval):
+		}
+	}
+}
+
+// scanOutbox prints the notifications not in seen (key → ETag) and
+// written after since.
+func scanOutbox(ctx context.Context, t *target, w io.Writer, seen map[string]string, since time.Time) {
+	p := s3.NewListObjectsV2Paginator(t.s3, &s3.ListObjectsV2Input{Bucket: aws.String(t.bucket), Prefix: aws.String(t.outboxPrefix())})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return
+		}
+		for _, o := range page.Contents {
+			key, etag := aws.ToString(o.Key), aws.ToString(o.ETag)
+			if seen[key] == etag {
+				continue
+			}
+			seen[key] = etag
+			if aws.ToTime(o.LastModified).Before(since) {
+				continue
+			}
+			name := strings.TrimSuffix(strings.TrimPrefix(key, t.outboxPrefix()), ".txt")
+			if text := readOutbox(ctx, t, name); text != "" {
+				fmt.Fprintf(w, "--- approval notification (s3://%s/%s) ---\n%s\n", t.bucket, key, strings.TrimRight(text, "\n"))
+			}
 		}
 	}
 }

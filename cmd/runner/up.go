@@ -101,13 +101,20 @@ func newUpCmd() *command {
 				// Retention, as the bucket's lifecycle rules on AWS: work
 				// files of finished executions after 7 days, decided
 				// approvals after 30; never exports.
+				watched := make(chan struct{})
 				if t, err := localTarget(ctx, &st.Endpoints); err == nil {
 					go retain(ctx, t, a.stderr)
-					go watchOutbox(ctx, t, a.notificationOut())
+					go func() {
+						defer close(watched)
+						watchOutbox(ctx, t, a.notificationOut())
+					}()
+				} else {
+					close(watched)
 				}
 				fmt.Fprintln(a.stderr, "serving; press Ctrl-C to stop")
 				<-ctx.Done()
 				fmt.Fprintln(a.stderr, "stopping")
+				<-watched // its last look at the outbox needs the S3 server
 				return st.Close()
 			}
 		},
