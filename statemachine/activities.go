@@ -61,6 +61,9 @@ type activityHub struct {
 	// context, so that an answer for a stopped execution is refused at
 	// once, before the task has released its token.
 	runs map[string]context.Context
+	// holds are the clock holds of tasks handed out whose worker has not
+	// called with the token yet, by token.
+	holds map[string]func()
 }
 
 // activityQueue is one activity's tasks that no worker took yet, and the
@@ -72,9 +75,15 @@ type activityQueue struct {
 
 type queuedTask struct {
 	task     interp.ActivityTask
-	started  chan string // receives the worker's name once taken
-	canceled bool        // the task stopped waiting (guarded by activityHub.mu)
+	started  chan string     // receives the worker's name once taken
+	canceled bool            // the task stopped waiting (guarded by activityHub.mu)
+	release  func()          // ends the clock hold taken when it was handed out
+	run      context.Context // the execution's; done when it stopped
 }
+
+// dead reports that no worker should get qt any more; call it with the
+// hub locked.
+func (qt *queuedTask) dead() bool { return qt.canceled || qt.run.Err() != nil }
 
 type activityPoller struct {
 	got chan *queuedTask // receives at most one task, sent with the hub locked
@@ -243,12 +252,15 @@ func (e *Engine) GetActivityTask(ctx context.Context, arn, workerName string) (A
 		return ActivityTask{}, err
 	}
 	q := h.queueLocked(arn)
+	for len(q.tasks) > 0 && q.tasks[0].dead() {
+		q.tasks = q.tasks[1:] // its execution stopped; its own cancel may not have run yet
+	}
 	if len(q.tasks) > 0 {
 		qt := q.tasks[0]
 		q.tasks = q.tasks[1:]
+		h.holdLocked(e.clock, qt)
 		h.mu.Unlock()
-		qt.started <- workerName
-		return ActivityTask{TaskToken: qt.task.Token, Input: qt.task.Input}, nil
+		return h.handOut(qt, workerName), nil
 	}
 	if len(q.pollers) >= maxActivityPollers {
 		h.mu.Unlock()
@@ -270,14 +282,14 @@ wait:
 		select {
 		case qt := <-p.got:
 			h.mu.Lock()
-			if qt.canceled { // its execution stopped in the meantime: wait on
+			if qt.dead() { // its execution stopped in the meantime: wait on
+				qt.release()
 				q.pollers = append([]*activityPoller{p}, q.pollers...)
 				h.mu.Unlock()
 				continue
 			}
 			h.mu.Unlock()
-			qt.started <- workerName
-			return ActivityTask{TaskToken: qt.task.Token, Input: qt.task.Input}, nil
+			return h.handOut(qt, workerName), nil
 		case <-t.C:
 		case <-ctx.Done():
 			gone = ctx.Err()
@@ -286,24 +298,74 @@ wait:
 		break wait
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	for i, o := range q.pollers {
 		if o == p {
 			q.pollers = append(q.pollers[:i:i], q.pollers[i+1:]...)
+			h.mu.Unlock()
 			return ActivityTask{}, gone
 		}
 	}
 	// A task was handed to this poll as it gave up.
 	qt := <-p.got
-	switch {
-	case qt.canceled:
-		return ActivityTask{}, gone
-	case gone != nil:
-		q.tasks = append([]*queuedTask{qt}, q.tasks...)
+	if qt.dead() || gone != nil {
+		qt.release()
+		if !qt.dead() {
+			q.tasks = append([]*queuedTask{qt}, q.tasks...)
+		}
+		h.mu.Unlock()
 		return ActivityTask{}, gone
 	}
-	qt.started <- workerName
-	return ActivityTask{TaskToken: qt.task.Token, Input: qt.task.Input}, nil
+	h.mu.Unlock()
+	return h.handOut(qt, workerName), nil
+}
+
+// startHoldGrace is how long (real time) a task handed to a worker holds a
+// virtual clock at most when the worker does not call with its token.
+const startHoldGrace = 2 * time.Second
+
+// holdLocked makes qt, about to be handed to a worker, hold the engine's
+// clock if it is a virtual clock that can be held: from the hand-out until
+// the worker's first SendTask* call with the token (the Go worker
+// heartbeats as soon as its timers are set), at most startHoldGrace.
+// Otherwise virtual time could jump past HeartbeatSeconds while the
+// worker is still reading the task and has not started its own timers.
+func (h *activityHub) holdLocked(c Clock, qt *queuedTask) {
+	qt.release = func() {}
+	hc, ok := c.(interface{ Hold() func() })
+	if !ok {
+		return
+	}
+	var once sync.Once
+	rel := hc.Hold()
+	qt.release = func() { once.Do(rel) }
+}
+
+// handOut gives qt to worker: its start is reported to the task and its
+// clock hold is kept until the worker's first call with the token.
+func (h *activityHub) handOut(qt *queuedTask, worker string) ActivityTask {
+	h.mu.Lock()
+	if h.holds == nil {
+		h.holds = map[string]func(){}
+	}
+	h.holds[qt.task.Token] = qt.release
+	h.mu.Unlock()
+	time.AfterFunc(startHoldGrace, func() { h.touch(qt.task.Token) })
+	qt.started <- worker
+	return ActivityTask{TaskToken: qt.task.Token, Input: qt.task.Input}
+}
+
+// touch is a worker's call with token: it ends the clock hold of the
+// task's hand-out and reports whether the task's execution has stopped.
+func (h *activityHub) touch(token string) (abandoned bool) {
+	h.mu.Lock()
+	rel := h.holds[token]
+	delete(h.holds, token)
+	ctx := h.runs[token]
+	h.mu.Unlock()
+	if rel != nil {
+		rel()
+	}
+	return ctx != nil && ctx.Err() != nil
 }
 
 // scheduleActivity queues t for a worker: handed at once to the longest
@@ -315,7 +377,7 @@ func (e *Engine) scheduleActivity(ctx context.Context, t interp.ActivityTask) (s
 	if _, ok := h.acts[t.Arn]; !ok {
 		return nil, nil, &TaskError{Name: "ActivityDoesNotExist", Cause: fmt.Sprintf("Activity Does Not Exist: '%s'", t.Arn)}
 	}
-	qt := &queuedTask{task: t, started: make(chan string, 1)}
+	qt := &queuedTask{task: t, started: make(chan string, 1), run: ctx}
 	if h.runs == nil {
 		h.runs = map[string]context.Context{}
 	}
@@ -324,6 +386,7 @@ func (e *Engine) scheduleActivity(ctx context.Context, t interp.ActivityTask) (s
 	if len(q.pollers) > 0 {
 		p := q.pollers[0]
 		q.pollers = q.pollers[1:]
+		h.holdLocked(e.clock, qt)
 		p.got <- qt
 	} else {
 		q.tasks = append(q.tasks, qt)
@@ -333,6 +396,10 @@ func (e *Engine) scheduleActivity(ctx context.Context, t interp.ActivityTask) (s
 		defer h.mu.Unlock()
 		qt.canceled = true
 		delete(h.runs, t.Token)
+		delete(h.holds, t.Token)
+		if qt.release != nil {
+			qt.release()
+		}
 		for i, o := range q.tasks {
 			if o == qt {
 				q.tasks = append(q.tasks[:i:i], q.tasks[i+1:]...)
@@ -346,15 +413,6 @@ func (e *Engine) scheduleActivity(ctx context.Context, t interp.ActivityTask) (s
 // ScheduleActivity queues an activity task for the interpreter.
 func (h host) ScheduleActivity(ctx context.Context, t interp.ActivityTask) (<-chan string, func(), error) {
 	return h.e.scheduleActivity(ctx, t)
-}
-
-// abandoned reports whether token is an activity task's whose execution
-// has stopped.
-func (h *activityHub) abandoned(token string) bool {
-	h.mu.Lock()
-	ctx := h.runs[token]
-	h.mu.Unlock()
-	return ctx != nil && ctx.Err() != nil
 }
 
 var _ interp.ActivityHost = host{}
