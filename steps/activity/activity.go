@@ -57,10 +57,11 @@ type Error struct {
 func (e *Error) Error() string { return e.Name + ": " + e.Cause }
 
 // Clock is the worker's source of time for heartbeats, back-off and the
-// stop deadline; tests use a virtual clock. A clock with a
-// Hold() (release func()) method (the engine's virtual clock) is held
-// while a heartbeat is in flight, so that virtual time does not pass the
-// state's HeartbeatSeconds before the heartbeat arrives.
+// stop deadline; tests use the engine's virtual clock
+// (statemachine/vclock). Its Hold and AfterHeld methods, when the clock has
+// them, keep virtual time still while the worker starts a task, sends a
+// heartbeat or reports, so that time cannot pass the state's
+// HeartbeatSeconds while the worker is busy in real time.
 type Clock interface {
 	Now() time.Time
 	After(d time.Duration) <-chan time.Time
@@ -270,8 +271,6 @@ func (r *runner) runTask(base context.Context, token string, input json.RawMessa
 	defer cancel(nil)
 	t := &task{r: r, token: token, cancel: cancel}
 	ctx = context.WithValue(ctx, taskKey{}, t)
-	stop := make(chan struct{})
-	beating := make(chan struct{})
 	// On a virtual clock, time stands still while the worker itself is
 	// busy (starting the task, reporting it); the handler's own waits
 	// are on the clock.
@@ -279,28 +278,15 @@ func (r *runner) runTask(base context.Context, token string, input json.RawMessa
 	// The timer is set before the first heartbeat, which confirms the
 	// task's start at once (and ends the local engine's hold of a
 	// virtual clock).
-	next := r.clock.After(r.interval)
+	next, nextDone := afterHeld(r.clock, r.interval)
 	if err := t.heartbeat(ctx); err != nil {
 		r.log.Warn("activity: first heartbeat failed", "err", err)
 	}
+	stop := make(chan struct{})
+	beating := make(chan struct{})
 	go func() {
 		defer close(beating)
-		for {
-			select {
-			case <-next:
-				release := hold(r.clock)
-				_, err := r.w.Client.SendTaskHeartbeat(context.WithoutCancel(ctx), &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(token)})
-				next = r.clock.After(r.interval)
-				release()
-				if err := t.gone(err); err != nil {
-					r.log.Warn("activity: heartbeat failed", "err", err)
-				}
-			case <-stop:
-				return
-			case <-ctx.Done():
-				return
-			}
-		}
+		t.beat(ctx, next, nextDone, stop)
 	}()
 	release()
 	out, err := safeCall(ctx, h, input)
@@ -308,6 +294,41 @@ func (r *runner) runTask(base context.Context, token string, input json.RawMessa
 	close(stop)
 	<-beating
 	r.report(ctx, t, out, err)
+}
+
+// beat heartbeats every interval until stop is closed or ctx is done.
+// On a virtual clock its timer holds the clock from its firing until the
+// heartbeat was sent and the next timer set, so that time cannot run past
+// the state's HeartbeatSeconds while this goroutine waits to be scheduled.
+func (t *task) beat(ctx context.Context, next <-chan time.Time, done func(), stop <-chan struct{}) {
+	defer func() { done() }()
+	for {
+		select {
+		case <-next:
+			_, err := t.r.w.Client.SendTaskHeartbeat(context.WithoutCancel(ctx), &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(t.token)})
+			prev := done
+			next, done = afterHeld(t.r.clock, t.r.interval)
+			prev()
+			if err := t.gone(err); err != nil {
+				t.r.log.Warn("activity: heartbeat failed", "err", err)
+			}
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// afterHeld is the clock's AfterHeld when it has one (the engine's virtual
+// clock), else After with a release that does nothing.
+func afterHeld(c Clock, d time.Duration) (<-chan time.Time, func()) {
+	if hc, ok := c.(interface {
+		AfterHeld(time.Duration) (<-chan time.Time, func())
+	}); ok {
+		return hc.AfterHeld(d)
+	}
+	return c.After(d), func() {}
 }
 
 // hold holds c if it can be held (a virtual clock) and returns the release.
