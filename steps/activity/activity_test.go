@@ -92,7 +92,6 @@ func sleep(ctx context.Context, clk activity.Clock, d time.Duration) error {
 
 type history struct {
 	types []string
-	raw   []map[string]any
 }
 
 func getHistory(t *testing.T, c *sfn.Client, arn string) history {
