@@ -494,3 +494,24 @@ func (e *Engine) setActivityTags(ctx context.Context, arn string, edit func([]Ta
 	h.acts[arn] = &nrec
 	return nil
 }
+
+// activityNeedsMock is TestState's refusal of an activity Task without a
+// mock: the API reference says TestState supports activity tasks only
+// when a mock is specified (no worker answers a test).
+func activityNeedsMock(def []byte, state string, mocked bool) error {
+	if mocked {
+		return nil
+	}
+	var m struct {
+		States map[string]struct {
+			Resource any `json:"Resource"`
+		} `json:"States"`
+	}
+	if json.Unmarshal(def, &m) != nil {
+		return nil
+	}
+	if r, _ := m.States[state].Resource.(string); interp.IsActivityARN(r) {
+		return apiErr("ValidationException", "TestState supports an activity Task only with a mock: state '%s' calls the activity %s; pass a mock result or error", state, r)
+	}
+	return nil
+}

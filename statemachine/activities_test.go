@@ -265,3 +265,17 @@ func TestGetActivityTaskLongPoll(t *testing.T) {
 		t.Fatalf("long poll got %+v", got)
 	}
 }
+
+// TestState runs an activity Task only with a mock, as the API reference
+// says.
+func TestTestStateActivityNeedsMock(t *testing.T) {
+	h := newHarness(t, "", Options{})
+	def := `{"Type":"Task","Resource":"arn:aws:states:us-east-1:123456789012:activity:work","End":true}`
+	if _, err := h.e.TestState(context.Background(), TestStateInput{Definition: def, Input: `{}`}); !isCode(err, "ValidationException") {
+		t.Fatalf("without a mock: %v, want ValidationException", err)
+	}
+	out, err := h.e.TestState(context.Background(), TestStateInput{Definition: def, Input: `{}`, Mock: &TestStateMock{Result: `{"ok":true}`}})
+	if err != nil || out.Status != "SUCCEEDED" {
+		t.Fatalf("with a mock: %+v %v", out, err)
+	}
+}
