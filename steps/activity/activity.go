@@ -123,8 +123,8 @@ func (w *Worker) Run(ctx context.Context, h Handler) error {
 	}
 	r := w.runner()
 	// Tasks outlive ctx (graceful stop) until stopTasks.
-	taskCtx, stopTasks := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopTasks()
+	taskCtx, stopTasks := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer stopTasks(nil)
 	var wg sync.WaitGroup
 	for range r.concurrency {
 		wg.Add(1)
@@ -144,7 +144,7 @@ func (w *Worker) Run(ctx context.Context, h Handler) error {
 	case <-done:
 		return nil
 	case <-r.clock.After(r.stopTimeout):
-		stopTasks()
+		stopTasks(ErrStopTimeout)
 		<-done
 		return fmt.Errorf("%w (StopTimeout %s); their contexts were cancelled", ErrStopTimeout, r.stopTimeout)
 	}
@@ -350,8 +350,13 @@ func safeCall(ctx context.Context, h Handler, input json.RawMessage) (out any, e
 }
 
 // report sends the handler's outcome. A task Step Functions no longer
-// waits for is only logged.
+// waits for is only logged. A task cut short by the stop deadline fails
+// with the error name "WorkerStopped", whatever the handler returned, so
+// that a Retry can send it to another worker.
 func (r *runner) report(ctx context.Context, t *task, out any, herr error) {
+	if errors.Is(context.Cause(ctx), ErrStopTimeout) {
+		herr = &Error{Name: "WorkerStopped", Cause: fmt.Sprintf("the worker stopped and its StopTimeout (%s) passed before the task finished", r.stopTimeout)}
+	}
 	send, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	var err error

@@ -344,8 +344,8 @@ func TestGracefulStop(t *testing.T) {
 	if err := <-ran2; !errors.Is(err, activity.ErrStopTimeout) {
 		t.Fatalf("Run: %v, want ErrStopTimeout", err)
 	}
-	if got := waitDone(t, s, aws.ToString(y.ExecutionArn)); got.Status != statemachine.StatusFailed {
-		t.Fatalf("cut-short task: %s", got.Status)
+	if got := waitDone(t, s, aws.ToString(y.ExecutionArn)); got.Status != statemachine.StatusFailed || aws.ToString(got.Error) != "WorkerStopped" {
+		t.Fatalf("cut-short task: %s %s", got.Status, aws.ToString(got.Error))
 	}
 }
 
