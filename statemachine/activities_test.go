@@ -279,3 +279,19 @@ func TestTestStateActivityNeedsMock(t *testing.T) {
 		t.Fatalf("with a mock: %+v %v", out, err)
 	}
 }
+
+// An activity ARN is a valid Task Resource, with or without a worker; a
+// malformed one is not.
+func TestValidateActivityResource(t *testing.T) {
+	h := newHarness(t, "", Options{})
+	ok := activityDef("arn:aws:states:eu-west-3:123456789012:activity:encode-video", `,"HeartbeatSeconds":60,"TimeoutSeconds":600`)
+	for _, d := range h.e.ValidateDefinition(ok, TypeStandard) {
+		if d.Severity == "ERROR" {
+			t.Errorf("activity Resource rejected: %+v", d)
+		}
+	}
+	bad := activityDef("arn:aws:states:eu-west-3:123456789012", "")
+	if diags := h.e.ValidateDefinition(bad, TypeStandard); len(diags) == 0 {
+		t.Errorf("a truncated ARN was accepted")
+	}
+}
