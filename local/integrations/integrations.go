@@ -198,17 +198,6 @@ func envCredentials(getenv func(string) string) aws.CredentialsProvider {
 	return credentials.NewStaticCredentialsProvider("test", "test", "")
 }
 
-// Endpoints returns the configured endpoint of each service, sorted by
-// service, for a start-up banner.
-func (inv *Invoker) Endpoints() []string {
-	var out []string
-	for s, u := range inv.cfg.Endpoints {
-		out = append(out, s+"="+u)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // operation splits a service-integration resource
 // (arn:aws:states:::sqs:sendMessage.waitForTaskToken) into the key of
 // operations and its pattern suffix; ok is false for a resource that is

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/stepwise-dev/stepwise/local/integrations"
 	locals3 "github.com/stepwise-dev/stepwise/local/s3"
@@ -577,5 +578,53 @@ func TestEndpointsFromEnv(t *testing.T) {
 		if svc != c.svc || (c.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.err)) {
 			t.Errorf("ParseEndpoint(%q) = %q, %v; want %q, %q", c.in, svc, err, c.svc, c.err)
 		}
+	}
+}
+
+// TestSNSWaitForTaskToken: the token goes out in a message published to
+// a topic (delivered to a subscribed queue), the answer comes through
+// SendTaskFailure, whose error and cause fail the task.
+func TestSNSWaitForTaskToken(t *testing.T) {
+	inv := motoInvoker(t)
+	ctx := context.Background()
+	topics := sns.NewFromConfig(awsConfig(), func(o *sns.Options) { o.BaseEndpoint = aws.String(motoURL) })
+	queues := sqs.NewFromConfig(awsConfig(), func(o *sqs.Options) { o.BaseEndpoint = aws.String(motoURL) })
+	topic, err := topics.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(uniq(t))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := queues.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(uniq(t))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := queues.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := topics.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(attrs.Attributes["QueueArn"]),
+		Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
+		t.Fatal(err)
+	}
+	answer := func(e *statemachine.Engine) error {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			msg, err := queues.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 1})
+			if err != nil {
+				return err
+			}
+			if len(msg.Messages) == 0 {
+				continue
+			}
+			var body struct{ TaskToken string }
+			if err := json.Unmarshal([]byte(*msg.Messages[0].Body), &body); err != nil {
+				return fmt.Errorf("message %s: %v", *msg.Messages[0].Body, err)
+			}
+			return e.SendTaskFailure(ctx, body.TaskToken, "Rejected", "no thanks")
+		}
+		return fmt.Errorf("no message with the token")
+	}
+	r := run(t, inv, "arn:aws:states:::sns:publish.waitForTaskToken", map[string]any{"TopicArn": *topic.TopicArn, "Message": map[string]any{"TaskToken.$": "$$.Task.Token"}}, answer)
+	checkEvents(t, r, "sns", "publish.waitForTaskToken", "Rejected")
+	if deref(r.x.Cause) != "no thanks" {
+		t.Errorf("cause %q", deref(r.x.Cause))
 	}
 }
