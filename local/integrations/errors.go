@@ -3,6 +3,7 @@ package integrations
 import (
 	"errors"
 	"fmt"
+	"net"
 	"reflect"
 	"strings"
 
@@ -68,7 +69,12 @@ func serviceError(s svc, err error) error {
 		// No answer from the service (refused connection, timeout): the
 		// SDK client's own failure, which Step Functions names after the
 		// service as well.
-		return &statemachine.TaskError{Name: errorName(s, "SdkClient"), Cause: "Unable to execute HTTP request: " + err.Error()}
+		msg := err.Error()
+		var op *net.OpError
+		if errors.As(err, &op) {
+			msg = op.Error() // "dial tcp 127.0.0.1:5000: connect: connection refused"
+		}
+		return &statemachine.TaskError{Name: errorName(s, "SdkClient"), Cause: "Unable to execute HTTP request: " + msg}
 	}
 	code := ae.ErrorCode()
 	name := modelledName(err)

@@ -628,3 +628,34 @@ func TestSNSWaitForTaskToken(t *testing.T) {
 		t.Errorf("cause %q", deref(r.x.Cause))
 	}
 }
+
+// TestNoAnswer: an endpoint that answers nothing fails the task with the
+// service's SdkClientException; a parameter of the wrong type is a
+// validation error naming it, before any call.
+func TestNoAnswer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String()
+	l.Close()
+	inv, err := integrations.New(integrations.Config{Endpoints: map[string]string{"sqs": closed, "dynamodb": closed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, inv, "arn:aws:states:::sqs:sendMessage", map[string]any{"QueueUrl": closed + "/123456789012/q", "MessageBody": "x"}, nil)
+	checkEvents(t, r, "sqs", "sendMessage", "SQS.SdkClientException")
+	if c := deref(r.x.Cause); !strings.HasPrefix(c, "Unable to execute HTTP request: ") {
+		t.Errorf("cause %q", c)
+	}
+	r = run(t, inv, "arn:aws:states:::sqs:sendMessage", map[string]any{"QueueUrl": closed + "/123456789012/q", "MessageBody": "x", "DelaySeconds": "ten"}, nil)
+	checkEvents(t, r, "sqs", "sendMessage", "SQS.ValidationException")
+	if c := deref(r.x.Cause); !strings.Contains(c, "DelaySeconds") {
+		t.Errorf("cause %q does not name the parameter", c)
+	}
+	r = run(t, inv, "arn:aws:states:::dynamodb:getItem", map[string]any{"TableName": "t", "Key": map[string]any{"id": "a"}}, nil)
+	checkEvents(t, r, "dynamodb", "getItem", "DynamoDB.ValidationException")
+	if c := deref(r.x.Cause); !strings.Contains(c, "Key.id") {
+		t.Errorf("cause %q does not name the attribute", c)
+	}
+}
