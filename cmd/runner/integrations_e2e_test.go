@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 
+	"github.com/stepwise-dev/stepwise/local/sfnapi"
 	"github.com/stepwise-dev/stepwise/local/stack"
 )
 
@@ -22,7 +24,9 @@ import (
 // sqs=<moto_server>` and drives it with the Go SDK as a user would: a
 // state machine of one's own calling sqs:sendMessage puts its message on
 // moto's queue and records AWS's Task events; one calling sns:publish,
-// which has no endpoint, is refused at StartExecution with the fix.
+// which has no endpoint, is refused at StartExecution with the fix. The
+// AWS CLI starts the first and boto3 is refused the second, both with
+// their default settings.
 func TestUpEndpointSQS(t *testing.T) {
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
@@ -121,10 +125,46 @@ func TestUpEndpointSQS(t *testing.T) {
 		t.Errorf("task events: %s", got)
 	}
 
+	sendArn := arn
+
 	arn = create("publish", `{"StartAt":"Notify","States":{"Notify":{"Type":"Task","Resource":"arn:aws:states:::sns:publish","Parameters":{"TopicArn":"arn:aws:sns:us-east-1:123456789012:t","Message":"m"},"End":true}}}`)
 	_, err = client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(arn)})
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" || !strings.Contains(ae.ErrorMessage(), "the state 'Notify' calls arn:aws:states:::sns:publish, but no sns endpoint is configured: start the stack with `runner up --endpoint sns=URL` or set AWS_ENDPOINT_URL_SNS") {
 		t.Errorf("StartExecution without an sns endpoint: %v", err)
+	}
+
+	// The same through the AWS CLI and boto3, with their default settings
+	// and the endpoint runner up prints for them.
+	cliEndpoint := sfnapi.CLIEndpoint(ep.StepFunctions)
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Log("SKIPPED the AWS CLI part: the AWS CLI (`aws`) is not on PATH")
+	} else {
+		cli := awsCLI(t, cliEndpoint)
+		cli("start-execution", "--state-machine-arn", sendArn, "--name", "cli", "--input", `{"msg":"from the cli"}`)
+		if d := waitCLI(t, cli, strings.Replace(sendArn, ":stateMachine:", ":execution:", 1)+":cli"); d["status"] != "SUCCEEDED" {
+			t.Errorf("AWS CLI start of sqs:sendMessage: %v", d)
+		}
+	}
+	py := `
+import boto3, botocore, sys
+c = boto3.client("stepfunctions", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+try:
+    c.start_execution(stateMachineArn=sys.argv[2])
+    print("started")
+except botocore.exceptions.ClientError as e:
+    print(e.response["Error"]["Code"], e.response["Error"]["Message"])
+`
+	cmd := exec.Command("python3", "-c", py, cliEndpoint, arn)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "AWS_EC2_METADATA_DISABLED=true"}
+	for _, k := range []string{"PYENV_ROOT", "PYENV_VERSION", "PYTHONPATH", "VIRTUAL_ENV"} {
+		if v, ok := os.LookupEnv(k); ok {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Logf("SKIPPED the boto3 part: python3 with boto3 did not run: %v\n%s", err, out)
+	} else if !strings.HasPrefix(string(out), "ValidationException the state 'Notify' calls arn:aws:states:::sns:publish, but no sns endpoint is configured") {
+		t.Errorf("boto3 start without an sns endpoint: %s", out)
 	}
 }
