@@ -225,7 +225,7 @@ func (inv *Invoker) CheckService(state, resource string) error {
 	}
 	op, known := operations[key]
 	if !known {
-		return fmt.Errorf("the state '%s' calls %s, which the local stack does not run (it runs %s); mock it with a MockConfigFile (runner up --mock) or change the state", state, resource, supportedList())
+		return fmt.Errorf("the state '%s' calls %s, which the local stack does not run (it runs %s); mock it with a MockConfigFile (runner up --mock-config FILE) or change the state", state, resource, supportedList())
 	}
 	if suffix != "" && !(suffix == ".waitForTaskToken" && op.token) {
 		return fmt.Errorf("the state '%s' calls %s, but %s does not support the %s pattern", state, resource, key, strings.TrimPrefix(suffix, "."))
