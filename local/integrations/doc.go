@@ -11,9 +11,10 @@
 // API wants a string (MessageBody, Message, Detail, Body) serialised.
 // Results and errors take AWS's shapes: the optimized integrations answer
 // with the service's response members plus SdkHttpMetadata and
-// SdkResponseMetadata and fail with <Service>.<Code>Exception and the AWS
-// SDK for Java v1 cause; aws-sdk:s3 answers with the response members alone
-// and fails with S3.<Code>Exception and the SDK v2 cause.
+// SdkResponseMetadata and fail with <Service>.<Exception> and the AWS SDK
+// for Java v1 cause; aws-sdk:s3 answers with the response members alone
+// and fails with S3.<Exception> and the SDK v2 cause (errors.go has the
+// naming rules, from recorded AWS histories).
 //
 // An [Invoker] never falls back to a default AWS endpoint: a service with
 // no endpoint fails, and [Invoker.CheckService] lets the engine refuse

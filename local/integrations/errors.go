@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"reflect"
 	"strings"
 
@@ -13,40 +14,45 @@ import (
 	"github.com/stepwise-dev/stepwise/statemachine"
 )
 
-// Error names and causes, as Step Functions writes them.
+// Error names and causes, as Step Functions writes them (AWS histories
+// recorded by LocalStack's test suite, and the AWS SDK integration docs).
 //
-// The name is the service, a dot and the error with the Exception suffix,
-// which Step Functions adds when the service's code lacks it
-// ("S3.NoSuchKeyException", "SNS.NotFoundException") and never doubles
-// ("DynamoDB.ConditionalCheckFailedException"). The error is the modelled
-// exception's name where the SDK has one (SQS's legacy query code
-// "AWS.SimpleQueueService.NonExistentQueue" is the modelled
-// QueueDoesNotExist), else the service's code.
+// The name is the service, a dot and the exception the AWS SDK for Java
+// raised: the service's modelled exception when the error is one
+// ("SQS.QueueDoesNotExistException", "SNS.NotFoundException",
+// "DynamoDB.ConditionalCheckFailedException", "S3.NoSuchKeyException":
+// the docs say the Exception suffix is always there), else the SDK's base
+// exception of the service ("DynamoDB.AmazonDynamoDBException" for
+// DynamoDB's ValidationException, "SQS.AmazonSQSException" for a missing
+// parameter; "DynamoDb.DynamoDbException" in the AWS SDK integration).
+// Here the modelled exceptions are those of aws-sdk-go-v2's service
+// models, which are the same models.
 //
-// The cause is the service's message followed by the AWS SDK for Java's
-// request details: v1's for the optimized integrations, as recorded for
-// sns:publish,
+// The cause is the service's message and the request details, in the
+// SDK for Java v1's words for the optimized integrations,
 //
 //	Topic does not exist (Service: AmazonSNS; Status Code: 404; Error Code: NotFound; Request ID: <id>; Proxy: null)
 //
-// and v2's for the AWS SDK integrations, as recorded for aws-sdk:sfn,
+// and in v2's for the AWS SDK integration,
 //
-//	<message> (Service: Sfn, Status Code: 400, Request ID: <id>) (SDK Attempt Count: 1)
+//	The specified key does not exist. (Service: S3, Status Code: 404, Request ID: <id>, Extended Request ID: <id2>)
 //
-// with S3's extended request id after the request id.
+// A request that got no answer is <Service>.SdkClientException, "Unable
+// to execute HTTP request: <what failed>".
 
 // svc names one service in error names and causes.
 type svc struct {
 	name   string // the Error prefix: "SQS"
+	base   string // the SDK's base exception: "AmazonSQSException"
 	javaV1 string // the SDK v1 service name in causes: "AmazonSQS"; "" for an AWS SDK integration
 }
 
 var (
-	svcSQS      = svc{"SQS", "AmazonSQS"}
-	svcSNS      = svc{"SNS", "AmazonSNS"}
-	svcEvents   = svc{"EventBridge", "AmazonEventBridge"}
-	svcDynamoDB = svc{"DynamoDB", "AmazonDynamoDBv2"}
-	svcS3       = svc{"S3", ""}
+	svcSQS      = svc{"SQS", "AmazonSQSException", "AmazonSQS"}
+	svcSNS      = svc{"SNS", "AmazonSNSException", "AmazonSNS"}
+	svcEvents   = svc{"EventBridge", "AmazonEventBridgeException", "AmazonEventBridge"}
+	svcDynamoDB = svc{"DynamoDB", "AmazonDynamoDBException", "AmazonDynamoDBv2"}
+	svcS3       = svc{"S3", "S3Exception", ""}
 )
 
 // errorName is Error for a service error: s.name, a dot, the error with
@@ -64,45 +70,56 @@ func serviceError(s svc, err error) error {
 	if errors.As(err, &ip) {
 		return paramError(s, "%s", ip.Error())
 	}
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		// No answer from the service (refused connection, timeout): the
-		// SDK client's own failure, which Step Functions names after the
-		// service as well.
-		msg := err.Error()
-		var op *net.OpError
-		if errors.As(err, &op) {
-			msg = op.Error() // "dial tcp 127.0.0.1:5000: connect: connection refused"
-		}
-		return &statemachine.TaskError{Name: errorName(s, "SdkClient"), Cause: "Unable to execute HTTP request: " + msg}
-	}
-	code := ae.ErrorCode()
-	name := modelledName(err)
-	if name == "" {
-		name = code
-	}
 	status, reqID, hostID := 400, "", ""
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {
 		status = re.HTTPStatusCode()
 		reqID = re.ServiceRequestID()
 	}
+	var code, msg string
+	var ae smithy.APIError
+	switch {
+	case errors.As(err, &ae):
+		code, msg = ae.ErrorCode(), ae.ErrorMessage()
+	case re != nil && status > 0:
+		// An answer that is no service error (an emulator's 500 page):
+		// the SDK's base exception, without an error code.
+		code, msg = "null", http.StatusText(status)
+	default:
+		return &statemachine.TaskError{Name: errorName(s, "SdkClient"), Cause: "Unable to execute HTTP request: " + netCause(err)}
+	}
+	name := modelledName(err)
+	if name == "" {
+		name = s.base
+	}
 	var hid interface{ ServiceHostID() string }
 	if errors.As(err, &hid) {
 		hostID = hid.ServiceHostID()
 	}
-	msg := ae.ErrorMessage()
 	var cause string
-	if s.javaV1 != "" {
+	switch {
+	case s.javaV1 != "":
 		cause = fmt.Sprintf("%s (Service: %s; Status Code: %d; Error Code: %s; Request ID: %s; Proxy: null)", msg, s.javaV1, status, code, reqID)
-	} else {
-		ext := ""
-		if s == svcS3 {
-			ext = ", Extended Request ID: " + hostID
-		}
-		cause = fmt.Sprintf("%s (Service: %s, Status Code: %d, Request ID: %s%s) (SDK Attempt Count: 1)", msg, s.name, status, reqID, ext)
+	case s == svcS3:
+		cause = fmt.Sprintf("%s (Service: S3, Status Code: %d, Request ID: %s, Extended Request ID: %s)", msg, status, reqID, hostID)
+	default:
+		cause = fmt.Sprintf("%s (Service: %s, Status Code: %d, Request ID: %s)", msg, s.name, status, reqID)
 	}
 	return &statemachine.TaskError{Name: errorName(s, name), Cause: cause}
+}
+
+// netCause says what failed when a request got no answer, as Java's
+// HTTP client does for the common cases.
+func netCause(err error) string {
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return dns.Name + ": Name or service not known"
+	}
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return op.Error() // "dial tcp 127.0.0.1:5000: connect: connection refused"
+	}
+	return err.Error()
 }
 
 // modelledName is the type name of the SDK's modelled error inside err
@@ -126,9 +143,10 @@ func modelledName(err error) string {
 }
 
 // paramError is a failure of the task's parameters found before any call
-// (a member of the wrong type, a required member missing). The AWS SDK
-// for Java sends such a request and the service refuses it; its error
-// name is not documented, so this one is <Service>.ValidationException.
+// (a member of the wrong type, a malformed attribute value). The name is
+// the service's base exception, as for the errors the service itself
+// returns for bad parameters; **not in the docs**: AWS may word these
+// differently.
 func paramError(s svc, format string, args ...any) error {
-	return &statemachine.TaskError{Name: errorName(s, "Validation"), Cause: fmt.Sprintf(format, args...)}
+	return &statemachine.TaskError{Name: errorName(s, s.base), Cause: fmt.Sprintf(format, args...)}
 }

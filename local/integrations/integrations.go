@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/stepwise-dev/stepwise/statemachine"
 )
@@ -113,7 +114,14 @@ func New(cfg Config) (*Invoker, error) {
 	}
 	cfg.Endpoints = eps
 	inv := &Invoker{cfg: cfg, s3: cfg.S3}
+	// One attempt: a task's Retry is the place for retries. The optimized
+	// integrations send what the state gives, as the Java SDK does, and
+	// let the service refuse a missing member (SQS.AmazonSQSException
+	// "The request must contain the parameter MessageBody.", as recorded)
+	// rather than the Go SDK's own check.
 	base := aws.Config{Region: cfg.Region, Credentials: cfg.Credentials, HTTPClient: cfg.HTTPClient, RetryMaxAttempts: 1}
+	s3cfg := base
+	base.APIOptions = append(base.APIOptions, withoutInputValidation)
 	if u, ok := eps["sqs"]; ok {
 		inv.sqs = sqs.NewFromConfig(base, func(o *sqs.Options) { o.BaseEndpoint = aws.String(u) })
 	}
@@ -127,9 +135,16 @@ func New(cfg Config) (*Invoker, error) {
 		inv.dynamodb = dynamodb.NewFromConfig(base, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(u) })
 	}
 	if u, ok := eps["s3"]; ok {
-		inv.s3 = s3.NewFromConfig(base, func(o *s3.Options) { o.BaseEndpoint = aws.String(u); o.UsePathStyle = true })
+		inv.s3 = s3.NewFromConfig(s3cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(u); o.UsePathStyle = true })
 	}
 	return inv, nil
+}
+
+// withoutInputValidation takes the client-side check of required members
+// off an SDK client's middleware stack.
+func withoutInputValidation(st *middleware.Stack) error {
+	_, _ = st.Initialize.Remove("OperationInputValidation")
+	return nil
 }
 
 // Canonical returns the [Services] name for a service name as users write
