@@ -3,8 +3,9 @@
 // aws-sdk-go-v2 clients against endpoints the user configures: the
 // optimized sqs:sendMessage, sns:publish, events:putEvents and
 // dynamodb:getItem|putItem|updateItem|deleteItem, and the AWS SDK
-// integration aws-sdk:s3 for the common object operations, against the
-// local stack's S3 by default.
+// integrations aws-sdk:dynamodb (those four, query and scan) and aws-sdk:s3
+// for the common object operations, against the local stack's S3 by
+// default.
 //
 // Requests take the state's Parameters (or Arguments) as Step Functions
 // does: PascalCase members of the service API, with a JSON value where the

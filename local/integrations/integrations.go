@@ -37,19 +37,25 @@ var operations = map[string]struct {
 	endpoint string
 	token    bool // .waitForTaskToken supported
 }{
-	"sqs:sendMessage":          {"sqs", true},
-	"sns:publish":              {"sns", true},
-	"events:putEvents":         {"events", true},
-	"dynamodb:getItem":         {"dynamodb", false},
-	"dynamodb:putItem":         {"dynamodb", false},
-	"dynamodb:updateItem":      {"dynamodb", false},
-	"dynamodb:deleteItem":      {"dynamodb", false},
-	"aws-sdk:s3:getObject":     {"s3", true},
-	"aws-sdk:s3:putObject":     {"s3", true},
-	"aws-sdk:s3:headObject":    {"s3", true},
-	"aws-sdk:s3:deleteObject":  {"s3", true},
-	"aws-sdk:s3:listObjectsV2": {"s3", true},
-	"aws-sdk:s3:copyObject":    {"s3", true},
+	"sqs:sendMessage":             {"sqs", true},
+	"sns:publish":                 {"sns", true},
+	"events:putEvents":            {"events", true},
+	"dynamodb:getItem":            {"dynamodb", false},
+	"dynamodb:putItem":            {"dynamodb", false},
+	"dynamodb:updateItem":         {"dynamodb", false},
+	"dynamodb:deleteItem":         {"dynamodb", false},
+	"aws-sdk:dynamodb:getItem":    {"dynamodb", true},
+	"aws-sdk:dynamodb:putItem":    {"dynamodb", true},
+	"aws-sdk:dynamodb:updateItem": {"dynamodb", true},
+	"aws-sdk:dynamodb:deleteItem": {"dynamodb", true},
+	"aws-sdk:dynamodb:query":      {"dynamodb", true},
+	"aws-sdk:dynamodb:scan":       {"dynamodb", true},
+	"aws-sdk:s3:getObject":        {"s3", true},
+	"aws-sdk:s3:putObject":        {"s3", true},
+	"aws-sdk:s3:headObject":       {"s3", true},
+	"aws-sdk:s3:deleteObject":     {"s3", true},
+	"aws-sdk:s3:listObjectsV2":    {"s3", true},
+	"aws-sdk:s3:copyObject":       {"s3", true},
 }
 
 // Config configures an [Invoker]. Every field is optional.
@@ -295,7 +301,10 @@ func (inv *Invoker) InvokeService(ctx context.Context, req statemachine.ServiceR
 	case "events:putEvents":
 		return inv.putEvents(ctx, params)
 	case "dynamodb:getItem", "dynamodb:putItem", "dynamodb:updateItem", "dynamodb:deleteItem":
-		return inv.dynamo(ctx, req.Action, params)
+		return inv.dynamo(ctx, req.Action, params, false)
+	case "aws-sdk:dynamodb:getItem", "aws-sdk:dynamodb:putItem", "aws-sdk:dynamodb:updateItem", "aws-sdk:dynamodb:deleteItem",
+		"aws-sdk:dynamodb:query", "aws-sdk:dynamodb:scan":
+		return inv.dynamo(ctx, req.Action, params, true)
 	case "aws-sdk:s3:getObject", "aws-sdk:s3:putObject", "aws-sdk:s3:headObject", "aws-sdk:s3:deleteObject",
 		"aws-sdk:s3:listObjectsV2", "aws-sdk:s3:copyObject":
 		return inv.s3Call(ctx, req.Action, params)

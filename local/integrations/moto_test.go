@@ -673,3 +673,41 @@ func TestNoAnswer(t *testing.T) {
 		t.Errorf("cause %q does not name the attribute", c)
 	}
 }
+
+// TestDynamoDBSDK: aws-sdk:dynamodb answers the response members alone
+// (putItem {}), query and scan too; its errors are DynamoDb.*, as
+// recorded.
+func TestDynamoDBSDK(t *testing.T) {
+	inv := motoInvoker(t)
+	ctx := context.Background()
+	client := dynamodb.NewFromConfig(awsConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(motoURL) })
+	table := uniq(t)
+	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdk := func(action string) string { return "arn:aws:states:::aws-sdk:dynamodb:" + action }
+	r := run(t, inv, sdk("putItem"), map[string]any{"TableName": table, "Item": map[string]any{"id": map[string]any{"S": "id1"}, "data": map[string]any{"S": "HelloWorld"}}}, nil)
+	checkEvents(t, r, "aws-sdk:dynamodb", "putItem", "")
+	if out := deref(r.x.Output); out != "{}" {
+		t.Errorf("putItem output %s, want {} as recorded", out)
+	}
+	r = run(t, inv, sdk("query"), map[string]any{"TableName": table, "KeyConditionExpression": "id = :id", "ExpressionAttributeValues": map[string]any{":id": map[string]any{"S": "id1"}}}, nil)
+	checkEvents(t, r, "aws-sdk:dynamodb", "query", "")
+	out := r.output(t)
+	if out["Count"] != float64(1) || out["ScannedCount"] != float64(1) || fmt.Sprint(out["Items"]) != "[map[data:map[S:HelloWorld] id:map[S:id1]]]" {
+		t.Errorf("query output %v", out)
+	}
+	r = run(t, inv, sdk("scan"), map[string]any{"TableName": table}, nil)
+	checkEvents(t, r, "aws-sdk:dynamodb", "scan", "")
+	r = run(t, inv, sdk("getItem"), map[string]any{"TableName": "no-such-table", "Key": map[string]any{"id": map[string]any{"S": "id1"}}}, nil)
+	checkEvents(t, r, "aws-sdk:dynamodb", "getItem", "DynamoDb.ResourceNotFoundException")
+	if c := deref(r.x.Cause); !strings.HasPrefix(c, "Requested resource not found (Service: DynamoDb, Status Code: 400, Request ID: ") || !strings.HasSuffix(c, ")") {
+		t.Errorf("cause %q, want the recorded shape", c)
+	}
+}
