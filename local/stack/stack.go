@@ -172,16 +172,17 @@ type Stack struct {
 	store   *store.Store
 	lambda  *lambdalocal.Runtime
 	s3      *locals3.Server
-	// s3client is a client of s3, for the aws-sdk:s3 integration.
-	s3client *s3.Client
-	srv      *http.Server
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	closers  []func() error
-	once     sync.Once
-	err      error
+	srv     *http.Server
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closers []func() error
+	once    sync.Once
+	err     error
 
 	wroteEndpoints bool
+
+	// s3client is a client of s3, for the aws-sdk:s3 integration.
+	s3client *s3.Client
 }
 
 // AlreadyRunningError is returned by [Open] when another process serves the
