@@ -402,6 +402,9 @@ func (e *Engine) start(ctx context.Context, in StartExecutionInput, sync bool) (
 	if sync && rec.info.Type != TypeExpress {
 		return nil, apiErr("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
 	}
+	if err := e.checkServices(rec.machine); err != nil {
+		return nil, err
+	}
 	input := "{}"
 	if in.InputSet {
 		input = in.Input
