@@ -2,12 +2,14 @@ package report
 
 import (
 	"bytes"
+	"encoding/binary"
 	"hash/maphash"
 )
 
 // strSet is the set of distinct values of one count_distinct accumulator:
-// open addressing over a slot array, the values' bytes appended to one
-// arena. Compared with a map[string]struct{} a value costs no allocation
+// open addressing over a slot array, the values appended to one arena in
+// insertion order, each after its length as a uvarint (so the arena is
+// the set's wire form as it is, see [Partial.WriteBinary]). Compared with a map[string]struct{} a value costs no allocation
 // of its own and about 24 bytes besides its text, and a lookup touches
 // one slot (its hash) before the bytes.
 type strSet struct {
@@ -72,9 +74,7 @@ func (s *strSet) insert(b []byte, ok func() error) (bool, error) {
 	if err := ok(); err != nil {
 		return false, err
 	}
-	s.slots[i] = slot{h: h, off: uint64(len(s.arena)), n: uint32(len(b))}
-	s.arena = append(s.arena, b...)
-	s.n++
+	s.put(i, h, b)
 	return true, nil
 }
 
@@ -85,6 +85,12 @@ func (s *strSet) add(b []byte) {
 	}
 	h := hashBytes(b)
 	i, _ := s.find(b, h)
+	s.put(i, h, b)
+}
+
+// put stores b in the empty slot i.
+func (s *strSet) put(i int, h uint64, b []byte) {
+	s.arena = binary.AppendUvarint(s.arena, uint64(len(b)))
 	s.slots[i] = slot{h: h, off: uint64(len(s.arena)), n: uint32(len(b))}
 	s.arena = append(s.arena, b...)
 	s.n++

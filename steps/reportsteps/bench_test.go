@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/stepwise-dev/stepwise/steps/export"
 	"github.com/stepwise-dev/stepwise/steps/objstore"
 	"github.com/stepwise-dev/stepwise/steps/reportsteps"
 )
@@ -34,7 +33,7 @@ func BenchmarkPart(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var parts []export.PartSpec
+	var parts []reportsteps.PartSpec
 	if err := json.Unmarshal(mustObject(b, st, po.Manifest.Key), &parts); err != nil {
 		b.Fatal(err)
 	}
