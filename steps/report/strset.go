@@ -26,8 +26,9 @@ type slot struct {
 
 var strSeed = maphash.MakeSeed()
 
-// hashBytes hashes b, never 0 (the empty slot).
-func hashBytes(b []byte) uint64 { return maphash.Bytes(strSeed, b) | 1 }
+// hashBytes hashes b, never 0 (the empty slot): the top bit is set, the
+// low bits, which pick the slot, are the hash's own.
+func hashBytes(b []byte) uint64 { return maphash.Bytes(strSeed, b) | 1<<63 }
 
 // Len returns the number of values.
 func (s *strSet) Len() int {

@@ -174,14 +174,17 @@ func cutParts(sources []export.SourceObject, data []SourceData, partSize int64) 
 	for i, src := range sources {
 		total += src.Size
 		d := data[i].Start
+		// n parts of equal size, none above partSize: no small last part
+		// that would run alone at the end of the Map.
 		n := max(1, (src.Size-d+partSize-1)/partSize)
 		if int64(len(parts))+n > MaxParts {
 			return nil, 0, invalid("/part_size", "%d bytes cuts the source into more than %d parts; raise part_size", partSize, MaxParts)
 		}
+		size := max(1, (src.Size-d+n-1)/n)
 		for s := int64(0); s < n; s++ {
-			start := d + s*partSize
+			start := min(d+s*size, src.Size)
 			parts = append(parts, PartSpec{Part: len(parts), Source: i, Bucket: src.Bucket, Key: src.Key, ETag: src.ETag,
-				Start: start, End: min(start+partSize, src.Size), DataStart: d, Size: src.Size})
+				Start: start, End: min(start+size, src.Size), DataStart: d, Size: src.Size})
 		}
 	}
 	return parts, total, nil
