@@ -182,3 +182,47 @@ func TestLateBadRow(t *testing.T) {
 		}
 	}
 }
+
+// TestTinyPartsPrefixAndDialects: several objects under a prefix (each a
+// chain of its own), a source without a header, a multi-byte delimiter and
+// a byte order mark, cut into tiny parts, report what one part per object
+// reports, and every row is read.
+func TestTinyPartsPrefixAndDialects(t *testing.T) {
+	e := setup(t)
+	a := trickySource(50, 0)
+	b := append([]byte("\ufeff"), trickySource(70, 700)...)
+	e.st.PutBytes(bucket, "multi/a.csv", a)
+	e.st.PutBytes(bucket, "multi/b.csv", b)
+	_, ra := refCounts(t, a)
+	_, rb := refCounts(t, bytes.TrimPrefix(b, []byte("\ufeff")))
+	noHeader := bytes.ReplaceAll(a[bytes.IndexByte(a, '\n')+1:], []byte(","), []byte("→"))
+	e.st.PutBytes(bucket, "dialect/x.csv", noHeader)
+	for _, c := range []struct {
+		name, source string
+		rows         int
+	}{
+		{"prefix", `{"prefix":"multi/"}`, ra + rb},
+		{"dialect", `{"key":"dialect/x.csv","csv":{"header":false,"columns":["region","amount","user","note"],"delimiter":"→"}}`, ra},
+	} {
+		req := func(size int) string {
+			return `{"source":` + c.source + `,"group_by":["region"],"aggregates":[{"op":"count"},{"op":"sum","column":"amount"},{"op":"count_distinct","column":"user"}],"part_size":` + itoa(size) + `}`
+		}
+		one, err := run(t, e, c.name+"-one", req(1<<20))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := e.st.Object(bucket, one.CSV)
+		for _, size := range []int{16, 50, 333} {
+			out, err := run(t, e, fmt.Sprintf("%s-%d", c.name, size), req(size))
+			if err != nil {
+				t.Fatalf("%s, part size %d: %v", c.name, size, err)
+			}
+			got, _ := e.st.Object(bucket, out.CSV)
+			var man reportsteps.Manifest
+			_ = stepkit.ReadJSON(context.Background(), e.st, bucket, out.Manifest, &man)
+			if !bytes.Equal(got, want) || man.RowsRead != int64(c.rows) {
+				t.Fatalf("%s, part size %d: rows read %d (want %d), report:\n%s\nwant\n%s", c.name, size, man.RowsRead, c.rows, got, want)
+			}
+		}
+	}
+}
