@@ -107,8 +107,13 @@ func TestStrSet(t *testing.T) {
 	want := map[string]bool{}
 	for i := range 20000 {
 		v := []byte(strings.Repeat("é", i%3) + strconv.Itoa(i%7919))
-		if i%1000 == 0 {
+		switch i % 1000 {
+		case 0:
 			v = nil
+		case 1, 2, 3: // values that differ only past 7 bytes or by a trailing NUL
+			v = append([]byte("abcdefg"), strings.Repeat("\x00", i%1000)...)
+		case 4, 5:
+			v = append([]byte("ab"), strings.Repeat("\x00", i%1000-4)...)
 		}
 		if s.has(v) != want[string(v)] {
 			t.Fatalf("has(%q) = %v after %d inserts", v, !want[string(v)], len(want))
@@ -121,8 +126,10 @@ func TestStrSet(t *testing.T) {
 	if s.Len() != len(want) {
 		t.Fatalf("Len %d, want %d", s.Len(), len(want))
 	}
+	var order []string
 	n := 0
 	s.each(func(v string) {
+		order = append(order, v)
 		if !want[v] {
 			t.Fatalf("each: %q not added", v)
 		}
@@ -130,5 +137,8 @@ func TestStrSet(t *testing.T) {
 	})
 	if n != len(want) {
 		t.Fatalf("each visited %d, want %d", n, len(want))
+	}
+	if order[0] != "" || order[1] != "abcdefg\x00" {
+		t.Fatalf("each is not in insertion order: %q", order[:2])
 	}
 }
