@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
@@ -103,8 +104,7 @@ func groupKey(keys []string) string { return string(appendGroupKey(nil, keys)) }
 
 func appendGroupKey[T string | []byte](b []byte, keys []T) []byte {
 	for _, k := range keys {
-		b = strconv.AppendInt(b, int64(len(k)), 10)
-		b = append(b, ':')
+		b = binary.AppendUvarint(b, uint64(len(k)))
 		b = append(b, k...)
 	}
 	return b

@@ -143,10 +143,14 @@ func (rr *RangeReader) consume(n int) {
 	lo, hi := max(rr.cut.Start, base), min(rr.cut.End, base+int64(n))
 	if !rr.cut.JSONL {
 		if off := max(0, rr.cut.Start-base); off < int64(n) {
-			rr.q ^= byte(bytes.Count(seg[off:], []byte{'"'}) & 1)
-		}
-		if lo < hi {
-			rr.stats.Quotes ^= bytes.Count(seg[lo-base:hi-base], []byte{'"'}) & 1
+			q := bytes.Count(seg[off:], []byte{'"'}) & 1
+			rr.q ^= byte(q)
+			if lo < hi && hi-base < int64(n) { // the cut ends inside seg
+				q = bytes.Count(seg[lo-base:hi-base], []byte{'"'}) & 1
+			}
+			if lo < hi {
+				rr.stats.Quotes ^= q
+			}
 		}
 	}
 	peek := false // the last byte of seg is a "\r" of the cut: look at the next
