@@ -145,7 +145,9 @@ func runPart(ctx context.Context, env *stepkit.Env, c *planCache, in PartInput) 
 	if err := partial.WriteBinary(&doc, mj); err != nil {
 		return PartOutput{}, req.limits(), err
 	}
-	if _, err := env.Store.Put(ctx, bucket, key, &doc, "application/octet-stream"); err != nil {
+	// A seekable body: the uploader sends it without copying it into a
+	// part buffer.
+	if _, err := env.Store.Put(ctx, bucket, key, bytes.NewReader(doc.Bytes()), "application/octet-stream"); err != nil {
 		return PartOutput{}, req.limits(), fmt.Errorf("report part %d: write partial: %w", part.Part, err)
 	}
 	var kept int64
