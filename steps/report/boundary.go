@@ -69,7 +69,9 @@ const (
 // assumption that the parity of the quotes in [DataStart, Start) is
 // parity (0 or 1; ignored for JSON Lines and for the first part).
 func NewRangeReader(src io.Reader, from int64, cut Cut, parity int) *RangeReader {
-	rr := &RangeReader{src: src, buf: make([]byte, 256<<10), pos: from, cut: cut, q: byte(parity) & 1}
+	// A buffer of 256 KiB, less for a small cut (it grows for a long record).
+	size := min(256<<10, max(16<<10, cut.End-cut.Start+4<<10))
+	rr := &RangeReader{src: src, buf: make([]byte, size), pos: from, cut: cut, q: byte(parity) & 1}
 	if cut.JSONL {
 		rr.q = 0
 	}
