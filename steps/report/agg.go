@@ -61,6 +61,7 @@ type Partial struct {
 // it once).
 type op struct {
 	kind   uint8
+	num    uint8 // for opNumber: what the aggregate keeps (numSum, numMin, numMax)
 	column bool
 	reuse  int
 }
@@ -69,6 +70,14 @@ const (
 	opCount = iota
 	opDistinct
 	opNumber
+)
+
+// What a number aggregate keeps per row: sum and avg the count and the
+// sum, min and max the count and their extreme (not all three each).
+const (
+	numSum = iota
+	numMin
+	numMax
 )
 
 func (p *Partial) compile() {
@@ -82,6 +91,12 @@ func (p *Partial) compile() {
 		case "count_distinct":
 			o.kind = opDistinct
 		default:
+			switch a.Op {
+			case "min":
+				o.num = numMin
+			case "max":
+				o.num = numMax
+			}
 			for j := range i {
 				if p.ops[j].kind == opNumber && p.Aggs[j].Column == a.Column {
 					o.reuse = j
@@ -174,7 +189,7 @@ func addRow[T string | []byte](p *Partial, keys, vals []T) error {
 				}
 				p.nums[i] = d
 			}
-			c.addNumber(p.nums[i])
+			c.addNumber(p.nums[i], o.num)
 		}
 	}
 	return nil
@@ -189,18 +204,24 @@ func (p *Partial) newDistinct() error {
 	return nil
 }
 
-func (c *acc) addNumber(d num) {
+// addNumber counts d into c and keeps what the aggregate needs: the sum,
+// or the first smallest or largest value (the fields an aggregate does not
+// read stay zero, and merging them is harmless).
+func (c *acc) addNumber(d num, what uint8) {
 	c.n++
-	c.sum.add(d)
-	if !c.has {
-		c.min, c.max, c.has = d, d, true
-		return
-	}
-	if d.cmp(c.min) < 0 {
-		c.min = d
-	}
-	if d.cmp(c.max) > 0 {
-		c.max = d
+	first := !c.has
+	c.has = true
+	switch what {
+	case numMin:
+		if first || d.cmp(c.min) < 0 {
+			c.min = d
+		}
+	case numMax:
+		if first || d.cmp(c.max) > 0 {
+			c.max = d
+		}
+	default:
+		c.sum.add(d)
 	}
 }
 
