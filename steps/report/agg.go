@@ -50,9 +50,10 @@ type Partial struct {
 	MaxDistinct int
 	Groups      map[string]*Group
 	nDistinct   int
-	keyBuf      []byte // reused by group so a known group costs no allocation
-	ops         []op   // Aggs compiled for the per-row loop
-	nums        []num  // the row's parsed values, by aggregate
+	keyBuf      []byte        // reused by group so a known group costs no allocation
+	recent      *[1024]*Group // groups by a cheap hash of their keys, before the map
+	ops         []op          // Aggs compiled for the per-row loop
+	nums        []num         // the row's parsed values, by aggregate
 }
 
 // op is an aggregate compiled for addRow: the operator as a small integer
@@ -125,7 +126,46 @@ func appendGroupKey[T string | []byte](b []byte, keys []T) []byte {
 	return b
 }
 
+// group returns the group of keys, made if new (within MaxGroups). A
+// small cache indexed by a cheap hash of the keys answers first: with the
+// few groups most reports have, a row then costs no map lookup (whose
+// key would have to be encoded and hashed whole).
 func group[T string | []byte](p *Partial, keys []T) (*Group, error) {
+	h := uint64(len(keys))
+	for _, k := range keys {
+		h = (h ^ uint64(len(k))) * 0x9e3779b97f4a7c15
+		if n := len(k); n > 0 {
+			h = (h ^ uint64(k[0]) ^ uint64(k[n/2])<<8 ^ uint64(k[n-1])<<16) * 0x9e3779b97f4a7c15
+		}
+	}
+	if p.recent == nil {
+		p.recent = new([1024]*Group)
+	}
+	slot := &p.recent[h>>54]
+	if g := *slot; g != nil && sameKeys(g.Keys, keys) {
+		return g, nil
+	}
+	g, err := lookupGroup(p, keys)
+	if err == nil {
+		*slot = g
+	}
+	return g, err
+}
+
+func sameKeys[T string | []byte](have []string, keys []T) bool {
+	if len(have) != len(keys) {
+		return false
+	}
+	for i, k := range keys {
+		if string(k) != have[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// lookupGroup is group through the map.
+func lookupGroup[T string | []byte](p *Partial, keys []T) (*Group, error) {
 	p.keyBuf = appendGroupKey(p.keyBuf[:0], keys)
 	g := p.Groups[string(p.keyBuf)] // no allocation for the lookup
 	if g == nil {

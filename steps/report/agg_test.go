@@ -72,6 +72,24 @@ func TestGroupKeysDoNotCollide(t *testing.T) {
 	if groupKey([]string{"a:", "b"}) == groupKey([]string{"a", ":b"}) {
 		t.Fatal("keys collide")
 	}
+	// Keys alike in length and in the bytes the group cache hashes
+	// (first, middle, last) are still different groups, row after row.
+	p := NewPartial([]Aggregate{{Op: "count"}}, 10)
+	for range 3 {
+		for _, k := range [][]byte{[]byte("aXcYa"), []byte("aYcXa"), []byte("aXcYa")} {
+			if err := addRow(p, [][]byte{k, []byte("z")}, [][]byte{nil}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(p.Groups) != 2 {
+		t.Fatalf("%d groups, want 2", len(p.Groups))
+	}
+	for _, g := range p.Groups {
+		if want := map[string]int64{"aXcYa": 6, "aYcXa": 3}[g.Keys[0]]; g.Count != want {
+			t.Fatalf("group %q counts %d, want %d", g.Keys[0], g.Count, want)
+		}
+	}
 }
 
 func TestMaxDistinct(t *testing.T) {

@@ -33,14 +33,11 @@ type slot struct {
 
 // word packs up to 7 bytes of b and its length (0xff: 8 or more) into a
 // uint64: equal words mean equal values for values of up to 7 bytes.
-func word(b []byte) uint64 {
-	n := len(b)
-	if n > 7 {
-		n = 7
-	}
+func word[T string | []byte](b T) uint64 {
+	n := min(len(b), 7)
 	var w uint64
-	for i, c := range b[:n] {
-		w |= uint64(c) << (8 * i)
+	for i := 0; i < n; i++ {
+		w |= uint64(b[i]) << (8 * i)
 	}
 	if len(b) > 7 {
 		return w | 0xff<<56
