@@ -24,6 +24,7 @@ var stageNames = map[string]string{
 	"Merge":           "merging",
 	"NeedsApproval":   "merging",
 	"RequestApproval": "waiting for approval",
+	"RemindApproval":  "waiting for approval (reminded)",
 	"Decision":        "publishing",
 	"Publish":         "publishing",
 	"Cleanup":         "cleaning up",
@@ -57,7 +58,7 @@ func followExport(ctx context.Context, a *app, t *target, arn, name string, o ex
 		}
 		stage.set(line, time.Since(started))
 
-		if state == "RequestApproval" && !decided {
+		if (state == "RequestApproval" || state == "RemindApproval") && !decided {
 			rec, err := pendingApprovalFor(ctx, t, arn)
 			if err == nil {
 				// decide may print (a question, or once where to approve).

@@ -180,7 +180,7 @@ func NotifierFromEnv(ctx context.Context, env *stepkit.Env) (*Notifier, error) {
 
 // LinkFor returns the signed decision link of a pending record.
 func (n *Notifier) LinkFor(rec *export.ApprovalRecord) (string, error) {
-	q, err := Sign(n.Key, Link{Execution: rec.Execution, Token: TokenDigest(rec.TaskToken), Expires: rec.ExpiresAt})
+	q, err := Sign(n.Key, Link{Execution: rec.Execution, Request: RequestOf(rec), Expires: rec.ExpiresAt})
 	if err != nil {
 		return "", err
 	}
@@ -191,7 +191,8 @@ func (n *Notifier) LinkFor(rec *export.ApprovalRecord) (string, error) {
 	return n.BaseURL + sep + q.Encode(), nil
 }
 
-// Pending sends the notification of a pending approval.
+// Pending sends the notification of a pending approval: the first one, or
+// the reminder when rec.RemindedAt is set. Both carry the same link.
 func (n *Notifier) Pending(ctx context.Context, rec *export.ApprovalRecord) error {
 	link, err := n.LinkFor(rec)
 	if err != nil {
@@ -208,6 +209,9 @@ func Subject(rec *export.ApprovalRecord) string {
 		what = rec.Execution
 	}
 	s := "Approve export " + what + "? " + strconv.FormatInt(rec.Rows, 10) + " rows"
+	if !rec.RemindedAt.IsZero() {
+		s = "Reminder: " + s
+	}
 	var b strings.Builder
 	for _, r := range s {
 		if r >= 0x20 && r < 0x7f {
@@ -231,7 +235,12 @@ func Subject(rec *export.ApprovalRecord) string {
 func Body(rec *export.ApprovalRecord, link string) string {
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	line("An export waits for your approval.")
+	if rec.RemindedAt.IsZero() {
+		line("An export waits for your approval.")
+	} else {
+		line("Reminder: an export still waits for your approval, and half of its time is gone.")
+		line("The link below is the same as in the first notification; either works.")
+	}
 	line("")
 	if rec.Name != "" {
 		line("Export:      %s", Plain(rec.Name))

@@ -106,6 +106,17 @@ type ApprovalRecord struct {
 	SampleRows  [][]string `json:"sampleRows"`
 	RequestedAt time.Time  `json:"requestedAt"`
 	ExpiresAt   time.Time  `json:"expiresAt"`
+	// Request names this approval request of this execution run (a
+	// digest of the execution ARN and its redrive count): a decision link
+	// names it, so it keeps working when a reminder renews the task token,
+	// and stops working when a redrive asks again. Empty in records written
+	// before reminders; such a record is request 0 of its execution.
+	Request string `json:"request,omitempty"`
+	// RedriveCount is the execution's redrive count when it asked.
+	RedriveCount int `json:"redriveCount,omitempty"`
+	// RemindedAt is when the reminder at half the expiry was sent (the
+	// task token is then the reminder's wait's).
+	RemindedAt time.Time `json:"remindedAt,omitzero"`
 	// Truncated says the record shows less than the export holds, so that
 	// it stays small (the requestapproval step bounds it): cut sample
 	// values end in "…", and Truncation says in words what was left out

@@ -51,7 +51,12 @@ type Output struct {
 	MaxConcurrency         int        `json:"maxConcurrency"`
 	ApprovalRequired       bool       `json:"approvalRequired"`
 	ApprovalTimeoutSeconds int        `json:"approvalTimeoutSeconds"`
-	Output                 string     `json:"output"`
+	// ApprovalReminderSeconds is the first wait for a decision, half the
+	// timeout: then the reminder is sent and the approval waits the
+	// ApprovalRemainingSeconds left (ASL has no division).
+	ApprovalReminderSeconds  int    `json:"approvalReminderSeconds"`
+	ApprovalRemainingSeconds int    `json:"approvalRemainingSeconds"`
+	Output                   string `json:"output"`
 }
 
 // ReadAheadChunk and ReadAheadConcurrency size the plan step's read of a
@@ -169,8 +174,10 @@ func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
 		Records:        p.Records,
 		SourceBytes:    srcBytes,
 		MaxConcurrency: req.MaxConcurrency, ApprovalRequired: req.ApprovalRequired(),
-		ApprovalTimeoutSeconds: req.Approval.TimeoutSeconds,
-		Output:                 "s3://" + p.OutputBucket + "/" + p.OutputKey,
+		ApprovalTimeoutSeconds:   req.Approval.TimeoutSeconds,
+		ApprovalReminderSeconds:  req.Approval.TimeoutSeconds / 2,
+		ApprovalRemainingSeconds: req.Approval.TimeoutSeconds - req.Approval.TimeoutSeconds/2,
+		Output:                   "s3://" + p.OutputBucket + "/" + p.OutputKey,
 	}
 	d := time.Since(start)
 	log.Info("planned", "sources", len(p.Sources), "parts", len(parts), "records", p.Records, "bytes", srcBytes, "durationMs", d.Milliseconds())

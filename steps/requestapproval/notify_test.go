@@ -68,7 +68,36 @@ func TestHandlerNotifiesThroughTheOutbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	l, err := approval.Verify(key, u.Query(), clock)
-	if err != nil || l.Execution != "n-1" || l.Token != approval.TokenDigest("tok-1") {
+	if err != nil || l.Execution != "n-1" || l.Request != approval.RequestDigest("n-1", 0) {
 		t.Fatalf("link: %+v %v", l, err)
+	}
+
+	// The reminder at half the expiry renews the token, keeps the request
+	// and the expiry, and sends the same link again.
+	rem := requestapproval.Input{Job: p.Job, TaskToken: "tok-2", RequestedAt: "2026-11-23T12:30:00Z", Reminder: true}
+	if _, err := requestapproval.New(env)(ctx, rem); err != nil {
+		t.Fatal(err)
+	}
+	var rec export.ApprovalRecord
+	if err := stepkit.ReadJSON(ctx, st, bucket, lay.PendingApprovalKey(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.TaskToken != "tok-2" || rec.Request != l.Request || !rec.ExpiresAt.Equal(clock.Add(time.Hour)) || !rec.RemindedAt.Equal(clock.Add(30*time.Minute)) {
+		t.Fatalf("renewed record: token %s request %s expires %s reminded %s", rec.TaskToken, rec.Request, rec.ExpiresAt, rec.RemindedAt)
+	}
+	again, _ := st.Object(bucket, "approvals/outbox/n-1.txt")
+	if !strings.HasPrefix(string(again), "Subject: Reminder: ") || !strings.Contains(string(again), u.String()) {
+		t.Fatalf("reminder (want the link %s):\n%s", u, again)
+	}
+
+	// A reminder that finds no record writes it anew, expiring at the end
+	// of the second half.
+	st.Delete(ctx, bucket, lay.PendingApprovalKey())
+	if _, err := requestapproval.New(env)(ctx, rem); err != nil {
+		t.Fatal(err)
+	}
+	rec = export.ApprovalRecord{}
+	if err := stepkit.ReadJSON(ctx, st, bucket, lay.PendingApprovalKey(), &rec); err != nil || rec.TaskToken != "tok-2" || !rec.ExpiresAt.Equal(clock.Add(time.Hour)) || rec.Request != l.Request {
+		t.Fatalf("rewritten record %+v: %v", rec, err)
 	}
 }

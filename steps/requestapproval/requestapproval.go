@@ -23,6 +23,7 @@ package requestapproval
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -73,6 +74,13 @@ type Input struct {
 	// RequestedAt is when the approval state was entered
 	// ($$.State.EnteredTime); the expiry counts from it.
 	RequestedAt string `json:"requestedAt,omitempty"`
+	// RedriveCount is $$.Execution.RedriveCount: it tells a redriven
+	// execution's request from the one before, so old links stop working.
+	RedriveCount int `json:"redriveCount,omitempty"`
+	// Reminder says the first wait reached half the expiry undecided: the
+	// step renews the pending record's task token, keeps its request, its
+	// times and its contents, and sends the reminder.
+	Reminder bool `json:"reminder,omitempty"`
 }
 
 // Output names the record written.
@@ -90,7 +98,7 @@ func New(env *stepkit.Env) func(context.Context, Input) (Output, error) {
 	var mu sync.Mutex
 	var notifier *approval.Notifier
 	return func(ctx context.Context, in Input) (Output, error) {
-		out, rec, err := run(ctx, env, in)
+		out, rec, err := request(ctx, env, in)
 		if err != nil {
 			return out, stepkit.Named(err)
 		}
@@ -114,10 +122,50 @@ func New(env *stepkit.Env) func(context.Context, Input) (Output, error) {
 	}
 }
 
-// Run writes the pending approval record.
+// Run writes the pending approval record (renews it for a reminder).
 func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
-	out, _, err := run(ctx, env, in)
+	out, _, err := request(ctx, env, in)
 	return out, err
+}
+
+// request writes the pending record of a first request, or renews it for
+// a reminder.
+func request(ctx context.Context, env *stepkit.Env, in Input) (Output, *export.ApprovalRecord, error) {
+	if in.Reminder {
+		out, rec, err := remind(ctx, env, in)
+		if err == nil || !export.IsNotFound(err) {
+			return out, rec, err
+		}
+		// The record is gone (deleted by hand): write it anew, so the
+		// approval can still be decided.
+	}
+	return run(ctx, env, in)
+}
+
+// remind renews the pending record for the reminder's wait: the new task
+// token, the time of the reminder; the request, the contents and the
+// expiry stay, so the first notification's link keeps working.
+func remind(ctx context.Context, env *stepkit.Env, in Input) (Output, *export.ApprovalRecord, error) {
+	if in.TaskToken == "" {
+		return Output{}, nil, fmt.Errorf("requestapproval: no task token in the input (run it with .waitForTaskToken)")
+	}
+	bucket := env.BucketOr(in.Job.Bucket)
+	key := env.Layout(in.Job.Execution).PendingApprovalKey()
+	var rec export.ApprovalRecord
+	if err := stepkit.ReadJSON(ctx, env.Store, bucket, key, &rec); err != nil {
+		return Output{}, nil, fmt.Errorf("requestapproval: read s3://%s/%s for the reminder: %w", bucket, key, err)
+	}
+	rec.Request = approval.RequestOf(&rec)
+	rec.TaskToken = in.TaskToken
+	rec.RemindedAt = env.Clock().UTC()
+	if t, err := time.Parse(time.RFC3339Nano, in.RequestedAt); err == nil {
+		rec.RemindedAt = t.UTC()
+	}
+	if _, err := stepkit.WriteJSON(ctx, env.Store, bucket, key, rec); err != nil {
+		return Output{}, nil, fmt.Errorf("requestapproval: write s3://%s/%s: %w", bucket, key, err)
+	}
+	env.Logger(ctx, "requestapproval", in.Job.Execution).Info("approval reminder", "key", key, "expiresAt", rec.ExpiresAt)
+	return Output{Bucket: bucket, Key: key, ExpiresAt: rec.ExpiresAt}, &rec, nil
 }
 
 // run writes the pending approval record and returns it.
@@ -152,10 +200,18 @@ func run(ctx context.Context, env *stepkit.Env, in Input) (Output, *export.Appro
 		TaskToken: in.TaskToken, Execution: in.Job.Execution, ExecutionID: in.Job.ExecutionID,
 		Name: p.Request.Name, Rows: m.Rows, Bytes: m.Bytes, Rejected: m.Rejected,
 		Columns: m.Columns, Where: p.Request.Where,
-		Output:      "s3://" + p.OutputBucket + "/" + p.OutputKey,
-		SampleRows:  sample,
-		RequestedAt: requested,
-		ExpiresAt:   requested.Add(time.Duration(p.Request.Approval.TimeoutSeconds) * time.Second),
+		Output:       "s3://" + p.OutputBucket + "/" + p.OutputKey,
+		SampleRows:   sample,
+		RequestedAt:  requested,
+		ExpiresAt:    requested.Add(time.Duration(p.Request.Approval.TimeoutSeconds) * time.Second),
+		RedriveCount: in.RedriveCount,
+		Request:      approval.RequestDigest(cmp.Or(in.Job.ExecutionID, in.Job.Execution), in.RedriveCount),
+	}
+	if in.Reminder {
+		// The reminder found no record to renew: the wait that remains is
+		// the second half of the expiry.
+		rec.RemindedAt = requested
+		rec.ExpiresAt = requested.Add(time.Duration(p.Request.Approval.TimeoutSeconds-p.Request.Approval.TimeoutSeconds/2) * time.Second)
 	}
 	for _, s := range p.Sources {
 		rec.Sources = append(rec.Sources, "s3://"+s.Bucket+"/"+s.Key)
