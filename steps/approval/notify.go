@@ -249,6 +249,9 @@ func Body(rec *export.ApprovalRecord, link string) string {
 	if rec.ExecutionID != "" {
 		line("Started as:  %s", Plain(rec.ExecutionID))
 	}
+	if rec.StartedBy != "" {
+		line("Started by:  %s", Plain(rec.StartedBy))
+	}
 	for i, s := range rec.Sources {
 		label := "Source:"
 		if i > 0 {

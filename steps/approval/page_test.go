@@ -69,7 +69,7 @@ func (f *pageFixture) putPending(t *testing.T, token string, redrives int, remin
 		Sources: []string{"s3://in/orders.csv"}, Output: "s3://out/orders.csv",
 		SampleRows:  [][]string{{"1", "<script>alert(1)</script>"}},
 		RequestedAt: now, ExpiresAt: now.Add(24 * time.Hour),
-		RedriveCount: redrives,
+		RedriveCount: redrives, StartedBy: "ann@<laptop> (runner export)",
 	}
 	if redrives > 0 {
 		rec.Request = RequestDigest("exp-42", redrives)
@@ -126,7 +126,7 @@ func TestPageGetShowsThePendingExport(t *testing.T) {
 		t.Fatalf("GET = %d\n%s", code, body)
 	}
 	for _, want := range []string{"monthly &lt;revenue&gt;", "1234", "55.5 KiB", "total &gt; 100", "s3://in/orders.csv", "s3://out/orders.csv",
-		"&lt;script&gt;alert(1)&lt;/script&gt;", `name="form" value="` + FormToken(testKey, f.q) + `"`, `value="approve"`, `value="reject"`} {
+		"&lt;script&gt;alert(1)&lt;/script&gt;", "<dt>Started by</dt><dd>ann@&lt;laptop&gt; (runner export)</dd>", `name="form" value="` + FormToken(testKey, f.q) + `"`, `value="approve"`, `value="reject"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}

@@ -33,8 +33,14 @@ type Input struct {
 	// Input is the execution input: {"request": <export request>} or, from
 	// the S3 trigger or the runner, {"request": {"bucket": ..., "key": ...}}
 	// naming a request object.
+	//
+	// StartedBy, optional, says who or what started the export (the
+	// runner passes user@host); approvers see it. Without it, an export
+	// whose request is an S3 object (the S3 trigger) is "started by" that
+	// object.
 	Input struct {
-		Request json.RawMessage `json:"request"`
+		Request   json.RawMessage `json:"request"`
+		StartedBy string          `json:"startedBy,omitempty"`
 	} `json:"input"`
 }
 
@@ -115,7 +121,10 @@ func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
 		log.Error("invalid request", "error", err)
 		return Output{}, err
 	}
-	p := &export.Plan{Job: job, Request: *req, Sources: sources}
+	p := &export.Plan{Job: job, Request: *req, Sources: sources, StartedBy: in.Input.StartedBy}
+	if p.StartedBy == "" && origin != "" {
+		p.StartedBy = "request object " + origin
+	}
 	if t, err := time.Parse(time.RFC3339Nano, in.StartTime); err == nil {
 		p.PlannedAt = t.UTC()
 	}

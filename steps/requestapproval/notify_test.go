@@ -30,7 +30,7 @@ func TestHandlerNotifiesThroughTheOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := export.Plan{Job: export.Job{Execution: "n-1", Bucket: bucket}, Request: *req, OutputBucket: bucket, OutputKey: "exports/o.csv"}
+	p := export.Plan{Job: export.Job{Execution: "n-1", Bucket: bucket}, Request: *req, OutputBucket: bucket, OutputKey: "exports/o.csv", StartedBy: "ann@laptop\n(runner export)"}
 	stepkit.WriteJSON(ctx, st, bucket, lay.PlanKey(), p)
 	stepkit.WriteJSON(ctx, st, bucket, lay.MergeResultKey(), export.MergeResult{Key: lay.MergedKey("csv"), Rows: 1, Bytes: 22, Columns: []string{"id", "note"}})
 	in := requestapproval.Input{Job: p.Job, TaskToken: "tok-1", RequestedAt: "2026-11-23T12:00:00Z"}
@@ -55,7 +55,7 @@ func TestHandlerNotifiesThroughTheOutbox(t *testing.T) {
 	if !ok {
 		t.Fatal("no outbox notification")
 	}
-	if !strings.Contains(string(text), `1. 1 | two\nlines`) || !strings.Contains(string(text), "Expires:     Mon, 23 Nov 2026 13:00:00 UTC") {
+	if !strings.Contains(string(text), `1. 1 | two\nlines`) || !strings.Contains(string(text), "Started by:  ann@laptop\\n(runner export)\n") || !strings.Contains(string(text), "Expires:     Mon, 23 Nov 2026 13:00:00 UTC") {
 		t.Fatalf("notification:\n%s", text)
 	}
 	i := strings.Index(string(text), "http://127.0.0.1:9/approval?")

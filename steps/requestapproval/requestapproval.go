@@ -205,6 +205,7 @@ func run(ctx context.Context, env *stepkit.Env, in Input) (Output, *export.Appro
 		RequestedAt:  requested,
 		ExpiresAt:    requested.Add(time.Duration(p.Request.Approval.TimeoutSeconds) * time.Second),
 		RedriveCount: in.RedriveCount,
+		StartedBy:    p.StartedBy,
 		Request:      approval.RequestDigest(cmp.Or(in.Job.ExecutionID, in.Job.Execution), in.RedriveCount),
 	}
 	if in.Reminder {
@@ -266,6 +267,10 @@ func Bound(rec *export.ApprovalRecord) {
 	if c, ok := cut(rec.Name, MaxText); ok {
 		rec.Name = c
 		note("the name is cut to %d characters", MaxText)
+	}
+	if c, ok := cut(rec.StartedBy, MaxText); ok {
+		rec.StartedBy = c
+		note("who started it is cut to %d characters", MaxText)
 	}
 	if c, ok := cut(rec.Where, MaxText); ok {
 		rec.Where = c
