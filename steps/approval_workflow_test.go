@@ -179,8 +179,8 @@ func TestWorkflowReminderThenApproveByFirstLink(t *testing.T) {
 }
 
 // TestWorkflowReminderThenExpiry: nobody decides at all; after the one
-// reminder the export ends with ApprovalExpired at the full expiry and
-// publishes nothing.
+// reminder the export ends with ApprovalExpired at the full expiry,
+// publishes nothing, and the approvers are told so.
 func TestWorkflowReminderThenExpiry(t *testing.T) {
 	f := newReminderFixture(t, "eu-remind-expire")
 	rem, _, rec := f.remind(t, "eu-remind-expire")
@@ -197,5 +197,11 @@ func TestWorkflowReminderThenExpiry(t *testing.T) {
 	}
 	if left := f.st.Keys(bucket, "approvals/pending/"); len(left) != 0 {
 		t.Fatalf("pending record left: %v", left)
+	}
+	// The third and last notification says it expired.
+	text, ok := f.st.Object(bucket, "approvals/outbox/eu-remind-expire.txt")
+	if n := f.sent.Load(); n != 3 || !ok || !strings.HasPrefix(string(text), "Subject: Expired: export eu was not approved; nothing was published\n") ||
+		!strings.Contains(string(text), "Nothing was published") || strings.Contains(string(text), "http://") {
+		t.Fatalf("%d notifications; the last:\n%s", n, text)
 	}
 }

@@ -1,6 +1,7 @@
 package approval
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -201,6 +202,35 @@ func (n *Notifier) Pending(ctx context.Context, rec *export.ApprovalRecord) erro
 	return n.Send.Send(ctx, Message{Execution: rec.Execution, Subject: Subject(rec), Body: Body(rec, link)})
 }
 
+// Expired sends the notice that nobody decided rec in time: the export
+// ended as rejected by expiry and nothing was published. It has no link.
+func (n *Notifier) Expired(ctx context.Context, rec *export.ApprovalRecord) error {
+	return n.Send.Send(ctx, Message{Execution: rec.Execution, Subject: asciiSubject("Expired: export " + cmp.Or(rec.Name, rec.Execution) + " was not approved; nothing was published"), Body: ExpiredBody(rec)})
+}
+
+// ExpiredBody is the plain text of the expiry notice (values shown by
+// [Plain], as in [Body]).
+func ExpiredBody(rec *export.ApprovalRecord) string {
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	line("Nobody decided this export in time, so it ended as rejected by expiry (ApprovalExpired).")
+	line("Nothing was published, its work files are removed, and its decision link no longer works.")
+	line("")
+	if rec.Name != "" {
+		line("Export:      %s", Plain(rec.Name))
+	}
+	line("Execution:   %s", Plain(rec.Execution))
+	if rec.StartedBy != "" {
+		line("Started by:  %s", Plain(rec.StartedBy))
+	}
+	line("Not published to: %s", Plain(rec.Output))
+	line("Requested:   %s", rec.RequestedAt.UTC().Format(time.RFC1123))
+	line("Expired:     %s", rec.ExpiresAt.UTC().Format(time.RFC1123))
+	line("")
+	line("If the export is still needed, run it again.")
+	return b.String()
+}
+
 // Subject is a notification's subject: SNS wants at most 100 printable
 // ASCII characters on one line.
 func Subject(rec *export.ApprovalRecord) string {
@@ -212,6 +242,12 @@ func Subject(rec *export.ApprovalRecord) string {
 	if !rec.RemindedAt.IsZero() {
 		s = "Reminder: " + s
 	}
+	return asciiSubject(s)
+}
+
+// asciiSubject is s as SNS takes a subject: printable ASCII (anything
+// else shown as "?"), at most 100 characters.
+func asciiSubject(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		if r >= 0x20 && r < 0x7f {

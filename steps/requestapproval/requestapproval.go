@@ -81,6 +81,9 @@ type Input struct {
 	// step renews the pending record's task token, keeps its request, its
 	// times and its contents, and sends the reminder.
 	Reminder bool `json:"reminder,omitempty"`
+	// Expired says nobody decided in time: the step only tells the
+	// approvers so (no task token; the state is a plain invoke).
+	Expired bool `json:"expired,omitempty"`
 }
 
 // Output names the record written.
@@ -97,29 +100,51 @@ type Output struct {
 func New(env *stepkit.Env) func(context.Context, Input) (Output, error) {
 	var mu sync.Mutex
 	var notifier *approval.Notifier
+	notify := func(ctx context.Context, in Input, send func(*approval.Notifier) error) {
+		mu.Lock()
+		n, err := notifier, error(nil)
+		if n == nil {
+			n, err = approval.NotifierFromEnv(context.WithoutCancel(ctx), env)
+			notifier = n
+		}
+		mu.Unlock()
+		if err == nil && n == nil {
+			return // no decision page: nobody to notify
+		}
+		if err == nil {
+			err = send(n)
+		}
+		if err != nil {
+			env.Logger(ctx, "requestapproval", in.Job.Execution).Error("approval notification not sent", "error", err.Error())
+			env.EmitMetrics(map[string]string{"Step": "requestapproval"}, stepkit.Metric{Name: "ApprovalNotificationFailed", Unit: "Count", Value: 1})
+		}
+	}
 	return func(ctx context.Context, in Input) (Output, error) {
+		if in.Expired {
+			return expired(ctx, env, in, notify), nil
+		}
 		out, rec, err := request(ctx, env, in)
 		if err != nil {
 			return out, stepkit.Named(err)
 		}
-		mu.Lock()
-		n, nerr := notifier, error(nil)
-		if n == nil {
-			n, nerr = approval.NotifierFromEnv(context.WithoutCancel(ctx), env)
-			notifier = n
-		}
-		mu.Unlock()
-		if nerr != nil || n != nil {
-			if nerr == nil {
-				nerr = n.Pending(ctx, rec)
-			}
-			if nerr != nil {
-				env.Logger(ctx, "requestapproval", in.Job.Execution).Error("approval notification not sent", "error", nerr.Error())
-				env.EmitMetrics(map[string]string{"Step": "requestapproval"}, stepkit.Metric{Name: "ApprovalNotificationFailed", Unit: "Count", Value: 1})
-			}
-		}
+		notify(ctx, in, func(n *approval.Notifier) error { return n.Pending(ctx, rec) })
 		return out, nil
 	}
+}
+
+// expired sends the notice that nobody decided in time, from the pending
+// record (which cleanup removes next). It never fails: the export ends
+// with ApprovalExpired whatever happens to the notice.
+func expired(ctx context.Context, env *stepkit.Env, in Input, notify func(context.Context, Input, func(*approval.Notifier) error)) Output {
+	bucket := env.BucketOr(in.Job.Bucket)
+	key := env.Layout(in.Job.Execution).PendingApprovalKey()
+	var rec export.ApprovalRecord
+	if err := stepkit.ReadJSON(ctx, env.Store, bucket, key, &rec); err != nil {
+		env.Logger(ctx, "requestapproval", in.Job.Execution).Warn("no expiry notice: the pending record cannot be read", "key", key, "error", err.Error())
+		return Output{Bucket: bucket, Key: key}
+	}
+	notify(ctx, in, func(n *approval.Notifier) error { return n.Expired(ctx, &rec) })
+	return Output{Bucket: bucket, Key: key, ExpiresAt: rec.ExpiresAt}
 }
 
 // Run writes the pending approval record (renews it for a reminder).
