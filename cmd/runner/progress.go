@@ -25,6 +25,8 @@ var stageNames = map[string]string{
 	"NeedsApproval":   "merging",
 	"RequestApproval": "waiting for approval",
 	"RemindApproval":  "waiting for approval (reminded)",
+	"ApprovalExpired": "approval expired",
+	"NotifyExpired":   "approval expired",
 	"Decision":        "publishing",
 	"Publish":         "publishing",
 	"Cleanup":         "cleaning up",
