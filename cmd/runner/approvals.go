@@ -315,6 +315,12 @@ func printApproval(w io.Writer, r export.ApprovalRecord) {
 		fmt.Fprintf(w, "  where:   %s\n", printable(r.Where))
 	}
 	fmt.Fprintf(w, "  output:  %s\n", printable(r.Output))
+	if r.StartedBy != "" {
+		fmt.Fprintf(w, "  started by: %s\n", printable(r.StartedBy))
+	}
+	if !r.RemindedAt.IsZero() {
+		fmt.Fprintf(w, "  reminder sent %s\n", r.RemindedAt.Local().Format("2006-01-02 15:04"))
+	}
 	if len(r.SampleRows) > 0 {
 		fmt.Fprintln(w, "  sample:")
 		width := 0
