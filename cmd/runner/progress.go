@@ -76,7 +76,15 @@ func followExport(ctx context.Context, a *app, t *target, arn, name string, o ex
 					return nil, err
 				}
 				if decision != "" {
-					if err := sendDecision(ctx, t, rec.TaskToken, export.Decision{Decision: decision, Approver: currentUser(), Comment: "decided in runner export"}); err != nil {
+					d := export.Decision{Decision: decision, Approver: currentUser(), Comment: "decided in runner export"}
+					err := sendDecision(ctx, t, rec.TaskToken, d)
+					if timedOut := (*types.TaskTimedOut)(nil); errors.As(err, &timedOut) {
+						// Answered after the reminder renewed the token.
+						if again, rerr := pendingApprovalFor(ctx, t, arn); rerr == nil && again.TaskToken != rec.TaskToken {
+							err = sendDecision(ctx, t, again.TaskToken, d)
+						}
+					}
+					if err != nil {
 						return nil, err
 					}
 					decided = true
