@@ -1,5 +1,6 @@
 // Package approval is the decision side of an export's human approval: the
-// signed link an approver receives, and (to come) the small page behind it.
+// signed link an approver receives, the small page behind it, and the
+// notifications (first, reminder, expiry) that carry the link.
 //
 // A link never carries the task token. It names the pending approval (the
 // execution name, whose record is approvals/pending/<execution>.json), binds

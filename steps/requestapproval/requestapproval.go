@@ -17,6 +17,14 @@
 // ApprovalNotificationFailed) and does not fail the export: the record is
 // written and `runner approvals` still lists it.
 //
+// The workflow runs it three ways. First, for the wait of the first half
+// of the expiry: the record above and the notification. Then, with
+// "reminder", when that wait timed out: it renews the record's task token
+// for the second half, keeps its request, contents and expiry, and sends
+// the one reminder, with the same link. Last, with "expired", as a plain
+// invoke after the second wait timed out: the notice that nothing was
+// published.
+//
 // It does not decide anything and does not wait itself.
 package requestapproval
 
