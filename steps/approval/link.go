@@ -1,6 +1,7 @@
 // Package approval is the decision side of an export's human approval: the
 // signed link an approver receives, the small page behind it, and the
-// notifications (first, reminder, expiry) that carry the link.
+// notifications (the first and the reminder carry the link; the expiry
+// notice says it no longer works).
 //
 // A link never carries the task token. It names the pending approval (the
 // execution name, whose record is approvals/pending/<execution>.json), binds
