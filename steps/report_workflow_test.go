@@ -163,7 +163,7 @@ func TestReportWorkflowOnLocalS3(t *testing.T) {
 	}
 	m := newReportMachine(t, st)
 	want := refReport(t, data, refKeep, salesGroupBy, salesAggs)
-	for _, size := range []int{1024, 2048, 1 << 20} {
+	for _, size := range []int{100, 1024, 2048, 1 << 20} {
 		out := succeeded(t, m.run(t, fmt.Sprintf("sales-%d", size), salesRequest(t, "samples/sales.csv", size)))
 		if got := m.object(t, out.CSV); !bytes.Equal(got, want) {
 			t.Fatalf("part size %d: report.csv differs from the reference:\n%s\nwant:\n%s", size, got, want)
@@ -220,10 +220,16 @@ func TestReportWorkflowFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.PutBytes(bucket, "samples/sales.csv", data)
+	// The last row's amount broken: found by a late part, reported by the
+	// reduce with the source line.
+	late := bytes.Replace(data, []byte("Zürich,shop,125.66,u1"), []byte("Zürich,shop,12x5.66,u1"), 1)
+	st.PutBytes(bucket, "samples/late.csv", late)
+	lastLine := strings.Count(strings.TrimRight(string(late), "\n"), "\n") + 1
 	m := newReportMachine(t, st)
 	for _, c := range []struct{ name, input, errName, cause string }{
 		{"groups", strings.Replace(salesRequest(t, "samples/sales.csv", 1024), `"max_groups": 1000`, `"max_groups": 5`, 1), "TooManyGroups", "more than max_groups=5 distinct groups"},
 		{"row", `{"request":{"source":{"key":"samples/sales.csv"},"aggregates":[{"op":"sum","column":"user"}],"part_size":1024}}`, "InvalidSourceRow", `s3://stepwise-test/samples/sales.csv: line 2: column "user" (sum): "u26" is not a plain decimal number`},
+		{"late", `{"request":{"source":{"key":"samples/late.csv"},"aggregates":[{"op":"sum","column":"amount"}],"part_size":1024}}`, "InvalidSourceRow", fmt.Sprintf(`s3://stepwise-test/samples/late.csv: line %d: column "amount" (sum): "12x5.66"`, lastLine)},
 		{"column", `{"request":{"source":{"key":"samples/sales.csv"},"group_by":["regio"],"aggregates":[{"op":"count"}]}}`, "InvalidReportRequest", `/group_by/0: no column "regio"`},
 		{"noinput", `{}`, "InvalidReportRequest", `no "request"`},
 	} {

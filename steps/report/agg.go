@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
@@ -49,9 +50,10 @@ type Partial struct {
 	MaxDistinct int
 	Groups      map[string]*Group
 	nDistinct   int
-	keyBuf      []byte // reused by group so a known group costs no allocation
-	ops         []op   // Aggs compiled for the per-row loop
-	nums        []num  // the row's parsed values, by aggregate
+	keyBuf      []byte        // reused by group so a known group costs no allocation
+	recent      *[1024]*Group // groups by a cheap hash of their keys, before the map
+	ops         []op          // Aggs compiled for the per-row loop
+	nums        []num         // the row's parsed values, by aggregate
 }
 
 // op is an aggregate compiled for addRow: the operator as a small integer
@@ -60,6 +62,7 @@ type Partial struct {
 // it once).
 type op struct {
 	kind   uint8
+	num    uint8 // for opNumber: what the aggregate keeps (numSum, numMin, numMax)
 	column bool
 	reuse  int
 }
@@ -68,6 +71,14 @@ const (
 	opCount = iota
 	opDistinct
 	opNumber
+)
+
+// What a number aggregate keeps per row: sum and avg the count and the
+// sum, min and max the count and their extreme (not all three each).
+const (
+	numSum = iota
+	numMin
+	numMax
 )
 
 func (p *Partial) compile() {
@@ -81,6 +92,12 @@ func (p *Partial) compile() {
 		case "count_distinct":
 			o.kind = opDistinct
 		default:
+			switch a.Op {
+			case "min":
+				o.num = numMin
+			case "max":
+				o.num = numMax
+			}
 			for j := range i {
 				if p.ops[j].kind == opNumber && p.Aggs[j].Column == a.Column {
 					o.reuse = j
@@ -103,14 +120,52 @@ func groupKey(keys []string) string { return string(appendGroupKey(nil, keys)) }
 
 func appendGroupKey[T string | []byte](b []byte, keys []T) []byte {
 	for _, k := range keys {
-		b = strconv.AppendInt(b, int64(len(k)), 10)
-		b = append(b, ':')
+		b = binary.AppendUvarint(b, uint64(len(k)))
 		b = append(b, k...)
 	}
 	return b
 }
 
+// group returns the group of keys, made if new (within MaxGroups). A
+// small cache indexed by a cheap hash of the keys answers first: with the
+// few groups most reports have, a row then costs no map lookup (whose
+// key would have to be encoded and hashed whole).
 func group[T string | []byte](p *Partial, keys []T) (*Group, error) {
+	h := uint64(len(keys))
+	for _, k := range keys {
+		h = (h ^ uint64(len(k))) * 0x9e3779b97f4a7c15
+		if n := len(k); n > 0 {
+			h = (h ^ uint64(k[0]) ^ uint64(k[n/2])<<8 ^ uint64(k[n-1])<<16) * 0x9e3779b97f4a7c15
+		}
+	}
+	if p.recent == nil {
+		p.recent = new([1024]*Group)
+	}
+	slot := &p.recent[h>>54]
+	if g := *slot; g != nil && sameKeys(g.Keys, keys) {
+		return g, nil
+	}
+	g, err := lookupGroup(p, keys)
+	if err == nil {
+		*slot = g
+	}
+	return g, err
+}
+
+func sameKeys[T string | []byte](have []string, keys []T) bool {
+	if len(have) != len(keys) {
+		return false
+	}
+	for i, k := range keys {
+		if string(k) != have[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// lookupGroup is group through the map.
+func lookupGroup[T string | []byte](p *Partial, keys []T) (*Group, error) {
 	p.keyBuf = appendGroupKey(p.keyBuf[:0], keys)
 	g := p.Groups[string(p.keyBuf)] // no allocation for the lookup
 	if g == nil {
@@ -174,7 +229,7 @@ func addRow[T string | []byte](p *Partial, keys, vals []T) error {
 				}
 				p.nums[i] = d
 			}
-			c.addNumber(p.nums[i])
+			c.addNumber(p.nums[i], o.num)
 		}
 	}
 	return nil
@@ -189,18 +244,24 @@ func (p *Partial) newDistinct() error {
 	return nil
 }
 
-func (c *acc) addNumber(d num) {
+// addNumber counts d into c and keeps what the aggregate needs: the sum,
+// or the first smallest or largest value (the fields an aggregate does not
+// read stay zero, and merging them is harmless).
+func (c *acc) addNumber(d num, what uint8) {
 	c.n++
-	c.sum.add(d)
-	if !c.has {
-		c.min, c.max, c.has = d, d, true
-		return
-	}
-	if d.cmp(c.min) < 0 {
-		c.min = d
-	}
-	if d.cmp(c.max) > 0 {
-		c.max = d
+	first := !c.has
+	c.has = true
+	switch what {
+	case numMin:
+		if first || d.cmp(c.min) < 0 {
+			c.min = d
+		}
+	case numMax:
+		if first || d.cmp(c.max) > 0 {
+			c.max = d
+		}
+	default:
+		c.sum.add(d)
 	}
 }
 

@@ -72,6 +72,24 @@ func TestGroupKeysDoNotCollide(t *testing.T) {
 	if groupKey([]string{"a:", "b"}) == groupKey([]string{"a", ":b"}) {
 		t.Fatal("keys collide")
 	}
+	// Keys alike in length and in the bytes the group cache hashes
+	// (first, middle, last) are still different groups, row after row.
+	p := NewPartial([]Aggregate{{Op: "count"}}, 10)
+	for range 3 {
+		for _, k := range [][]byte{[]byte("aXcYa"), []byte("aYcXa"), []byte("aXcYa")} {
+			if err := addRow(p, [][]byte{k, []byte("z")}, [][]byte{nil}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(p.Groups) != 2 {
+		t.Fatalf("%d groups, want 2", len(p.Groups))
+	}
+	for _, g := range p.Groups {
+		if want := map[string]int64{"aXcYa": 6, "aYcXa": 3}[g.Keys[0]]; g.Count != want {
+			t.Fatalf("group %q counts %d, want %d", g.Keys[0], g.Count, want)
+		}
+	}
 }
 
 func TestMaxDistinct(t *testing.T) {
@@ -107,8 +125,13 @@ func TestStrSet(t *testing.T) {
 	want := map[string]bool{}
 	for i := range 20000 {
 		v := []byte(strings.Repeat("é", i%3) + strconv.Itoa(i%7919))
-		if i%1000 == 0 {
+		switch i % 1000 {
+		case 0:
 			v = nil
+		case 1, 2, 3: // values that differ only past 7 bytes or by a trailing NUL
+			v = append([]byte("abcdefg"), strings.Repeat("\x00", i%1000)...)
+		case 4, 5:
+			v = append([]byte("ab"), strings.Repeat("\x00", i%1000-4)...)
 		}
 		if s.has(v) != want[string(v)] {
 			t.Fatalf("has(%q) = %v after %d inserts", v, !want[string(v)], len(want))
@@ -121,8 +144,10 @@ func TestStrSet(t *testing.T) {
 	if s.Len() != len(want) {
 		t.Fatalf("Len %d, want %d", s.Len(), len(want))
 	}
+	var order []string
 	n := 0
 	s.each(func(v string) {
+		order = append(order, v)
 		if !want[v] {
 			t.Fatalf("each: %q not added", v)
 		}
@@ -130,5 +155,8 @@ func TestStrSet(t *testing.T) {
 	})
 	if n != len(want) {
 		t.Fatalf("each visited %d, want %d", n, len(want))
+	}
+	if order[0] != "" || order[1] != "abcdefg\x00" {
+		t.Fatalf("each is not in insertion order: %q", order[:2])
 	}
 }

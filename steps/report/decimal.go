@@ -1,10 +1,3 @@
-// Package report holds the code shared by the report workflow's steps
-// (plan, part, reduce): exact decimal arithmetic and the partial aggregates
-// a part computes per group and the reduce step merges.
-//
-// Sums never drift: a value is parsed as an unscaled big integer and a
-// scale (number of fraction digits), and sums are kept at the largest
-// scale seen, so "0.1" added ten times is exactly "1.0".
 package report
 
 import (

@@ -3,10 +3,9 @@ package report
 import (
 	"bytes"
 	"context"
-	"fmt"
+	"encoding/json"
 
 	"github.com/stepwise-dev/stepwise/steps/objstore"
-	"github.com/stepwise-dev/stepwise/steps/stepkit"
 )
 
 // Outputs are the keys the reduce wrote, in the bucket it was given.
@@ -25,23 +24,18 @@ type Limits struct {
 	Distinct int // distinct values kept for count_distinct, all groups together
 }
 
-// Reduce merges the partials stored at partKeys (in order; a missing or
-// malformed one is an error naming its key), bounded by lim, and
-// writes <prefix>report.csv, report.html and report.json (the merged
-// partial). Same inputs give the same bytes, so a retried reduce is
-// idempotent.
-func Reduce(ctx context.Context, st objstore.Store, bucket string, partKeys []string, groupBy []string, aggs []Aggregate, lim Limits, prefix, title string) (Outputs, error) {
-	all := NewPartial(aggs, lim.Groups)
-	all.MaxDistinct = lim.Distinct
-	for _, k := range partKeys {
-		var p Partial
-		if err := stepkit.ReadJSON(ctx, st, bucket, k, &p); err != nil {
-			return Outputs{}, fmt.Errorf("s3://%s/%s: %w", bucket, k, err)
-		}
-		if err := all.Merge(&p); err != nil {
-			return Outputs{}, fmt.Errorf("merging s3://%s/%s: %w", bucket, k, err)
-		}
-	}
+// Results is report.json: the report's table as JSON, the values as the
+// CSV writes them (exact decimals as strings).
+type Results struct {
+	Title   string     `json:"title"`
+	Columns []string   `json:"columns"`
+	Rows    [][]string `json:"rows"`
+}
+
+// Publish writes the merged partial all as <prefix>report.csv,
+// report.html and report.json. Same partial, same bytes, so a retried
+// reduce is idempotent.
+func Publish(ctx context.Context, st objstore.Store, bucket string, all *Partial, groupBy []string, prefix, title string) (Outputs, error) {
 	out := Outputs{CSV: prefix + "report.csv", HTML: prefix + "report.html", JSON: prefix + "report.json", Groups: len(all.Groups)}
 	for _, g := range all.Groups {
 		out.Rows += g.Count
@@ -53,14 +47,21 @@ func Reduce(ctx context.Context, st objstore.Store, bucket string, partKeys []st
 	if err := all.WriteHTML(&h, title, groupBy, 20); err != nil {
 		return Outputs{}, err
 	}
-	if _, err := st.Put(ctx, bucket, out.CSV, &c, "text/csv; charset=utf-8"); err != nil {
+	res := Results{Title: title, Columns: Header(groupBy, all.Aggs), Rows: all.Rows()}
+	if res.Rows == nil {
+		res.Rows = [][]string{}
+	}
+	j, err := json.Marshal(res)
+	if err != nil {
 		return Outputs{}, err
 	}
-	if _, err := st.Put(ctx, bucket, out.HTML, &h, "text/html; charset=utf-8"); err != nil {
-		return Outputs{}, err
-	}
-	if _, err := stepkit.WriteJSON(ctx, st, bucket, out.JSON, all); err != nil {
-		return Outputs{}, err
+	for _, f := range []struct {
+		key, ctype string
+		body       []byte
+	}{{out.CSV, "text/csv; charset=utf-8", c.Bytes()}, {out.HTML, "text/html; charset=utf-8", h.Bytes()}, {out.JSON, "application/json", j}} {
+		if _, err := st.Put(ctx, bucket, f.key, bytes.NewReader(f.body), f.ctype); err != nil {
+			return Outputs{}, err
+		}
 	}
 	return out, nil
 }

@@ -1,13 +1,15 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/stepwise-dev/stepwise/steps/objstore"
-	"github.com/stepwise-dev/stepwise/steps/stepkit"
 )
 
 func TestReduceMergesPartsAndWritesOutputs(t *testing.T) {
@@ -29,16 +31,25 @@ func TestReduceMergesPartsAndWritesOutputs(t *testing.T) {
 			break
 		}
 	}
-	for i, part := range []string{data[:cut], data[cut:]} {
+	all := NewPartial(aggs, 100)
+	for _, part := range []string{data[:cut], data[cut:]} {
 		p := NewPartial(aggs, 100)
 		if err := AggregateCSV(strings.NewReader(part), "part", header, []string{"region"}, p); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := stepkit.WriteJSON(ctx, st, "b", []string{"parts/0.json", "parts/1.json"}[i], p); err != nil {
+		var wire bytes.Buffer
+		if err := p.WriteBinary(&wire, nil); err != nil {
+			t.Fatal(err)
+		}
+		r := bufio.NewReader(&wire)
+		if _, err := ReadPartialMeta(r); err != nil {
+			t.Fatal(err)
+		}
+		if err := all.MergeBinary(r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	out, err := Reduce(ctx, st, "b", []string{"parts/0.json", "parts/1.json"}, []string{"region"}, aggs, Limits{Groups: 100}, "out/", "t")
+	out, err := Publish(ctx, st, "b", all, []string{"region"}, "out/", "t")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,10 +64,18 @@ func TestReduceMergesPartsAndWritesOutputs(t *testing.T) {
 	if _, ok := st.Object("b", out.HTML); !ok {
 		t.Fatal("no html")
 	}
-	if _, err := Reduce(ctx, st, "b", []string{"parts/0.json", "parts/1.json"}, []string{"region"}, aggs, Limits{Groups: 2}, "out/", "t"); !errors.Is(err, ErrTooManyGroups) {
-		t.Fatalf("limit 2: err = %v, want ErrTooManyGroups", err)
+	var res Results
+	j, _ := st.Object("b", out.JSON)
+	if err := json.Unmarshal(j, &res); err != nil || len(res.Rows) != len(whole.Groups) || res.Columns[0] != "region" {
+		t.Fatalf("report.json %s: %v", j, err)
 	}
-	if _, err := Reduce(ctx, st, "b", []string{"parts/9.json"}, []string{"region"}, aggs, Limits{Groups: 100}, "out/", "t"); err == nil || !strings.Contains(err.Error(), "parts/9.json") {
-		t.Fatalf("missing part: err = %v", err)
+	// The merge applies the limit to the merged set.
+	small := NewPartial(aggs, 2)
+	var wire bytes.Buffer
+	_ = whole.WriteBinary(&wire, nil)
+	r := bufio.NewReader(&wire)
+	_, _ = ReadPartialMeta(r)
+	if err := small.MergeBinary(r); !errors.Is(err, ErrTooManyGroups) {
+		t.Fatalf("limit 2: err = %v, want ErrTooManyGroups", err)
 	}
 }

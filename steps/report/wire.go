@@ -1,35 +1,30 @@
 package report
 
 import (
-	"encoding/json"
+	"bufio"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 )
 
-// The wire form of a Partial, written by a part step to S3 and read by the
-// reduce step. Decimals travel as strings so nothing is lost; groups and
-// distinct values are sorted so the same input gives the same bytes.
-type wirePartial struct {
-	Aggs        []Aggregate `json:"aggs"`
-	MaxGroups   int         `json:"max_groups"`
-	MaxDistinct int         `json:"max_distinct,omitempty"`
-	Groups      []wireGroup `json:"groups"`
-}
-
-type wireGroup struct {
-	Keys  []string  `json:"keys"`
-	Count int64     `json:"count"`
-	Accs  []wireAcc `json:"accs"`
-}
-
-type wireAcc struct {
-	N        int64    `json:"n,omitempty"`
-	Sum      string   `json:"sum,omitempty"`
-	Min      string   `json:"min,omitempty"`
-	Max      string   `json:"max,omitempty"`
-	Distinct []string `json:"distinct,omitempty"`
-}
+// The wire form of a partial, written by a part step to S3 and merged by
+// the reduce step as a stream: no JSON, no sorting of distinct values.
+//
+//	"SWRPART1"
+//	meta:    uvarint length + bytes (the caller's, opaque here)
+//	aggs:    uvarint n, then n × (string op, string column)
+//	groups:  uvarint n, then per group (ordered by keys):
+//	         uvarint k, k × string key, uvarint count,
+//	         per aggregate: uvarint n, byte has, [string sum, min, max if has],
+//	         uvarint d, then the d distinct values as strings
+//
+// A string is a uvarint length and the bytes. The distinct values are in
+// the order the part first saw them: their set's arena as it is. Same
+// input, same bytes.
+const wireMagic = "SWRPART1"
 
 // SortedGroups returns p's groups ordered by their keys.
 func (p *Partial) SortedGroups() []*Group {
@@ -41,71 +36,209 @@ func (p *Partial) SortedGroups() []*Group {
 	return gs
 }
 
-// MarshalJSON encodes p deterministically.
-func (p *Partial) MarshalJSON() ([]byte, error) {
-	w := wirePartial{Aggs: p.Aggs, MaxGroups: p.MaxGroups, MaxDistinct: p.MaxDistinct, Groups: []wireGroup{}}
-	for _, g := range p.SortedGroups() {
-		wg := wireGroup{Keys: g.Keys, Count: g.Count, Accs: make([]wireAcc, len(g.accs))}
-		for i := range g.accs {
-			c, wa := &g.accs[i], &wg.Accs[i]
-			wa.N = c.n
-			if c.has {
-				wa.Sum, wa.Min, wa.Max = c.sum.String(), c.min.String(), c.max.String()
-			}
-			c.distinct.each(func(v string) { wa.Distinct = append(wa.Distinct, v) })
-			slices.Sort(wa.Distinct)
-		}
-		w.Groups = append(w.Groups, wg)
+// WriteBinary writes meta and p in the wire form.
+func (p *Partial) WriteBinary(w io.Writer, meta []byte) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var b []byte
+	b = append(b, wireMagic...)
+	b = appendString(b, meta)
+	b = binary.AppendUvarint(b, uint64(len(p.Aggs)))
+	for _, a := range p.Aggs {
+		b = appendString(b, []byte(a.Op))
+		b = appendString(b, []byte(a.Column))
 	}
-	return json.Marshal(w)
-}
-
-// UnmarshalJSON decodes a partial written by MarshalJSON; a malformed one
-// is an error naming the JSON pointer of the bad field.
-func (p *Partial) UnmarshalJSON(data []byte) error {
-	var w wirePartial
-	if err := json.Unmarshal(data, &w); err != nil {
+	b = binary.AppendUvarint(b, uint64(len(p.Groups)))
+	for _, g := range p.SortedGroups() {
+		b = binary.AppendUvarint(b, uint64(len(g.Keys)))
+		for _, k := range g.Keys {
+			b = appendString(b, []byte(k))
+		}
+		b = binary.AppendUvarint(b, uint64(g.Count))
+		for i := range g.accs {
+			c := &g.accs[i]
+			b = binary.AppendUvarint(b, uint64(c.n))
+			if c.has {
+				b = append(b, 1)
+				b = appendString(b, []byte(c.sum.String()))
+				b = appendString(b, []byte(c.min.String()))
+				b = appendString(b, []byte(c.max.String()))
+			} else {
+				b = append(b, 0)
+			}
+			b = binary.AppendUvarint(b, uint64(c.distinct.Len()))
+			if c.distinct.Len() > 0 {
+				if _, err := bw.Write(b); err != nil {
+					return err
+				}
+				b = b[:0]
+				if _, err := bw.Write(c.distinct.arena); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if _, err := bw.Write(b); err != nil {
 		return err
 	}
-	*p = *NewPartial(w.Aggs, w.MaxGroups)
-	p.MaxDistinct = w.MaxDistinct
-	for gi, wg := range w.Groups {
-		if len(wg.Accs) != len(w.Aggs) {
-			return fmt.Errorf("/groups/%d/accs: %d accumulators, want %d (one per aggregate)", gi, len(wg.Accs), len(w.Aggs))
+	return bw.Flush()
+}
+
+func appendString(b, s []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// ErrBadPartial is wrapped by the errors of a malformed wire partial.
+var ErrBadPartial = errors.New("malformed partial")
+
+// maxWireString bounds one string of a wire partial (a key, a value).
+const maxWireString = 64 << 20
+
+// wireReader decodes the wire form; the first error sticks.
+type wireReader struct {
+	r   *bufio.Reader
+	err error
+	buf []byte
+}
+
+func (wr *wireReader) fail(what string, err error) {
+	if wr.err == nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
 		}
-		g := &Group{Keys: wg.Keys, Count: wg.Count, accs: make([]acc, len(wg.Accs))}
-		for i, wa := range wg.Accs {
-			c := &g.accs[i]
-			c.n = wa.N
-			if wa.Min != "" {
-				var err error
-				ptr := fmt.Sprintf("/groups/%d/accs/%d", gi, i)
-				if c.sum, err = parseNum(wa.Sum); err != nil {
-					return fmt.Errorf("%s/sum: %w", ptr, err)
-				}
-				if c.min, err = parseNum(wa.Min); err != nil {
-					return fmt.Errorf("%s/min: %w", ptr, err)
-				}
-				if c.max, err = parseNum(wa.Max); err != nil {
-					return fmt.Errorf("%s/max: %w", ptr, err)
-				}
-				c.has = true
-			}
-			if len(wa.Distinct) > 0 {
-				c.distinct = &strSet{}
-				for _, v := range wa.Distinct {
-					if b := []byte(v); !c.distinct.has(b) {
-						c.distinct.add(b)
-					}
-				}
-				p.nDistinct += c.distinct.Len()
-			}
-		}
-		k := groupKey(g.Keys)
-		if _, dup := p.Groups[k]; dup {
-			return fmt.Errorf("/groups/%d/keys: group [%s] appears twice", gi, strings.Join(g.Keys, ", "))
-		}
-		p.Groups[k] = g
+		wr.err = fmt.Errorf("%w: %s: %v", ErrBadPartial, what, err)
 	}
-	return nil
+}
+
+func (wr *wireReader) uvarint(what string) uint64 {
+	if wr.err != nil {
+		return 0
+	}
+	v, err := binary.ReadUvarint(wr.r)
+	if err != nil {
+		wr.fail(what, err)
+	}
+	return v
+}
+
+// bytes reads a string into a buffer reused by the next call.
+func (wr *wireReader) bytes(what string) []byte {
+	n := wr.uvarint(what)
+	if wr.err != nil {
+		return nil
+	}
+	if n > maxWireString {
+		wr.fail(what, fmt.Errorf("length %d", n))
+		return nil
+	}
+	if uint64(cap(wr.buf)) < n {
+		wr.buf = make([]byte, n)
+	}
+	wr.buf = wr.buf[:n]
+	if _, err := io.ReadFull(wr.r, wr.buf); err != nil {
+		wr.fail(what, err)
+		return nil
+	}
+	return wr.buf
+}
+
+// ReadPartialMeta reads the magic and the meta bytes at the start of a
+// wire partial; r is then at the aggregates, for [Partial.MergeBinary].
+func ReadPartialMeta(r *bufio.Reader) ([]byte, error) {
+	magic := make([]byte, len(wireMagic))
+	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != wireMagic {
+		return nil, fmt.Errorf("%w: not a partial (no %q at the start)", ErrBadPartial, wireMagic)
+	}
+	wr := &wireReader{r: r}
+	meta := wr.bytes("meta")
+	return meta, wr.err
+}
+
+// MergeBinary merges the wire partial read from r (after its meta) into
+// p, group by group, as [Partial.Merge] does, with p's limits.
+func (p *Partial) MergeBinary(r *bufio.Reader) error {
+	wr := &wireReader{r: r}
+	n := wr.uvarint("aggregate count")
+	if wr.err == nil && n != uint64(len(p.Aggs)) {
+		return fmt.Errorf("%w: %d aggregates, want %d", ErrBadPartial, n, len(p.Aggs))
+	}
+	for i := 0; i < int(n) && wr.err == nil; i++ {
+		op := string(wr.bytes("op"))
+		col := string(wr.bytes("column"))
+		if wr.err == nil && (op != p.Aggs[i].Op || col != p.Aggs[i].Column) {
+			return fmt.Errorf("%w: aggregate %d is %s(%s), want %s(%s)", ErrBadPartial, i, op, col, p.Aggs[i].Op, p.Aggs[i].Column)
+		}
+	}
+	groups := wr.uvarint("group count")
+	var keys []string
+	for gi := uint64(0); gi < groups && wr.err == nil; gi++ {
+		nk := wr.uvarint("key count")
+		if nk > 1<<10 {
+			wr.fail("key count", fmt.Errorf("%d", nk))
+		}
+		keys = keys[:0]
+		for range nk {
+			keys = append(keys, string(wr.bytes("key")))
+		}
+		if wr.err != nil {
+			break
+		}
+		g, err := group(p, keys)
+		if err != nil {
+			return err
+		}
+		g.Count += int64(wr.uvarint("count"))
+		for i := range g.accs {
+			if err := p.mergeAcc(wr, &g.accs[i], fmt.Sprintf("group [%s] aggregate %d", strings.Join(keys, ", "), i)); err != nil {
+				return err
+			}
+		}
+	}
+	return wr.err
+}
+
+// mergeAcc merges one wire accumulator into c.
+func (p *Partial) mergeAcc(wr *wireReader, c *acc, where string) error {
+	var o acc
+	o.n = int64(wr.uvarint("n"))
+	has, err := wr.r.ReadByte()
+	if wr.err == nil && err != nil {
+		wr.fail(where, err)
+	}
+	if wr.err == nil && has == 1 {
+		for _, f := range []struct {
+			name string
+			to   *num
+		}{{"sum", &o.sum}, {"min", &o.min}, {"max", &o.max}} {
+			b := wr.bytes(f.name)
+			if wr.err != nil {
+				break
+			}
+			v, err := parseNum(string(b))
+			if err != nil {
+				wr.fail(where+" "+f.name, err)
+				break
+			}
+			*f.to = v
+		}
+		o.has = true
+	}
+	if wr.err != nil {
+		return wr.err
+	}
+	c.merge(&o)
+	d := wr.uvarint("distinct count")
+	if d > 0 && c.distinct == nil {
+		c.distinct = &strSet{}
+	}
+	for range d {
+		b := wr.bytes("distinct value")
+		if wr.err != nil {
+			return wr.err
+		}
+		if _, err := c.distinct.insert(b, p.newDistinct); err != nil {
+			return err
+		}
+	}
+	return wr.err
 }

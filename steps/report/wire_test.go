@@ -1,41 +1,78 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
-	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 )
 
-func TestPartialJSONRoundTrip(t *testing.T) {
+func TestPartialWireRoundTrip(t *testing.T) {
 	p := NewPartial(testAggs, 10)
-	rows(p, t, [][3]string{{"Zürich", "1.50", "a"}, {"東京", "-2", "b"}, {"Zürich", "", "a"}, {"", "3", ""}})
-	data, err := json.Marshal(p)
-	if err != nil {
+	rows(p, t, [][3]string{{"Zürich", "1.50", "a"}, {"東京", "-2", "b"}, {"Zürich", "", "a"}, {"", "3", ""}, {"Zürich", "7", "c"}})
+	var data bytes.Buffer
+	if err := p.WriteBinary(&data, []byte(`{"m":1}`)); err != nil {
 		t.Fatal(err)
 	}
-	var q Partial
-	if err := json.Unmarshal(data, &q); err != nil {
+	r := bufio.NewReader(bytes.NewReader(data.Bytes()))
+	meta, err := ReadPartialMeta(r)
+	if err != nil || string(meta) != `{"m":1}` {
+		t.Fatalf("meta %q, %v", meta, err)
+	}
+	q := NewPartial(testAggs, 10)
+	if err := q.MergeBinary(r); err != nil {
 		t.Fatal(err)
 	}
-	again, err := json.Marshal(&q)
-	if err != nil {
+	var again bytes.Buffer
+	if err := q.WriteBinary(&again, []byte(`{"m":1}`)); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(data, again) {
-		t.Fatalf("round trip changed the partial:\n%s\n%s", data, again)
+	if !bytes.Equal(data.Bytes(), again.Bytes()) {
+		t.Fatalf("round trip changed the partial:\n%q\n%q", data.Bytes(), again.Bytes())
+	}
+	var a, b strings.Builder
+	_ = p.WriteCSV(&a, []string{"region"})
+	_ = q.WriteCSV(&b, []string{"region"})
+	if a.String() != b.String() {
+		t.Fatalf("merged %s, want %s", b.String(), a.String())
+	}
+	// Merging twice doubles counts but not distinct values.
+	r = bufio.NewReader(bytes.NewReader(data.Bytes()))
+	_, _ = ReadPartialMeta(r)
+	if err := q.MergeBinary(r); err != nil {
+		t.Fatal(err)
 	}
 	for _, g := range q.Groups {
-		if g.Keys[0] == "Zürich" && g.Value(testAggs, 1) != "1.50" {
-			t.Fatalf("sum after round trip = %s, want 1.50", g.Value(testAggs, 1))
+		if g.Keys[0] == "Zürich" && (g.Count != 6 || g.Value(testAggs, 5) != "2") {
+			t.Fatalf("Zürich after two merges: count %d, distinct %s", g.Count, g.Value(testAggs, 5))
 		}
 	}
 }
 
-func TestPartialJSONBadField(t *testing.T) {
-	var q Partial
-	err := json.Unmarshal([]byte(`{"aggs":[{"op":"sum","column":"x"}],"groups":[{"keys":["a"],"count":1,"accs":[{"n":1,"sum":"1","min":"x1","max":"1"}]}]}`), &q)
-	if err == nil || !strings.Contains(err.Error(), "/groups/0/accs/0/min") {
-		t.Fatalf("err = %v, want one naming /groups/0/accs/0/min", err)
+func TestPartialWireMalformed(t *testing.T) {
+	p := NewPartial(testAggs, 10)
+	rows(p, t, [][3]string{{"Zürich", "1.50", "a"}})
+	var data bytes.Buffer
+	if err := p.WriteBinary(&data, nil); err != nil {
+		t.Fatal(err)
+	}
+	for cut := len(wireMagic) + 1; cut < data.Len(); cut++ {
+		r := bufio.NewReader(bytes.NewReader(data.Bytes()[:cut]))
+		if _, err := ReadPartialMeta(r); err != nil {
+			t.Fatal(err)
+		}
+		if err := NewPartial(testAggs, 10).MergeBinary(r); !errors.Is(err, ErrBadPartial) {
+			t.Fatalf("truncated at %d: err = %v, want ErrBadPartial", cut, err)
+		}
+	}
+	if _, err := ReadPartialMeta(bufio.NewReader(strings.NewReader(`{"aggs":[]}`))); !errors.Is(err, ErrBadPartial) {
+		t.Fatalf("json: err = %v", err)
+	}
+	other := NewPartial([]Aggregate{{Op: "count"}}, 10)
+	r := bufio.NewReader(bytes.NewReader(data.Bytes()))
+	_, _ = ReadPartialMeta(r)
+	if err := other.MergeBinary(r); !errors.Is(err, ErrBadPartial) || !strings.Contains(err.Error(), "aggregates") {
+		t.Fatalf("other aggregates: err = %v", err)
 	}
 }

@@ -1,7 +1,10 @@
 package reportsteps
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/stepwise-dev/stepwise/steps/export"
@@ -81,28 +84,124 @@ func runReduce(ctx context.Context, env *stepkit.Env, c *planCache, in ReduceInp
 		return ReduceOutput{}, req.limits(), fmt.Errorf("report reduce: %d parts; the plan always makes at least one", in.Parts)
 	}
 	lay := env.Layout(in.Job.Execution)
-	keys := make([]string, in.Parts)
-	for i := range keys {
-		keys[i] = partialKey(lay, i)
-	}
 	title := req.Name
 	if title == "" {
 		title = "Report " + in.Job.Execution
 	}
-	o, err := report.Reduce(ctx, env.Store, bucket, keys, req.GroupBy, req.Aggregates, req.limits(), p.OutputPrefix, title)
+	all := report.NewPartial(req.Aggregates, req.MaxGroups)
+	all.MaxDistinct = req.MaxDistinct
+	rowsRead, err := mergeParts(ctx, env, bucket, lay, p, in.Parts, all)
+	if err != nil {
+		return ReduceOutput{}, req.limits(), err
+	}
+	o, err := report.Publish(ctx, env.Store, bucket, all, req.GroupBy, p.OutputPrefix, title)
 	if err != nil {
 		return ReduceOutput{}, req.limits(), fmt.Errorf("report reduce: %w", err)
 	}
 	out := ReduceOutput{Bucket: bucket, CSV: o.CSV, HTML: o.HTML, JSON: o.JSON, Manifest: p.OutputPrefix + "manifest.json", Groups: o.Groups, Rows: o.Rows}
 	man := Manifest{
 		Name: req.Name, Execution: in.Job.Execution, GeneratedAt: in.GeneratedAt, Request: *req, Sources: p.Sources,
-		RowsRead: p.Records, Rows: o.Rows, Groups: o.Groups,
+		RowsRead: rowsRead, Rows: o.Rows, Groups: o.Groups,
 		Files: map[string]string{"csv": o.CSV, "html": o.HTML, "json": o.JSON},
 	}
 	if _, err := stepkit.WriteJSON(ctx, env.Store, bucket, out.Manifest, man); err != nil {
 		return ReduceOutput{}, req.limits(), fmt.Errorf("report reduce: write manifest: %w", err)
 	}
 	return out, req.limits(), nil
+}
+
+// mergeParts merges the partials in part order into all and returns the
+// rows read. It chains the parts of each source: the true quote parity at
+// a part's Start is that of the quotes in every part of the source before
+// it, and the line ends before it are the header's and theirs. A part
+// that assumed another parity (rare: see [report.ChooseParity]) is read
+// again here with the true one; a part's error counts only under the
+// true parity, and the first one in source order fails the report.
+func mergeParts(ctx context.Context, env *stepkit.Env, bucket string, lay export.Layout, p *Plan, parts int, all *report.Partial) (int64, error) {
+	specs, err := readManifest(ctx, env, bucket, lay, parts)
+	if err != nil {
+		return 0, err
+	}
+	var rows, lineBase int64
+	parity, source := 0, -1
+	for i, spec := range specs {
+		if spec.Source != source {
+			source, parity, lineBase = spec.Source, 0, p.Data[spec.Source].HeaderLines
+		}
+		key := partialKey(lay, i)
+		meta, err := mergePartial(ctx, env, bucket, key, p, spec, parity, all)
+		if err != nil {
+			return 0, err
+		}
+		if meta.Error != nil {
+			return 0, meta.Error.sourceError(spec, lineBase, p.Request.limits())
+		}
+		rows += meta.RowsRead
+		parity ^= meta.Quotes
+		lineBase += meta.Lines
+	}
+	return rows, nil
+}
+
+// readManifest reads the part manifest the plan wrote.
+func readManifest(ctx context.Context, env *stepkit.Env, bucket string, lay export.Layout, parts int) ([]PartSpec, error) {
+	var specs []PartSpec
+	if err := stepkit.ReadJSON(ctx, env.Store, bucket, lay.ManifestKey(), &specs); err != nil {
+		return nil, fmt.Errorf("report reduce: read part manifest: %w", err)
+	}
+	if len(specs) != parts {
+		return nil, fmt.Errorf("report reduce: the manifest lists %d parts, the plan %d", len(specs), parts)
+	}
+	return specs, nil
+}
+
+// mergePartial merges part spec's partial into all when the part assumed
+// the true parity, else aggregates the part again with it; it returns the
+// part's meta (Error set when the part's rows hold an error).
+func mergePartial(ctx context.Context, env *stepkit.Env, bucket, key string, p *Plan, spec PartSpec, parity int, all *report.Partial) (PartMeta, error) {
+	rc, _, err := env.Store.Get(ctx, bucket, key, 0, -1)
+	if err != nil {
+		return PartMeta{}, fmt.Errorf("report reduce: partial s3://%s/%s: %w", bucket, key, err)
+	}
+	defer rc.Close()
+	br := bufio.NewReaderSize(rc, 256<<10)
+	raw, err := report.ReadPartialMeta(br)
+	var meta PartMeta
+	if err == nil {
+		err = json.Unmarshal(raw, &meta)
+	}
+	if err != nil {
+		return PartMeta{}, fmt.Errorf("report reduce: partial s3://%s/%s: %w", bucket, key, err)
+	}
+	first := spec.Start == spec.DataStart
+	if first || meta.NoLineEnd || meta.Parity == parity {
+		if meta.Error != nil {
+			return meta, nil
+		}
+		if err := all.MergeBinary(br); err != nil {
+			return PartMeta{}, mergeErr(err, bucket, key)
+		}
+		return meta, nil
+	}
+	// The part guessed wrong: read it again with the true parity.
+	again := report.NewPartial(p.Request.Aggregates, p.Request.MaxGroups)
+	again.MaxDistinct = p.Request.MaxDistinct
+	m, err := aggregatePart(ctx, env, p, spec, parity, again)
+	if err != nil || m.Error != nil {
+		return m, err
+	}
+	if err := all.Merge(again); err != nil {
+		return PartMeta{}, mergeErr(err, bucket, key)
+	}
+	return m, nil
+}
+
+// mergeErr names the partial a merge failed on; a limit stays a limit.
+func mergeErr(err error, bucket, key string) error {
+	if errors.Is(err, report.ErrTooManyGroups) || errors.Is(err, report.ErrTooManyDistinct) {
+		return err
+	}
+	return fmt.Errorf("report reduce: merging s3://%s/%s: %w", bucket, key, err)
 }
 
 // explain returns the failure of the lowest-numbered part that recorded

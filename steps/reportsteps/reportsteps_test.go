@@ -83,7 +83,7 @@ func run(t *testing.T, e env, execution, request string) (reportsteps.ReduceOutp
 	if err != nil {
 		return reportsteps.ReduceOutput{}, err
 	}
-	var parts []export.PartSpec
+	var parts []reportsteps.PartSpec
 	if err := stepkit.ReadJSON(ctx, e.st, po.Manifest.Bucket, po.Manifest.Key, &parts); err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,14 @@ const (
 	DefaultPrefix   = "reports/"
 	MaxGroupColumns = 16
 	MaxAggregates   = 64
+	// DefaultPartSize is the source bytes per part. A part costs a
+	// Lambda start and an S3 round trip or two, so parts much smaller
+	// than this spend more on those than on rows.
+	DefaultPartSize = 64 << 20
+	// MinPartSize is small enough for tests that cut a small file into
+	// many parts; MaxParts bounds the Map's item count.
+	MinPartSize = 16
+	MaxParts    = 100_000
 )
 
 // Request is a report request: group the rows of a CSV or JSON Lines source
@@ -134,7 +142,7 @@ func ParseRequest(data []byte, defaultBucket string) (*Request, error) {
 		r.Output.Prefix = DefaultPrefix
 	}
 	if r.PartSize == 0 {
-		r.PartSize = export.DefaultPartSize
+		r.PartSize = DefaultPartSize
 	}
 	if r.MaxConcurrency == 0 {
 		r.MaxConcurrency = export.DefaultMaxConcurrency
@@ -217,8 +225,8 @@ func (r *Request) validate() error {
 	if r.MaxDistinct < 1 || r.MaxDistinct > MaxDistinctLimit {
 		return invalid("/max_distinct", "must be between 1 and %d, not %d", MaxDistinctLimit, r.MaxDistinct)
 	}
-	if r.PartSize < export.MinPartSize || r.PartSize > export.MaxPartSize {
-		return invalid("/part_size", "must be between %d and %d bytes, not %d", export.MinPartSize, export.MaxPartSize, r.PartSize)
+	if r.PartSize < MinPartSize || r.PartSize > export.MaxPartSize {
+		return invalid("/part_size", "must be between %d and %d bytes, not %d", MinPartSize, export.MaxPartSize, r.PartSize)
 	}
 	if r.MaxConcurrency < 1 || r.MaxConcurrency > export.MaxConcurrencyLimit {
 		return invalid("/max_concurrency", "must be between 1 and %d, not %d", export.MaxConcurrencyLimit, r.MaxConcurrency)
@@ -258,10 +266,7 @@ func (r *Request) columns() []string {
 // exportRequest is the export request whose plan splits this report's
 // source the same way: same source, filter and types, no approval.
 func (r *Request) exportRequest() ([]byte, error) {
-	e := map[string]any{
-		"source": r.Source, "partSize": r.PartSize, "maxConcurrency": r.MaxConcurrency,
-		"approval": map[string]any{"required": false},
-	}
+	e := map[string]any{"source": r.Source, "approval": map[string]any{"required": false}}
 	if r.Name != "" {
 		e["name"] = r.Name
 	}
