@@ -100,4 +100,14 @@ func TestHandlerNotifiesThroughTheOutbox(t *testing.T) {
 	if err := stepkit.ReadJSON(ctx, st, bucket, lay.PendingApprovalKey(), &rec); err != nil || rec.TaskToken != "tok-2" || !rec.ExpiresAt.Equal(clock.Add(time.Hour)) || rec.Request != l.Request {
 		t.Fatalf("rewritten record %+v: %v", rec, err)
 	}
+	// A redrive asks again under the next redrive count: a new request,
+	// which the links of the run before do not name.
+	redriven := requestapproval.Input{Job: p.Job, TaskToken: "tok-3", RequestedAt: "2026-11-24T08:00:00Z", RedriveCount: 1}
+	if _, err := requestapproval.New(env)(ctx, redriven); err != nil {
+		t.Fatal(err)
+	}
+	rec = export.ApprovalRecord{}
+	if err := stepkit.ReadJSON(ctx, st, bucket, lay.PendingApprovalKey(), &rec); err != nil || rec.RedriveCount != 1 || rec.Request != approval.RequestDigest("n-1", 1) || rec.Request == l.Request {
+		t.Fatalf("redriven record: request %s redrives %d (first run's %s): %v", rec.Request, rec.RedriveCount, l.Request, err)
+	}
 }
