@@ -10,8 +10,9 @@
 // a signed link to the page (package approval). On AWS it publishes to the
 // SNS topic STEPWISE_APPROVAL_TOPIC_ARN with the SDK, from this step, rather
 // than through a Step Functions SNS task: the message needs the signed link,
-// whose key only the functions may read, and the local engine has no
-// sns:publish integration, so one code path serves both. Locally (no topic)
+// whose key only the functions may read, and a local stack usually has no
+// SNS endpoint (its sns:publish integration needs `runner up --endpoint
+// sns=URL`), so one code path serves both. Locally (no topic)
 // the notification goes to the outbox object approvals/outbox/<execution>.txt.
 // A notification that cannot be sent is logged (with the metric
 // ApprovalNotificationFailed) and does not fail the export: the record is
