@@ -75,6 +75,8 @@ type (
 	TaskFailureEventDetails             = interp.TaskFailureEventDetails
 	LambdaFunctionScheduledEventDetails = interp.LambdaFunctionScheduledEventDetails
 	EvaluationFailedEventDetails        = interp.EvaluationFailedEventDetails
+	ActivityScheduledEventDetails       = interp.ActivityScheduledEventDetails
+	ActivityStartedEventDetails         = interp.ActivityStartedEventDetails
 )
 
 // InspectionData is what TestState reports at InspectionLevel DEBUG.

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"sync"
+	"time"
 
 	arnfmt "github.com/stepwise-dev/stepwise/statemachine/arn"
 	"github.com/stepwise-dev/stepwise/statemachine/internal/interp"
@@ -39,6 +40,9 @@ type Options struct {
 	NewUUID func() string
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
+	// ActivityPollTimeout is how long GetActivityTask waits for a task
+	// (real time); 0 means DefaultActivityPollTimeout (60 s, as AWS).
+	ActivityPollTimeout time.Duration
 }
 
 // Engine runs state machines and their executions, with the control-plane
@@ -60,6 +64,7 @@ type Engine struct {
 	timedOut map[string]bool // tokens whose task timed out (bounded)
 	mapRuns  map[string]*mapRun
 	aliases  map[string]*StateMachineAlias
+	acts     activityHub // activities and their task queues (activities.go)
 	wg       sync.WaitGroup
 }
 
@@ -396,6 +401,9 @@ func (e *Engine) start(ctx context.Context, in StartExecutionInput, sync bool) (
 	}
 	if sync && rec.info.Type != TypeExpress {
 		return nil, apiErr("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
+	}
+	if err := e.checkServices(rec.machine); err != nil {
+		return nil, err
 	}
 	input := "{}"
 	if in.InputSet {

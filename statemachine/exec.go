@@ -337,6 +337,9 @@ func (e *Engine) SendTaskHeartbeat(ctx context.Context, token string) error {
 }
 
 func (e *Engine) completeToken(token string, res interp.TokenResult) error {
+	if e.acts.touch(token) { // an activity task of a stopped execution
+		return apiErr("TaskTimedOut", "Task Timed Out: '%s'", token)
+	}
 	e.mu.RLock()
 	w, ok := e.tokens[token]
 	e.mu.RUnlock()

@@ -13,7 +13,8 @@ import (
 // says so in its notes) for behaviours the recorded corpus does not pin:
 // Wait timestamp formats, StopExecution histories, executions started
 // through versions and aliases, empty Assign blocks, aws-sdk:sfn errors, a
-// parent timing out while a .sync child runs, EXPRESS validation messages.
+// parent timing out while a .sync child runs, EXPRESS validation messages,
+// activity tasks (with emulated workers).
 // Unlike TestConformance, every mismatch fails the test.
 func TestFidelityCases(t *testing.T) {
 	cases, err := conformance.Load("testdata/conformance")

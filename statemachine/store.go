@@ -20,6 +20,7 @@ import (
 //	xd/<executionArn>             the definition the execution runs (written once)
 //	mr/<mapRunArn>                MapRun (at start and end of the run)
 //	ev/<executionArn>/<%010d id>  one history event
+//	ac/<activityArn>              an activity and its tags (activities.go)
 //
 // A Standard execution is checkpointed at every transition of its
 // top-level thread: the new history events and the execution record go in
@@ -149,6 +150,7 @@ func (e *Engine) load() error {
 		{"sm/", e.loadMachine},
 		{"al/", e.loadAlias},
 		{"mr/", e.loadMapRun},
+		{"ac/", e.loadActivity},
 	} {
 		if err := st.Scan(ctx, l.prefix, l.load); err != nil {
 			return err

@@ -92,6 +92,14 @@ func (e *Engine) TagResource(ctx context.Context, arn string, tags []Tag) error 
 	if err := checkTags(tags); err != nil {
 		return err
 	}
+	if isActivityArn(arn) {
+		return e.setActivityTags(ctx, arn, func(old []Tag) ([]Tag, error) {
+			if merged := mergeTags(old, tags); len(merged) <= maxTags {
+				return merged, nil
+			}
+			return nil, apiErr("TooManyTags", "Too many tags: '%s' would have more than %d tags (remove some with UntagResource)", arn, maxTags)
+		})
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	rec, err := e.taggedLocked(arn)
@@ -114,24 +122,17 @@ func (e *Engine) TagResource(ctx context.Context, arn string, tags []Tag) error 
 // UntagResource removes the tags with the given keys; keys the machine does
 // not have are ignored.
 func (e *Engine) UntagResource(ctx context.Context, arn string, keys []string) error {
+	if isActivityArn(arn) {
+		return e.setActivityTags(ctx, arn, func(old []Tag) ([]Tag, error) { return removeTags(old, keys), nil })
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	rec, err := e.taggedLocked(arn)
 	if err != nil {
 		return err
 	}
-	drop := map[string]bool{}
-	for _, k := range keys {
-		drop[k] = true
-	}
-	var kept []Tag
-	for _, t := range rec.tags {
-		if !drop[t.Key] {
-			kept = append(kept, t)
-		}
-	}
 	nrec := *rec
-	nrec.tags = kept
+	nrec.tags = removeTags(rec.tags, keys)
 	if err := e.persistMachine(ctx, &nrec); err != nil {
 		return err
 	}
@@ -139,9 +140,27 @@ func (e *Engine) UntagResource(ctx context.Context, arn string, keys []string) e
 	return nil
 }
 
-// ListTagsForResource returns a state machine's tags in the order they were
-// first added.
+// removeTags returns tags without those with the given keys.
+func removeTags(tags []Tag, keys []string) []Tag {
+	drop := map[string]bool{}
+	for _, k := range keys {
+		drop[k] = true
+	}
+	var kept []Tag
+	for _, t := range tags {
+		if !drop[t.Key] {
+			kept = append(kept, t)
+		}
+	}
+	return kept
+}
+
+// ListTagsForResource returns a state machine's or an activity's tags in
+// the order they were first added.
 func (e *Engine) ListTagsForResource(ctx context.Context, arn string) ([]Tag, error) {
+	if isActivityArn(arn) {
+		return e.activityTags(arn)
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	rec, err := e.taggedLocked(arn)

@@ -47,6 +47,9 @@ func (e *Engine) TestState(ctx context.Context, in TestStateInput) (*TestStateOu
 	if _, ok := m.State(name); !ok {
 		return nil, apiErr("ValidationException", "State '%s' does not exist in the definition", name)
 	}
+	if err := activityNeedsMock(def, name, in.Mock != nil); err != nil {
+		return nil, err
+	}
 	input := "{}"
 	if in.Input != "" {
 		input = in.Input

@@ -111,7 +111,8 @@ func openStackLogging(ctx context.Context, dataDir, addr, s3Addr, bootstrap stri
 	// as long as the command, and must not start scheduled executions, or
 	// catch up missed ones, as a side effect of `runner list`. Fires missed
 	// meanwhile are caught up by the next `runner up`.
-	opts := stack.Options{DataDir: dataDir, Addr: addr, S3Addr: s3Addr, Repo: repo, NoSchedules: addr == "", MockConfig: stackMockConfig}
+	opts := stack.Options{DataDir: dataDir, Addr: addr, S3Addr: s3Addr, Repo: repo, NoSchedules: addr == "", MockConfig: stackMockConfig,
+		ServiceEndpoints: serviceEndpoints()}
 	if bootstrap != "" {
 		path, err := checkBootstrap(bootstrap)
 		if err != nil {

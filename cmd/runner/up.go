@@ -31,23 +31,29 @@ const (
 
 func newUpCmd() *command {
 	return &command{
-		name: "up", args: "[--addr 127.0.0.1:PORT] [--s3-addr 127.0.0.1:PORT] [--mock-config FILE]",
+		name: "up", args: "[--addr 127.0.0.1:PORT] [--s3-addr 127.0.0.1:PORT] [--mock-config FILE] [--endpoint SERVICE=URL]...",
 		summary: "Serve the local stack (Step Functions API, S3, Lambda steps, every workflow with its S3 trigger and schedules) in the foreground until interrupted.",
 		examples: []string{
 			"runner up --addr 127.0.0.1:8083 --s3-addr 127.0.0.1:8084",
 			"export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test",
 			"aws stepfunctions list-state-machines --endpoint-url http://stepwise@127.0.0.1:8083",
 			"aws s3 ls s3://stepwise/ --endpoint-url http://127.0.0.1:8084",
+			"runner up --endpoint sqs=http://127.0.0.1:5000 --endpoint dynamodb=http://127.0.0.1:5000",
 		},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			addr := fs.String("addr", defaultUpAddr, "Step Functions API listen address (127.0.0.1 unless you mean otherwise; port 0: any free port)")
 			s3Addr := fs.String("s3-addr", defaultUpS3Addr, "S3 API listen address (port 0: any free port)")
 			mockConfig := fs.String("mock-config", "", "an AWS Step Functions Local mock config file: StartExecution on <stateMachineArn>#<TestCase> runs that test case with its mocked responses")
+			var endpoints multiFlag
+			fs.Var(&endpoints, "endpoint", "SERVICE=URL: where Task integrations of SERVICE (sqs, sns, events, dynamodb, s3) call, e.g. a moto_server or LocalStack; repeatable; AWS_ENDPOINT_URL_<SERVICE> works too")
 			return func(ctx context.Context, args []string) error {
 				if err := wantArgs(args, 0, 0, ""); err != nil {
 					return err
 				}
 				if err := useMockConfig(*mockConfig); err != nil {
+					return err
+				}
+				if err := useEndpoints(endpoints); err != nil {
 					return err
 				}
 				if err := checkAddrFree("--addr", *addr); err != nil {
@@ -84,6 +90,9 @@ func newUpCmd() *command {
 					}
 					if ep.Bucket != "" {
 						fmt.Fprintf(w, "bucket %s\n", ep.Bucket)
+					}
+					for _, e := range sortedEndpoints(serviceEndpoints()) {
+						fmt.Fprintf(w, "endpoint %s\n", e)
 					}
 					if st.ApprovalURL != "" {
 						fmt.Fprintf(w, "approvals %s (decision links arrive in s3://%s/approvals/outbox/ and are printed here)\n", st.ApprovalURL, ep.Bucket)

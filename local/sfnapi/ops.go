@@ -24,7 +24,7 @@ func op[In any](fn func(context.Context, *In) (any, error)) func(context.Context
 }
 
 func (h *Handler) operations() map[string]func(context.Context, []byte) (any, error) {
-	return map[string]func(context.Context, []byte) (any, error){
+	ops := map[string]func(context.Context, []byte) (any, error){
 		"CreateStateMachine":               op(h.createStateMachine),
 		"UpdateStateMachine":               op(h.updateStateMachine),
 		"DescribeStateMachine":             op(h.describeStateMachine),
@@ -58,6 +58,10 @@ func (h *Handler) operations() map[string]func(context.Context, []byte) (any, er
 		"DeleteStateMachineAlias":          op(h.deleteStateMachineAlias),
 		"ListStateMachineAliases":          op(h.listStateMachineAliases),
 	}
+	for name, fn := range h.activityOperations() {
+		ops[name] = fn
+	}
+	return ops
 }
 
 type empty struct{}

@@ -20,8 +20,9 @@
 // aliases are served (PublishStateMachineVersion, CreateStateMachineAlias,
 // …, StartExecution through either), and so are tags, logging and tracing
 // configurations (stored and returned) and UpdateMapRun (recorded, not
-// applied to the run in progress). Activities are not (their operations
-// answer UnknownOperationException).
+// applied to the run in progress). So are activities (CreateActivity, …,
+// and GetActivityTask's long poll, up to 60 s: a client's read timeout must
+// be longer).
 //
 // AWS SDKs send StartSyncExecution and TestState to a "sync-" host prefix:
 // the AWS CLI and boto3 reach a local endpoint through the form

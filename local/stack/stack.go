@@ -34,6 +34,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/stepwise-dev/stepwise/local/integrations"
 	lambdalocal "github.com/stepwise-dev/stepwise/local/lambda"
 	locals3 "github.com/stepwise-dev/stepwise/local/s3"
 	"github.com/stepwise-dev/stepwise/local/sfnapi"
@@ -133,6 +136,11 @@ type Options struct {
 	// file: StartExecution on "<stateMachineArn>#<TestCase>" runs that test
 	// case, its mocked states answering from the file (see sfntest.Mocks).
 	MockConfig *sfntest.MockConfig
+	// ServiceEndpoints maps a service of integrations.Services ("sqs",
+	// "sns", "events", "dynamodb", "s3") to the endpoint its Task
+	// integrations call; aws-sdk:s3 uses the stack's S3 without one. A
+	// machine calling a service with none is refused at StartExecution.
+	ServiceEndpoints map[string]string
 	// Logger receives the stack's logs; nil discards them.
 	Logger *slog.Logger
 	// LambdaOutput receives bootstrap processes' output; nil discards it.
@@ -172,6 +180,9 @@ type Stack struct {
 	err     error
 
 	wroteEndpoints bool
+
+	// s3client is a client of s3, for the aws-sdk:s3 integration.
+	s3client *s3.Client
 }
 
 // AlreadyRunningError is returned by [Open] when another process serves the
@@ -241,9 +252,14 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 		Clock: opts.Clock, Lambda: st.lambda, Objects: objects, Store: st.store,
 		Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger,
 	}
+	services, err := integrations.New(integrations.Config{Endpoints: opts.ServiceEndpoints, S3: st.s3client, Region: opts.Region})
+	if err != nil {
+		return nil, fmt.Errorf("stack: %w", err)
+	}
+	engOpts.Services = services
 	var mocks *sfntest.Mocks
 	if opts.MockConfig != nil {
-		mocks = sfntest.NewMocks(opts.MockConfig, st.lambda, nil)
+		mocks = sfntest.NewMocks(opts.MockConfig, st.lambda, services)
 		engOpts.Lambda, engOpts.Services = mocks, mocks
 	}
 	eng, err := statemachine.New(engOpts)
@@ -363,6 +379,7 @@ func (st *Stack) startS3(ctx context.Context, opts Options, proj *workflow.Proje
 	if err := ensureBucket(ctx, client, opts.Bucket); err != nil {
 		return nil, err
 	}
+	st.s3client = client
 	ak, sk := srv.Credentials()
 	st.Endpoints.S3, st.Endpoints.S3AccessKey, st.Endpoints.S3SecretKey = srv.Endpoint(), ak, sk
 	st.Endpoints.S3CACert = srv.CACertFile()

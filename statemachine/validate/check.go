@@ -565,6 +565,10 @@ var knownActions = map[string]map[string]bool{
 	"states":   set("startExecution", "startExecution.sync", "startExecution.sync:2", "startExecution.waitForTaskToken"),
 }
 
+// activityArn matches an activity's ARN, which Express machines may not
+// use as a Task Resource (activities: Standard workflows only).
+var activityArn = regexp.MustCompile(`^arn:[^:]+:states:[^:]+:[^:]+:activity:[^:]+$`)
+
 func (c *checker) checkTask(st *object, ptr, ql string) {
 	rv, ok := st.get("Resource")
 	if !ok {
@@ -578,6 +582,8 @@ func (c *checker) checkTask(st *object, ptr, ql string) {
 				c.schema(ptr+"/Resource", "Express state machine does not support '.waitForTaskToken' service integration ")
 			case syncSuffix.MatchString(r):
 				c.schema(ptr+"/Resource", "Express state machine does not support '.sync' service integration ")
+			case activityArn.MatchString(r):
+				c.schema(ptr+"/Resource", "Express state machine does not support Activity ARN")
 			}
 		}
 		if m := statesArnRe.FindStringSubmatch(r); m != nil {

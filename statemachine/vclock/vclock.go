@@ -78,6 +78,51 @@ func (c *Clock) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
+// AfterHeld is [Clock.After] for a receiver that must act before any later
+// timer fires (a worker's heartbeat, due before the engine's heartbeat
+// timeout): from the moment the timer fires, auto-advance is held until
+// release is called. Call release once the receiver has acted, or when
+// it stops waiting (a release before the timer fires cancels the hold).
+func (c *Clock) AfterHeld(d time.Duration) (ch <-chan time.Time, release func()) {
+	out := make(chan time.Time, 1)
+	h := &heldTimer{}
+	c.mu.Lock()
+	if d <= 0 {
+		out <- c.now
+		h.fired = true
+		c.holds++
+	} else {
+		c.seq++
+		heap.Push(&c.timers, &timer{at: c.now.Add(d), seq: c.seq, ch: out, held: h})
+	}
+	c.changedLocked()
+	c.mu.Unlock()
+	return out, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if h.released {
+			return
+		}
+		h.released = true
+		if h.fired {
+			c.holds--
+			c.changedLocked()
+		}
+	}
+}
+
+// heldTimer is the hold state of an AfterHeld timer (guarded by Clock.mu).
+type heldTimer struct{ fired, released bool }
+
+// fireLocked sends the clock's time on t's channel, taking t's hold.
+func (c *Clock) fireLocked(t *timer) {
+	if t.held != nil && !t.held.released {
+		t.held.fired = true
+		c.holds++
+	}
+	t.ch <- c.now
+}
+
 // Advance moves the clock forward by d and fires every timer that falls
 // due, whatever holds are outstanding.
 func (c *Clock) Advance(d time.Duration) {
@@ -86,7 +131,7 @@ func (c *Clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 	for len(c.timers) > 0 && !c.timers[0].at.After(c.now) {
 		t := heap.Pop(&c.timers).(*timer)
-		t.ch <- c.now
+		c.fireLocked(t)
 	}
 	c.changedLocked()
 }
@@ -193,7 +238,7 @@ func (c *Clock) autoLoop(wake, stop chan struct{}) {
 			if t.at.After(c.now) {
 				c.now = t.at
 			}
-			t.ch <- c.now
+			c.fireLocked(t)
 			c.changes++
 			close(c.changed)
 			c.changed = make(chan struct{})
@@ -229,9 +274,10 @@ func (c *Clock) settle(stop chan struct{}) bool {
 }
 
 type timer struct {
-	at  time.Time
-	seq uint64
-	ch  chan time.Time
+	at   time.Time
+	seq  uint64
+	ch   chan time.Time
+	held *heldTimer // set for AfterHeld timers
 }
 
 type timerHeap []*timer

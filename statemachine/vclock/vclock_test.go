@@ -87,3 +87,27 @@ func TestWaitPending(t *testing.T) {
 		t.Fatal("WaitPending(2) with done closed = true")
 	}
 }
+
+// An AfterHeld timer holds the clock from its firing until its release: a
+// later timer waits however slow the receiver is; a release before the
+// firing cancels the hold.
+func TestAfterHeldHoldsFromFiringUntilRelease(t *testing.T) {
+	c := New(start)
+	defer c.Close()
+	beat, release := c.AfterHeld(time.Second)
+	later := c.After(time.Minute)
+	cancelled, releaseEarly := c.AfterHeld(2 * time.Second)
+	releaseEarly()
+	c.SetAuto(true)
+	<-beat
+	time.Sleep(20 * SettleTime) // a slow receiver: the clock must not move
+	if got := c.Now().Sub(start); got != time.Second {
+		t.Fatalf("time moved to +%s while the fired AfterHeld timer was not released", got)
+	}
+	release()
+	release()
+	<-cancelled // released before it fired: it fires without holding
+	if at := <-later; at.Sub(start) != time.Minute {
+		t.Fatalf("later fired at +%s", at.Sub(start))
+	}
+}

@@ -44,6 +44,9 @@ type Case struct {
 	Notes                []string          `json:"notes"`
 	SkipVerify           []string          `json:"localstack_skip_snapshot_verify"`
 	StateTypes           map[string]int    `json:"state_types"`
+
+	// Activities are the emulated activity workers, by activity name.
+	Activities map[string]ActivityWorker `json:"activities"`
 }
 
 // Expected holds the recorded results in snapshot form. Values stay raw

@@ -271,6 +271,11 @@ func runExecution(ctx context.Context, c *Case, d Driver, names *Names) *failure
 		return f
 	}
 	smType, sync := plan.smType, plan.sync
+	stopWorkers, f := startActivityWorkers(ctx, c, d)
+	if f != nil {
+		return f
+	}
+	defer stopWorkers()
 	execArn, err := d.Start(ctx, plan.smArn, plan.execName, plan.input, sync)
 	if err != nil {
 		return failf("start: "+errorCode(err), "StartExecution: %v", errText(err))

@@ -90,6 +90,10 @@ type StateInfo struct {
 	Catches []string
 	// Branches holds a Parallel's branches or a Map's item processor.
 	Branches []*Machine
+	// Resource is a Task's Resource; ServiceIntegration reports whether it
+	// is a service integration the engine hands to its ServiceInvoker.
+	Resource           string
+	ServiceIntegration bool
 }
 
 // State describes the state called name, or returns ok == false.
@@ -109,6 +113,11 @@ func (m *Machine) State(name string) (StateInfo, bool) {
 	}
 	for _, c := range s.catch {
 		info.Catches = append(info.Catches, c.next)
+	}
+	if s.task != nil {
+		info.Resource = s.task.resource
+		kind, _, service, _ := classify(s.task.resource)
+		info.ServiceIntegration = kind == resService && service != ""
 	}
 	if s.parallel != nil {
 		info.Branches = s.parallel.branches

@@ -165,6 +165,9 @@ func (r *runner) execTask(ctx context.Context, st *step, effInput any) (any, *fa
 	if r.mock != nil {
 		return mockResult(r.mock)
 	}
+	if IsActivityARN(s.task.resource) {
+		return r.activityTask(ctx, st, params, timeout, heartbeat, timer, entered)
+	}
 	if kind == resLambdaARN {
 		return r.lambdaARN(tctx, cancel, st, params, timeout, timer, late, entered)
 	}
