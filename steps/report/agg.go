@@ -211,6 +211,7 @@ func addRow[T string | []byte](p *Partial, keys, vals []T) error {
 		// other aggregates' work: the loads, mostly cache misses, then
 		// overlap with it instead of stalling the insert.
 		for i := range p.ops {
+			p.hs[i] = 0 // none from a row that stopped at an error
 			if p.ops[i].kind == opDistinct && len(vals[i]) > 0 {
 				if s := g.accs[i].distinct; s != nil && len(s.slots) > 0 {
 					h := hashBytes([]byte(vals[i]))
