@@ -25,6 +25,8 @@ func (e *Engine) checkServices(m *Machine) error {
 	return walkServiceTasks(m, c)
 }
 
+// walkServiceTasks asks about m's own Tasks first, then those of its
+// branches and item processors, each level in the order of m.States.
 func walkServiceTasks(m *Machine, c ServiceChecker) error {
 	for _, name := range m.States() {
 		info, _ := m.State(name)
@@ -33,6 +35,9 @@ func walkServiceTasks(m *Machine, c ServiceChecker) error {
 				return apiErr("ValidationException", "%s", err.Error())
 			}
 		}
+	}
+	for _, name := range m.States() {
+		info, _ := m.State(name)
 		for _, b := range info.Branches {
 			if err := walkServiceTasks(b, c); err != nil {
 				return err

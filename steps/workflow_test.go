@@ -129,7 +129,12 @@ func TestWorkflowRejectAndExpire(t *testing.T) {
 					t.Fatal(err)
 				}
 			} else {
-				tok.Release() // the virtual clock runs to the request's 600 s approval timeout
+				tok.Release() // the virtual clock runs to half the request's 600 s approval timeout
+				rem, err := arn.Token(sfntest.Context(t), "RemindApproval")
+				if err != nil {
+					t.Fatal(err)
+				}
+				rem.Release() // and on to the timeout
 			}
 			ex := w.wait(t, arn)
 			if ex.Status != "FAILED" || deref(ex.Error) != tc.wantErr {

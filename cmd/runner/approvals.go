@@ -48,7 +48,16 @@ func newDecisionCmd(name, summary string, approve bool) *command {
 						return err
 					}
 					d := export.Decision{Decision: map[bool]string{true: "approve", false: "reject"}[approve], Approver: currentUser(), Comment: *comment}
-					if err := sendDecision(ctx, t, token, d); err != nil {
+					err = sendDecision(ctx, t, token, d)
+					if timedOut := (*types.TaskTimedOut)(nil); byName && errors.As(err, &timedOut) {
+						// The reminder at half the expiry renewed the token
+						// between reading the record and answering: answer
+						// the renewed one.
+						if again, _, rerr := a.resolveToken(ctx, t, args[0]); rerr == nil && again != token {
+							err = sendDecision(ctx, t, again, d)
+						}
+					}
+					if err != nil {
 						return explainSendError(err, args[0], byName)
 					}
 					verb := map[bool]string{true: "approved", false: "rejected"}[approve]
@@ -315,6 +324,12 @@ func printApproval(w io.Writer, r export.ApprovalRecord) {
 		fmt.Fprintf(w, "  where:   %s\n", printable(r.Where))
 	}
 	fmt.Fprintf(w, "  output:  %s\n", printable(r.Output))
+	if r.StartedBy != "" {
+		fmt.Fprintf(w, "  started by: %s\n", printable(r.StartedBy))
+	}
+	if !r.RemindedAt.IsZero() {
+		fmt.Fprintf(w, "  reminder sent %s\n", r.RemindedAt.Local().Format("2006-01-02 15:04"))
+	}
 	if len(r.SampleRows) > 0 {
 		fmt.Fprintln(w, "  sample:")
 		width := 0

@@ -3,9 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,6 +58,13 @@ func TestApprovalScripts(t *testing.T) {
 				_, err = tg.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(ep.Bucket), Key: aws.String(args[0]), Body: bytes.NewReader(data)})
 				ts.Check(err)
 			},
+			// decidelink NAME approve|reject [APPROVER [COMMENT]]: decide
+			// NAME's approval as an approver does, through the decision
+			// link of its notification: GET the page, POST the button with
+			// the page's form token. It prints "status CODE" and the page's
+			// text. When the page shows no form (decided already), it posts
+			// with the form token of its last page for NAME.
+			"decidelink": decideLink,
 			// bigcsv FILE ROWS BYTES: write a CSV (id,notes,status) whose
 			// ROWS rows each carry a notes value of BYTES bytes.
 			"bigcsv": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -122,4 +135,57 @@ func TestPrintApprovalWhereAndTruncation(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, b.String())
 		}
 	}
+}
+
+var (
+	formTokenRE = regexp.MustCompile(`name="form" value="([^"]+)"`)
+	tagRE       = regexp.MustCompile(`<[^>]*>`)
+)
+
+// decideLink is the decidelink script command.
+func decideLink(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || len(args) > 4 {
+		ts.Fatalf("usage: decidelink NAME approve|reject [APPROVER [COMMENT]]")
+	}
+	var out strings.Builder
+	if code := run(context.Background(), []string{"approvals", "--output", "json", "--data-dir", ts.Getenv("STEPWISE_DATA_DIR")}, strings.NewReader(""), &out, io.Discard); code != 0 {
+		ts.Fatalf("runner approvals: exit %d", code)
+	}
+	var listed struct{ Links map[string]string }
+	ts.Check(json.Unmarshal([]byte(out.String()), &listed))
+	link := listed.Links[args[0]]
+	if link == "" {
+		// Decided already: the link of the earlier call.
+		link = ts.Getenv("DECIDELINK_URL_" + args[0])
+	}
+	if link == "" {
+		ts.Fatalf("no decision link for %s in `runner approvals`", args[0])
+	}
+	ts.Setenv("DECIDELINK_URL_"+args[0], link)
+	resp, err := http.Get(link)
+	ts.Check(err)
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	ts.Check(err)
+	form := ts.Getenv("DECIDELINK_FORM_" + args[0])
+	if m := formTokenRE.FindSubmatch(page); m != nil {
+		form = html.UnescapeString(string(m[1]))
+		ts.Setenv("DECIDELINK_FORM_"+args[0], form)
+	}
+	if form == "" {
+		ts.Fatalf("the page of %s has no form:\n%s", link, page)
+	}
+	v := url.Values{"form": {form}, "decision": {args[1]}}
+	if len(args) > 2 {
+		v.Set("approver", args[2])
+	}
+	if len(args) > 3 {
+		v.Set("comment", args[3])
+	}
+	resp, err = http.PostForm(link, v)
+	ts.Check(err)
+	page, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	ts.Check(err)
+	fmt.Fprintf(ts.Stdout(), "status %d\n%s\n", resp.StatusCode, html.UnescapeString(tagRE.ReplaceAllString(string(page), "")))
 }

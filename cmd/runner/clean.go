@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -115,7 +116,9 @@ func newCleanCmd() *command {
 
 // cleanStack removes, through the stack's S3 API: work/<execution>/ of
 // executions that are not running and whose newest file is older than
-// p.work; approvals/decided/ records older than p.decided; uploads/ older
+// p.work; approvals/decided/ records older than p.decided, and the outbox
+// notifications and decision receipts of approvals no longer pending as
+// old; uploads/ older
 // than p.uploads when no execution runs (one might be reading its
 // source); exports/ with p.exports.
 func cleanStack(ctx context.Context, t *target, p cleanPolicy, now time.Time) (*cleanResult, error) {
@@ -185,6 +188,30 @@ func cleanStack(ctx context.Context, t *target, p cleanPolicy, now time.Time) (*
 	for _, o := range decided {
 		if old(o, p.decided) {
 			take(o)
+		}
+	}
+	// What an approval leaves beside its record — the notification in the
+	// outbox, the decision page's receipt — goes with the same retention,
+	// once the export neither runs nor waits.
+	pending := map[string]bool{}
+	recs, err := listAll(ctx, t.s3, t.bucket, "approvals/pending/")
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range recs {
+		pending[strings.TrimSuffix(path.Base(aws.ToString(o.Key)), ".json")] = true
+	}
+	for _, prefix := range []string{"approvals/outbox/", "approvals/decisions/"} {
+		objs, err := listAll(ctx, t.s3, t.bucket, prefix)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range objs {
+			base := path.Base(aws.ToString(o.Key))
+			name := strings.TrimSuffix(base, path.Ext(base))
+			if !running[name] && !pending[name] && old(o, p.decided) {
+				take(o)
+			}
 		}
 	}
 	if len(running) == 0 {

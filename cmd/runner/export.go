@@ -205,7 +205,7 @@ func exportOn(ctx context.Context, a *app, t *target, o exportOpts, src export.S
 	if name == "" {
 		name = newExecutionName()
 	}
-	input, err := marshalNoEscape(map[string]any{"request": req})
+	input, err := marshalNoEscape(map[string]any{"request": req, "startedBy": startedBy()})
 	if err != nil {
 		return err
 	}
@@ -421,4 +421,17 @@ func download(ctx context.Context, a *app, t *target, bucket, key, out string) e
 		return fmt.Errorf("download s3://%s/%s to %s: %w", bucket, key, out, err)
 	}
 	return o.Commit()
+}
+
+// startedBy is who starts an export from this runner, for the approvers'
+// notification: user@host (runner export).
+func startedBy() string {
+	who := currentUser()
+	if who == "" {
+		who = os.Getenv("USER")
+	}
+	if host, err := os.Hostname(); err == nil && host != "" {
+		who += "@" + host
+	}
+	return who + " (runner export)"
 }

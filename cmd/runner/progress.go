@@ -24,6 +24,9 @@ var stageNames = map[string]string{
 	"Merge":           "merging",
 	"NeedsApproval":   "merging",
 	"RequestApproval": "waiting for approval",
+	"RemindApproval":  "waiting for approval (reminded)",
+	"ApprovalExpired": "approval expired",
+	"NotifyExpired":   "approval expired",
 	"Decision":        "publishing",
 	"Publish":         "publishing",
 	"Cleanup":         "cleaning up",
@@ -57,7 +60,7 @@ func followExport(ctx context.Context, a *app, t *target, arn, name string, o ex
 		}
 		stage.set(line, time.Since(started))
 
-		if state == "RequestApproval" && !decided {
+		if (state == "RequestApproval" || state == "RemindApproval") && !decided {
 			rec, err := pendingApprovalFor(ctx, t, arn)
 			if err == nil {
 				// decide may print (a question, or once where to approve).
@@ -73,7 +76,15 @@ func followExport(ctx context.Context, a *app, t *target, arn, name string, o ex
 					return nil, err
 				}
 				if decision != "" {
-					if err := sendDecision(ctx, t, rec.TaskToken, export.Decision{Decision: decision, Approver: currentUser(), Comment: "decided in runner export"}); err != nil {
+					d := export.Decision{Decision: decision, Approver: currentUser(), Comment: "decided in runner export"}
+					err := sendDecision(ctx, t, rec.TaskToken, d)
+					if timedOut := (*types.TaskTimedOut)(nil); errors.As(err, &timedOut) {
+						// Answered after the reminder renewed the token.
+						if again, rerr := pendingApprovalFor(ctx, t, arn); rerr == nil && again.TaskToken != rec.TaskToken {
+							err = sendDecision(ctx, t, again.TaskToken, d)
+						}
+					}
+					if err != nil {
 						return nil, err
 					}
 					decided = true

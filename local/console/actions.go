@@ -82,6 +82,12 @@ func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, "list approvals", err)
 		return
 	}
-	data["List"], data["Skipped"], data["Bucket"] = list, skipped, h.opts.Bucket
+	links := map[string]string{}
+	for _, p := range list {
+		if l := approval.NotificationLink(r.Context(), h.opts.S3, h.opts.Bucket, p.Key); l != "" {
+			links[p.Execution] = l
+		}
+	}
+	data["List"], data["Skipped"], data["Bucket"], data["Links"] = list, skipped, h.opts.Bucket, links
 	h.render(w, "approvals.html", data)
 }

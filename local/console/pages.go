@@ -56,7 +56,11 @@ var funcs = template.FuncMap{
 	"derefInt": func(p *int32) int32 { return aws.ToInt32(p) },
 	"short":    func(arn string) string { return arn[strings.LastIndexAny(arn, "/:")+1:] },
 	"seq":      func(n int) []int { return make([]int, n) },
-	"dict":     func(csrf string, rec any) map[string]any { return map[string]any{"CSRF": csrf, "Rec": rec} },
+	// dict is the argument of the "approval" template: the record, and
+	// the decision link of its notification when there is one.
+	"dict": func(csrf string, rec any, link ...string) map[string]any {
+		return map[string]any{"CSRF": csrf, "Rec": rec, "Link": strings.Join(link, "")}
+	},
 }
 
 // when formats a time (or *time.Time) for a page; zero is "".

@@ -211,6 +211,18 @@ func TestConsoleServedByStack(t *testing.T) {
 			t.Errorf("%s is %q, want %q (all: %v)", state, states[state].Status, want, states)
 		}
 	}
+	// The approvals page shows the decision link the approvers were sent
+	// (the notification lands in the outbox just after the record).
+	for i := 0; ; i++ {
+		list := getPage(t, ts.url+"/approvals")
+		if strings.Contains(list, "Approvers were sent this decision link") && strings.Contains(list, "/approval?a=wait-1&amp;") {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("approvals page shows no decision link:\n%s", list)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	page := getPage(t, ts.url+"/execution?arn="+url.QueryEscape(arn))
 	if !strings.Contains(page, `action="/actions/decide"`) || !strings.Contains(page, "Map Run") {
 		t.Errorf("execution page has no approval form or no Map Run")

@@ -480,3 +480,10 @@ func writeRuntimeError(w http.ResponseWriter, status int, typ, msg string) {
 	w.WriteHeader(status)
 	w.Write(errorDocument(typ, msg, nil))
 }
+
+// addEnv adds variables for the processes started from now on.
+func (p *pool) addEnv(kv []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.env = append(p.env[:len(p.env):len(p.env)], kv...)
+}

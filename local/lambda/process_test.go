@@ -343,3 +343,27 @@ func TestRequireSecret(t *testing.T) {
 		}
 	}
 }
+
+// TestAddEnv: variables added after New reach the processes started
+// afterwards (the local stack adds the approval page's address once it
+// listens), beside those given to New.
+func TestAddEnv(t *testing.T) {
+	r, err := New(Options{
+		Region: "eu-central-1", Bootstrap: buildBootstrap(t), Env: []string{"EXTRA=passed"},
+		Functions: []Function{{Name: "stepwise-echo", Handler: "echo", MemoryMB: 128, Timeout: 10 * time.Second, Concurrency: 1}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	r.AddEnv("LATER=added")
+	res, err := r.Invoke(context.Background(), "stepwise-echo", []byte(`{}`))
+	if err != nil || res.FunctionError != "" {
+		t.Fatalf("invoke: %v %s", err, res.Payload)
+	}
+	var out map[string]any
+	json.Unmarshal(res.Payload, &out)
+	if out["extra"] != "passed" || out["later"] != "added" {
+		t.Fatalf("environment seen: extra=%v later=%v", out["extra"], out["later"])
+	}
+}

@@ -90,6 +90,18 @@ type function struct {
 	pool    *pool         // process mode, or nil
 }
 
+// AddEnv adds environment variables (KEY=value) to the bootstrap
+// processes started from now on; running ones keep theirs. The local stack
+// uses it for settings known only once its listeners are up (the approval
+// page's address).
+func (r *Runtime) AddEnv(kv ...string) {
+	for _, f := range r.fns {
+		if f.pool != nil {
+			f.pool.addEnv(kv)
+		}
+	}
+}
+
 // New checks opts and prepares the functions. Process-mode instances start
 // lazily, on their first invocation.
 func New(opts Options) (*Runtime, error) {

@@ -50,11 +50,14 @@ func (st *Stack) withApproval(ctx context.Context, h http.Handler, addr string, 
 	st.ApprovalURL = endpoint + ApprovalPath
 	env := []string{approval.EnvURL + "=" + st.ApprovalURL, approval.EnvKeyFile + "=" + keyFile}
 	st.StepEnv = append(st.StepEnv, env...)
+	// Bootstrap processes start on their first invocation, after this:
+	// they get the page's address and key file too.
+	if st.lambda != nil {
+		st.lambda.AddEnv(env...)
+	}
 	// Unlike the S3 settings this is done with NoProcessEnv too: the
 	// runner sets those itself before building the steps, but only the
-	// stack knows the page's address. (Bootstrap processes, started with
-	// the environment the runtime got before the port was known, send no
-	// notifications; decide with `runner approve` or the console.)
+	// stack knows the page's address.
 	if len(opts.Steps) > 0 {
 		os.Setenv(approval.EnvURL, st.ApprovalURL)
 		os.Setenv(approval.EnvKeyFile, keyFile)

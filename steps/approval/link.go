@@ -1,13 +1,21 @@
 // Package approval is the decision side of an export's human approval: the
-// signed link an approver receives, and (to come) the small page behind it.
+// signed link an approver receives, the small page behind it, and the
+// notifications (the first and the reminder carry the link; the expiry
+// notice says it no longer works).
 //
 // A link never carries the task token. It names the pending approval (the
 // execution name, whose record is approvals/pending/<execution>.json), binds
-// itself to that one wait with a digest of the task token (a redriven export
-// waits again with a new token, and an old link must not decide the new wait),
-// and says until when it works. An HMAC-SHA256 over those three, under a key
-// only the deployment has, makes every field tamper-evident; the signature is
-// compared in constant time.
+// itself to that one approval request with a digest of the execution's ARN
+// and redrive count ([RequestDigest]), and says until when it works. An
+// HMAC-SHA256 over those three, under a key only the deployment has, makes
+// every field tamper-evident; the signature is compared in constant time.
+//
+// The link is not bound to the task token because the token changes while
+// the request stays the same: at half the expiry the workflow re-requests
+// the approval with a new token to send a reminder, and the link of the
+// first notification must keep working. The page answers with the token of
+// the record pending now. A redriven export asks again under a new redrive
+// count, so a link from before the redrive decides nothing.
 //
 // Opening a link only shows the approval. Deciding is a POST that must carry
 // the form token of the page, an HMAC of the link's signature under the same
@@ -29,7 +37,7 @@ import (
 // Query parameter names of a decision link.
 const (
 	ParamExecution = "a"
-	ParamToken     = "t"
+	ParamRequest   = "r"
 	ParamExpires   = "e"
 	ParamSignature = "s"
 )
@@ -45,8 +53,8 @@ var (
 type Link struct {
 	// Execution is the execution that waits for the decision.
 	Execution string
-	// Token is TokenDigest of the task token the execution waits with.
-	Token string
+	// Request is [RequestDigest] of the execution run that asks.
+	Request string
 	// Expires is when the link stops working (whole seconds).
 	Expires time.Time
 }
@@ -67,10 +75,12 @@ func (e *LinkError) Error() string {
 
 func (e *LinkError) Unwrap() error { return e.Err }
 
-// TokenDigest is the part of a task token a link carries: 16 bytes of its
-// SHA-256, enough to tell two waits apart and useless for answering either.
-func TokenDigest(taskToken string) string {
-	sum := sha256.Sum256([]byte(taskToken))
+// RequestDigest names one approval request of one execution run: 16 bytes
+// of the SHA-256 of the execution's ARN (its name when the ARN is unknown)
+// and its redrive count ($$.Execution.RedriveCount). The first wait and its
+// reminder share it; a redrive does not.
+func RequestDigest(execution string, redriveCount int) string {
+	sum := sha256.Sum256([]byte("stepwise-approval-request-v1\n" + execution + "\n" + strconv.Itoa(redriveCount)))
 	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
@@ -82,8 +92,8 @@ const MinKeyBytes = 32
 func (l Link) message() []byte {
 	exp := strconv.FormatInt(l.Expires.Unix(), 10)
 	var b []byte
-	b = append(b, "stepwise-approval-link-v1"...)
-	for _, f := range []string{l.Execution, l.Token, exp} {
+	b = append(b, "stepwise-approval-link-v2"...)
+	for _, f := range []string{l.Execution, l.Request, exp} {
 		b = strconv.AppendInt(append(b, '\n'), int64(len(f)), 10)
 		b = append(append(b, ':'), f...)
 	}
@@ -110,13 +120,13 @@ func Sign(key []byte, l Link) (url.Values, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	if l.Execution == "" || l.Token == "" {
-		return nil, errors.New("approval: a link needs an execution and a token digest")
+	if l.Execution == "" || l.Request == "" {
+		return nil, errors.New("approval: a link needs an execution and a request digest")
 	}
 	l.Expires = l.Expires.Truncate(time.Second)
 	q := url.Values{}
 	q.Set(ParamExecution, l.Execution)
-	q.Set(ParamToken, l.Token)
+	q.Set(ParamRequest, l.Request)
 	q.Set(ParamExpires, strconv.FormatInt(l.Expires.Unix(), 10))
 	q.Set(ParamSignature, base64.RawURLEncoding.EncodeToString(mac(key, l.message())))
 	return q, nil
@@ -130,12 +140,12 @@ func Verify(key []byte, q url.Values, now time.Time) (Link, error) {
 		return Link{}, err
 	}
 	var l Link
-	for _, p := range []string{ParamExecution, ParamToken, ParamExpires, ParamSignature} {
+	for _, p := range []string{ParamExecution, ParamRequest, ParamExpires, ParamSignature} {
 		if len(q[p]) != 1 || q[p][0] == "" {
 			return Link{}, &LinkError{Field: p, Err: ErrMalformed, Msg: fmt.Sprintf("want exactly one non-empty %q parameter, got %d", p, len(q[p]))}
 		}
 	}
-	l.Execution, l.Token = q.Get(ParamExecution), q.Get(ParamToken)
+	l.Execution, l.Request = q.Get(ParamExecution), q.Get(ParamRequest)
 	exp, err := strconv.ParseInt(q.Get(ParamExpires), 10, 64)
 	if err != nil || exp <= 0 {
 		return Link{}, &LinkError{Field: ParamExpires, Err: ErrMalformed, Msg: fmt.Sprintf("%q is not a time in Unix seconds", q.Get(ParamExpires))}

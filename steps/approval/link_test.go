@@ -18,7 +18,7 @@ var (
 )
 
 func testLink() Link {
-	return Link{Execution: "exp-42", Token: TokenDigest("AQB8AAAAKgAAAAMAAAAAAAAAA..."), Expires: now.Add(24 * time.Hour)}
+	return Link{Execution: "exp-42", Request: RequestDigest("arn:aws:states:eu-west-1:123456789012:execution:export:exp-42", 0), Expires: now.Add(24 * time.Hour)}
 }
 
 func sign(t *testing.T, key []byte, l Link) url.Values {
@@ -48,7 +48,7 @@ func TestVerifyRefusesTamperedFields(t *testing.T) {
 	q := sign(t, testKey, testLink())
 	changes := map[string]string{
 		ParamExecution: "exp-43",
-		ParamToken:     TokenDigest("another token"),
+		ParamRequest:   RequestDigest("arn:aws:states:eu-west-1:123456789012:execution:export:exp-42", 1),
 		ParamExpires:   strconv.FormatInt(now.Add(48*time.Hour).Unix(), 10),
 		ParamSignature: q.Get(ParamSignature)[:10] + "AAAA" + q.Get(ParamSignature)[14:],
 	}
@@ -125,8 +125,8 @@ func TestShortKeysRefused(t *testing.T) {
 func TestFieldsCannotBeShiftedBetweenEachOther(t *testing.T) {
 	// Without length prefixes, execution "a\nb" + token "c" and execution "a"
 	// + token "b\nc" would sign the same bytes.
-	a := Link{Execution: "a\nb", Token: "c", Expires: now.Add(time.Hour)}
-	b := Link{Execution: "a", Token: "b\nc", Expires: now.Add(time.Hour)}
+	a := Link{Execution: "a\nb", Request: "c", Expires: now.Add(time.Hour)}
+	b := Link{Execution: "a", Request: "b\nc", Expires: now.Add(time.Hour)}
 	if bytes.Equal(a.message(), b.message()) {
 		t.Fatal("two different links share a signed message")
 	}
@@ -141,7 +141,7 @@ func TestFormToken(t *testing.T) {
 	if CheckFormToken(otherKey, q, tok) {
 		t.Fatal("a form token made with another key is accepted")
 	}
-	other := sign(t, testKey, Link{Execution: "exp-43", Token: "x", Expires: now.Add(time.Hour)})
+	other := sign(t, testKey, Link{Execution: "exp-43", Request: "x", Expires: now.Add(time.Hour)})
 	if CheckFormToken(testKey, other, tok) {
 		t.Fatal("one link's form token decides another link")
 	}

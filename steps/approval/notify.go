@@ -1,6 +1,7 @@
 package approval
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -180,7 +181,7 @@ func NotifierFromEnv(ctx context.Context, env *stepkit.Env) (*Notifier, error) {
 
 // LinkFor returns the signed decision link of a pending record.
 func (n *Notifier) LinkFor(rec *export.ApprovalRecord) (string, error) {
-	q, err := Sign(n.Key, Link{Execution: rec.Execution, Token: TokenDigest(rec.TaskToken), Expires: rec.ExpiresAt})
+	q, err := Sign(n.Key, Link{Execution: rec.Execution, Request: RequestOf(rec), Expires: rec.ExpiresAt})
 	if err != nil {
 		return "", err
 	}
@@ -191,13 +192,43 @@ func (n *Notifier) LinkFor(rec *export.ApprovalRecord) (string, error) {
 	return n.BaseURL + sep + q.Encode(), nil
 }
 
-// Pending sends the notification of a pending approval.
+// Pending sends the notification of a pending approval: the first one, or
+// the reminder when rec.RemindedAt is set. Both carry the same link.
 func (n *Notifier) Pending(ctx context.Context, rec *export.ApprovalRecord) error {
 	link, err := n.LinkFor(rec)
 	if err != nil {
 		return err
 	}
 	return n.Send.Send(ctx, Message{Execution: rec.Execution, Subject: Subject(rec), Body: Body(rec, link)})
+}
+
+// Expired sends the notice that nobody decided rec in time: the export
+// ended as rejected by expiry and nothing was published. It has no link.
+func (n *Notifier) Expired(ctx context.Context, rec *export.ApprovalRecord) error {
+	return n.Send.Send(ctx, Message{Execution: rec.Execution, Subject: asciiSubject("Expired: export " + cmp.Or(rec.Name, rec.Execution) + " was not approved; nothing was published"), Body: ExpiredBody(rec)})
+}
+
+// ExpiredBody is the plain text of the expiry notice (values shown by
+// [Plain], as in [Body]).
+func ExpiredBody(rec *export.ApprovalRecord) string {
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	line("Nobody decided this export in time, so it ended as rejected by expiry (ApprovalExpired).")
+	line("Nothing was published, its work files are removed, and its decision link no longer works.")
+	line("")
+	if rec.Name != "" {
+		line("Export:      %s", Plain(rec.Name))
+	}
+	line("Execution:   %s", Plain(rec.Execution))
+	if rec.StartedBy != "" {
+		line("Started by:  %s", Plain(rec.StartedBy))
+	}
+	line("Not published to: %s", Plain(rec.Output))
+	line("Requested:   %s", rec.RequestedAt.UTC().Format(time.RFC1123))
+	line("Expired:     %s", rec.ExpiresAt.UTC().Format(time.RFC1123))
+	line("")
+	line("If the export is still needed, run it again.")
+	return b.String()
 }
 
 // Subject is a notification's subject: SNS wants at most 100 printable
@@ -208,6 +239,15 @@ func Subject(rec *export.ApprovalRecord) string {
 		what = rec.Execution
 	}
 	s := "Approve export " + what + "? " + strconv.FormatInt(rec.Rows, 10) + " rows"
+	if !rec.RemindedAt.IsZero() {
+		s = "Reminder: " + s
+	}
+	return asciiSubject(s)
+}
+
+// asciiSubject is s as SNS takes a subject: printable ASCII (anything
+// else shown as "?"), at most 100 characters.
+func asciiSubject(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		if r >= 0x20 && r < 0x7f {
@@ -231,7 +271,12 @@ func Subject(rec *export.ApprovalRecord) string {
 func Body(rec *export.ApprovalRecord, link string) string {
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	line("An export waits for your approval.")
+	if rec.RemindedAt.IsZero() {
+		line("An export waits for your approval.")
+	} else {
+		line("Reminder: an export still waits for your approval, and half of its time is gone.")
+		line("The link below is the same as in the first notification; either works.")
+	}
 	line("")
 	if rec.Name != "" {
 		line("Export:      %s", Plain(rec.Name))
@@ -239,6 +284,9 @@ func Body(rec *export.ApprovalRecord, link string) string {
 	line("Execution:   %s", Plain(rec.Execution))
 	if rec.ExecutionID != "" {
 		line("Started as:  %s", Plain(rec.ExecutionID))
+	}
+	if rec.StartedBy != "" {
+		line("Started by:  %s", Plain(rec.StartedBy))
 	}
 	for i, s := range rec.Sources {
 		label := "Source:"

@@ -92,7 +92,7 @@ func TestNotificationBodyAndLink(t *testing.T) {
 		t.Fatalf("no link in the body: %q", link)
 	}
 	l, err := Verify(testKey, u.Query(), now)
-	if err != nil || l.Execution != "exp-42" || l.Token != TokenDigest("task-token-1") || !l.Expires.Equal(now.Add(24*time.Hour)) {
+	if err != nil || l.Execution != "exp-42" || l.Request != RequestDigest("exp-42", 0) || !l.Expires.Equal(now.Add(24*time.Hour)) {
 		t.Fatalf("link %s: %+v, %v", link, l, err)
 	}
 }
@@ -143,5 +143,39 @@ func TestFunctionURLAdapter(t *testing.T) {
 	b, _ := io.ReadAll(rc)
 	if !strings.Contains(string(b), `"decision": "approve"`) {
 		t.Fatalf("receipt %s", b)
+	}
+}
+
+// TestReminderCarriesTheFirstLink: the reminder renews the task token but
+// not the request, so its link is the first notification's, and it says it
+// is a reminder.
+func TestReminderCarriesTheFirstLink(t *testing.T) {
+	pub := &fakePublisher{}
+	n := &Notifier{Key: testKey, BaseURL: "https://abc.lambda-url.eu-west-1.on.aws/", Send: &SNSSender{Client: pub, TopicARN: "arn:aws:sns:eu-west-1:123456789012:approvals"}}
+	first := testRecord()
+	again := testRecord()
+	again.TaskToken, again.RemindedAt = "task-token-2", now.Add(12*time.Hour)
+	for _, rec := range []*export.ApprovalRecord{first, again} {
+		if err := n.Pending(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	linkOf := func(body string) string {
+		for _, l := range strings.Split(body, "\n") {
+			if strings.HasPrefix(l, "https://") {
+				return l
+			}
+		}
+		return ""
+	}
+	a, b := aws.ToString(pub.in[0].Message), aws.ToString(pub.in[1].Message)
+	if linkOf(a) == "" || linkOf(a) != linkOf(b) {
+		t.Fatalf("reminder link %q, first link %q", linkOf(b), linkOf(a))
+	}
+	if s := aws.ToString(pub.in[1].Subject); !strings.HasPrefix(s, "Reminder: Approve export") || strings.HasPrefix(aws.ToString(pub.in[0].Subject), "Reminder") {
+		t.Fatalf("subjects %q, %q", aws.ToString(pub.in[0].Subject), s)
+	}
+	if !strings.Contains(b, "still waits for your approval") || strings.Contains(a, "still waits") {
+		t.Fatalf("reminder body:\n%s", b)
 	}
 }

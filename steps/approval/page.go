@@ -69,12 +69,12 @@ type Page struct {
 
 // Receipt is what the page keeps of a decision it sent, at
 // approvals/decisions/<execution>.json: the second click on a link shows it
-// ("already approved by … at …") instead of answering again. Token is the
-// digest of the task token decided, so a later wait of the same execution
-// (a redrive) is not taken for decided.
+// ("already approved by … at …") instead of answering again. Request is
+// the [RequestDigest] decided, so a later request of the same execution (a
+// redrive) is not taken for decided.
 type Receipt struct {
 	Execution string    `json:"execution"`
-	Token     string    `json:"token"`
+	Request   string    `json:"request"`
 	Decision  string    `json:"decision"`
 	Approver  string    `json:"approver,omitempty"`
 	Comment   string    `json:"comment,omitempty"`
@@ -240,26 +240,40 @@ func (p *Page) decide(w http.ResponseWriter, r *http.Request, q url.Values, link
 		return
 	}
 	out, _ := json.Marshal(d)
-	_, err = p.Tasks.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(state.pending.TaskToken), Output: aws.String(string(out))})
-	if err != nil {
-		if !taskGone(err) {
-			p.log().Error("approval: send the decision", "execution", link.Execution, "error", err)
-			p.render(w, http.StatusBadGateway, view{Title: "Nothing was decided yet", Problem: "Step Functions did not take the decision (" + err.Error() + "). Try the button again in a minute."})
-			return
-		}
+	sent := state.pending.TaskToken
+	err = p.answer(ctx, sent, out)
+	if taskGone(err) {
 		// Answered meanwhile (by the runner, another instance of this
-		// page) or ended (expired, stopped): show what is known now.
+		// page), ended (expired, stopped), or renewed: the first wait
+		// timed out at half the expiry and the reminder waits with a new
+		// token. Read the record once more; a renewed one is answered.
 		if state, err = p.lookup(ctx, link); err != nil {
 			p.unavailable(w, link, err)
 			return
 		}
-		if state.pending != nil && !state.stale && state.receipt == nil {
-			state.pending, state.gone = nil, true
+		switch {
+		case state.pending != nil && !state.stale && state.receipt == nil && state.pending.TaskToken != sent:
+			err = p.answer(ctx, state.pending.TaskToken, out)
+			if taskGone(err) {
+				p.render(w, http.StatusConflict, renewedView(link))
+				return
+			}
+		case state.pending != nil && !state.stale && state.receipt == nil:
+			// Still the token refused: the reminder has not written its
+			// record yet, or the decision came from elsewhere.
+			p.render(w, http.StatusConflict, renewedView(link))
+			return
+		default:
+			p.render(w, http.StatusConflict, state.view(link))
+			return
 		}
-		p.render(w, http.StatusConflict, state.view(link))
+	}
+	if err != nil {
+		p.log().Error("approval: send the decision", "execution", link.Execution, "error", err)
+		p.render(w, http.StatusBadGateway, view{Title: "Nothing was decided yet", Problem: "Step Functions did not take the decision (" + err.Error() + "). Try the button again in a minute."})
 		return
 	}
-	rc := Receipt{Execution: link.Execution, Token: link.Token, Decision: d.Decision, Approver: d.Approver, Comment: d.Comment, DecidedAt: p.now()}
+	rc := Receipt{Execution: link.Execution, Request: link.Request, Decision: d.Decision, Approver: d.Approver, Comment: d.Comment, DecidedAt: p.now()}
 	if _, err := stepkit.WriteJSON(ctx, p.Store, p.Bucket, ReceiptKey(p.prefixes(), link.Execution), rc); err != nil {
 		// The decision stands (Step Functions has it); only the second
 		// click's message is less precise.
@@ -274,6 +288,33 @@ func (p *Page) decide(w http.ResponseWriter, r *http.Request, q url.Values, link
 		"reject":  "The export is rejected: nothing is published and its work files are removed.",
 	}[d.Decision]
 	p.render(w, http.StatusOK, v)
+}
+
+// answer sends the decision for one task token.
+func (p *Page) answer(ctx context.Context, token string, decision []byte) error {
+	_, err := p.Tasks.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(string(decision))})
+	return err
+}
+
+// renewedView is the page for a decision Step Functions refused while the
+// record still names the request: it was renewed (the reminder's wait
+// began) or decided elsewhere an instant ago.
+func renewedView(link Link) view {
+	return view{Execution: link.Execution, Expires: link.Expires, Title: "Nothing was decided yet",
+		Problem: "Step Functions stopped waiting on this approval's task at the moment you decided: it was just renewed (a reminder is being sent) or decided elsewhere. Nothing was decided here. Open this link again in a minute: it still works, and shows whether the export still waits."}
+}
+
+// RequestOf is the request a pending record belongs to ([RequestDigest]);
+// a record written before reminders existed is request 0 of its execution.
+func RequestOf(rec *export.ApprovalRecord) string {
+	if rec.Request != "" {
+		return rec.Request
+	}
+	id := rec.ExecutionID
+	if id == "" {
+		id = rec.Execution
+	}
+	return RequestDigest(id, 0)
 }
 
 // taskGone reports whether Step Functions refused the answer because the
@@ -307,7 +348,7 @@ func (p *Page) lookup(ctx context.Context, link Link) (state, error) {
 	lay := export.Layout{Prefixes: pre, Execution: link.Execution}
 	var rc Receipt
 	switch err := stepkit.ReadJSON(ctx, p.Store, p.Bucket, ReceiptKey(pre, link.Execution), &rc); {
-	case err == nil && rc.Token == link.Token:
+	case err == nil && rc.Request == link.Request:
 		s.receipt = &rc
 	case err != nil && !export.IsNotFound(err):
 		return s, err
@@ -317,7 +358,7 @@ func (p *Page) lookup(ctx context.Context, link Link) (state, error) {
 	switch {
 	case err == nil:
 		s.pending = &rec
-		s.stale = TokenDigest(rec.TaskToken) != link.Token
+		s.stale = RequestOf(&rec) != link.Request
 		if s.receipt != nil && !s.stale {
 			// Decided here; publish or cleanup has not run yet.
 			s.pending = nil

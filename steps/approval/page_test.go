@@ -54,12 +54,14 @@ func newPageFixture(t *testing.T) *pageFixture {
 	t.Helper()
 	f := &pageFixture{store: objstore.NewMemory(), tasks: &fakeTasks{}, clock: now}
 	f.page = &Page{Key: testKey, Store: f.store, Bucket: pageBucket, Tasks: f.tasks, Now: func() time.Time { return f.clock }}
-	f.putPending(t, "task-token-1")
-	f.q = sign(t, testKey, Link{Execution: "exp-42", Token: TokenDigest("task-token-1"), Expires: now.Add(24 * time.Hour)})
+	f.putPending(t, "task-token-1", 0, false)
+	f.q = sign(t, testKey, Link{Execution: "exp-42", Request: RequestDigest("exp-42", 0), Expires: now.Add(24 * time.Hour)})
 	return f
 }
 
-func (f *pageFixture) putPending(t *testing.T, token string) {
+// putPending writes exp-42's pending record waiting with token, in the
+// execution's run redrives, renewed by the reminder when reminded.
+func (f *pageFixture) putPending(t *testing.T, token string, redrives int, reminded bool) {
 	t.Helper()
 	rec := export.ApprovalRecord{
 		TaskToken: token, Execution: "exp-42", Name: "monthly <revenue>",
@@ -67,6 +69,13 @@ func (f *pageFixture) putPending(t *testing.T, token string) {
 		Sources: []string{"s3://in/orders.csv"}, Output: "s3://out/orders.csv",
 		SampleRows:  [][]string{{"1", "<script>alert(1)</script>"}},
 		RequestedAt: now, ExpiresAt: now.Add(24 * time.Hour),
+		RedriveCount: redrives, StartedBy: "ann@<laptop> (runner export)",
+	}
+	if redrives > 0 {
+		rec.Request = RequestDigest("exp-42", redrives)
+	}
+	if reminded {
+		rec.RemindedAt = now.Add(12 * time.Hour)
 	}
 	if _, err := stepkit.WriteJSON(context.Background(), f.store, pageBucket, "approvals/pending/exp-42.json", rec); err != nil {
 		t.Fatal(err)
@@ -117,7 +126,7 @@ func TestPageGetShowsThePendingExport(t *testing.T) {
 		t.Fatalf("GET = %d\n%s", code, body)
 	}
 	for _, want := range []string{"monthly &lt;revenue&gt;", "1234", "55.5 KiB", "total &gt; 100", "s3://in/orders.csv", "s3://out/orders.csv",
-		"&lt;script&gt;alert(1)&lt;/script&gt;", `name="form" value="` + FormToken(testKey, f.q) + `"`, `value="approve"`, `value="reject"`} {
+		"&lt;script&gt;alert(1)&lt;/script&gt;", "<dt>Started by</dt><dd>ann@&lt;laptop&gt; (runner export)</dd>", `name="form" value="` + FormToken(testKey, f.q) + `"`, `value="approve"`, `value="reject"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -192,7 +201,7 @@ func TestPageApproveThenSecondPostChangesNothing(t *testing.T) {
 
 func TestPageRejectsWithoutTheFormToken(t *testing.T) {
 	f := newPageFixture(t)
-	for name, token := range map[string]string{"missing": "", "signature as token": f.q.Get(ParamSignature), "other link's": FormToken(testKey, sign(t, testKey, Link{Execution: "exp-43", Token: "x", Expires: now.Add(time.Hour)}))} {
+	for name, token := range map[string]string{"missing": "", "signature as token": f.q.Get(ParamSignature), "other link's": FormToken(testKey, sign(t, testKey, Link{Execution: "exp-43", Request: "x", Expires: now.Add(time.Hour)}))} {
 		form := f.approveForm("", "")
 		form.Set("form", token)
 		if code, body := f.post(t, f.q, form); code != http.StatusForbidden || !strings.Contains(body, "form token") {
@@ -208,7 +217,7 @@ func TestPageRefusesBadLinks(t *testing.T) {
 	f := newPageFixture(t)
 	tampered := map[string]string{
 		ParamExecution: "exp-43",
-		ParamToken:     TokenDigest("task-token-2"),
+		ParamRequest:   RequestDigest("exp-42", 1),
 		ParamExpires:   strconv.FormatInt(now.Add(48*time.Hour).Unix(), 10),
 		ParamSignature: "A" + f.q.Get(ParamSignature)[1:],
 	}
@@ -217,9 +226,9 @@ func TestPageRefusesBadLinks(t *testing.T) {
 		code int
 		text string
 	}{
-		"wrong key": {sign(t, otherKey, Link{Execution: "exp-42", Token: TokenDigest("task-token-1"), Expires: now.Add(time.Hour)}), http.StatusForbidden, "signature does not match"},
-		"expired":   {sign(t, testKey, Link{Execution: "exp-42", Token: TokenDigest("task-token-1"), Expires: now}), http.StatusGone, "has expired"},
-		"no token":  {func() url.Values { q := clone(f.q); q.Del(ParamToken); return q }(), http.StatusBadRequest, "incomplete or garbled"},
+		"wrong key": {sign(t, otherKey, Link{Execution: "exp-42", Request: RequestDigest("exp-42", 0), Expires: now.Add(time.Hour)}), http.StatusForbidden, "signature does not match"},
+		"expired":   {sign(t, testKey, Link{Execution: "exp-42", Request: RequestDigest("exp-42", 0), Expires: now}), http.StatusGone, "has expired"},
+		"no token":  {func() url.Values { q := clone(f.q); q.Del(ParamRequest); return q }(), http.StatusBadRequest, "incomplete or garbled"},
 	}
 	for field, v := range tampered {
 		q := clone(f.q)
@@ -251,7 +260,7 @@ func TestPageRefusesBadLinks(t *testing.T) {
 
 func TestPageRefusesReplayedLinkOfAnEarlierWait(t *testing.T) {
 	f := newPageFixture(t)
-	f.putPending(t, "task-token-2") // redriven: waits again with a new token
+	f.putPending(t, "task-token-2", 1, false) // redriven: asks again with a new token
 	if code, body := f.get(t, f.q); code != http.StatusGone || !strings.Contains(body, "out of date") || strings.Contains(body, `name="form"`) {
 		t.Fatalf("GET = %d\n%s", code, body)
 	}
@@ -287,11 +296,56 @@ func TestPageTaskAnsweredMeanwhile(t *testing.T) {
 	f := newPageFixture(t)
 	f.tasks.SendFunc = func(*sfn.SendTaskSuccessInput) error { return &types.TaskTimedOut{Message: aws.String("gone")} }
 	code, body := f.post(t, f.q, f.approveForm("", ""))
-	if code != http.StatusConflict || !strings.Contains(body, "no longer pending") {
+	if code != http.StatusConflict || !strings.Contains(body, "Nothing was decided here") {
 		t.Fatalf("POST = %d\n%s", code, body)
 	}
 	if len(f.store.Keys(pageBucket, "approvals/decisions/")) != 0 {
 		t.Fatal("a receipt was kept for a decision Step Functions refused")
+	}
+	// Gone for good (cleanup removed the record): the page says so.
+	f.store.Delete(context.Background(), pageBucket, "approvals/pending/exp-42.json")
+	if code, body := f.post(t, f.q, f.approveForm("", "")); code != http.StatusConflict || !strings.Contains(body, "no longer pending") {
+		t.Fatalf("POST after the record went = %d\n%s", code, body)
+	}
+}
+
+// TestPageLinkSurvivesReminder: the reminder at half the expiry renews the
+// task token; the link of the first notification still shows the export
+// and decides the wait pending now.
+func TestPageLinkSurvivesReminder(t *testing.T) {
+	f := newPageFixture(t)
+	f.putPending(t, "task-token-2", 0, true)
+	if code, body := f.get(t, f.q); code != http.StatusOK || !strings.Contains(body, `name="form"`) {
+		t.Fatalf("GET after the reminder = %d\n%s", code, body)
+	}
+	if code, body := f.post(t, f.q, f.approveForm("ann", "")); code != http.StatusOK {
+		t.Fatalf("POST after the reminder = %d\n%s", code, body)
+	}
+	if len(f.tasks.sent) != 1 || aws.ToString(f.tasks.sent[0].TaskToken) != "task-token-2" {
+		t.Fatalf("answered %+v, want the reminder's token", f.tasks.sent)
+	}
+}
+
+// TestPageDecisionRacingTheReminder: the first wait times out between the
+// page reading the record and answering; the reminder's record is then
+// read once more and its token answered.
+func TestPageDecisionRacingTheReminder(t *testing.T) {
+	f := newPageFixture(t)
+	f.tasks.SendFunc = func(in *sfn.SendTaskSuccessInput) error {
+		if aws.ToString(in.TaskToken) == "task-token-1" {
+			f.putPending(t, "task-token-2", 0, true)
+			return &types.TaskTimedOut{Message: aws.String("timed out")}
+		}
+		return nil
+	}
+	if code, body := f.post(t, f.q, f.approveForm("ann", "")); code != http.StatusOK {
+		t.Fatalf("POST = %d\n%s", code, body)
+	}
+	if len(f.tasks.sent) != 1 || aws.ToString(f.tasks.sent[0].TaskToken) != "task-token-2" {
+		t.Fatalf("answered %+v, want the reminder's token", f.tasks.sent)
+	}
+	if code, body := f.post(t, f.q, f.approveForm("bob", "")); code != http.StatusConflict || !strings.Contains(body, "already approved by ann") {
+		t.Fatalf("second POST = %d\n%s", code, body)
 	}
 }
 

@@ -66,6 +66,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 <dl>
 <dt>Export</dt><dd>{{.Execution}}{{with .Name}} ({{.}}){{end}}</dd>
 {{with .ExecutionID}}<dt>Started as</dt><dd>{{.}}</dd>{{end}}
+{{with .StartedBy}}<dt>Started by</dt><dd>{{.}}</dd>{{end}}
 <dt>Sources</dt><dd>{{range .Sources}}{{.}}<br>{{end}}{{if .SourceCount}}({{.SourceCount}} in all){{end}}</dd>
 <dt>Filter</dt><dd>{{if .Where}}{{.Where}}{{else}}none: every row{{end}}</dd>
 <dt>Columns</dt><dd>{{range $i, $c := .Columns}}{{if $i}}, {{end}}{{$c}}{{end}}{{if .ColumnCount}} ({{.ColumnCount}} in all){{end}}</dd>

@@ -38,6 +38,9 @@ type Plan struct {
 	OutputBucket string    `json:"outputBucket"`
 	OutputKey    string    `json:"outputKey"`
 	PlannedAt    time.Time `json:"plannedAt"`
+	// StartedBy says who or what started the export, as its input says
+	// (the runner's user@host, the S3 request object of a trigger).
+	StartedBy string `json:"startedBy,omitempty"`
 }
 
 // PartSpec is one item of the part manifest: a byte range of one source
@@ -106,6 +109,19 @@ type ApprovalRecord struct {
 	SampleRows  [][]string `json:"sampleRows"`
 	RequestedAt time.Time  `json:"requestedAt"`
 	ExpiresAt   time.Time  `json:"expiresAt"`
+	// StartedBy is the plan's StartedBy: who or what started the export.
+	StartedBy string `json:"startedBy,omitempty"`
+	// Request names this approval request of this execution run (a
+	// digest of the execution ARN and its redrive count): a decision link
+	// names it, so it keeps working when a reminder renews the task token,
+	// and stops working when a redrive asks again. Empty in records written
+	// before reminders; such a record is request 0 of its execution.
+	Request string `json:"request,omitempty"`
+	// RedriveCount is the execution's redrive count when it asked.
+	RedriveCount int `json:"redriveCount,omitempty"`
+	// RemindedAt is when the reminder at half the expiry was sent (the
+	// task token is then the reminder's wait's).
+	RemindedAt time.Time `json:"remindedAt,omitzero"`
 	// Truncated says the record shows less than the export holds, so that
 	// it stays small (the requestapproval step bounds it): cut sample
 	// values end in "…", and Truncation says in words what was left out

@@ -33,8 +33,14 @@ type Input struct {
 	// Input is the execution input: {"request": <export request>} or, from
 	// the S3 trigger or the runner, {"request": {"bucket": ..., "key": ...}}
 	// naming a request object.
+	//
+	// StartedBy, optional, says who or what started the export (the
+	// runner passes user@host); approvers see it. Without it, an export
+	// whose request is an S3 object (the S3 trigger) is "started by" that
+	// object.
 	Input struct {
-		Request json.RawMessage `json:"request"`
+		Request   json.RawMessage `json:"request"`
+		StartedBy string          `json:"startedBy,omitempty"`
 	} `json:"input"`
 }
 
@@ -51,7 +57,12 @@ type Output struct {
 	MaxConcurrency         int        `json:"maxConcurrency"`
 	ApprovalRequired       bool       `json:"approvalRequired"`
 	ApprovalTimeoutSeconds int        `json:"approvalTimeoutSeconds"`
-	Output                 string     `json:"output"`
+	// ApprovalReminderSeconds is the first wait for a decision, half the
+	// timeout: then the reminder is sent and the approval waits the
+	// ApprovalRemainingSeconds left (ASL has no division).
+	ApprovalReminderSeconds  int    `json:"approvalReminderSeconds"`
+	ApprovalRemainingSeconds int    `json:"approvalRemainingSeconds"`
+	Output                   string `json:"output"`
 }
 
 // ReadAheadChunk and ReadAheadConcurrency size the plan step's read of a
@@ -110,7 +121,10 @@ func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
 		log.Error("invalid request", "error", err)
 		return Output{}, err
 	}
-	p := &export.Plan{Job: job, Request: *req, Sources: sources}
+	p := &export.Plan{Job: job, Request: *req, Sources: sources, StartedBy: in.Input.StartedBy}
+	if p.StartedBy == "" && origin != "" {
+		p.StartedBy = "request object " + origin
+	}
 	if t, err := time.Parse(time.RFC3339Nano, in.StartTime); err == nil {
 		p.PlannedAt = t.UTC()
 	}
@@ -169,8 +183,10 @@ func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
 		Records:        p.Records,
 		SourceBytes:    srcBytes,
 		MaxConcurrency: req.MaxConcurrency, ApprovalRequired: req.ApprovalRequired(),
-		ApprovalTimeoutSeconds: req.Approval.TimeoutSeconds,
-		Output:                 "s3://" + p.OutputBucket + "/" + p.OutputKey,
+		ApprovalTimeoutSeconds:   req.Approval.TimeoutSeconds,
+		ApprovalReminderSeconds:  req.Approval.TimeoutSeconds / 2,
+		ApprovalRemainingSeconds: req.Approval.TimeoutSeconds - req.Approval.TimeoutSeconds/2,
+		Output:                   "s3://" + p.OutputBucket + "/" + p.OutputKey,
 	}
 	d := time.Since(start)
 	log.Info("planned", "sources", len(p.Sources), "parts", len(parts), "records", p.Records, "bytes", srcBytes, "durationMs", d.Milliseconds())

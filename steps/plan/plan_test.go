@@ -73,3 +73,37 @@ func TestPlanRejectsOutputPlacement(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanKeepsWhoStartedIt: the input's startedBy reaches the plan
+// document (and from there the approval notification); without one, an
+// export started from a request object (the S3 trigger) names the object;
+// an inline request without it names nobody.
+func TestPlanKeepsWhoStartedIt(t *testing.T) {
+	const src = `"source":{"bucket":"stepwise-test","key":"uploads/orders.csv"}`
+	tests := []struct{ name, request, startedBy, want string }{
+		{"runner", `{` + src + `}`, "ann@laptop (runner export)", "ann@laptop (runner export)"},
+		{"trigger", `{"bucket":"stepwise-test","key":"requests/daily.json"}`, "", "request object s3://stepwise-test/requests/daily.json"},
+		{"neither", `{` + src + `}`, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := objstore.NewMemory()
+			st.PutBytes(bucket, "uploads/orders.csv", []byte("id,total\n1,5\n"))
+			st.PutBytes(bucket, "requests/daily.json", []byte(`{`+src+`}`))
+			env := newEnv(st)
+			var in plan.Input
+			in.Execution = "e1"
+			in.Input.Request, in.Input.StartedBy = json.RawMessage(tt.request), tt.startedBy
+			if _, err := plan.New(env)(context.Background(), in); err != nil {
+				t.Fatal(err)
+			}
+			var p export.Plan
+			if err := stepkit.ReadJSON(context.Background(), st, bucket, env.Layout("e1").PlanKey(), &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.StartedBy != tt.want {
+				t.Fatalf("startedBy %q, want %q", p.StartedBy, tt.want)
+			}
+		})
+	}
+}

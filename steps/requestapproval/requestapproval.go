@@ -17,12 +17,21 @@
 // ApprovalNotificationFailed) and does not fail the export: the record is
 // written and `runner approvals` still lists it.
 //
+// The workflow runs it three ways. First, for the wait of the first half
+// of the expiry: the record above and the notification. Then, with
+// "reminder", when that wait timed out: it renews the record's task token
+// for the second half, keeps its request, contents and expiry, and sends
+// the one reminder, with the same link. Last, with "expired", as a plain
+// invoke after the second wait timed out: the notice that nothing was
+// published.
+//
 // It does not decide anything and does not wait itself.
 package requestapproval
 
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -73,6 +82,16 @@ type Input struct {
 	// RequestedAt is when the approval state was entered
 	// ($$.State.EnteredTime); the expiry counts from it.
 	RequestedAt string `json:"requestedAt,omitempty"`
+	// RedriveCount is $$.Execution.RedriveCount: it tells a redriven
+	// execution's request from the one before, so old links stop working.
+	RedriveCount int `json:"redriveCount,omitempty"`
+	// Reminder says the first wait reached half the expiry undecided: the
+	// step renews the pending record's task token, keeps its request, its
+	// times and its contents, and sends the reminder.
+	Reminder bool `json:"reminder,omitempty"`
+	// Expired says nobody decided in time: the step only tells the
+	// approvers so (no task token; the state is a plain invoke).
+	Expired bool `json:"expired,omitempty"`
 }
 
 // Output names the record written.
@@ -89,35 +108,97 @@ type Output struct {
 func New(env *stepkit.Env) func(context.Context, Input) (Output, error) {
 	var mu sync.Mutex
 	var notifier *approval.Notifier
-	return func(ctx context.Context, in Input) (Output, error) {
-		out, rec, err := run(ctx, env, in)
-		if err != nil {
-			return out, stepkit.Named(err)
-		}
+	notify := func(ctx context.Context, in Input, send func(*approval.Notifier) error) {
 		mu.Lock()
-		n, nerr := notifier, error(nil)
+		n, err := notifier, error(nil)
 		if n == nil {
-			n, nerr = approval.NotifierFromEnv(context.WithoutCancel(ctx), env)
+			n, err = approval.NotifierFromEnv(context.WithoutCancel(ctx), env)
 			notifier = n
 		}
 		mu.Unlock()
-		if nerr != nil || n != nil {
-			if nerr == nil {
-				nerr = n.Pending(ctx, rec)
-			}
-			if nerr != nil {
-				env.Logger(ctx, "requestapproval", in.Job.Execution).Error("approval notification not sent", "error", nerr.Error())
-				env.EmitMetrics(map[string]string{"Step": "requestapproval"}, stepkit.Metric{Name: "ApprovalNotificationFailed", Unit: "Count", Value: 1})
-			}
+		if err == nil && n == nil {
+			return // no decision page: nobody to notify
 		}
+		if err == nil {
+			err = send(n)
+		}
+		if err != nil {
+			env.Logger(ctx, "requestapproval", in.Job.Execution).Error("approval notification not sent", "error", err.Error())
+			env.EmitMetrics(map[string]string{"Step": "requestapproval"}, stepkit.Metric{Name: "ApprovalNotificationFailed", Unit: "Count", Value: 1})
+		}
+	}
+	return func(ctx context.Context, in Input) (Output, error) {
+		if in.Expired {
+			return expired(ctx, env, in, notify), nil
+		}
+		out, rec, err := request(ctx, env, in)
+		if err != nil {
+			return out, stepkit.Named(err)
+		}
+		notify(ctx, in, func(n *approval.Notifier) error { return n.Pending(ctx, rec) })
 		return out, nil
 	}
 }
 
-// Run writes the pending approval record.
+// expired sends the notice that nobody decided in time, from the pending
+// record (which cleanup removes next). It never fails: the export ends
+// with ApprovalExpired whatever happens to the notice.
+func expired(ctx context.Context, env *stepkit.Env, in Input, notify func(context.Context, Input, func(*approval.Notifier) error)) Output {
+	bucket := env.BucketOr(in.Job.Bucket)
+	key := env.Layout(in.Job.Execution).PendingApprovalKey()
+	var rec export.ApprovalRecord
+	if err := stepkit.ReadJSON(ctx, env.Store, bucket, key, &rec); err != nil {
+		env.Logger(ctx, "requestapproval", in.Job.Execution).Warn("no expiry notice: the pending record cannot be read", "key", key, "error", err.Error())
+		return Output{Bucket: bucket, Key: key}
+	}
+	notify(ctx, in, func(n *approval.Notifier) error { return n.Expired(ctx, &rec) })
+	return Output{Bucket: bucket, Key: key, ExpiresAt: rec.ExpiresAt}
+}
+
+// Run writes the pending approval record (renews it for a reminder).
 func Run(ctx context.Context, env *stepkit.Env, in Input) (Output, error) {
-	out, _, err := run(ctx, env, in)
+	out, _, err := request(ctx, env, in)
 	return out, err
+}
+
+// request writes the pending record of a first request, or renews it for
+// a reminder.
+func request(ctx context.Context, env *stepkit.Env, in Input) (Output, *export.ApprovalRecord, error) {
+	if in.Reminder {
+		out, rec, err := remind(ctx, env, in)
+		if err == nil || !export.IsNotFound(err) {
+			return out, rec, err
+		}
+		// The record is gone (deleted by hand): write it anew, so the
+		// approval can still be decided.
+	}
+	return run(ctx, env, in)
+}
+
+// remind renews the pending record for the reminder's wait: the new task
+// token, the time of the reminder; the request, the contents and the
+// expiry stay, so the first notification's link keeps working.
+func remind(ctx context.Context, env *stepkit.Env, in Input) (Output, *export.ApprovalRecord, error) {
+	if in.TaskToken == "" {
+		return Output{}, nil, fmt.Errorf("requestapproval: no task token in the input (run it with .waitForTaskToken)")
+	}
+	bucket := env.BucketOr(in.Job.Bucket)
+	key := env.Layout(in.Job.Execution).PendingApprovalKey()
+	var rec export.ApprovalRecord
+	if err := stepkit.ReadJSON(ctx, env.Store, bucket, key, &rec); err != nil {
+		return Output{}, nil, fmt.Errorf("requestapproval: read s3://%s/%s for the reminder: %w", bucket, key, err)
+	}
+	rec.Request = approval.RequestOf(&rec)
+	rec.TaskToken = in.TaskToken
+	rec.RemindedAt = env.Clock().UTC()
+	if t, err := time.Parse(time.RFC3339Nano, in.RequestedAt); err == nil {
+		rec.RemindedAt = t.UTC()
+	}
+	if _, err := stepkit.WriteJSON(ctx, env.Store, bucket, key, rec); err != nil {
+		return Output{}, nil, fmt.Errorf("requestapproval: write s3://%s/%s: %w", bucket, key, err)
+	}
+	env.Logger(ctx, "requestapproval", in.Job.Execution).Info("approval reminder", "key", key, "expiresAt", rec.ExpiresAt)
+	return Output{Bucket: bucket, Key: key, ExpiresAt: rec.ExpiresAt}, &rec, nil
 }
 
 // run writes the pending approval record and returns it.
@@ -152,10 +233,19 @@ func run(ctx context.Context, env *stepkit.Env, in Input) (Output, *export.Appro
 		TaskToken: in.TaskToken, Execution: in.Job.Execution, ExecutionID: in.Job.ExecutionID,
 		Name: p.Request.Name, Rows: m.Rows, Bytes: m.Bytes, Rejected: m.Rejected,
 		Columns: m.Columns, Where: p.Request.Where,
-		Output:      "s3://" + p.OutputBucket + "/" + p.OutputKey,
-		SampleRows:  sample,
-		RequestedAt: requested,
-		ExpiresAt:   requested.Add(time.Duration(p.Request.Approval.TimeoutSeconds) * time.Second),
+		Output:       "s3://" + p.OutputBucket + "/" + p.OutputKey,
+		SampleRows:   sample,
+		RequestedAt:  requested,
+		ExpiresAt:    requested.Add(time.Duration(p.Request.Approval.TimeoutSeconds) * time.Second),
+		RedriveCount: in.RedriveCount,
+		StartedBy:    p.StartedBy,
+		Request:      approval.RequestDigest(cmp.Or(in.Job.ExecutionID, in.Job.Execution), in.RedriveCount),
+	}
+	if in.Reminder {
+		// The reminder found no record to renew: the wait that remains is
+		// the second half of the expiry.
+		rec.RemindedAt = requested
+		rec.ExpiresAt = requested.Add(time.Duration(p.Request.Approval.TimeoutSeconds-p.Request.Approval.TimeoutSeconds/2) * time.Second)
 	}
 	for _, s := range p.Sources {
 		rec.Sources = append(rec.Sources, "s3://"+s.Bucket+"/"+s.Key)
@@ -210,6 +300,10 @@ func Bound(rec *export.ApprovalRecord) {
 	if c, ok := cut(rec.Name, MaxText); ok {
 		rec.Name = c
 		note("the name is cut to %d characters", MaxText)
+	}
+	if c, ok := cut(rec.StartedBy, MaxText); ok {
+		rec.StartedBy = c
+		note("who started it is cut to %d characters", MaxText)
 	}
 	if c, ok := cut(rec.Where, MaxText); ok {
 		rec.Where = c

@@ -137,3 +137,30 @@ func List(ctx context.Context, api S3API, bucket, prefix string, limit int64) (o
 func Key(prefix, execution string) string {
 	return prefix + execution[strings.LastIndex(execution, ":")+1:] + ".json"
 }
+
+// NotificationLink returns the decision link in the notification the
+// outbox holds for a pending record read from pendingKey (the local
+// stack's stand-in for SNS: approvals/outbox/<execution>.txt beside
+// approvals/pending/), or "" when there is none. The link is what the
+// approvers were sent; showing it lets an operator forward it.
+func NotificationLink(ctx context.Context, api S3API, bucket, pendingKey string) string {
+	dir, file, ok := strings.Cut(pendingKey, "pending/")
+	if !ok || strings.Contains(file, "/") {
+		return ""
+	}
+	obj, err := api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(dir + "outbox/" + strings.TrimSuffix(file, ".json") + ".txt")})
+	if err != nil {
+		return ""
+	}
+	defer obj.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(obj.Body, 256<<10))
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "http://") || strings.HasPrefix(line, "https://") {
+			return strings.TrimSpace(line)
+		}
+	}
+	return ""
+}

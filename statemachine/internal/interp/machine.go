@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
@@ -73,7 +74,8 @@ func (m *Machine) Timeout() (seconds int64, ok bool) { return m.timeout, m.hasTi
 // StartAt returns the name of the first state.
 func (m *Machine) StartAt() string { return m.startAt }
 
-// States returns the names of the top-level states in definition order.
+// States returns the names of the top-level states, sorted (a definition
+// is a JSON object, so it has no order of its own once parsed).
 func (m *Machine) States() []string { return append([]string(nil), m.order...) }
 
 // StateInfo describes one state for tools that draw or walk a machine.
@@ -266,6 +268,7 @@ func compileMachine(raw map[string]any, lang, ptr string) (*Machine, error) {
 		m.states[name] = s
 		m.order = append(m.order, name)
 	}
+	sort.Strings(m.order)
 	m.pure = true
 	for _, s := range m.states {
 		switch s.typ {

@@ -52,8 +52,11 @@ locals {
       delete = []
       list   = []
     }
+    # requestapproval reads the plan and merge result, writes the pending
+    # record and the outbox, and reads the pending record back for the
+    # reminder (renewing its token) and the expiry notice.
     requestapproval = {
-      read   = [local.p.work]
+      read   = [local.p.work, "${local.p.approvals}pending/"]
       write  = [local.p.approvals]
       delete = []
       list   = []

@@ -43,6 +43,7 @@ func main() {
 				"memory":       lambdacontext.MemoryLimitInMB,
 				"region":       os.Getenv("AWS_REGION"),
 				"extra":        os.Getenv("EXTRA"),
+				"later":        os.Getenv("LATER"),
 				"pid":          os.Getpid(),
 				"deadlineSet":  !dl.IsZero(),
 				"traceId":      ctx.Value("x-amzn-trace-id"),

@@ -262,6 +262,14 @@ run "approval_page_is_least_privilege" {
     error_message = "requestapproval does not publish to (only) the approval topic"
   }
   assert {
+    # The reminder renews the pending record and the expiry notice reads it:
+    # requestapproval reads approvals/pending/ and work/, nothing else.
+    condition = toset(one([for s in jsondecode(output.step_policies["requestapproval"]).Statement : s.Resource if s.Sid == "ReadOwnPrefixes"])) == toset([
+      "arn:aws:s3:::stepwise-exports-example/work/*", "arn:aws:s3:::stepwise-exports-example/approvals/pending/*",
+    ])
+    error_message = "requestapproval cannot read back the pending record (reminder, expiry notice) or reads more than work/ and approvals/pending/"
+  }
+  assert {
     condition     = alltrue([for step, p in output.step_policies : step == "approval" || !strcontains(p, "states:SendTaskSuccess")])
     error_message = "a step other than the decision page may answer task tokens"
   }
