@@ -54,6 +54,9 @@ type Partial struct {
 	recent      *[1024]*Group // groups by a cheap hash of their keys, before the map
 	ops         []op          // Aggs compiled for the per-row loop
 	nums        []num         // the row's parsed values, by aggregate
+	distinct    bool          // some aggregate is count_distinct
+	hs          []uint32      // the row's distinct values' hashes, by aggregate (0: not yet)
+	sink        uint32        // keeps the early slot loads of addRow
 }
 
 // op is an aggregate compiled for addRow: the operator as a small integer
@@ -83,6 +86,7 @@ const (
 
 func (p *Partial) compile() {
 	p.ops = make([]op, len(p.Aggs))
+	p.hs = make([]uint32, len(p.Aggs))
 	p.nums = make([]num, len(p.Aggs))
 	for i, a := range p.Aggs {
 		o := op{kind: opNumber, column: a.Column != "", reuse: -1}
@@ -91,6 +95,7 @@ func (p *Partial) compile() {
 			o.kind = opCount
 		case "count_distinct":
 			o.kind = opDistinct
+			p.distinct = true
 		default:
 			switch a.Op {
 			case "min":
@@ -201,6 +206,21 @@ func addRow[T string | []byte](p *Partial, keys, vals []T) error {
 	if len(p.ops) != len(p.Aggs) {
 		p.compile()
 	}
+	if p.distinct {
+		// Hash the distinct values and load their first slots before the
+		// other aggregates' work: the loads, mostly cache misses, then
+		// overlap with it instead of stalling the insert.
+		for i := range p.ops {
+			p.hs[i] = 0 // none from a row that stopped at an error
+			if p.ops[i].kind == opDistinct && len(vals[i]) > 0 {
+				if s := g.accs[i].distinct; s != nil && len(s.slots) > 0 {
+					h := hashBytes([]byte(vals[i]))
+					p.hs[i] = h
+					p.sink ^= s.slots[int(h)&(len(s.slots)-1)].h
+				}
+			}
+		}
+	}
 	for i := range p.ops {
 		o := &p.ops[i]
 		if !o.column || len(vals[i]) == 0 {
@@ -216,7 +236,12 @@ func addRow[T string | []byte](p *Partial, keys, vals []T) error {
 			}
 			// A no-op conversion for bytes, a copy for strings (the
 			// reader paths that are not the hot one).
-			if _, err := c.distinct.insert([]byte(vals[i]), p.newDistinct); err != nil {
+			h := p.hs[i]
+			if h == 0 {
+				h = hashBytes([]byte(vals[i]))
+			}
+			p.hs[i] = 0
+			if _, err := c.distinct.insertHashed([]byte(vals[i]), h, p.newDistinct); err != nil {
 				return err
 			}
 		default:

@@ -33,9 +33,10 @@ type scanner struct {
 	recLine int64  // line the last record starts on (1-based)
 }
 
+// span is a field unescaped into scratch: scratch[a:b] is field i (set
+// once the record is whole, as scratch may move while it grows).
 type span struct {
-	a, b    int
-	scratch bool
+	a, b, i int
 }
 
 func newScanner(r io.Reader, delim byte) *scanner {
@@ -122,7 +123,7 @@ func (s *scanner) record() ([][]byte, error) {
 		return nil, io.EOF
 	}
 	recLine := s.line + lines + 1
-	s.spans, s.scratch = s.spans[:0], s.scratch[:0]
+	s.spans, s.scratch, s.fields = s.spans[:0], s.scratch[:0], s.fields[:0]
 	for {
 		var a, b int
 		inScratch := false
@@ -164,7 +165,12 @@ func (s *scanner) record() ([][]byte, error) {
 			}
 			b = p
 		}
-		s.spans = append(s.spans, span{a, b, inScratch})
+		if inScratch {
+			s.spans = append(s.spans, span{a, b, len(s.fields)})
+			s.fields = append(s.fields, nil)
+		} else {
+			s.fields = append(s.fields, buf[a:b])
+		}
 		if p == end { // the input ends the record
 			break
 		}
@@ -175,7 +181,7 @@ func (s *scanner) record() ([][]byte, error) {
 				return nil, errMore
 			}
 			if p == end || buf[p] == '\n' || buf[p] == '\r' {
-				s.spans = append(s.spans, span{p, p, false}) // a trailing empty field
+				s.fields = append(s.fields, buf[p:p]) // a trailing empty field
 				if p == end {
 					break
 				}
@@ -197,13 +203,8 @@ func (s *scanner) record() ([][]byte, error) {
 		break
 	}
 	s.pos, s.line, s.recLine = p, s.line+lines, recLine
-	s.fields = s.fields[:0]
 	for _, sp := range s.spans {
-		if sp.scratch {
-			s.fields = append(s.fields, s.scratch[sp.a:sp.b])
-		} else {
-			s.fields = append(s.fields, buf[sp.a:sp.b])
-		}
+		s.fields[sp.i] = s.scratch[sp.a:sp.b]
 	}
 	return s.fields, nil
 }

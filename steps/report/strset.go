@@ -96,10 +96,14 @@ func (s *strSet) has(b []byte) bool {
 // insert adds b (copied) unless it is there; before adding it asks ok,
 // which may refuse with an error (a limit). It reports whether b was added.
 func (s *strSet) insert(b []byte, ok func() error) (bool, error) {
+	return s.insertHashed(b, hashBytes(b), ok)
+}
+
+// insertHashed is insert with b's hash already computed.
+func (s *strSet) insertHashed(b []byte, h uint32, ok func() error) (bool, error) {
 	if (s.n+1)*4 > len(s.slots)*3 {
 		s.grow()
 	}
-	h := hashBytes(b)
 	i, found := s.find(b, h)
 	if found {
 		return false, nil
