@@ -602,9 +602,13 @@ func (e *Engine) DescribeMapRun(ctx context.Context, arn string) (*MapRun, error
 }
 
 // UpdateMapRun changes a running Map Run's maximum concurrency and failure
-// tolerance. The new values are recorded (DescribeMapRun returns them) but
-// not applied to the run in progress: the interpreter fixes a run's
-// concurrency and tolerance when the run starts.
+// tolerance, and the run obeys the new values at once: a higher
+// maxConcurrency starts more child executions now, a lower one starts none
+// until fewer than it are running (0 runs as many as the Distributed Map
+// allows, 10,000), and a tolerance that the failures so far exceed fails
+// the run with States.ExceedToleratedFailureThreshold (its running children
+// are aborted). The values are persisted with the Map Run, so a durable
+// engine that resumes the run after a restart keeps them.
 func (e *Engine) UpdateMapRun(ctx context.Context, in UpdateMapRunInput) (*MapRun, error) {
 	if in.MaxConcurrency == nil && in.ToleratedFailurePercentage == nil && in.ToleratedFailureCount == nil {
 		return nil, apiErr("ValidationException", "UpdateMapRun needs at least one of maxConcurrency, toleratedFailurePercentage and toleratedFailureCount")
@@ -631,8 +635,11 @@ func (e *Engine) UpdateMapRun(ctx context.Context, in UpdateMapRunInput) (*MapRu
 		mr.mu.Unlock()
 		return nil, apiErr("ValidationException", "Map Run '%s' is %s; only a RUNNING Map Run can be updated", in.MapRunArn, st)
 	}
+	var mc *int64
 	if in.MaxConcurrency != nil {
 		mr.info.MaxConcurrency = *in.MaxConcurrency
+		mc = new(int64)
+		*mc = int64(*in.MaxConcurrency)
 	}
 	if in.ToleratedFailurePercentage != nil {
 		mr.info.ToleratedFailurePercentage = *in.ToleratedFailurePercentage
@@ -640,8 +647,14 @@ func (e *Engine) UpdateMapRun(ctx context.Context, in UpdateMapRunInput) (*MapRu
 	if in.ToleratedFailureCount != nil {
 		mr.info.ToleratedFailureCount = *in.ToleratedFailureCount
 	}
+	limits := mr.limits
 	mr.mu.Unlock()
+	// Persist before the run sees the values: a run that fails on them
+	// closes (and persists) the Map Run after this write, not before.
 	e.persistMapRun(mr)
+	if limits != nil {
+		limits.Set(mc, in.ToleratedFailureCount, in.ToleratedFailurePercentage)
+	}
 	return mr.describe(), nil
 }
 

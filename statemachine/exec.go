@@ -386,6 +386,9 @@ type mapRun struct {
 	resumed  bool
 	childRec *smRecord
 	children []*execution // by item index; nil until started
+	// limits are the running interpreter's view of MaxConcurrency and
+	// the tolerance; UpdateMapRun sets them with info.
+	limits *interp.MapRunLimits
 }
 
 func (m *mapRun) describe() *MapRun {

@@ -101,10 +101,24 @@ func (x *execution) OpenMapRun(spec interp.MapRunSpec) interp.MapRunHost {
 	}
 	mr := &mapRun{execArn: x.arn, info: info, e: e, parent: x, label: spec.Label, resumed: spec.Resumed, children: make([]*execution, spec.Total),
 		childRec: &smRecord{info: StateMachine{Arn: x.sm.baseArn() + "/" + spec.Label, Name: x.sm.info.Name + "/" + spec.Label,
-			Type: childType, RoleArn: x.sm.info.RoleArn}, machine: spec.Processor}}
+			Type: childType, RoleArn: x.sm.info.RoleArn}, machine: spec.Processor}, limits: spec.Limits}
 	e.mu.Lock()
+	if old := e.mapRuns[arn]; spec.Resumed && old != nil {
+		// A resumed run keeps its start and the limits it had, which
+		// UpdateMapRun may have changed since the Map state began.
+		old.mu.Lock()
+		mr.info.StartDate = old.info.StartDate
+		mr.info.MaxConcurrency = old.info.MaxConcurrency
+		mr.info.ToleratedFailureCount = old.info.ToleratedFailureCount
+		mr.info.ToleratedFailurePercentage = old.info.ToleratedFailurePercentage
+		old.mu.Unlock()
+	}
 	e.mapRuns[arn] = mr
 	e.mu.Unlock()
+	if spec.Limits != nil {
+		mc := int64(mr.info.MaxConcurrency)
+		spec.Limits.Set(&mc, &mr.info.ToleratedFailureCount, &mr.info.ToleratedFailurePercentage)
+	}
 	e.persistMapRun(mr)
 	return mr
 }

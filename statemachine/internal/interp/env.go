@@ -106,6 +106,64 @@ type MapRunSpec struct {
 	Total                      int
 	ChildType                  string // STANDARD or EXPRESS
 	Processor                  *Machine
+	// Limits start as MaxConcurrency and the tolerance above; the host
+	// keeps them and changes them while the run is in progress
+	// (UpdateMapRun, or the values a resumed run had).
+	Limits *MapRunLimits
+}
+
+// MapRunLimits are what a running Map Run obeys and UpdateMapRun may
+// change: the most child executions running at once (0: as many as the
+// service allows) and the failures it tolerates (a count and a
+// percentage of all items; an undeclared field is 0). The run reads them
+// before it starts a child and after a child fails, and wakes when they
+// change. Safe for concurrent use.
+type MapRunLimits struct {
+	mu      sync.Mutex
+	v       MapRunLimitValues
+	changed chan struct{} // closed and replaced by every Set
+}
+
+// MapRunLimitValues is one reading of [MapRunLimits].
+type MapRunLimitValues struct {
+	MaxConcurrency             int64
+	ToleratedFailureCount      int64
+	ToleratedFailurePercentage float64
+}
+
+// NewMapRunLimits returns limits holding v.
+func NewMapRunLimits(v MapRunLimitValues) *MapRunLimits {
+	return &MapRunLimits{v: v, changed: make(chan struct{})}
+}
+
+// Get returns the current values.
+func (l *MapRunLimits) Get() MapRunLimitValues {
+	v, _ := l.watch()
+	return v
+}
+
+// Set changes the values whose argument is not nil and wakes the run.
+func (l *MapRunLimits) Set(maxConcurrency, toleratedFailureCount *int64, toleratedFailurePercentage *float64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if maxConcurrency != nil {
+		l.v.MaxConcurrency = *maxConcurrency
+	}
+	if toleratedFailureCount != nil {
+		l.v.ToleratedFailureCount = *toleratedFailureCount
+	}
+	if toleratedFailurePercentage != nil {
+		l.v.ToleratedFailurePercentage = *toleratedFailurePercentage
+	}
+	close(l.changed)
+	l.changed = make(chan struct{})
+}
+
+// watch returns the current values and a channel closed at the next Set.
+func (l *MapRunLimits) watch() (MapRunLimitValues, <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.v, l.changed
 }
 
 // MapRunHost is a Map Run in the control plane: its child executions

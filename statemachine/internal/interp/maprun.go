@@ -5,7 +5,6 @@ package interp
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/stepwise-dev/stepwise/statemachine/eventtype"
 	"github.com/stepwise-dev/stepwise/statemachine/states"
@@ -44,7 +43,8 @@ func (t failureTolerance) allows(failed, total int) bool {
 	return false
 }
 
-// concurrency is the number of iterations run at once.
+// concurrency is the number of iterations an inline Map runs at once
+// (AWS runs at most 40).
 func (j mapJob) concurrency() int64 {
 	if j.maxConc <= 0 || j.maxConc > 40 {
 		return 40
@@ -52,53 +52,103 @@ func (j mapJob) concurrency() int64 {
 	return j.maxConc
 }
 
+// defaultDistributedConcurrency is a Distributed Map's concurrency when
+// MaxConcurrency is 0 or absent: "If you don't specify, Step Functions
+// runs 10,000 parallel child workflow executions" (the Distributed Map
+// guide).
+const defaultDistributedConcurrency = 10000
+
+// concurrency is the most child executions that may run at once.
+func (v MapRunLimitValues) concurrency() int {
+	if v.MaxConcurrency <= 0 {
+		return defaultDistributedConcurrency
+	}
+	return int(min(v.MaxConcurrency, 1<<30))
+}
+
+// allows reports whether failed failures out of total stay within the
+// tolerated count or percentage (an undeclared field is 0, which
+// tolerates none).
+func (v MapRunLimitValues) allows(failed, total int) bool {
+	return failed == 0 || int64(failed) <= v.ToleratedFailureCount ||
+		(total > 0 && float64(failed)*100/float64(total) <= v.ToleratedFailurePercentage)
+}
+
 // distributedRun is one Map Run in progress.
 type distributedRun struct {
 	r          *runner
 	st         *step
 	mr         MapRunHost
+	limits     *MapRunLimits
 	runID      string
 	resumed    bool
 	runStarted int64 // the MapRunStarted event's id
 }
 
+// childEnd is how one child execution ended.
+type childEnd struct {
+	i    int
+	out  any
+	f    *failure
+	done bool // false: the host shut down with the child still running
+}
+
 // mapRun runs a Distributed Map: each item becomes a child execution.
+// One loop starts children and counts their ends, and reads the Map
+// Run's limits at each step, so that UpdateMapRun takes effect at once:
+// a higher MaxConcurrency starts more children now, a lower one starts
+// none until fewer than it run, and a tolerance exceeded by the failures
+// so far fails the run. A failed run starts no more children and aborts
+// those still running (the docs allow that some run on "before the Map
+// Run fails").
 func (r *runner) mapRun(ctx context.Context, st *step, job mapJob) (any, *failure) {
 	d := r.startMapRun(st, job)
 	n := len(job.inputs)
 	outs := make([]any, n)
-	sem := make(chan struct{}, job.concurrency())
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	failed := 0
-	var firstFail *failure
-	for i := 0; i < n; i++ {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			out, f, done := d.runChild(ctx, i, job.inputs[i])
-			if !done {
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if f != nil {
+	cctx, abort := context.WithCancel(ctx)
+	defer abort()
+	ended := make(chan childEnd, n) // never blocks a child
+	stopped := ctx.Done()
+	next, running, failed := 0, 0, 0
+	exceeded := false
+	for {
+		lim, changed := d.limits.watch()
+		if !exceeded && !lim.allows(failed, n) {
+			exceeded = true
+			abort()
+		}
+		if !exceeded && next < n && running < lim.concurrency() && ctx.Err() == nil && !r.env.closing() {
+			i := next
+			next++
+			running++
+			go func() {
+				out, f, done := d.runChild(cctx, i, job.inputs[i])
+				ended <- childEnd{i: i, out: out, f: f, done: done}
+			}()
+			continue
+		}
+		if running == 0 {
+			break
+		}
+		select {
+		case e := <-ended:
+			running--
+			switch {
+			case !e.done:
+			case e.f != nil:
 				failed++
-				if !job.tolerance.allows(failed, n) && firstFail == nil {
-					firstFail = f
-				}
-				return
+			default:
+				outs[e.i] = e.out
 			}
-			outs[i] = out
-		}(i)
+		case <-changed:
+		case <-stopped:
+			stopped = nil // the children see ctx too; wait for them to end
+		}
 	}
-	wg.Wait()
 	if ctx.Err() != nil {
 		return nil, &failure{name: states.Aborted, runtime: true}
 	}
-	return d.finish(ctx, job, outs, firstFail != nil)
+	return d.finish(ctx, job, outs, exceeded)
 }
 
 // startMapRun opens the Map Run (or the one a resumed execution was
@@ -115,9 +165,17 @@ func (r *runner) startMapRun(st *step, job mapJob) *distributedRun {
 	if d.resumed {
 		d.runID = st.resume.MapRunID
 	}
+	lim := MapRunLimitValues{MaxConcurrency: job.maxConc}
+	if job.tolerance.count != nil {
+		lim.ToleratedFailureCount = *job.tolerance.count
+	}
+	if job.tolerance.pct != nil {
+		lim.ToleratedFailurePercentage = *job.tolerance.pct
+	}
+	d.limits = NewMapRunLimits(lim)
 	d.mr = r.x.OpenMapRun(MapRunSpec{Label: label, RunID: d.runID, Resumed: d.resumed, MaxConcurrency: job.maxConc,
 		ToleratedFailureCount: job.tolerance.count, ToleratedFailurePercentage: job.tolerance.pct,
-		Total: len(job.inputs), ChildType: s.mapState.childType, Processor: s.mapState.processor})
+		Total: len(job.inputs), ChildType: s.mapState.childType, Processor: s.mapState.processor, Limits: d.limits})
 	d.runStarted = st.th.prev
 	if !d.resumed {
 		d.runStarted = st.th.add(eventtype.MapRunStarted, &MapRunStartedEventDetails{MapRunArn: d.mr.ARN()})
