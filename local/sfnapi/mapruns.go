@@ -68,9 +68,8 @@ type updateMapRunIn struct {
 	ToleratedFailureCount      *int64   `json:"toleratedFailureCount"`
 }
 
-// updateMapRun records new concurrency and tolerance settings of a running
-// Map Run (see [statemachine.Engine.UpdateMapRun]: the run in progress
-// keeps the settings it started with).
+// updateMapRun changes the concurrency and tolerance of a running Map Run,
+// which obeys them at once (see [statemachine.Engine.UpdateMapRun]).
 func (h *Handler) updateMapRun(ctx context.Context, in *updateMapRunIn) (any, error) {
 	var v validator
 	v.required("mapRunArn", in.MapRunArn != nil)

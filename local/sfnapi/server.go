@@ -19,8 +19,8 @@
 // friends: the engine keeps them describable for Go callers). Versions and
 // aliases are served (PublishStateMachineVersion, CreateStateMachineAlias,
 // …, StartExecution through either), and so are tags, logging and tracing
-// configurations (stored and returned) and UpdateMapRun (recorded, not
-// applied to the run in progress). So are activities (CreateActivity, …,
+// configurations (stored and returned) and UpdateMapRun (applied to the
+// run in progress). So are activities (CreateActivity, …,
 // and GetActivityTask's long poll, up to 60 s: a client's read timeout must
 // be longer).
 //
