@@ -88,6 +88,15 @@ type TestStateMock = interp.Mock
 // TestStateMockError is a mocked task failure.
 type TestStateMockError = interp.MockError
 
+// TestStateConfiguration is TestState's stateConfiguration: the retries,
+// the failed Map iterations and the ItemReader data the tested state runs
+// with, and the state inside a Map or Parallel a mocked error comes from.
+type TestStateConfiguration = interp.StateConfig
+
+// InspectionErrorDetails names the Retry or Catch that handled a tested
+// state's error.
+type InspectionErrorDetails = interp.InspectionErrorDetails
+
 // TestStateOutput is the answer of [Engine.TestState].
 type TestStateOutput = interp.TestResult
 

@@ -3,6 +3,8 @@ package statemachine
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"strings"
 
 	"github.com/stepwise-dev/stepwise/statemachine/internal/interp"
 )
@@ -50,6 +52,9 @@ func (e *Engine) TestState(ctx context.Context, in TestStateInput) (*TestStateOu
 	if err := activityNeedsMock(def, name, in.Mock != nil); err != nil {
 		return nil, err
 	}
+	if err := flowNeedsMock(m, name, in.Mock != nil); err != nil {
+		return nil, err
+	}
 	input := "{}"
 	if in.Input != "" {
 		input = in.Input
@@ -67,8 +72,33 @@ func (e *Engine) TestState(ctx context.Context, in TestStateInput) (*TestStateOu
 			return nil, apiErr("ValidationException", "Invalid variables: '%s'", err.Error())
 		}
 	}
-	return interp.TestState(ctx, e.env, x, interp.StateTest{Machine: m, State: name, Input: inVal, Vars: vars, Mock: in.Mock,
-		Inspect: in.InspectionLevel == "DEBUG" || in.InspectionLevel == "TRACE", History: x.history})
+	out, err := interp.TestState(ctx, e.env, x, interp.StateTest{Machine: m, State: name, Input: inVal, Vars: vars, Mock: in.Mock,
+		Config: in.StateConfiguration, Inspect: in.InspectionLevel == "DEBUG" || in.InspectionLevel == "TRACE", History: x.history})
+	var bad *interp.TestInputError
+	if errors.As(err, &bad) {
+		return nil, apiErr("ValidationException", "%s", bad.Message)
+	}
+	return out, err
+}
+
+// flowNeedsMock refuses to test a Map or Parallel state, or a .sync or
+// .waitForTaskToken Task, without a mock: "TestState only supports the
+// following when a mock is specified: Activity tasks, .sync or
+// .waitForTaskToken service integration patterns, Parallel, or Map
+// states" (API reference). A mocked Map or Parallel does not run its
+// iterations or branches: the mock is the state's result.
+func flowNeedsMock(m *Machine, name string, mocked bool) error {
+	if mocked {
+		return nil
+	}
+	st, _ := m.State(name)
+	switch {
+	case st.Type == "Map" || st.Type == "Parallel":
+		return apiErr("ValidationException", "TestState supports a %s state only with a mock: pass a mock result (the state's whole result) or error for state '%s'", st.Type, name)
+	case st.Type == "Task" && (strings.HasSuffix(st.Resource, ".waitForTaskToken") || strings.HasSuffix(st.Resource, ".sync") || strings.Contains(st.Resource, ".sync:")):
+		return apiErr("ValidationException", "TestState supports the .sync and .waitForTaskToken integration patterns only with a mock: state '%s' calls %s; pass a mock result or error", name, st.Resource)
+	}
+	return nil
 }
 
 // referencedStates lists the state names a single state refers to.

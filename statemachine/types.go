@@ -217,4 +217,8 @@ type TestStateInput struct {
 	Variables       string
 	StateName       string
 	Mock            *TestStateMock
+	// StateConfiguration sets the situation the state runs in (retries
+	// made, failed Map iterations, ItemReader data, the sub-state that
+	// raised a mocked error).
+	StateConfiguration TestStateConfiguration
 }

@@ -105,6 +105,9 @@ func (r *runner) readItems(ctx context.Context, st *step, effInput any) ([]any, 
 		return nil, itemioFailure(err, states.ItemReaderFailed)
 	}
 	objs := r.objects()
+	if t := r.tested(st); t != nil && t.cfg.MapItemReaderData != nil {
+		objs = readerData{data: []byte(*t.cfg.MapItemReaderData)}
+	}
 	if objs == nil {
 		return nil, &failure{name: states.ItemReaderFailed, cause: "no object store is configured for ItemReader " + resource}
 	}

@@ -27,6 +27,17 @@ type InspectionData struct {
 	// Variables are the workflow variables after the state: those given to
 	// TestState and those the state assigns.
 	Variables string
+
+	// A Map's items after ItemsPath (JSONPath, without ItemReader),
+	// ItemSelector and ItemBatcher (JSON arrays; "" when the field is
+	// absent), its MaxConcurrency, and the tolerance it declares
+	// (testconfig.go).
+	AfterItemsPath, AfterItemSelector, AfterItemBatcher string
+	MaxConcurrency                                      *int64
+	ToleratedFailureCount                               *int64
+	ToleratedFailurePercentage                          *float64
+	// ErrorDetails names the Retry or Catch that handled the error.
+	ErrorDetails *InspectionErrorDetails
 }
 
 // inspect builds TestState's inspection data after the state ran: out and
@@ -197,22 +208,27 @@ type StateTest struct {
 	Input   any
 	Vars    map[string]any
 	Mock    *Mock // answers a Task instead of invoking it; may be nil
-	Inspect bool  // fill InspectionData
+	Config  StateConfig
+	Inspect bool // fill InspectionData
 	// History returns the events the run recorded so far.
 	History func() []HistoryEvent
 }
 
 // TestState runs t.State of t.Machine once on x: retries are not
 // performed (a failure a retrier would retry reports RETRIABLE) and a
-// Catch is reported, not followed. The error is set only when ctx ended
-// the evaluation.
+// Catch is reported, not followed. The error is set when ctx ended the
+// evaluation, or is a *[TestInputError] when t.Config does not fit the
+// state.
 func TestState(ctx context.Context, env *Env, x Run, t StateTest) (*TestResult, error) {
 	s, ok := t.Machine.states[t.State]
 	if !ok {
 		return nil, fmt.Errorf("test state: no state %q", t.State)
 	}
+	if err := checkTestConfig(s, t.Config, t.Mock); err != nil {
+		return nil, err
+	}
 	inVal := t.Input
-	r := &runner{x: x, env: env, mock: t.Mock, noRetry: true}
+	r := &runner{x: x, env: env, mock: t.Mock, noRetry: true, test: &testRun{state: s, cfg: t.Config}}
 	vars := &scope{vars: t.Vars}
 	th := &thread{x: x}
 	st := &step{s: s, input: inVal, entered: env.Clock.Now(), th: th, vars: vars, ctx: ctx}
@@ -222,7 +238,15 @@ func TestState(ctx context.Context, env *Env, x Run, t StateTest) (*TestResult, 
 		// stopped on that and there is no one to answer.
 		return nil, fmt.Errorf("test state %s: %w", t.State, context.Cause(ctx))
 	}
+	if r.test.err != nil {
+		return nil, r.test.err
+	}
 	res := &TestResult{}
+	defer func() {
+		if res.InspectionData != nil {
+			r.test.fill(res.InspectionData)
+		}
+	}()
 	if t.Inspect {
 		res.InspectionData = r.inspect(st, inVal, f, t.History())
 	}
@@ -239,6 +263,11 @@ func TestState(ctx context.Context, env *Env, x Run, t StateTest) (*TestResult, 
 	case c != nil && !f.runtime:
 		res.Status = "CAUGHT_ERROR"
 		res.NextState = c.next
+		for i := range s.catch {
+			if s.catch[i] == c {
+				r.test.errors.CatchIndex = &i
+			}
+		}
 		errOut := map[string]any{"Error": f.name, "Cause": f.cause}
 		v, ff := r.applyResultPath(st, c.resultPath, inVal, errOut)
 		if ff == nil {

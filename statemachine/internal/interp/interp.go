@@ -60,6 +60,7 @@ type runner struct {
 	// are reported instead of retried.
 	mock    *Mock
 	noRetry bool
+	test    *testRun // the state under test and its stateConfiguration
 
 	// The Execution and StateMachine members of $$, built once per run.
 	ctxOnce        sync.Once

@@ -547,6 +547,7 @@ func (r *runner) execMapJSONata(ctx context.Context, st *step, input any) (any, 
 	if f != nil {
 		return nil, f
 	}
+	t := r.testedMap(st)
 	inputs := make([]any, len(items))
 	for i, it := range items {
 		inputs[i] = it
@@ -561,10 +562,12 @@ func (r *runner) execMapJSONata(ctx context.Context, st *step, input any) (any, 
 			inputs[i] = v
 		}
 	}
+	t.noteItems(s, inputs, false)
 	if s.mapState.itemBatcher != nil {
 		if inputs, f = r.batchItems(st, inputs, input); f != nil {
 			return nil, f
 		}
+		t.noteItems(s, inputs, true)
 	}
 	if st.resume == nil || st.resume.MapRunID == "" {
 		st.th.add(eventtype.MapStateStarted, &MapStateStartedEventDetails{Length: len(inputs)})
@@ -576,6 +579,9 @@ func (r *runner) execMapJSONata(ctx context.Context, st *step, input any) (any, 
 	}
 	if hasPct {
 		job.tolerance.pct = &tp
+	}
+	if t != nil {
+		return r.testMap(st, job)
 	}
 	if s.mapState.distributed {
 		return r.mapRun(ctx, st, job)

@@ -60,6 +60,10 @@ func (r *runner) execMap(ctx context.Context, st *step, effInput any) (any, *fai
 	if !ok {
 		return nil, r.runtimeErr(st, "Item selector path does not reference an array: %s", Marshal(itemsVal))
 	}
+	t := r.testedMap(st)
+	if t != nil && s.mapState.itemReader == nil {
+		t.mp.itemsPath = Marshal(items)
+	}
 	maxConc := s.mapState.maxConc
 	if s.mapState.maxConcPath != nil {
 		n, _, f := r.intField(st, effInput, nil, s.mapState.maxConcPath, "MaxConcurrencyPath")
@@ -84,11 +88,13 @@ func (r *runner) execMap(ctx context.Context, st *step, effInput any) (any, *fai
 			inputs[i] = it
 		}
 	}
+	t.noteItems(s, inputs, false)
 	if s.mapState.itemBatcher != nil {
 		var f *failure
 		if inputs, f = r.batchItems(st, inputs, effInput); f != nil {
 			return nil, f
 		}
+		t.noteItems(s, inputs, true)
 	}
 	if st.resume == nil || st.resume.MapRunID == "" {
 		st.th.add(eventtype.MapStateStarted, &MapStateStartedEventDetails{Length: len(inputs)})
@@ -126,6 +132,9 @@ func (r *runner) execMap(ctx context.Context, st *step, effInput any) (any, *fai
 	}
 	if p := job.tolerance.pct; p != nil && (*p < 0 || *p > 100) {
 		return nil, r.runtimeErr(st, "ToleratedFailurePercentage must be between 0 and 100.")
+	}
+	if t != nil {
+		return r.testMap(st, job)
 	}
 	if s.mapState.distributed {
 		return r.mapRun(ctx, st, job)
@@ -219,7 +228,7 @@ func (r *runner) inlineMap(ctx context.Context, st *step, job mapJob) (any, *fai
 			return nil, firstFail
 		}
 		if job.tolerance.declared() {
-			return nil, &failure{name: states.ExceedToleratedFailureThreshold, cause: "The specified tolerated failure threshold was exceeded", failEvent: eventtype.MapStateFailed, prev: failPrev}
+			return nil, &failure{name: states.ExceedToleratedFailureThreshold, cause: thresholdCause, failEvent: eventtype.MapStateFailed, prev: failPrev}
 		}
 		return nil, &failure{name: firstFail.name, cause: firstFail.cause, failEvent: eventtype.MapStateFailed, prev: failPrev}
 	}

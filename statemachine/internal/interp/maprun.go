@@ -217,7 +217,7 @@ func (d *distributedRun) finish(ctx context.Context, job mapJob, outs []any, fai
 	d.mr.Close(failed)
 	if failed {
 		// AWS reports the threshold whether or not a tolerance was declared.
-		f := &failure{name: states.ExceedToleratedFailureThreshold, cause: "The specified tolerated failure threshold was exceeded"}
+		f := &failure{name: states.ExceedToleratedFailureThreshold, cause: thresholdCause}
 		st.th.add(eventtype.MapRunFailed, &FailureEventDetails{Error: f.name, Cause: f.cause})
 		st.th.add(eventtype.MapStateFailed, nil)
 		return nil, f

@@ -19,6 +19,9 @@ func (r *runner) execParallel(ctx context.Context, st *step, effInput any) (any,
 			return nil, f
 		}
 	}
+	if r.tested(st) != nil && r.mock != nil {
+		return r.testParallel(st)
+	}
 	st.th.add(eventtype.ParallelStateStarted, nil)
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -53,6 +53,14 @@ func (r *runner) withRetry(ctx context.Context, st *step, attempt func() (any, *
 			return nil, r.giveUp(st, f)
 		}
 		rt := st.s.retry[idx]
+		if r.noRetry && r.tested(st) != nil {
+			// TestState: the retries made so far are the configured ones.
+			if !r.testRetry(rt, idx) {
+				return nil, r.giveUp(st, f)
+			}
+			f.retriable = true
+			return nil, f
+		}
 		if counts[idx] >= rt.maxAttempts {
 			return nil, r.giveUp(st, f)
 		}
