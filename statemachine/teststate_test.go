@@ -2,6 +2,7 @@ package statemachine
 
 import (
 	"context"
+	"errors"
 	"testing"
 )
 
@@ -39,5 +40,38 @@ func TestTestState(t *testing.T) {
 				t.Fatalf("\n got %+v\nwant %+v", *got, tc.want)
 			}
 		})
+	}
+}
+
+// TestTestStateParallelMock: a mocked Parallel does not run its branches;
+// the mock, one element per branch, is its result; without a mock it is
+// not tested (the API reference: Parallel only with a mock).
+func TestTestStateParallelMock(t *testing.T) {
+	h := newHarness(t, "", Options{})
+	ctx := context.Background()
+	def := `{"Type":"Parallel","ResultPath":"$.r","Next":"N","Branches":[
+	  {"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage","End":true}}},
+	  {"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}}]}`
+	got, err := h.e.TestState(ctx, TestStateInput{Definition: def, Input: `{"k":1}`, Mock: &TestStateMock{Result: `[{"a":1},"b"]`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != "SUCCEEDED" || got.Output != `{"k":1,"r":[{"a":1},"b"]}` || got.NextState != "N" {
+		t.Fatalf("got %+v", *got)
+	}
+	for name, in := range map[string]TestStateInput{
+		"no mock":             {Definition: def},
+		"one element short":   {Definition: def, Mock: &TestStateMock{Result: `[1]`}},
+		"not in the branches": {Definition: def, Mock: &TestStateMock{ErrorOutput: &TestStateMockError{Error: "E"}}, StateConfiguration: TestStateConfiguration{ErrorCausedByState: "C"}},
+	} {
+		var ae *APIError
+		if _, err := h.e.TestState(ctx, in); !errors.As(err, &ae) || ae.Code != "ValidationException" {
+			t.Errorf("%s: %v, want ValidationException", name, err)
+		}
+	}
+	got, err = h.e.TestState(ctx, TestStateInput{Definition: def, Mock: &TestStateMock{ErrorOutput: &TestStateMockError{Error: "E", Cause: "c"}},
+		StateConfiguration: TestStateConfiguration{ErrorCausedByState: "A"}})
+	if err != nil || got.Status != "FAILED" || got.Error != "E" {
+		t.Fatalf("mocked error from branch state A: %+v, %v", got, err)
 	}
 }

@@ -145,6 +145,12 @@ type testStateIn struct {
 		} `json:"errorOutput"`
 		FieldValidationMode *string `json:"fieldValidationMode"`
 	} `json:"mock"`
+	StateConfiguration *struct {
+		RetrierRetryCount        *int    `json:"retrierRetryCount"`
+		ErrorCausedByState       *string `json:"errorCausedByState"`
+		MapIterationFailureCount *int    `json:"mapIterationFailureCount"`
+		MapItemReaderData        *string `json:"mapItemReaderData"`
+	} `json:"stateConfiguration"`
 }
 
 func (h *Handler) testState(ctx context.Context, in *testStateIn) (any, error) {
@@ -159,6 +165,12 @@ func (h *Handler) testState(ctx context.Context, in *testStateIn) (any, error) {
 	if in.Mock != nil {
 		v.length("mock.result", in.Mock.Result, 0, 262144)
 		v.enum("mock.fieldValidationMode", in.Mock.FieldValidationMode, "STRICT", "PRESENT", "NONE")
+	}
+	if c := in.StateConfiguration; c != nil {
+		v.between("stateConfiguration.retrierRetryCount", c.RetrierRetryCount, 0, math.MaxInt32)
+		v.between("stateConfiguration.mapIterationFailureCount", c.MapIterationFailureCount, 0, math.MaxInt32)
+		v.length("stateConfiguration.errorCausedByState", c.ErrorCausedByState, 1, 80)
+		v.length("stateConfiguration.mapItemReaderData", c.MapItemReaderData, 0, 262144)
 	}
 	if err := v.err(); err != nil {
 		return nil, err
@@ -177,6 +189,11 @@ func (h *Handler) testState(ctx context.Context, in *testStateIn) (any, error) {
 			ti.Mock.ErrorOutput = &statemachine.TestStateMockError{Error: deref(m.ErrorOutput.Error, ""), Cause: deref(m.ErrorOutput.Cause, "")}
 		}
 	}
+	if c := in.StateConfiguration; c != nil {
+		ti.StateConfiguration = statemachine.TestStateConfiguration{RetrierRetryCount: c.RetrierRetryCount,
+			ErrorCausedByState: deref(c.ErrorCausedByState, ""), MapIterationFailureCount: c.MapIterationFailureCount,
+			MapItemReaderData: c.MapItemReaderData}
+	}
 	out, err := h.eng.TestState(ctx, ti)
 	if err != nil {
 		return nil, err
@@ -190,8 +207,10 @@ func (h *Handler) testState(ctx context.Context, in *testStateIn) (any, error) {
 		InspectionData *inspectionData `json:"inspectionData,omitempty"`
 	}{Status: out.Status}
 	if d := out.InspectionData; d != nil {
-		res.InspectionData = &inspectionData{d.Input, d.AfterInputPath, d.AfterParameters, d.AfterArguments, d.Result,
-			d.AfterResultSelector, d.AfterResultPath, d.Variables}
+		res.InspectionData = &inspectionData{Input: d.Input, AfterInputPath: d.AfterInputPath, AfterParameters: d.AfterParameters,
+			AfterArguments: d.AfterArguments, Result: d.Result, AfterResultSelector: d.AfterResultSelector,
+			AfterResultPath: d.AfterResultPath, Variables: d.Variables}
+		res.InspectionData.mapAndErrors(d)
 	}
 	for _, f := range []struct {
 		dst **string
@@ -216,4 +235,28 @@ type inspectionData struct {
 	AfterResultSelector string `json:"afterResultSelector,omitempty"`
 	AfterResultPath     string `json:"afterResultPath,omitempty"`
 	Variables           string `json:"variables,omitempty"`
+
+	AfterItemsPath             string          `json:"afterItemsPath,omitempty"`
+	AfterItemSelector          string          `json:"afterItemSelector,omitempty"`
+	AfterItemBatcher           string          `json:"afterItemBatcher,omitempty"`
+	MaxConcurrency             *int64          `json:"maxConcurrency,omitempty"`
+	ToleratedFailureCount      *int64          `json:"toleratedFailureCount,omitempty"`
+	ToleratedFailurePercentage *float64        `json:"toleratedFailurePercentage,omitempty"`
+	ErrorDetails               *inspectionErrs `json:"errorDetails,omitempty"`
+}
+
+// inspectionErrs is InspectionErrorDetails.
+type inspectionErrs struct {
+	CatchIndex                  *int `json:"catchIndex,omitempty"`
+	RetryIndex                  *int `json:"retryIndex,omitempty"`
+	RetryBackoffIntervalSeconds *int `json:"retryBackoffIntervalSeconds,omitempty"`
+}
+
+// mapAndErrors copies a Map's inspection members and the errorDetails.
+func (o *inspectionData) mapAndErrors(d *statemachine.InspectionData) {
+	o.AfterItemsPath, o.AfterItemSelector, o.AfterItemBatcher = d.AfterItemsPath, d.AfterItemSelector, d.AfterItemBatcher
+	o.MaxConcurrency, o.ToleratedFailureCount, o.ToleratedFailurePercentage = d.MaxConcurrency, d.ToleratedFailureCount, d.ToleratedFailurePercentage
+	if e := d.ErrorDetails; e != nil {
+		o.ErrorDetails = &inspectionErrs{e.CatchIndex, e.RetryIndex, e.RetryBackoffIntervalSeconds}
+	}
 }
