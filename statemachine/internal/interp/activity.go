@@ -62,10 +62,23 @@ func IsActivityARN(resource string) bool {
 // ActivityFailed or ActivityTimedOut. TimeoutSeconds (timer) runs from
 // the scheduling, HeartbeatSeconds from the start and from each
 // SendTaskHeartbeat.
+//
+// A durable run checkpoints the task's token with ActivityScheduled. A run
+// resumed after a crash schedules the task again, at least once as a
+// Lambda Task is invoked again: a new token goes to the next worker that
+// polls, and the token of before the crash answers TaskTimedOut ("the task
+// associated with the token has already been closed"). The history keeps
+// the first ActivityScheduled; what a worker did with the old token
+// (ActivityStarted) was not persisted and is recorded anew.
 func (r *runner) activityTask(ctx context.Context, st *step, params any, timeout, heartbeat *int64, timer <-chan time.Time, entered func()) (any, *failure) {
 	resource := st.s.task.resource
 	in := Marshal(params)
-	st.th.add(eventtype.ActivityScheduled, &ActivityScheduledEventDetails{Resource: resource, Input: TextJSON(in), TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat})
+	resumed := st.resume != nil && st.resume.Token != ""
+	if resumed {
+		closeToken(r.env.Host, st.resume.Token)
+	} else {
+		st.th.add(eventtype.ActivityScheduled, &ActivityScheduledEventDetails{Resource: resource, Input: TextJSON(in), TimeoutInSeconds: timeout, HeartbeatInSeconds: heartbeat})
+	}
 	fail := func(typ string, f *failure) (any, *failure) {
 		st.th.add(typ, &FailureEventDetails{Error: f.name, Cause: f.cause})
 		return nil, f
@@ -87,6 +100,11 @@ func (r *runner) activityTask(ctx context.Context, st *step, params any, timeout
 	// The token is released before the task leaves the host's queue, so
 	// that an answer never finds neither.
 	defer func() { release(); cancel() }()
+	if r.durable(st) {
+		p := r.progress(st)
+		p.Token = token // not st.token: $$.Task.Token is not an activity's
+		r.x.Checkpoint(p)
+	}
 	var hb <-chan time.Time
 	start := func(worker string) {
 		st.th.add(eventtype.ActivityStarted, &ActivityStartedEventDetails{WorkerName: worker})
@@ -136,6 +154,13 @@ func (r *runner) activityTask(ctx context.Context, st *step, params any, timeout
 			return nil, &failure{name: states.Aborted, runtime: true}
 		}
 	}
+}
+
+// closeToken makes h answer SendTask* with token TaskTimedOut: the task it
+// named was closed (a resumed run scheduled it again with a new token).
+func closeToken(h Host, token string) {
+	w := &TaskWait{ch: make(chan TokenResult, 1), answered: true, timedOut: true}
+	h.RegisterToken(token, w)()
 }
 
 // answerPending reports whether a heartbeat or an answer was delivered to
