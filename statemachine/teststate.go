@@ -68,7 +68,8 @@ func (e *Engine) TestState(ctx context.Context, in TestStateInput) (*TestStateOu
 		}
 	}
 	return interp.TestState(ctx, e.env, x, interp.StateTest{Machine: m, State: name, Input: inVal, Vars: vars, Mock: in.Mock,
-		Inspect: in.InspectionLevel == "DEBUG" || in.InspectionLevel == "TRACE", History: x.history})
+		Inspect: in.InspectionLevel == "DEBUG" || in.InspectionLevel == "TRACE", History: x.history,
+		Trace: in.InspectionLevel == "TRACE", RevealSecrets: in.RevealSecrets})
 }
 
 // referencedStates lists the state names a single state refers to.
