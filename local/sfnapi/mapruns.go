@@ -192,7 +192,13 @@ func (h *Handler) testState(ctx context.Context, in *testStateIn) (any, error) {
 	}{Status: out.Status}
 	if d := out.InspectionData; d != nil {
 		res.InspectionData = &inspectionData{d.Input, d.AfterInputPath, d.AfterParameters, d.AfterArguments, d.Result,
-			d.AfterResultSelector, d.AfterResultPath, d.Variables}
+			d.AfterResultSelector, d.AfterResultPath, d.Variables, nil, nil}
+		if r := d.Request; r != nil {
+			res.InspectionData.Request = &inspectionRequest{r.Protocol, r.Method, r.URL, r.Headers, r.Body}
+		}
+		if r := d.Response; r != nil {
+			res.InspectionData.Response = &inspectionResponse{r.Protocol, r.StatusCode, r.StatusMessage, r.Headers, r.Body}
+		}
 	}
 	for _, f := range []struct {
 		dst **string
@@ -217,4 +223,25 @@ type inspectionData struct {
 	AfterResultSelector string `json:"afterResultSelector,omitempty"`
 	AfterResultPath     string `json:"afterResultPath,omitempty"`
 	Variables           string `json:"variables,omitempty"`
+	// An HTTP Task's exchange, at inspection level TRACE.
+	Request  *inspectionRequest  `json:"request,omitempty"`
+	Response *inspectionResponse `json:"response,omitempty"`
+}
+
+// inspectionRequest is the API's InspectionDataRequest.
+type inspectionRequest struct {
+	Protocol string `json:"protocol"`
+	Method   string `json:"method"`
+	URL      string `json:"url"`
+	Headers  string `json:"headers"`
+	Body     string `json:"body"`
+}
+
+// inspectionResponse is the API's InspectionDataResponse.
+type inspectionResponse struct {
+	Protocol      string `json:"protocol"`
+	StatusCode    string `json:"statusCode"`
+	StatusMessage string `json:"statusMessage"`
+	Headers       string `json:"headers"`
+	Body          string `json:"body"`
 }
