@@ -418,3 +418,20 @@ func TestHTTPTaskTestStateTrace(t *testing.T) {
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
+
+func TestHTTPTaskJSONata(t *testing.T) {
+	srv := newAPIServer(t, jsonAnswer(200, `{"total":7}`))
+	inv := newHTTPInvoker(t, integrations.Config{})
+	def := fmt.Sprintf(`{"QueryLanguage":"JSONata","StartAt":"Call","States":{
+	  "Call":{"Type":"Task","Resource":"arn:aws:states:::http:invoke",
+	    "Arguments":{"ApiEndpoint":"{%% '%s/orders/' & $states.input.id %%}","Method":"PUT","InvocationConfig":{"ConnectionArn":%q},
+	      "RequestBody":{"qty":"{%% $states.input.qty %%}"}},
+	    "Output":"{%% $states.result.ResponseBody.total %%}","End":true}}}`, srv.URL, testConnArn)
+	r := runDef(t, inv, def, `{"id":"o-1","qty":3}`)
+	if r.x.Status != "SUCCEEDED" || deref(r.x.Output) != "7" {
+		t.Fatalf("status %s output %s error %s cause %s", r.x.Status, deref(r.x.Output), deref(r.x.Error), deref(r.x.Cause))
+	}
+	if req := srv.last(t); req.method != "PUT" || req.path != "/orders/o-1" || req.body != `{"qty":3}` {
+		t.Errorf("request %s %s %s", req.method, req.path, req.body)
+	}
+}
