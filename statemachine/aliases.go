@@ -37,6 +37,16 @@ type ServiceInvoker = interp.ServiceInvoker
 // ServiceRequest describes one service-integration task invocation.
 type ServiceRequest = interp.ServiceRequest
 
+// HTTPTrace is an HTTP Task's raw exchange, which an invoker reports to
+// [ServiceRequest].Trace for TestState at inspection level TRACE.
+type HTTPTrace = interp.HTTPTrace
+
+// HTTPTraceRequest is the request of an [HTTPTrace].
+type HTTPTraceRequest = interp.HTTPTraceRequest
+
+// HTTPTraceResponse is the response of an [HTTPTrace].
+type HTTPTraceResponse = interp.HTTPTraceResponse
+
 // IntegrationPattern is how a Task waits for its service.
 type IntegrationPattern = interp.IntegrationPattern
 

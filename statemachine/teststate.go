@@ -73,7 +73,8 @@ func (e *Engine) TestState(ctx context.Context, in TestStateInput) (*TestStateOu
 		}
 	}
 	out, err := interp.TestState(ctx, e.env, x, interp.StateTest{Machine: m, State: name, Input: inVal, Vars: vars, Mock: in.Mock,
-		Config: in.StateConfiguration, Inspect: in.InspectionLevel == "DEBUG" || in.InspectionLevel == "TRACE", History: x.history})
+		Config: in.StateConfiguration, Inspect: in.InspectionLevel == "DEBUG" || in.InspectionLevel == "TRACE", History: x.history,
+		Trace: in.InspectionLevel == "TRACE", RevealSecrets: in.RevealSecrets})
 	var bad *interp.TestInputError
 	if errors.As(err, &bad) {
 		return nil, apiErr("ValidationException", "%s", bad.Message)

@@ -111,8 +111,12 @@ func openStackLogging(ctx context.Context, dataDir, addr, s3Addr, bootstrap stri
 	// as long as the command, and must not start scheduled executions, or
 	// catch up missed ones, as a side effect of `runner list`. Fires missed
 	// meanwhile are caught up by the next `runner up`.
+	conns, err := httpConnections()
+	if err != nil {
+		return nil, err
+	}
 	opts := stack.Options{DataDir: dataDir, Addr: addr, S3Addr: s3Addr, Repo: repo, NoSchedules: addr == "", MockConfig: stackMockConfig,
-		ServiceEndpoints: serviceEndpoints()}
+		ServiceEndpoints: serviceEndpoints(), HTTPConnections: conns}
 	if bootstrap != "" {
 		path, err := checkBootstrap(bootstrap)
 		if err != nil {
@@ -123,7 +127,7 @@ func openStackLogging(ctx context.Context, dataDir, addr, s3Addr, bootstrap stri
 		opts.BootstrapPath, opts.LambdaOutput, opts.NoProcessEnv = path, logFile, true
 		return stack.Open(ctx, opts)
 	}
-	s3Addr, err := inProcessStepEnv(s3Addr)
+	s3Addr, err = inProcessStepEnv(s3Addr)
 	if err != nil {
 		return nil, err
 	}

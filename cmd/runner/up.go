@@ -31,7 +31,7 @@ const (
 
 func newUpCmd() *command {
 	return &command{
-		name: "up", args: "[--addr 127.0.0.1:PORT] [--s3-addr 127.0.0.1:PORT] [--mock-config FILE] [--endpoint SERVICE=URL]...",
+		name: "up", args: "[--addr 127.0.0.1:PORT] [--s3-addr 127.0.0.1:PORT] [--mock-config FILE] [--endpoint SERVICE=URL]... [--connections FILE]",
 		summary: "Serve the local stack (Step Functions API, S3, Lambda steps, every workflow with its S3 trigger and schedules) in the foreground until interrupted.",
 		examples: []string{
 			"runner up --addr 127.0.0.1:8083 --s3-addr 127.0.0.1:8084",
@@ -44,6 +44,7 @@ func newUpCmd() *command {
 			addr := fs.String("addr", defaultUpAddr, "Step Functions API listen address (127.0.0.1 unless you mean otherwise; port 0: any free port)")
 			s3Addr := fs.String("s3-addr", defaultUpS3Addr, "S3 API listen address (port 0: any free port)")
 			mockConfig := fs.String("mock-config", "", "an AWS Step Functions Local mock config file: StartExecution on <stateMachineArn>#<TestCase> runs that test case with its mocked responses")
+			connections := fs.String("connections", "", "a JSON file of EventBridge connections (ARN or name -> {AuthorizationType BASIC|API_KEY, AuthParameters}) whose auth and parameters HTTP Tasks add; without it a ConnectionArn adds nothing; "+connectionsEnv+" works too")
 			var endpoints multiFlag
 			fs.Var(&endpoints, "endpoint", "SERVICE=URL: where Task integrations of SERVICE (sqs, sns, events, dynamodb, s3) call, e.g. a moto_server or LocalStack; repeatable; AWS_ENDPOINT_URL_<SERVICE> works too")
 			return func(ctx context.Context, args []string) error {
@@ -54,6 +55,9 @@ func newUpCmd() *command {
 					return err
 				}
 				if err := useEndpoints(endpoints); err != nil {
+					return err
+				}
+				if err := useConnections(*connections); err != nil {
 					return err
 				}
 				if err := checkAddrFree("--addr", *addr); err != nil {
@@ -93,6 +97,9 @@ func newUpCmd() *command {
 					}
 					for _, e := range sortedEndpoints(serviceEndpoints()) {
 						fmt.Fprintf(w, "endpoint %s\n", e)
+					}
+					if f := connectionsFile(); f != "" {
+						fmt.Fprintf(w, "connections %s (HTTP Tasks get these connections' auth and parameters)\n", f)
 					}
 					if st.ApprovalURL != "" {
 						fmt.Fprintf(w, "approvals %s (decision links arrive in s3://%s/approvals/outbox/ and are printed here)\n", st.ApprovalURL, ep.Bucket)

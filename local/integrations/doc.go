@@ -5,7 +5,9 @@
 // dynamodb:getItem|putItem|updateItem|deleteItem, and the AWS SDK
 // integrations aws-sdk:dynamodb (those four, query and scan) and aws-sdk:s3
 // for the common object operations, against the local stack's S3 by
-// default.
+// default; and the HTTP Task (http:invoke), which calls the state's
+// ApiEndpoint itself (http.go; what its EventBridge connection adds comes
+// from [Config.Connections], see connections.go).
 //
 // Requests take the state's Parameters (or Arguments) as Step Functions
 // does: PascalCase members of the service API, with a JSON value where the

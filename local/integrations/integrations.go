@@ -56,6 +56,7 @@ var operations = map[string]struct {
 	"aws-sdk:s3:deleteObject":     {"s3", true},
 	"aws-sdk:s3:listObjectsV2":    {"s3", true},
 	"aws-sdk:s3:copyObject":       {"s3", true},
+	"http:invoke":                 {"", false}, // calls the state's ApiEndpoint
 }
 
 // Config configures an [Invoker]. Every field is optional.
@@ -76,6 +77,15 @@ type Config struct {
 	// Now is the clock of the Date header in SdkHttpMetadata when the
 	// response has none; nil uses time.Now.
 	Now func() time.Time
+	// Connections are what the EventBridge connections of HTTP Tasks add
+	// to their requests, by connection ARN or name (see
+	// [LoadConnections]). Nil: a connection adds nothing, its ARN is only
+	// checked for form; non-nil: an ARN it does not name fails the task
+	// with Events.ConnectionResource.ResourceNotFound.
+	Connections map[string]Connection
+	// HTTPTaskTimeout is how long an HTTP Task waits for its answer; 0
+	// is the 60 seconds of AWS.
+	HTTPTaskTimeout time.Duration
 }
 
 // Invoker runs service integrations; it implements
@@ -88,6 +98,10 @@ type Invoker struct {
 	events   *eventbridge.Client
 	dynamodb *dynamodb.Client
 	s3       *s3.Client
+	// httpTask sends HTTP Tasks' requests: the task's timeout, redirects
+	// not followed (a 3xx answer is the task's answer).
+	httpTask    *http.Client
+	httpTimeout string // for messages: "60s"
 }
 
 var (
@@ -119,7 +133,11 @@ func New(cfg Config) (*Invoker, error) {
 		eps[name] = u
 	}
 	cfg.Endpoints = eps
-	inv := &Invoker{cfg: cfg, s3: cfg.S3}
+	if cfg.HTTPTaskTimeout <= 0 {
+		cfg.HTTPTaskTimeout = 60 * time.Second
+	}
+	inv := &Invoker{cfg: cfg, s3: cfg.S3, httpTimeout: cfg.HTTPTaskTimeout.String(),
+		httpTask: &http.Client{Timeout: cfg.HTTPTaskTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	// One attempt: a task's Retry is the place for retries. The optimized
 	// integrations send what the state gives, as the Java SDK does, and
 	// let the service refuse a missing member (SQS.AmazonSQSException
@@ -251,7 +269,7 @@ func (inv *Invoker) CheckService(state, resource string) error {
 	if suffix != "" && !(suffix == ".waitForTaskToken" && op.token) {
 		return fmt.Errorf("the state '%s' calls %s, but %s does not support the %s pattern", state, resource, key, strings.TrimPrefix(suffix, "."))
 	}
-	if inv.client(op.endpoint) {
+	if op.endpoint == "" || inv.client(op.endpoint) {
 		return nil
 	}
 	return fmt.Errorf("the state '%s' calls %s, but no %s endpoint is configured: start the stack with `runner up --endpoint %s=URL` or set %s", state, resource, op.endpoint, op.endpoint, "AWS_ENDPOINT_URL_"+envNames[op.endpoint])
@@ -308,6 +326,8 @@ func (inv *Invoker) InvokeService(ctx context.Context, req statemachine.ServiceR
 	case "aws-sdk:s3:getObject", "aws-sdk:s3:putObject", "aws-sdk:s3:headObject", "aws-sdk:s3:deleteObject",
 		"aws-sdk:s3:listObjectsV2", "aws-sdk:s3:copyObject":
 		return inv.s3Call(ctx, req.Action, params)
+	case "http:invoke":
+		return inv.invokeHTTP(ctx, req, params)
 	}
 	return nil, &statemachine.TaskError{Name: "States.Runtime", Cause: fmt.Sprintf("The resource '%s' is not supported by the local stack", req.Resource)}
 }

@@ -211,6 +211,12 @@ func (h *Handler) testState(ctx context.Context, in *testStateIn) (any, error) {
 			AfterArguments: d.AfterArguments, Result: d.Result, AfterResultSelector: d.AfterResultSelector,
 			AfterResultPath: d.AfterResultPath, Variables: d.Variables}
 		res.InspectionData.mapAndErrors(d)
+		if r := d.Request; r != nil {
+			res.InspectionData.Request = &inspectionRequest{r.Protocol, r.Method, r.URL, r.Headers, r.Body}
+		}
+		if r := d.Response; r != nil {
+			res.InspectionData.Response = &inspectionResponse{r.Protocol, r.StatusCode, r.StatusMessage, r.Headers, r.Body}
+		}
 	}
 	for _, f := range []struct {
 		dst **string
@@ -243,6 +249,9 @@ type inspectionData struct {
 	ToleratedFailureCount      *int64          `json:"toleratedFailureCount,omitempty"`
 	ToleratedFailurePercentage *float64        `json:"toleratedFailurePercentage,omitempty"`
 	ErrorDetails               *inspectionErrs `json:"errorDetails,omitempty"`
+	// An HTTP Task's exchange, at inspection level TRACE.
+	Request  *inspectionRequest  `json:"request,omitempty"`
+	Response *inspectionResponse `json:"response,omitempty"`
 }
 
 // inspectionErrs is InspectionErrorDetails.
@@ -259,4 +268,22 @@ func (o *inspectionData) mapAndErrors(d *statemachine.InspectionData) {
 	if e := d.ErrorDetails; e != nil {
 		o.ErrorDetails = &inspectionErrs{e.CatchIndex, e.RetryIndex, e.RetryBackoffIntervalSeconds}
 	}
+}
+
+// inspectionRequest is the API's InspectionDataRequest.
+type inspectionRequest struct {
+	Protocol string `json:"protocol"`
+	Method   string `json:"method"`
+	URL      string `json:"url"`
+	Headers  string `json:"headers"`
+	Body     string `json:"body"`
+}
+
+// inspectionResponse is the API's InspectionDataResponse.
+type inspectionResponse struct {
+	Protocol      string `json:"protocol"`
+	StatusCode    string `json:"statusCode"`
+	StatusMessage string `json:"statusMessage"`
+	Headers       string `json:"headers"`
+	Body          string `json:"body"`
 }

@@ -141,6 +141,10 @@ type Options struct {
 	// integrations call; aws-sdk:s3 uses the stack's S3 without one. A
 	// machine calling a service with none is refused at StartExecution.
 	ServiceEndpoints map[string]string
+	// HTTPConnections are what the EventBridge connections of HTTP Tasks
+	// add to their requests (see integrations.LoadConnections); nil: a
+	// ConnectionArn adds nothing, its auth is not applied.
+	HTTPConnections map[string]integrations.Connection
 	// Logger receives the stack's logs; nil discards them.
 	Logger *slog.Logger
 	// LambdaOutput receives bootstrap processes' output; nil discards it.
@@ -252,7 +256,7 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 		Clock: opts.Clock, Lambda: st.lambda, Objects: objects, Store: st.store,
 		Region: opts.Region, AccountID: opts.AccountID, Logger: opts.Logger,
 	}
-	services, err := integrations.New(integrations.Config{Endpoints: opts.ServiceEndpoints, S3: st.s3client, Region: opts.Region})
+	services, err := integrations.New(integrations.Config{Endpoints: opts.ServiceEndpoints, S3: st.s3client, Region: opts.Region, Connections: opts.HTTPConnections})
 	if err != nil {
 		return nil, fmt.Errorf("stack: %w", err)
 	}

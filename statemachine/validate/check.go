@@ -559,6 +559,7 @@ var (
 // Services not listed here are not checked, to avoid false positives.
 var knownActions = map[string]map[string]bool{
 	"dynamodb": set("getItem", "putItem", "updateItem", "deleteItem"),
+	"http":     set("invoke"), // request-response only
 	"lambda":   set("invoke", "invoke.waitForTaskToken"),
 	"sns":      set("publish", "publish.waitForTaskToken"),
 	"sqs":      set("sendMessage", "sendMessage.waitForTaskToken"),
@@ -592,6 +593,9 @@ func (c *checker) checkTask(st *object, ptr, ql string) {
 			}
 		} else if _, err := arn.Parse(r); err != nil {
 			c.schema(ptr+"/Resource", "The resource provided %s is not recognized. The value is not a valid resource ARN, or the resource is not available in this region.", r)
+		}
+		if r == "arn:aws:states:::http:invoke" {
+			c.checkHTTPTask(st, ptr, ql)
 		}
 	}
 	c.exclusive(st, ptr, "TimeoutSeconds", "TimeoutSecondsPath")
@@ -1085,4 +1089,48 @@ func preview(v any) string {
 		return "null"
 	}
 	return fmt.Sprint(v)
+}
+
+// checkHTTPTask checks the fields the HTTP Task docs mark required
+// ("Call HTTPS APIs in Step Functions workflows"): ApiEndpoint, Method and
+// the EventBridge connection, given in Authentication or InvocationConfig
+// as ConnectionArn. A field may be given as a path ("ApiEndpoint.$"); a
+// JSONata Arguments that is one expression is checked when it runs.
+func (c *checker) checkHTTPTask(st *object, ptr, ql string) {
+	field := "Parameters"
+	if ql != qlJSONPath {
+		field = "Arguments"
+	}
+	v, ok := st.get(field)
+	if !ok {
+		c.schema(ptr, "The field '%s' is required but was missing", field)
+		return
+	}
+	args, ok := v.(*object)
+	if !ok {
+		return
+	}
+	loc := ptr + "/" + field
+	present := func(o *object, k string) bool { return o.has(k) || (ql == qlJSONPath && o.has(k+".$")) }
+	for _, k := range []string{"ApiEndpoint", "Method"} {
+		if !present(args, k) {
+			c.schema(loc, "The field '%s' is required but was missing", k)
+		}
+	}
+	conn := 0
+	for _, k := range []string{"Authentication", "InvocationConfig"} {
+		if !present(args, k) {
+			continue
+		}
+		conn++
+		if o, ok := args.m[k].(*object); ok && !present(o, "ConnectionArn") {
+			c.schema(loc+"/"+k, "The field 'ConnectionArn' is required but was missing")
+		}
+	}
+	switch conn {
+	case 0:
+		c.schema(loc, "The field 'Authentication' or 'InvocationConfig' is required but was missing")
+	case 2:
+		c.schema(loc, "Only one of the fields 'Authentication' and 'InvocationConfig' may be given")
+	}
 }

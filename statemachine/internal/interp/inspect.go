@@ -38,14 +38,18 @@ type InspectionData struct {
 	ToleratedFailurePercentage                          *float64
 	// ErrorDetails names the Retry or Catch that handled the error.
 	ErrorDetails *InspectionErrorDetails
+	// Request and Response are an HTTP Task's raw exchange, at inspection
+	// level TRACE only; nil otherwise.
+	Request  *HTTPTraceRequest
+	Response *HTTPTraceResponse
 }
 
 // inspect builds TestState's inspection data after the state ran: out and
 // f are what it returned. It re-derives the steps of the data flow that the
 // interpreter does not keep (InputPath, ResultPath), reads what was sent
 // and received from the history events, and uses the mock when there is
-// one. f is the state's failure, if any. TRACE adds nothing here: the engine has no HTTP Task, whose request
-// and response TRACE would show.
+// one. f is the state's failure, if any. TRACE's HTTP request and response
+// are added by TestState from what the service invoker reported (trace.go).
 func (r *runner) inspect(st *step, inVal any, f *failure, events []HistoryEvent) *InspectionData {
 	s := st.s
 	d := &InspectionData{Input: Marshal(inVal)}
@@ -210,6 +214,10 @@ type StateTest struct {
 	Mock    *Mock // answers a Task instead of invoking it; may be nil
 	Config  StateConfig
 	Inspect bool // fill InspectionData
+	// Trace (inspection level TRACE) adds an HTTP Task's request and
+	// response to InspectionData; RevealSecrets shows what its connection
+	// added (see [ServiceRequest.Trace]).
+	Trace, RevealSecrets bool
 	// History returns the events the run recorded so far.
 	History func() []HistoryEvent
 }
@@ -231,6 +239,11 @@ func TestState(ctx context.Context, env *Env, x Run, t StateTest) (*TestResult, 
 	r := &runner{x: x, env: env, mock: t.Mock, noRetry: true, test: &testRun{state: s, cfg: t.Config}}
 	vars := &scope{vars: t.Vars}
 	th := &thread{x: x}
+	var trace *traceSink
+	if t.Inspect && t.Trace {
+		trace = &traceSink{reveal: t.RevealSecrets}
+		ctx = context.WithValue(ctx, traceKey{}, trace)
+	}
 	st := &step{s: s, input: inVal, entered: env.Clock.Now(), th: th, vars: vars, ctx: ctx}
 	out, next, f := r.execStep(ctx, st)
 	if f != nil && ctx.Err() != nil {
@@ -249,6 +262,7 @@ func TestState(ctx context.Context, env *Env, x Run, t StateTest) (*TestResult, 
 	}()
 	if t.Inspect {
 		res.InspectionData = r.inspect(st, inVal, f, t.History())
+		trace.fill(res.InspectionData)
 	}
 	if f == nil {
 		res.Status = "SUCCEEDED"

@@ -85,6 +85,38 @@ type ServiceRequest struct {
 	TaskToken string // set for WaitForTaskToken
 	Timeout   time.Duration
 	Heartbeat time.Duration
+	// Trace is set when TestState runs the task at inspection level TRACE:
+	// an invoker that speaks HTTP for the task (the HTTP Task,
+	// arn:aws:states:::http:invoke) calls it with the raw request and
+	// response, which TestState returns as inspectionData.request and
+	// .response. Nil otherwise.
+	Trace func(HTTPTrace)
+	// RevealSecrets says whether Trace may show what a connection added
+	// to the request (its headers, query parameters and body members),
+	// TestState's revealSecrets. What the state itself gave and the whole
+	// response are always shown.
+	RevealSecrets bool
+}
+
+// HTTPTrace is one HTTP exchange as TestState's inspectionData shows it
+// at inspection level TRACE. Every member is text, as in the API.
+type HTTPTrace struct {
+	Request HTTPTraceRequest
+	// Response is nil when no answer came (a refused connection, a
+	// timeout).
+	Response *HTTPTraceResponse
+}
+
+// HTTPTraceRequest is the request of an [HTTPTrace] (the API's
+// InspectionDataRequest).
+type HTTPTraceRequest struct {
+	Protocol, Method, URL, Headers, Body string
+}
+
+// HTTPTraceResponse is the response of an [HTTPTrace] (the API's
+// InspectionDataResponse).
+type HTTPTraceResponse struct {
+	Protocol, StatusCode, StatusMessage, Headers, Body string
 }
 
 // IntegrationPattern is how a Task waits for its service.

@@ -601,6 +601,7 @@ func (r *runner) service(ctx context.Context, resource, service, action string, 
 		return nil, &failure{name: states.Runtime, cause: fmt.Sprintf("The resource '%s' is not supported: no service invoker is configured", resource)}
 	}
 	req := ServiceRequest{Resource: resource, Service: service, Action: action, Pattern: pattern, Input: params, TaskToken: token}
+	withTrace(ctx, &req)
 	if timeout != nil {
 		req.Timeout = time.Duration(*timeout) * time.Second
 	}
