@@ -106,6 +106,9 @@ type stepRun struct {
 	wall time.Duration
 	cpu  time.Duration // user + system
 	rss  int64         // bytes
+	// minor page faults: first touches of memory, each a trip through
+	// the kernel (and, in a VM, often the hypervisor)
+	faults int64
 }
 
 func run(size int64, dir string, partSize int64, conc int, where string, noDistinct bool) error {
@@ -196,9 +199,11 @@ func run(size int64, dir string, partSize int64, conc int, where string, noDisti
 	serverTime := serverCPU() - serverBefore
 	var partRSS int64
 	var partCPU time.Duration
+	var partFaults int64
 	for _, r := range partRuns {
 		partRSS = max(partRSS, r.rss)
 		partCPU += r.cpu
+		partFaults += r.faults
 	}
 	mib := func(b int64) float64 { return float64(b) / (1 << 20) }
 	server := "the bootstrap " + filepath.Base(bootstrap)
@@ -211,7 +216,7 @@ func run(size int64, dir string, partSize int64, conc int, where string, noDisti
 		total.Seconds(), planRun.wall.Seconds(), partsWall.Seconds(), reduceRun.wall.Seconds(), total.Seconds()/cpWall.Seconds())
 	fmt.Printf("peak RSS: plan %.0f MiB, part %.0f MiB (max of %d), reduce %.0f MiB  (goal <= 128 MiB each)\n",
 		mib(planRun.rss), mib(partRSS), len(partRuns), mib(reduceRun.rss))
-	fmt.Printf("CPU time: plan %.2fs, parts %.2fs (sum), reduce %.2fs; the bench process and the local S3 serving them %.2fs\n", planRun.cpu.Seconds(), partCPU.Seconds(), reduceRun.cpu.Seconds(), serverTime.Seconds())
+	fmt.Printf("CPU time: plan %.2fs, parts %.2fs (sum, %d minor page faults), reduce %.2fs; the bench process and the local S3 serving them %.2fs\n", planRun.cpu.Seconds(), partCPU.Seconds(), partFaults, reduceRun.cpu.Seconds(), serverTime.Seconds())
 	fmt.Printf("throughput: report %.0f MiB/s, cp %.0f MiB/s; load average before: %s, when done: %s (%d CPUs)\n", mib(size)/total.Seconds(), mib(size)/cpWall.Seconds(), loadBefore, loadavg(), runtime.NumCPU())
 	return nil
 }
@@ -266,7 +271,7 @@ func invoke(self string, env []string, handler string, event any, out any) (step
 	if err := cmd.Run(); err != nil {
 		return stepRun{}, fmt.Errorf("%s: %v\n%s", handler, err, lastLines(stderr.Bytes()))
 	}
-	r := stepRun{wall: time.Since(start), cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), rss: maxRSS(cmd.ProcessState)}
+	r := stepRun{wall: time.Since(start), cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), rss: maxRSS(cmd.ProcessState), faults: minFaults(cmd.ProcessState)}
 	if out != nil {
 		data := stdout.Bytes()
 		if bootstrap == "" {
@@ -291,6 +296,14 @@ func maxRSS(ps *os.ProcessState) int64 {
 		return ru.Maxrss // bytes there, KiB on Linux
 	}
 	return ru.Maxrss << 10
+}
+
+// minFaults is the child's count of minor page faults (getrusage).
+func minFaults(ps *os.ProcessState) int64 {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return ru.Minflt
+	}
+	return 0
 }
 
 func lastLines(b []byte) []byte {
