@@ -2,10 +2,13 @@
 # Measures the report workflow's steps on a generated CSV (1 GiB by
 # default): wall time of the whole report (plan, parts, reduce) next to
 # `cp` of the same file in the same run, and the peak RSS of each step,
-# each step run as a child process against the embedded local S3. Goal:
+# each step run as a child process (the steps bootstrap, cmd/steps) against
+# the embedded local S3. Goal:
 # report <= 1.5x cp, every step <= 128 MiB. Arguments go to the Go program
 # (bench/report/main.go), for example: bench/report.sh -size 268435456
 set -eu
 cd "$(dirname "$0")/.."
+# The steps run as the bootstrap a user deploys, built as for Lambda.
+go build -tags lambda.norpc -o "${TMPDIR:-/tmp}/stepwise-report-bench-bootstrap" ./cmd/steps
 go build -o "${TMPDIR:-/tmp}/stepwise-report-bench" ./bench/report
-exec "${TMPDIR:-/tmp}/stepwise-report-bench" "$@"
+exec "${TMPDIR:-/tmp}/stepwise-report-bench" -bootstrap "${TMPDIR:-/tmp}/stepwise-report-bench-bootstrap" "$@"

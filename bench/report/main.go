@@ -2,11 +2,14 @@
 // CSV: the wall time of the whole report (plan, every part, reduce) next to
 // `cp` of the same file in the same run, and the peak RSS of each step.
 //
-// Each step runs as a child process (this binary re-executed with the
-// real step handlers from steps.Handlers behind aws-lambda-go's handler
-// adapter, the way the bootstrap serves them), against the embedded local
-// S3 over plain HTTP, so that the child's peak RSS is the step's, read
-// from getrusage. The parent plays the state machine: plan, the parts
+// Each step runs as a child process, the Lambda bootstrap a user deploys
+// (cmd/steps, built by bench/report.sh and named by -bootstrap) in its
+// `invoke HANDLER` mode, against the embedded local S3 over plain HTTP, so
+// that the child's CPU time and peak RSS (getrusage) are the step's. This
+// binary, which links the local S3 server too, starts slower and larger;
+// it serves the steps itself (the same handlers, steps.Handlers) only
+// without -bootstrap or when $STEPWISE_BENCH_CPUPROFILE asks for
+// profiles. The parent plays the state machine: plan, the parts
 // MaxConcurrency at a time, reduce. Run it through bench/report.sh.
 package main
 
@@ -53,7 +56,11 @@ func main() {
 	conc := flag.Int("concurrency", runtime.NumCPU(), "parts running at once (max_concurrency)")
 	where := flag.String("where", "", "where filter of the report request (none by default)")
 	noDistinct := flag.Bool("no-distinct", false, "leave count_distinct(user) out of the aggregates")
+	flag.StringVar(&bootstrap, "bootstrap", "", "the steps' bootstrap binary (go build ./cmd/steps); empty: this binary serves them")
 	flag.Parse()
+	if os.Getenv("STEPWISE_BENCH_CPUPROFILE") != "" {
+		bootstrap = ""
+	}
 	if err := run(*size, *dir, *partSize, *conc, *where, *noDistinct); err != nil {
 		log.Fatal(err)
 	}
@@ -91,10 +98,17 @@ func child(handler, resultFile string) {
 
 // The children write CPU profiles into $STEPWISE_BENCH_CPUPROFILE when set.
 
+// bootstrap is the -bootstrap flag: the binary that serves a step as
+// `bootstrap invoke HANDLER`, the event on stdin, the result on stdout.
+var bootstrap string
+
 type stepRun struct {
 	wall time.Duration
 	cpu  time.Duration // user + system
 	rss  int64         // bytes
+	// minor page faults: first touches of memory, each a trip through
+	// the kernel (and, in a VM, often the hypervisor)
+	faults int64
 }
 
 func run(size int64, dir string, partSize int64, conc int, where string, noDistinct bool) error {
@@ -185,18 +199,24 @@ func run(size int64, dir string, partSize int64, conc int, where string, noDisti
 	serverTime := serverCPU() - serverBefore
 	var partRSS int64
 	var partCPU time.Duration
+	var partFaults int64
 	for _, r := range partRuns {
 		partRSS = max(partRSS, r.rss)
 		partCPU += r.cpu
+		partFaults += r.faults
 	}
 	mib := func(b int64) float64 { return float64(b) / (1 << 20) }
-	fmt.Printf("source: %s, %.0f MiB, %d rows in %d groups, %d parts of %d MiB, %d at a time, %d CPUs; aggregates %v\n", filepath.Base(src), mib(size), out.Rows, out.Groups, len(parts), partSize>>20, conc, runtime.NumCPU(), req["aggregates"])
+	server := "the bootstrap " + filepath.Base(bootstrap)
+	if bootstrap == "" {
+		server = "this binary (no -bootstrap)"
+	}
+	fmt.Printf("source: %s, %.0f MiB, %d rows in %d groups, %d parts of %d MiB, %d at a time, %d CPUs; aggregates %v; steps served by %s\n", filepath.Base(src), mib(size), out.Rows, out.Groups, len(parts), partSize>>20, conc, runtime.NumCPU(), req["aggregates"], server)
 	fmt.Printf("cp:      %8.2fs\n", cpWall.Seconds())
 	fmt.Printf("report:  %8.2fs  (plan %.2fs, parts %.2fs, reduce %.2fs)  = %.2fx cp  (goal <= 1.5x)\n",
 		total.Seconds(), planRun.wall.Seconds(), partsWall.Seconds(), reduceRun.wall.Seconds(), total.Seconds()/cpWall.Seconds())
 	fmt.Printf("peak RSS: plan %.0f MiB, part %.0f MiB (max of %d), reduce %.0f MiB  (goal <= 128 MiB each)\n",
 		mib(planRun.rss), mib(partRSS), len(partRuns), mib(reduceRun.rss))
-	fmt.Printf("CPU time: plan %.2fs, parts %.2fs (sum), reduce %.2fs; the bench process and the local S3 serving them %.2fs\n", planRun.cpu.Seconds(), partCPU.Seconds(), reduceRun.cpu.Seconds(), serverTime.Seconds())
+	fmt.Printf("CPU time: plan %.2fs, parts %.2fs (sum, %d minor page faults), reduce %.2fs; the bench process and the local S3 serving them %.2fs\n", planRun.cpu.Seconds(), partCPU.Seconds(), partFaults, reduceRun.cpu.Seconds(), serverTime.Seconds())
 	fmt.Printf("throughput: report %.0f MiB/s, cp %.0f MiB/s; load average before: %s, when done: %s (%d CPUs)\n", mib(size)/total.Seconds(), mib(size)/cpWall.Seconds(), loadBefore, loadavg(), runtime.NumCPU())
 	return nil
 }
@@ -238,19 +258,26 @@ func invoke(self string, env []string, handler string, event any, out any) (step
 	res.Close()
 	defer os.Remove(res.Name())
 	cmd := exec.Command(self, "child", handler, res.Name())
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = io.Discard
+	if bootstrap != "" {
+		cmd = exec.Command(bootstrap, "invoke", handler)
+		cmd.Stdout = &stdout
+	}
 	cmd.Env = env
 	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	cmd.Stderr = &stderr
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
 		return stepRun{}, fmt.Errorf("%s: %v\n%s", handler, err, lastLines(stderr.Bytes()))
 	}
-	r := stepRun{wall: time.Since(start), cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), rss: maxRSS(cmd.ProcessState)}
+	r := stepRun{wall: time.Since(start), cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), rss: maxRSS(cmd.ProcessState), faults: minFaults(cmd.ProcessState)}
 	if out != nil {
-		data, err := os.ReadFile(res.Name())
-		if err != nil {
-			return r, err
+		data := stdout.Bytes()
+		if bootstrap == "" {
+			if data, err = os.ReadFile(res.Name()); err != nil {
+				return r, err
+			}
 		}
 		if err := json.Unmarshal(data, out); err != nil {
 			return r, fmt.Errorf("%s: result: %v", handler, err)
@@ -269,6 +296,14 @@ func maxRSS(ps *os.ProcessState) int64 {
 		return ru.Maxrss // bytes there, KiB on Linux
 	}
 	return ru.Maxrss << 10
+}
+
+// minFaults is the child's count of minor page faults (getrusage).
+func minFaults(ps *os.ProcessState) int64 {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return ru.Minflt
+	}
+	return 0
 }
 
 func lastLines(b []byte) []byte {

@@ -54,9 +54,6 @@ type Partial struct {
 	recent      *[1024]*Group // groups by a cheap hash of their keys, before the map
 	ops         []op          // Aggs compiled for the per-row loop
 	nums        []num         // the row's parsed values, by aggregate
-	distinct    bool          // some aggregate is count_distinct
-	hs          []uint32      // the row's distinct values' hashes, by aggregate (0: not yet)
-	sink        uint32        // keeps the early slot loads of addRow
 }
 
 // op is an aggregate compiled for addRow: the operator as a small integer
@@ -86,7 +83,6 @@ const (
 
 func (p *Partial) compile() {
 	p.ops = make([]op, len(p.Aggs))
-	p.hs = make([]uint32, len(p.Aggs))
 	p.nums = make([]num, len(p.Aggs))
 	for i, a := range p.Aggs {
 		o := op{kind: opNumber, column: a.Column != "", reuse: -1}
@@ -95,7 +91,6 @@ func (p *Partial) compile() {
 			o.kind = opCount
 		case "count_distinct":
 			o.kind = opDistinct
-			p.distinct = true
 		default:
 			switch a.Op {
 			case "min":
@@ -193,11 +188,14 @@ func lookupGroup[T string | []byte](p *Partial, keys []T) (*Group, error) {
 // Add counts one row: keys are its group-by values, vals[i] the value of
 // Aggs[i].Column (ignored for count of rows). A non-numeric value for
 // sum/min/max/avg is an error naming the column.
-func (p *Partial) Add(keys, vals []string) error { return addRow(p, keys, vals) }
+func (p *Partial) Add(keys, vals []string) error { return addRow(p, keys, vals, nil) }
 
 // addRow is Add over strings or over bytes: fields in a read buffer
-// cost no allocation unless they start a group or a distinct value.
-func addRow[T string | []byte](p *Partial, keys, vals []T) error {
+// cost no allocation unless they start a group or a distinct value. With
+// a queue q, count_distinct's inserts wait in q for [distinctQueue.flush]
+// (the caller flushes before it returns any error, so that errors come in
+// row order).
+func addRow[T string | []byte](p *Partial, keys, vals []T, q *distinctQueue) error {
 	g, err := group(p, keys)
 	if err != nil {
 		return err
@@ -205,21 +203,6 @@ func addRow[T string | []byte](p *Partial, keys, vals []T) error {
 	g.Count++
 	if len(p.ops) != len(p.Aggs) {
 		p.compile()
-	}
-	if p.distinct {
-		// Hash the distinct values and load their first slots before the
-		// other aggregates' work: the loads, mostly cache misses, then
-		// overlap with it instead of stalling the insert.
-		for i := range p.ops {
-			p.hs[i] = 0 // none from a row that stopped at an error
-			if p.ops[i].kind == opDistinct && len(vals[i]) > 0 {
-				if s := g.accs[i].distinct; s != nil && len(s.slots) > 0 {
-					h := hashBytes([]byte(vals[i]))
-					p.hs[i] = h
-					p.sink ^= s.slots[int(h)&(len(s.slots)-1)].h
-				}
-			}
-		}
 	}
 	for i := range p.ops {
 		o := &p.ops[i]
@@ -234,14 +217,13 @@ func addRow[T string | []byte](p *Partial, keys, vals []T) error {
 			if c.distinct == nil {
 				c.distinct = &strSet{}
 			}
+			if q != nil {
+				enqueue(q, c.distinct, vals[i])
+				continue
+			}
 			// A no-op conversion for bytes, a copy for strings (the
 			// reader paths that are not the hot one).
-			h := p.hs[i]
-			if h == 0 {
-				h = hashBytes([]byte(vals[i]))
-			}
-			p.hs[i] = 0
-			if _, err := c.distinct.insertHashed([]byte(vals[i]), h, p.newDistinct); err != nil {
+			if _, err := c.distinct.insert([]byte(vals[i]), p.newDistinct); err != nil {
 				return err
 			}
 		default:
@@ -258,6 +240,59 @@ func addRow[T string | []byte](p *Partial, keys, vals []T) error {
 		}
 	}
 	return nil
+}
+
+// distinctQueue holds count_distinct inserts of the last rows so that
+// [distinctQueue.flush] can load the slots they probe, mostly cache misses
+// over a part's many sets, all before it inserts any: the loads then
+// overlap instead of stalling one insert each.
+type distinctQueue struct {
+	e    []queued
+	buf  []byte // the values, copied: the rows' fields do not outlive the row
+	line int64  // the current row's line and number, for errors
+	row  int64
+	sink uint32 // keeps the early loads
+}
+
+type queued struct {
+	s         *strSet
+	h         uint32
+	off, n    uint32 // the value in buf
+	line, row int64
+}
+
+// queueLen is the number of inserts flushed at once: enough for the
+// loads in flight to fill the core's miss handling, few enough that the
+// probed slots stay in cache until the insert.
+const queueLen = 64
+
+func enqueue[T string | []byte](q *distinctQueue, s *strSet, v T) {
+	q.e = append(q.e, queued{s: s, off: uint32(len(q.buf)), n: uint32(len(v)), line: q.line, row: q.row})
+	q.buf = append(q.buf, v...)
+}
+
+// full reports whether the queue should be flushed.
+func (q *distinctQueue) full() bool { return len(q.e) >= queueLen }
+
+// flush inserts the queued values in order and empties the queue; at the
+// first insert that fails, it returns the line and row number of the row
+// the value came from (the rest is dropped: the part fails).
+func (q *distinctQueue) flush(p *Partial) (line, row int64, err error) {
+	defer func() { q.e, q.buf = q.e[:0], q.buf[:0] }()
+	for i := range q.e {
+		e := &q.e[i]
+		e.h = hashBytes(q.buf[e.off : e.off+e.n])
+		if len(e.s.slots) > 0 {
+			q.sink ^= e.s.slots[int(e.h)&(len(e.s.slots)-1)].h
+		}
+	}
+	for i := range q.e {
+		e := &q.e[i]
+		if _, err := e.s.insertHashed(q.buf[e.off:e.off+e.n], e.h, p.newDistinct); err != nil {
+			return e.line, e.row, err
+		}
+	}
+	return 0, 0, nil
 }
 
 // newDistinct counts one more distinct value against MaxDistinct.

@@ -77,7 +77,7 @@ func TestGroupKeysDoNotCollide(t *testing.T) {
 	p := NewPartial([]Aggregate{{Op: "count"}}, 10)
 	for range 3 {
 		for _, k := range [][]byte{[]byte("aXcYa"), []byte("aYcXa"), []byte("aXcYa")} {
-			if err := addRow(p, [][]byte{k, []byte("z")}, [][]byte{nil}); err != nil {
+			if err := addRow(p, [][]byte{k, []byte("z")}, [][]byte{nil}, nil); err != nil {
 				t.Fatal(err)
 			}
 		}

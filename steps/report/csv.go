@@ -60,21 +60,38 @@ func AggregateRecords(r io.Reader, o Options, p *Partial) (int64, error) {
 	vals := make([][]byte, len(valIdx))
 	var strs []string
 	sc := newScanner(r, o.Delimiter[0])
+	q := &distinctQueue{}
 	var n int64
+	// fail returns err for the row at line unless a queued insert of an
+	// earlier row fails: errors come in row order, as without the queue.
+	fail := func(err error, line int64) (int64, error) {
+		if ql, qn, qerr := q.flush(p); qerr != nil {
+			err, line, n = qerr, ql, qn
+		}
+		switch {
+		case err == nil || err == ErrStopped:
+			return n, err
+		case errors.Is(err, ErrTooManyGroups) || errors.Is(err, ErrTooManyDistinct):
+			return n, fmt.Errorf("line %d: %w", line, err)
+		case line > 0:
+			return n, &RowError{Line: line, Reason: err.Error()}
+		}
+		return n, err
+	}
 	for {
 		if n&0xffff == 0 && o.Stop != nil && o.Stop() {
-			return n, ErrStopped
+			return fail(ErrStopped, 0)
 		}
 		rec, err := sc.next()
 		if err == io.EOF {
-			return n, nil
+			return fail(nil, 0)
 		}
 		if err != nil {
-			return n, err
+			return fail(err, 0) // a RowError already, or the reader's
 		}
 		n++
 		if len(rec) != len(o.Header) {
-			return n, &RowError{Line: sc.recLine, Reason: fmt.Sprintf("wrong number of fields: %d, the header has %d", len(rec), len(o.Header))}
+			return fail(fmt.Errorf("wrong number of fields: %d, the header has %d", len(rec), len(o.Header)), sc.recLine)
 		}
 		if o.Keep != nil {
 			strs = strs[:0]
@@ -83,7 +100,7 @@ func AggregateRecords(r io.Reader, o Options, p *Partial) (int64, error) {
 			}
 			keep, err := o.Keep(strs)
 			if err != nil {
-				return n, &RowError{Line: sc.recLine, Reason: err.Error()}
+				return fail(err, sc.recLine)
 			}
 			if !keep {
 				continue
@@ -97,11 +114,15 @@ func AggregateRecords(r io.Reader, o Options, p *Partial) (int64, error) {
 				vals[i] = rec[c]
 			}
 		}
-		if err := addRow(p, keys, vals); err != nil {
-			if errors.Is(err, ErrTooManyGroups) || errors.Is(err, ErrTooManyDistinct) {
-				return n, fmt.Errorf("line %d: %w", sc.recLine, err)
+		q.line, q.row = sc.recLine, n
+		if err := addRow(p, keys, vals, q); err != nil {
+			return fail(err, sc.recLine)
+		}
+		if q.full() {
+			if line, row, err := q.flush(p); err != nil {
+				n = row
+				return fail(err, line)
 			}
-			return n, &RowError{Line: sc.recLine, Reason: err.Error()}
 		}
 	}
 }
