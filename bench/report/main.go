@@ -15,6 +15,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -36,6 +37,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	lambdalocal "github.com/stepwise-dev/stepwise/local/lambda"
 	s3local "github.com/stepwise-dev/stepwise/local/s3"
 	"github.com/stepwise-dev/stepwise/steps"
 	"github.com/stepwise-dev/stepwise/steps/export"
@@ -57,9 +59,13 @@ func main() {
 	where := flag.String("where", "", "where filter of the report request (none by default)")
 	noDistinct := flag.Bool("no-distinct", false, "leave count_distinct(user) out of the aggregates")
 	flag.StringVar(&bootstrap, "bootstrap", "", "the steps' bootstrap binary (go build ./cmd/steps); empty: this binary serves them")
+	flag.BoolVar(&cold, "cold", false, "a new process for every invocation (`bootstrap invoke`), instead of warm instances reused through the local Lambda runtime as `runner up --bootstrap` and Lambda run them")
 	flag.Parse()
 	if os.Getenv("STEPWISE_BENCH_CPUPROFILE") != "" {
 		bootstrap = ""
+	}
+	if bootstrap == "" {
+		cold = true // the warm instances are the bootstrap's
 	}
 	if err := run(*size, *dir, *partSize, *conc, *where, *noDistinct); err != nil {
 		log.Fatal(err)
@@ -99,8 +105,15 @@ func child(handler, resultFile string) {
 // The children write CPU profiles into $STEPWISE_BENCH_CPUPROFILE when set.
 
 // bootstrap is the -bootstrap flag: the binary that serves a step as
-// `bootstrap invoke HANDLER`, the event on stdin, the result on stdout.
+// `bootstrap invoke HANDLER`, the event on stdin, the result on stdout, or
+// through the Lambda Runtime API.
 var bootstrap string
+
+// cold is the -cold flag: a process per invocation.
+var cold bool
+
+// warm is the local Lambda runtime serving the steps when not cold.
+var warm *lambdalocal.Runtime
 
 type stepRun struct {
 	wall time.Duration
@@ -142,11 +155,30 @@ func run(size int64, dir string, partSize int64, conc int, where string, noDisti
 	if err != nil {
 		return err
 	}
+	readWall, err := timeRead(ctx, st, size, partSize, conc)
+	if err != nil {
+		return err
+	}
 	env := append(os.Environ(), srv.Env()...)
 	env = append(env, "STEPWISE_BUCKET="+bucket, "STEPWISE_S3_PATH_STYLE=true")
 	self, err := os.Executable()
 	if err != nil {
 		return err
+	}
+	if !cold {
+		warm, err = lambdalocal.New(lambdalocal.Options{
+			Functions: []lambdalocal.Function{
+				{Name: "reportplan", Handler: "reportplan", Timeout: 15 * time.Minute, Concurrency: 1},
+				{Name: "reportpart", Handler: "reportpart", Timeout: 15 * time.Minute, Concurrency: conc},
+				{Name: "reportreduce", Handler: "reportreduce", Timeout: 15 * time.Minute, Concurrency: 1},
+			},
+			Bootstrap: bootstrap,
+			Env:       env,
+		})
+		if err != nil {
+			return err
+		}
+		defer warm.Close()
 	}
 	req := map[string]any{
 		"name": "bench", "source": map[string]any{"key": "samples/bench.csv"}, "group_by": []string{"region", "channel"},
@@ -200,22 +232,47 @@ func run(size int64, dir string, partSize int64, conc int, where string, noDisti
 	var partRSS int64
 	var partCPU time.Duration
 	var partFaults int64
+	processes := len(partRuns)
+	if warm != nil {
+		// The instances are still up: their counters are in /proc.
+		byFn := map[string][]stepRun{}
+		for _, c := range children() {
+			if c.function != "" {
+				byFn[c.function] = append(byFn[c.function], c.stepRun)
+			}
+		}
+		one := func(fn string, r *stepRun) {
+			for _, c := range byFn[fn] {
+				r.cpu += c.cpu
+				r.rss = max(r.rss, c.rss)
+				r.faults += c.faults
+			}
+		}
+		one("reportplan", &planRun)
+		one("reportreduce", &reduceRun)
+		partRuns = byFn["reportpart"]
+		processes = len(partRuns)
+	}
 	for _, r := range partRuns {
 		partRSS = max(partRSS, r.rss)
 		partCPU += r.cpu
 		partFaults += r.faults
 	}
 	mib := func(b int64) float64 { return float64(b) / (1 << 20) }
-	server := "the bootstrap " + filepath.Base(bootstrap)
-	if bootstrap == "" {
-		server = "this binary (no -bootstrap)"
+	server := "warm instances of the bootstrap " + filepath.Base(bootstrap) + " reused through the local Lambda runtime (as runner up --bootstrap)"
+	switch {
+	case bootstrap == "":
+		server = "this binary (no -bootstrap), a process per invocation"
+	case cold:
+		server = "the bootstrap " + filepath.Base(bootstrap) + ", a process per invocation (-cold)"
 	}
 	fmt.Printf("source: %s, %.0f MiB, %d rows in %d groups, %d parts of %d MiB, %d at a time, %d CPUs; aggregates %v; steps served by %s\n", filepath.Base(src), mib(size), out.Rows, out.Groups, len(parts), partSize>>20, conc, runtime.NumCPU(), req["aggregates"], server)
 	fmt.Printf("cp:      %8.2fs\n", cpWall.Seconds())
+	fmt.Printf("s3 read: %8.2fs  (the whole file by ranged GETs of %d MiB, %d at a time, bytes discarded: the floor of any step reading it through the local S3) = %.2fx cp\n", readWall.Seconds(), partSize>>20, conc, readWall.Seconds()/cpWall.Seconds())
 	fmt.Printf("report:  %8.2fs  (plan %.2fs, parts %.2fs, reduce %.2fs)  = %.2fx cp  (goal <= 1.5x)\n",
 		total.Seconds(), planRun.wall.Seconds(), partsWall.Seconds(), reduceRun.wall.Seconds(), total.Seconds()/cpWall.Seconds())
-	fmt.Printf("peak RSS: plan %.0f MiB, part %.0f MiB (max of %d), reduce %.0f MiB  (goal <= 128 MiB each)\n",
-		mib(planRun.rss), mib(partRSS), len(partRuns), mib(reduceRun.rss))
+	fmt.Printf("peak RSS: plan %.0f MiB, part %.0f MiB (max of %d processes for %d parts), reduce %.0f MiB  (goal <= 128 MiB each)\n",
+		mib(planRun.rss), mib(partRSS), processes, len(parts), mib(reduceRun.rss))
 	fmt.Printf("CPU time: plan %.2fs, parts %.2fs (sum, %d minor page faults), reduce %.2fs; the bench process and the local S3 serving them %.2fs\n", planRun.cpu.Seconds(), partCPU.Seconds(), partFaults, reduceRun.cpu.Seconds(), serverTime.Seconds())
 	fmt.Printf("throughput: report %.0f MiB/s, cp %.0f MiB/s; load average before: %s, when done: %s (%d CPUs)\n", mib(size)/total.Seconds(), mib(size)/cpWall.Seconds(), loadBefore, loadavg(), runtime.NumCPU())
 	return nil
@@ -250,6 +307,22 @@ func invoke(self string, env []string, handler string, event any, out any) (step
 	in, err := json.Marshal(event)
 	if err != nil {
 		return stepRun{}, err
+	}
+	if warm != nil {
+		start := time.Now()
+		res, err := warm.Invoke(context.Background(), handler, in)
+		r := stepRun{wall: time.Since(start)}
+		switch {
+		case err != nil:
+			return r, fmt.Errorf("%s: %v", handler, err)
+		case res.FunctionError != "":
+			return r, fmt.Errorf("%s: %s", handler, res.Payload)
+		case out != nil:
+			if err := json.Unmarshal(res.Payload, out); err != nil {
+				return r, fmt.Errorf("%s: result: %v", handler, err)
+			}
+		}
+		return r, nil
 	}
 	res, err := os.CreateTemp("", "stepwise-report-bench-*.json")
 	if err != nil {
@@ -323,6 +396,35 @@ func timeCp(src, dst string) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
+// timeRead reads the uploaded object by ranged GETs of partSize, conc at a
+// time, discarding the bytes, and returns the wall time.
+func timeRead(ctx context.Context, st *objstore.SDK, size, partSize int64, conc int) (time.Duration, error) {
+	var mu sync.Mutex
+	var firstErr error
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for off := int64(0); off < size; off += partSize {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			body, _, err := st.Get(ctx, bucket, "samples/bench.csv", off, min(off+partSize, size))
+			if err == nil {
+				buf := make([]byte, 256<<10)
+				_, err = io.CopyBuffer(io.Discard, struct{ io.Reader }{body}, buf)
+				body.Close()
+			}
+			if err != nil {
+				mu.Lock()
+				firstErr = cmp.Or(firstErr, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start), firstErr
+}
+
 func upload(ctx context.Context, st *objstore.SDK, src string) error {
 	f, err := os.Open(src)
 	if err != nil {
@@ -387,34 +489,72 @@ func generate(path string, size int64) error {
 	return os.Rename(path+".tmp", path)
 }
 
-// serverCPU is the user + system time so far of this process and its
-// live children: between steps, the only live child is the local S3
-// server (Linux /proc; 0 elsewhere). Clock ticks are taken as 1/100 s.
+// serverCPU is the user + system time so far of this process and of its
+// live children other than Lambda instances: the local S3 server (Linux
+// /proc; this process alone elsewhere).
 func serverCPU() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0
 	}
 	total := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	for _, c := range children() {
+		if c.function == "" {
+			total += c.cpu
+		}
+	}
+	return total
+}
+
+// childStats is a live child process's counters so far.
+type childStats struct {
+	stepRun
+	function string // AWS_LAMBDA_FUNCTION_NAME of a Lambda instance, else ""
+}
+
+// children reads the counters of this process's live children from /proc
+// (Linux; none elsewhere): CPU time (clock ticks taken as 1/100 s), minor
+// page faults, peak RSS (VmHWM), and the function a Lambda instance serves.
+func children() []childStats {
+	var out []childStats
 	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", os.Getpid()))
 	for _, t := range tasks {
 		b, _ := os.ReadFile(t)
 		for _, pid := range bytes.Fields(b) {
-			stat, err := os.ReadFile("/proc/" + string(pid) + "/stat")
+			dir := "/proc/" + string(pid)
+			stat, err := os.ReadFile(dir + "/stat")
 			if err != nil {
 				continue
 			}
-			// Fields after the command's closing parenthesis; utime and
-			// stime are the 14th and 15th of the line.
+			var c childStats
+			// Fields after the command's closing parenthesis: minflt is
+			// the 10th of the line, utime and stime the 14th and 15th.
 			f := bytes.Fields(stat[bytes.LastIndexByte(stat, ')')+1:])
 			if len(f) > 13 {
+				c.faults, _ = strconv.ParseInt(string(f[7]), 10, 64)
 				u, _ := strconv.ParseInt(string(f[11]), 10, 64)
 				s, _ := strconv.ParseInt(string(f[12]), 10, 64)
-				total += time.Duration(u+s) * 10 * time.Millisecond
+				c.cpu = time.Duration(u+s) * 10 * time.Millisecond
 			}
+			if status, err := os.ReadFile(dir + "/status"); err == nil {
+				if i := bytes.Index(status, []byte("VmHWM:")); i >= 0 {
+					if g := bytes.Fields(status[i+len("VmHWM:"):]); len(g) > 0 {
+						kb, _ := strconv.ParseInt(string(g[0]), 10, 64)
+						c.rss = kb << 10
+					}
+				}
+			}
+			if environ, err := os.ReadFile(dir + "/environ"); err == nil {
+				for _, kv := range bytes.Split(environ, []byte{0}) {
+					if v, ok := bytes.CutPrefix(kv, []byte("AWS_LAMBDA_FUNCTION_NAME=")); ok {
+						c.function = string(v)
+					}
+				}
+			}
+			out = append(out, c)
 		}
 	}
-	return total
+	return out
 }
 
 // loadavg returns /proc/loadavg's first three fields ("?" elsewhere): the
