@@ -118,6 +118,7 @@ var warm *lambdalocal.Runtime
 type stepRun struct {
 	wall time.Duration
 	cpu  time.Duration // user + system
+	sys  time.Duration // of which system (the kernel's work: socket reads, page faults)
 	rss  int64         // bytes
 	// minor page faults: first touches of memory, each a trip through
 	// the kernel (and, in a VM, often the hypervisor)
@@ -232,6 +233,7 @@ func run(size int64, dir string, partSize int64, conc int, where string, noDisti
 	var partRSS int64
 	var partCPU time.Duration
 	var partFaults int64
+	var partSys time.Duration
 	processes := len(partRuns)
 	if warm != nil {
 		// The instances are still up: their counters are in /proc.
@@ -244,6 +246,7 @@ func run(size int64, dir string, partSize int64, conc int, where string, noDisti
 		one := func(fn string, r *stepRun) {
 			for _, c := range byFn[fn] {
 				r.cpu += c.cpu
+				r.sys += c.sys
 				r.rss = max(r.rss, c.rss)
 				r.faults += c.faults
 			}
@@ -256,6 +259,7 @@ func run(size int64, dir string, partSize int64, conc int, where string, noDisti
 	for _, r := range partRuns {
 		partRSS = max(partRSS, r.rss)
 		partCPU += r.cpu
+		partSys += r.sys
 		partFaults += r.faults
 	}
 	mib := func(b int64) float64 { return float64(b) / (1 << 20) }
@@ -273,7 +277,7 @@ func run(size int64, dir string, partSize int64, conc int, where string, noDisti
 		total.Seconds(), planRun.wall.Seconds(), partsWall.Seconds(), reduceRun.wall.Seconds(), total.Seconds()/cpWall.Seconds())
 	fmt.Printf("peak RSS: plan %.0f MiB, part %.0f MiB (max of %d processes for %d parts), reduce %.0f MiB  (goal <= 128 MiB each)\n",
 		mib(planRun.rss), mib(partRSS), processes, len(parts), mib(reduceRun.rss))
-	fmt.Printf("CPU time: plan %.2fs, parts %.2fs (sum, %d minor page faults), reduce %.2fs; the bench process and the local S3 serving them %.2fs\n", planRun.cpu.Seconds(), partCPU.Seconds(), partFaults, reduceRun.cpu.Seconds(), serverTime.Seconds())
+	fmt.Printf("CPU time: plan %.2fs, parts %.2fs (sum; %.2fs of it system, %d minor page faults), reduce %.2fs; the bench process and the local S3 serving them %.2fs\n", planRun.cpu.Seconds(), partCPU.Seconds(), partSys.Seconds(), partFaults, reduceRun.cpu.Seconds(), serverTime.Seconds())
 	fmt.Printf("throughput: report %.0f MiB/s, cp %.0f MiB/s; load average before: %s, when done: %s (%d CPUs)\n", mib(size)/total.Seconds(), mib(size)/cpWall.Seconds(), loadBefore, loadavg(), runtime.NumCPU())
 	return nil
 }
@@ -344,7 +348,7 @@ func invoke(self string, env []string, handler string, event any, out any) (step
 	if err := cmd.Run(); err != nil {
 		return stepRun{}, fmt.Errorf("%s: %v\n%s", handler, err, lastLines(stderr.Bytes()))
 	}
-	r := stepRun{wall: time.Since(start), cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), rss: maxRSS(cmd.ProcessState), faults: minFaults(cmd.ProcessState)}
+	r := stepRun{wall: time.Since(start), cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), sys: cmd.ProcessState.SystemTime(), rss: maxRSS(cmd.ProcessState), faults: minFaults(cmd.ProcessState)}
 	if out != nil {
 		data := stdout.Bytes()
 		if bootstrap == "" {
@@ -535,6 +539,7 @@ func children() []childStats {
 				u, _ := strconv.ParseInt(string(f[11]), 10, 64)
 				s, _ := strconv.ParseInt(string(f[12]), 10, 64)
 				c.cpu = time.Duration(u+s) * 10 * time.Millisecond
+				c.sys = time.Duration(s) * 10 * time.Millisecond
 			}
 			if status, err := os.ReadFile(dir + "/status"); err == nil {
 				if i := bytes.Index(status, []byte("VmHWM:")); i >= 0 {
