@@ -30,8 +30,8 @@ type acc struct {
 	n        int64
 	sum      num
 	min, max num
-	has      bool // min and max hold values
-	distinct *strSet
+	has      bool   // min and max hold values
+	distinct *idSet // count_distinct: the ids in Partial.dicts of the group's values
 }
 
 // Group is one group's keys and accumulators.
@@ -50,10 +50,13 @@ type Partial struct {
 	MaxDistinct int
 	Groups      map[string]*Group
 	nDistinct   int
-	keyBuf      []byte        // reused by group so a known group costs no allocation
-	recent      *[1024]*Group // groups by a cheap hash of their keys, before the map
-	ops         []op          // Aggs compiled for the per-row loop
-	nums        []num         // the row's parsed values, by aggregate
+	// dicts holds, by aggregate, the distinct values of a count_distinct
+	// aggregate's column over all groups (nil for other aggregates).
+	dicts  []*strSet
+	keyBuf []byte        // reused by group so a known group costs no allocation
+	recent *[1024]*Group // groups by a cheap hash of their keys, before the map
+	ops    []op          // Aggs compiled for the per-row loop
+	nums   []num         // the row's parsed values, by aggregate
 }
 
 // op is an aggregate compiled for addRow: the operator as a small integer
@@ -215,15 +218,15 @@ func addRow[T string | []byte](p *Partial, keys, vals []T, q *distinctQueue) err
 			c.n++
 		case opDistinct:
 			if c.distinct == nil {
-				c.distinct = &strSet{}
+				c.distinct = &idSet{}
 			}
 			if q != nil {
-				enqueue(q, c.distinct, vals[i])
+				enqueue(q, p.dict(i), c.distinct, vals[i])
 				continue
 			}
 			// A no-op conversion for bytes, a copy for strings (the
 			// reader paths that are not the hot one).
-			if _, err := c.distinct.insert([]byte(vals[i]), p.newDistinct); err != nil {
+			if err := p.addDistinct(i, c, []byte(vals[i])); err != nil {
 				return err
 			}
 		default:
@@ -242,10 +245,37 @@ func addRow[T string | []byte](p *Partial, keys, vals []T, q *distinctQueue) err
 	return nil
 }
 
+// dict returns the dictionary of aggregate i's column, made if new.
+func (p *Partial) dict(i int) *strSet {
+	if len(p.dicts) != len(p.Aggs) {
+		p.dicts = make([]*strSet, len(p.Aggs))
+	}
+	d := p.dicts[i]
+	if d == nil {
+		d = &strSet{}
+		p.dicts[i] = d
+	}
+	return d
+}
+
+// addDistinct adds value v of aggregate i's column to the group
+// accumulator c.
+func (p *Partial) addDistinct(i int, c *acc, v []byte) error {
+	id, err := p.dict(i).insert(v)
+	if err != nil {
+		return err
+	}
+	if c.distinct == nil {
+		c.distinct = &idSet{}
+	}
+	_, err = c.distinct.add(id, p.newDistinct)
+	return err
+}
+
 // distinctQueue holds count_distinct inserts of the last rows so that
-// [distinctQueue.flush] can load the slots they probe, mostly cache misses
-// over a part's many sets, all before it inserts any: the loads then
-// overlap instead of stalling one insert each.
+// [distinctQueue.flush] can load the slots they probe, cache misses when
+// the dictionaries or the groups' sets are large, before it inserts any:
+// the loads then overlap instead of stalling one insert each.
 type distinctQueue struct {
 	e    []queued
 	buf  []byte // the values, copied: the rows' fields do not outlive the row
@@ -255,8 +285,9 @@ type distinctQueue struct {
 }
 
 type queued struct {
-	s         *strSet
-	h         uint32
+	d         *strSet
+	s         *idSet
+	h, id     uint32
 	off, n    uint32 // the value in buf
 	line, row int64
 }
@@ -266,8 +297,8 @@ type queued struct {
 // probed slots stay in cache until the insert.
 const queueLen = 64
 
-func enqueue[T string | []byte](q *distinctQueue, s *strSet, v T) {
-	q.e = append(q.e, queued{s: s, off: uint32(len(q.buf)), n: uint32(len(v)), line: q.line, row: q.row})
+func enqueue[T string | []byte](q *distinctQueue, d *strSet, s *idSet, v T) {
+	q.e = append(q.e, queued{d: d, s: s, off: uint32(len(q.buf)), n: uint32(len(v)), line: q.line, row: q.row})
 	q.buf = append(q.buf, v...)
 }
 
@@ -282,13 +313,23 @@ func (q *distinctQueue) flush(p *Partial) (line, row int64, err error) {
 	for i := range q.e {
 		e := &q.e[i]
 		e.h = hashBytes(q.buf[e.off : e.off+e.n])
-		if len(e.s.slots) > 0 {
-			q.sink ^= e.s.slots[int(e.h)&(len(e.s.slots)-1)].h
+		q.sink ^= e.d.touch(e.h)
+	}
+	// The values' ids, then the groups' sets: a failing insert of a value
+	// into the dictionary (4 GiB) or of an id into a set (the limit)
+	// stops the flush at its row either way.
+	for i := range q.e {
+		e := &q.e[i]
+		id, err := e.d.insertHashed(q.buf[e.off:e.off+e.n], e.h)
+		if err != nil {
+			return e.line, e.row, err
 		}
+		e.id = id
+		q.sink ^= e.s.touch(id)
 	}
 	for i := range q.e {
 		e := &q.e[i]
-		if _, err := e.s.insertHashed(q.buf[e.off:e.off+e.n], e.h, p.newDistinct); err != nil {
+		if _, err := e.s.add(e.id, p.newDistinct); err != nil {
 			return e.line, e.row, err
 		}
 	}
@@ -336,17 +377,10 @@ func (p *Partial) Merge(q *Partial) error {
 		for i := range g.accs {
 			c, o := &g.accs[i], &qg.accs[i]
 			c.merge(o)
-			if o.distinct.Len() > 0 && c.distinct == nil {
-				c.distinct = &strSet{}
-			}
-			var err error
-			o.distinct.eachBytes(func(b []byte) {
-				if err == nil {
-					_, err = c.distinct.insert(b, p.newDistinct)
+			for _, id := range o.distinct.sorted() {
+				if err := p.addDistinct(i, c, q.dicts[i].value(id)); err != nil {
+					return err
 				}
-			})
-			if err != nil {
-				return err
 			}
 		}
 	}

@@ -2,6 +2,8 @@ package report
 
 import (
 	"errors"
+	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -158,5 +160,84 @@ func TestStrSet(t *testing.T) {
 	}
 	if order[0] != "" || order[1] != "abcdefg\x00" {
 		t.Fatalf("each is not in insertion order: %q", order[:2])
+	}
+}
+
+// TestIDSet checks the set of a group's ids against a map through its
+// two forms and the moves between them: ids dense enough for a bitset,
+// then ids far apart (back to the hash form), then dense again, and the
+// limit's refusal, which must leave the set as it was.
+func TestIDSet(t *testing.T) {
+	var s idSet
+	want := map[uint32]bool{}
+	limit := errors.New("limit")
+	refuse := false
+	ok := func() error {
+		if refuse {
+			return limit
+		}
+		return nil
+	}
+	add := func(id uint32) {
+		t.Helper()
+		added, err := s.add(id, ok)
+		if err != nil {
+			t.Fatalf("add(%d): %v", id, err)
+		}
+		if added == want[id] {
+			t.Fatalf("add(%d) = %v with %d ids, was it there: %v", id, added, len(want), want[id])
+		}
+		want[id] = true
+	}
+	var sawBits, sawHashAfterBits bool
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := range 3 {
+		for range 3000 { // dense: ids below 2,000, many repeated
+			add(uint32(rng.IntN(2000)))
+			sawBits = sawBits || s.bits != nil
+		}
+		for range 500 { // sparse: far apart
+			add(uint32(rng.IntN(1 << 30)))
+			sawHashAfterBits = sawHashAfterBits || (sawBits && s.bits == nil)
+		}
+		for id := range uint32(40000) { // dense again, in order
+			if id%7 == uint32(round) {
+				add(id)
+			}
+		}
+	}
+	if !sawBits || !sawHashAfterBits {
+		t.Fatalf("the test did not visit both forms: bitset %v, hash after bitset %v", sawBits, sawHashAfterBits)
+	}
+	if s.Len() != len(want) {
+		t.Fatalf("Len %d, want %d", s.Len(), len(want))
+	}
+	for id := range want {
+		if !s.has(id) {
+			t.Fatalf("has(%d) = false", id)
+		}
+	}
+	for _, id := range []uint32{1<<30 + 5, 2000 + 40000, 1<<32 - 1} {
+		if s.has(id) != want[id] {
+			t.Fatalf("has(%d) = %v", id, !want[id])
+		}
+	}
+	got := s.sorted()
+	if len(got) != len(want) || !slices.IsSorted(got) {
+		t.Fatalf("sorted: %d ids (want %d), in order: %v", len(got), len(want), slices.IsSorted(got))
+	}
+	refuse = true
+	n := s.Len()
+	for _, id := range []uint32{1<<31 + 7, 45000, 3} {
+		added, err := s.add(id, ok)
+		if want[id] {
+			if added || err != nil {
+				t.Fatalf("add(%d) of a present id under the limit: %v, %v", id, added, err)
+			}
+			continue
+		}
+		if added || err != limit || s.has(id) || s.Len() != n {
+			t.Fatalf("add(%d) refused by the limit: added %v, err %v, has %v, Len %d (was %d)", id, added, err, s.has(id), s.Len(), n)
+		}
 	}
 }

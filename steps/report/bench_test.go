@@ -85,3 +85,20 @@ func BenchmarkScan(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAggregateUniqueDistinct is count_distinct of a column whose
+// every value is new (order_id) per region: the dictionary and the
+// groups' sets grow with every row, the worst case for count_distinct.
+func BenchmarkAggregateUniqueDistinct(b *testing.B) {
+	data := genSales(400_000)
+	aggs := []Aggregate{{Op: "count"}, {Op: "count_distinct", Column: "order_id"}}
+	o := Options{Header: []string{"order_id", "region", "channel", "amount", "user", "note"}, GroupBy: []string{"region"}}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		p := NewPartial(aggs, 1000)
+		if _, err := AggregateRecords(bytes.NewReader(data), o, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

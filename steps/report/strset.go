@@ -8,27 +8,32 @@ import (
 	"math"
 )
 
-// strSet is the set of distinct values of one count_distinct accumulator:
-// open addressing over a slot array, the values appended to one arena in
-// insertion order, each after its length as a uvarint (so the arena is
-// the set's wire form as it is, see [Partial.WriteBinary]).
+// strSet is a dictionary of distinct values: open addressing over a slot
+// array, the values appended to one arena in insertion order, each after
+// its length as a uvarint (so an entry of the arena is a string of the
+// wire form as it is, see [Partial.WriteBinary]). A value's id is its
+// index in insertion order.
 //
-// A slot is 16 bytes: 32 bits of the value's hash, its arena offset and a
-// word holding a value of up to 7 bytes whole (with its length) or the
-// first 7 bytes of a longer one. A part holds a set per group, and the
-// per-row lookup is bound by cache misses: a short value (an id, a code)
-// is found with one slot load and no arena access, a longer one reads
-// the arena only when hash and prefix match.
+// A partial keeps one per count_distinct aggregate, holding the column's
+// values over all groups; a group keeps only the ids of the values it saw
+// (an [idSet]). The per-row lookup is bound by cache misses: a short value
+// (an id, a code) is found with one slot load and no arena access, a
+// longer one reads the arena only when hash and prefix match.
+//
+// A slot is 16 bytes: 32 bits of the value's hash, its id and a word
+// holding a value of up to 7 bytes whole (with its length) or the first 7
+// bytes of a longer one.
 type strSet struct {
 	slots []slot // len is a power of two, at most 3/4 full
 	arena []byte
+	offs  []uint32 // by id: the offset of the value's length prefix in arena
 	n     int
 }
 
 type slot struct {
-	h   uint32 // 0: empty
-	off uint32 // of the value's length prefix in the arena
-	w   uint64 // see word
+	h  uint32 // 0: empty
+	id uint32
+	w  uint64 // see word
 }
 
 // word packs up to 7 bytes of b and its length (0xff: 8 or more) into a
@@ -52,7 +57,7 @@ var strSeed = maphash.MakeSeed()
 func hashBytes(b []byte) uint32 { return uint32(maphash.Bytes(strSeed, b)) | 1<<31 }
 
 // errArenaFull refuses a value past the 4 GiB a set's arena may hold.
-var errArenaFull = errors.New("count_distinct: the distinct values of one group exceed 4 GiB")
+var errArenaFull = errors.New("count_distinct: the distinct values of one column exceed 4 GiB")
 
 // Len returns the number of values.
 func (s *strSet) Len() int {
@@ -62,11 +67,21 @@ func (s *strSet) Len() int {
 	return s.n
 }
 
-// value returns the value whose length prefix is at off.
-func (s *strSet) value(off uint32) []byte {
+// value returns the value of id.
+func (s *strSet) value(id uint32) []byte {
+	off := s.offs[id]
 	n, k := binary.Uvarint(s.arena[off:])
 	start := uint64(off) + uint64(k)
 	return s.arena[start : start+n]
+}
+
+// entry returns the value of id with its length prefix: a wire string.
+func (s *strSet) entry(id uint32) []byte {
+	end := len(s.arena)
+	if int(id)+1 < len(s.offs) {
+		end = int(s.offs[id+1])
+	}
+	return s.arena[s.offs[id]:end]
 }
 
 // find returns the slot index holding b or the empty slot where it goes.
@@ -78,7 +93,7 @@ func (s *strSet) find(b []byte, h uint32) (int, bool) {
 		if sl.h == 0 {
 			return i, false
 		}
-		if sl.h == h && sl.w == w && (len(b) <= 7 || bytes.Equal(s.value(sl.off), b)) {
+		if sl.h == h && sl.w == w && (len(b) <= 7 || bytes.Equal(s.value(sl.id), b)) {
 			return i, true
 		}
 	}
@@ -93,25 +108,30 @@ func (s *strSet) has(b []byte) bool {
 	return ok
 }
 
-// insert adds b (copied) unless it is there; before adding it asks ok,
-// which may refuse with an error (a limit). It reports whether b was added.
-func (s *strSet) insert(b []byte, ok func() error) (bool, error) {
-	return s.insertHashed(b, hashBytes(b), ok)
+// insert returns the id of b, adding b (copied) unless it is there.
+func (s *strSet) insert(b []byte) (uint32, error) {
+	return s.insertHashed(b, hashBytes(b))
 }
 
 // insertHashed is insert with b's hash already computed.
-func (s *strSet) insertHashed(b []byte, h uint32, ok func() error) (bool, error) {
+func (s *strSet) insertHashed(b []byte, h uint32) (uint32, error) {
 	if (s.n+1)*4 > len(s.slots)*3 {
 		s.grow()
 	}
 	i, found := s.find(b, h)
 	if found {
-		return false, nil
+		return s.slots[i].id, nil
 	}
-	if err := ok(); err != nil {
-		return false, err
+	return s.put(i, h, b)
+}
+
+// touch loads the slot b's hash h picks first, so that a later
+// insertHashed finds it in cache (see [distinctQueue]).
+func (s *strSet) touch(h uint32) uint32 {
+	if len(s.slots) == 0 {
+		return 0
 	}
-	return true, s.put(i, h, b)
+	return s.slots[int(h)&(len(s.slots)-1)].h
 }
 
 // add inserts b (copied), which must not be in the set.
@@ -121,21 +141,23 @@ func (s *strSet) add(b []byte) {
 	}
 	h := hashBytes(b)
 	i, _ := s.find(b, h)
-	if err := s.put(i, h, b); err != nil {
+	if _, err := s.put(i, h, b); err != nil {
 		panic(err)
 	}
 }
 
-// put stores b in the empty slot i.
-func (s *strSet) put(i int, h uint32, b []byte) error {
+// put stores b in the empty slot i and returns its id.
+func (s *strSet) put(i int, h uint32, b []byte) (uint32, error) {
 	if len(s.arena)+len(b)+binary.MaxVarintLen64 > math.MaxUint32 {
-		return errArenaFull
+		return 0, errArenaFull
 	}
-	s.slots[i] = slot{h: h, off: uint32(len(s.arena)), w: word(b)}
+	id := uint32(s.n)
+	s.slots[i] = slot{h: h, id: id, w: word(b)}
+	s.offs = append(s.offs, uint32(len(s.arena)))
 	s.arena = binary.AppendUvarint(s.arena, uint64(len(b)))
 	s.arena = append(s.arena, b...)
 	s.n++
-	return nil
+	return id, nil
 }
 
 func (s *strSet) grow() {

@@ -22,8 +22,8 @@ import (
 //	         uvarint d, then the d distinct values as strings
 //
 // A string is a uvarint length and the bytes. The distinct values are in
-// the order the part first saw them: their set's arena as it is. Same
-// input, same bytes.
+// the order the part first saw them (in any group): their dictionary's
+// entries as they are. Same input, same bytes.
 const wireMagic = "SWRPART1"
 
 // SortedGroups returns p's groups ordered by their keys.
@@ -66,13 +66,13 @@ func (p *Partial) WriteBinary(w io.Writer, meta []byte) error {
 				b = append(b, 0)
 			}
 			b = binary.AppendUvarint(b, uint64(c.distinct.Len()))
-			if c.distinct.Len() > 0 {
-				if _, err := bw.Write(b); err != nil {
-					return err
-				}
-				b = b[:0]
-				if _, err := bw.Write(c.distinct.arena); err != nil {
-					return err
+			for _, id := range c.distinct.sorted() {
+				b = append(b, p.dicts[i].entry(id)...)
+				if len(b) >= 32<<10 {
+					if _, err := bw.Write(b); err != nil {
+						return err
+					}
+					b = b[:0]
 				}
 			}
 		}
@@ -189,7 +189,7 @@ func (p *Partial) MergeBinary(r *bufio.Reader) error {
 		}
 		g.Count += int64(wr.uvarint("count"))
 		for i := range g.accs {
-			if err := p.mergeAcc(wr, &g.accs[i], fmt.Sprintf("group [%s] aggregate %d", strings.Join(keys, ", "), i)); err != nil {
+			if err := p.mergeAcc(wr, i, &g.accs[i], fmt.Sprintf("group [%s] aggregate %d", strings.Join(keys, ", "), i)); err != nil {
 				return err
 			}
 		}
@@ -198,7 +198,7 @@ func (p *Partial) MergeBinary(r *bufio.Reader) error {
 }
 
 // mergeAcc merges one wire accumulator into c.
-func (p *Partial) mergeAcc(wr *wireReader, c *acc, where string) error {
+func (p *Partial) mergeAcc(wr *wireReader, i int, c *acc, where string) error {
 	var o acc
 	o.n = int64(wr.uvarint("n"))
 	has, err := wr.r.ReadByte()
@@ -228,15 +228,12 @@ func (p *Partial) mergeAcc(wr *wireReader, c *acc, where string) error {
 	}
 	c.merge(&o)
 	d := wr.uvarint("distinct count")
-	if d > 0 && c.distinct == nil {
-		c.distinct = &strSet{}
-	}
 	for range d {
 		b := wr.bytes("distinct value")
 		if wr.err != nil {
 			return wr.err
 		}
-		if _, err := c.distinct.insert(b, p.newDistinct); err != nil {
+		if err := p.addDistinct(i, c, b); err != nil {
 			return err
 		}
 	}

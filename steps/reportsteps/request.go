@@ -17,8 +17,9 @@ import (
 const (
 	DefaultMaxGroups = 100_000
 	// DefaultMaxDistinct and MaxDistinctLimit bound the distinct values
-	// count_distinct keeps, all groups together (each costs its bytes plus
-	// about 50 bytes of map).
+	// count_distinct keeps, all groups together: each (group, value) pair
+	// costs at most about 16 bytes, and each value, kept once for all
+	// groups, its bytes plus at most about 50.
 	DefaultMaxDistinct = 500_000
 	MaxDistinctLimit   = 2_000_000
 	// MaxGroupsLimit bounds max_groups so that a part and the reduce stay
