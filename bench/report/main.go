@@ -1,16 +1,22 @@
 // Command report measures the report workflow's steps on a large generated
 // CSV: the wall time of the whole report (plan, every part, reduce) next to
-// `cp` of the same file in the same run, and the peak RSS of each step.
+// `cp` of the same file in the same run, the time to read the file through
+// the local S3 alone (the floor of any step that reads it), and the peak
+// RSS of each step.
 //
-// Each step runs as a child process, the Lambda bootstrap a user deploys
-// (cmd/steps, built by bench/report.sh and named by -bootstrap) in its
-// `invoke HANDLER` mode, against the embedded local S3 over plain HTTP, so
-// that the child's CPU time and peak RSS (getrusage) are the step's. This
+// The steps run as the Lambda bootstrap a user deploys (cmd/steps, built
+// by bench/report.sh and named by -bootstrap), against the embedded local
+// S3 over plain HTTP. By default they are warm instances reused through
+// the local Lambda runtime (local/lambda), as `runner up --bootstrap` and
+// Lambda run them; their CPU time, page faults and peak RSS are read from
+// /proc before they stop. With -cold every invocation is a new process in
+// the bootstrap's `invoke HANDLER` mode, measured by getrusage. This
 // binary, which links the local S3 server too, starts slower and larger;
-// it serves the steps itself (the same handlers, steps.Handlers) only
-// without -bootstrap or when $STEPWISE_BENCH_CPUPROFILE asks for
-// profiles. The parent plays the state machine: plan, the parts
-// MaxConcurrency at a time, reduce. Run it through bench/report.sh.
+// it serves the steps itself (the same handlers, steps.Handlers, a process
+// per invocation) only without -bootstrap or when
+// $STEPWISE_BENCH_CPUPROFILE asks for profiles. The parent plays the
+// state machine: plan, the parts MaxConcurrency at a time, reduce. Run it
+// through bench/report.sh.
 package main
 
 import (
