@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"slices"
 )
@@ -193,6 +194,37 @@ func (s *idSet) insertNew(id uint32) {
 func (s *idSet) put(id uint32) {
 	s.insertNew(id)
 	s.n++
+}
+
+// The two forms of a group's ids in the wire form (see wireMagic).
+const (
+	idsListed = 0
+	idsBitset = 1
+)
+
+// appendWire appends the ids, at least one, in their wire form: a bitset
+// when it takes fewer bytes than one per id, else the ascending ids as
+// uvarint differences. The form depends on the ids alone, not on how the
+// set holds them, so that equal sets are equal bytes.
+func (s *idSet) appendWire(b []byte) []byte {
+	ids := s.sorted()
+	if words := int(ids[len(ids)-1]>>6) + 1; words*8 < len(ids) {
+		b = append(b, idsBitset)
+		b = binary.AppendUvarint(b, uint64(words))
+		start := len(b)
+		b = append(b, make([]byte, words*8)...)
+		for _, id := range ids {
+			b[start+int(id>>6)*8+int(id>>3&7)] |= 1 << (id & 7)
+		}
+		return b
+	}
+	b = append(b, idsListed)
+	prev := uint32(0)
+	for _, id := range ids {
+		b = binary.AppendUvarint(b, uint64(id-prev))
+		prev = id
+	}
+	return b
 }
 
 // sorted returns the ids in ascending order.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"slices"
 	"strings"
 )
@@ -13,18 +14,25 @@ import (
 // The wire form of a partial, written by a part step to S3 and merged by
 // the reduce step as a stream: no JSON, no sorting of distinct values.
 //
-//	"SWRPART1"
+//	"SWRPART2"
 //	meta:    uvarint length + bytes (the caller's, opaque here)
 //	aggs:    uvarint n, then n × (string op, string column)
+//	values:  per aggregate, uvarint v, then its column's v distinct values
+//	         as strings (v is 0 but for count_distinct): a value's index
+//	         is its id below
 //	groups:  uvarint n, then per group (ordered by keys):
 //	         uvarint k, k × string key, uvarint count,
 //	         per aggregate: uvarint n, byte has, [string sum, min, max if has],
-//	         uvarint d, then the d distinct values as strings
+//	         uvarint d, and when d > 0 the ids of the group's d distinct
+//	         values: byte 0 and d × uvarint, the first id and then the
+//	         differences (ascending), or byte 1, uvarint w and w × 8 bytes,
+//	         a bitset of the ids (little-endian words)
 //
-// A string is a uvarint length and the bytes. The distinct values are in
-// the order the part first saw them (in any group): their dictionary's
-// entries as they are. Same input, same bytes.
-const wireMagic = "SWRPART1"
+// A string is a uvarint length and the bytes. The values are in the order
+// the part first saw them (in any group): their dictionary's arena as it
+// is. A value is written once however many groups hold it, and the reduce
+// looks it up once per part. Same input, same bytes.
+const wireMagic = "SWRPART2"
 
 // SortedGroups returns p's groups ordered by their keys.
 func (p *Partial) SortedGroups() []*Group {
@@ -47,6 +55,22 @@ func (p *Partial) WriteBinary(w io.Writer, meta []byte) error {
 		b = appendString(b, []byte(a.Op))
 		b = appendString(b, []byte(a.Column))
 	}
+	for i := range p.Aggs {
+		var d *strSet
+		if i < len(p.dicts) {
+			d = p.dicts[i]
+		}
+		b = binary.AppendUvarint(b, uint64(d.Len()))
+		if d.Len() > 0 {
+			if _, err := bw.Write(b); err != nil {
+				return err
+			}
+			b = b[:0]
+			if _, err := bw.Write(d.arena); err != nil {
+				return err
+			}
+		}
+	}
 	b = binary.AppendUvarint(b, uint64(len(p.Groups)))
 	for _, g := range p.SortedGroups() {
 		b = binary.AppendUvarint(b, uint64(len(g.Keys)))
@@ -66,14 +90,14 @@ func (p *Partial) WriteBinary(w io.Writer, meta []byte) error {
 				b = append(b, 0)
 			}
 			b = binary.AppendUvarint(b, uint64(c.distinct.Len()))
-			for _, id := range c.distinct.sorted() {
-				b = append(b, p.dicts[i].entry(id)...)
-				if len(b) >= 32<<10 {
-					if _, err := bw.Write(b); err != nil {
-						return err
-					}
-					b = b[:0]
+			if c.distinct.Len() > 0 {
+				b = c.distinct.appendWire(b)
+			}
+			if len(b) >= 32<<10 {
+				if _, err := bw.Write(b); err != nil {
+					return err
 				}
+				b = b[:0]
 			}
 		}
 	}
@@ -147,6 +171,9 @@ func (wr *wireReader) bytes(what string) []byte {
 func ReadPartialMeta(r *bufio.Reader) ([]byte, error) {
 	magic := make([]byte, len(wireMagic))
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != wireMagic {
+		if strings.HasPrefix(string(magic), "SWRPART") {
+			return nil, fmt.Errorf("%w: version %q, this reduce reads %q: the parts ran an other build of the steps than the reduce; run the report again", ErrBadPartial, magic, wireMagic)
+		}
 		return nil, fmt.Errorf("%w: not a partial (no %q at the start)", ErrBadPartial, wireMagic)
 	}
 	wr := &wireReader{r: r}
@@ -169,6 +196,25 @@ func (p *Partial) MergeBinary(r *bufio.Reader) error {
 			return fmt.Errorf("%w: aggregate %d is %s(%s), want %s(%s)", ErrBadPartial, i, op, col, p.Aggs[i].Op, p.Aggs[i].Column)
 		}
 	}
+	// ids maps, by aggregate, the partial's value ids to p's.
+	ids := make([][]uint32, len(p.Aggs))
+	for i := range p.Aggs {
+		v := wr.uvarint("value count")
+		if wr.err == nil && v > 0 && p.Aggs[i].Op != "count_distinct" {
+			return fmt.Errorf("%w: aggregate %d (%s) has %d distinct values", ErrBadPartial, i, p.Aggs[i].Op, v)
+		}
+		for j := uint64(0); j < v && wr.err == nil; j++ {
+			b := wr.bytes("distinct value")
+			if wr.err != nil {
+				break
+			}
+			id, err := p.dict(i).insert(b)
+			if err != nil {
+				return err
+			}
+			ids[i] = append(ids[i], id)
+		}
+	}
 	groups := wr.uvarint("group count")
 	var keys []string
 	for gi := uint64(0); gi < groups && wr.err == nil; gi++ {
@@ -189,7 +235,7 @@ func (p *Partial) MergeBinary(r *bufio.Reader) error {
 		}
 		g.Count += int64(wr.uvarint("count"))
 		for i := range g.accs {
-			if err := p.mergeAcc(wr, i, &g.accs[i], fmt.Sprintf("group [%s] aggregate %d", strings.Join(keys, ", "), i)); err != nil {
+			if err := p.mergeAcc(wr, ids[i], &g.accs[i], fmt.Sprintf("group [%s] aggregate %d", strings.Join(keys, ", "), i)); err != nil {
 				return err
 			}
 		}
@@ -198,7 +244,7 @@ func (p *Partial) MergeBinary(r *bufio.Reader) error {
 }
 
 // mergeAcc merges one wire accumulator into c.
-func (p *Partial) mergeAcc(wr *wireReader, i int, c *acc, where string) error {
+func (p *Partial) mergeAcc(wr *wireReader, ids []uint32, c *acc, where string) error {
 	var o acc
 	o.n = int64(wr.uvarint("n"))
 	has, err := wr.r.ReadByte()
@@ -228,14 +274,70 @@ func (p *Partial) mergeAcc(wr *wireReader, i int, c *acc, where string) error {
 	}
 	c.merge(&o)
 	d := wr.uvarint("distinct count")
-	for range d {
-		b := wr.bytes("distinct value")
-		if wr.err != nil {
+	if wr.err != nil || d == 0 {
+		return wr.err
+	}
+	if d > uint64(len(ids)) {
+		wr.fail(where, fmt.Errorf("%d distinct values of %d", d, len(ids)))
+		return wr.err
+	}
+	if c.distinct == nil {
+		c.distinct = &idSet{}
+	}
+	add := func(j uint64) error {
+		if j >= uint64(len(ids)) {
+			wr.fail(where, fmt.Errorf("distinct value id %d of %d", j, len(ids)))
 			return wr.err
 		}
-		if err := p.addDistinct(i, c, b); err != nil {
-			return err
+		_, err := c.distinct.add(ids[j], p.newDistinct)
+		return err
+	}
+	form, err := wr.r.ReadByte()
+	if err != nil {
+		wr.fail(where+" ids", err)
+		return wr.err
+	}
+	switch form {
+	case idsListed:
+		var id uint64
+		for k := range d {
+			delta := wr.uvarint("distinct value id")
+			if wr.err != nil {
+				return wr.err
+			}
+			if k > 0 && delta == 0 {
+				wr.fail(where, errors.New("distinct value ids not ascending"))
+				return wr.err
+			}
+			id += delta
+			if err := add(id); err != nil {
+				return err
+			}
 		}
+	case idsBitset:
+		w := wr.uvarint("bitset words")
+		if wr.err == nil && w > (uint64(len(ids))+63)/64 {
+			wr.fail(where, fmt.Errorf("bitset of %d words for %d values", w, len(ids)))
+		}
+		var word [8]byte
+		var n uint64
+		for k := uint64(0); k < w && wr.err == nil; k++ {
+			if _, err := io.ReadFull(wr.r, word[:]); err != nil {
+				wr.fail(where+" bitset", err)
+				break
+			}
+			for x := binary.LittleEndian.Uint64(word[:]); x != 0; x &= x - 1 {
+				n++
+				if err := add(k<<6 + uint64(bits.TrailingZeros64(x))); err != nil {
+					return err
+				}
+			}
+		}
+		if wr.err == nil && n != d {
+			wr.fail(where, fmt.Errorf("bitset holds %d ids, the count says %d", n, d))
+		}
+	default:
+		wr.fail(where, fmt.Errorf("ids form %d", form))
 	}
 	return wr.err
 }
