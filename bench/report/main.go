@@ -162,7 +162,11 @@ func run(size int64, dir string, partSize int64, conc int, where string, noDisti
 	if err != nil {
 		return err
 	}
-	readWall, err := timeRead(ctx, st, size, partSize, conc)
+	fi, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	readWall, err := timeRead(ctx, st, fi.Size(), partSize, conc)
 	if err != nil {
 		return err
 	}

@@ -75,15 +75,6 @@ func (s *strSet) value(id uint32) []byte {
 	return s.arena[start : start+n]
 }
 
-// entry returns the value of id with its length prefix: a wire string.
-func (s *strSet) entry(id uint32) []byte {
-	end := len(s.arena)
-	if int(id)+1 < len(s.offs) {
-		end = int(s.offs[id+1])
-	}
-	return s.arena[s.offs[id]:end]
-}
-
 // find returns the slot index holding b or the empty slot where it goes.
 func (s *strSet) find(b []byte, h uint32) (int, bool) {
 	mask := len(s.slots) - 1

@@ -172,7 +172,7 @@ func ReadPartialMeta(r *bufio.Reader) ([]byte, error) {
 	magic := make([]byte, len(wireMagic))
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != wireMagic {
 		if strings.HasPrefix(string(magic), "SWRPART") {
-			return nil, fmt.Errorf("%w: version %q, this reduce reads %q: the parts ran an other build of the steps than the reduce; run the report again", ErrBadPartial, magic, wireMagic)
+			return nil, fmt.Errorf("%w: version %q, this reduce reads %q: the parts ran another build of the steps than the reduce; run the report again", ErrBadPartial, magic, wireMagic)
 		}
 		return nil, fmt.Errorf("%w: not a partial (no %q at the start)", ErrBadPartial, wireMagic)
 	}
