@@ -208,11 +208,15 @@ func serveChild(ctx context.Context, cfg childConfig, out *messageWriter) error 
 const gwWriteBuffer = 64 << 10
 
 // largeWrites returns a middleware that sets the write buffer of
-// VersityGW's fasthttp server before the first response is written.
-// embedgw builds the fiber app itself and offers no option for it; the
-// server reads the size only when it creates a connection's writer, after
-// the connection's first request went through this middleware (sync.Once
-// orders the write before every such read).
+// VersityGW's fasthttp server on the first request. embedgw builds the
+// fiber app itself and offers no option for it. The server reads the size
+// when it creates a writer for a connection (writers are pooled), which is
+// after that connection's first request went through this middleware
+// (sync.Once orders the write before those reads), except for a request
+// with "Expect: 100-continue" that opens a connection: its "100 Continue"
+// is written before any handler runs. That read of an int may see either
+// size (the Go memory model rules out a torn value), and a connection
+// that got the small buffer only writes in smaller pieces.
 func largeWrites() fiber.Handler {
 	var once sync.Once
 	return func(c fiber.Ctx) error {
