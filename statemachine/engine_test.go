@@ -623,3 +623,65 @@ func TestLoadMissingDefinitionRecord(t *testing.T) {
 		t.Fatalf("New on a store without %s: err = %v, want one naming the missing record", key, err)
 	}
 }
+
+// handoffLambda is a LambdaInvoker that holds the virtual clock itself,
+// as test harnesses do, and implements ClockHandoff.
+type handoffLambda struct{ lambdaFunc }
+
+func (handoffLambda) HoldsClockFromCallStart() {}
+
+// TestClockHandoffAtCallStart: an invoker that takes its own hold on the
+// clock some time after it was called (30 ms of real time here, six times
+// the auto-advance settling time, as a descheduled goroutine may) must not
+// see the task's timeout fire first when it is a ClockHandoff: the engine
+// keeps its hold until CallStarted. For an invoker that is not one, the
+// clock does move before the call holds it: the gap the handoff closes.
+// (sfntest's TestWorkflowReminderThenExpiry failed through that gap about
+// once in 300 runs on a loaded 2-CPU machine.)
+func TestClockHandoffAtCallStart(t *testing.T) {
+	for _, tc := range []struct {
+		name, resource, params string
+		handoff                bool
+	}{
+		{"function ARN, handoff", "arn:aws:lambda:us-east-1:123456789012:function:f", "", true},
+		{"lambda:invoke, handoff", "arn:aws:states:::lambda:invoke", `,"Parameters":{"FunctionName":"f"}`, true},
+		{"function ARN, no handoff", "arn:aws:lambda:us-east-1:123456789012:function:f", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var h *harness
+			moved := make(chan bool, 1)
+			invoke := func(ctx context.Context, fn string, p []byte) (LambdaResult, error) {
+				if tc.handoff {
+					time.Sleep(30 * time.Millisecond) // descheduled before holding the clock
+				} else {
+					// Wait for the clock to move on its own (the timeout).
+					for end := time.Now().Add(5 * time.Second); h.clock.Now().Equal(t0) && time.Now().Before(end); {
+						time.Sleep(time.Millisecond)
+					}
+				}
+				moved <- !h.clock.Now().Equal(t0)
+				release := h.clock.Hold()
+				defer release()
+				CallStarted(ctx)
+				return LambdaResult{Payload: []byte(`{}`)}, nil
+			}
+			var lam LambdaInvoker = lambdaFunc{InvokeFunc: invoke}
+			if tc.handoff {
+				lam = handoffLambda{lambdaFunc{InvokeFunc: invoke}}
+			}
+			def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + tc.resource + `"` + tc.params + `,"TimeoutSeconds":10,"End":true}}}`
+			h = newHarness(t, def, Options{Lambda: lam})
+			h.clock.SetAuto(true)
+			x := h.start("", `{}`)
+			got := h.wait(x.ExecutionArn)
+			if m := <-moved; m == tc.handoff {
+				t.Fatalf("the clock moved before the call held it: %v, want %v", m, !tc.handoff)
+			}
+			// Without the handoff the outcome depends on the race (a
+			// result at the deadline is on time); with it, none.
+			if tc.handoff && got.Status != StatusSucceeded {
+				t.Fatalf("%s %s, want SUCCEEDED", got.Status, strOrNil(got.Error))
+			}
+		})
+	}
+}

@@ -28,3 +28,41 @@ func TaskInfoFrom(ctx context.Context) (TaskInfo, bool) {
 func withTaskInfo(ctx context.Context, r *runner, st *step) context.Context {
 	return context.WithValue(ctx, taskInfoKey{}, TaskInfo{ExecutionArn: r.x.ARN(), StateName: st.s.name, Resource: st.s.task.resource, Token: st.token})
 }
+
+// ClockHandoff is implemented by a [LambdaInvoker] or [ServiceInvoker]
+// that holds the engine's virtual clock itself while its calls run (a
+// test harness). The engine holds the clock from a task's timers until
+// the task's call starts, so that a task cannot time out before its call
+// began. For other invokers it lets go just before calling them, which
+// leaves a moment in which a descheduled goroutine lets the timeout fire
+// first. For a ClockHandoff invoker it keeps the hold until the invoker
+// calls [CallStarted] with the call's context, once it holds the clock
+// itself, or until the call returns.
+type ClockHandoff interface {
+	HoldsClockFromCallStart()
+}
+
+type callStartKey struct{}
+
+// CallStarted ends the engine's hold on the clock for the task call whose
+// context is ctx (see [ClockHandoff]); it does nothing for other contexts
+// and after the first call.
+func CallStarted(ctx context.Context) {
+	if release, ok := ctx.Value(callStartKey{}).(func()); ok {
+		release()
+	}
+}
+
+// beginCall releases entered (the engine's hold from the task's timers)
+// now, or hands it to invoker through the returned context when invoker
+// is a [ClockHandoff]; done releases it in any case after the call.
+func beginCall(ctx context.Context, entered func(), invoker any) (_ context.Context, done func()) {
+	if entered == nil {
+		return ctx, func() {}
+	}
+	if _, ok := invoker.(ClockHandoff); ok {
+		return context.WithValue(ctx, callStartKey{}, entered), entered
+	}
+	entered()
+	return ctx, func() {}
+}

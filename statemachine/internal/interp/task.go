@@ -281,7 +281,7 @@ type taskCall struct {
 	resType, resName   string // as the history names them ("lambda", "invoke.waitForTaskToken")
 	timeout, heartbeat *int64
 	// entered releases the clock hold taken before the task's timers;
-	// the call's goroutine calls it as it starts.
+	// the call's goroutine calls it as the call starts (see beginCall).
 	entered func()
 }
 
@@ -344,19 +344,23 @@ func (r *runner) startTaskCall(ctx context.Context, st *step, c *taskCall) (done
 		release = holdClock(r.env.Clock)
 	}
 	go func() {
-		if c.entered != nil {
-			c.entered()
-		}
 		var v any
 		var f *failure
 		switch c.kind {
 		case resLambdaInvoke:
+			ctx, done := beginCall(ctx, c.entered, r.env.Lambda)
 			v, f = r.lambdaInvoke(ctx, c.params)
+			done()
 		case resStartExecution, resSDKSfn:
+			if c.entered != nil {
+				c.entered()
+			}
 			v, f = r.stepFunctions(ctx, c, func(out any) { sub <- submission{output: out, release: release} })
 			release()
 		default:
+			ctx, done := beginCall(ctx, c.entered, r.env.Services)
 			v, f = r.service(ctx, st.s.task.resource, c.service, c.action, c.pattern, c.params, st.token, c.timeout, c.heartbeat)
+			done()
 		}
 		result <- taskResult{v, f, r.env.Clock.Now()}
 	}()
@@ -416,8 +420,9 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 	}
 	done := make(chan result, 1)
 	go func() {
-		entered()
+		ctx, started := beginCall(ctx, entered, r.env.Lambda)
 		res, err := r.env.Lambda.Invoke(ctx, s.task.resource, []byte(in))
+		started()
 		done <- result{res, err, r.env.Clock.Now()}
 	}()
 	timedOut := func() (any, *failure) {
