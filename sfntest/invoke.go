@@ -15,9 +15,10 @@ var (
 	_ statemachine.ClockHandoff   = (*Execution)(nil)
 )
 
-// HoldsClockFromCallStart implements [statemachine.ClockHandoff]: Invoke
-// and InvokeService hold the clock from their first statement.
-func (x *Execution) HoldsClockFromCallStart() {}
+// HoldsClockDuringCalls implements [statemachine.ClockHandoff]: Invoke
+// and InvokeService hold the clock from their first statement to their
+// return.
+func (x *Execution) HoldsClockDuringCalls() {}
 
 // next counts an invocation of a state and returns its mocked response, if
 // the state is mocked.
@@ -44,7 +45,6 @@ func (x *Execution) next(state string) (Response, bool) {
 func (x *Execution) Invoke(ctx context.Context, function string, payload []byte) (statemachine.LambdaResult, error) {
 	release := x.clock.Hold()
 	defer release()
-	statemachine.CallStarted(ctx)
 	ti, _ := statemachine.TaskInfoFrom(ctx)
 	if r, ok := x.next(ti.StateName); ok {
 		if r.problem != "" {
@@ -125,7 +125,6 @@ func functionName(fn string) string {
 func (x *Execution) InvokeService(ctx context.Context, req statemachine.ServiceRequest) (any, error) {
 	release := x.clock.Hold()
 	defer release()
-	statemachine.CallStarted(ctx)
 	ti, _ := statemachine.TaskInfoFrom(ctx)
 	if r, ok := x.next(ti.StateName); ok {
 		if r.problem != "" {

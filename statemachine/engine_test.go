@@ -628,13 +628,13 @@ func TestLoadMissingDefinitionRecord(t *testing.T) {
 // as test harnesses do, and implements ClockHandoff.
 type handoffLambda struct{ lambdaFunc }
 
-func (handoffLambda) HoldsClockFromCallStart() {}
+func (handoffLambda) HoldsClockDuringCalls() {}
 
 // TestClockHandoffAtCallStart: an invoker that takes its own hold on the
 // clock some time after it was called (30 ms of real time here, six times
 // the auto-advance settling time, as a descheduled goroutine may) must not
 // see the task's timeout fire first when it is a ClockHandoff: the engine
-// keeps its hold until CallStarted. For an invoker that is not one, the
+// keeps its hold through the call. For an invoker that is not one, the
 // clock does move before the call holds it: the gap the handoff closes.
 // (sfntest's TestWorkflowReminderThenExpiry failed through that gap about
 // once in 300 runs on a loaded 2-CPU machine.)
@@ -662,7 +662,6 @@ func TestClockHandoffAtCallStart(t *testing.T) {
 				moved <- !h.clock.Now().Equal(t0)
 				release := h.clock.Hold()
 				defer release()
-				CallStarted(ctx)
 				return LambdaResult{Payload: []byte(`{}`)}, nil
 			}
 			var lam LambdaInvoker = lambdaFunc{InvokeFunc: invoke}

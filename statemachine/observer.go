@@ -18,14 +18,9 @@ type TaskInfo = interp.TaskInfo
 func TaskInfoFrom(ctx context.Context) (TaskInfo, bool) { return interp.TaskInfoFrom(ctx) }
 
 // ClockHandoff is implemented by a [LambdaInvoker] or [ServiceInvoker]
-// that holds the engine's virtual clock itself while its calls run (a
-// test harness): the engine then keeps its own hold from a task's timers
-// until the invoker calls [CallStarted], so that a task cannot time out
-// before its call began, however the goroutines are scheduled.
+// that holds the engine's virtual clock itself for the whole of each call
+// (a test harness): the engine then keeps its own hold from a task's
+// timers through the call until it has noted when the call ended, so that
+// the task's timeout cannot fire around the call, however the goroutines
+// are scheduled. Other invokers may let time run during a call.
 type ClockHandoff = interp.ClockHandoff
-
-// CallStarted tells the engine that the task call whose context is ctx
-// has started and that its invoker, a [ClockHandoff], holds the virtual
-// clock itself; it does nothing for other contexts and after the first
-// call.
-func CallStarted(ctx context.Context) { interp.CallStarted(ctx) }

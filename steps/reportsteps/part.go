@@ -145,6 +145,13 @@ func runPart(ctx context.Context, env *stepkit.Env, c *planCache, in PartInput) 
 	if err := partial.WriteBinary(&doc, mj); err != nil {
 		return PartOutput{}, req.limits(), err
 	}
+	// A part whose invocation was given up (the Map Run failed and the
+	// local engine cancelled it) writes nothing: the workflow's cleanup may
+	// already have run. On Lambda nothing cancels an invocation, and the
+	// work prefix's lifecycle rule removes what such a part leaves.
+	if err := ctx.Err(); err != nil {
+		return PartOutput{}, req.limits(), fmt.Errorf("report part %d: %w", part.Part, err)
+	}
 	// A seekable body: the uploader sends it without copying it into a
 	// part buffer.
 	if _, err := env.Store.Put(ctx, bucket, key, bytes.NewReader(doc.Bytes()), "application/octet-stream"); err != nil {

@@ -251,6 +251,26 @@ func (w *TaskWait) Deliver(res TokenResult) bool {
 // read it after the task released its token.
 func (w *TaskWait) TimedOut() bool { return w.timedOut }
 
+// expire ends the wait for a timeout that fired, unless an answer was
+// delivered first: then it returns that answer, which stands (its sender
+// was told it was accepted; the task had not read it yet because its
+// select saw the timer too, or first). With heartbeat, an unread
+// heartbeat also stands, and the wait goes on. After an expiry every
+// delivery is refused, as a token that timed out is.
+func (w *TaskWait) expire(heartbeat bool) (TokenResult, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	select {
+	case tr := <-w.ch:
+		if !tr.Heartbeat || heartbeat {
+			return tr, true
+		}
+	default:
+	}
+	w.answered, w.timedOut = true, true
+	return TokenResult{}, false
+}
+
 // Failure is how a run failed: the error and cause, and the state (and
 // its input) where it stopped, from which RedriveExecution starts again.
 type Failure struct {

@@ -30,39 +30,29 @@ func withTaskInfo(ctx context.Context, r *runner, st *step) context.Context {
 }
 
 // ClockHandoff is implemented by a [LambdaInvoker] or [ServiceInvoker]
-// that holds the engine's virtual clock itself while its calls run (a
-// test harness). The engine holds the clock from a task's timers until
+// that holds the engine's virtual clock itself for the whole of each call
+// (a test harness). The engine holds the clock from a task's timers until
 // the task's call starts, so that a task cannot time out before its call
-// began. For other invokers it lets go just before calling them, which
-// leaves a moment in which a descheduled goroutine lets the timeout fire
-// first. For a ClockHandoff invoker it keeps the hold until the invoker
-// calls [CallStarted] with the call's context, once it holds the clock
-// itself, or until the call returns.
+// began. For other invokers it lets go just before calling them (an
+// invoker may let time run during a call, as an emulated Lambda that
+// sleeps does), which leaves moments, before the invoker holds the clock
+// and after it let go, in which a descheduled goroutine lets the timeout
+// fire first. For a ClockHandoff invoker it keeps its hold through the
+// call until it has noted the time the call ended.
 type ClockHandoff interface {
-	HoldsClockFromCallStart()
-}
-
-type callStartKey struct{}
-
-// CallStarted ends the engine's hold on the clock for the task call whose
-// context is ctx (see [ClockHandoff]); it does nothing for other contexts
-// and after the first call.
-func CallStarted(ctx context.Context) {
-	if release, ok := ctx.Value(callStartKey{}).(func()); ok {
-		release()
-	}
+	HoldsClockDuringCalls()
 }
 
 // beginCall releases entered (the engine's hold from the task's timers)
-// now, or hands it to invoker through the returned context when invoker
-// is a [ClockHandoff]; done releases it in any case after the call.
-func beginCall(ctx context.Context, entered func(), invoker any) (_ context.Context, done func()) {
+// now, unless invoker is a [ClockHandoff]: then the returned end releases
+// it, to be called once the call's end time has been read.
+func beginCall(entered func(), invoker any) (end func()) {
 	if entered == nil {
-		return ctx, func() {}
+		return func() {}
 	}
 	if _, ok := invoker.(ClockHandoff); ok {
-		return context.WithValue(ctx, callStartKey{}, entered), entered
+		return entered
 	}
 	entered()
-	return ctx, func() {}
+	return func() {}
 }

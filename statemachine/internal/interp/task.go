@@ -346,11 +346,11 @@ func (r *runner) startTaskCall(ctx context.Context, st *step, c *taskCall) (done
 	go func() {
 		var v any
 		var f *failure
+		end := func() {}
 		switch c.kind {
 		case resLambdaInvoke:
-			ctx, done := beginCall(ctx, c.entered, r.env.Lambda)
+			end = beginCall(c.entered, r.env.Lambda)
 			v, f = r.lambdaInvoke(ctx, c.params)
-			done()
 		case resStartExecution, resSDKSfn:
 			if c.entered != nil {
 				c.entered()
@@ -358,11 +358,12 @@ func (r *runner) startTaskCall(ctx context.Context, st *step, c *taskCall) (done
 			v, f = r.stepFunctions(ctx, c, func(out any) { sub <- submission{output: out, release: release} })
 			release()
 		default:
-			ctx, done := beginCall(ctx, c.entered, r.env.Services)
+			end = beginCall(c.entered, r.env.Services)
 			v, f = r.service(ctx, st.s.task.resource, c.service, c.action, c.pattern, c.params, st.token, c.timeout, c.heartbeat)
-			done()
 		}
-		result <- taskResult{v, f, r.env.Clock.Now()}
+		at := r.env.Clock.Now()
+		end()
+		result <- taskResult{v, f, at}
 	}()
 	return result, sub
 }
@@ -420,10 +421,11 @@ func (r *runner) lambdaARN(ctx context.Context, cancel context.CancelCauseFunc, 
 	}
 	done := make(chan result, 1)
 	go func() {
-		ctx, started := beginCall(ctx, entered, r.env.Lambda)
+		end := beginCall(entered, r.env.Lambda)
 		res, err := r.env.Lambda.Invoke(ctx, s.task.resource, []byte(in))
-		started()
-		done <- result{res, err, r.env.Clock.Now()}
+		at := r.env.Clock.Now()
+		end()
+		done <- result{res, err, at}
 	}()
 	timedOut := func() (any, *failure) {
 		cancel(errTimedOut)

@@ -36,27 +36,32 @@ func (r *runner) awaitToken(ctx context.Context, st *step, wait *TaskWait, resTy
 		hb = r.env.Clock.After(time.Duration(*heartbeat) * time.Second)
 	}
 	for {
+		var tr TokenResult
 		select {
-		case tr := <-wait.ch:
-			if tr.Heartbeat {
-				if heartbeat != nil {
-					hb = r.env.Clock.After(time.Duration(*heartbeat) * time.Second)
-				}
-				continue
-			}
-			if tr.Fail != nil {
-				return fail(&failure{name: tr.Fail.Name, cause: tr.Fail.Cause})
-			}
-			st.th.add(eventtype.TaskSucceeded, &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: lazyJSON(tr.Output)})
-			return tr.Output, nil
+		case tr = <-wait.ch:
 		case <-hb:
-			wait.timedOut = true
-			return fail(&failure{name: states.HeartbeatTimeout})
+			var ok bool
+			if tr, ok = wait.expire(true); !ok {
+				return fail(&failure{name: states.HeartbeatTimeout})
+			}
 		case <-timer:
-			wait.timedOut = true
-			return fail(&failure{name: states.Timeout})
+			var ok bool
+			if tr, ok = wait.expire(false); !ok {
+				return fail(&failure{name: states.Timeout})
+			}
 		case <-ctx.Done():
 			return nil, &failure{name: states.Aborted, runtime: true}
 		}
+		if tr.Heartbeat {
+			if heartbeat != nil {
+				hb = r.env.Clock.After(time.Duration(*heartbeat) * time.Second)
+			}
+			continue
+		}
+		if tr.Fail != nil {
+			return fail(&failure{name: tr.Fail.Name, cause: tr.Fail.Cause})
+		}
+		st.th.add(eventtype.TaskSucceeded, &TaskOutputEventDetails{ResourceType: resType, Resource: resName, Output: lazyJSON(tr.Output)})
+		return tr.Output, nil
 	}
 }
