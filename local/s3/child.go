@@ -204,7 +204,8 @@ func serveChild(ctx context.Context, cfg childConfig, out *messageWriter) error 
 // system call per 4 KiB of object data on the Unix socket to the front
 // server (a Unix socket cannot take the file directly, as a TCP socket
 // can with sendfile): 262,144 of them per GiB, about as much CPU as the
-// copies themselves. 64 KiB makes that 16,384 and halved the local S3's CPU time in bench/report.sh.
+// copies themselves. 64 KiB makes that 16,384 and halved the local S3's
+// CPU time in bench/report.sh.
 const gwWriteBuffer = 64 << 10
 
 // largeWrites returns a middleware that sets the write buffer of

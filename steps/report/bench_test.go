@@ -58,10 +58,15 @@ func genSales(rows int) []byte {
 // (group, user) pairs, so count_distinct's lookups miss the caches as
 // they do in a 64 MiB part.
 func BenchmarkAggregateSales(b *testing.B) {
+	benchAggregateSales(b, []string{"region", "channel"}, []Aggregate{{Op: "count"}, {Op: "sum", Column: "amount"}, {Op: "avg", Column: "amount"},
+		{Op: "min", Column: "amount"}, {Op: "max", Column: "amount"}, {Op: "count_distinct", Column: "user"}})
+}
+
+// benchAggregateSales runs AggregateRecords over 400,000 of
+// bench/report's rows, grouped by groupBy, into aggs.
+func benchAggregateSales(b *testing.B, groupBy []string, aggs []Aggregate) {
 	data := genSales(400_000)
-	aggs := []Aggregate{{Op: "count"}, {Op: "sum", Column: "amount"}, {Op: "avg", Column: "amount"},
-		{Op: "min", Column: "amount"}, {Op: "max", Column: "amount"}, {Op: "count_distinct", Column: "user"}}
-	o := Options{Header: []string{"order_id", "region", "channel", "amount", "user", "note"}, GroupBy: []string{"region", "channel"}}
+	o := Options{Header: []string{"order_id", "region", "channel", "amount", "user", "note"}, GroupBy: groupBy}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -90,15 +95,5 @@ func BenchmarkScan(b *testing.B) {
 // every value is new (order_id) per region: the dictionary and the
 // groups' sets grow with every row, the worst case for count_distinct.
 func BenchmarkAggregateUniqueDistinct(b *testing.B) {
-	data := genSales(400_000)
-	aggs := []Aggregate{{Op: "count"}, {Op: "count_distinct", Column: "order_id"}}
-	o := Options{Header: []string{"order_id", "region", "channel", "amount", "user", "note"}, GroupBy: []string{"region"}}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		p := NewPartial(aggs, 1000)
-		if _, err := AggregateRecords(bytes.NewReader(data), o, p); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchAggregateSales(b, []string{"region"}, []Aggregate{{Op: "count"}, {Op: "count_distinct", Column: "order_id"}})
 }
