@@ -368,6 +368,18 @@ func (c *acc) addNumber(d num, what uint8) {
 
 // Merge adds q's groups into p; the limit applies to the merged set.
 func (p *Partial) Merge(q *Partial) error {
+	// ids maps, by aggregate, q's value ids to p's: each value is looked
+	// up once, not once per group holding it.
+	ids := make([][]uint32, len(q.dicts))
+	for i, d := range q.dicts {
+		for id := range uint32(d.Len()) {
+			pid, err := p.dict(i).insert(d.value(id))
+			if err != nil {
+				return err
+			}
+			ids[i] = append(ids[i], pid)
+		}
+	}
 	for _, qg := range q.Groups {
 		g, err := group(p, qg.Keys)
 		if err != nil {
@@ -377,8 +389,11 @@ func (p *Partial) Merge(q *Partial) error {
 		for i := range g.accs {
 			c, o := &g.accs[i], &qg.accs[i]
 			c.merge(o)
+			if o.distinct.Len() > 0 && c.distinct == nil {
+				c.distinct = &idSet{}
+			}
 			for _, id := range o.distinct.sorted() {
-				if err := p.addDistinct(i, c, q.dicts[i].value(id)); err != nil {
+				if _, err := c.distinct.add(ids[i][id], p.newDistinct); err != nil {
 					return err
 				}
 			}
