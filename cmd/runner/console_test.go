@@ -14,8 +14,9 @@ import (
 	"time"
 )
 
-// lineWaiter is an io.Writer that lets a test wait for a line matching a
-// pattern in a command's output.
+// lineWaiter is an io.Writer, safe for a command running in another
+// goroutine, that lets a test read its output so far or wait for a line
+// matching a pattern.
 type lineWaiter struct {
 	mu  sync.Mutex
 	buf strings.Builder
@@ -27,18 +28,22 @@ func (w *lineWaiter) Write(p []byte) (int, error) {
 	return w.buf.Write(p)
 }
 
+// String is what was written so far.
+func (w *lineWaiter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
 func (w *lineWaiter) wait(t *testing.T, re *regexp.Regexp) string {
 	t.Helper()
 	for range 600 {
-		w.mu.Lock()
-		m := re.FindStringSubmatch(w.buf.String())
-		w.mu.Unlock()
-		if m != nil {
+		if m := re.FindStringSubmatch(w.String()); m != nil {
 			return m[1]
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("no line matching %s in:\n%s", re, w.buf.String())
+	t.Fatalf("no line matching %s in:\n%s", re, w.String())
 	return ""
 }
 

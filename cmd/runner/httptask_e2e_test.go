@@ -40,7 +40,7 @@ func TestUpConnections(t *testing.T) {
 	defer cancel()
 	dataDir := filepath.Join(dir, ".stepwise")
 	upCtx, stopUp := context.WithCancel(ctx)
-	var upOut, upErr strings.Builder
+	var upOut, upErr lineWaiter // written by runner up while the test reads
 	upDone := make(chan int, 1)
 	go func() {
 		upDone <- run(upCtx, []string{"up", "--addr", "127.0.0.1:0", "--s3-addr", "127.0.0.1:0", "--data-dir", dataDir, "--connections", conns}, strings.NewReader(""), &upOut, &upErr)

@@ -183,7 +183,7 @@ func TestUserStepRunsFromTheCheckout(t *testing.T) {
 // into the runner was not served at all).
 func testAWSCLIOnRunnerUp(t *testing.T, checkout, dataDir string) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var upOut, upErr strings.Builder
+	var upOut, upErr lineWaiter // written by runner up while the test reads
 	upDone := make(chan int, 1)
 	go func() {
 		upDone <- run(ctx, []string{"up", "--addr", "127.0.0.1:0", "--s3-addr", "127.0.0.1:0", "--data-dir", dataDir}, strings.NewReader(""), &upOut, &upErr)
