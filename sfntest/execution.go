@@ -24,6 +24,7 @@ type Execution struct {
 	done        chan struct{} // closed when the execution has ended
 	stuck       chan struct{} // closed when Run meets a token nothing answers
 	stopWatch   context.CancelFunc
+	stopWorkers func() // stops the activity workers
 
 	mu       sync.Mutex
 	calls    map[string]int      // state → invocations so far
@@ -85,6 +86,10 @@ func (w *Workflow) start(ctx context.Context, execName, input string, interactiv
 	}
 	sm, err := x.engine.CreateStateMachine(ctx, statemachine.CreateStateMachineInput{Name: name, Definition: string(w.def)})
 	if err != nil {
+		x.close()
+		return nil, fmt.Errorf("sfntest: %s: %w", w.name, err)
+	}
+	if x.stopWorkers, err = x.startActivities(ctx); err != nil {
 		x.close()
 		return nil, fmt.Errorf("sfntest: %s: %w", w.name, err)
 	}
@@ -167,6 +172,9 @@ func (x *Execution) close() {
 	x.mu.Unlock()
 	if x.stopWatch != nil {
 		x.stopWatch()
+	}
+	if x.stopWorkers != nil {
+		x.stopWorkers()
 	}
 	x.clock.Close()
 	x.engine.Close()

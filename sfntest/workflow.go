@@ -12,6 +12,7 @@ import (
 
 	lambdalocal "github.com/stepwise-dev/stepwise/local/lambda"
 	"github.com/stepwise-dev/stepwise/statemachine"
+	"github.com/stepwise-dev/stepwise/steps/activity"
 	"github.com/stepwise-dev/stepwise/steps/objstore"
 )
 
@@ -36,12 +37,15 @@ type config struct {
 	mocks    map[string][]Response
 	vars     map[string]string
 	steps    map[string]string // placeholder → step (function) name
-	timeouts map[string]time.Duration
-	objects  []object
-	store    *objstore.Memory
-	answers  map[string]Answer
-	services map[string]ServiceFunc
-	start    time.Time
+	acts     map[string]string // placeholder → activity name
+	// activities are the handlers of [Activity], by activity name.
+	activities map[string]activity.Handler
+	timeouts   map[string]time.Duration
+	objects    []object
+	store      *objstore.Memory
+	answers    map[string]Answer
+	services   map[string]ServiceFunc
+	start      time.Time
 }
 
 // ServiceFunc implements a service integration for [Service]: it gets the
@@ -140,7 +144,8 @@ func Vars(vars map[string]string) Option {
 
 // Steps reads a steps.json-shaped document (see local/lambda.ParseSteps):
 // each step's arn_placeholder names its function, and timeout_seconds
-// becomes its Lambda timeout. name is used in errors.
+// becomes its Lambda timeout; each activity's arn_placeholder names the
+// activity (see [Activity]). name is used in errors.
 func Steps(name string, stepsJSON []byte) Option {
 	return func(c *config) error {
 		s, err := lambdalocal.ParseSteps(name, stepsJSON)
@@ -152,6 +157,9 @@ func Steps(name string, stepsJSON []byte) Option {
 			if st.TimeoutSeconds > 0 {
 				c.timeouts[step] = time.Duration(st.TimeoutSeconds) * time.Second
 			}
+		}
+		for name, a := range s.Activities {
+			c.acts[a.ArnPlaceholder] = name
 		}
 		return nil
 	}
@@ -184,10 +192,12 @@ type Workflow struct {
 	name string
 	file string
 	def  []byte // rendered
-	asl  *definition
-	cfg  config
-	fns  []lambdalocal.Function
-	objs *objstore.Memory
+	// activities are the names of the activities def names, sorted.
+	activities []string
+	asl        *definition
+	cfg        config
+	fns        []lambdalocal.Function
+	objs       *objstore.Memory
 	// mockFn answers states a MockConfigFile test case mocks.
 	mockFn func(state string, n int) (Response, bool)
 }
@@ -216,7 +226,7 @@ func New(name string, definition []byte, opts ...Option) (*Workflow, error) {
 func newWorkflow(name, file string, src []byte, opts []Option) (*Workflow, error) {
 	w := &Workflow{name: name, file: file, cfg: config{
 		handlers: map[string]any{}, mocks: map[string][]Response{}, vars: map[string]string{},
-		steps: map[string]string{}, timeouts: map[string]time.Duration{}, answers: map[string]Answer{}, services: map[string]ServiceFunc{}, start: DefaultStart,
+		steps: map[string]string{}, acts: map[string]string{}, activities: map[string]activity.Handler{}, timeouts: map[string]time.Duration{}, answers: map[string]Answer{}, services: map[string]ServiceFunc{}, start: DefaultStart,
 	}}
 	for _, o := range opts {
 		if err := o(&w.cfg); err != nil {
@@ -231,6 +241,13 @@ func newWorkflow(name, file string, src []byte, opts []Option) (*Workflow, error
 				step = strings.ToLower(fn)
 			}
 			vars[p] = lambdalocal.FunctionArn(Region, AccountID, step)
+		}
+		if act, ok := strings.CutSuffix(p, "ActivityArn"); ok {
+			name := w.cfg.acts[p]
+			if name == "" {
+				name = strings.ToLower(act)
+			}
+			vars[p] = ActivityArn(name)
 		}
 	}
 	for k, v := range w.cfg.vars {
@@ -248,6 +265,10 @@ func newWorkflow(name, file string, src []byte, opts []Option) (*Workflow, error
 		return nil, fmt.Errorf("sfntest: %s: %w", file, err)
 	}
 	if err := w.checkStates(); err != nil {
+		return nil, fmt.Errorf("sfntest: %s: %w", file, err)
+	}
+	w.activities = namedActivities(def)
+	if err := w.checkActivities(); err != nil {
 		return nil, fmt.Errorf("sfntest: %s: %w", file, err)
 	}
 	for _, h := range sortedKeys(w.cfg.handlers) {

@@ -260,6 +260,7 @@ func (e *Engine) GetActivityTask(ctx context.Context, arn, workerName string) (A
 		q.tasks = q.tasks[1:]
 		h.holdLocked(e.clock, qt)
 		h.mu.Unlock()
+		pollWaiting(ctx) // the task's own hold has taken over
 		return h.handOut(qt, workerName), nil
 	}
 	if len(q.pollers) >= maxActivityPollers {
@@ -269,6 +270,7 @@ func (e *Engine) GetActivityTask(ctx context.Context, arn, workerName string) (A
 	p := &activityPoller{got: make(chan *queuedTask, 1)}
 	q.pollers = append(q.pollers, p)
 	h.mu.Unlock()
+	pollWaiting(ctx)
 
 	timeout := e.opts.ActivityPollTimeout
 	if timeout <= 0 {
@@ -317,6 +319,25 @@ wait:
 	}
 	h.mu.Unlock()
 	return h.handOut(qt, workerName), nil
+}
+
+type pollWaitingKey struct{}
+
+// OnPollWaiting returns a context for [Engine.GetActivityTask] that calls
+// f once the poll waits in the activity's queue (a task queued from then
+// on is handed to it) or has been handed a task. It is for an in-process
+// worker on a holdable virtual clock (sfntest): the worker holds the
+// clock between its polls and lets go in f, so that virtual time cannot
+// jump past a queued task's TimeoutSeconds while the worker is on its way
+// back to poll.
+func OnPollWaiting(ctx context.Context, f func()) context.Context {
+	return context.WithValue(ctx, pollWaitingKey{}, f)
+}
+
+func pollWaiting(ctx context.Context) {
+	if f, ok := ctx.Value(pollWaitingKey{}).(func()); ok {
+		f()
+	}
 }
 
 // startHoldGrace is how long (real time) a task handed to a worker holds a

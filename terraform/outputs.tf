@@ -20,6 +20,17 @@ output "workflows" {
       dead_letter_queue_url = w.dead_letter_queue_url
       schedules             = w.schedule_names
       steps                 = module.definitions.workflows[name].steps
+      activities            = module.definitions.workflows[name].activities
+    }
+  }
+}
+
+output "activities" {
+  description = "Activities of steps/steps.json, keyed by name: the ARN a worker polls and the IAM policy to attach to the worker's role."
+  value = {
+    for a, act in aws_sfn_activity.activity : a => {
+      arn               = act.id
+      worker_policy_arn = aws_iam_policy.activity_worker[a].arn
     }
   }
 }

@@ -52,7 +52,7 @@ func newTF(t *testing.T, dir string) *tfexec.Terraform {
 // one the local stack renders from the same files with statemachine.Render:
 // for this repository's workflows and for the two-workflow fixture.
 func TestRenderedDefinitionMatchesLocalStack(t *testing.T) {
-	for _, repo := range []string{"..", filepath.Join("testdata", "workflows", "two")} {
+	for _, repo := range []string{"..", filepath.Join("testdata", "workflows", "two"), filepath.Join("testdata", "workflows", "activity")} {
 		t.Run(filepath.Base(repo), func(t *testing.T) {
 			checkRendering(t, repo)
 		})
@@ -91,6 +91,7 @@ module "d" {
 }
 output "definitions" { value = { for n, w in module.d.workflows : n => w.definition } }
 output "function_arns" { value = module.d.function_arns }
+output "activity_arns" { value = { for a, act in module.d.activities : a => act.arn } }
 `
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(root), 0o644); err != nil {
 		t.Fatal(err)
@@ -128,6 +129,18 @@ output "function_arns" { value = module.d.function_arns }
 	for step, arn := range arns {
 		if local := vars[stepPlaceholder(t, stepsFile, step)]; local != arn {
 			t.Errorf("step %s: Terraform names its function %s, the local stack %s", step, arn, local)
+		}
+	}
+	var activityArns map[string]string
+	if err := json.Unmarshal(outs["activity_arns"].Value, &activityArns); err != nil {
+		t.Fatal(err)
+	}
+	if len(activityArns) != len(steps.Activities) {
+		t.Errorf("Terraform deploys %d activities, steps.json lists %d", len(activityArns), len(steps.Activities))
+	}
+	for a, arn := range activityArns {
+		if local := vars[steps.Activities[a].ArnPlaceholder]; local != arn {
+			t.Errorf("activity %s: Terraform names it %s, the local stack %s", a, arn, local)
 		}
 	}
 	files, err := filepath.Glob(filepath.Join(repo, "statemachine", "*.asl.json"))

@@ -89,6 +89,55 @@ func TestEveryStepHasFunctionRoleAndLogGroup(t *testing.T) {
 	}
 }
 
+// TestEveryActivityIsDeployed: the activity resources and their worker
+// policies iterate over the definitions module's activities (the
+// "activities" of steps/steps.json), there is no other activity, each is
+// named as the module names it (the name the local stack gives it and the
+// definitions' ARNs carry), and the workflows wait for them.
+func TestEveryActivityIsDeployed(t *testing.T) {
+	want := map[string]map[string]string{ // type.name → attribute → expression
+		"aws_sfn_activity.activity":      {"for_each": "module.definitions.activities", "name": "each.value.name"},
+		"aws_iam_policy.activity_worker": {"for_each": "module.definitions.activities", "policy": "each.value.worker_policy"},
+	}
+	found := map[string]bool{}
+	for _, body := range parseModule(t, ".") {
+		for _, b := range body.Blocks {
+			if b.Type == "module" && b.Labels[0] == "workflow" {
+				if d, ok := b.Body.Attributes["depends_on"]; !ok || !strings.Contains(exprText(t, d.Expr), "aws_sfn_activity.activity") {
+					t.Errorf("module.workflow does not depend on aws_sfn_activity.activity: a state machine could be created before the activity its definition names")
+				}
+			}
+			if b.Type != "resource" {
+				continue
+			}
+			key := b.Labels[0] + "." + b.Labels[1]
+			if b.Labels[0] == "aws_sfn_activity" && want[key] == nil {
+				t.Errorf("resource %s: every activity comes from steps/steps.json through aws_sfn_activity.activity", key)
+			}
+			attrs, ok := want[key]
+			if !ok {
+				continue
+			}
+			found[key] = true
+			for attr, expr := range attrs {
+				a, ok := b.Body.Attributes[attr]
+				if !ok {
+					t.Errorf("%s has no %s", key, attr)
+					continue
+				}
+				if got := exprText(t, a.Expr); got != expr {
+					t.Errorf("%s: %s = %s, want %s", key, attr, got, expr)
+				}
+			}
+		}
+	}
+	for key := range want {
+		if !found[key] {
+			t.Errorf("no resource %s", key)
+		}
+	}
+}
+
 func exprText(t *testing.T, e hclsyntax.Expression) string {
 	t.Helper()
 	r := e.Range()

@@ -15,6 +15,7 @@ module "workflow" {
   role_arn                 = var.state_machine_role_arn
   permissions_boundary_arn = var.permissions_boundary_arn
 
-  # The definitions name the functions by ARN: they must exist first.
-  depends_on = [aws_lambda_function.step]
+  # The definitions name the functions and activities by ARN: they must
+  # exist first.
+  depends_on = [aws_lambda_function.step, aws_sfn_activity.activity]
 }

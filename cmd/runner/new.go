@@ -359,7 +359,8 @@ func replaceFile(path string, data []byte) error {
 // the file keeps its hand-made layout (a re-marshal would lose it).
 func insertStep(data []byte, name, placeholder string) ([]byte, error) {
 	var f struct {
-		Steps map[string]stepSettings `json:"steps"`
+		Steps      map[string]stepSettings `json:"steps"`
+		Activities map[string]stepSettings `json:"activities"`
 	}
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, err
@@ -370,6 +371,11 @@ func insertStep(data []byte, name, placeholder string) ([]byte, error) {
 	for h, st := range f.Steps {
 		if st.ArnPlaceholder == placeholder {
 			return nil, fmt.Errorf("/steps/%s/arn_placeholder: %s is taken already by step %q: pick another name", h, placeholder, h)
+		}
+	}
+	for a, st := range f.Activities {
+		if st.ArnPlaceholder == placeholder {
+			return nil, fmt.Errorf("/activities/%s/arn_placeholder: %s is taken already by activity %q: pick another name", a, placeholder, a)
 		}
 	}
 	open, end, err := stepsObject(data)

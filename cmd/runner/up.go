@@ -92,6 +92,10 @@ func newUpCmd() *command {
 					for _, fn := range st.Functions {
 						fmt.Fprintf(w, "function %s\n", fn)
 					}
+					// What an activity worker polls (GetActivityTask).
+					for _, a := range st.Activities {
+						fmt.Fprintf(w, "activity %s\n", a)
+					}
 					if ep.Bucket != "" {
 						fmt.Fprintf(w, "bucket %s\n", ep.Bucket)
 					}

@@ -65,15 +65,19 @@ func validateProject(a *app) error {
 		return err
 	}
 	type result struct {
-		Checkout  string          `json:"checkout"`
-		Result    string          `json:"result"`
-		Workflows []string        `json:"workflows"`
-		Steps     []string        `json:"steps"`
-		Problems  workflow.Errors `json:"problems"`
+		Checkout   string          `json:"checkout"`
+		Result     string          `json:"result"`
+		Workflows  []string        `json:"workflows"`
+		Steps      []string        `json:"steps"`
+		Activities []string        `json:"activities"`
+		Problems   workflow.Errors `json:"problems"`
 	}
-	r := result{Checkout: where, Result: "OK", Workflows: proj.Names(), Steps: []string{}, Problems: problems}
+	r := result{Checkout: where, Result: "OK", Workflows: proj.Names(), Steps: []string{}, Activities: []string{}, Problems: problems}
 	for _, s := range proj.Steps {
 		r.Steps = append(r.Steps, s.Handler)
+	}
+	for _, a := range proj.Activities {
+		r.Activities = append(r.Activities, a.Name)
 	}
 	if r.Problems == nil {
 		r.Problems = workflow.Errors{}
@@ -85,7 +89,11 @@ func validateProject(a *app) error {
 			fmt.Fprintln(w, p.Error())
 		}
 		if len(problems) == 0 {
-			fmt.Fprintf(w, "%s: OK: %d workflows (%s), %d steps\n", where, len(r.Workflows), strings.Join(r.Workflows, ", "), len(r.Steps))
+			fmt.Fprintf(w, "%s: OK: %d workflows (%s), %d steps", where, len(r.Workflows), strings.Join(r.Workflows, ", "), len(r.Steps))
+			if len(r.Activities) > 0 {
+				fmt.Fprintf(w, ", %d activities (%s)", len(r.Activities), strings.Join(r.Activities, ", "))
+			}
+			fmt.Fprintln(w)
 		}
 	})
 	if err != nil {

@@ -18,11 +18,22 @@ type Step struct {
 	Description    string `json:"description"`
 }
 
+// Activity is one entry of the "activities" object of steps/steps.json: a
+// step that runs as an activity worker, not as a Lambda function. Nothing
+// here runs it; the file lists it so that workflows can name its ARN.
+type Activity struct {
+	ArnPlaceholder string `json:"arn_placeholder"`
+	Description    string `json:"description"`
+}
+
 // Steps is the decoded steps/steps.json.
 type Steps struct {
 	Runtime      string          `json:"runtime"`
 	Architecture string          `json:"architecture"`
 	Steps        map[string]Step `json:"steps"`
+	// Activities are the activities by name (deployed as
+	// <prefix>-<name>).
+	Activities map[string]Activity `json:"activities"`
 }
 
 // LoadSteps reads and checks steps/steps.json (or a file of the same
@@ -56,6 +67,11 @@ func ParseSteps(name string, data []byte) (*Steps, error) {
 			return nil, fmt.Errorf("lambda: %s: /steps/%s/memory_mb: %d is outside Lambda's 128..10240", name, step, st.MemoryMB)
 		case st.TimeoutSeconds < 1 || st.TimeoutSeconds > 900:
 			return nil, fmt.Errorf("lambda: %s: /steps/%s/timeout_seconds: %d is outside Lambda's 1..900", name, step, st.TimeoutSeconds)
+		}
+	}
+	for a, act := range s.Activities {
+		if act.ArnPlaceholder == "" {
+			return nil, fmt.Errorf("lambda: %s: /activities/%s/arn_placeholder: missing", name, a)
 		}
 	}
 	return &s, nil
@@ -112,6 +128,26 @@ func (s *Steps) ArnVars(prefix, region, accountID string) map[string]string {
 		vars[st.ArnPlaceholder] = FunctionArn(region, accountID, prefix+"-"+name)
 	}
 	return vars
+}
+
+// ActivityVars returns each activity's arn_placeholder mapped to the ARN of
+// activity <prefix>-<name>, as Terraform names it.
+func (s *Steps) ActivityVars(prefix, region, accountID string) map[string]string {
+	vars := map[string]string{}
+	for name, a := range s.Activities {
+		vars[a.ArnPlaceholder] = "arn:aws:states:" + region + ":" + accountID + ":activity:" + prefix + "-" + name
+	}
+	return vars
+}
+
+// ActivityNames returns the activity names, sorted.
+func (s *Steps) ActivityNames() []string {
+	names := make([]string, 0, len(s.Activities))
+	for n := range s.Activities {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // FunctionArn formats an unqualified Lambda function ARN.

@@ -64,12 +64,31 @@ func loadProject(repo fs.FS) (*workflow.Project, error) {
 
 // TemplateVars returns the placeholder values of the workflows for a
 // stack with these options: each step's arn_placeholder → its local
-// function ARN, and BucketName — the same names Terraform's templatefile
-// gets.
+// function ARN, each activity's → its local activity ARN, and BucketName —
+// the same names Terraform's templatefile gets.
 func TemplateVars(steps *lambdalocal.Steps, prefix, region, accountID, bucket string) map[string]string {
 	vars := steps.ArnVars(prefix, region, accountID)
+	for k, v := range steps.ActivityVars(prefix, region, accountID) {
+		vars[k] = v
+	}
 	vars["BucketName"] = bucket
 	return vars
+}
+
+// createActivities creates the activities of steps.json, <prefix>-<name>,
+// as Terraform's aws_sfn_activity does on AWS. CreateActivity is
+// idempotent, so an activity kept in the store from an earlier start
+// stays as it is, with the tasks queued on it.
+func createActivities(ctx context.Context, eng *statemachine.Engine, opts Options, steps *lambdalocal.Steps) ([]string, error) {
+	var arns []string
+	for _, name := range steps.ActivityNames() {
+		a, err := eng.CreateActivity(ctx, opts.Prefix+"-"+name, nil)
+		if err != nil {
+			return nil, fmt.Errorf("stack: create activity %s-%s of %s: %w", opts.Prefix, name, StepsFile, err)
+		}
+		arns = append(arns, a.ActivityArn)
+	}
+	return arns, nil
 }
 
 // deployAll deploys every workflow of proj, in name order.

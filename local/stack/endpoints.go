@@ -33,6 +33,8 @@ type Endpoints struct {
 	StateMachineArn string `json:"stateMachineArn,omitempty"`
 	// Workflows are every deployed workflow, sorted by name.
 	Workflows []EndpointWorkflow `json:"workflows,omitempty"`
+	// Activities are the ARNs of the activities of steps.json, sorted.
+	Activities []string `json:"activities,omitempty"`
 	// Bucket is the bucket the export workflow uses.
 	Bucket string `json:"bucket,omitempty"`
 	// PID is the process serving these endpoints.

@@ -167,6 +167,10 @@ type Stack struct {
 	// Functions are the ARNs of the Lambda functions served, one per step
 	// (<prefix>-<step>) plus [Options].ExtraFunctions, sorted by name.
 	Functions []string
+	// Activities are the ARNs of the activities of steps.json
+	// (<prefix>-<name>), sorted; empty with [Options].NoDeploy. Their
+	// workers are programs of one's own, polling the Step Functions API.
+	Activities []string
 	// ApprovalURL is the approval decision page (see withApproval); empty
 	// without S3.
 	ApprovalURL string
@@ -273,7 +277,14 @@ func Open(ctx context.Context, opts Options) (st *Stack, err error) {
 	st.Engine = eng
 	st.closers = append(st.closers, eng.Close)
 
-	// 5. The workflows, rendered as Terraform renders them.
+	// 5. The activities of steps.json, then the workflows, rendered as
+	// Terraform renders them.
+	if !opts.NoDeploy {
+		if st.Activities, err = createActivities(ctx, eng, opts, steps); err != nil {
+			return nil, err
+		}
+		st.Endpoints.Activities = st.Activities
+	}
 	if st.Workflows, err = deployAll(ctx, eng, opts, proj, steps); err != nil {
 		return nil, err
 	}

@@ -12,9 +12,9 @@ import (
 
 // loadWorkflow checks the files of one workflow; it returns nil when the
 // definition cannot be read as JSON.
-func (p *problems) loadWorkflow(name string, files parts, steps []Step) *Workflow {
+func (p *problems) loadWorkflow(name string, files parts, steps []Step, activities []Activity) *Workflow {
 	w := &Workflow{Name: name, File: path.Join(Dir, name+DefinitionSuffix), Definition: files[DefinitionSuffix]}
-	p.checkDefinition(w, steps)
+	p.checkDefinition(w, steps, activities)
 	if b := files[TriggerSuffix]; b != nil {
 		w.Trigger, w.TriggerFile = b, path.Join(Dir, name+TriggerSuffix)
 		p.checkTrigger(w.TriggerFile, b)
@@ -34,20 +34,24 @@ func (p *problems) loadWorkflow(name string, files parts, steps []Step) *Workflo
 }
 
 // checkDefinition checks an ASL file: JSON syntax, placeholders, the Lambda
-// steps its Tasks call, and the ASL itself once rendered.
-func (p *problems) checkDefinition(w *Workflow, steps []Step) {
+// steps and activities its Tasks call, and the ASL itself once rendered.
+func (p *problems) checkDefinition(w *Workflow, steps []Step, activities []Activity) {
 	data := w.Definition
 	root := p.decodeFile(w.File, data)
 	if root == nil {
 		return
 	}
 	known := map[string]string{BucketPlaceholder: ""}
-	for _, s := range steps {
-		known[s.ArnPlaceholder] = s.Handler
-	}
+	activity := map[string]string{} // placeholder → activity name
 	vars := map[string]string{BucketPlaceholder: "stepwise"}
 	for _, s := range steps {
+		known[s.ArnPlaceholder] = s.Handler
 		vars[s.ArnPlaceholder] = "arn:aws:lambda:us-east-1:123456789012:function:stepwise-" + s.Handler
+	}
+	for _, a := range activities {
+		known[a.ArnPlaceholder] = ""
+		activity[a.ArnPlaceholder] = a.Name
+		vars[a.ArnPlaceholder] = ActivityArn("us-east-1", "123456789012", a.DeployedName("stepwise"))
 	}
 	renderable := true
 	used := map[string]bool{}
@@ -63,8 +67,12 @@ func (p *problems) checkDefinition(w *Workflow, steps []Step) {
 		if h := known[ph]; h != "" {
 			w.Steps = append(w.Steps, h)
 		}
+		if a := activity[ph]; a != "" {
+			w.Activities = append(w.Activities, a)
+		}
 	}
 	sort.Strings(w.Steps)
+	sort.Strings(w.Activities)
 	if !renderable {
 		return
 	}
@@ -128,7 +136,9 @@ func (p *problems) checkPlaceholders(file string, data []byte, n *node, known ma
 				continue
 			}
 			vars[name] = "arn:aws:lambda:us-east-1:123456789012:function:unknown"
-			if strings.HasSuffix(name, "Arn") {
+			if strings.HasSuffix(name, "ActivityArn") {
+				p.addAt(file, n.ptr, data, n.off, "unknown placeholder ${%s}: no activity in %s has arn_placeholder %q (add it under \"activities\" there, or use one of %s)", name, StepsFile, name, knownList(known))
+			} else if strings.HasSuffix(name, "Arn") {
 				p.addAt(file, n.ptr, data, n.off, "unknown placeholder ${%s}: no step in %s has arn_placeholder %q (add the step there, or use one of %s)", name, StepsFile, name, knownList(known))
 			} else {
 				p.addAt(file, n.ptr, data, n.off, "unknown placeholder ${%s} (known: %s)", name, knownList(known))
@@ -147,12 +157,17 @@ func knownList(known map[string]string) string {
 	return strings.Join(names, ", ")
 }
 
-// checkTask reports a Task state that calls a Lambda function by a
-// literal name or ARN instead of a step's placeholder: such a function is
-// not deployed by Stepwise, locally or by Terraform.
+// checkTask reports a Task state that calls a Lambda function or an
+// activity by a literal name or ARN instead of a placeholder of steps.json:
+// such a function or activity is not deployed by Stepwise, locally or by
+// Terraform.
 func (p *problems) checkTask(file string, data []byte, n *node) {
 	typ, res := n.get("Type"), n.get("Resource")
 	if typ == nil || typ.kind != 's' || typ.str != "Task" || res == nil || res.kind != 's' {
+		return
+	}
+	if strings.HasPrefix(res.str, "arn:aws:states:") && strings.Contains(res.str, ":activity:") {
+		p.addAt(file, res.ptr, data, res.off, "activity %q is not an activity of %s: list it under \"activities\" there (Terraform and the local stack create it) and write its ${...ActivityArn} placeholder here", res.str, StepsFile)
 		return
 	}
 	target := res

@@ -11,7 +11,9 @@
 //   - statemachine/<name>.schedule.json (optional): its EventBridge
 //     Scheduler schedules;
 //   - steps/steps.json: every Lambda step, by handler name, with the
-//     ${...} placeholder that stands for its function ARN.
+//     ${...} placeholder that stands for its function ARN; and under
+//     "activities", every activity (a step run by a worker of one's own),
+//     by name, with the placeholder of its ARN (activity <prefix>-<name>).
 //
 // [Load] reads and checks all of them and returns every problem at once as
 // [Errors], each "<file>: <json pointer>: <message>". [Project.Render] fills

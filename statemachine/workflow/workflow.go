@@ -51,6 +51,9 @@ type Workflow struct {
 	// Steps are the handler names of the steps the definition calls,
 	// sorted.
 	Steps []string
+	// Activities are the names of the activities of steps.json the
+	// definition names, sorted.
+	Activities []string
 }
 
 // StateMachineName is the name the workflow is deployed under.
@@ -62,6 +65,8 @@ type Project struct {
 	Workflows []*Workflow
 	// Steps are the steps of steps/steps.json, sorted by handler name.
 	Steps []Step
+	// Activities are the activities of steps/steps.json, sorted by name.
+	Activities []Activity
 }
 
 // Workflow returns the workflow called name, or nil.
@@ -84,12 +89,26 @@ func (p *Project) Names() []string {
 }
 
 // Vars returns the placeholder values for a deployment: each step's
-// arn_placeholder → the ARN of function <prefix>-<handler>, and BucketName
-// → bucket. They are the values Terraform's templatefile gets.
+// arn_placeholder → the ARN of function <prefix>-<handler>, each
+// activity's → the ARN of activity <prefix>-<name>, and BucketName →
+// bucket. They are the values Terraform's templatefile gets.
 func (p *Project) Vars(prefix, region, accountID, bucket string) map[string]string {
 	vars := map[string]string{BucketPlaceholder: bucket}
 	for _, s := range p.Steps {
 		vars[s.ArnPlaceholder] = "arn:aws:lambda:" + region + ":" + accountID + ":function:" + prefix + "-" + s.Handler
+	}
+	for k, v := range p.ActivityVars(prefix, region, accountID) {
+		vars[k] = v
+	}
+	return vars
+}
+
+// ActivityVars returns each activity's arn_placeholder → the ARN of
+// activity <prefix>-<name>.
+func (p *Project) ActivityVars(prefix, region, accountID string) map[string]string {
+	vars := map[string]string{}
+	for _, a := range p.Activities {
+		vars[a.ArnPlaceholder] = ActivityArn(region, accountID, a.DeployedName(prefix))
 	}
 	return vars
 }
@@ -118,7 +137,7 @@ func Load(fsys fs.FS) (*Project, error) {
 	if err != nil {
 		p.add(StepsFile, "/", "cannot read it: %v (every Lambda step of every workflow is listed there)", unwrapPath(err))
 	} else {
-		proj.Steps = p.loadSteps(stepsData)
+		proj.Steps, proj.Activities = p.loadSteps(stepsData)
 	}
 	files := map[string][]byte{}
 	entries, err := fs.ReadDir(fsys, Dir)
@@ -145,7 +164,7 @@ func Load(fsys fs.FS) (*Project, error) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if w := p.loadWorkflow(n, byName[n], proj.Steps); w != nil {
+		if w := p.loadWorkflow(n, byName[n], proj.Steps, proj.Activities); w != nil {
 			proj.Workflows = append(proj.Workflows, w)
 		}
 	}

@@ -88,6 +88,50 @@ func TestLoadMinimal(t *testing.T) {
 	}
 }
 
+const activityStepsJSON = `{"steps": {
+  "hello": {"arn_placeholder": "HelloFunctionArn", "memory_mb": 128, "timeout_seconds": 10}},
+ "activities": {"encode": {"arn_placeholder": "EncodeActivityArn", "description": "Encode a video (hours)."}}}`
+
+const encodeASL = `{
+  "StartAt": "Encode",
+  "States": {
+    "Encode": {"Type": "Task", "Resource": "${EncodeActivityArn}", "HeartbeatSeconds": 60, "Next": "Hello"},
+    "Hello": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+      "Parameters": {"FunctionName": "${HelloFunctionArn}", "Payload.$": "$"}, "End": true}
+  }
+}`
+
+// TestLoadActivities: an activity of steps.json is a placeholder the
+// definitions may use as a Task's Resource; the workflow lists it, and
+// Vars gives it the ARN of activity <prefix>-<name>.
+func TestLoadActivities(t *testing.T) {
+	proj, err := workflow.Load(project(map[string]string{
+		"steps/steps.json":            activityStepsJSON,
+		"statemachine/video.asl.json": encodeASL,
+		"statemachine/hello.asl.json": helloASL,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(proj.Activities) != 1 || proj.Activities[0] != (workflow.Activity{Name: "encode", ArnPlaceholder: "EncodeActivityArn", Description: "Encode a video (hours)."}) {
+		t.Errorf("activities = %+v", proj.Activities)
+	}
+	w := proj.Workflow("video")
+	if strings.Join(w.Activities, ",") != "encode" || strings.Join(w.Steps, ",") != "hello" {
+		t.Errorf("video: activities %v, steps %v", w.Activities, w.Steps)
+	}
+	if a := proj.Workflow("hello").Activities; len(a) != 0 {
+		t.Errorf("hello names no activity, got %v", a)
+	}
+	def, err := proj.Render(w, proj.Vars("team", "eu-west-1", "111122223333", "bkt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(def), `"Resource": "arn:aws:states:eu-west-1:111122223333:activity:team-encode"`) {
+		t.Errorf("rendered:\n%s", def)
+	}
+}
+
 // TestLoadErrors pins the whole message of each kind of mistake: the file,
 // the JSON pointer and what to do.
 func TestLoadErrors(t *testing.T) {
@@ -183,6 +227,38 @@ func TestLoadErrors(t *testing.T) {
 			`steps/steps.json: /steps/a b/memory_mb: 64 is outside Lambda's memory range 128..10240 (line 1, column 57)`,
 			`steps/steps.json: /steps/c/timeout_seconds: missing (line 2, column 7)`,
 			`steps/steps.json: /steps/c/arn_placeholder: "X" is already the placeholder of step "a b"; each step needs its own (line 2, column 27)`,
+		}},
+		{"literal activity", map[string]string{
+			"steps/steps.json":        activityStepsJSON,
+			"statemachine/a.asl.json": strings.ReplaceAll(encodeASL, "${EncodeActivityArn}", "arn:aws:states:us-east-1:123456789012:activity:encode"),
+		}, []string{
+			`statemachine/a.asl.json: /States/Encode/Resource: activity "arn:aws:states:us-east-1:123456789012:activity:encode" is not an activity of steps/steps.json: list it under "activities" there (Terraform and the local stack create it) and write its ${...ActivityArn} placeholder here (line 4, column 44)`,
+		}},
+		{"unknown activity", map[string]string{
+			"steps/steps.json":        activityStepsJSON,
+			"statemachine/a.asl.json": strings.ReplaceAll(encodeASL, "${EncodeActivityArn}", "${DecodeActivityArn}"),
+		}, []string{
+			`statemachine/a.asl.json: /States/Encode/Resource: unknown placeholder ${DecodeActivityArn}: no activity in steps/steps.json has arn_placeholder "DecodeActivityArn" (add it under "activities" there, or use one of ${BucketName}, ${EncodeActivityArn}, ${HelloFunctionArn}) (line 4, column 44)`,
+		}},
+		{"activities in steps.json", map[string]string{
+			"statemachine/a.asl.json": `{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}`,
+			"steps/steps.json": `{"steps": {"a": {"arn_placeholder": "AFunctionArn", "memory_mb": 128, "timeout_seconds": 10}},
+ "activities": {"x y": {"arn_placeholder": "AFunctionArn", "timeout_seconds": 3600},
+ "b": {"description": 1},
+ "c": {"arn_placeholder": "BucketName"}}}`,
+		}, []string{
+			`steps/steps.json: /activities/x y: activity name "x y" must match ^[A-Za-z][A-Za-z0-9_-]{0,47}$ (it is part of the activity's name, <prefix>-x y) (line 2, column 24)`,
+			`steps/steps.json: /activities/x y/arn_placeholder: "AFunctionArn" is already the placeholder of step "a"; each activity needs its own (line 2, column 44)`,
+			`steps/steps.json: /activities/x y/timeout_seconds: unknown field "timeout_seconds" (want arn_placeholder, description; an activity's timeouts are the Task state's TimeoutSeconds and HeartbeatSeconds) (line 2, column 79)`,
+			`steps/steps.json: /activities/b/arn_placeholder: missing (line 3, column 7)`,
+			`steps/steps.json: /activities/b/description: want a string, got a number (line 3, column 23)`,
+			`steps/steps.json: /activities/c/arn_placeholder: "BucketName" is not usable as a ${...} placeholder (want a plain name such as CActivityArn, not BucketName) (line 4, column 27)`,
+		}},
+		{"activities not an object", map[string]string{
+			"statemachine/a.asl.json": `{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}`,
+			"steps/steps.json":        `{"steps": {"a": {"arn_placeholder": "AFunctionArn", "memory_mb": 128, "timeout_seconds": 10}}, "activities": ["encode"]}`,
+		}, []string{
+			`steps/steps.json: /activities: want an object of activities by name, e.g. {"encode": {"arn_placeholder": "EncodeActivityArn"}}, got an array (line 1, column 110)`,
 		}},
 		{"no steps file", map[string]string{"steps/steps.json": "", "statemachine/a.asl.json": `{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}`}, []string{
 			`steps/steps.json: /: cannot read it: file does not exist (every Lambda step of every workflow is listed there)`,

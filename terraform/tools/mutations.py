@@ -20,7 +20,7 @@ checks = {
  '2 render equality (Go, terraform-exec)': 'go test -count=1 ./terraform/ -run TestRenderedDefinitionMatchesLocalStack',
  '3 provider schema (Go)': 'go test -count=1 ./terraform/ -run TestRootModuleMatchesProviderSchema',
  '4 fmt + tflint': f'{TF} fmt -check -recursive terraform && {TFLINT} --chdir=terraform --recursive --format=compact',
- '5 HCL wiring (Go)': 'go test -count=1 ./terraform/ -run TestEveryStepHasFunctionRoleAndLogGroup',
+ '5 HCL wiring (Go)': "go test -count=1 ./terraform/ -run 'TestEveryStepHasFunctionRoleAndLogGroup|TestEveryActivityIsDeployed'",
  '6 workflow wiring, moved blocks, plan errors (Go)': "go test -count=1 ./terraform/ -run 'TestEveryWorkflowIsAModuleInstance|TestMovedBlocksKeepExportResources|TestInvalidWorkflowFilesFailThePlan'",
 }
 M = [
@@ -48,6 +48,9 @@ M = [
  ('unused variable declared', 'terraform/variables.tf', None, None),
  ('a step without a log group', 'terraform/lambda.tf', 'resource "aws_cloudwatch_log_group" "step" {\n  for_each = local.steps', 'resource "aws_cloudwatch_log_group" "step" {\n  for_each = { for k, v in local.steps : k => v if k != "cleanup" }'),
  ('a function that is not a step', 'terraform/lambda.tf', None, None),
+ ('an activity worker may work on every activity', 'terraform/modules/definitions/main.tf', 'Resource = [arn]', 'Resource = ["${local.arn_prefix}:activity:*"]'),
+ ('local stack names its activities differently', 'local/lambda/config.go', '":activity:" + prefix + "-" + name', '":activity:" + prefix + "-act-" + name'),
+ ('an activity steps.json lists is not deployed', 'terraform/activities.tf', 'for_each = module.definitions.activities\n\n  name = each.value.name', 'for_each = { for a, v in module.definitions.activities : a => v if a != "encode" }\n\n  name = each.value.name'),
  ('decision function allowed states:*', 'terraform/modules/definitions/approval.tf', 'Action   = ["states:SendTaskSuccess"]', 'Action   = ["states:*"]'),
  ('function URL without the signature check configured', 'terraform/modules/definitions/approval.tf', '    approval = {\n      STEPWISE_APPROVAL_KEY_PARAMETER = local.approval.key_parameter_name\n    }\n', '    approval = {}\n'),
 ]

@@ -16,11 +16,36 @@ locals {
   bucket_arn         = "arn:${var.partition}:s3:::${var.bucket_name}"
   source_bucket_arns = [for b in var.source_bucket_names : "arn:${var.partition}:s3:::${b}"]
 
+  # Activities (steps.json "activities"): steps that run as workers of
+  # one's own, polling Step Functions, for work longer than Lambda's 15
+  # minutes. Named <prefix>-<name>; ARNs computed from names, as for the
+  # functions.
+  activities     = try(local.settings.activities, {})
+  activity_names = { for a, _ in local.activities : a => "${var.name_prefix}-${a}" }
+  activity_arns  = { for a, name in local.activity_names : a => "arn:${var.partition}:states:${var.region}:${var.account_id}:activity:${name}" }
+
   # The same placeholders the local stack fills (statemachine.Render).
   template_vars = merge(
     { for step, s in local.steps : s.arn_placeholder => local.function_arns[step] },
+    { for a, s in local.activities : s.arn_placeholder => local.activity_arns[a] if try(s.arn_placeholder, "") != "" },
     { BucketName = var.bucket_name },
   )
+
+  # What a worker of an activity may do: take its tasks and answer them
+  # (the developer guide's activity-level permissions), on that activity
+  # only. Attach it to the worker's role (an ECS task role, an instance
+  # profile).
+  activity_worker_policies = {
+    for a, arn in local.activity_arns : a => jsonencode({
+      Version = "2012-10-17"
+      Statement = [{
+        Sid      = "WorkOnActivity"
+        Effect   = "Allow"
+        Action   = ["states:GetActivityTask", "states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]
+        Resource = [arn]
+      }]
+    })
+  }
 
   # Which prefixes each step may read, write, delete and list. This table is
   # the whole S3 permission model; everything below is derived from it.
@@ -101,6 +126,8 @@ locals {
       ]
     ]),
     [for step, _ in var.step_s3_access : "step_s3_access: [\"${step}\"]: no step ${step} in steps/steps.json" if !contains(keys(local.steps), step)],
+    [for a, s in local.activities : "steps/steps.json: /activities/${a}/arn_placeholder: missing" if try(s.arn_placeholder, "") == ""],
+    [for a, name in local.activity_names : "steps/steps.json: /activities/${a}: the activity name ${name} is longer than 80 characters; use a shorter name or name_prefix" if length(name) > 80],
     [for step, _ in var.step_s3_access : "step_s3_access: [\"${step}\"]: the built-in step ${step} has a fixed access table in modules/definitions/main.tf" if contains(keys(local.step_s3_access), step)],
   )
 

@@ -43,6 +43,18 @@ output "function_arns" {
   value       = local.function_arns
 }
 
+output "activities" {
+  description = "Activities of steps/steps.json, keyed by name: the activity's name (<prefix>-<name>), ARN, description and the policy its workers need."
+  value = {
+    for a, s in local.activities : a => {
+      name          = local.activity_names[a]
+      arn           = local.activity_arns[a]
+      description   = try(s.description, "")
+      worker_policy = local.activity_worker_policies[a]
+    }
+  }
+}
+
 output "lambda_assume_role_policy" {
   description = "Trust policy for the step roles."
   value       = local.lambda_assume_role_policy

@@ -68,6 +68,14 @@ locals {
   foreign_lambdas = {
     for n, def in local.definitions : n => [for arn in distinct(regexall(local.lambda_arn_re, def)) : arn if !contains(values(local.function_arns), arn)]
   }
+  activity_arn_re = "arn:[a-z-]+:states:[a-z0-9-]+:[0-9]{12}:activity:[A-Za-z0-9_-]+"
+  foreign_activities = {
+    for n, def in local.definitions : n => [for arn in distinct(regexall(local.activity_arn_re, def)) : arn if !contains(values(local.activity_arns), arn)]
+  }
+  # The activities a definition names.
+  workflow_activities = {
+    for n, def in local.definitions : n => sort([for a, arn in local.activity_arns : a if strcontains(def, "${arn}\"")])
+  }
 
   # The steps a definition calls: its state machine role may invoke these
   # functions and no others.
@@ -85,11 +93,18 @@ locals {
           try("/States/${replace(replace([for k, t in local.state_text[n] : k if strcontains(t, "$${${p}}")][0], "~", "~0"), "/", "~1")}", "/"),
           endswith(p, "FunctionArn")
           ? "$${${p}} names a Lambda step that steps/steps.json does not list: add the step there with \"arn_placeholder\": \"${p}\" and register its handler in steps/steps.go"
+          : endswith(p, "ActivityArn")
+          ? "$${${p}} names an activity that steps/steps.json does not list: add it under \"activities\" there with \"arn_placeholder\": \"${p}\""
           : "unknown placeholder $${${p}}; the known ones are ${join(", ", [for k in sort(keys(local.template_vars)) : "$${${k}}"])}"
         )
       ],
       [
         for arn in local.foreign_lambdas[n] : format("statemachine/%s.asl.json: %s: calls Lambda function %s, which is not a step in steps/steps.json; list the step there and use its $${...FunctionArn} placeholder", n,
+          try("/States/${replace(replace([for k, t in local.state_text[n] : k if strcontains(t, arn)][0], "~", "~0"), "/", "~1")}", "/"),
+        arn)
+      ],
+      [
+        for arn in local.foreign_activities[n] : format("statemachine/%s.asl.json: %s: names activity %s, which is not an activity of steps/steps.json; list it under \"activities\" there and use its $${...ActivityArn} placeholder", n,
           try("/States/${replace(replace([for k, t in local.state_text[n] : k if strcontains(t, arn)][0], "~", "~0"), "/", "~1")}", "/"),
         arn)
       ],
@@ -155,6 +170,7 @@ locals {
       log_group               = m.log_group
       definition              = local.definitions[n]
       steps                   = local.workflow_steps[n]
+      activities              = local.workflow_activities[n]
       trigger                 = lookup(local.triggers, n, null)
       schedules               = lookup(local.schedules, n, {})
       states_assume_policy    = local.states_assume_role_policy[n]
