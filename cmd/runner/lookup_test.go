@@ -36,4 +36,18 @@ func init() {
 			ts.Fatalf("create state machine %s: %v", args[0], err)
 		}
 	}
+
+	// stackenv: from the endpoints of the `runner up` serving the script's
+	// data directory, set SFN_ENDPOINT (its Step Functions API) and
+	// ACTIVITY (the ARN of its first activity, "" without one).
+	scriptCmds["stackenv"] = func(ts *testscript.TestScript, neg bool, args []string) {
+		ep, err := stack.ReadEndpoints(ts.MkAbs(ts.Getenv("STEPWISE_DATA_DIR")))
+		ts.Check(err)
+		ts.Setenv("SFN_ENDPOINT", ep.StepFunctions)
+		activity := ""
+		if len(ep.Activities) > 0 {
+			activity = ep.Activities[0]
+		}
+		ts.Setenv("ACTIVITY", activity)
+	}
 }

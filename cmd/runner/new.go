@@ -30,22 +30,23 @@ const (
 
 func newNewCmd() *command {
 	return &command{
-		name: "new", args: "workflow|step <name> [--dir CHECKOUT]",
-		summary: "Scaffold a workflow (statemachine/<name>.asl.json calling step <name>, and its Go test) or a step (steps/<name>: typed handler and test, its steps.json entry and registry line); the files pass `runner validate` and `go test` and run on `runner up`.",
+		name: "new", args: "workflow|step|activity <name> [--dir CHECKOUT]",
+		summary: "Scaffold a workflow (statemachine/<name>.asl.json calling step <name>, and its Go test), a step (steps/<name>: typed handler and test, its steps.json entry and registry line) or an activity for work longer than Lambda's 15 minutes (steps/<name>: handler and tests, cmd/<name>-worker, its steps.json entry); the files pass `runner validate` and `go test` and run on `runner up`.",
 		examples: []string{
 			"runner new workflow invoices && runner new step invoices",
 			"runner validate && go test ./steps/invoices/...",
 			"runner up   # then, in another terminal: runner start invoices --input '{\"name\": \"Ada\", \"times\": 2}' --wait",
+			"runner new activity encode-video && go test ./steps/encode-video/...",
 		},
 		setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			dir := fs.String("dir", "", "the checkout to add the files to (default: the one around the current directory)")
 			return func(ctx context.Context, args []string) error {
-				if err := wantArgs(args, 1, 2, "what to create: workflow or step"); err != nil {
+				if err := wantArgs(args, 1, 2, "what to create: workflow, step or activity"); err != nil {
 					return err
 				}
 				kind := args[0]
-				if kind != "workflow" && kind != "step" {
-					return usagef("want workflow or step, not %q", kind)
+				if kind != "workflow" && kind != "step" && kind != "activity" {
+					return usagef("want workflow, step or activity, not %q", kind)
 				}
 				if len(args) < 2 {
 					return usagef("missing the %s name", kind)
@@ -54,18 +55,21 @@ func newNewCmd() *command {
 				if !workflow.NamePattern.MatchString(name) {
 					return usagef("%s name %q must match %s (lower-case letters, digits and '-', starting with a letter, at most 40 characters)", kind, name, workflow.NamePattern)
 				}
-				if kind == "step" && token.IsKeyword(goPackage(name)) {
-					return usagef("step name %q makes the Go package name %q, a Go keyword: pick another name", name, goPackage(name))
+				if kind != "workflow" && token.IsKeyword(goPackage(name)) {
+					return usagef("%s name %q makes the Go package name %q, a Go keyword: pick another name", kind, name, goPackage(name))
 				}
 				root, err := checkoutRoot(*dir)
 				if err != nil {
 					return err
 				}
 				var files []string
-				if kind == "workflow" {
+				switch kind {
+				case "workflow":
 					files, err = newWorkflow(root, name)
-				} else {
+				case "step":
 					files, err = newStep(root, name)
+				default:
+					files, err = newActivity(root, name)
 				}
 				if err != nil {
 					return err
@@ -77,6 +81,10 @@ func newNewCmd() *command {
 							verb = "added " + name + " to"
 						}
 						fmt.Fprintln(w, verb, f)
+					}
+					if kind == "activity" {
+						printNextActivity(w, name)
+						return
 					}
 					printNext(w, root, kind, name)
 				})
@@ -102,6 +110,15 @@ func printNext(w io.Writer, root, kind, name string) {
 		fmt.Fprintf(w, "  runner validate && go test ./steps/%s/...\n", name)
 		fmt.Fprintf(w, "  runner up    # then: runner start %s --input '{\"name\": \"Ada\", \"times\": 2}' --wait\n", name)
 	}
+}
+
+// printNextActivity says what to do after `runner new activity`.
+func printNextActivity(w io.Writer, name string) {
+	fmt.Fprintln(w, "next:")
+	fmt.Fprintf(w, "  go test ./steps/%s/...    # the handler, and the activity as a workflow's Task on virtual time\n", name)
+	fmt.Fprintf(w, "  name it in a workflow: \"Resource\": \"${%sActivityArn}\", with HeartbeatSeconds and TimeoutSeconds\n", camel(name))
+	fmt.Fprintf(w, "  runner up    # prints: activity arn:aws:states:...:activity:stepwise-%s\n", name)
+	fmt.Fprintf(w, "  AWS_ENDPOINT_URL_SFN=http://127.0.0.1:8083 go run ./cmd/%s-worker --activity-arn <that ARN>\n", name)
 }
 
 // checkoutRoot is dir, or the checkout around the current directory: the
@@ -283,6 +300,44 @@ func newStep(root, name string) ([]string, error) {
 	return append(written, workflow.StepsFile, registryFile), nil
 }
 
+// newActivity writes steps/<name> (the activity's handler and its tests)
+// and cmd/<name>-worker (the program that polls for its tasks), and adds
+// the activity to the "activities" of steps/steps.json (created if
+// missing; the file's formatting is kept). It refuses to overwrite a file
+// or an existing step or activity of that name.
+func newActivity(root, name string) ([]string, error) {
+	s, err := newScaffold(root, name)
+	if err != nil {
+		return nil, err
+	}
+	s.Placeholder = s.Camel + "ActivityArn"
+	stepsPath := filepath.Join(root, workflow.StepsFile)
+	stepsJSON, err := os.ReadFile(stepsPath)
+	if err != nil {
+		return nil, err
+	}
+	newStepsJSON, err := insertActivity(stepsJSON, name, s.Placeholder)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", workflow.StepsFile, err)
+	}
+	files := []newFile{
+		{path: "steps/" + name + "/" + s.Package + ".go", tmpl: activityTemplate, gofmt: true},
+		{path: "steps/" + name + "/" + s.Package + "_test.go", tmpl: activityTestTemplate, gofmt: true},
+		{path: "cmd/" + name + "-worker/main.go", tmpl: workerTemplate, gofmt: true},
+	}
+	written, err := writeNewFiles(root, s, files)
+	if err != nil {
+		return nil, err
+	}
+	if err := replaceFile(stepsPath, newStepsJSON); err != nil {
+		for _, f := range written {
+			os.Remove(filepath.Join(root, f))
+		}
+		return nil, err
+	}
+	return append(written, workflow.StepsFile), nil
+}
+
 // newFile is one file a scaffold creates.
 type newFile struct {
 	path  string // slash-separated, relative to the checkout
@@ -378,19 +433,75 @@ func insertStep(data []byte, name, placeholder string) ([]byte, error) {
 			return nil, fmt.Errorf("/activities/%s/arn_placeholder: %s is taken already by activity %q: pick another name", a, placeholder, a)
 		}
 	}
-	open, end, err := stepsObject(data)
+	open, end, err := topObject(data, "steps")
 	if err != nil {
 		return nil, err
 	}
-	body := data[open+1 : end]
-	last := bytes.TrimRight(body, " \t\r\n")
 	entry := fmt.Sprintf(`{"arn_placeholder": %q, "memory_mb": 256, "timeout_seconds": 60, "description": %q}`,
 		placeholder, "Scaffolded by runner new step "+name+": say what it does.")
+	return insertEntry(data, open, end, name, entry), nil
+}
+
+// insertActivity adds activity name to the "activities" object of a
+// steps.json text, creating the object after the last top-level member
+// when there is none; the file keeps its layout.
+func insertActivity(data []byte, name, placeholder string) ([]byte, error) {
+	var f struct {
+		Steps      map[string]stepSettings `json:"steps"`
+		Activities map[string]stepSettings `json:"activities"`
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, err
+	}
+	if _, ok := f.Activities[name]; ok {
+		return nil, fmt.Errorf("/activities/%s: activity %q is listed already (not changed; pick another name)", name, name)
+	}
+	if _, ok := f.Steps[name]; ok {
+		return nil, fmt.Errorf("/steps/%s: %q is a Lambda step already: pick another name for the activity", name, name)
+	}
+	for h, st := range f.Steps {
+		if st.ArnPlaceholder == placeholder {
+			return nil, fmt.Errorf("/steps/%s/arn_placeholder: %s is taken already by step %q: pick another name", h, placeholder, h)
+		}
+	}
+	for a, st := range f.Activities {
+		if st.ArnPlaceholder == placeholder {
+			return nil, fmt.Errorf("/activities/%s/arn_placeholder: %s is taken already by activity %q: pick another name", a, placeholder, a)
+		}
+	}
+	entry := fmt.Sprintf(`{"arn_placeholder": %q, "description": %q}`, placeholder, "Scaffolded by runner new activity "+name+": say what it does.")
+	open, end, err := topObject(data, "activities")
+	if err == nil {
+		return insertEntry(data, open, end, name, entry), nil
+	}
+	// No "activities" yet: a new member after the root object's last one,
+	// indented like the root's members.
+	rootEnd := bytes.LastIndexByte(data, '}')
+	if rootEnd < 0 {
+		return nil, errors.New("/: not a JSON object")
+	}
+	last := bytes.TrimRight(data[:rootEnd], " \t\r\n")
+	indent := "  "
+	if i := bytes.Index(data, []byte("\n")); i >= 0 && i+1 < len(data) {
+		rest := data[i+1:]
+		if n := len(rest) - len(bytes.TrimLeft(rest, " \t")); n > 0 {
+			indent = string(rest[:n])
+		}
+	}
+	member := ",\n" + indent + `"activities": {` + "\n" + indent + indent + strconv.Quote(name) + ": " + entry + "\n" + indent + "}"
+	return slicesConcat(last, []byte(member), data[len(last):]), nil
+}
+
+// insertEntry adds "key": entry to the object whose braces are at open
+// and end, as one new line after its last member, indented and aligned
+// like it.
+func insertEntry(data []byte, open, end int, name, entry string) []byte {
+	body := data[open+1 : end]
+	last := bytes.TrimRight(body, " \t\r\n")
 	key := strconv.Quote(name) + ":"
-	var line string
 	if len(bytes.TrimSpace(last)) == 0 {
-		line = "\n    " + key + " " + entry
-		return slicesConcat(data[:open+1], []byte(line), data[open+1:]), nil
+		line := "\n    " + key + " " + entry
+		return slicesConcat(data[:open+1], []byte(line), data[open+1:])
 	}
 	// Indent and align as the last entry's line.
 	prevLine := last[bytes.LastIndexByte(last, '\n')+1:]
@@ -399,9 +510,9 @@ func insertStep(data []byte, name, placeholder string) ([]byte, error) {
 	if col := bytes.IndexByte(prevLine, '{'); col > len(indent)+len(key) {
 		pad = col - len(indent) - len(key)
 	}
-	line = ",\n" + string(indent) + key + strings.Repeat(" ", pad) + entry
+	line := ",\n" + string(indent) + key + strings.Repeat(" ", pad) + entry
 	at := open + 1 + len(last)
-	return slicesConcat(data[:at], []byte(line), data[at:]), nil
+	return slicesConcat(data[:at], []byte(line), data[at:])
 }
 
 func slicesConcat(parts ...[]byte) []byte {
@@ -412,9 +523,9 @@ func slicesConcat(parts ...[]byte) []byte {
 	return out
 }
 
-// stepsObject returns the offsets of the braces of the top-level "steps"
-// object in a JSON text.
-func stepsObject(data []byte) (open, end int, err error) {
+// topObject returns the offsets of the braces of the object that is the
+// value of the top-level member key in a JSON text.
+func topObject(data []byte, key string) (open, end int, err error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	depth := 0
 	want := false
@@ -440,10 +551,10 @@ func stepsObject(data []byte) (open, end int, err error) {
 			}
 			depth--
 		default:
-			// At depth 1 keys and values alternate; a key "steps" is
+			// At depth 1 keys and values alternate; the key is
 			// followed by its value.
 			if depth == 1 && !want {
-				if s, ok := tok.(string); ok && s == "steps" && dec.More() {
+				if s, ok := tok.(string); ok && s == key && dec.More() {
 					want = true
 					continue
 				}
@@ -451,7 +562,7 @@ func stepsObject(data []byte) (open, end int, err error) {
 			want = false
 		}
 	}
-	return 0, 0, errors.New("/steps: no steps object")
+	return 0, 0, fmt.Errorf("/%s: no %s object", key, key)
 }
 
 // insertRegistry adds step name to the registry table (a line above the

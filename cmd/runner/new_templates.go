@@ -1,11 +1,11 @@
 package main
 
 // The files `runner new` writes, as text/template with [[ ]] delimiters
-// (ASL and Go both use braces). Fields: .Name (the workflow or step name),
-// .Package (its Go package), .Camel, .Placeholder (the step's ARN
-// placeholder), .Module (the module path from go.mod). Each scaffold
-// passes `runner validate` and `go test` as written
-// (TestNewScaffoldsPass).
+// (ASL and Go both use braces). Fields: .Name (the workflow, step or
+// activity name), .Package (its Go package), .Camel, .Placeholder (the
+// step's or activity's ARN placeholder), .Module (the module path from
+// go.mod). Each scaffold passes `runner validate` and `go test` as written
+// (TestNewWorkflowEndToEnd, testdata/newscript).
 
 const stepTemplate = `// Package [[.Package]] is the [[.Name]] step, scaffolded by ` + "`runner new step [[.Name]]`" + `:
 // it greets a name a number of times. Replace [[.Package]].Run with the step's work
@@ -286,5 +286,177 @@ func TestWorkflow(t *testing.T) {
 			r.ExpectPath(t, tc.path...)
 		})
 	}
+}
+`
+
+const activityTemplate = `// Package [[.Package]] is the [[.Name]] activity, scaffolded by ` + "`runner new activity [[.Name]]`" + `:
+// a step that may run longer than a Lambda function may (15 minutes), so it
+// runs in a worker of its own (cmd/[[.Name]]-worker) that polls Step
+// Functions for its tasks. Replace [[.Package]].Run with the work and say here
+// what the activity is for.
+//
+// steps/steps.json lists it under "activities"; a state machine names it
+// with "Resource": "${[[.Placeholder]]}", and ` + "`runner up`" + ` and Terraform create
+// the activity <prefix>-[[.Name]].
+package [[.Package]]
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"[[.Module]]/steps/activity"
+)
+
+// MaxItems bounds Input.Items.
+const MaxItems = 1000
+
+// Input is the task's input, the Task state's effective input.
+type Input struct {
+	Items []string ` + "`json:\"items\"`" + `
+}
+
+// Output is the task's result.
+type Output struct {
+	Done    []string ` + "`json:\"done\"`" + `
+	Summary string   ` + "`json:\"summary\"`" + `
+}
+
+// InvalidRequestError is an input the activity refuses. Step Functions sees
+// the type's name as the error: a Catch of "InvalidRequestError" matches it.
+type InvalidRequestError struct{ Reason string }
+
+func (e *InvalidRequestError) Error() string { return e.Reason }
+
+// Run does the work item by item and heartbeats after each, so that the
+// Task's HeartbeatSeconds tells a dead worker from a slow one (the worker
+// heartbeats on its own too, every HeartbeatInterval). It stops when ctx
+// is cancelled: Step Functions no longer waits for the task, or the
+// worker is stopping.
+func Run(ctx context.Context, in Input) (Output, error) {
+	if len(in.Items) == 0 || len(in.Items) > MaxItems {
+		return Output{}, &InvalidRequestError{Reason: fmt.Sprintf("items: want 1 to %d items, got %d", MaxItems, len(in.Items))}
+	}
+	var out Output
+	for _, item := range in.Items {
+		if ctx.Err() != nil {
+			return Output{}, context.Cause(ctx)
+		}
+		out.Done = append(out.Done, strings.ToUpper(item)) // the long work goes here
+		if err := activity.Heartbeat(ctx); errors.Is(err, activity.ErrTaskGone) {
+			return Output{}, err
+		}
+	}
+	out.Summary = fmt.Sprintf("%d items", len(out.Done))
+	return out, nil
+}
+`
+
+const activityTestTemplate = `package [[.Package]]_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"[[.Module]]/sfntest"
+	"[[.Module]]/steps/activity"
+	"[[.Module]]/steps/[[.Name]]"
+)
+
+func TestRun(t *testing.T) {
+	out, err := [[.Package]].Run(context.Background(), [[.Package]].Input{Items: []string{"a", "b"}})
+	if err != nil || strings.Join(out.Done, ",") != "A,B" || out.Summary != "2 items" {
+		t.Errorf("Run = %+v, %v", out, err)
+	}
+	var invalid *[[.Package]].InvalidRequestError
+	if _, err := [[.Package]].Run(context.Background(), [[.Package]].Input{}); !errors.As(err, &invalid) {
+		t.Errorf("Run with no items: %v, want an InvalidRequestError", err)
+	}
+}
+
+// TestAsTask runs the activity as a state machine's Task on the sfntest
+// harness: the real worker code (package steps/activity) on the
+// execution's virtual clock, its ARN from steps/steps.json; the result
+// and the caught error flow through the state machine as on AWS.
+func TestAsTask(t *testing.T) {
+	settings, err := os.ReadFile(filepath.Join("..", "steps.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := ` + "`" + `{"StartAt": "Work", "States": {
+  "Work": {"Type": "Task", "Resource": "${[[.Placeholder]]}", "HeartbeatSeconds": 60, "TimeoutSeconds": 86400,
+    "Catch": [{"ErrorEquals": ["InvalidRequestError"], "Next": "Rejected"}], "End": true},
+  "Rejected": {"Type": "Fail", "Error": "Rejected"}}}` + "`" + `
+	w, err := sfntest.New("[[.Name]]-task", []byte(def),
+		sfntest.Steps("steps/steps.json", settings),
+		sfntest.Activity("[[.Name]]", activity.Typed([[.Package]].Run)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Test(t, ` + "`" + `{"items": ["a"]}` + "`" + `).ExpectSucceeded(t).ExpectOutput(t, ` + "`" + `{"done": ["A"], "summary": "1 items"}` + "`" + `)
+	w.Test(t, ` + "`" + `{"items": []}` + "`" + `).ExpectFailed(t, "Rejected").ExpectPath(t, "Work", "Rejected")
+}
+`
+
+const workerTemplate = `// Command [[.Name]]-worker runs the [[.Name]] activity (package
+// steps/[[.Name]]): it polls Step Functions for the activity's tasks and runs
+// them until interrupted, then lets running tasks finish.
+//
+//	go run ./cmd/[[.Name]]-worker --activity-arn ARN
+//
+// ` + "`runner up`" + ` prints the local ARN ("activity arn:...:activity:stepwise-[[.Name]]");
+// on AWS it is Terraform's output activities. The AWS SDK's configuration
+// applies as usual (credentials, AWS_REGION); for the local stack set
+// AWS_ENDPOINT_URL_SFN=http://127.0.0.1:8083 (the address runner up prints).
+// On AWS, attach the policy <prefix>-[[.Name]]-worker to the worker's role.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"[[.Module]]/steps/activity"
+	"[[.Module]]/steps/[[.Name]]"
+)
+
+func main() {
+	arn := flag.String("activity-arn", os.Getenv("STEPWISE_ACTIVITY_ARN"), "the activity to work for (default $STEPWISE_ACTIVITY_ARN)")
+	name := flag.String("name", "", "the worker's name in the ActivityStarted event (default: the host name)")
+	concurrency := flag.Int("concurrency", 1, "how many tasks run at once")
+	flag.Parse()
+	if *arn == "" {
+		fmt.Fprintln(os.Stderr, "[[.Name]]-worker: --activity-arn is required: runner up prints it (activity ...:activity:stepwise-[[.Name]]), Terraform outputs it (activities)")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Error("AWS configuration", "err", err)
+		os.Exit(1)
+	}
+	w := &activity.Worker{Client: sfn.NewFromConfig(cfg), ActivityArn: *arn, Name: *name, Concurrency: *concurrency,
+		HeartbeatInterval: 10 * time.Second, Logger: log}
+	log.Info("polling for tasks; Ctrl-C stops", "activity", *arn)
+	if err := w.Run(ctx, activity.Typed([[.Package]].Run)); err != nil {
+		log.Error("stopped", "err", err)
+		os.Exit(1)
+	}
+	log.Info("stopped")
 }
 `

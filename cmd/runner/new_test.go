@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -177,8 +178,8 @@ func TestNewWorkflowEndToEnd(t *testing.T) {
 
 func init() {
 	// copycheckout DIR: a copy of the checkout in DIR, as a user's clone:
-	// statemachine/, steps/, go.mod and go.sum copied (runner new edits
-	// them), every other top-level entry linked.
+	// statemachine/, steps/, cmd/, go.mod and go.sum copied (runner new
+	// edits them or adds to them), every other top-level entry linked.
 	scriptCmds["copycheckout"] = func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 1 {
 			ts.Fatalf("usage: copycheckout DIR")
@@ -191,11 +192,52 @@ func init() {
 			src := filepath.Join(repo, e.Name())
 			switch e.Name() {
 			case ".stepwise", ".git", "bootstrap", "runner", "dist":
-			case "statemachine", "steps", "go.mod", "go.sum":
+			case "statemachine", "steps", "cmd", "go.mod", "go.sum":
 				ts.Check(copyEntry(src, filepath.Join(dst, e.Name())))
 			default:
 				ts.Check(os.Symlink(src, filepath.Join(dst, e.Name())))
 			}
 		}
+	}
+}
+
+func TestInsertActivity(t *testing.T) {
+	const entry = `{"arn_placeholder": "EncodeVideoActivityArn", "description": "Scaffolded by runner new activity encode-video: say what it does."}`
+	for _, tc := range []struct {
+		name, in, want, err string
+	}{
+		{
+			name: "a new activities object after the last member",
+			in:   "{\n  \"steps\": {\n    \"plan\": {\"arn_placeholder\": \"PlanFunctionArn\"}\n  }\n}\n",
+			want: "{\n  \"steps\": {\n    \"plan\": {\"arn_placeholder\": \"PlanFunctionArn\"}\n  },\n  \"activities\": {\n    \"encode-video\": " + entry + "\n  }\n}\n",
+		},
+		{
+			name: "added to the activities there",
+			in:   "{\"steps\": {},\n \"activities\": {\n   \"a\":            {\"arn_placeholder\": \"AActivityArn\"}\n }}",
+			want: "{\"steps\": {},\n \"activities\": {\n   \"a\":            {\"arn_placeholder\": \"AActivityArn\"},\n   \"encode-video\": " + entry + "\n }}",
+		},
+		{name: "listed already", in: `{"steps": {}, "activities": {"encode-video": {"arn_placeholder": "X"}}}`, err: `/activities/encode-video: activity "encode-video" is listed already`},
+		{name: "a step of that name", in: `{"steps": {"encode-video": {"arn_placeholder": "X"}}}`, err: `/steps/encode-video: "encode-video" is a Lambda step already`},
+		{name: "placeholder taken", in: `{"steps": {"x": {"arn_placeholder": "EncodeVideoActivityArn"}}}`, err: `/steps/x/arn_placeholder: EncodeVideoActivityArn is taken already by step "x"`},
+		{name: "not JSON", in: `{"steps": `, err: `unexpected end of JSON input`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := insertActivity([]byte(tc.in), "encode-video", "EncodeVideoActivityArn")
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tc.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
+			}
+			if !json.Valid(got) {
+				t.Errorf("not JSON:\n%s", got)
+			}
+		})
 	}
 }
