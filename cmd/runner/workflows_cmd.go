@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,12 +47,15 @@ type workflowInfo struct {
 	// StateMachineArn is "" for a workflow of the files not deployed yet.
 	StateMachineArn string `json:"stateMachineArn,omitempty"`
 	// File is "" for a state machine no workflow file describes.
-	File          string          `json:"file,omitempty"`
-	TriggerFile   string          `json:"triggerFile,omitempty"`
-	Trigger       json.RawMessage `json:"trigger,omitempty"`
-	ScheduleFile  string          `json:"scheduleFile,omitempty"`
-	Schedules     []scheduleInfo  `json:"schedules"`
-	LastExecution *lastExecution  `json:"lastExecution,omitempty"`
+	File         string          `json:"file,omitempty"`
+	TriggerFile  string          `json:"triggerFile,omitempty"`
+	Trigger      json.RawMessage `json:"trigger,omitempty"`
+	ScheduleFile string          `json:"scheduleFile,omitempty"`
+	Schedules    []scheduleInfo  `json:"schedules"`
+	// Activities are the activities of steps.json the definition names:
+	// their workers are programs of one's own.
+	Activities    []string       `json:"activities,omitempty"`
+	LastExecution *lastExecution `json:"lastExecution,omitempty"`
 
 	express bool // an express machine keeps no execution list
 }
@@ -118,6 +122,7 @@ func (a *app) workflowInfos(ctx context.Context, t *target, now time.Time) ([]*w
 // fromFiles fills what the workflow's files say.
 func fromFiles(wi *workflowInfo, w *workflow.Workflow, now time.Time) {
 	wi.File, wi.TriggerFile, wi.ScheduleFile = w.File, w.TriggerFile, w.ScheduleFile
+	wi.Activities = w.Activities
 	if len(w.Trigger) > 0 {
 		var compact bytes.Buffer
 		if json.Compact(&compact, w.Trigger) == nil {
@@ -193,6 +198,9 @@ func printWorkflows(w io.Writer, infos []*workflowInfo) {
 		}
 		if wi.File != "" {
 			row("definition", wi.File)
+		}
+		if len(wi.Activities) > 0 {
+			row("activities", strings.Join(wi.Activities, ", ")+" (run by workers of your own; runner up prints their ARNs)")
 		}
 		switch {
 		case wi.Trigger != nil:
