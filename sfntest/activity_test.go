@@ -127,3 +127,26 @@ func TestActivityMistakes(t *testing.T) {
 		}
 	}
 }
+
+// TestActivityInMockConfig: a MockConfigFile test case that maps an
+// activity Task is refused, as Step Functions Local refuses it ("Activity
+// state cannot be mocked").
+func TestActivityInMockConfig(t *testing.T) {
+	w, err := sfntest.Load("testdata/video.asl.json", sfntest.Steps("steps.json", []byte(videoSteps)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := sfntest.ParseMockConfig("mock.json", []byte(`{"StateMachines": {"video": {"TestCases": {"Encoded": {"Encode": "Done"}, "Published": {"Publish": "Done"}}}},
+ "MockedResponses": {"Done": {"0": {"Return": {"StatusCode": 200, "Payload": "ok"}}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.TestCase(c, "", "Encoded")
+	want := `mock.json: /StateMachines/video/TestCases/Encoded/Encode: state "Encode" is an activity Task, and an activity state cannot be mocked (as in Step Functions Local): remove it from the test case; in a Go test, sfntest.Activity runs the activity's handler`
+	if err == nil || err.Error() != want {
+		t.Errorf("TestCase: %v\nwant: %s", err, want)
+	}
+	if _, err := w.TestCase(c, "", "Published"); err != nil {
+		t.Errorf("a case mocking the Lambda state only: %v", err)
+	}
+}

@@ -36,6 +36,11 @@ func (w *Workflow) TestCase(c *MockConfig, machine, testCase string) (*Workflow,
 		if s.Type != "Task" {
 			return nil, fmt.Errorf("%s: /StateMachines/%s/TestCases/%s/%s: state %q is a %s state; only Task states can be mocked", c.file, esc(machine), esc(testCase), esc(st), st, s.Type)
 		}
+		if activityArnRe.MatchString(s.Resource) {
+			// Step Functions Local fails such an execution with States.Runtime,
+			// "Activity state cannot be mocked"; refused here before it runs.
+			return nil, fmt.Errorf("%s: /StateMachines/%s/TestCases/%s/%s: state %q is an activity Task, and an activity state cannot be mocked (as in Step Functions Local): remove it from the test case; in a Go test, sfntest.Activity runs the activity's handler", c.file, esc(machine), esc(testCase), esc(st), st)
+		}
 	}
 	cp := *w
 	cp.mockFn = func(state string, n int) (Response, bool) {
