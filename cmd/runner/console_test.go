@@ -35,6 +35,19 @@ func (w *lineWaiter) String() string {
 	return w.buf.String()
 }
 
+// eventually reports whether the output holds s within a minute: a
+// command prints its lines after it announces its endpoints, so a test
+// that read at once could find them missing.
+func (w *lineWaiter) eventually(s string) bool {
+	for range 600 {
+		if strings.Contains(w.String(), s) {
+			return true
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return false
+}
+
 func (w *lineWaiter) wait(t *testing.T, re *regexp.Regexp) string {
 	t.Helper()
 	for range 600 {

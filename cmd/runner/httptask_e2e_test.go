@@ -65,7 +65,7 @@ func TestUpConnections(t *testing.T) {
 			t.Fatal("runner up did not announce its endpoints within a minute")
 		}
 	}
-	if !strings.Contains(upOut.String(), "connections "+conns+" ") {
+	if !upOut.eventually("connections " + conns + " ") {
 		t.Errorf("runner up did not print the connections file:\n%s", upOut.String())
 	}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}

@@ -73,7 +73,7 @@ func TestUpEndpointSQS(t *testing.T) {
 			t.Fatal("runner up did not announce its endpoints within a minute")
 		}
 	}
-	if !strings.Contains(upOut.String(), "endpoint sqs="+moto+"\n") {
+	if !upOut.eventually("endpoint sqs=" + moto + "\n") {
 		t.Errorf("runner up did not print the sqs endpoint:\n%s", upOut.String())
 	}
 	client := sfn.NewFromConfig(cfg, func(o *sfn.Options) { o.BaseEndpoint = aws.String(ep.StepFunctions) })

@@ -229,7 +229,7 @@ func testAWSCLIOnRunnerUp(t *testing.T, checkout, dataDir string) {
 		if x, _ := started["executionArn"].(string); !strings.HasSuffix(x, ":execution:"+name+":cli-"+w.Name) {
 			t.Errorf("start-execution of %s = %v", name, started)
 		}
-		if !strings.Contains(upOut.String(), "workflow "+w.Name+" "+arn+":live") {
+		if !upOut.eventually("workflow " + w.Name + " " + arn + ":live") {
 			t.Errorf("runner up printed no line for workflow %s:\n%s", w.Name, upOut.String())
 		}
 	}
@@ -240,7 +240,7 @@ func testAWSCLIOnRunnerUp(t *testing.T, checkout, dataDir string) {
 	// A state machine of one's own, created through the API, calling the
 	// user's step by the function ARN runner up printed, in both forms.
 	fn := "arn:aws:lambda:us-east-1:123456789012:function:stepwise-hello"
-	if !strings.Contains(upOut.String(), "function "+fn+"\n") {
+	if !upOut.eventually("function " + fn + "\n") {
 		t.Errorf("runner up did not print the function %s:\n%s", fn, upOut.String())
 	}
 	def := `{"StartAt": "Direct", "States": {
