@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/stepwise-dev/stepwise/statemachine"
+	"github.com/stepwise-dev/stepwise/statemachine/arn"
 	"github.com/stepwise-dev/stepwise/steps/activity"
 )
 
@@ -39,7 +40,7 @@ func Activity(name string, h activity.Handler) Option {
 
 // ActivityArn is the ARN the harness gives the activity name.
 func ActivityArn(name string) string {
-	return "arn:aws:states:" + Region + ":" + AccountID + ":activity:" + name
+	return arn.States(Region, AccountID, "activity", name)
 }
 
 var activityArnRe = regexp.MustCompile(`arn:aws:states:[a-z0-9-]+:[0-9]{12}:activity:[A-Za-z0-9_.-]+`)
@@ -48,8 +49,8 @@ var activityArnRe = regexp.MustCompile(`arn:aws:states:[a-z0-9-]+:[0-9]{12}:acti
 // definition names, sorted.
 func namedActivities(def []byte) []string {
 	seen := map[string]bool{}
-	for _, arn := range activityArnRe.FindAllString(string(def), -1) {
-		seen[arn[strings.LastIndexByte(arn, ':')+1:]] = true
+	for _, a := range activityArnRe.FindAllString(string(def), -1) {
+		seen[a[strings.LastIndexByte(a, ':')+1:]] = true
 	}
 	return sortedKeys(seen)
 }

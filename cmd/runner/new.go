@@ -215,13 +215,11 @@ func readStepsFile(root string) (map[string]stepSettings, error) {
 	if err != nil {
 		return nil, err
 	}
-	var f struct {
-		Steps map[string]stepSettings `json:"steps"`
-	}
-	if err := json.Unmarshal(data, &f); err != nil {
+	doc, err := parseStepsDoc(data)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", workflow.StepsFile, err)
 	}
-	return f.Steps, nil
+	return doc.Steps, nil
 }
 
 // newWorkflow writes statemachine/<name>.asl.json and the workflow's Go
@@ -409,29 +407,49 @@ func replaceFile(path string, data []byte) error {
 	return nil
 }
 
+// stepsDoc is the part of a steps.json text the scaffolds check.
+type stepsDoc struct {
+	Steps      map[string]stepSettings `json:"steps"`
+	Activities map[string]stepSettings `json:"activities"`
+}
+
+func parseStepsDoc(data []byte) (*stepsDoc, error) {
+	var d stepsDoc
+	if err := json.Unmarshal(data, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// placeholderFree reports the step or activity that has placeholder
+// already: one name stands for one ARN.
+func (d *stepsDoc) placeholderFree(placeholder string) error {
+	for h, st := range d.Steps {
+		if st.ArnPlaceholder == placeholder {
+			return fmt.Errorf("/steps/%s/arn_placeholder: %s is taken already by step %q: pick another name", h, placeholder, h)
+		}
+	}
+	for a, st := range d.Activities {
+		if st.ArnPlaceholder == placeholder {
+			return fmt.Errorf("/activities/%s/arn_placeholder: %s is taken already by activity %q: pick another name", a, placeholder, a)
+		}
+	}
+	return nil
+}
+
 // insertStep adds step name to the "steps" object of a steps.json text as
 // one new line after the last entry, indented and aligned like it, so that
 // the file keeps its hand-made layout (a re-marshal would lose it).
 func insertStep(data []byte, name, placeholder string) ([]byte, error) {
-	var f struct {
-		Steps      map[string]stepSettings `json:"steps"`
-		Activities map[string]stepSettings `json:"activities"`
-	}
-	if err := json.Unmarshal(data, &f); err != nil {
+	doc, err := parseStepsDoc(data)
+	if err != nil {
 		return nil, err
 	}
-	if _, ok := f.Steps[name]; ok {
+	if _, ok := doc.Steps[name]; ok {
 		return nil, fmt.Errorf("/steps/%s: step %q is listed already (not changed; pick another name)", name, name)
 	}
-	for h, st := range f.Steps {
-		if st.ArnPlaceholder == placeholder {
-			return nil, fmt.Errorf("/steps/%s/arn_placeholder: %s is taken already by step %q: pick another name", h, placeholder, h)
-		}
-	}
-	for a, st := range f.Activities {
-		if st.ArnPlaceholder == placeholder {
-			return nil, fmt.Errorf("/activities/%s/arn_placeholder: %s is taken already by activity %q: pick another name", a, placeholder, a)
-		}
+	if err := doc.placeholderFree(placeholder); err != nil {
+		return nil, err
 	}
 	open, end, err := topObject(data, "steps")
 	if err != nil {
@@ -446,28 +464,18 @@ func insertStep(data []byte, name, placeholder string) ([]byte, error) {
 // steps.json text, creating the object after the last top-level member
 // when there is none; the file keeps its layout.
 func insertActivity(data []byte, name, placeholder string) ([]byte, error) {
-	var f struct {
-		Steps      map[string]stepSettings `json:"steps"`
-		Activities map[string]stepSettings `json:"activities"`
-	}
-	if err := json.Unmarshal(data, &f); err != nil {
+	doc, err := parseStepsDoc(data)
+	if err != nil {
 		return nil, err
 	}
-	if _, ok := f.Activities[name]; ok {
+	if _, ok := doc.Activities[name]; ok {
 		return nil, fmt.Errorf("/activities/%s: activity %q is listed already (not changed; pick another name)", name, name)
 	}
-	if _, ok := f.Steps[name]; ok {
+	if _, ok := doc.Steps[name]; ok {
 		return nil, fmt.Errorf("/steps/%s: %q is a Lambda step already: pick another name for the activity", name, name)
 	}
-	for h, st := range f.Steps {
-		if st.ArnPlaceholder == placeholder {
-			return nil, fmt.Errorf("/steps/%s/arn_placeholder: %s is taken already by step %q: pick another name", h, placeholder, h)
-		}
-	}
-	for a, st := range f.Activities {
-		if st.ArnPlaceholder == placeholder {
-			return nil, fmt.Errorf("/activities/%s/arn_placeholder: %s is taken already by activity %q: pick another name", a, placeholder, a)
-		}
+	if err := doc.placeholderFree(placeholder); err != nil {
+		return nil, err
 	}
 	entry := fmt.Sprintf(`{"arn_placeholder": %q, "description": %q}`, placeholder, "Scaffolded by runner new activity "+name+": say what it does.")
 	open, end, err := topObject(data, "activities")

@@ -7,6 +7,8 @@ import (
 	"os"
 	"sort"
 	"time"
+
+	"github.com/stepwise-dev/stepwise/statemachine/arn"
 )
 
 // Step is one entry of steps/steps.json: the settings Terraform gives the
@@ -94,14 +96,7 @@ func (s *Steps) UnmarshalJSON(data []byte) error {
 }
 
 // StepNames returns the step (handler) names, sorted.
-func (s *Steps) StepNames() []string {
-	names := make([]string, 0, len(s.Steps))
-	for n := range s.Steps {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func (s *Steps) StepNames() []string { return sortedNames(s.Steps) }
 
 // Functions returns one [Function] per step, named prefix + "-" + step as
 // Terraform names them (prefix "stepwise" gives "stepwise-plan").
@@ -135,15 +130,17 @@ func (s *Steps) ArnVars(prefix, region, accountID string) map[string]string {
 func (s *Steps) ActivityVars(prefix, region, accountID string) map[string]string {
 	vars := map[string]string{}
 	for name, a := range s.Activities {
-		vars[a.ArnPlaceholder] = "arn:aws:states:" + region + ":" + accountID + ":activity:" + prefix + "-" + name
+		vars[a.ArnPlaceholder] = arn.States(region, accountID, "activity", prefix+"-"+name)
 	}
 	return vars
 }
 
 // ActivityNames returns the activity names, sorted.
-func (s *Steps) ActivityNames() []string {
-	names := make([]string, 0, len(s.Activities))
-	for n := range s.Activities {
+func (s *Steps) ActivityNames() []string { return sortedNames(s.Activities) }
+
+func sortedNames[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
 		names = append(names, n)
 	}
 	sort.Strings(names)

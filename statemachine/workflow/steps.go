@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/stepwise-dev/stepwise/statemachine/arn"
 )
 
 // Step is one entry of steps/steps.json: a Lambda step served by the one
@@ -42,7 +44,7 @@ func (a Activity) DeployedName(prefix string) string { return prefix + "-" + a.N
 
 // ActivityArn formats an activity's ARN.
 func ActivityArn(region, accountID, name string) string {
-	return "arn:aws:states:" + region + ":" + accountID + ":activity:" + name
+	return arn.States(region, accountID, "activity", name)
 }
 
 var (
